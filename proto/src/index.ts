@@ -1,0 +1,7 @@
+// The contracts: generated gRPC types (namespaced, because the files share message names)
+// and the schemas of the events services publish on the bus.
+export * as authPb from './gen/picard/v1/auth.js';
+export * as memoryPb from './gen/picard/v1/memory.js';
+export * as embeddingPb from './gen/picard/v1/embedding.js';
+export * as personaPb from './gen/picard/v1/persona.js';
+export { EVENT_SUBJECTS, eventSchemas, type EventSubject, type EventPayload } from './events.js';

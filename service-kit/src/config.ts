@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** A configuration problem found at start-up; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once against a zod schema whose keys are the variable names,
+ * so an error can always say which variable is missing or bad.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const value = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
+      return value === undefined ? `${name}: ${issue.message}` : `${name}=${JSON.stringify(value)}: ${issue.message}`;
+    }),
+  );
+}
+
+/** Reusable pieces of environment schemas. Empty strings count as "not set". */
+const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+
+export const env = {
+  port: (fallback: number) =>
+    z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65535).default(fallback)),
+  optionalUrl: (...protocols: string[]) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .url({ message: 'must be a URL' })
+        .refine((u) => protocols.length === 0 || protocols.some((p) => u.startsWith(`${p}:`)), {
+          message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+        })
+        .optional(),
+    ),
+  string: (fallback: string) => z.preprocess(unsetIfEmpty, z.string().default(fallback)),
+  optionalString: () => z.preprocess(unsetIfEmpty, z.string().optional()),
+  positiveInt: (fallback: number) => z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
+  logLevel: () =>
+    z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  bool: (fallback: boolean) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+        .default(fallback ? 'true' : 'false')
+        .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+    ),
+};

@@ -1,0 +1,85 @@
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Logger } from './logger.js';
+
+export type { Knex };
+
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; pglite: PGlite };
+
+export interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down?(knex: Knex): Promise<void>;
+}
+
+/**
+ * Opens the service's database and migrates it. Every service keeps its tables in a schema
+ * named after itself, so the same code works when services share one PostgreSQL database,
+ * have one each, or run on an embedded PGlite.
+ */
+export async function openDatabase(opts: {
+  target: DatabaseTarget;
+  schema: string;
+  migrations: Migration[];
+  logger: Logger;
+  poolMax?: number;
+}): Promise<Knex> {
+  const { target, schema } = opts;
+  const knex =
+    target.kind === 'postgres'
+      ? knexFactory({
+          client: 'pg',
+          connection: target.url,
+          searchPath: [schema, 'public'],
+          pool: { min: 0, max: opts.poolMax ?? 10 },
+        })
+      : knexFactory({
+          client: ClientPgLite as unknown as typeof knexFactory.Client,
+          dialect: 'postgres',
+          connection: () => ({ pglite: target.pglite }) as unknown as Knex.StaticConnectionConfig,
+          searchPath: [schema, 'public'],
+        });
+
+  await knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
+  await createVectorExtension(knex);
+  const source: Knex.MigrationSource<Migration> = {
+    getMigrations: async () => opts.migrations,
+    getMigrationName: (m) => m.name,
+    getMigration: async (m) => ({ up: m.up, down: m.down ?? (async () => undefined) }),
+  };
+  const [, applied] = (await knex.migrate.latest({
+    migrationSource: source,
+    schemaName: schema,
+    tableName: 'knex_migrations',
+  })) as [number, string[]];
+  if (applied.length) opts.logger.info({ schema, applied }, 'migrations applied');
+  return knex;
+}
+
+async function createVectorExtension(knex: Knex) {
+  try {
+    await knex.raw('CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public');
+  } catch (err) {
+    // Two services migrating at once can race on the extension; the loser sees a duplicate.
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42710') {
+      throw new Error(
+        `pgvector is not available in this PostgreSQL (${(err as Error).message}). ` +
+          'Install it (scripts/services.sh builds it) or run without DATABASE_URL for the embedded database.',
+      );
+    }
+  }
+}
+
+/**
+ * Opens (or creates) an embedded PostgreSQL with pgvector in dataDir; `memory://` keeps it in RAM.
+ * Loaded lazily so cluster deployments never load the WebAssembly build.
+ */
+export async function openPglite(dataDir: string): Promise<PGlite> {
+  const [{ PGlite }, { vector }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-pgvector'),
+  ]);
+  return PGlite.create(dataDir, { extensions: { vector } });
+}

@@ -1,0 +1,43 @@
+/** A message on the bus. `id` is unique per event so consumers can drop redeliveries. */
+export interface BusMessage {
+  id: string;
+  subject: string;
+  payload: unknown;
+}
+
+export type BusHandler = (message: BusMessage) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Durable consumer name: a restarted consumer resumes where it stopped. */
+  durable: string;
+  /** NATS-style subjects (`memory.*`, `auth.>`). */
+  subjects: string[];
+  handler: BusHandler;
+}
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+/**
+ * The one event-bus contract with two implementations: NATS JetStream for clusters and an
+ * in-process bus for the embedded mode. Delivery is at least once; a handler that throws gets
+ * the message again later.
+ */
+export interface EventBus {
+  readonly kind: 'nats' | 'in-process';
+  publish(message: BusMessage): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+/** NATS subject matching: `*` is one token, `>` the rest. */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return s.length > i;
+    if (i >= s.length || (p[i] !== '*' && p[i] !== s[i])) return false;
+  }
+  return p.length === s.length;
+}

@@ -1,0 +1,112 @@
+import type { Knex } from 'knex';
+import type { EventPayload, EventSubject } from '@picard/proto';
+import { newId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import type { EventBus } from './event-bus.js';
+
+export const OUTBOX_TABLE = 'outbox';
+
+/** Migration step shared by every service that publishes events. */
+export async function createOutboxTable(knex: Knex): Promise<void> {
+  await knex.schema.createTable(OUTBOX_TABLE, (t) => {
+    t.uuid('id').primary();
+    t.string('subject', 200).notNullable();
+    t.jsonb('payload').notNullable();
+    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.integer('attempts').notNullable().defaultTo(0);
+    t.index(['created_at']);
+  });
+}
+
+/** Records an event in the caller's transaction: it reaches the bus only if the write commits. */
+export async function enqueueEvent<S extends EventSubject>(
+  trx: Knex.Transaction,
+  subject: S,
+  payload: EventPayload<S>,
+): Promise<void> {
+  await trx(OUTBOX_TABLE).insert({ id: newId(), subject, payload: JSON.stringify(payload) });
+}
+
+/**
+ * Drains the outbox to the bus. A row is deleted only after the bus accepted it, so a bus
+ * outage delays events and never loses them; the row id doubles as the message id, so a
+ * crash between publish and delete yields a duplicate that consumers drop.
+ */
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly intervalMs = 1000,
+    private readonly batchSize = 100,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Asks for a drain soon, e.g. right after a write committed. */
+  nudge(): void {
+    if (!this.stopped && !this.running) this.schedule(0);
+  }
+
+  private schedule(ms: number) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async tick() {
+    if (this.running || this.stopped) return;
+    this.running = this.drain()
+      .then((n) => (n === this.batchSize ? 0 : this.intervalMs))
+      .catch((err) => {
+        this.logger.warn({ err }, 'outbox drain failed; retrying');
+        return this.intervalMs * 2;
+      })
+      .then((next) => {
+        this.running = undefined;
+        if (!this.stopped) this.schedule(next);
+      });
+  }
+
+  /** Publishes one batch; returns how many rows were sent. */
+  async drain(): Promise<number> {
+    return this.knex.transaction(async (trx) => {
+      const rows: { id: string; subject: string; payload: unknown }[] = await trx(OUTBOX_TABLE)
+        .select('id', 'subject', 'payload')
+        .orderBy('created_at')
+        .limit(this.batchSize)
+        .forUpdate()
+        .skipLocked();
+      const sent: string[] = [];
+      for (const row of rows) {
+        try {
+          const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
+          await this.bus.publish({ id: row.id, subject: row.subject, payload });
+          sent.push(row.id);
+        } catch (err) {
+          // Keep the order: stop at the first failure and leave the rest for the next drain.
+          this.logger.warn({ err, subject: row.subject, id: row.id }, 'event bus refused an outbox event; will retry');
+          await trx(OUTBOX_TABLE).where({ id: row.id }).increment('attempts', 1);
+          break;
+        }
+      }
+      if (sent.length) await trx(OUTBOX_TABLE).whereIn('id', sent).delete();
+      return sent.length;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    // Last chance to hand over what is pending; what fails stays in the table for the next start.
+    await this.drain().catch(() => undefined);
+  }
+}

@@ -1,0 +1,59 @@
+import {
+  credentials,
+  Metadata,
+  type CallOptions,
+  type Client,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { fromServiceError } from './errors.js';
+
+type GrpcClientCtor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
+
+export function createGrpcClient<C extends Client>(Ctor: GrpcClientCtor<C>, address: string): C {
+  return new Ctor(address, credentials.createInsecure(), {
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    'grpc.keepalive_time_ms': 30_000,
+  });
+}
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+/**
+ * Promise form of a ts-proto unary method. Failures come back as the DomainError the server threw,
+ * so the caller keeps the code and the field at fault.
+ */
+export function callUnary<Req, Res>(
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  metadata: Metadata = new Metadata(),
+  timeoutMs = 30_000,
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method(request, metadata, { deadline: Date.now() + timeoutMs }, (err, res) =>
+      err ? reject(fromServiceError(err)) : resolve(res),
+    );
+  });
+}
+
+/** Async-iterates a server stream, mapping a failure to DomainError. */
+export async function* readStream<Res>(stream: ClientReadableStream<Res>): AsyncGenerator<Res> {
+  try {
+    for await (const message of stream) yield message as Res;
+  } catch (err) {
+    throw fromServiceError(err);
+  }
+}
+
+/** Waits until the channel connects, so start-up order problems show up as one clear error. */
+export function waitForReady(client: Client, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) =>
+    client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())),
+  );
+}

@@ -1,0 +1,122 @@
+import {
+  Server,
+  ServerCredentials,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from './logger.js';
+import { DomainError, toServiceError } from './errors.js';
+
+export interface GrpcService {
+  /** Fully qualified service name, e.g. "picard.v1.MemoryService", reported by the health check. */
+  name: string;
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+export interface GrpcServerHandle {
+  port: number;
+  address: string;
+  health: HealthImplementation;
+  /** Stops accepting calls, lets running ones finish (up to graceMs), then closes. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export async function startGrpcServer(opts: {
+  host: string;
+  port: number;
+  services: GrpcService[];
+  logger: Logger;
+}): Promise<GrpcServerHandle> {
+  const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const health = new HealthImplementation({ '': 'SERVING' });
+  for (const svc of opts.services) {
+    server.addService(svc.definition, svc.implementation);
+    health.setStatus(svc.name, 'SERVING');
+  }
+  health.addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+  const address = `${opts.host}:${port}`;
+  opts.logger.info({ address, services: opts.services.map((s) => s.name) }, 'gRPC server listening');
+
+  return {
+    port,
+    address,
+    health,
+    async shutdown(graceMs = 5000) {
+      health.setStatus('', 'NOT_SERVING');
+      for (const svc of opts.services) health.setStatus(svc.name, 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+function logOutcome(logger: Logger, method: string, started: number, err?: unknown) {
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  if (!err) return logger.debug({ method, ms }, 'call ok');
+  if (err instanceof DomainError && err.code !== 'internal') {
+    return logger.info({ method, ms, code: err.code, field: err.field, msg: err.message }, 'call refused');
+  }
+  logger.error({ method, ms, err }, 'call failed');
+}
+
+/** Adapts an async handler to grpc-js: thrown DomainErrors become statuses, others become INTERNAL. */
+export function unary<Req, Res>(
+  logger: Logger,
+  method: string,
+  handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const started = performance.now();
+    handler(call.request, call).then(
+      (res) => {
+        logOutcome(logger, method, started);
+        callback(null, res);
+      },
+      (err: unknown) => {
+        logOutcome(logger, method, started, err);
+        callback(toServiceError(err), null);
+      },
+    );
+  };
+}
+
+/** Adapts an async generator to a server-streaming call. */
+export function serverStream<Req, Res>(
+  logger: Logger,
+  method: string,
+  handler: (request: Req, call: ServerWritableStream<Req, Res>) => AsyncIterable<Res>,
+) {
+  return async (call: ServerWritableStream<Req, Res>) => {
+    const started = performance.now();
+    try {
+      for await (const message of handler(call.request, call)) {
+        if (call.cancelled) break;
+        call.write(message);
+      }
+      logOutcome(logger, method, started);
+      call.end();
+    } catch (err) {
+      logOutcome(logger, method, started, err);
+      call.destroy(Object.assign(new Error(String((err as Error)?.message)), toServiceError(err)));
+    }
+  };
+}

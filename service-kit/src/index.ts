@@ -1,0 +1,32 @@
+export { loadConfig, ConfigError, env } from './config.js';
+export { createLogger, type Logger } from './logger.js';
+export {
+  DomainError,
+  ERROR_CODES,
+  type ErrorCode,
+  invalid,
+  notFound,
+  forbidden,
+  unauthenticated,
+  toServiceError,
+  fromServiceError,
+} from './errors.js';
+export { type Caller, callerMetadata, callerFrom, requireCaller } from './identity.js';
+export { newId, isUuid, assertUuid } from './ids.js';
+export { startGrpcServer, unary, serverStream, type GrpcService, type GrpcServerHandle } from './grpc-server.js';
+export { createGrpcClient, callUnary, readStream, waitForReady } from './grpc-client.js';
+export { createHealthChecker, type ServingState } from './health-client.js';
+export { openDatabase, openPglite, type Knex, type Migration, type DatabaseTarget } from './database.js';
+export {
+  subjectMatches,
+  type EventBus,
+  type BusMessage,
+  type BusHandler,
+  type SubscribeOptions,
+  type Subscription,
+} from './events/event-bus.js';
+export { InProcessEventBus } from './events/in-process-bus.js';
+export { NatsEventBus } from './events/nats-bus.js';
+export { connectEventBus } from './events/bus-factory.js';
+export { createOutboxTable, enqueueEvent, OutboxRelay, OUTBOX_TABLE } from './events/outbox.js';
+export { onShutdownSignal, exitOnStartupError } from './lifecycle.js';
