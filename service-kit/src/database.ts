@@ -83,3 +83,15 @@ export async function openPglite(dataDir: string): Promise<PGlite> {
   ]);
   return PGlite.create(dataDir, { extensions: { vector } });
 }
+
+/**
+ * The cluster/embedded switch for one service: a PostgreSQL URL when configured, otherwise an
+ * embedded PGlite kept under dataDir/<name> across restarts.
+ */
+export async function resolveDatabaseTarget(url: string | undefined, dataDir: string, name: string): Promise<DatabaseTarget> {
+  if (url) return { kind: 'postgres', url };
+  const { mkdir } = await import('node:fs/promises');
+  const dir = `${dataDir}/${name}`;
+  await mkdir(dir, { recursive: true });
+  return { kind: 'pglite', pglite: await openPglite(dir) };
+}

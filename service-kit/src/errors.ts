@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   resource_exhausted: { grpc: status.RESOURCE_EXHAUSTED, http: 429 },
   unavailable: { grpc: status.UNAVAILABLE, http: 503 },
   deadline_exceeded: { grpc: status.DEADLINE_EXCEEDED, http: 504 },
+  unimplemented: { grpc: status.UNIMPLEMENTED, http: 501 },
   internal: { grpc: status.INTERNAL, http: 500 },
 } as const;
 
@@ -40,6 +41,9 @@ export const invalid = (field: string, message: string) => new DomainError('inva
 export const notFound = (message: string) => new DomainError('not_found', message);
 export const forbidden = (message: string) => new DomainError('permission_denied', message);
 export const unauthenticated = (message: string) => new DomainError('unauthenticated', message);
+/** For contract calls a later issue implements: the caller learns which issue. */
+export const notYet = (what: string, issue: number) =>
+  new DomainError('unimplemented', `${what} is not implemented yet (issue #${issue})`);
 
 const CODE_KEY = 'x-error-code';
 const FIELD_KEY = 'x-error-field';

@@ -8,6 +8,7 @@ export {
   notFound,
   forbidden,
   unauthenticated,
+  notYet,
   toServiceError,
   fromServiceError,
 } from './errors.js';
@@ -16,7 +17,7 @@ export { newId, isUuid, assertUuid } from './ids.js';
 export { startGrpcServer, unary, serverStream, type GrpcService, type GrpcServerHandle } from './grpc-server.js';
 export { createGrpcClient, callUnary, readStream, waitForReady } from './grpc-client.js';
 export { createHealthChecker, type ServingState } from './health-client.js';
-export { openDatabase, openPglite, type Knex, type Migration, type DatabaseTarget } from './database.js';
+export { openDatabase, openPglite, resolveDatabaseTarget, type Knex, type Migration, type DatabaseTarget } from './database.js';
 export {
   subjectMatches,
   type EventBus,

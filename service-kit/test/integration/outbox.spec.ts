@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { openDatabase, OutboxRelay, enqueueEvent, createOutboxTable, newId, type Knex, type BusMessage } from '../../src/index.js';
+import { openTestDatabase, openTestEventBus, testLogger, uniqueSchema, type TestDatabase } from '../../src/testing.js';
+import type { EventBus } from '../../src/events/event-bus.js';
+
+describe('outbox relay over the configured bus', () => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let bus: EventBus;
+  const schema = uniqueSchema('kit');
+
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    knex = await openDatabase({
+      target: db.target,
+      schema,
+      logger: testLogger(),
+      migrations: [{ name: '001_outbox', up: createOutboxTable }],
+    });
+    bus = await openTestEventBus();
+  });
+
+  afterAll(async () => {
+    await bus.close();
+    await knex.destroy();
+    await db.cleanup(schema);
+  });
+
+  it('delivers committed events and drops rolled-back ones', async () => {
+    const userId = newId();
+    const received: BusMessage[] = [];
+    const sub = await bus.subscribe({
+      durable: `kit-${schema}`,
+      subjects: ['auth.user.*'],
+      handler: async (m) => {
+        if ((m.payload as { user_id: string }).user_id === userId) received.push(m);
+      },
+    });
+    const occurred_at = new Date().toISOString();
+    await knex.transaction((trx) => enqueueEvent(trx, 'auth.user.created', { user_id: userId, username: 'a', occurred_at }));
+    await knex
+      .transaction(async (trx) => {
+        await enqueueEvent(trx, 'auth.user.deactivated', { user_id: userId, occurred_at });
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+
+    const relay = new OutboxRelay(knex, bus, testLogger(), 50);
+    expect(await relay.drain()).toBe(1);
+    for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await relay.stop();
+    await sub.stop();
+    expect(received.map((m) => m.subject)).toEqual(['auth.user.created']);
+    const left = await knex('outbox').count<{ n: string }[]>({ n: '*' });
+    expect(Number(left[0]!.n)).toBe(0);
+  });
+});
