@@ -8,6 +8,8 @@ export class ConfigError extends Error {
   }
 }
 
+const SECRET_NAME = /PASSWORD|SECRET|KEY|TOKEN/i;
+
 /**
  * Parses the environment once against a zod schema whose keys are the variable names,
  * so an error can always say which variable is missing or bad.
@@ -19,7 +21,10 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
     result.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
       const value = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
-      return value === undefined ? `${name}: ${issue.message}` : `${name}=${JSON.stringify(value)}: ${issue.message}`;
+      if (value === undefined) return `${name}: ${issue.message}`;
+      // Never echo a secret into logs or a terminal: name it, hide the value.
+      const shown = SECRET_NAME.test(name) ? '(hidden)' : JSON.stringify(value);
+      return `${name}=${shown}: ${issue.message}`;
     }),
   );
 }

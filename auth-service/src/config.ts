@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { ConfigError, env, loadConfig } from '@picard/service-kit';
+
+const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+
+/** The auth-service environment; every key is the variable's name so errors can name it. */
+export const authConfigSchema = z
+  .object({
+    LOG_LEVEL: env.logLevel(),
+    DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
+    AUTH_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
+    NATS_URL: env.optionalUrl('nats'),
+    PICARD_DATA_DIR: env.string('./data'),
+    // The gateway's public URL: issuer and audience of every access token.
+    PICARD_PUBLIC_URL: z.preprocess(
+      unsetIfEmpty,
+      z
+        .url({ message: 'must be a URL' })
+        .refine((u) => /^https?:\/\//.test(u), { message: 'must start with http:// or https://' })
+        .default('http://localhost:8001'),
+    ),
+    AUTH_GRPC_HOST: env.string('0.0.0.0'),
+    AUTH_GRPC_PORT: env.port(50051),
+    ACCESS_TOKEN_TTL_SECONDS: env.positiveInt(3600),
+    REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(2592000),
+    PICARD_ADMIN_USERNAME: z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{3,64}$/, { message: 'must be 3-64 characters of letters, digits, ".", "_" or "-"' })
+        .optional(),
+    ),
+    PICARD_ADMIN_PASSWORD: z.preprocess(
+      unsetIfEmpty,
+      z.string().min(8, { message: 'must be at least 8 characters' }).max(1024).optional(),
+    ),
+    PICARD_ADMIN_EMAIL: z.preprocess(unsetIfEmpty, z.email({ message: 'must be an email address' }).optional()),
+  })
+  .superRefine((c, ctx) => {
+    if (c.PICARD_ADMIN_USERNAME && !c.PICARD_ADMIN_PASSWORD) {
+      ctx.addIssue({ code: 'custom', path: ['PICARD_ADMIN_PASSWORD'], message: 'is required when PICARD_ADMIN_USERNAME is set' });
+    }
+    if (c.PICARD_ADMIN_PASSWORD && !c.PICARD_ADMIN_USERNAME) {
+      ctx.addIssue({ code: 'custom', path: ['PICARD_ADMIN_USERNAME'], message: 'is required when PICARD_ADMIN_PASSWORD is set' });
+    }
+  });
+
+export type AuthConfig = z.infer<typeof authConfigSchema>;
+
+const SECRET_VARIABLES = ['PICARD_ADMIN_PASSWORD'] as const;
+
+/**
+ * loadConfig, but a bad secret is named without echoing its value (loadConfig quotes values,
+ * which would print the admin password to the console and to log collectors).
+ */
+export function loadAuthConfig(source: NodeJS.ProcessEnv = process.env): AuthConfig {
+  try {
+    return loadConfig(authConfigSchema, source);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(
+      err.problems.map((problem) => {
+        for (const name of SECRET_VARIABLES) {
+          const quoted = `${name}=${JSON.stringify(source[name])}`;
+          if (source[name] !== undefined && problem.startsWith(quoted)) return `${name}${problem.slice(quoted.length)}`;
+        }
+        return problem;
+      }),
+    );
+  }
+}

@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { createLogger, DomainError, exitOnStartupError } from '@picard/service-kit';
+import { loadAuthConfig } from './config.js';
+import { AuthStore } from './store/auth.store.js';
+import { UsersService } from './domain/users.service.js';
+import { authDatabaseTarget, openAuthDatabase } from './service.js';
+
+const USAGE = `Usage: npm run create-admin -w auth-service -- --username <name> --password <secret> [--email <address>]
+Flags fall back to PICARD_ADMIN_USERNAME, PICARD_ADMIN_PASSWORD and PICARD_ADMIN_EMAIL.
+In the embedded mode run it while Picard is stopped: the PGlite database admits one process.`;
+
+/**
+ * Creates (or updates) the admin straight in the auth database, with the same rule the service
+ * applies at start. Events it records (auth.user.created) wait in the outbox for the next start.
+ */
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      username: { type: 'string' },
+      password: { type: 'string' },
+      email: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const env = {
+    ...process.env,
+    ...(values.username !== undefined ? { PICARD_ADMIN_USERNAME: values.username } : {}),
+    ...(values.password !== undefined ? { PICARD_ADMIN_PASSWORD: values.password } : {}),
+    ...(values.email !== undefined ? { PICARD_ADMIN_EMAIL: values.email } : {}),
+  };
+  const config = loadAuthConfig(env);
+  if (!config.PICARD_ADMIN_USERNAME || !config.PICARD_ADMIN_PASSWORD) throw new Error(`--username and --password are required.\n${USAGE}`);
+  const logger = createLogger('create-admin', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  const knex = await openAuthDatabase(await authDatabaseTarget(config), logger);
+  try {
+    const admin = await new UsersService(new AuthStore(knex), logger).ensureAdmin({
+      username: config.PICARD_ADMIN_USERNAME,
+      password: config.PICARD_ADMIN_PASSWORD,
+      email: config.PICARD_ADMIN_EMAIL,
+    });
+    process.stdout.write(`Admin "${admin.username}" is ready (id ${admin.id}).\n`);
+  } finally {
+    await knex.destroy();
+  }
+}
+
+main().catch((err) => exitOnStartupError(err instanceof DomainError ? new Error(`${err.field ?? 'input'}: ${err.message}`) : err));

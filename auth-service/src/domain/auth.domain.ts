@@ -1,0 +1,44 @@
+import type { Logger } from '@picard/service-kit';
+import type { AuthStore } from '../store/auth.store.js';
+import { ClientsService } from './clients.service.js';
+import { handleIntrospectRequest } from './oauth/introspect.endpoint.js';
+import { handleRevokeRequest } from './oauth/revoke.endpoint.js';
+import { handleTokenRequest } from './oauth/token.endpoint.js';
+import type { OAuthHttpRequest, OAuthHttpResponse } from './oauth/http.js';
+import { SigningKeys } from './signing-keys.js';
+import { TokenService } from './tokens.service.js';
+import { UsersService } from './users.service.js';
+
+export interface AuthDomainSettings {
+  issuer: string;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+}
+
+/** Every rule of auth-service, wired by hand over one store. */
+export interface AuthDomain {
+  users: UsersService;
+  clients: ClientsService;
+  tokens: TokenService;
+  keys: SigningKeys;
+  token(req: OAuthHttpRequest): Promise<OAuthHttpResponse>;
+  revoke(req: OAuthHttpRequest): Promise<OAuthHttpResponse>;
+  introspect(req: OAuthHttpRequest): Promise<OAuthHttpResponse>;
+}
+
+export async function createAuthDomain(store: AuthStore, s: AuthDomainSettings, logger: Logger): Promise<AuthDomain> {
+  const keys = await SigningKeys.load(store, { issuer: s.issuer, accessTtlSeconds: s.accessTtlSeconds, logger });
+  const users = new UsersService(store, logger);
+  const clients = new ClientsService(store);
+  const tokens = new TokenService(store, keys, clients, s.refreshTtlSeconds, logger);
+  const deps = { store, clients, tokens, keys, logger, ...s };
+  return {
+    users,
+    clients,
+    tokens,
+    keys,
+    token: (req) => handleTokenRequest(deps, req),
+    revoke: (req) => handleRevokeRequest(deps, req),
+    introspect: (req) => handleIntrospectRequest(deps, req),
+  };
+}

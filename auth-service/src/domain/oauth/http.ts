@@ -1,0 +1,77 @@
+import type { ClientRow } from '../../store/clients.store.js';
+import type { ClientsService } from '../clients.service.js';
+
+/** An OAuth endpoint request as the gateway relays it (the shape of authPb.OAuthRequest). */
+export interface OAuthHttpRequest {
+  method: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  body: Record<string, string>;
+}
+
+/** The HTTP answer (the shape of authPb.OAuthResponse). */
+export interface OAuthHttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  bodyJson: string;
+}
+
+export const lowerCaseKeys = (h: Record<string, string>) =>
+  Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+
+/** Token-endpoint answers must never be cached (RFC 6749 §5.1). */
+export function oauthJson(status: number, body: unknown, headers: Record<string, string> = {}): OAuthHttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...headers },
+    bodyJson: JSON.stringify(body),
+  };
+}
+
+export const oauthError = (status: number, error: string, description: string, headers?: Record<string, string>) =>
+  oauthJson(status, { error, error_description: description }, headers);
+
+interface PresentedCredentials {
+  clientId: string;
+  clientSecret: string;
+  viaBasic: boolean;
+}
+
+/** RFC 6749 §2.3.1: HTTP Basic (form-url-encoded parts) or client_id/client_secret in the body. */
+export function presentedCredentials(req: OAuthHttpRequest): PresentedCredentials | undefined {
+  const header = lowerCaseKeys(req.headers).authorization;
+  if (header && /^basic /i.test(header)) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return { clientId: '', clientSecret: '', viaBasic: true };
+    const part = (s: string) => {
+      try {
+        return decodeURIComponent(s.replace(/\+/g, ' '));
+      } catch {
+        return s;
+      }
+    };
+    return { clientId: part(decoded.slice(0, colon)), clientSecret: part(decoded.slice(colon + 1)), viaBasic: true };
+  }
+  const { client_id: clientId, client_secret: clientSecret } = req.body ?? {};
+  if (clientId && clientSecret) return { clientId, clientSecret, viaBasic: false };
+  return undefined;
+}
+
+/** The authenticated client, or the RFC 6749 §5.2 error to send back. */
+export async function authenticateClient(
+  req: OAuthHttpRequest,
+  clients: ClientsService,
+): Promise<{ client: ClientRow } | { error: OAuthHttpResponse }> {
+  const creds = presentedCredentials(req);
+  if (!creds) {
+    return { error: oauthError(401, 'invalid_client', 'Invalid client: cannot retrieve client credentials', { 'www-authenticate': 'Basic realm="picard"' }) };
+  }
+  const client = creds.clientId && creds.clientSecret ? await clients.authenticate(creds.clientId, creds.clientSecret) : undefined;
+  if (client) return { client };
+  return creds.viaBasic
+    ? { error: oauthError(401, 'invalid_client', 'Invalid client: client is invalid', { 'www-authenticate': 'Basic realm="picard"' }) }
+    : { error: oauthError(400, 'invalid_client', 'Invalid client: client is invalid') };
+}
+
+export const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);

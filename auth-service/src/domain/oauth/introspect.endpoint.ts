@@ -1,0 +1,66 @@
+import type { AuthStore } from '../../store/auth.store.js';
+import type { ClientsService } from '../clients.service.js';
+import type { SigningKeys } from '../signing-keys.js';
+import type { TokenService } from '../tokens.service.js';
+import { authenticateClient, looksLikeJwt, oauthError, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
+
+export interface IntrospectDeps {
+  store: AuthStore;
+  clients: ClientsService;
+  tokens: TokenService;
+  keys: SigningKeys;
+  issuer: string;
+}
+
+const INACTIVE = { active: false };
+
+/**
+ * RFC 7662, for clients about their own tokens: a token issued to another client is reported
+ * inactive, so introspection cannot be used to probe other clients' tokens.
+ */
+export async function handleIntrospectRequest(d: IntrospectDeps, req: OAuthHttpRequest): Promise<OAuthHttpResponse> {
+  if ((req.method || 'POST').toUpperCase() !== 'POST') {
+    return oauthError(405, 'invalid_request', 'Invalid request: method must be POST', { allow: 'POST' });
+  }
+  const auth = await authenticateClient(req, d.clients);
+  if ('error' in auth) return auth.error;
+  const token = req.body?.token;
+  if (!token) return oauthError(400, 'invalid_request', 'Missing parameter: `token`');
+  const clientId = auth.client.client_id;
+
+  if (looksLikeJwt(token)) {
+    const p = await d.keys.verifyAccessToken(token);
+    if (!p || p.client_id !== clientId || (await d.tokens.isRevoked(p.jti))) return oauthJson(200, INACTIVE);
+    const user = await d.store.users.findById(p.sub);
+    if (!user?.active) return oauthJson(200, INACTIVE);
+    return oauthJson(200, {
+      active: true,
+      token_type: 'Bearer',
+      scope: p.scope,
+      client_id: p.client_id,
+      username: user.username,
+      sub: p.sub,
+      aud: d.issuer,
+      iss: d.issuer,
+      exp: p.exp,
+      iat: p.iat,
+      jti: p.jti,
+    });
+  }
+
+  const row = await d.tokens.findRefreshToken(token);
+  if (!row || row.client_id !== clientId || row.revoked_at || row.expires_at <= new Date()) {
+    return oauthJson(200, INACTIVE);
+  }
+  const user = await d.store.users.findById(row.user_id);
+  if (!user?.active) return oauthJson(200, INACTIVE);
+  return oauthJson(200, {
+    active: true,
+    token_type: 'refresh_token',
+    scope: row.scope,
+    client_id: row.client_id,
+    username: user.username,
+    sub: row.user_id,
+    exp: Math.floor(row.expires_at.getTime() / 1000),
+  });
+}

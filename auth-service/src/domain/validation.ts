@@ -1,0 +1,79 @@
+import { invalid } from '@picard/service-kit';
+
+export const SCOPES = ['memories:read', 'memories:write', 'memories:admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+export const DEFAULT_CLIENT_SCOPES: Scope[] = ['memories:read', 'memories:write'];
+export const ADMIN_SCOPE: Scope = 'memories:admin';
+
+const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
+// Deliberately basic: one @, no spaces, a dot in the domain. Real checking is a mail round trip.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MAX_REDIRECT_URIS = 20;
+const MAX_URI_LENGTH = 2000;
+
+export function validateUsername(value: unknown, field = 'username'): string {
+  if (typeof value !== 'string' || value === '') throw invalid(field, `${field} is required`);
+  if (!USERNAME.test(value)) {
+    throw invalid(field, `${field} must be 3-64 characters of letters, digits, ".", "_" or "-"`);
+  }
+  return value;
+}
+
+export function validateEmail(value: unknown, field = 'email'): string {
+  if (typeof value !== 'string' || value.trim() === '') throw invalid(field, `${field} is required`);
+  const email = value.trim();
+  if (email.length > 254 || !EMAIL.test(email)) throw invalid(field, `${field} must be an email address`);
+  return email;
+}
+
+export function validatePassword(value: unknown, field = 'password'): string {
+  if (typeof value !== 'string' || value.length < 8) throw invalid(field, `${field} must be at least 8 characters`);
+  if (value.length > 1024) throw invalid(field, `${field} must be at most 1024 characters`);
+  return value;
+}
+
+export function validateClientName(value: unknown, field = 'client_name'): string {
+  const name = typeof value === 'string' ? value.trim() : '';
+  if (name.length < 1 || name.length > 200) throw invalid(field, `${field} must be 1-200 characters`);
+  return name;
+}
+
+const isLoopbackHost = (host: string) =>
+  host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
+/**
+ * Redirect URIs are matched exactly later, so here they must be absolute, https (http only on a
+ * loopback host, for native and development clients per RFC 8252), without fragment or user info.
+ */
+export function validateRedirectUri(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw invalid(field, `${field} is required`);
+  if (value.length > MAX_URI_LENGTH) throw invalid(field, `${field} must be at most ${MAX_URI_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(field, `${field} must be an absolute URL`);
+  }
+  if (value.includes('#')) throw invalid(field, `${field} must not contain a fragment`);
+  if (url.username || url.password) throw invalid(field, `${field} must not contain user information`);
+  if (url.protocol === 'https:') return value;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return value;
+  if (url.protocol === 'http:') throw invalid(field, `${field} may use http only on a loopback host; use https`);
+  throw invalid(field, `${field} must use https (or http on a loopback host)`);
+}
+
+export function validateRedirectUris(values: unknown, field = 'redirect_uris'): string[] {
+  if (!Array.isArray(values)) throw invalid(field, `${field} must be a list`);
+  if (values.length > MAX_REDIRECT_URIS) throw invalid(field, `${field} must have at most ${MAX_REDIRECT_URIS} entries`);
+  const uris = values.map((v, i) => validateRedirectUri(v, `${field}[${i}]`));
+  return [...new Set(uris)];
+}
+
+export function validateScopes(values: unknown, field = 'scopes', fallback: Scope[] = DEFAULT_CLIENT_SCOPES): Scope[] {
+  if (!Array.isArray(values)) throw invalid(field, `${field} must be a list`);
+  if (values.length === 0) return [...fallback];
+  values.forEach((v, i) => {
+    if (!SCOPES.includes(v as Scope)) throw invalid(`${field}[${i}]`, `${field}[${i}] must be one of ${SCOPES.join(', ')}`);
+  });
+  return [...new Set(values as Scope[])];
+}

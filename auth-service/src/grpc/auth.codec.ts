@@ -1,0 +1,25 @@
+import type { authPb } from '@picard/proto';
+import type { ClientRow } from '../store/clients.store.js';
+import type { UserRow } from '../store/users.store.js';
+
+export const encodeUser = (u: UserRow): authPb.User => ({
+  id: u.id,
+  username: u.username,
+  email: u.email ?? '',
+  displayName: u.display_name,
+  isAdmin: u.is_admin,
+  active: u.active,
+  createdAt: u.created_at,
+});
+
+export const encodeClient = (c: ClientRow): authPb.Client => ({
+  clientId: c.client_id,
+  clientName: c.client_name,
+  redirectUris: c.redirect_uris,
+  scopes: c.scopes,
+  grantTypes: c.grant_types,
+  tokenEndpointAuthMethod: c.token_endpoint_auth_method,
+  firstParty: c.first_party,
+  userTokenFlowEnabled: c.user_token_flow_enabled,
+  createdAt: c.created_at,
+});

@@ -1,0 +1,106 @@
+import { authPb } from '@picard/proto';
+import {
+  connectEventBus,
+  openDatabase,
+  OutboxRelay,
+  resolveDatabaseTarget,
+  startGrpcServer,
+  type DatabaseTarget,
+  type EventBus,
+  type GrpcServerHandle,
+  type Knex,
+  type Logger,
+} from '@picard/service-kit';
+import type { AuthConfig } from './config.js';
+import { createAuthDomain, type AuthDomain } from './domain/auth.domain.js';
+import { createAuthHandlers } from './grpc/auth.handlers.js';
+import { migrations } from './migrations/index.js';
+import { AuthStore } from './store/auth.store.js';
+
+export interface AuthServiceOptions {
+  config: AuthConfig;
+  /** Defaults to AUTH_DATABASE_URL ?? DATABASE_URL, else a PGlite under PICARD_DATA_DIR/auth. */
+  database?: DatabaseTarget;
+  schema?: string;
+  /** Defaults to NATS_URL, else an in-process bus (closed by stop() only when created here). */
+  bus?: EventBus;
+  logger: Logger;
+  grpcHost?: string;
+  grpcPort?: number;
+}
+
+export interface AuthServiceHandle {
+  grpc: GrpcServerHandle;
+  /** The service's database, for tools and tests that must look at rows (never for other services). */
+  knex: Knex;
+  domain: AuthDomain;
+  stop(): Promise<void>;
+}
+
+/** The database target main.ts and create-admin.ts agree on. */
+export const authDatabaseTarget = (config: AuthConfig) =>
+  resolveDatabaseTarget(config.AUTH_DATABASE_URL ?? config.DATABASE_URL, config.PICARD_DATA_DIR, 'auth');
+
+export async function openAuthDatabase(target: DatabaseTarget, logger: Logger, schema = 'auth'): Promise<Knex> {
+  return openDatabase({ target, schema, migrations, logger });
+}
+
+export async function startAuthService(opts: AuthServiceOptions): Promise<AuthServiceHandle> {
+  const { config, logger } = opts;
+  const knex = await openAuthDatabase(opts.database ?? (await authDatabaseTarget(config)), logger, opts.schema);
+  const ownBus = opts.bus ? undefined : await connectEventBus(config.NATS_URL, 'auth-service', logger).catch(async (err) => {
+    await knex.destroy();
+    throw err;
+  });
+  const bus = opts.bus ?? ownBus!;
+  const relay = new OutboxRelay(knex, bus, logger);
+  try {
+    const store = new AuthStore(knex, () => relay.nudge());
+    const domain = await createAuthDomain(
+      store,
+      {
+        issuer: config.PICARD_PUBLIC_URL,
+        accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+        refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      },
+      logger,
+    );
+    if (config.PICARD_ADMIN_USERNAME && config.PICARD_ADMIN_PASSWORD) {
+      const admin = await domain.users.ensureAdmin({
+        username: config.PICARD_ADMIN_USERNAME,
+        password: config.PICARD_ADMIN_PASSWORD,
+        email: config.PICARD_ADMIN_EMAIL,
+      });
+      logger.info({ userId: admin.id, username: admin.username }, 'admin account ensured from PICARD_ADMIN_*');
+    }
+    relay.start();
+    const grpc = await startGrpcServer({
+      host: opts.grpcHost ?? config.AUTH_GRPC_HOST,
+      port: opts.grpcPort ?? config.AUTH_GRPC_PORT,
+      services: [
+        {
+          name: 'picard.v1.AuthService',
+          definition: authPb.AuthServiceService,
+          implementation: createAuthHandlers(domain, store, logger),
+        },
+      ],
+      logger,
+    });
+    return {
+      grpc,
+      knex,
+      domain,
+      async stop() {
+        await grpc.shutdown();
+        await relay.stop();
+        await knex.destroy();
+        await ownBus?.close();
+      },
+    };
+  } catch (err) {
+    await relay.stop().catch(() => undefined);
+    await knex.destroy();
+    await ownBus?.close();
+    throw err;
+  }
+}

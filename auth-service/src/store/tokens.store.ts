@@ -1,0 +1,83 @@
+import type { Db } from './db.js';
+import { toDate, toDateOrNull } from './db.js';
+
+export interface RefreshTokenRow {
+  id: string;
+  token_hash: string;
+  family_id: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  expires_at: Date;
+  revoked_at: Date | null;
+  replaced_by: string | null;
+}
+
+export interface RevocationRow {
+  jti: string;
+  expires_at: Date;
+}
+
+const refreshFromDb = (r: Record<string, unknown>): RefreshTokenRow => ({
+  ...(r as unknown as RefreshTokenRow),
+  expires_at: toDate(r.expires_at),
+  revoked_at: toDateOrNull(r.revoked_at),
+});
+
+/** Refresh tokens (stored as hashes only) and the deny-list of revoked access-token ids. */
+export class TokensStore {
+  constructor(private readonly db: Db) {}
+
+  async insertRefreshToken(row: Omit<RefreshTokenRow, 'revoked_at' | 'replaced_by'>): Promise<void> {
+    await this.db('refresh_tokens').insert(row);
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenRow | undefined> {
+    const row = await this.db('refresh_tokens').where({ token_hash: tokenHash }).first();
+    return row ? refreshFromDb(row) : undefined;
+  }
+
+  /**
+   * Marks a live token as used and names its successor in one statement, so of two concurrent
+   * uses exactly one wins. Returns false when the token was no longer live.
+   */
+  async claimForRotation(id: string, successorId: string): Promise<boolean> {
+    const n = await this.db('refresh_tokens')
+      .where({ id })
+      .whereNull('revoked_at')
+      .update({ revoked_at: this.db.fn.now(), replaced_by: successorId });
+    return n === 1;
+  }
+
+  async revokeRefreshToken(id: string): Promise<void> {
+    await this.db('refresh_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: this.db.fn.now() });
+  }
+
+  async revokeFamily(familyId: string): Promise<number> {
+    return this.db('refresh_tokens')
+      .where({ family_id: familyId })
+      .whereNull('revoked_at')
+      .update({ revoked_at: this.db.fn.now() });
+  }
+
+  /** Returns false when the jti was already on the list. */
+  async insertRevocation(jti: string, expiresAt: Date): Promise<boolean> {
+    const rows = await this.db('revocations')
+      .insert({ jti, expires_at: expiresAt })
+      .onConflict('jti')
+      .ignore()
+      .returning('jti');
+    return rows.length === 1;
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    return (await this.db('revocations').where({ jti }).first()) !== undefined;
+  }
+
+  async listRevocations(since: Date | undefined, now: Date): Promise<RevocationRow[]> {
+    const q = this.db('revocations').select('jti', 'expires_at').where('expires_at', '>', now);
+    if (since) q.andWhere('created_at', '>=', since);
+    const rows = await q.orderBy('created_at');
+    return rows.map((r: Record<string, unknown>) => ({ jti: String(r.jti), expires_at: toDate(r.expires_at) }));
+  }
+}

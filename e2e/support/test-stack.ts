@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { openTestDatabase, openTestEventBus, uniqueSchema, type TestDatabase } from '@picard/service-kit/testing';
+import type { EventBus } from '@picard/service-kit';
+import { startStack, type Stack } from '../../src/stack.js';
+
+export const PUBLIC_URL = 'http://localhost:8001';
+export const ADMIN = { username: 'root-admin', password: 'correct horse battery', email: 'admin@example.test' };
+
+export interface TestStack {
+  url: string;
+  stack: Stack;
+  env: NodeJS.ProcessEnv;
+  bus: EventBus;
+  databases: { auth: TestDatabase; memory: TestDatabase; persona: TestDatabase };
+  schemas: { auth: string; memory: string; persona: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system for an e2e suite: real gRPC services, real databases (PGlite in memory, or
+ * PostgreSQL in unique schemas when PICARD_TEST_DATABASE_URL is set), real bus, real HTTP.
+ */
+export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestStack> {
+  const [auth, memory, persona] = await Promise.all([openTestDatabase(), openTestDatabase(), openTestDatabase()]);
+  const bus = await openTestEventBus('e2e');
+  const schemas = { auth: uniqueSchema('auth'), memory: uniqueSchema('memory'), persona: uniqueSchema('persona') };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    PICARD_PUBLIC_URL: PUBLIC_URL,
+    MEMORY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    PICARD_ADMIN_USERNAME: ADMIN.username,
+    PICARD_ADMIN_PASSWORD: ADMIN.password,
+    PICARD_ADMIN_EMAIL: ADMIN.email,
+    EMBEDDING_PROVIDER: 'offline',
+    ...extraEnv,
+  };
+  const stack = await startStack({
+    env,
+    databases: { auth: auth.target, memory: memory.target, persona: persona.target },
+    schemas,
+    bus,
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    gatewayPort: 0,
+  });
+  return {
+    url: `http://127.0.0.1:${stack.gateway.port}`,
+    stack,
+    env,
+    bus,
+    databases: { auth, memory, persona },
+    schemas,
+    async stop() {
+      await stack.stop();
+      await bus.close();
+      await auth.cleanup(schemas.auth);
+      await memory.cleanup(schemas.memory);
+      await persona.cleanup(schemas.persona);
+    },
+  };
+}
+
+export const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+export interface UserToken {
+  access_token: string;
+  refresh_token: string;
+  user_id: string;
+  scope: string;
+  expires_in: number;
+  token_type: string;
+}
+
+/** Registers a first-party client as the admin, the way an operator would. */
+export async function registerClient(t: TestStack, scopes?: string[]) {
+  const res = await post(
+    `${t.url}/api/admin/clients/register`,
+    { client_name: 'e2e client', redirect_uris: ['http://localhost:3000/callback'], ...(scopes ? { scopes } : {}) },
+    { authorization: basic(ADMIN.username, ADMIN.password) },
+  );
+  if (res.status !== 201) throw new Error(`client registration failed: ${res.status} ${res.text}`);
+  return res.json as { client_id: string; client_secret: string; scopes: string[] };
+}
+
+export async function userToken(t: TestStack, client: { client_id: string; client_secret: string }, username: string) {
+  const res = await post(`${t.url}/api/user-tokens/user-token`, {
+    client_id: client.client_id,
+    client_secret: client.client_secret,
+    username,
+    email: `${username}@example.test`,
+    create_if_missing: true,
+  });
+  if (res.status !== 200) throw new Error(`user token failed: ${res.status} ${res.text}`);
+  return res.json as UserToken;
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export async function callTool(t: TestStack, token: string, tool: string, data: unknown) {
+  return post(`${t.url}/api/tools`, { tool, data }, bearer(token));
+}

@@ -1,0 +1,70 @@
+import express, { type Express } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { hostHeaderValidation } from '@modelcontextprotocol/express';
+import type { Logger } from '@picard/service-kit';
+import type { ServiceClients } from './clients/service-clients.js';
+import type { TokenVerifier } from './auth/token-verifier.js';
+import { requireBearer } from './auth/bearer.js';
+import { createMcpEndpoint } from './mcp/mcp-server.js';
+import { toolsRouter } from './http/tools.routes.js';
+import { adminRouter } from './http/admin.routes.js';
+import { oauthRouter } from './http/oauth.routes.js';
+import { buildOpenApiDocument } from './http/openapi.js';
+import { sendError } from './http/http-errors.js';
+import { DomainError } from '@picard/service-kit';
+
+export interface AppOptions {
+  publicUrl: string;
+  allowedHosts: string[];
+  bodyLimit: string;
+  clients: ServiceClients;
+  verifier: TokenVerifier;
+  logger: Logger;
+}
+
+/** The gateway's HTTP surface. Routes are thin: validation, identity, one gRPC call. */
+export function createApp(opts: AppOptions): Express {
+  const { clients, verifier, publicUrl, logger } = opts;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(hostHeaderValidation(opts.allowedHosts));
+  app.use(express.json({ limit: opts.bodyLimit }));
+
+  app.get('/health', async (_req, res) => {
+    const services = await clients.healthStates();
+    const ok = Object.values(services).every((s) => s === 'SERVING');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
+  });
+
+  const openapi = buildOpenApiDocument(publicUrl);
+  app.get('/openapi.json', (_req, res) => res.json(openapi));
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
+
+  app.use(oauthRouter(clients, publicUrl));
+  app.use(adminRouter(clients, verifier));
+
+  const resourceMetadataUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
+  const mcp = toNodeHandler(createMcpEndpoint(clients, logger), {
+    onerror: (err) => logger.error({ err }, 'MCP adapter failed'),
+  });
+  app.all('/mcp', requireBearer(verifier, resourceMetadataUrl), (req, res) => mcp(req, res, req.body));
+
+  app.use('/api', requireBearer(verifier, `${publicUrl}/.well-known/oauth-protected-resource`));
+  app.use(toolsRouter(clients));
+
+  app.use((_req, res) => sendError(res, new DomainError('not_found', 'no such endpoint')));
+  // Malformed JSON and oversized bodies arrive here from express.json().
+  app.use((err: { status?: number; type?: string; message?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    if (err.type === 'entity.too.large') {
+      res.status(413).json({ error: 'payload_too_large', message: `the body is larger than ${opts.bodyLimit}`, field: 'body' });
+    } else if (err.type === 'entity.parse.failed') {
+      res.status(400).json({ error: 'invalid_argument', message: 'the body is not valid JSON', field: 'body' });
+    } else {
+      logger.error({ err }, 'unhandled HTTP error');
+      res.status(err.status ?? 500).json({ error: 'internal', message: 'internal error' });
+    }
+  });
+  return app;
+}

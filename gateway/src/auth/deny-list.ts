@@ -1,0 +1,48 @@
+import { eventSchemas } from '@picard/proto';
+import { callUnary, type EventBus, type Logger } from '@picard/service-kit';
+import type { ServiceClients } from '../clients/service-clients.js';
+
+/**
+ * Revoked access-token ids, kept in memory so the per-request check costs a map lookup.
+ * Rebuilt from auth-service at start, then fed by `auth.token.revoked` events, so every
+ * gateway instance refuses a revoked token as soon as the event arrives.
+ */
+export class DenyList {
+  private readonly revoked = new Map<string, number>();
+
+  add(jti: string, expiresAt: Date): void {
+    if (expiresAt.getTime() > Date.now()) this.revoked.set(jti, expiresAt.getTime());
+  }
+
+  has(jti: string): boolean {
+    const exp = this.revoked.get(jti);
+    if (exp === undefined) return false;
+    if (exp <= Date.now()) {
+      this.revoked.delete(jti);
+      return false;
+    }
+    return true;
+  }
+
+  get size(): number {
+    return this.revoked.size;
+  }
+
+  /** Subscribes first, then loads the backlog, so a revocation in between is not missed. */
+  async sync(clients: ServiceClients, bus: EventBus, durable: string, logger: Logger) {
+    const subscription = await bus.subscribe({
+      durable,
+      subjects: ['auth.token.revoked'],
+      handler: async (message) => {
+        const event = eventSchemas['auth.token.revoked'].parse(message.payload);
+        this.add(event.jti, new Date(event.expires_at));
+      },
+    });
+    const { revocations } = await callUnary(clients.auth.listRevocations.bind(clients.auth), {
+      since: new Date(0),
+    });
+    for (const r of revocations) if (r.expiresAt) this.add(r.jti, r.expiresAt);
+    logger.info({ revoked: this.size }, 'token deny-list loaded');
+    return subscription;
+  }
+}

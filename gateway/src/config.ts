@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { env } from '@picard/service-kit';
+
+export const gatewayConfigSchema = z.object({
+  LOG_LEVEL: env.logLevel(),
+  GATEWAY_HOST: env.string('0.0.0.0'),
+  GATEWAY_PORT: env.port(8001),
+  PICARD_PUBLIC_URL: env.string('http://localhost:8001').pipe(z.url({ message: 'must be a URL' })),
+  AUTH_GRPC_ADDR: env.string('127.0.0.1:50051'),
+  MEMORY_GRPC_ADDR: env.string('127.0.0.1:50052'),
+  EMBEDDING_GRPC_ADDR: env.string('127.0.0.1:50053'),
+  PERSONA_GRPC_ADDR: env.string('127.0.0.1:50054'),
+  NATS_URL: env.optionalUrl('nats'),
+  /** Extra host names the gateway answers to (DNS-rebinding protection), comma-separated. */
+  GATEWAY_ALLOWED_HOSTS: env.optionalString(),
+  /** Largest JSON body accepted (express size string). */
+  GATEWAY_BODY_LIMIT: env.string('2mb'),
+});
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

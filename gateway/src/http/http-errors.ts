@@ -1,0 +1,19 @@
+import type { Response } from 'express';
+import { DomainError, fromServiceError } from '@picard/service-kit';
+import type { ZodError } from 'zod';
+
+/** The HTTP face of the error model: `{error, message, field?}` with the status from the one table. */
+export function sendError(res: Response, err: unknown): void {
+  const domain = err instanceof DomainError ? err : fromServiceError(err);
+  const body: Record<string, string> = { error: domain.code, message: domain.message };
+  if (domain.field) body.field = domain.field;
+  res.status(domain.httpStatus).json(body);
+}
+
+/** The first zod issue as a DomainError naming its field path, e.g. `data.limit`. */
+export function fromZodError(err: ZodError, prefix?: string): DomainError {
+  const issue = err.issues[0]!;
+  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  const field = path || prefix || 'body';
+  return new DomainError('invalid_argument', `${field}: ${issue.message}`, field);
+}

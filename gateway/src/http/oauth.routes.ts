@@ -1,0 +1,195 @@
+import express, { Router, type Request, type Response } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { callUnary } from '@picard/service-kit';
+import type { authPb } from '@picard/proto';
+import { z } from '../schemas/zod.js';
+import type { ServiceClients } from '../clients/service-clients.js';
+import { ALL_SCOPES } from '../auth/scopes.js';
+import { fromZodError, sendError } from './http-errors.js';
+
+const userTokenBody = z
+  .object({
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1),
+    username: z.string().min(1),
+    email: z.string().min(1),
+    create_if_missing: z.boolean().default(false),
+  })
+  .strict()
+  .openapi('UserTokenRequest');
+
+const tokenResponse = z
+  .object({
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int(),
+    scope: z.string(),
+    user_id: z.uuid().optional(),
+  })
+  .openapi('TokenResponse');
+
+const asStringMap = (value: unknown): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(typeof value === 'object' && value !== null ? value : {})
+      .filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+      .map(([k, v]) => [k, String(v)]),
+  );
+
+/** Carries an OAuth HTTP request to auth-service as-is and relays its answer unchanged. */
+function relay(call: (req: authPb.OAuthRequest) => Promise<authPb.OAuthResponse>) {
+  return async (req: Request, res: Response) => {
+    try {
+      const headers: Record<string, string> = {};
+      for (const name of ['authorization', 'content-type']) {
+        const value = req.headers[name];
+        if (typeof value === 'string') headers[name] = value;
+      }
+      const answer = await call({
+        method: req.method,
+        headers,
+        query: asStringMap(req.query),
+        body: asStringMap(req.body),
+      });
+      res.status(answer.status);
+      for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
+      res.type('application/json').send(answer.bodyJson || '{}');
+    } catch (err) {
+      sendError(res, err);
+    }
+  };
+}
+
+export function oauthRouter(clients: ServiceClients, publicUrl: string): Router {
+  const router = Router();
+  const auth = clients.auth;
+  const form = express.urlencoded({ extended: false, limit: '64kb' });
+
+  router.post('/api/user-tokens/user-token', async (req, res) => {
+    try {
+      const parsed = userTokenBody.safeParse(req.body ?? {});
+      if (!parsed.success) throw fromZodError(parsed.error);
+      const b = parsed.data;
+      const t = await callUnary(auth.issueUserToken.bind(auth), {
+        clientId: b.client_id,
+        clientSecret: b.client_secret,
+        username: b.username,
+        email: b.email,
+        createIfMissing: b.create_if_missing,
+      });
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({
+        access_token: t.accessToken,
+        refresh_token: t.refreshToken,
+        token_type: t.tokenType,
+        expires_in: t.expiresIn,
+        scope: t.scope,
+        user_id: t.userId,
+      });
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  router.post('/token', form, relay((r) => callUnary(auth.token.bind(auth), r)));
+  router.post('/revoke', form, relay((r) => callUnary(auth.revoke.bind(auth), r)));
+  router.post('/introspect', form, relay((r) => callUnary(auth.introspect.bind(auth), r)));
+
+  router.get('/.well-known/jwks.json', async (_req, res) => {
+    try {
+      const { keysJson } = await callUnary(auth.getJwks.bind(auth), {});
+      res.setHeader('Cache-Control', 'public, max-age=300');
+      res.type('application/json').send(keysJson);
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  // RFC 9728 / RFC 8414 discovery. Authorization-code endpoints arrive with issue #3.
+  const protectedResource = (resource: string) => ({
+    resource,
+    authorization_servers: [publicUrl],
+    scopes_supported: ALL_SCOPES,
+    bearer_methods_supported: ['header'],
+    resource_name: 'Picard',
+  });
+  router.get('/.well-known/oauth-protected-resource', (_req, res) => res.json(protectedResource(publicUrl)));
+  router.get('/.well-known/oauth-protected-resource/mcp', (_req, res) =>
+    res.json(protectedResource(`${publicUrl}/mcp`)),
+  );
+  router.get('/.well-known/oauth-authorization-server', (_req, res) =>
+    res.json({
+      issuer: publicUrl,
+      token_endpoint: `${publicUrl}/token`,
+      revocation_endpoint: `${publicUrl}/revoke`,
+      introspection_endpoint: `${publicUrl}/introspect`,
+      jwks_uri: `${publicUrl}/.well-known/jwks.json`,
+      grant_types_supported: ['refresh_token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      scopes_supported: ALL_SCOPES,
+      code_challenge_methods_supported: ['S256'],
+    }),
+  );
+  return router;
+}
+
+export function registerOAuthOpenApi(registry: OpenAPIRegistry, errorSchema: z.ZodType): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/api/user-tokens/user-token',
+    summary: 'Direct-connect: a first-party client gets tokens for one of its users',
+    description: 'For confidential clients registered by the admin. Never issues a token for the admin account.',
+    tags: ['oauth'],
+    request: { body: { content: { 'application/json': { schema: userTokenBody } } } },
+    responses: {
+      200: { description: 'Tokens', content: { 'application/json': { schema: tokenResponse } } },
+      400: { description: 'Bad input; `field` names it', content: { 'application/json': { schema: errorSchema } } },
+      401: { description: 'Invalid client credentials' },
+      403: { description: 'Client not allowed to use this flow, or the user is the admin' },
+      404: { description: 'No such user and create_if_missing is false' },
+    },
+  });
+  const oauthForm = (fields: Record<string, z.ZodType>) => ({
+    body: { content: { 'application/x-www-form-urlencoded': { schema: z.object(fields) } } },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/token',
+    summary: 'OAuth 2.1 token endpoint (refresh_token grant; rotates refresh tokens)',
+    tags: ['oauth'],
+    security: [{ basicAuth: [] }, {}],
+    request: oauthForm({
+      grant_type: z.literal('refresh_token'),
+      refresh_token: z.string(),
+      client_id: z.string().optional(),
+      client_secret: z.string().optional(),
+      scope: z.string().optional(),
+    }),
+    responses: {
+      200: { description: 'A new token pair', content: { 'application/json': { schema: tokenResponse } } },
+      400: { description: 'RFC 6749 error (invalid_grant, invalid_request, ...)' },
+      401: { description: 'invalid_client' },
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/revoke',
+    summary: 'RFC 7009 token revocation',
+    tags: ['oauth'],
+    security: [{ basicAuth: [] }, {}],
+    request: oauthForm({ token: z.string(), token_type_hint: z.enum(['access_token', 'refresh_token']).optional() }),
+    responses: { 200: { description: 'Revoked (or unknown token)' }, 401: { description: 'invalid_client' } },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/introspect',
+    summary: 'RFC 7662 token introspection',
+    tags: ['oauth'],
+    security: [{ basicAuth: [] }],
+    request: oauthForm({ token: z.string() }),
+    responses: { 200: { description: 'Introspection result' } },
+  });
+  for (const path of ['/.well-known/jwks.json', '/.well-known/oauth-protected-resource', '/.well-known/oauth-authorization-server']) {
+    registry.registerPath({ method: 'get', path, tags: ['discovery'], responses: { 200: { description: 'JSON document' } } });
+  }
+}

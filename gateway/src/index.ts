@@ -1,0 +1,3 @@
+export { startGateway, type StartGatewayOptions, type GatewayHandle } from './service.js';
+export { gatewayConfigSchema, type GatewayConfig } from './config.js';
+export { TOOLS } from './mcp/tools/index.js';

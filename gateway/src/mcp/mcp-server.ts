@@ -1,0 +1,56 @@
+import { McpServer, createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
+import { DomainError, fromServiceError, type Logger } from '@picard/service-kit';
+import type { ServiceClients } from '../clients/service-clients.js';
+import { callerOf } from '../auth/bearer.js';
+import { TOOLS } from './tools/index.js';
+import { runTool } from './tools/run-tool.js';
+
+const SERVER_INFO = { name: 'picard', version: '0.1.0' };
+
+/** Tool failures become MCP tool errors (isError) that say what went wrong; the HTTP exchange still succeeds. */
+function toolError(err: unknown) {
+  const e = err instanceof DomainError ? err : fromServiceError(err);
+  const text = e.field ? `${e.code} (${e.field}): ${e.message}` : `${e.code}: ${e.message}`;
+  return { isError: true, content: [{ type: 'text' as const, text }] };
+}
+
+function buildServer(authInfo: AuthInfo | undefined, clients: ServiceClients): McpServer {
+  const server = new McpServer(SERVER_INFO, {
+    instructions:
+      'Picard stores memories for you and finds them by meaning. Use submit_memory to remember, ' +
+      'query_memory to recall by meaning, retrieve_memories to list everything you stored.',
+  });
+  for (const tool of TOOLS) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.input,
+        outputSchema: tool.output,
+        annotations: tool.annotations,
+      },
+      async (args: unknown) => {
+        const caller = callerOf(authInfo);
+        if (!caller) return toolError(new DomainError('unauthenticated', 'no verified caller'));
+        try {
+          const result = (await runTool(tool, args, caller, clients)) as Record<string, unknown>;
+          return { structuredContent: result, content: [{ type: 'text' as const, text: JSON.stringify(result) }] };
+        } catch (err) {
+          return toolError(err);
+        }
+      },
+    );
+  }
+  return server;
+}
+
+/**
+ * Stateless Streamable HTTP: a fresh McpServer per request (no session), so any gateway instance
+ * answers any request, and both the 2025-11-25 and the 2026-07-28 revisions are served.
+ */
+export function createMcpEndpoint(clients: ServiceClients, logger: Logger) {
+  return createMcpHandler((ctx) => buildServer(ctx.authInfo, clients), {
+    onerror: (err) => logger.warn({ err }, 'MCP request failed'),
+  });
+}

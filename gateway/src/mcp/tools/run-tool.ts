@@ -1,0 +1,29 @@
+import { callerMetadata, DomainError, type Caller } from '@picard/service-kit';
+import { ZodError } from 'zod';
+import type { ServiceClients } from '../../clients/service-clients.js';
+import { fromZodError } from '../../http/http-errors.js';
+import type { ToolDefinition } from './tool-definition.js';
+
+/**
+ * The single path every tool call takes, whichever interface it came from:
+ * scope check, input validation against the tool's schema, then the tool itself.
+ */
+export async function runTool(
+  tool: ToolDefinition,
+  rawInput: unknown,
+  caller: Caller,
+  clients: ServiceClients,
+  fieldPrefix?: string,
+): Promise<unknown> {
+  if (!caller.scopes.includes(tool.scope)) {
+    throw new DomainError('permission_denied', `${tool.name} needs the scope ${tool.scope}`);
+  }
+  let input: unknown;
+  try {
+    input = tool.input.parse(rawInput ?? {});
+  } catch (err) {
+    if (err instanceof ZodError) throw fromZodError(err, fieldPrefix);
+    throw err;
+  }
+  return tool.run(input as never, { caller, clients, metadata: callerMetadata(caller) });
+}

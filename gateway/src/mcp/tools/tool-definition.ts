@@ -1,0 +1,30 @@
+import type { Metadata } from '@grpc/grpc-js';
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
+import type { Caller } from '@picard/service-kit';
+import type { z } from 'zod';
+import type { ServiceClients } from '../../clients/service-clients.js';
+import type { Scope } from '../../auth/scopes.js';
+
+export interface ToolContext {
+  caller: Caller;
+  /** The caller's identity as gRPC metadata, ready to pass on. */
+  metadata: Metadata;
+  clients: ServiceClients;
+}
+
+/**
+ * A tool, defined once: its zod schemas are the MCP input/output schemas, the REST validation
+ * and the OpenAPI document alike.
+ */
+export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  scope: Scope;
+  input: I;
+  output: O;
+  annotations?: ToolAnnotations;
+  run(input: z.infer<I>, ctx: ToolContext): Promise<z.infer<O>>;
+}
+
+export const defineTool = <I extends z.ZodObject, O extends z.ZodObject>(tool: ToolDefinition<I, O>) => tool;

@@ -1,0 +1,55 @@
+import { memoryPb } from '@picard/proto';
+import { DomainError } from '@picard/service-kit';
+import { z } from './zod.js';
+
+const PERMISSION_NAMES = {
+  [memoryPb.Permission.PERMISSION_PRIVATE]: 'private',
+  [memoryPb.Permission.PERMISSION_PUBLIC]: 'public',
+  [memoryPb.Permission.PERMISSION_SHARED]: 'shared',
+} as const;
+
+export type PermissionName = (typeof PERMISSION_NAMES)[keyof typeof PERMISSION_NAMES];
+
+export const permissionToProto = (name: PermissionName): memoryPb.Permission =>
+  Number(
+    Object.entries(PERMISSION_NAMES).find(([, n]) => n === name)?.[0] ?? memoryPb.Permission.PERMISSION_UNSPECIFIED,
+  ) as memoryPb.Permission;
+
+function permissionName(p: memoryPb.Permission): PermissionName {
+  const name = PERMISSION_NAMES[p as keyof typeof PERMISSION_NAMES];
+  if (!name) throw new DomainError('internal', `memory-service returned an unknown permission ${p}`);
+  return name;
+}
+
+export const isoDateTime = () => z.iso.datetime({ offset: true });
+
+export const memorySchema = z
+  .object({
+    id: z.uuid(),
+    user_id: z.uuid(),
+    text: z.string(),
+    permission: z.enum(['private', 'public', 'shared']),
+    expiration_date: isoDateTime().nullable(),
+    created_at: isoDateTime(),
+    updated_at: isoDateTime(),
+  })
+  .openapi('Memory');
+
+export const scoredMemorySchema = memorySchema
+  .extend({ similarity: z.number().describe('Cosine similarity to the query; 1 is identical.') })
+  .openapi('ScoredMemory');
+
+export type MemoryJson = z.infer<typeof memorySchema>;
+
+/** The API shape of a memory: snake_case, ISO dates, permission by name. */
+export function memoryToJson(m: memoryPb.Memory): MemoryJson {
+  return {
+    id: m.id,
+    user_id: m.userId,
+    text: m.text,
+    permission: permissionName(m.permission),
+    expiration_date: m.expirationDate ? m.expirationDate.toISOString() : null,
+    created_at: (m.createdAt ?? new Date(0)).toISOString(),
+    updated_at: (m.updatedAt ?? new Date(0)).toISOString(),
+  };
+}

@@ -1,0 +1,91 @@
+import type { Server } from 'node:http';
+import { connectEventBus, type EventBus, type Logger, type Subscription } from '@picard/service-kit';
+import type { GatewayConfig } from './config.js';
+import { createServiceClients, type ServiceAddresses } from './clients/service-clients.js';
+import { DenyList } from './auth/deny-list.js';
+import { TokenVerifier } from './auth/token-verifier.js';
+import { createApp } from './app.js';
+
+export interface StartGatewayOptions {
+  config: GatewayConfig;
+  logger: Logger;
+  /** Overrides the *_GRPC_ADDR settings (the embedded launcher knows the real ports). */
+  addresses?: Partial<ServiceAddresses>;
+  /** The embedded launcher shares its in-process bus; otherwise NATS_URL decides. */
+  bus?: EventBus;
+  host?: string;
+  port?: number;
+}
+
+export interface GatewayHandle {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHandle> {
+  const { config, logger } = opts;
+  const publicUrl = config.PICARD_PUBLIC_URL.replace(/\/+$/, '');
+  const clients = createServiceClients({
+    auth: opts.addresses?.auth ?? config.AUTH_GRPC_ADDR,
+    memory: opts.addresses?.memory ?? config.MEMORY_GRPC_ADDR,
+    embedding: opts.addresses?.embedding ?? config.EMBEDDING_GRPC_ADDR,
+    persona: opts.addresses?.persona ?? config.PERSONA_GRPC_ADDR,
+  });
+  const ownBus = opts.bus ? undefined : await connectEventBus(config.NATS_URL, 'gateway', logger);
+  const bus = opts.bus ?? ownBus!;
+
+  const denyList = new DenyList();
+  // Each gateway instance keeps its own durable consumer: every instance must see every revocation.
+  const durable = `gateway-${process.env.HOSTNAME ?? 'local'}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  let subscription: Subscription | undefined;
+  try {
+    subscription = await denyList.sync(clients, bus, durable, logger);
+  } catch (err) {
+    clients.close();
+    await ownBus?.close();
+    throw new Error(`gateway could not load token revocations from auth-service: ${(err as Error).message}`);
+  }
+  const verifier = new TokenVerifier(clients, denyList, publicUrl, [publicUrl, `${publicUrl}/mcp`]);
+
+  const publicHost = new URL(publicUrl).hostname;
+  const allowedHosts = [
+    ...new Set([
+      publicHost,
+      'localhost',
+      '127.0.0.1',
+      '[::1]',
+      ...(config.GATEWAY_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    ]),
+  ];
+  const app = createApp({ publicUrl, allowedHosts, bodyLimit: config.GATEWAY_BODY_LIMIT, clients, verifier, logger });
+
+  const host = opts.host ?? config.GATEWAY_HOST;
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(opts.port ?? config.GATEWAY_PORT, host, () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`GATEWAY_PORT ${opts.port ?? config.GATEWAY_PORT} is already in use on ${host}`)
+          : err,
+      ),
+    );
+  });
+  const port = (server.address() as { port: number }).port;
+  logger.info({ host, port, publicUrl }, 'gateway listening');
+
+  return {
+    port,
+    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 3000).unref();
+      });
+      await subscription?.stop();
+      await ownBus?.close();
+      clients.close();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * The embedded mode must start with no set-up, so secrets that a cluster operator must provide
+ * are generated once and kept beside the data (mode 0600). Losing the key file loses the
+ * memories: the start-up banner says where it is.
+ */
+async function readOrCreate(path: string, create: () => string): Promise<{ value: string; created: boolean }> {
+  if (existsSync(path)) return { value: (await readFile(path, 'utf8')).trim(), created: false };
+  const value = create();
+  await writeFile(path, `${value}\n`, { mode: 0o600 });
+  return { value, created: true };
+}
+
+export const encryptionKeysFile = (dataDir: string) => join(dataDir, 'memory-encryption-keys');
+export const adminPasswordFile = (dataDir: string) => join(dataDir, 'admin-password');
+
+export function loadOrCreateEncryptionKeys(dataDir: string) {
+  return readOrCreate(encryptionKeysFile(dataDir), () => `k1:${randomBytes(32).toString('base64')}`);
+}
+
+export function loadOrCreateAdminPassword(dataDir: string) {
+  return readOrCreate(adminPasswordFile(dataDir), () => randomBytes(12).toString('base64url'));
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm start`: every Picard service in one Node process. They still talk gRPC over loopback
+ * (ephemeral ports on 127.0.0.1), each keeps its own database (embedded PGlite under
+ * PICARD_DATA_DIR, or PostgreSQL when DATABASE_URL is set) and events flow over the in-process
+ * bus (or NATS when NATS_URL is set). Same code as the cluster, packed into one process.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  connectEventBus,
+  createLogger,
+  exitOnStartupError,
+  onShutdownSignal,
+  resolveDatabaseTarget,
+} from '@picard/service-kit';
+import { adminPasswordFile, encryptionKeysFile, loadOrCreateAdminPassword, loadOrCreateEncryptionKeys } from './embedded-secrets.js';
+import { printBanner } from './embedded-banner.js';
+import { loadStackConfigs, startStack } from './stack.js';
+
+async function main() {
+  const started = performance.now();
+  const dataDir = resolve(process.env.PICARD_DATA_DIR || './data');
+  await mkdir(dataDir, { recursive: true });
+  const logLevel = process.env.LOG_LEVEL || 'warn';
+  const logger = createLogger('picard', logLevel);
+  const onStep = (what: string) =>
+    process.stdout.write(`  ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s  ${what}\n`);
+  process.stdout.write(`Picard is starting (data in ${dataDir})\n`);
+
+  const env: NodeJS.ProcessEnv = { ...process.env, PICARD_DATA_DIR: dataDir };
+  const keysGenerated = !env.MEMORY_ENCRYPTION_KEYS;
+  if (keysGenerated) env.MEMORY_ENCRYPTION_KEYS = (await loadOrCreateEncryptionKeys(dataDir)).value;
+  let generatedAdminPassword: string | undefined;
+  if (!env.PICARD_ADMIN_PASSWORD) {
+    env.PICARD_ADMIN_USERNAME ||= 'admin';
+    env.PICARD_ADMIN_EMAIL ||= 'admin@localhost';
+    env.PICARD_ADMIN_PASSWORD = generatedAdminPassword = (await loadOrCreateAdminPassword(dataDir)).value;
+  }
+  const publicUrl = loadStackConfigs(env).gateway.PICARD_PUBLIC_URL.replace(/\/+$/, '');
+
+  // The slow parts (three embedded databases) open together while the bus connects.
+  const [auth, memory, persona, bus] = await Promise.all([
+    resolveDatabaseTarget(env.AUTH_DATABASE_URL || env.DATABASE_URL, dataDir, 'auth'),
+    resolveDatabaseTarget(env.MEMORY_DATABASE_URL || env.DATABASE_URL, dataDir, 'memory'),
+    resolveDatabaseTarget(env.PERSONA_DATABASE_URL || env.DATABASE_URL, dataDir, 'persona'),
+    connectEventBus(env.NATS_URL, 'picard-embedded', logger),
+  ]);
+  onStep(`databases open (${auth.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}), event bus ${bus.kind}`);
+
+  const stack = await startStack({ env, databases: { auth, memory, persona }, bus, logLevel, onStep });
+  printBanner({
+    publicUrl,
+    seconds: (performance.now() - started) / 1000,
+    admin: {
+      username: env.PICARD_ADMIN_USERNAME!,
+      generatedPassword: generatedAdminPassword,
+      passwordFile: adminPasswordFile(dataDir),
+    },
+    keysFile: keysGenerated ? encryptionKeysFile(dataDir) : undefined,
+  });
+
+  onShutdownSignal(logger, async () => {
+    await stack.stop();
+    await bus.close();
+  });
+}
+
+main().catch(exitOnStartupError);

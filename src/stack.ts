@@ -1,0 +1,104 @@
+import { createLogger, loadConfig, type DatabaseTarget, type EventBus, type Logger } from '@picard/service-kit';
+import { authConfigSchema, startAuthService } from '@picard/auth-service';
+import { embeddingConfigSchema, startEmbeddingService } from '@picard/embedding-service';
+import { memoryConfigSchema, startMemoryService } from '@picard/memory-service';
+import { personaConfigSchema, startPersonaService } from '@picard/persona-service';
+import { gatewayConfigSchema, startGateway, type GatewayHandle } from '@picard/gateway';
+
+const LOOPBACK = '127.0.0.1';
+
+export interface StackOptions {
+  env: NodeJS.ProcessEnv;
+  databases: { auth: DatabaseTarget; memory: DatabaseTarget; persona: DatabaseTarget };
+  /** Schema per service; defaults to the service names. Tests use unique ones. */
+  schemas?: { auth?: string; memory?: string; persona?: string };
+  bus: EventBus;
+  logLevel?: string;
+  gatewayPort?: number;
+  onStep?: (what: string) => void;
+}
+
+export interface Stack {
+  gateway: GatewayHandle;
+  addresses: { auth: string; memory: string; embedding: string; persona: string };
+  stop(): Promise<void>;
+}
+
+/** Validates every service's configuration, so a bad value stops start-up before anything opens. */
+export function loadStackConfigs(env: NodeJS.ProcessEnv) {
+  return {
+    auth: loadConfig(authConfigSchema, env),
+    embedding: loadConfig(embeddingConfigSchema, env),
+    memory: loadConfig(memoryConfigSchema, env),
+    persona: loadConfig(personaConfigSchema, env),
+    gateway: loadConfig(gatewayConfigSchema, env),
+  };
+}
+
+/**
+ * Starts every service in this process, each on its own loopback gRPC port, in dependency order:
+ * embedding → auth + memory → persona → gateway. Used by `npm start` and by the e2e suites.
+ */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const configs = loadStackConfigs(opts.env);
+  const logger = (name: string): Logger => createLogger(name, opts.logLevel ?? 'warn');
+  const grpc = { grpcHost: LOOPBACK, grpcPort: 0 };
+  const stopped: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stopped.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const embedding = await startEmbeddingService({ config: configs.embedding, logger: logger('embedding-service'), ...grpc });
+    stopped.push(() => embedding.stop());
+    opts.onStep?.(`embedding model (${configs.embedding.EMBEDDING_PROVIDER}) loaded`);
+
+    const [auth, memory] = await Promise.all([
+      startAuthService({
+        config: configs.auth,
+        database: opts.databases.auth,
+        schema: opts.schemas?.auth,
+        bus: opts.bus,
+        logger: logger('auth-service'),
+        ...grpc,
+      }),
+      startMemoryService({
+        config: { ...configs.memory, EMBEDDING_GRPC_ADDR: embedding.grpc.address },
+        database: opts.databases.memory,
+        schema: opts.schemas?.memory,
+        bus: opts.bus,
+        logger: logger('memory-service'),
+        ...grpc,
+      }),
+    ]);
+    stopped.push(() => auth.stop(), () => memory.stop());
+    const persona = await startPersonaService({
+      config: { ...configs.persona, MEMORY_GRPC_ADDR: memory.grpc.address },
+      database: opts.databases.persona,
+      schema: opts.schemas?.persona,
+      bus: opts.bus,
+      logger: logger('persona-service'),
+      ...grpc,
+    });
+    stopped.push(() => persona.stop());
+    opts.onStep?.('auth, memory and persona services up');
+
+    const addresses = {
+      auth: auth.grpc.address,
+      memory: memory.grpc.address,
+      embedding: embedding.grpc.address,
+      persona: persona.grpc.address,
+    };
+    const gateway = await startGateway({
+      config: configs.gateway,
+      logger: logger('gateway'),
+      bus: opts.bus,
+      addresses,
+      port: opts.gatewayPort,
+    });
+    stopped.push(() => gateway.stop());
+    return { gateway, addresses, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
