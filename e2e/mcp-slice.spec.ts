@@ -40,7 +40,7 @@ describe('MCP at /mcp', () => {
   };
 
   it('refuses a client without a token with 401 and a WWW-Authenticate challenge', async () => {
-    await expect(connect2025()).rejects.toThrow(/401|nauthorized/);
+    await expect(connect2025()).rejects.toThrow(/bearer access token is required/);
     const res = await fetch(`${t.url}/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },

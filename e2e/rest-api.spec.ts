@@ -101,7 +101,8 @@ describe('REST API through the gateway', () => {
     });
     it('are never issued for the admin account', async () => {
       const res = await post(`${t.url}/api/user-tokens/user-token`, {
-        ...client,
+        client_id: client.client_id,
+        client_secret: client.client_secret,
         username: ADMIN.username,
         email: ADMIN.email,
         create_if_missing: true,
@@ -118,10 +119,19 @@ describe('REST API through the gateway', () => {
       expect(res.status).toBe(401);
     });
     it('name a malformed client_id and a missing field', async () => {
-      const bad = await post(`${t.url}/api/user-tokens/user-token`, { ...client, client_id: 'not-a-uuid', username: 'carol', email: 'carol@example.test' });
+      const bad = await post(`${t.url}/api/user-tokens/user-token`, {
+        client_id: 'not-a-uuid',
+        client_secret: client.client_secret,
+        username: 'carol',
+        email: 'carol@example.test',
+      });
       expect(bad.status).toBe(400);
       expect(bad.json.field).toBe('client_id');
-      const missing = await post(`${t.url}/api/user-tokens/user-token`, { ...client, email: 'x@example.test' });
+      const missing = await post(`${t.url}/api/user-tokens/user-token`, {
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        email: 'x@example.test',
+      });
       expect(missing.status).toBe(400);
       expect(missing.json.field).toBe('username');
     });
@@ -219,19 +229,19 @@ describe('REST API through the gateway', () => {
 
     it.each([
       [{ tool: 'submit_memory', data: { text: '', permission: 'private' } }, 'data.text'],
-      [{ tool: 'submit_memory', data: { text: 'a'.repeat(10_001), permission: 'private' } }, 'text'],
+      [{ tool: 'submit_memory', data: { text: 'a'.repeat(10_001), permission: 'private' } }, 'data.text'],
       [{ tool: 'submit_memory', data: { text: 'ok', permission: 'secret' } }, 'data.permission'],
       [{ tool: 'submit_memory', data: { text: 42, permission: 'private' } }, 'data.text'],
       [{ tool: 'submit_memory', data: { text: 'ok', permission: 'private', expiration_date: 'tomorrow' } }, 'data.expiration_date'],
-      [{ tool: 'submit_memory', data: { text: 'ok', permission: 'private', expiration_date: '2001-01-01T00:00:00Z' } }, 'expiration_date'],
-      [{ tool: 'submit_memory', data: { text: 'ok', permission: 'private', colour: 'red' } }, 'data'],
+      [{ tool: 'submit_memory', data: { text: 'ok', permission: 'private', expiration_date: '2001-01-01T00:00:00Z' } }, 'data.expiration_date'],
+      [{ tool: 'submit_memory', data: { text: 'ok', permission: 'private', colour: 'red' } }, 'data.colour'],
       [{ tool: 'query_memory', data: { query: 'x', limit: 'ten' } }, 'data.limit'],
       [{ tool: 'query_memory', data: { query: 'x', limit: 1000 } }, 'data.limit'],
       [{ tool: 'query_memory', data: {} }, 'data.query'],
       [{ tool: 'drop_tables', data: {} }, 'tool'],
       [{ data: {} }, 'tool'],
       [{ tool: 'retrieve_memories', data: [1] }, 'data'],
-    ])('rejects %j naming %s, writing nothing', async (body, field) => {
+    ].map(([body, field]) => [field, body] as const))('names %s for a bad input, writing nothing', async (field, body) => {
       const before = await callTool(t, carol.access_token, 'retrieve_memories', {});
       const res = await post(`${t.url}/api/tools`, body, bearer(carol.access_token));
       expect(res.status).toBe(400);

@@ -69,7 +69,7 @@ export async function post(url: string, body: unknown, headers: Record<string, s
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  let json: any;
+  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {

@@ -13,7 +13,10 @@ export function sendError(res: Response, err: unknown): void {
 /** The first zod issue as a DomainError naming its field path, e.g. `data.limit`. */
 export function fromZodError(err: ZodError, prefix?: string): DomainError {
   const issue = err.issues[0]!;
-  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  const field = path || prefix || 'body';
-  return new DomainError('invalid_argument', `${field}: ${issue.message}`, field);
+  // An unknown key is named itself, so a typo ("permision") points at the culprit.
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const path = [prefix, ...issue.path.map(String), unknownKey].filter(Boolean).join('.');
+  const field = path || 'body';
+  const message = unknownKey ? `unknown field "${unknownKey}"` : issue.message;
+  return new DomainError('invalid_argument', `${field}: ${message}`, field);
 }

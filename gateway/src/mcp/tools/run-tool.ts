@@ -25,5 +25,13 @@ export async function runTool(
     if (err instanceof ZodError) throw fromZodError(err, fieldPrefix);
     throw err;
   }
-  return tool.run(input as never, { caller, clients, metadata: callerMetadata(caller) });
+  try {
+    return await tool.run(input as never, { caller, clients, metadata: callerMetadata(caller) });
+  } catch (err) {
+    // A service names fields of the tool's input; over REST that input sits under `data`.
+    if (fieldPrefix && err instanceof DomainError && err.field) {
+      throw new DomainError(err.code, err.message, `${fieldPrefix}.${err.field}`);
+    }
+    throw err;
+  }
 }

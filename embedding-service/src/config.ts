@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { env } from '@picard/service-kit';
+
+const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+
+/** The embedding-service environment; parsed once at start-up by loadConfig. */
+export const embeddingConfigSchema = z
+  .object({
+    LOG_LEVEL: env.logLevel(),
+    EMBEDDING_GRPC_HOST: env.string('0.0.0.0'),
+    EMBEDDING_GRPC_PORT: env.port(50053),
+    EMBEDDING_PROVIDER: z.preprocess(
+      unsetIfEmpty,
+      z.enum(['offline', 'openai'], { message: 'must be offline or openai' }).default('offline'),
+    ),
+    OPENAI_API_KEY: env.optionalString(),
+    OPENAI_BASE_URL: env.optionalUrl('http', 'https'),
+    /** Only the openai provider reads it; the offline model is fixed. */
+    EMBEDDING_MODEL: env.string('text-embedding-3-small'),
+    EMBEDDING_DIMENSIONS: env.positiveInt(1536),
+    EMBEDDING_TIMEOUT_MS: env.positiveInt(30_000),
+    EMBEDDING_CACHE_SIZE: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(10_000)),
+  })
+  .superRefine((c, ctx) => {
+    if (c.EMBEDDING_PROVIDER === 'openai' && !c.OPENAI_API_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OPENAI_API_KEY'],
+        message: 'is required when EMBEDDING_PROVIDER=openai',
+      });
+    }
+  });
+
+export type EmbeddingConfig = z.infer<typeof embeddingConfigSchema>;

@@ -1,0 +1,18 @@
+import type { EmbeddingConfig } from '../config.js';
+import type { EmbeddingProvider } from './embedding-provider.js';
+import { createOfflineUseProvider } from './offline-use.provider.js';
+import { createOpenAiProvider } from './openai.provider.js';
+
+/** The configured provider, ready to embed (the offline model is loaded here). */
+export async function createProvider(config: EmbeddingConfig): Promise<EmbeddingProvider> {
+  if (config.EMBEDDING_PROVIDER === 'openai') {
+    return createOpenAiProvider({
+      apiKey: config.OPENAI_API_KEY!,
+      baseURL: config.OPENAI_BASE_URL,
+      model: config.EMBEDDING_MODEL,
+      dimensions: config.EMBEDDING_DIMENSIONS,
+      timeoutMs: config.EMBEDDING_TIMEOUT_MS,
+    });
+  }
+  return createOfflineUseProvider();
+}

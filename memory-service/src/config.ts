@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { env } from '@picard/service-kit';
+
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** "<keyId>:<base64 of 32 bytes>[,...]"; every problem is reported with the entry at fault. */
+const encryptionKeys = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .string({ message: 'is required: "<keyId>:<base64 of 32 bytes>[,<keyId>:<base64>...]"' })
+    .transform((raw, ctx): EncryptionKey[] => {
+      // Issues carry a sub-path so loadConfig names the variable without echoing its (secret) value.
+      const keys: EncryptionKey[] = [];
+      raw.split(',').forEach((entry, i) => {
+        const sep = entry.indexOf(':');
+        const id = entry.slice(0, sep).trim();
+        const b64 = entry.slice(sep + 1).trim();
+        const bytes = Buffer.from(b64, 'base64');
+        if (sep < 0 || !KEY_ID.test(id)) {
+          ctx.addIssue({ code: 'custom', path: [i], message: `entry ${i} must look like <keyId>:<base64>` });
+        } else if (!BASE64.test(b64) || bytes.length !== 32) {
+          ctx.addIssue({ code: 'custom', path: [i], message: `key "${id}" must be 32 bytes of base64 (got ${bytes.length} bytes)` });
+        } else if (keys.some((k) => k.id === id)) {
+          ctx.addIssue({ code: 'custom', path: [i], message: `key id "${id}" is listed twice` });
+        } else {
+          keys.push({ id, key: bytes });
+        }
+      });
+      return keys;
+    }),
+);
+
+/** The memory-service environment; parsed once at start-up by loadConfig. */
+export const memoryConfigSchema = z
+  .object({
+    LOG_LEVEL: env.logLevel(),
+    DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
+    MEMORY_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
+    NATS_URL: env.optionalUrl('nats'),
+    PICARD_DATA_DIR: env.string('./data'),
+    MEMORY_GRPC_HOST: env.string('0.0.0.0'),
+    MEMORY_GRPC_PORT: env.port(50052),
+    EMBEDDING_GRPC_ADDR: env.string('127.0.0.1:50053'),
+    MEMORY_ENCRYPTION_KEYS: encryptionKeys,
+    /** Which key encrypts new rows; the last listed by default, so rotation is "append a key". */
+    MEMORY_ENCRYPTION_KEY_ID: env.optionalString(),
+    MEMORY_MAX_TEXT_CHARS: env.positiveInt(10_000),
+  })
+  .superRefine((c, ctx) => {
+    const id = c.MEMORY_ENCRYPTION_KEY_ID;
+    if (id !== undefined && !c.MEMORY_ENCRYPTION_KEYS.some((k) => k.id === id)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MEMORY_ENCRYPTION_KEY_ID'],
+        message: `names no key listed in MEMORY_ENCRYPTION_KEYS`,
+      });
+    }
+  });
+
+export type MemoryConfig = z.infer<typeof memoryConfigSchema>;

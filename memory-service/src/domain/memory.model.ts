@@ -1,0 +1,38 @@
+/** The domain's view of memories; the gRPC codec maps these to and from the generated types. */
+export type PermissionName = 'private' | 'public' | 'shared';
+
+export interface MemoryRecord {
+  id: string;
+  userId: string;
+  text: string;
+  permission: PermissionName;
+  expirationDate: Date | null;
+  tags: string[];
+  /** Filled for the owner only: who else may read it is the owner's business. */
+  sharedWith: { users: string[]; groups: string[] };
+  createdAt: Date;
+  updatedAt: Date;
+  embeddingPending: boolean;
+  /** Only on search results. */
+  similarity?: number;
+}
+
+export interface NewMemoryInput {
+  text: string;
+  permission: PermissionName | 'unspecified';
+  expirationDate?: Date;
+  tags: string[];
+  sharedWith: { users: string[]; groups: string[] };
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface QueryTimings {
+  embedMs: number;
+  searchMs: number;
+  decryptMs: number;
+  totalMs: number;
+}

@@ -1,0 +1,5 @@
+import type { Migration } from '@picard/service-kit';
+import { init } from './001_init.js';
+
+/** The memory schema's migrations, for a vector column of `dimensions`. */
+export const memoryMigrations = (dimensions: number): Migration[] => [init(dimensions)];

@@ -1,0 +1,101 @@
+import {
+  openDatabase,
+  OutboxRelay,
+  resolveDatabaseTarget,
+  startGrpcServer,
+  type DatabaseTarget,
+  type EventBus,
+  type GrpcServerHandle,
+  type Knex,
+  type Logger,
+} from '@picard/service-kit';
+import { memoryPb } from '@picard/proto';
+import { connectEmbeddings } from './clients/embedding.client.js';
+import type { MemoryConfig } from './config.js';
+import { MemoryCipher } from './domain/memory-cipher.js';
+import { MemoryService } from './domain/memory.service.js';
+import { memoryHandlers } from './grpc/memory.handlers.js';
+import { memoryMigrations } from './migrations/index.js';
+import { MemoryStore } from './store/memory.store.js';
+import { assertEmbeddingDimensions, supportsIterativeScan } from './store/schema-check.js';
+
+export interface MemoryServiceOptions {
+  config: MemoryConfig;
+  logger: Logger;
+  /** Defaults to MEMORY_DATABASE_URL ?? DATABASE_URL, else a PGlite under PICARD_DATA_DIR/memory. */
+  database?: DatabaseTarget;
+  /** Database schema holding the tables (default "memory"). */
+  schema?: string;
+  /** Where outbox events go; without one they wait in the outbox table. */
+  bus?: EventBus;
+  grpcHost?: string;
+  grpcPort?: number;
+  /** Overrides EMBEDDING_GRPC_ADDR (the embedded launcher knows the bound port). */
+  embeddingAddress?: string;
+}
+
+export interface MemoryServiceHandle {
+  grpc: GrpcServerHandle;
+  /** The service's own connection (tests and operational tooling). */
+  knex: Knex;
+  embedding: { provider: string; model: string; dimensions: number };
+  stop(): Promise<void>;
+}
+
+export async function startMemoryService(opts: MemoryServiceOptions): Promise<MemoryServiceHandle> {
+  const { config, logger } = opts;
+  const schema = opts.schema ?? 'memory';
+  const cipher = new MemoryCipher(config.MEMORY_ENCRYPTION_KEYS, config.MEMORY_ENCRYPTION_KEY_ID);
+
+  // The vector column is sized from the model, so the model must be known before migrating.
+  const embeddingClient = await connectEmbeddings(opts.embeddingAddress ?? config.EMBEDDING_GRPC_ADDR);
+  const { embeddings } = embeddingClient;
+  const target =
+    opts.database ??
+    (await resolveDatabaseTarget(config.MEMORY_DATABASE_URL ?? config.DATABASE_URL, config.PICARD_DATA_DIR, 'memory'));
+
+  let knex: Knex | undefined;
+  try {
+    knex = await openDatabase({ target, schema, migrations: memoryMigrations(embeddings.info.dimensions), logger });
+    await assertEmbeddingDimensions(knex, schema, embeddings.info.dimensions, embeddings.info.model);
+    const pgvector = await supportsIterativeScan(knex);
+    logger.info({ pgvector: pgvector.version, iterativeScan: pgvector.iterative, embedding: embeddings.info }, 'memory store ready');
+
+    const relay = opts.bus ? new OutboxRelay(knex, opts.bus, logger) : undefined;
+    if (!opts.bus) logger.warn('no event bus: memory events stay in the outbox');
+    const service = new MemoryService({
+      store: new MemoryStore(knex),
+      cipher,
+      embeddings,
+      logger,
+      maxTextChars: config.MEMORY_MAX_TEXT_CHARS,
+      iterativeScan: pgvector.iterative,
+      onCommitted: () => relay?.nudge(),
+    });
+    const grpc = await startGrpcServer({
+      host: opts.grpcHost ?? config.MEMORY_GRPC_HOST,
+      port: opts.grpcPort ?? config.MEMORY_GRPC_PORT,
+      logger,
+      services: [
+        { name: 'picard.v1.MemoryService', definition: memoryPb.MemoryServiceService, implementation: memoryHandlers(service, logger) },
+      ],
+    });
+    relay?.start();
+    const db = knex;
+    return {
+      grpc,
+      knex: db,
+      embedding: { ...embeddings.info },
+      async stop() {
+        await grpc.shutdown();
+        await relay?.stop();
+        embeddingClient.close();
+        await db.destroy();
+      },
+    };
+  } catch (err) {
+    embeddingClient.close();
+    await knex?.destroy();
+    throw err;
+  }
+}

@@ -1,0 +1,23 @@
+import { invalid, isUuid } from '@picard/service-kit';
+
+export interface PagePosition {
+  createdKey: string;
+  id: string;
+}
+
+/** Opaque to callers: base64url JSON of the last row's keyset position. */
+export function encodeCursor(p: PagePosition): string {
+  return Buffer.from(JSON.stringify({ t: p.createdKey, i: p.id }), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): PagePosition {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown; i?: unknown };
+    if (typeof parsed.t === 'string' && !Number.isNaN(Date.parse(parsed.t)) && isUuid(parsed.i)) {
+      return { createdKey: parsed.t, id: parsed.i };
+    }
+  } catch {
+    // fall through to the one error below
+  }
+  throw invalid('cursor', 'cursor is not one this service issued');
+}

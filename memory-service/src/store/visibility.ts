@@ -1,0 +1,55 @@
+import type { Knex } from '@picard/service-kit';
+import type { PermissionName } from '../domain/memory.model.js';
+
+/**
+ * The one visibility rule, in its two forms kept side by side so they cannot drift apart:
+ * a SQL where-clause for queries and a pure function for checks on rows already in memory.
+ *
+ *   - the owner sees their own memories;
+ *   - any authenticated caller sees public ones;
+ *   - a shared memory is seen by the users it is shared with (group shares come with issue #4);
+ *   - an expired memory (expiration_date <= now) is seen by no one.
+ */
+export interface Viewer {
+  userId: string;
+}
+
+export interface VisibilityFacts {
+  userId: string;
+  permission: PermissionName;
+  expirationDate: Date | null;
+  sharedWithUsers: readonly string[];
+}
+
+export function canSee(viewer: Viewer, memory: VisibilityFacts, now: Date = new Date()): boolean {
+  if (memory.expirationDate && memory.expirationDate.getTime() <= now.getTime()) return false;
+  if (memory.userId === viewer.userId) return true;
+  if (memory.permission === 'public') return true;
+  return memory.permission === 'shared' && memory.sharedWithUsers.includes(viewer.userId);
+}
+
+/** Expired rows are invisible to everyone, the owner included. */
+export function whereNotExpired(table = 'memories') {
+  return (qb: Knex.QueryBuilder) => qb.whereRaw('(??.expiration_date IS NULL OR ??.expiration_date > now())', [table, table]);
+}
+
+/** `canSee` as a where-clause on `table` (an alias of memory.memories). */
+export function whereVisibleTo(viewer: Viewer, table = 'memories') {
+  return (qb: Knex.QueryBuilder) =>
+    qb
+      .where((who) =>
+        who
+          .where(`${table}.user_id`, viewer.userId)
+          .orWhere(`${table}.permission`, 'public')
+          .orWhere((shared) =>
+            shared.where(`${table}.permission`, 'shared').whereExists((share) =>
+              share
+                .select(share.client.raw('1'))
+                .from('memory_shares')
+                .whereRaw('memory_shares.memory_id = ??.id', [table])
+                .where({ 'memory_shares.principal_type': 'user', 'memory_shares.principal_id': viewer.userId }),
+            ),
+          ),
+      )
+      .where(whereNotExpired(table));
+}

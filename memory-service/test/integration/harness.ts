@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { memoryPb } from '@picard/proto';
+import {
+  callerMetadata,
+  callUnary,
+  createGrpcClient,
+  DomainError,
+  loadConfig,
+  newId,
+  type EventBus,
+  type Knex,
+} from '@picard/service-kit';
+import { openTestDatabase, openTestEventBus, testLogger, uniqueSchema, type TestDatabase } from '@picard/service-kit/testing';
+import { embeddingConfigSchema, startEmbeddingService, type EmbeddingServiceHandle } from '@picard/embedding-service';
+import { Metadata } from '@grpc/grpc-js';
+import { memoryConfigSchema } from '../../src/config.js';
+import { startMemoryService, type MemoryServiceHandle } from '../../src/index.js';
+
+export const MAX_TEXT = 500;
+export const READ = 'memories:read';
+export const WRITE = 'memories:write';
+
+/** A real embedding-service (offline model) and memory-service on loopback, over the test DB and bus. */
+export async function startStack() {
+  const schema = uniqueSchema('memory');
+  const logger = testLogger();
+  const db: TestDatabase = await openTestDatabase();
+  const bus: EventBus = await openTestEventBus('memory-test');
+  const encryptionKey = { id: 'k1', key: randomBytes(32) };
+  const embedding: EmbeddingServiceHandle = await startEmbeddingService({
+    config: loadConfig(embeddingConfigSchema, {}),
+    logger,
+    grpcHost: '127.0.0.1',
+    grpcPort: 0,
+  });
+  const memory: MemoryServiceHandle = await startMemoryService({
+    config: loadConfig(memoryConfigSchema, {
+      MEMORY_ENCRYPTION_KEYS: `k1:${encryptionKey.key.toString('base64')}`,
+      MEMORY_MAX_TEXT_CHARS: String(MAX_TEXT),
+    }),
+    logger,
+    database: db.target,
+    schema,
+    bus,
+    grpcHost: '127.0.0.1',
+    grpcPort: 0,
+    embeddingAddress: embedding.grpc.address,
+  });
+  const client = createGrpcClient(memoryPb.MemoryServiceClient, memory.grpc.address);
+  return {
+    schema,
+    encryptionKey,
+    bus,
+    embedding,
+    memory,
+    knex: memory.knex as Knex,
+    client,
+    async stop() {
+      client.close();
+      await memory.stop();
+      await embedding.stop();
+      await bus.close();
+      await db.cleanup(schema);
+    },
+  };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** A user's view of the memory API; `scopes` and `metadata` let tests strip identity. */
+export function userApi(client: memoryPb.MemoryServiceClient, opts: { scopes?: string[]; metadata?: Metadata } = {}) {
+  const userId = newId();
+  const md = () => opts.metadata ?? callerMetadata({ userId, scopes: opts.scopes ?? [READ, WRITE], clientId: newId() });
+  const c = client;
+  return {
+    userId,
+    submit: (memory: Partial<memoryPb.NewMemory>) =>
+      callUnary(c.submitMemory.bind(c), {
+        memory: { text: '', permission: memoryPb.Permission.PERMISSION_PRIVATE, tags: [], sharedWith: undefined, ...memory },
+      }, md()),
+    retrieve: (req: Partial<memoryPb.RetrieveMemoriesRequest> = {}) =>
+      callUnary(c.retrieveMemories.bind(c), { limit: 0, cursor: '', ...req }, md()),
+    query: (query: string, limit = 0) =>
+      callUnary(c.queryMemory.bind(c), { query, limit, permission: 0, tags: [], hybrid: false }, md()),
+    get: (memoryId: string) => callUnary(c.getMemory.bind(c), { memoryId }, md()),
+    remove: (memoryId: string) => callUnary(c.deleteMemory.bind(c), { memoryId }, md()),
+  };
+}
+
+export async function failure(p: Promise<unknown>): Promise<DomainError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+export async function countRows(knex: Knex, table = 'memories'): Promise<number> {
+  const [row] = await knex(table).count<{ n: string }[]>({ n: '*' });
+  return Number(row!.n);
+}
+
+export const PRIVATE = memoryPb.Permission.PERMISSION_PRIVATE;
+export const PUBLIC = memoryPb.Permission.PERMISSION_PUBLIC;
+export const SHARED = memoryPb.Permission.PERMISSION_SHARED;

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { toSql } from 'pgvector/knex';
+import { embeddingPb } from '@picard/proto';
+import { callUnary, createGrpcClient, newId } from '@picard/service-kit';
+import { MemoryCipher } from '../../src/domain/memory-cipher.js';
+import { MemoryStore } from '../../src/store/memory.store.js';
+import { assertEmbeddingDimensions } from '../../src/store/schema-check.js';
+import { PRIVATE, PUBLIC, startStack, userApi, type Stack } from './harness.js';
+
+describe('memory-service: search by meaning', () => {
+  let stack: Stack;
+  let embed: (texts: string[]) => Promise<number[][]>;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, stack.embedding.grpc.address);
+    embed = async (texts) => (await callUnary(client.embed.bind(client), { texts })).vectors.map((v) => v.values);
+  });
+  afterAll(() => stack.stop());
+
+  it('ranks a paraphrase first, with similarities and timings', async () => {
+    const alice = userApi(stack.client);
+    const texts = [
+      'My daughter starts primary school in September',
+      'The quarterly tax return is due at the end of the month',
+      'I am allergic to peanuts and shellfish',
+      'Our holiday in Norway was cold but beautiful',
+    ];
+    const stored = [];
+    for (const text of texts) stored.push(await alice.submit({ text }));
+    const res = await alice.query('Which foods give me an allergic reaction?', 3);
+    expect(res.memories).toHaveLength(3);
+    expect(res.memories[0]!.id).toBe(stored[2]!.id);
+    expect(res.memories[0]!.text).toBe(texts[2]);
+    const sims = res.memories.map((m) => m.similarity!);
+    expect(sims).toEqual([...sims].sort((a, b) => b - a));
+    expect(sims[0]).toBeGreaterThan(0.3);
+    expect(sims[0]).toBeLessThanOrEqual(1.0001);
+    const t = res.timings!;
+    for (const v of [t.embedMs, t.searchMs, t.decryptMs, t.totalMs]) expect(v).toBeGreaterThanOrEqual(0);
+    expect(t.totalMs).toBeGreaterThanOrEqual(t.embedMs + t.searchMs);
+  });
+
+  it('finds public memories of others and never their private ones', async () => {
+    const owner = userApi(stack.client);
+    const other = userApi(stack.client);
+    const secret = await owner.submit({ text: 'My password manager master phrase is purple elephant', permission: PRIVATE });
+    const open = await owner.submit({ text: 'I volunteer at the animal shelter on Saturdays', permission: PUBLIC });
+    const asOther = await other.query('password manager master phrase', 100);
+    expect(asOther.memories.map((m) => m.id)).not.toContain(secret.id);
+    expect(asOther.memories.every((m) => m.userId !== owner.userId || m.permission === PUBLIC)).toBe(true);
+    const shelter = await other.query('helping animals at a shelter on weekends', 1);
+    expect(shelter.memories[0]).toMatchObject({ id: open.id, permission: PUBLIC, sharedWith: { users: [], groups: [] } });
+    expect((await owner.query('password manager master phrase', 1)).memories[0]!.id).toBe(secret.id);
+  });
+
+  it('still returns `limit` results when the nearest rows are all invisible', async () => {
+    const hidden = newId();
+    const seeker = userApi(stack.client);
+    const query = 'Thoughts about learning to play the cello';
+    const [q, far] = await embed([query, 'The bus timetable changes on route nine next week']);
+    const cipher = new MemoryCipher([stack.encryptionKey]);
+    const noisy = (v: number[]) => toSql(v.map((x) => x + (Math.random() - 0.5) * 0.02));
+    const row = (userId: string, permission: string, vector: number[], text: string) => {
+      const id = newId();
+      const sealed = cipher.seal(id, text);
+      return {
+        id,
+        user_id: userId,
+        ciphertext: sealed.ciphertext,
+        iv: sealed.iv,
+        auth_tag: sealed.authTag,
+        key_id: sealed.keyId,
+        permission,
+        embedding: noisy(vector),
+        embedding_model: 'universal-sentence-encoder-lite',
+      };
+    };
+    // 300 private rows of another user, all nearer the query than any visible row, and enough
+    // public ones that the planner prefers the HNSW index to an exact scan.
+    const privateRows = Array.from({ length: 300 }, (_, i) => row(hidden, 'private', q!, `hidden ${i}`));
+    const publicRows = Array.from({ length: 300 }, (_, i) => row(newId(), 'public', far!, `public ${i}`));
+    await stack.knex.batchInsert('memories', [...privateRows, ...publicRows], 100);
+    await stack.knex.raw('ANALYZE memories');
+    const publicIds = new Set(publicRows.map((r) => r.id));
+
+    const store = new MemoryStore(stack.knex);
+    const viewer = { userId: seeker.userId };
+    const opts = { limit: 10, efSearch: 40, iterativeScan: true };
+    expect(await store.explainSearch(viewer, q!, opts)).toMatch(/Index Scan using memories_embedding_hnsw_idx/);
+    // Without the iterative scan the same index search comes back short: the case this guards.
+    expect((await store.search(viewer, q!, { ...opts, iterativeScan: false })).length).toBeLessThan(10);
+
+    const res = await seeker.query(query, 10);
+    expect(res.memories).toHaveLength(10);
+    expect(res.memories.every((m) => publicIds.has(m.id) && m.text.startsWith('public '))).toBe(true);
+  });
+
+  it('stops start-up on a table of another dimension, naming the settings', async () => {
+    await stack.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [`${stack.schema}_old`]);
+    await stack.knex.raw('CREATE TABLE ??.memories (id uuid, embedding vector(3))', [`${stack.schema}_old`]);
+    await expect(
+      assertEmbeddingDimensions(stack.knex, `${stack.schema}_old`, 512, 'universal-sentence-encoder-lite'),
+    ).rejects.toThrow(/stores 3-dimensional embeddings.*EMBEDDING_PROVIDER\/EMBEDDING_MODEL/);
+    await expect(assertEmbeddingDimensions(stack.knex, stack.schema, 512, 'm')).resolves.toBeUndefined();
+    await stack.knex.raw('DROP SCHEMA ?? CASCADE', [`${stack.schema}_old`]);
+  });
+});
