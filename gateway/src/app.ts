@@ -29,14 +29,14 @@ export function createApp(opts: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(hostHeaderValidation(opts.allowedHosts));
-  app.use(express.json({ limit: opts.bodyLimit }));
-
+  // Before the Host check: load balancers probe with their own host names.
   app.get('/health', async (_req, res) => {
     const services = await clients.healthStates();
     const ok = Object.values(services).every((s) => s === 'SERVING');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
   });
+  app.use(hostHeaderValidation(opts.allowedHosts));
+  app.use(express.json({ limit: opts.bodyLimit }));
 
   const openapi = buildOpenApiDocument(publicUrl);
   app.get('/openapi.json', (_req, res) => res.json(openapi));

@@ -86,16 +86,19 @@ export function unary<Req, Res>(
 ) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const started = performance.now();
-    handler(call.request, call).then(
-      (res) => {
-        logOutcome(logger, method, started);
-        callback(null, res);
-      },
-      (err: unknown) => {
-        logOutcome(logger, method, started, err);
-        callback(toServiceError(err), null);
-      },
-    );
+    // Promise.resolve().then: a handler that throws synchronously still becomes a status.
+    Promise.resolve()
+      .then(() => handler(call.request, call))
+      .then(
+        (res) => {
+          logOutcome(logger, method, started);
+          callback(null, res);
+        },
+        (err: unknown) => {
+          logOutcome(logger, method, started, err);
+          callback(toServiceError(err), null);
+        },
+      );
   };
 }
 
@@ -116,7 +119,8 @@ export function serverStream<Req, Res>(
       call.end();
     } catch (err) {
       logOutcome(logger, method, started, err);
-      call.destroy(Object.assign(new Error(String((err as Error)?.message)), toServiceError(err)));
+      // emit('error') sends the status to the client; destroy() would drop it and leave the client waiting.
+      call.emit('error', Object.assign(new Error(String((err as Error)?.message)), toServiceError(err)));
     }
   };
 }

@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+# One image for every Picard service; the command picks the service:
+#   node gateway/dist/main.js | auth-service/dist/main.js | memory-service/dist/main.js
+#   | embedding-service/dist/main.js | persona-service/dist/main.js
+# (docker-compose.yml and render.yaml set it per service). `node dist/embedded.js` runs them all
+# in one process (embedded mode, data under /app/data).
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV SCARF_ANALYTICS=false \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+# Manifests first, so the dependency layer is rebuilt only when they change.
+COPY package.json package-lock.json ./
+COPY proto/package.json proto/
+COPY service-kit/package.json service-kit/
+COPY auth-service/package.json auth-service/
+COPY memory-service/package.json memory-service/
+COPY embedding-service/package.json embedding-service/
+COPY persona-service/package.json persona-service/
+COPY gateway/package.json gateway/
+# The root `prepare` script builds, and the sources are not here yet: build explicitly below.
+# No dependency needs an install script (no native modules; pglite and the embedding model are
+# WebAssembly/JS).
+RUN npm ci --ignore-scripts
+COPY . .
+# /out gets what the runtime needs: manifests, compiled code and production dependencies, the
+# workspaces' own node_modules included (npm nests a dependency there when versions conflict,
+# e.g. embedding-service/node_modules/lru-cache). node_modules/@picard/* are symlinks to them.
+RUN npm run build \
+ && npm prune --omit=dev --ignore-scripts \
+ && mkdir -p /out \
+ && cp -a package.json package-lock.json node_modules dist /out/ \
+ && for w in $(node -p "require('./package.json').workspaces.join(' ')"); do \
+      mkdir -p "/out/$w" && cp -a "$w/package.json" "$w/dist" "/out/$w/" \
+      && if [ -d "$w/node_modules" ]; then cp -a "$w/node_modules" "/out/$w/"; fi; \
+    done
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /out ./
+# Code stays root-owned and read-only to the service; only the embedded-mode data folder
+# (PICARD_DATA_DIR default ./data) is writable.
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 8001 50051 50052 50053 50054
+CMD ["node", "gateway/dist/main.js"]

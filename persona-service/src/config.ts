@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { env } from '@picard/service-kit';
+
+/** persona-service environment; names are the project's decided ones (see README configuration table). */
+export const personaConfigSchema = z.object({
+  LOG_LEVEL: env.logLevel(),
+  DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
+  PERSONA_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
+  NATS_URL: env.optionalUrl('nats', 'tls'),
+  PICARD_DATA_DIR: env.string('./data'),
+  PERSONA_GRPC_HOST: env.string('0.0.0.0'),
+  PERSONA_GRPC_PORT: env.port(50054),
+  MEMORY_GRPC_ADDR: env.string('127.0.0.1:50052'),
+  // No LLM configured means the offline answer composer (issue #5), never a start-up failure.
+  LLM_BASE_URL: env.optionalUrl('http', 'https'),
+  LLM_API_KEY: env.optionalString(),
+  LLM_MODEL: env.optionalString(),
+});
+
+export type PersonaConfig = z.infer<typeof personaConfigSchema>;

@@ -1,0 +1,54 @@
+import { assertUuid, notYet, type Caller } from '@picard/service-kit';
+import type { personaPb } from '@picard/proto';
+import type { PersonaStore, StoredPersona } from '../store/persona.store.js';
+import { ownUserId, requireScope, SCOPES } from './access.js';
+import { applyPatch, OFFLINE_MODEL, PERSONA_DEFAULTS, type PersonaPatch } from './persona.rules.js';
+
+/** Persona rules: who may read and change which persona, and what a persona looks like by default. */
+export class PersonaService {
+  constructor(
+    private readonly store: PersonaStore,
+    /** LLM_MODEL; shown as the model of every persona that did not pick its own. */
+    private readonly defaultModel: string | undefined,
+  ) {}
+
+  /** A persona is a public profile: any caller allowed to read memories may read it. */
+  async get(caller: Caller, userId: string): Promise<personaPb.Persona> {
+    requireScope(caller, SCOPES.read);
+    const id = assertUuid('user_id', userId);
+    const stored = await this.store.find(id);
+    return stored
+      ? this.present(stored)
+      : this.present({ ...PERSONA_DEFAULTS, userId: id, updatedAt: undefined });
+  }
+
+  /** The request has no user id on purpose: a caller can only ever change their own persona. */
+  async update(caller: Caller, patch: PersonaPatch): Promise<personaPb.Persona> {
+    requireScope(caller, SCOPES.write);
+    const id = ownUserId(caller);
+    // Validate before touching the database, so bad input never opens a transaction; only the tag
+    // count depends on the stored tags and is checked again inside it.
+    applyPatch(PERSONA_DEFAULTS, patch);
+    const stored = await this.store.update(id, PERSONA_DEFAULTS, (current) => applyPatch(current, patch));
+    return this.present(stored);
+  }
+
+  async queryUser(): Promise<never> {
+    throw notYet('QueryUser', 5);
+  }
+
+  private present(p: Omit<StoredPersona, 'updatedAt'> & { updatedAt: Date | undefined }): personaPb.Persona {
+    return {
+      userId: p.userId,
+      displayName: p.displayName,
+      description: p.description,
+      tone: p.tone,
+      tags: [...p.tags],
+      model: p.model ?? this.defaultModel ?? OFFLINE_MODEL,
+      temperature: p.temperature,
+      maxTokens: p.maxTokens,
+      memoryLimit: p.memoryLimit,
+      updatedAt: p.updatedAt,
+    };
+  }
+}

@@ -1,0 +1,38 @@
+import { requireCaller, serverStream, unary, type Logger } from '@picard/service-kit';
+import type { personaPb } from '@picard/proto';
+import type { PersonaService } from '../domain/persona.service.js';
+
+/**
+ * decode → domain → encode; the proto types are already the wire shapes. Handlers are async so a
+ * synchronous throw (requireCaller) still becomes a promise rejection that `unary` maps.
+ */
+export function personaHandlers(service: PersonaService, logger: Logger): personaPb.PersonaServiceServer {
+  return {
+    getPersona: unary<personaPb.GetPersonaRequest, personaPb.Persona>(
+      logger,
+      'GetPersona',
+      async (req, call) => service.get(requireCaller(call.metadata), req.userId),
+    ),
+    updatePersona: unary<personaPb.UpdatePersonaRequest, personaPb.Persona>(
+      logger,
+      'UpdatePersona',
+      async (req, call) => service.update(requireCaller(call.metadata), req),
+    ),
+    queryUser: unary<personaPb.QueryUserRequest, personaPb.QueryUserResponse>(
+      logger,
+      'QueryUser',
+      async (_req, call) => {
+        requireCaller(call.metadata);
+        return service.queryUser();
+      },
+    ),
+    queryUserStream: serverStream<personaPb.QueryUserRequest, personaPb.QueryUserChunk>(
+      logger,
+      'QueryUserStream',
+      async function* (_req, call) {
+        requireCaller(call.metadata);
+        await service.queryUser();
+      },
+    ),
+  };
+}

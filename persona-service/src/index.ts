@@ -1,0 +1,2 @@
+export { startPersonaService, type PersonaServiceOptions, type PersonaServiceHandle } from './service.js';
+export { personaConfigSchema, type PersonaConfig } from './config.js';
