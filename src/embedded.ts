@@ -33,7 +33,7 @@ async function main() {
   let generatedAdminPassword: string | undefined;
   if (!env.PICARD_ADMIN_PASSWORD) {
     env.PICARD_ADMIN_USERNAME ||= 'admin';
-    env.PICARD_ADMIN_EMAIL ||= 'admin@localhost';
+    env.PICARD_ADMIN_EMAIL ||= 'admin@picard.local';
     env.PICARD_ADMIN_PASSWORD = generatedAdminPassword = (await loadOrCreateAdminPassword(dataDir)).value;
   }
   const publicUrl = loadStackConfigs(env).gateway.PICARD_PUBLIC_URL.replace(/\/+$/, '');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, env, loadConfig } from '@picard/service-kit';
+import { env } from '@picard/service-kit';
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
@@ -46,26 +46,3 @@ export const authConfigSchema = z
   });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;
-
-const SECRET_VARIABLES = ['PICARD_ADMIN_PASSWORD'] as const;
-
-/**
- * loadConfig, but a bad secret is named without echoing its value (loadConfig quotes values,
- * which would print the admin password to the console and to log collectors).
- */
-export function loadAuthConfig(source: NodeJS.ProcessEnv = process.env): AuthConfig {
-  try {
-    return loadConfig(authConfigSchema, source);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    throw new ConfigError(
-      err.problems.map((problem) => {
-        for (const name of SECRET_VARIABLES) {
-          const quoted = `${name}=${JSON.stringify(source[name])}`;
-          if (source[name] !== undefined && problem.startsWith(quoted)) return `${name}${problem.slice(quoted.length)}`;
-        }
-        return problem;
-      }),
-    );
-  }
-}

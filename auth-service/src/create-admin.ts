@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createLogger, DomainError, exitOnStartupError } from '@picard/service-kit';
-import { loadAuthConfig } from './config.js';
+import { createLogger, DomainError, exitOnStartupError, loadConfig } from '@picard/service-kit';
+import { authConfigSchema } from './config.js';
 import { AuthStore } from './store/auth.store.js';
 import { UsersService } from './domain/users.service.js';
 import { authDatabaseTarget, openAuthDatabase } from './service.js';
@@ -32,7 +32,7 @@ async function main() {
     ...(values.password !== undefined ? { PICARD_ADMIN_PASSWORD: values.password } : {}),
     ...(values.email !== undefined ? { PICARD_ADMIN_EMAIL: values.email } : {}),
   };
-  const config = loadAuthConfig(env);
+  const config = loadConfig(authConfigSchema, env);
   if (!config.PICARD_ADMIN_USERNAME || !config.PICARD_ADMIN_PASSWORD) throw new Error(`--username and --password are required.\n${USAGE}`);
   const logger = createLogger('create-admin', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const knex = await openAuthDatabase(await authDatabaseTarget(config), logger);

@@ -5,4 +5,4 @@ export {
   type AuthServiceOptions,
   type AuthServiceHandle,
 } from './service.js';
-export { authConfigSchema, loadAuthConfig, type AuthConfig } from './config.js';
+export { authConfigSchema, type AuthConfig } from './config.js';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { authPb } from '@picard/proto';
 import { ConfigError, isUuid } from '@picard/service-kit';
-import { loadAuthConfig } from '../../src/config.js';
+import { loadConfig } from '@picard/service-kit';
+import { authConfigSchema } from '../../src/config.js';
 import { sha256Hex } from '../../src/domain/secrets.js';
 import { ADMIN, asUser, expectError, startHarness, type Harness } from './harness.js';
 
@@ -62,7 +63,7 @@ describe('auth-service: users and clients', () => {
     it('stops start-up on a bad admin configuration, naming the variable', () => {
       const bad = (env: Record<string, string>) => {
         try {
-          loadAuthConfig(env);
+          loadConfig(authConfigSchema, env);
         } catch (err) {
           expect(err).toBeInstanceOf(ConfigError);
           return (err as Error).message;
@@ -70,7 +71,7 @@ describe('auth-service: users and clients', () => {
         throw new Error('expected a ConfigError');
       };
       const short = bad({ PICARD_ADMIN_USERNAME: 'admin', PICARD_ADMIN_PASSWORD: 'pw-1234' });
-      expect(short).toMatch(/PICARD_ADMIN_PASSWORD: must be at least 8 characters/);
+      expect(short).toMatch(/PICARD_ADMIN_PASSWORD=\(hidden\): must be at least 8 characters/);
       expect(short).not.toContain('pw-1234');
       expect(bad({ PICARD_ADMIN_USERNAME: 'admin' })).toMatch(/PICARD_ADMIN_PASSWORD/);
       expect(bad({ PICARD_ADMIN_USERNAME: 'admin', PICARD_ADMIN_PASSWORD: 'long-enough', PICARD_ADMIN_EMAIL: 'nope' })).toMatch(/PICARD_ADMIN_EMAIL/);
