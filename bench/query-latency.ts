@@ -1,0 +1,220 @@
+/**
+ * `npm run bench`: loads N memories through the gateway, then measures where a query_memory's
+ * time goes. Each phase uses its own distinct queries, so no phase is helped by the embedding
+ * cache of another. Phases:
+ *   gateway REST   POST /api/tools query_memory (HTTP + token check + gRPC + everything below)
+ *   gateway MCP    tools/call over MCP Streamable HTTP (SDK client)
+ *   memory gRPC    MemoryService.QueryMemory straight to the service (embed + search + decrypt)
+ *   embedding      EmbeddingService.Embed of one query (the model alone)
+ *   raw pgvector   the same SQL the service runs, on the same database, for a precomputed vector
+ * Options (env): BENCH_MEMORIES (10000), BENCH_QUERIES (500), BENCH_LOAD_CONCURRENCY (16),
+ * BENCH_MODE=cluster with PICARD_TEST_DATABASE_URL/PICARD_TEST_NATS_URL for PostgreSQL + NATS.
+ */
+import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { embeddingPb, memoryPb } from '@picard/proto';
+import { callerMetadata, callUnary, createGrpcClient } from '@picard/service-kit';
+import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
+import { memoryText, queryText, rng } from './text-generator.js';
+import { measure, summarize, type Summary } from './stats.js';
+
+const N = Number(process.env.BENCH_MEMORIES ?? 10_000);
+const Q = Number(process.env.BENCH_QUERIES ?? 500);
+const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 16);
+const LIMIT = 10;
+const mode = process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded';
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+async function main() {
+  log(`Picard query benchmark: ${N} memories, ${Q} queries per phase, ${mode} mode, ${os.cpus().length} cores`);
+  const t = await startTestStack();
+  const client = await registerClient(t);
+  const users = await Promise.all(['bench-a', 'bench-b', 'bench-c', 'bench-d'].map((u) => userToken(t, client, u)));
+  const r = rng(42);
+
+  // ---- load: a quarter public, the rest private, spread over four users ----
+  const loadStart = performance.now();
+  let loaded = 0;
+  await measure(N, LOAD_CONCURRENCY, async (i) => {
+    const user = users[i % users.length]!;
+    const res = await callTool(t, user.access_token, 'submit_memory', {
+      text: memoryText(r, i),
+      permission: i % 4 === 0 ? 'public' : 'private',
+    });
+    if (res.status !== 200) throw new Error(`load failed at ${i}: ${res.status} ${res.text}`);
+    if (++loaded % 1000 === 0) log(`  loaded ${loaded}/${N} (${(loaded / ((performance.now() - loadStart) / 1000)).toFixed(0)}/s)`);
+  });
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  log(`loaded ${N} memories in ${loadSeconds.toFixed(1)} s (${(N / loadSeconds).toFixed(0)}/s, concurrency ${LOAD_CONCURRENCY})`);
+
+  const viewer = users[0]!;
+  let offset = 0;
+  const queries = () => {
+    const base = offset;
+    offset += Q + 50;
+    return (i: number) => queryText(r, base + i);
+  };
+  const results: Record<string, Summary> = {};
+  const phase = async (name: string, concurrency: number, task: (i: number) => Promise<void>) => {
+    await measure(20, 1, (i) => task(Q + i)); // warm-up on queries the phase will not reuse
+    results[name] = summarize(await measure(Q, concurrency, task));
+    log(`${name.padEnd(22)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`);
+  };
+
+  // ---- through the gateway ----
+  for (const concurrency of [1, 8]) {
+    const q = queries();
+    await phase(`gateway REST c=${concurrency}`, concurrency, async (i) => {
+      const res = await callTool(t, viewer.access_token, 'query_memory', { query: q(i), limit: LIMIT });
+      if (res.status !== 200 || res.json.result.memories.length !== LIMIT) throw new Error(`query failed: ${res.text}`);
+    });
+  }
+  const mcp = new Client({ name: 'bench', version: '1' });
+  await mcp.connect(
+    new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${viewer.access_token}` } },
+    }),
+  );
+  const qm = queries();
+  await phase('gateway MCP c=1', 1, async (i) => {
+    const res = await mcp.callTool({ name: 'query_memory', arguments: { query: qm(i), limit: LIMIT } });
+    if (res.isError) throw new Error(JSON.stringify(res.content));
+  });
+  await mcp.close();
+
+  // ---- behind the gateway ----
+  const memory = createGrpcClient(memoryPb.MemoryServiceClient, t.stack.addresses.memory);
+  const metadata = callerMetadata({ userId: viewer.user_id, scopes: ['memories:read'], clientId: client.client_id });
+  const serverTimings = { embed: [] as number[], search: [] as number[], decrypt: [] as number[] };
+  const qg = queries();
+  await phase('memory gRPC c=1', 1, async (i) => {
+    const res = await callUnary(
+      memory.queryMemory.bind(memory),
+      { query: qg(i), limit: LIMIT, permission: 0, tags: [], hybrid: false },
+      metadata,
+    );
+    serverTimings.embed.push(res.timings!.embedMs);
+    serverTimings.search.push(res.timings!.searchMs);
+    serverTimings.decrypt.push(res.timings!.decryptMs);
+  });
+  results['  in service: embed'] = summarize(serverTimings.embed.slice(-Q));
+  results['  in service: search'] = summarize(serverTimings.search.slice(-Q));
+  results['  in service: decrypt'] = summarize(serverTimings.decrypt.slice(-Q));
+
+  const embedding = createGrpcClient(embeddingPb.EmbeddingServiceClient, t.stack.addresses.embedding);
+  const qe = queries();
+  const vectors: number[][] = [];
+  await phase('embedding c=1', 1, async (i) => {
+    const res = await callUnary(embedding.embed.bind(embedding), { texts: [qe(i)] });
+    vectors[i] = res.vectors[0]!.values;
+  });
+
+  const raw = await rawSearch(t, viewer.user_id);
+  await phase('raw pgvector c=1', 1, async (i) => {
+    const rows = await raw(vectors[i % Q]!);
+    if (rows !== LIMIT) throw new Error(`raw query returned ${rows} rows`);
+  });
+  await raw.close();
+  memory.close();
+  embedding.close();
+  await t.stop();
+
+  const p50 = (k: string) => results[k]!.p50;
+  const breakdown = {
+    embedding_ms: p50('embedding c=1'),
+    database_ms: p50('raw pgvector c=1'),
+    memory_service_and_grpc_hop_ms: round(p50('memory gRPC c=1') - p50('embedding c=1') - p50('raw pgvector c=1')),
+    gateway_http_auth_and_hop_ms: round(p50('gateway REST c=1') - p50('memory gRPC c=1')),
+    ratio_end_to_end_over_raw: round(p50('gateway REST c=1') / p50('raw pgvector c=1')),
+    picard_share_of_end_to_end: round(
+      (p50('gateway REST c=1') - p50('embedding c=1') - p50('raw pgvector c=1')) / p50('gateway REST c=1'),
+    ),
+  };
+  const report = {
+    date: new Date().toISOString(),
+    mode,
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gib: round(os.totalmem() / 2 ** 30), node: process.version },
+    memories: N,
+    queries_per_phase: Q,
+    limit: LIMIT,
+    load: { seconds: round(loadSeconds), per_second: round(N / loadSeconds), concurrency: LOAD_CONCURRENCY },
+    latency_ms: results,
+    breakdown_p50: breakdown,
+  };
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  const name = `query-latency-${mode}`;
+  await writeFile(new URL(`./results/${name}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(new URL(`./results/${name}.md`, import.meta.url), markdown(report));
+  log(`\nbreakdown at p50: ${JSON.stringify(breakdown)}`);
+  log(`written to bench/results/${name}.json and .md`);
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/** The service's own search SQL (visibility + expiry, HNSW with iterative scan) run directly. */
+async function rawSearch(t: Awaited<ReturnType<typeof startTestStack>>, userId: string) {
+  const table = `"${t.schemas.memory}".memories`;
+  const sql = `SELECT id, embedding <=> $1::vector AS distance FROM ${table}
+    WHERE embedding IS NOT NULL AND (user_id = $2 OR permission = 'public')
+      AND (expiration_date IS NULL OR expiration_date > now())
+    ORDER BY embedding <=> $1::vector LIMIT ${LIMIT}`;
+  const tune = [`SET LOCAL hnsw.ef_search = ${Math.max(40, 2 * LIMIT)}`, 'SET LOCAL hnsw.iterative_scan = relaxed_order'];
+  const db = t.databases.memory.target;
+  if (db.kind === 'pglite') {
+    const run = async (v: number[]) =>
+      db.pglite.transaction(async (tx) => {
+        for (const s of tune) await tx.exec(s);
+        return (await tx.query(sql, [`[${v.join(',')}]`, userId])).rows.length;
+      });
+    return Object.assign(run, { close: async () => undefined });
+  }
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  const run = async (v: number[]) => {
+    await c.query('BEGIN');
+    for (const s of tune) await c.query(s);
+    const n = (await c.query(sql, [`[${v.join(',')}]`, userId])).rows.length;
+    await c.query('COMMIT');
+    return n;
+  };
+  return Object.assign(run, { close: () => c.end() });
+}
+
+function markdown(report: {
+  date: string;
+  mode: string;
+  machine: Record<string, unknown>;
+  memories: number;
+  queries_per_phase: number;
+  load: Record<string, number>;
+  latency_ms: Record<string, Summary>;
+  breakdown_p50: Record<string, number>;
+}) {
+  const rows = Object.entries(report.latency_ms)
+    .map(([k, s]) => `| ${k.trim()} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.mean} |`)
+    .join('\n');
+  const b = report.breakdown_p50;
+  return `# query_memory latency (${report.mode} mode)
+
+${report.date}; ${report.memories} memories (a quarter public, four users), ${report.queries_per_phase} distinct queries per phase, top-${LIMIT};
+machine: ${JSON.stringify(report.machine)}.
+
+Load through the gateway (submit_memory, concurrency ${report.load.concurrency}): ${report.load.per_second} memories/s.
+
+| phase | p50 ms | p95 ms | p99 ms | mean ms |
+|---|---|---|---|---|
+${rows}
+
+Where the time goes at p50 (single client): embedding ${b.embedding_ms} ms, database ${b.database_ms} ms,
+memory-service work + one gRPC hop ${b.memory_service_and_grpc_hop_ms} ms, gateway (HTTP, token check, gRPC hop, JSON) ${b.gateway_http_auth_and_hop_ms} ms.
+End-to-end / raw pgvector = ${b.ratio_end_to_end_over_raw}; Picard's own share of the end-to-end p50 = ${Math.round((b.picard_share_of_end_to_end ?? 0) * 100)} %.
+`;
+}
+
+main().catch((err) => {
+  process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
