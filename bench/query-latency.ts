@@ -7,7 +7,7 @@
  *   memory gRPC    MemoryService.QueryMemory straight to the service (embed + search + decrypt)
  *   embedding      EmbeddingService.Embed of one query (the model alone)
  *   raw pgvector   the same SQL the service runs, on the same database, for a precomputed vector
- * Options (env): BENCH_MEMORIES (10000), BENCH_QUERIES (500), BENCH_LOAD_CONCURRENCY (16),
+ * Options (env): BENCH_MEMORIES (10000), BENCH_QUERIES (500), BENCH_LOAD_CONCURRENCY (32),
  * BENCH_MODE=cluster with PICARD_TEST_DATABASE_URL/PICARD_TEST_NATS_URL for PostgreSQL + NATS.
  */
 import os from 'node:os';
@@ -22,7 +22,7 @@ import { measure, summarize, type Summary } from './stats.js';
 
 const N = Number(process.env.BENCH_MEMORIES ?? 10_000);
 const Q = Number(process.env.BENCH_QUERIES ?? 500);
-const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 16);
+const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 32);
 const LIMIT = 10;
 const mode = process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded';
 const log = (s: string) => process.stdout.write(`${s}\n`);

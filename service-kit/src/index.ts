@@ -31,3 +31,4 @@ export { NatsEventBus } from './events/nats-bus.js';
 export { connectEventBus } from './events/bus-factory.js';
 export { createOutboxTable, enqueueEvent, OutboxRelay, OUTBOX_TABLE } from './events/outbox.js';
 export { onShutdownSignal, exitOnStartupError } from './lifecycle.js';
+export { runStandaloneService } from './standalone.js';

@@ -54,4 +54,32 @@ describe('outbox relay over the configured bus', () => {
     const left = await knex('outbox').count<{ n: string }[]>({ n: '*' });
     expect(Number(left[0]!.n)).toBe(0);
   });
+
+  it('keeps events while the bus refuses them and delivers them once it is back', async () => {
+    const userId = newId();
+    const occurred_at = new Date().toISOString();
+    await knex.transaction((trx) => enqueueEvent(trx, 'auth.user.created', { user_id: userId, username: 'b', occurred_at }));
+
+    const down = await openTestEventBus('down');
+    await down.close();
+    const failing = new OutboxRelay(knex, down, testLogger(), 50);
+    expect(await failing.drain()).toBe(0);
+    const kept = await knex('outbox').select('attempts');
+    expect(kept).toEqual([{ attempts: 1 }]);
+
+    const received: BusMessage[] = [];
+    const sub = await bus.subscribe({
+      durable: `kit-back-${schema}`,
+      subjects: ['auth.user.created'],
+      handler: async (m) => {
+        if ((m.payload as { user_id: string }).user_id === userId) received.push(m);
+      },
+    });
+    const relay = new OutboxRelay(knex, bus, testLogger(), 50);
+    expect(await relay.drain()).toBe(1);
+    for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await sub.stop();
+    expect(received).toHaveLength(1);
+    expect(Number((await knex('outbox').count<{ n: string }[]>({ n: '*' }))[0]!.n)).toBe(0);
+  });
 });

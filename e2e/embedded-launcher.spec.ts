@@ -1,0 +1,120 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * What a newcomer runs: `npm start` (node dist/embedded.js) as a real child process, with its
+ * own data directory. Proves it comes up, serves, keeps data across a restart and stops cleanly
+ * on SIGTERM; and that a bad setting stops it with a message naming the variable.
+ */
+const entry = join(process.cwd(), 'dist', 'embedded.js');
+const embeddedOnly = process.env.PICARD_TEST_DATABASE_URL ? describe.skip : describe;
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(env: NodeJS.ProcessEnv): Running {
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(r: Running, pattern: RegExp, ms = 45_000) {
+  const until = Date.now() + ms;
+  while (!pattern.test(r.output())) {
+    if (r.child.exitCode !== null || Date.now() > until) throw new Error(`did not see ${pattern}:\n${r.output()}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+embeddedOnly('npm start (embedded launcher)', () => {
+  let dataDir: string;
+  const port = 18_000 + Math.floor(Math.random() * 1000);
+  const url = `http://127.0.0.1:${port}`;
+  const running: Running[] = [];
+  afterAll(async () => {
+    for (const r of running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('has been built (npm install builds it)', () => {
+    expect(existsSync(entry)).toBe(true);
+  });
+
+  it('stops at once on a bad setting, naming the variable', async () => {
+    const r = launch({ GATEWAY_PORT: 'eighty', PICARD_DATA_DIR: join(tmpdir(), 'picard-never-used') });
+    expect(await r.exited).toBe(1);
+    expect(r.output()).toMatch(/GATEWAY_PORT="eighty"/);
+  });
+
+  it('comes up with nothing configured, serves, survives a restart and stops on SIGTERM', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'picard-launcher-'));
+    const env = { PICARD_DATA_DIR: dataDir, GATEWAY_PORT: String(port) };
+    const first = launch(env);
+    running.push(first);
+    await waitFor(first, /Picard is ready in [\d.]+ s/);
+    expect(first.output()).toMatch(/MCP endpoint\s+http:\/\/localhost:8001\/mcp/);
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+
+    // Generated secrets are private to the owner.
+    const keyFile = join(dataDir, 'memory-encryption-keys');
+    expect((await stat(keyFile)).mode & 0o077).toBe(0);
+    const password = (await readFile(join(dataDir, 'admin-password'), 'utf8')).trim();
+
+    const basic = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+    const reg = await fetch(`${url}/api/admin/clients/register`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'launcher-test' }),
+    });
+    expect(reg.status).toBe(201);
+    const client = (await reg.json()) as { client_id: string; client_secret: string };
+    const tok = await fetch(`${url}/api/user-tokens/user-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        username: 'lena', email: 'lena@example.test', create_if_missing: true }),
+    });
+    const { access_token } = (await tok.json()) as { access_token: string };
+    const headers = { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' };
+    const stored = await fetch(`${url}/api/tools`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ tool: 'submit_memory', data: { text: 'Lena waters the fern on Sundays', permission: 'private' } }),
+    });
+    expect(stored.status).toBe(200);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = launch(env);
+    running.push(second);
+    await waitFor(second, /Picard is ready/);
+    // The signing key and the data survived: the old token still works and finds the memory.
+    const found = await fetch(`${url}/api/tools`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ tool: 'query_memory', data: { query: 'plant care', limit: 1 } }),
+    });
+    expect(found.status).toBe(200);
+    const body = (await found.json()) as { result: { memories: { text: string }[] } };
+    expect(body.result.memories[0]!.text).toBe('Lena waters the fern on Sundays');
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 120_000);
+});
