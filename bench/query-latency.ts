@@ -6,7 +6,7 @@
  *   gateway MCP    tools/call over MCP Streamable HTTP (SDK client)
  *   memory gRPC    MemoryService.QueryMemory straight to the service (embed + search + decrypt)
  *   embedding      EmbeddingService.Embed of one query (the model alone)
- *   raw pgvector   the same SQL the service runs, on the same database, for a precomputed vector
+ *   raw pgvector   the statement the service runs, on the same database, for a precomputed vector
  * Options (env): BENCH_MEMORIES (10000), BENCH_QUERIES (500), BENCH_LOAD_CONCURRENCY (32),
  * BENCH_MODE=cluster with PICARD_TEST_DATABASE_URL/PICARD_TEST_NATS_URL for PostgreSQL + NATS.
  */
@@ -155,11 +155,17 @@ const round = (x: number) => Math.round(x * 100) / 100;
 
 /** The service's own search SQL (visibility + expiry, HNSW with iterative scan) run directly. */
 async function rawSearch(t: Awaited<ReturnType<typeof startTestStack>>, userId: string) {
-  const table = `"${t.schemas.memory}".memories`;
-  const sql = `SELECT id, embedding <=> $1::vector AS distance FROM ${table}
-    WHERE embedding IS NOT NULL AND (user_id = $2 OR permission = 'public')
-      AND (expiration_date IS NULL OR expiration_date > now())
-    ORDER BY embedding <=> $1::vector LIMIT ${LIMIT}`;
+  // The statement memory-service runs (same columns, same visibility rule with the share lookup).
+  const schema = `"${t.schemas.memory}"`;
+  const sql = `SELECT m.id, m.user_id, m.ciphertext, m.iv, m.auth_tag, m.key_id, m.permission, m.expiration_date,
+      m.tags, m.created_at, m.updated_at, m.embedding IS NULL AS embedding_pending, m.created_at::text AS created_key,
+      m.embedding <=> $1::vector AS distance
+    FROM ${schema}.memories AS m
+    WHERE m.embedding IS NOT NULL
+      AND (m.user_id = $2 OR m.permission = 'public' OR (m.permission = 'shared' AND EXISTS (
+        SELECT 1 FROM ${schema}.memory_shares s WHERE s.memory_id = m.id AND s.principal_type = 'user' AND s.principal_id = $2)))
+      AND (m.expiration_date IS NULL OR m.expiration_date > now())
+    ORDER BY m.embedding <=> $1::vector LIMIT ${LIMIT}`;
   const tune = [`SET LOCAL hnsw.ef_search = ${Math.max(40, 2 * LIMIT)}`, 'SET LOCAL hnsw.iterative_scan = relaxed_order'];
   const db = t.databases.memory.target;
   if (db.kind === 'pglite') {

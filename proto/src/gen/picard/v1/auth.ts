@@ -209,6 +209,22 @@ export interface AuthorizeResponse {
   redirectTo: string;
 }
 
+export interface AuthorizationCheck {
+  /** The client asking; absent when the client is unknown. */
+  client?:
+    | Client
+    | undefined;
+  /** The scopes that would be granted (requested ∩ allowed; the client's defaults if none requested). */
+  scopes: string[];
+  /** Set when the request cannot proceed (RFC 6749 error code and description). */
+  error: string;
+  errorDescription: string;
+  /** When false, the error must be shown on the page: the redirect URI cannot be trusted. */
+  redirectTrusted: boolean;
+  /** Where to send an error when redirect_trusted (with state and iss already added). */
+  errorRedirect: string;
+}
+
 export interface ListRevocationsRequest {
   since: Date | undefined;
 }
@@ -3655,6 +3671,169 @@ export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
   },
 };
 
+function createBaseAuthorizationCheck(): AuthorizationCheck {
+  return { client: undefined, scopes: [], error: "", errorDescription: "", redirectTrusted: false, errorRedirect: "" };
+}
+
+export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
+  encode(message: AuthorizationCheck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.client !== undefined) {
+      Client.encode(message.client, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.scopes) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    if (message.errorDescription !== "") {
+      writer.uint32(34).string(message.errorDescription);
+    }
+    if (message.redirectTrusted !== false) {
+      writer.uint32(40).bool(message.redirectTrusted);
+    }
+    if (message.errorRedirect !== "") {
+      writer.uint32(50).string(message.errorRedirect);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthorizationCheck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthorizationCheck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.client = Client.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.errorDescription = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.redirectTrusted = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.errorRedirect = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthorizationCheck {
+    return {
+      client: isSet(object.client) ? Client.fromJSON(object.client) : undefined,
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      errorDescription: isSet(object.errorDescription)
+        ? globalThis.String(object.errorDescription)
+        : isSet(object.error_description)
+        ? globalThis.String(object.error_description)
+        : "",
+      redirectTrusted: isSet(object.redirectTrusted)
+        ? globalThis.Boolean(object.redirectTrusted)
+        : isSet(object.redirect_trusted)
+        ? globalThis.Boolean(object.redirect_trusted)
+        : false,
+      errorRedirect: isSet(object.errorRedirect)
+        ? globalThis.String(object.errorRedirect)
+        : isSet(object.error_redirect)
+        ? globalThis.String(object.error_redirect)
+        : "",
+    };
+  },
+
+  toJSON(message: AuthorizationCheck): unknown {
+    const obj: any = {};
+    if (message.client !== undefined) {
+      obj.client = Client.toJSON(message.client);
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.errorDescription !== "") {
+      obj.errorDescription = message.errorDescription;
+    }
+    if (message.redirectTrusted !== false) {
+      obj.redirectTrusted = message.redirectTrusted;
+    }
+    if (message.errorRedirect !== "") {
+      obj.errorRedirect = message.errorRedirect;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthorizationCheck>, I>>(base?: I): AuthorizationCheck {
+    return AuthorizationCheck.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthorizationCheck>, I>>(object: I): AuthorizationCheck {
+    const message = createBaseAuthorizationCheck();
+    message.client = (object.client !== undefined && object.client !== null)
+      ? Client.fromPartial(object.client)
+      : undefined;
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.error = object.error ?? "";
+    message.errorDescription = object.errorDescription ?? "";
+    message.redirectTrusted = object.redirectTrusted ?? false;
+    message.errorRedirect = object.errorRedirect ?? "";
+    return message;
+  },
+};
+
 function createBaseListRevocationsRequest(): ListRevocationsRequest {
   return { since: undefined };
 }
@@ -4097,6 +4276,17 @@ export const AuthServiceService = {
     responseSerialize: (value: RegisteredClient): Buffer => Buffer.from(RegisteredClient.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisteredClient => RegisteredClient.decode(value),
   },
+  /** RFC 7591 dynamic registration: anyone may register; the client is never first-party. */
+  registerDynamicClient: {
+    path: "/picard.v1.AuthService/RegisterDynamicClient" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterClientRequest): Buffer =>
+      Buffer.from(RegisterClientRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterClientRequest => RegisterClientRequest.decode(value),
+    responseSerialize: (value: RegisteredClient): Buffer => Buffer.from(RegisteredClient.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisteredClient => RegisteredClient.decode(value),
+  },
   getClient: {
     path: "/picard.v1.AuthService/GetClient" as const,
     requestStream: false as const,
@@ -4165,6 +4355,20 @@ export const AuthServiceService = {
     responseSerialize: (value: OAuthResponse): Buffer => Buffer.from(OAuthResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): OAuthResponse => OAuthResponse.decode(value),
   },
+  /**
+   * Validates an authorization request before the login page is shown: which client, which
+   * scopes, and whether its redirect URI can be trusted with an error.
+   */
+  checkAuthorization: {
+    path: "/picard.v1.AuthService/CheckAuthorization" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuthorizeRequest): Buffer => Buffer.from(AuthorizeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuthorizeRequest => AuthorizeRequest.decode(value),
+    responseSerialize: (value: AuthorizationCheck): Buffer => Buffer.from(AuthorizationCheck.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuthorizationCheck => AuthorizationCheck.decode(value),
+  },
+  /** The user's decision (approved or denied): returns where to send the browser (code or error). */
   authorize: {
     path: "/picard.v1.AuthService/Authorize" as const,
     requestStream: false as const,
@@ -4227,6 +4431,8 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   listUsers: handleUnaryCall<ListUsersRequest, ListUsersResponse>;
   /** Clients */
   registerClient: handleUnaryCall<RegisterClientRequest, RegisteredClient>;
+  /** RFC 7591 dynamic registration: anyone may register; the client is never first-party. */
+  registerDynamicClient: handleUnaryCall<RegisterClientRequest, RegisteredClient>;
   getClient: handleUnaryCall<GetClientRequest, Client>;
   listClients: handleUnaryCall<ListClientsRequest, ListClientsResponse>;
   updateClient: handleUnaryCall<UpdateClientRequest, Client>;
@@ -4236,6 +4442,12 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   issueUserToken: handleUnaryCall<IssueUserTokenRequest, TokenResponse>;
   /** The OAuth token endpoint: grant_type and the form fields as sent, client auth header included. */
   token: handleUnaryCall<OAuthRequest, OAuthResponse>;
+  /**
+   * Validates an authorization request before the login page is shown: which client, which
+   * scopes, and whether its redirect URI can be trusted with an error.
+   */
+  checkAuthorization: handleUnaryCall<AuthorizeRequest, AuthorizationCheck>;
+  /** The user's decision (approved or denied): returns where to send the browser (code or error). */
   authorize: handleUnaryCall<AuthorizeRequest, AuthorizeResponse>;
   revoke: handleUnaryCall<OAuthRequest, OAuthResponse>;
   introspect: handleUnaryCall<OAuthRequest, OAuthResponse>;
@@ -4379,6 +4591,22 @@ export interface AuthServiceClient extends Client1 {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RegisteredClient) => void,
   ): ClientUnaryCall;
+  /** RFC 7591 dynamic registration: anyone may register; the client is never first-party. */
+  registerDynamicClient(
+    request: RegisterClientRequest,
+    callback: (error: ServiceError | null, response: RegisteredClient) => void,
+  ): ClientUnaryCall;
+  registerDynamicClient(
+    request: RegisterClientRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisteredClient) => void,
+  ): ClientUnaryCall;
+  registerDynamicClient(
+    request: RegisterClientRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisteredClient) => void,
+  ): ClientUnaryCall;
   getClient(
     request: GetClientRequest,
     callback: (error: ServiceError | null, response: Client) => void,
@@ -4486,6 +4714,26 @@ export interface AuthServiceClient extends Client1 {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: OAuthResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Validates an authorization request before the login page is shown: which client, which
+   * scopes, and whether its redirect URI can be trusted with an error.
+   */
+  checkAuthorization(
+    request: AuthorizeRequest,
+    callback: (error: ServiceError | null, response: AuthorizationCheck) => void,
+  ): ClientUnaryCall;
+  checkAuthorization(
+    request: AuthorizeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuthorizationCheck) => void,
+  ): ClientUnaryCall;
+  checkAuthorization(
+    request: AuthorizeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuthorizationCheck) => void,
+  ): ClientUnaryCall;
+  /** The user's decision (approved or denied): returns where to send the browser (code or error). */
   authorize(
     request: AuthorizeRequest,
     callback: (error: ServiceError | null, response: AuthorizeResponse) => void,
