@@ -1,11 +1,15 @@
 import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { hostHeaderValidation } from '@modelcontextprotocol/express';
+import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
 import type { Logger } from '@picard/service-kit';
 import type { ServiceClients } from './clients/service-clients.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { requireBearer } from './auth/bearer.js';
+import { mcpScopeGate } from './auth/mcp-scope-gate.js';
+import { BrowserSessions } from './oauth/browser-session.js';
+import { authorizeRouter } from './oauth/authorize.routes.js';
+import { registrationRouter } from './oauth/registration.routes.js';
 import { createMcpEndpoint } from './mcp/mcp-server.js';
 import { toolsRouter } from './http/tools.routes.js';
 import { adminRouter } from './http/admin.routes.js';
@@ -17,6 +21,8 @@ import { DomainError } from '@picard/service-kit';
 export interface AppOptions {
   publicUrl: string;
   allowedHosts: string[];
+  allowedOrigins: string[];
+  sessionSecret: string;
   bodyLimit: string;
   clients: ServiceClients;
   verifier: TokenVerifier;
@@ -33,7 +39,9 @@ export function createApp(opts: AppOptions): Express {
   app.get('/health', async (_req, res) => {
     const services = await clients.healthStates();
     const ok = Object.values(services).every((s) => s === 'SERVING');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
   });
   app.use(hostHeaderValidation(opts.allowedHosts));
   app.use(express.json({ limit: opts.bodyLimit }));
@@ -43,28 +51,57 @@ export function createApp(opts: AppOptions): Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
 
   app.use(oauthRouter(clients, publicUrl));
+  app.use(registrationRouter(clients));
+  app.use(
+    authorizeRouter(
+      clients,
+      new BrowserSessions(opts.sessionSecret, publicUrl.startsWith('https:')),
+      publicUrl,
+    ),
+  );
   app.use(adminRouter(clients, verifier));
 
   const resourceMetadataUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
   const mcp = toNodeHandler(createMcpEndpoint(clients, logger), {
     onerror: (err) => logger.error({ err }, 'MCP adapter failed'),
   });
-  app.all('/mcp', requireBearer(verifier, resourceMetadataUrl), (req, res) => mcp(req, res, req.body));
+  app.all(
+    '/mcp',
+    originValidation(opts.allowedOrigins),
+    requireBearer(verifier, resourceMetadataUrl),
+    mcpScopeGate(resourceMetadataUrl),
+    (req, res) => mcp(req, res, req.body),
+  );
 
   app.use('/api', requireBearer(verifier, `${publicUrl}/.well-known/oauth-protected-resource`));
   app.use(toolsRouter(clients));
 
   app.use((_req, res) => sendError(res, new DomainError('not_found', 'no such endpoint')));
   // Malformed JSON and oversized bodies arrive here from express.json().
-  app.use((err: { status?: number; type?: string; message?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    if (err.type === 'entity.too.large') {
-      res.status(413).json({ error: 'payload_too_large', message: `the body is larger than ${opts.bodyLimit}`, field: 'body' });
-    } else if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ error: 'invalid_argument', message: 'the body is not valid JSON', field: 'body' });
-    } else {
-      logger.error({ err }, 'unhandled HTTP error');
-      res.status(err.status ?? 500).json({ error: 'internal', message: 'internal error' });
-    }
-  });
+  app.use(
+    (
+      err: { status?: number; type?: string; message?: string },
+      _req: express.Request,
+      res: express.Response,
+      _next: express.NextFunction,
+    ) => {
+      if (err.type === 'entity.too.large') {
+        res
+          .status(413)
+          .json({
+            error: 'payload_too_large',
+            message: `the body is larger than ${opts.bodyLimit}`,
+            field: 'body',
+          });
+      } else if (err.type === 'entity.parse.failed') {
+        res
+          .status(400)
+          .json({ error: 'invalid_argument', message: 'the body is not valid JSON', field: 'body' });
+      } else {
+        logger.error({ err }, 'unhandled HTTP error');
+        res.status(err.status ?? 500).json({ error: 'internal', message: 'internal error' });
+      }
+    },
+  );
   return app;
 }

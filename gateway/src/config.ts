@@ -13,6 +13,15 @@ export const gatewayConfigSchema = z.object({
   NATS_URL: env.optionalUrl('nats'),
   /** Extra host names the gateway answers to (DNS-rebinding protection), comma-separated. */
   GATEWAY_ALLOWED_HOSTS: env.optionalString(),
+  /** Extra origins (host names) allowed to call /mcp from a browser, comma-separated. */
+  GATEWAY_ALLOWED_ORIGINS: env.optionalString(),
+  /**
+   * Signs the login cookie of the authorization pages; every gateway instance needs the same one.
+   * Generated per process when missing (logins then do not survive a restart).
+   */
+  GATEWAY_SESSION_SECRET: env
+    .optionalString()
+    .pipe(z.string().min(32, { message: 'must be at least 32 characters' }).optional()),
   /** Largest JSON body accepted (express size string). */
   GATEWAY_BODY_LIMIT: env.string('2mb'),
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { connectEventBus, type EventBus, type Logger, type Subscription } from '@picard/service-kit';
 import type { GatewayConfig } from './config.js';
@@ -48,17 +49,39 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
   }
   const verifier = new TokenVerifier(clients, denyList, publicUrl, [publicUrl, `${publicUrl}/mcp`]);
 
+  // The public host and loopback, plus what the operator adds (comma-separated).
   const publicHost = new URL(publicUrl).hostname;
-  const allowedHosts = [
+  const hostNames = (extra: string | undefined) => [
     ...new Set([
       publicHost,
       'localhost',
       '127.0.0.1',
       '[::1]',
-      ...(config.GATEWAY_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+      ...(extra ?? '')
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
     ]),
   ];
-  const app = createApp({ publicUrl, allowedHosts, bodyLimit: config.GATEWAY_BODY_LIMIT, clients, verifier, logger });
+  const allowedHosts = hostNames(config.GATEWAY_ALLOWED_HOSTS);
+  const allowedOrigins = hostNames(config.GATEWAY_ALLOWED_ORIGINS);
+  let sessionSecret = config.GATEWAY_SESSION_SECRET;
+  if (!sessionSecret) {
+    sessionSecret = randomBytes(32).toString('base64url');
+    logger.warn(
+      'GATEWAY_SESSION_SECRET is not set: login sessions of the authorization pages last until restart',
+    );
+  }
+  const app = createApp({
+    publicUrl,
+    allowedHosts,
+    allowedOrigins,
+    sessionSecret,
+    bodyLimit: config.GATEWAY_BODY_LIMIT,
+    clients,
+    verifier,
+    logger,
+  });
 
   const host = opts.host ?? config.GATEWAY_HOST;
   const server: Server = await new Promise((resolve, reject) => {

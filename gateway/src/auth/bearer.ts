@@ -22,7 +22,8 @@ export function challenges(resourceMetadataUrl: string) {
   const base = `Bearer realm="picard", resource_metadata="${resourceMetadataUrl}"`;
   return {
     missing: base,
-    invalid: (description: string) => `${base}, error="invalid_token", error_description="${description.replace(/"/g, "'")}"`,
+    invalid: (description: string) =>
+      `${base}, error="invalid_token", error_description="${description.replace(/"/g, "'")}"`,
     insufficientScope: (scope: string) => `${base}, error="insufficient_scope", scope="${scope}"`,
   };
 }

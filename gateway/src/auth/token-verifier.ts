@@ -1,4 +1,10 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import {
+  createLocalJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+} from 'jose';
 import { callUnary, DomainError, unauthenticated } from '@picard/service-kit';
 import type { ServiceClients } from '../clients/service-clients.js';
 import type { DenyList } from './deny-list.js';
@@ -42,7 +48,10 @@ export class TokenVerifier {
     try {
       payload = await this.check(token);
     } catch (err) {
-      if (!(err instanceof joseErrors.JWKSNoMatchingKey) || Date.now() - this.lastFetch < JWKS_REFRESH_MIN_MS) {
+      if (
+        !(err instanceof joseErrors.JWKSNoMatchingKey) ||
+        Date.now() - this.lastFetch < JWKS_REFRESH_MIN_MS
+      ) {
         throw asUnauthenticated(err);
       }
       await this.loadKeys();

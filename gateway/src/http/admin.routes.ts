@@ -54,7 +54,10 @@ function requireAdmin(clients: ServiceClients, verifier: TokenVerifier) {
         caller = { userId: token.userId, scopes: token.scopes, clientId: token.clientId };
       } else {
         res.setHeader('WWW-Authenticate', 'Basic realm="picard-admin", Bearer realm="picard"');
-        throw new DomainError('unauthenticated', 'admin credentials are required (HTTP Basic or a bearer token)');
+        throw new DomainError(
+          'unauthenticated',
+          'admin credentials are required (HTTP Basic or a bearer token)',
+        );
       }
       res.locals.caller = caller;
       next();
@@ -107,8 +110,14 @@ export function registerAdminOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
     security: [{ basicAuth: [] }, { bearerAuth: [SCOPES.admin] }],
     request: { body: { content: { 'application/json': { schema: registerClientBody } } } },
     responses: {
-      201: { description: 'The client, with its secret (shown once)', content: { 'application/json': { schema: registeredClient } } },
-      400: { description: 'Bad input; `field` names it', content: { 'application/json': { schema: errorSchema } } },
+      201: {
+        description: 'The client, with its secret (shown once)',
+        content: { 'application/json': { schema: registeredClient } },
+      },
+      400: {
+        description: 'Bad input; `field` names it',
+        content: { 'application/json': { schema: errorSchema } },
+      },
       401: { description: 'No or wrong credentials' },
       403: { description: 'Not the admin' },
     },

@@ -91,9 +91,21 @@ export function oauthRouter(clients: ServiceClients, publicUrl: string): Router 
     }
   });
 
-  router.post('/token', form, relay((r) => callUnary(auth.token.bind(auth), r)));
-  router.post('/revoke', form, relay((r) => callUnary(auth.revoke.bind(auth), r)));
-  router.post('/introspect', form, relay((r) => callUnary(auth.introspect.bind(auth), r)));
+  router.post(
+    '/token',
+    form,
+    relay((r) => callUnary(auth.token.bind(auth), r)),
+  );
+  router.post(
+    '/revoke',
+    form,
+    relay((r) => callUnary(auth.revoke.bind(auth), r)),
+  );
+  router.post(
+    '/introspect',
+    form,
+    relay((r) => callUnary(auth.introspect.bind(auth), r)),
+  );
 
   router.get('/.well-known/jwks.json', async (_req, res) => {
     try {
@@ -105,7 +117,7 @@ export function oauthRouter(clients: ServiceClients, publicUrl: string): Router 
     }
   });
 
-  // RFC 9728 / RFC 8414 discovery. Authorization-code endpoints arrive with issue #3.
+  // RFC 9728: which authorization server protects this resource, and with which scopes.
   const protectedResource = (resource: string) => ({
     resource,
     authorization_servers: [publicUrl],
@@ -117,19 +129,29 @@ export function oauthRouter(clients: ServiceClients, publicUrl: string): Router 
   router.get('/.well-known/oauth-protected-resource/mcp', (_req, res) =>
     res.json(protectedResource(`${publicUrl}/mcp`)),
   );
-  router.get('/.well-known/oauth-authorization-server', (_req, res) =>
-    res.json({
-      issuer: publicUrl,
-      token_endpoint: `${publicUrl}/token`,
-      revocation_endpoint: `${publicUrl}/revoke`,
-      introspection_endpoint: `${publicUrl}/introspect`,
-      jwks_uri: `${publicUrl}/.well-known/jwks.json`,
-      grant_types_supported: ['refresh_token'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      scopes_supported: ALL_SCOPES,
-      code_challenge_methods_supported: ['S256'],
-    }),
-  );
+  // RFC 8414; also served under the OpenID name, which some hosts try first.
+  const serverMetadata = {
+    issuer: publicUrl,
+    authorization_endpoint: `${publicUrl}/authorize`,
+    token_endpoint: `${publicUrl}/token`,
+    registration_endpoint: `${publicUrl}/register`,
+    revocation_endpoint: `${publicUrl}/revoke`,
+    introspection_endpoint: `${publicUrl}/introspect`,
+    jwks_uri: `${publicUrl}/.well-known/jwks.json`,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: ALL_SCOPES,
+    authorization_response_iss_parameter_supported: true,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['ES256'],
+  };
+  router.get('/.well-known/oauth-authorization-server', (_req, res) => res.json(serverMetadata));
+  router.get('/.well-known/openid-configuration', (_req, res) => res.json(serverMetadata));
   return router;
 }
 
@@ -138,12 +160,16 @@ export function registerOAuthOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
     method: 'post',
     path: '/api/user-tokens/user-token',
     summary: 'Direct-connect: a first-party client gets tokens for one of its users',
-    description: 'For confidential clients registered by the admin. Never issues a token for the admin account.',
+    description:
+      'For confidential clients registered by the admin. Never issues a token for the admin account.',
     tags: ['oauth'],
     request: { body: { content: { 'application/json': { schema: userTokenBody } } } },
     responses: {
       200: { description: 'Tokens', content: { 'application/json': { schema: tokenResponse } } },
-      400: { description: 'Bad input; `field` names it', content: { 'application/json': { schema: errorSchema } } },
+      400: {
+        description: 'Bad input; `field` names it',
+        content: { 'application/json': { schema: errorSchema } },
+      },
       401: { description: 'Invalid client credentials' },
       403: { description: 'Client not allowed to use this flow, or the user is the admin' },
       404: { description: 'No such user and create_if_missing is false' },
@@ -177,7 +203,10 @@ export function registerOAuthOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
     summary: 'RFC 7009 token revocation',
     tags: ['oauth'],
     security: [{ basicAuth: [] }, {}],
-    request: oauthForm({ token: z.string(), token_type_hint: z.enum(['access_token', 'refresh_token']).optional() }),
+    request: oauthForm({
+      token: z.string(),
+      token_type_hint: z.enum(['access_token', 'refresh_token']).optional(),
+    }),
     responses: { 200: { description: 'Revoked (or unknown token)' }, 401: { description: 'invalid_client' } },
   });
   registry.registerPath({
@@ -189,7 +218,16 @@ export function registerOAuthOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
     request: oauthForm({ token: z.string() }),
     responses: { 200: { description: 'Introspection result' } },
   });
-  for (const path of ['/.well-known/jwks.json', '/.well-known/oauth-protected-resource', '/.well-known/oauth-authorization-server']) {
-    registry.registerPath({ method: 'get', path, tags: ['discovery'], responses: { 200: { description: 'JSON document' } } });
+  for (const path of [
+    '/.well-known/jwks.json',
+    '/.well-known/oauth-protected-resource',
+    '/.well-known/oauth-authorization-server',
+  ]) {
+    registry.registerPath({
+      method: 'get',
+      path,
+      tags: ['discovery'],
+      responses: { 200: { description: 'JSON document' } },
+    });
   }
 }

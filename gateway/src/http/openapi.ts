@@ -15,7 +15,11 @@ const errorSchema = z
 /** The OpenAPI 3.1 document, built from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(publicUrl: string) {
   const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
   registry.registerComponent('securitySchemes', 'basicAuth', { type: 'http', scheme: 'basic' });
   registry.registerPath({
     method: 'get',
@@ -27,7 +31,10 @@ export function buildOpenApiDocument(publicUrl: string) {
         description: 'Every service is serving',
         content: {
           'application/json': {
-            schema: z.object({ status: z.enum(['ok', 'degraded']), services: z.record(z.string(), z.string()) }),
+            schema: z.object({
+              status: z.enum(['ok', 'degraded']),
+              services: z.record(z.string(), z.string()),
+            }),
           },
         },
       },
@@ -40,8 +47,15 @@ export function buildOpenApiDocument(publicUrl: string) {
     summary: 'MCP Streamable HTTP endpoint (stateless; protocol revisions 2025-11-25 and 2026-07-28)',
     tags: ['mcp'],
     security: [{ bearerAuth: [] }],
-    request: { body: { content: { 'application/json': { schema: z.object({ jsonrpc: z.literal('2.0') }).passthrough() } } } },
-    responses: { 200: { description: 'JSON-RPC response (JSON or SSE)' }, 401: { description: 'Missing or invalid token' } },
+    request: {
+      body: {
+        content: { 'application/json': { schema: z.object({ jsonrpc: z.literal('2.0') }).passthrough() } },
+      },
+    },
+    responses: {
+      200: { description: 'JSON-RPC response (JSON or SSE)' },
+      401: { description: 'Missing or invalid token' },
+    },
   });
   registerToolsOpenApi(registry, errorSchema);
   registerAdminOpenApi(registry, errorSchema);

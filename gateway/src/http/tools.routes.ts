@@ -20,7 +20,8 @@ export function toolsRouter(clients: ServiceClients): Router {
       const { tool: name, data } = body as { tool?: unknown; data?: unknown };
       if (typeof name !== 'string') throw invalid('tool', 'tool must be the name of a tool');
       const tool = toolByName(name);
-      if (!tool) throw invalid('tool', `unknown tool "${name}"; known: ${TOOLS.map((t) => t.name).join(', ')}`);
+      if (!tool)
+        throw invalid('tool', `unknown tool "${name}"; known: ${TOOLS.map((t) => t.name).join(', ')}`);
       if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) {
         throw invalid('data', 'data must be a JSON object');
       }
@@ -51,8 +52,14 @@ export function registerToolsOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
         },
       },
       responses: {
-        200: { description: 'The tool result', content: { 'application/json': { schema: z.object({ result: tool.output }) } } },
-        400: { description: 'Bad input; `field` names it', content: { 'application/json': { schema: errorSchema } } },
+        200: {
+          description: 'The tool result',
+          content: { 'application/json': { schema: z.object({ result: tool.output }) } },
+        },
+        400: {
+          description: 'Bad input; `field` names it',
+          content: { 'application/json': { schema: errorSchema } },
+        },
         401: { description: 'Missing or invalid bearer token' },
         403: { description: `The token lacks ${tool.scope}` },
       },

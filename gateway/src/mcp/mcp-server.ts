@@ -35,7 +35,10 @@ function buildServer(authInfo: AuthInfo | undefined, clients: ServiceClients): M
         if (!caller) return toolError(new DomainError('unauthenticated', 'no verified caller'));
         try {
           const result = (await runTool(tool, args, caller, clients)) as Record<string, unknown>;
-          return { structuredContent: result, content: [{ type: 'text' as const, text: JSON.stringify(result) }] };
+          return {
+            structuredContent: result,
+            content: [{ type: 'text' as const, text: JSON.stringify(result) }],
+          };
         } catch (err) {
           return toolError(err);
         }

@@ -12,7 +12,8 @@ export type PermissionName = (typeof PERMISSION_NAMES)[keyof typeof PERMISSION_N
 
 export const permissionToProto = (name: PermissionName): memoryPb.Permission =>
   Number(
-    Object.entries(PERMISSION_NAMES).find(([, n]) => n === name)?.[0] ?? memoryPb.Permission.PERMISSION_UNSPECIFIED,
+    Object.entries(PERMISSION_NAMES).find(([, n]) => n === name)?.[0] ??
+      memoryPb.Permission.PERMISSION_UNSPECIFIED,
   ) as memoryPb.Permission;
 
 function permissionName(p: memoryPb.Permission): PermissionName {

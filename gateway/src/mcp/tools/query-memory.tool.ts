@@ -15,7 +15,13 @@ export const queryMemoryTool = defineTool({
   input: z
     .object({
       query: z.string().min(1).describe('What to look for, in natural language.'),
-      limit: z.number().int().min(1).max(100).optional().describe('How many results (default 10, at most 100).'),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('How many results (default 10, at most 100).'),
     })
     .strict(),
   output: z.object({ memories: z.array(scoredMemorySchema) }),

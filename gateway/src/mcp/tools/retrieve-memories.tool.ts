@@ -18,7 +18,11 @@ export const retrieveMemoriesTool = defineTool({
     const memories: MemoryJson[] = [];
     let cursor = '';
     do {
-      const page = await callUnary(clients.memory.retrieveMemories.bind(clients.memory), { limit: PAGE, cursor }, metadata);
+      const page = await callUnary(
+        clients.memory.retrieveMemories.bind(clients.memory),
+        { limit: PAGE, cursor },
+        metadata,
+      );
       memories.push(...page.memories.map(memoryToJson));
       cursor = page.nextCursor ?? '';
     } while (cursor);

@@ -14,9 +14,14 @@ export const submitMemoryTool = defineTool({
   scope: SCOPES.write,
   input: z
     .object({
-      text: z.string().min(1).describe('The memory itself (at most MEMORY_MAX_TEXT_CHARS, 10,000 by default).'),
+      text: z
+        .string()
+        .min(1)
+        .describe('The memory itself (at most MEMORY_MAX_TEXT_CHARS, 10,000 by default).'),
       permission: z.enum(['private', 'public']).describe('Who may see it.'),
-      expiration_date: isoDateTime().optional().describe('ISO 8601 date-time with offset; must be in the future.'),
+      expiration_date: isoDateTime()
+        .optional()
+        .describe('ISO 8601 date-time with offset; must be in the future.'),
     })
     .strict(),
   output: memorySchema,

@@ -1,0 +1,234 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Browser, hiddenFields } from './support/browser.js';
+import { MemoryOAuthProvider } from './support/oauth-provider.js';
+import { PUBLIC_URL, bearer, callTool, post, startTestStack, type TestStack } from './support/test-stack.js';
+
+const REDIRECT = 'http://127.0.0.1:7777/callback';
+const pkce = () => {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+};
+
+/** Walks the login (or sign-up) and consent pages like a user would; returns the redirect. */
+async function approveInBrowser(t: TestStack, authorizationUrl: URL | string, user: { username: string; password: string; signup?: boolean }) {
+  const browser = new Browser(t.url);
+  const login = await browser.get(authorizationUrl.toString().replace(PUBLIC_URL, t.url));
+  expect(login.status).toBe(200);
+  const fields = hiddenFields(login.html);
+  const step = user.signup
+    ? await browser.post('/authorize/signup', { ...fields, username: user.username, email: `${user.username}@example.test`, password: user.password })
+    : await browser.post('/authorize/login', { ...fields, username: user.username, password: user.password });
+  expect(step.status).toBe(303);
+  const consent = await browser.get(step.location!);
+  expect(consent.status).toBe(200);
+  expect(consent.html).toContain('Allow access?');
+  const decision = await browser.post('/authorize/consent', { ...hiddenFields(consent.html), decision: 'approve' });
+  expect(decision.status).toBe(303);
+  return new URL(decision.location!);
+}
+
+describe('OAuth 2.1 with a stock MCP client', () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack();
+  });
+  afterAll(() => t?.stop());
+
+  it('publishes discovery metadata', async () => {
+    const prm = (await (await fetch(`${t.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
+    expect(prm).toMatchObject({ resource: `${PUBLIC_URL}/mcp`, authorization_servers: [PUBLIC_URL] });
+    const as = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(as).toMatchObject({
+      issuer: PUBLIC_URL,
+      authorization_endpoint: `${PUBLIC_URL}/authorize`,
+      registration_endpoint: `${PUBLIC_URL}/register`,
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+    });
+  });
+
+  it('connects with nothing but the URL: discovery, registration, sign-up, consent, PKCE, token, tool call, refresh', async () => {
+    // The SDK reads the metadata documents from PICARD_PUBLIC_URL; route that origin to the test gateway.
+    const provider = new MemoryOAuthProvider(REDIRECT);
+    const fetchToGateway: typeof fetch = (input, init) =>
+      fetch(String(input instanceof Request ? input.url : input).replace(PUBLIC_URL, t.url), init);
+    const transport = () =>
+      new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), { authProvider: provider, fetch: fetchToGateway });
+
+    const first = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+    const pending = transport();
+    await expect(first.connect(pending)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(provider.info?.client_id).toBeDefined();
+    const url = provider.authorizationUrl!;
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+
+    const back = await approveInBrowser(t, url, { username: 'oscar', password: 'a long password', signup: true });
+    expect(back.origin + back.pathname).toBe(REDIRECT);
+    expect(back.searchParams.get('iss')).toBe(PUBLIC_URL);
+    expect(back.searchParams.get('state')).toBe(url.searchParams.get('state'));
+    await pending.finishAuth(back.searchParams.get('code')!);
+    expect(provider.saved?.access_token).toBeDefined();
+
+    const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+    await client.connect(transport());
+    const stored = await client.callTool({ name: 'submit_memory', arguments: { text: 'Oscar logged in through OAuth', permission: 'private' } });
+    expect(stored.isError).toBeFalsy();
+    await client.close();
+
+    // Revoke the access token: the next call gets 401, and the SDK refreshes with its refresh token.
+    const oldAccess = provider.saved!.access_token;
+    const oldRefresh = provider.saved!.refresh_token;
+    const revoke = await fetch(`${t.url}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: oldAccess, client_id: provider.info!.client_id }),
+    });
+    expect(revoke.status).toBe(200);
+    const again = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+    await again.connect(transport());
+    const listed = await again.callTool({ name: 'retrieve_memories', arguments: {} });
+    expect((listed.structuredContent as { memories: unknown[] }).memories).toHaveLength(1);
+    expect(provider.saved!.access_token).not.toBe(oldAccess);
+    expect(provider.saved!.refresh_token).not.toBe(oldRefresh);
+    await again.close();
+  });
+
+  describe('negative cases', () => {
+    let clientId: string;
+    const register = async () => {
+      const res = await post(`${t.url}/register`, {
+        client_name: 'neg',
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+      });
+      expect(res.status).toBe(201);
+      return res.json.client_id as string;
+    };
+    beforeAll(async () => {
+      clientId = await register();
+    });
+    const authorizeUrl = (over: Record<string, string> = {}) => {
+      const { challenge } = pkce();
+      return `/authorize?${new URLSearchParams({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: REDIRECT,
+        scope: 'memories:read memories:write',
+        state: 'xyz',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        ...over,
+      })}`;
+    };
+    const codeFor = async (username: string, signup: boolean, challenge: string) =>
+      (await approveInBrowser(t, `${t.url}${authorizeUrl({ code_challenge: challenge })}`, { username, password: 'another long password', signup })).searchParams.get('code')!;
+    const exchange = (fields: Record<string, string>) =>
+      fetch(`${t.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, redirect_uri: REDIRECT, ...fields }),
+      });
+
+    it('refuses an unregistered redirect URI on the page, never redirecting (open redirect)', async () => {
+      const res = await new Browser(t.url).get(authorizeUrl({ redirect_uri: 'https://evil.example/steal' }));
+      expect(res.status).toBe(400);
+      expect(res.location).toBeNull();
+      expect(res.html).not.toContain('evil.example/steal?');
+    });
+
+    it('sends the plain PKCE method and a missing challenge back as errors', async () => {
+      const plain = await new Browser(t.url).get(authorizeUrl({ code_challenge_method: 'plain' }));
+      expect(plain.status).toBe(303);
+      expect(new URL(plain.location!).searchParams.get('error')).toBe('invalid_request');
+      const none = await new Browser(t.url).get(authorizeUrl({ code_challenge: '' }));
+      expect(new URL(none.location!).searchParams.get('error')).toBe('invalid_request');
+    });
+
+    it('refuses login and consent forms without the CSRF token', async () => {
+      const browser = new Browser(t.url);
+      const page = await browser.get(authorizeUrl());
+      const fields = hiddenFields(page.html);
+      const noCsrf = await browser.post('/authorize/login', { ...fields, csrf: 'forged', username: 'x', password: 'y' });
+      expect(noCsrf.status).toBe(403);
+      browser.forgetCookie('picard_csrf');
+      const noCookie = await browser.post('/authorize/consent', { ...fields, decision: 'approve' });
+      expect(noCookie.status).toBe(403);
+    });
+
+    it('lets the user deny', async () => {
+      const browser = new Browser(t.url);
+      const page = await browser.get(authorizeUrl());
+      const step = await browser.post('/authorize/signup', { ...hiddenFields(page.html), username: 'denise', email: 'denise@example.test', password: 'denise password 1' });
+      const consent = await browser.get(step.location!);
+      const denied = await browser.post('/authorize/consent', { ...hiddenFields(consent.html), decision: 'deny' });
+      expect(new URL(denied.location!).searchParams.get('error')).toBe('access_denied');
+    });
+
+    it('needs the right code_verifier, and a code works once; its reuse revokes what it issued', async () => {
+      const { verifier, challenge } = pkce();
+      const code = await codeFor('petra', true, challenge);
+      const wrong = await exchange({ code, code_verifier: pkce().verifier });
+      expect(wrong.status).toBe(400);
+      expect(((await wrong.json()) as { error: string }).error).toBe('invalid_grant');
+
+      const { verifier: v2, challenge: c2 } = pkce();
+      const code2 = await codeFor('petra', false, c2);
+      const missing = await exchange({ code: code2 });
+      expect(missing.status).toBe(400);
+      const ok = await exchange({ code: code2, code_verifier: v2 });
+      expect(ok.status).toBe(200);
+      const tokens = (await ok.json()) as { access_token: string };
+      expect((await callTool(t, tokens.access_token, 'retrieve_memories', {})).status).toBe(200);
+
+      const reuse = await exchange({ code: code2, code_verifier: v2 });
+      expect(reuse.status).toBe(400);
+      let status = 200;
+      for (let i = 0; i < 50 && status === 200; i++) {
+        status = (await callTool(t, tokens.access_token, 'retrieve_memories', {})).status;
+        if (status === 200) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(status).toBe(401);
+      void verifier;
+    });
+
+    it('refuses a redirect URI that differs at the token endpoint', async () => {
+      const { verifier, challenge } = pkce();
+      const code = await codeFor('quentin', true, challenge);
+      const res = await exchange({ code, code_verifier: verifier, redirect_uri: 'http://127.0.0.1:7777/other' });
+      expect(res.status).toBe(400);
+    });
+
+    it('answers an MCP call lacking a scope with 403 insufficient_scope', async () => {
+      const { verifier, challenge } = pkce();
+      const browser = new Browser(t.url);
+      const page = await browser.get(authorizeUrl({ code_challenge: challenge, scope: 'memories:read' }));
+      const step = await browser.post('/authorize/signup', { ...hiddenFields(page.html), username: 'rita', email: 'rita@example.test', password: 'rita password 12' });
+      const consent = await browser.get(step.location!);
+      const back = await browser.post('/authorize/consent', { ...hiddenFields(consent.html), decision: 'approve' });
+      const code = new URL(back.location!).searchParams.get('code')!;
+      const tokens = (await (await exchange({ code, code_verifier: verifier })).json()) as { access_token: string; scope: string };
+      expect(tokens.scope).toBe('memories:read');
+      const res = await fetch(`${t.url}/mcp`, {
+        method: 'POST',
+        headers: { ...bearer(tokens.access_token), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'submit_memory', arguments: { text: 'x', permission: 'private' } } }),
+      });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('www-authenticate')).toMatch(/error="insufficient_scope", scope="memories:read memories:write"/);
+    });
+
+    it('refuses a browser call to /mcp from an untrusted origin', async () => {
+      const res = await fetch(`${t.url}/mcp`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      expect(res.status).toBe(403);
+    });
+  });
+});

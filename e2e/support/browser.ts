@@ -1,0 +1,56 @@
+/**
+ * Just enough of a browser for the authorization pages: a cookie jar, no automatic redirects,
+ * and form fields read back from the HTML the gateway rendered.
+ */
+export class Browser {
+  private readonly cookies = new Map<string, string>();
+
+  constructor(private readonly base: string) {}
+
+  private remember(res: Response) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  private headers(extra: Record<string, string> = {}) {
+    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    return { ...(cookie ? { cookie } : {}), ...extra };
+  }
+
+  async get(url: string) {
+    const res = await fetch(new URL(url, this.base), { headers: this.headers(), redirect: 'manual' });
+    this.remember(res);
+    return { status: res.status, location: res.headers.get('location'), html: await res.text(), headers: res.headers };
+  }
+
+  async post(url: string, fields: Record<string, string>) {
+    const res = await fetch(new URL(url, this.base), {
+      method: 'POST',
+      headers: this.headers({ 'content-type': 'application/x-www-form-urlencoded' }),
+      body: new URLSearchParams(fields),
+      redirect: 'manual',
+    });
+    this.remember(res);
+    return { status: res.status, location: res.headers.get('location'), html: await res.text(), headers: res.headers };
+  }
+
+  forgetCookie(name: string) {
+    this.cookies.delete(name);
+  }
+}
+
+const unescape = (s: string) =>
+  s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** The hidden inputs of the first form on a page (the authorization request and the CSRF token). */
+export function hiddenFields(html: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) out[unescape(m[1]!)] = unescape(m[2]!);
+  return out;
+}
