@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Browser, hiddenFields } from './support/browser.js';
 import { MemoryOAuthProvider } from './support/oauth-provider.js';
-import { PUBLIC_URL, bearer, callTool, post, startTestStack, type TestStack } from './support/test-stack.js';
+import { bearer, callTool, post, startTestStack, type TestStack } from './support/test-stack.js';
 
 const REDIRECT = 'http://127.0.0.1:7777/callback';
 const pkce = () => {
@@ -16,7 +16,7 @@ const pkce = () => {
 /** Walks the login (or sign-up) and consent pages like a user would; returns the redirect. */
 async function approveInBrowser(t: TestStack, authorizationUrl: URL | string, user: { username: string; password: string; signup?: boolean }) {
   const browser = new Browser(t.url);
-  const login = await browser.get(authorizationUrl.toString().replace(PUBLIC_URL, t.url));
+  const login = await browser.get(authorizationUrl.toString());
   expect(login.status).toBe(200);
   const fields = hiddenFields(login.html);
   const step = user.signup
@@ -34,30 +34,27 @@ async function approveInBrowser(t: TestStack, authorizationUrl: URL | string, us
 describe('OAuth 2.1 with a stock MCP client', () => {
   let t: TestStack;
   beforeAll(async () => {
-    t = await startTestStack();
+    t = await startTestStack({}, { realPublicUrl: true });
   });
   afterAll(() => t?.stop());
 
   it('publishes discovery metadata', async () => {
     const prm = (await (await fetch(`${t.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
-    expect(prm).toMatchObject({ resource: `${PUBLIC_URL}/mcp`, authorization_servers: [PUBLIC_URL] });
+    expect(prm).toMatchObject({ resource: `${t.publicUrl}/mcp`, authorization_servers: [t.publicUrl] });
     const as = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     expect(as).toMatchObject({
-      issuer: PUBLIC_URL,
-      authorization_endpoint: `${PUBLIC_URL}/authorize`,
-      registration_endpoint: `${PUBLIC_URL}/register`,
+      issuer: t.publicUrl,
+      authorization_endpoint: `${t.publicUrl}/authorize`,
+      registration_endpoint: `${t.publicUrl}/register`,
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
     });
   });
 
   it('connects with nothing but the URL: discovery, registration, sign-up, consent, PKCE, token, tool call, refresh', async () => {
-    // The SDK reads the metadata documents from PICARD_PUBLIC_URL; route that origin to the test gateway.
     const provider = new MemoryOAuthProvider(REDIRECT);
-    const fetchToGateway: typeof fetch = (input, init) =>
-      fetch(String(input instanceof Request ? input.url : input).replace(PUBLIC_URL, t.url), init);
     const transport = () =>
-      new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), { authProvider: provider, fetch: fetchToGateway });
+      new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), { authProvider: provider });
 
     const first = new Client({ name: 'oauth-e2e', version: '1.0.0' });
     const pending = transport();
@@ -68,7 +65,7 @@ describe('OAuth 2.1 with a stock MCP client', () => {
 
     const back = await approveInBrowser(t, url, { username: 'oscar', password: 'a long password', signup: true });
     expect(back.origin + back.pathname).toBe(REDIRECT);
-    expect(back.searchParams.get('iss')).toBe(PUBLIC_URL);
+    expect(back.searchParams.get('iss')).toBe(t.publicUrl);
     expect(back.searchParams.get('state')).toBe(url.searchParams.get('state'));
     await pending.finishAuth(back.searchParams.get('code')!);
     expect(provider.saved?.access_token).toBeDefined();
@@ -176,10 +173,13 @@ describe('OAuth 2.1 with a stock MCP client', () => {
       expect(wrong.status).toBe(400);
       expect(((await wrong.json()) as { error: string }).error).toBe('invalid_grant');
 
+      const { challenge: c1 } = pkce();
+      const code1 = await codeFor('petra', false, c1);
+      const missing = await exchange({ code: code1 });
+      expect(missing.status).toBe(400);
+      // A failed attempt uses the code up, so guessing verifiers gets nowhere.
       const { verifier: v2, challenge: c2 } = pkce();
       const code2 = await codeFor('petra', false, c2);
-      const missing = await exchange({ code: code2 });
-      expect(missing.status).toBe(400);
       const ok = await exchange({ code: code2, code_verifier: v2 });
       expect(ok.status).toBe(200);
       const tokens = (await ok.json()) as { access_token: string };
@@ -193,7 +193,7 @@ describe('OAuth 2.1 with a stock MCP client', () => {
         if (status === 200) await new Promise((r) => setTimeout(r, 20));
       }
       expect(status).toBe(401);
-      void verifier;
+      expect((await exchange({ code, code_verifier: verifier })).status).toBe(400);
     });
 
     it('refuses a redirect URI that differs at the token endpoint', async () => {

@@ -23,6 +23,14 @@ export const authConfigSchema = z
     AUTH_GRPC_PORT: env.port(50051),
     ACCESS_TOKEN_TTL_SECONDS: env.positiveInt(3600),
     REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(2592000),
+    // OAuth 2.1 caps authorization codes at a few minutes; 5 is the most Picard allows.
+    AUTH_CODE_TTL_SECONDS: env.positiveInt(300).pipe(z.number().max(300, { message: 'must be at most 300' })),
+    // RFC 7591 registration is open to anyone: a cap per hour (all instances together).
+    AUTH_DYNAMIC_CLIENTS_PER_HOUR: env.positiveInt(100),
+    // Login brute-force limits: failures per account and per remote IP within the window.
+    AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: env.positiveInt(5),
+    AUTH_LOGIN_MAX_FAILURES_PER_IP: env.positiveInt(20),
+    AUTH_LOGIN_WINDOW_SECONDS: env.positiveInt(900),
     PICARD_ADMIN_USERNAME: z.preprocess(
       unsetIfEmpty,
       z

@@ -62,6 +62,13 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
         issuer: config.PICARD_PUBLIC_URL,
         accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
         refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+        codeTtlSeconds: config.AUTH_CODE_TTL_SECONDS,
+        dynamicClientsPerHour: config.AUTH_DYNAMIC_CLIENTS_PER_HOUR,
+        login: {
+          maxPerAccount: config.AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+          maxPerIp: config.AUTH_LOGIN_MAX_FAILURES_PER_IP,
+          windowSeconds: config.AUTH_LOGIN_WINDOW_SECONDS,
+        },
       },
       logger,
     );

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { openTestDatabase, openTestEventBus, uniqueSchema, type TestDatabase } from '@picard/service-kit/testing';
 import type { EventBus } from '@picard/service-kit';
 import { startStack, type Stack } from '../../src/stack.js';
@@ -8,6 +9,8 @@ export const ADMIN = { username: 'root-admin', password: 'correct horse battery'
 
 export interface TestStack {
   url: string;
+  /** PICARD_PUBLIC_URL of this stack: the token issuer and audience. */
+  publicUrl: string;
   stack: Stack;
   env: NodeJS.ProcessEnv;
   bus: EventBus;
@@ -20,13 +23,31 @@ export interface TestStack {
  * The whole system for an e2e suite: real gRPC services, real databases (PGlite in memory, or
  * PostgreSQL in unique schemas when PICARD_TEST_DATABASE_URL is set), real bus, real HTTP.
  */
-export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestStack> {
+/** A free loopback port, for suites whose public URL must be the real address (OAuth discovery). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * With `realPublicUrl`, PICARD_PUBLIC_URL is the address the gateway really listens on, so a stock
+ * OAuth client can follow the metadata documents; otherwise it is the default http://localhost:8001.
+ */
+export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { realPublicUrl?: boolean } = {}): Promise<TestStack> {
+  const port = opts.realPublicUrl ? await freePort() : 0;
+  const publicUrl = opts.realPublicUrl ? `http://127.0.0.1:${port}` : PUBLIC_URL;
   const [auth, memory, persona] = await Promise.all([openTestDatabase(), openTestDatabase(), openTestDatabase()]);
   const bus = await openTestEventBus('e2e');
   const schemas = { auth: uniqueSchema('auth'), memory: uniqueSchema('memory'), persona: uniqueSchema('persona') };
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    PICARD_PUBLIC_URL: PUBLIC_URL,
+    PICARD_PUBLIC_URL: publicUrl,
     MEMORY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     PICARD_ADMIN_USERNAME: ADMIN.username,
     PICARD_ADMIN_PASSWORD: ADMIN.password,
@@ -40,10 +61,11 @@ export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<
     schemas,
     bus,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    gatewayPort: 0,
+    gatewayPort: port,
   });
   return {
     url: `http://127.0.0.1:${stack.gateway.port}`,
+    publicUrl,
     stack,
     env,
     bus,

@@ -1,6 +1,8 @@
 import type { Logger } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
+import { AuthorizationService } from './authorization.service.js';
 import { ClientsService } from './clients.service.js';
+import { LoginThrottle, type LoginLimits } from './login-throttle.js';
 import { handleIntrospectRequest } from './oauth/introspect.endpoint.js';
 import { handleRevokeRequest } from './oauth/revoke.endpoint.js';
 import { handleTokenRequest } from './oauth/token.endpoint.js';
@@ -13,6 +15,9 @@ export interface AuthDomainSettings {
   issuer: string;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  codeTtlSeconds: number;
+  dynamicClientsPerHour: number;
+  login: LoginLimits;
 }
 
 /** Every rule of auth-service, wired by hand over one store. */
@@ -21,6 +26,7 @@ export interface AuthDomain {
   clients: ClientsService;
   tokens: TokenService;
   keys: SigningKeys;
+  authorization: AuthorizationService;
   token(req: OAuthHttpRequest): Promise<OAuthHttpResponse>;
   revoke(req: OAuthHttpRequest): Promise<OAuthHttpResponse>;
   introspect(req: OAuthHttpRequest): Promise<OAuthHttpResponse>;
@@ -28,15 +34,17 @@ export interface AuthDomain {
 
 export async function createAuthDomain(store: AuthStore, s: AuthDomainSettings, logger: Logger): Promise<AuthDomain> {
   const keys = await SigningKeys.load(store, { issuer: s.issuer, accessTtlSeconds: s.accessTtlSeconds, logger });
-  const users = new UsersService(store, logger);
-  const clients = new ClientsService(store);
+  const clients = new ClientsService(store, { dynamicClientsPerHour: s.dynamicClientsPerHour });
   const tokens = new TokenService(store, keys, clients, s.refreshTtlSeconds, logger);
+  const users = new UsersService(store, logger, new LoginThrottle(s.login));
+  const authorization = new AuthorizationService(store, { issuer: s.issuer, codeTtlSeconds: s.codeTtlSeconds });
   const deps = { store, clients, tokens, keys, logger, ...s };
   return {
     users,
     clients,
     tokens,
     keys,
+    authorization,
     token: (req) => handleTokenRequest(deps, req),
     revoke: (req) => handleRevokeRequest(deps, req),
     introspect: (req) => handleIntrospectRequest(deps, req),

@@ -1,12 +1,14 @@
-import { assertUuid, invalid, isUuid, newId, notFound, type Caller } from '@picard/service-kit';
+import { assertUuid, DomainError, invalid, isUuid, newId, notFound, type Caller } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { ClientRow } from '../store/clients.store.js';
 import { requireAdminAccount } from './access.js';
 import { newSecret, secretMatches, sha256Hex } from './secrets.js';
-import { validateClientName, validateRedirectUris, validateScopes } from './validation.js';
+import { ADMIN_SCOPE, validateClientName, validateRedirectUris, validateScopes } from './validation.js';
 
-const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+const USER_GRANTS = ['authorization_code', 'refresh_token'];
+const CONFIDENTIAL_GRANTS = [...USER_GRANTS, 'client_credentials'];
+const SECRET_METHODS = ['client_secret_basic', 'client_secret_post'];
+const DYNAMIC_METHODS = ['none', ...SECRET_METHODS];
 
 export interface RegisterClientInput {
   clientName: string;
@@ -16,14 +18,26 @@ export interface RegisterClientInput {
   tokenEndpointAuthMethod: string;
 }
 
+export interface UpdateClientInput {
+  clientId: string;
+  clientName?: string;
+  /** Empty = unchanged (proto3 repeated fields have no presence). */
+  redirectUris: string[];
+  scopes: string[];
+  userTokenFlowEnabled?: boolean;
+}
+
 export interface RegisteredClient {
   client: ClientRow;
-  /** Shown once; only its hash is stored. */
-  secret: string;
+  /** Shown once; only its hash is stored. Absent for public clients. */
+  secret?: string;
 }
 
 export class ClientsService {
-  constructor(private readonly store: AuthStore) {}
+  constructor(
+    private readonly store: AuthStore,
+    private readonly s: { dynamicClientsPerHour: number } = { dynamicClientsPerHour: 100 },
+  ) {}
 
   /** Admin registration: the client is first-party and may use the direct-connect user-token flow. */
   async register(caller: Caller, input: RegisterClientInput): Promise<RegisteredClient> {
@@ -31,14 +45,11 @@ export class ClientsService {
     const clientName = validateClientName(input.clientName);
     const redirectUris = validateRedirectUris(input.redirectUris);
     const scopes = validateScopes(input.scopes);
-    const grantTypes = validateGrantTypes(input.grantTypes, redirectUris.length > 0);
-    if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
-      throw invalid('redirect_uris', 'redirect_uris needs at least one entry for the authorization_code grant');
-    }
-    const method = input.tokenEndpointAuthMethod || 'client_secret_basic';
-    if (!AUTH_METHODS.includes(method as (typeof AUTH_METHODS)[number])) {
-      throw invalid('token_endpoint_auth_method', `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`);
-    }
+    const defaults = redirectUris.length > 0 ? USER_GRANTS : ['refresh_token'];
+    // authorization_code without a redirect URI is accepted: the flow stays impossible (no redirect
+    // can match) until the admin adds one with UpdateClient. The gateway's admin route sends it so.
+    const grantTypes = validateGrantTypes(input.grantTypes, CONFIDENTIAL_GRANTS, defaults);
+    const method = validateMethod(input.tokenEndpointAuthMethod || 'client_secret_basic', SECRET_METHODS);
     const secret = newSecret();
     const client = await this.store.clients.insert({
       client_id: newId(),
@@ -55,12 +66,44 @@ export class ClientsService {
     return { client, secret };
   }
 
+  /**
+   * RFC 7591 dynamic registration: anyone may call it, so the client is never first-party, never
+   * gets the admin scope, and registrations are capped per hour across every instance.
+   */
+  async registerDynamic(input: RegisterClientInput): Promise<RegisteredClient> {
+    const clientName = input.clientName?.trim() ? validateClientName(input.clientName) : 'Unnamed client';
+    const redirectUris = validateRedirectUris(input.redirectUris);
+    if (redirectUris.length === 0) throw invalid('redirect_uris', 'redirect_uris needs at least one entry');
+    const method = validateMethod(input.tokenEndpointAuthMethod || 'client_secret_basic', DYNAMIC_METHODS);
+    const confidential = method !== 'none';
+    const grantTypes = validateGrantTypes(input.grantTypes, confidential ? CONFIDENTIAL_GRANTS : USER_GRANTS, USER_GRANTS);
+    // Hosts often ask for every scope the metadata lists; the admin scope is silently left out.
+    const requested = validateScopes(input.scopes).filter((s) => s !== ADMIN_SCOPE);
+    const scopes = requested.length > 0 ? requested : validateScopes([]);
+    const since = new Date(Date.now() - 3600_000);
+    if ((await this.store.clients.countDynamicSince(since)) >= this.s.dynamicClientsPerHour) {
+      throw new DomainError('resource_exhausted', 'too many client registrations in the last hour; try again later');
+    }
+    const secret = confidential ? newSecret() : undefined;
+    const client = await this.store.clients.insert({
+      client_id: newId(),
+      secret_hash: secret ? sha256Hex(secret) : null,
+      client_name: clientName,
+      redirect_uris: redirectUris,
+      scopes,
+      grant_types: grantTypes,
+      token_endpoint_auth_method: method,
+      first_party: false,
+      user_token_flow_enabled: false,
+      created_by_user_id: null,
+    });
+    return { client, secret };
+  }
+
   async get(caller: Caller, clientIdInput: string): Promise<ClientRow> {
     const clientId = assertUuid('client_id', clientIdInput);
     await requireAdminAccount(this.store, caller);
-    const client = await this.store.clients.findById(clientId);
-    if (!client) throw notFound('client not found');
-    return client;
+    return this.found(clientId);
   }
 
   async list(caller: Caller): Promise<ClientRow[]> {
@@ -68,19 +111,73 @@ export class ClientsService {
     return this.store.clients.list();
   }
 
+  async update(caller: Caller, input: UpdateClientInput): Promise<ClientRow> {
+    const clientId = assertUuid('client_id', input.clientId);
+    await requireAdminAccount(this.store, caller);
+    const current = await this.found(clientId);
+    const patch: Parameters<AuthStore['clients']['update']>[1] = {};
+    if (input.clientName !== undefined) patch.client_name = validateClientName(input.clientName);
+    if (input.redirectUris.length > 0) patch.redirect_uris = validateRedirectUris(input.redirectUris);
+    if (input.scopes.length > 0) patch.scopes = validateScopes(input.scopes);
+    if (input.userTokenFlowEnabled !== undefined) {
+      if (input.userTokenFlowEnabled && !current.first_party) {
+        throw invalid('user_token_flow_enabled', 'only first-party (admin-registered) clients may use the user-token flow');
+      }
+      patch.user_token_flow_enabled = input.userTokenFlowEnabled;
+    }
+    if (Object.keys(patch).length === 0) return current;
+    return (await this.store.clients.update(clientId, patch)) ?? this.found(clientId);
+  }
+
+  /** Its refresh tokens, codes and consents are deleted with it (foreign keys cascade), so none can be redeemed. */
+  async delete(caller: Caller, clientIdInput: string): Promise<boolean> {
+    const clientId = assertUuid('client_id', clientIdInput);
+    await requireAdminAccount(this.store, caller);
+    await this.found(clientId);
+    return this.store.clients.delete(clientId);
+  }
+
+  /** The old secret stops working at once. */
+  async rotateSecret(caller: Caller, clientIdInput: string): Promise<RegisteredClient> {
+    const clientId = assertUuid('client_id', clientIdInput);
+    await requireAdminAccount(this.store, caller);
+    const current = await this.found(clientId);
+    if (current.secret_hash === null) throw new DomainError('unprocessable', 'a public client has no secret to rotate', 'client_id');
+    const secret = newSecret();
+    const client = (await this.store.clients.update(clientId, { secret_hash: sha256Hex(secret) }))!;
+    return { client, secret };
+  }
+
   /** The client when id and secret match, else undefined; the secret check runs either way. */
   async authenticate(clientId: string, secret: string): Promise<ClientRow | undefined> {
     const client = isUuid(clientId) ? await this.store.clients.findById(clientId.toLowerCase()) : undefined;
-    return secretMatches(secret, client?.secret_hash) ? client : undefined;
+    return secretMatches(secret, client?.secret_hash ?? undefined) ? client : undefined;
+  }
+
+  /** A public client (no secret) by id; confidential clients must authenticate instead. */
+  async findPublic(clientId: string): Promise<ClientRow | undefined> {
+    const client = isUuid(clientId) ? await this.store.clients.findById(clientId.toLowerCase()) : undefined;
+    return client && client.secret_hash === null ? client : undefined;
+  }
+
+  private async found(clientId: string): Promise<ClientRow> {
+    const client = await this.store.clients.findById(clientId);
+    if (!client) throw notFound('client not found');
+    return client;
   }
 }
 
-function validateGrantTypes(values: string[], hasRedirects: boolean): string[] {
-  if (values.length === 0) return hasRedirects ? [...GRANT_TYPES] : ['refresh_token'];
+function validateMethod(value: string, allowed: string[]): string {
+  if (!allowed.includes(value)) {
+    throw invalid('token_endpoint_auth_method', `token_endpoint_auth_method must be one of ${allowed.join(', ')}`);
+  }
+  return value;
+}
+
+function validateGrantTypes(values: string[], allowed: string[], defaults: string[]): string[] {
+  if (values.length === 0) return [...defaults];
   values.forEach((v, i) => {
-    if (!GRANT_TYPES.includes(v as (typeof GRANT_TYPES)[number])) {
-      throw invalid(`grant_types[${i}]`, `grant_types[${i}] must be one of ${GRANT_TYPES.join(', ')}`);
-    }
+    if (!allowed.includes(v)) throw invalid(`grant_types[${i}]`, `grant_types[${i}] must be one of ${allowed.join(', ')}`);
   });
   return [...new Set(values)];
 }

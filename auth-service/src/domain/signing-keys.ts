@@ -12,6 +12,7 @@ import {
 } from 'jose';
 import type { Logger } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
+import { allowedResources } from './resource.js';
 
 const ALG = 'ES256';
 
@@ -19,6 +20,8 @@ export interface AccessTokenClaims {
   userId: string;
   clientId: string;
   scope: string[];
+  /** RFC 8707 resource; the issuer (the gateway's URL) when absent. */
+  audience?: string;
 }
 
 export interface SignedAccessToken {
@@ -84,7 +87,7 @@ export class SigningKeys {
     const token = await new SignJWT({ client_id: claims.clientId, scope: claims.scope.join(' ') })
       .setProtectedHeader({ alg: ALG, typ: 'at+jwt', kid: this.kid })
       .setIssuer(this.issuer)
-      .setAudience(this.issuer)
+      .setAudience(claims.audience ?? this.issuer)
       .setSubject(claims.userId)
       .setJti(jti)
       .setIssuedAt(iat)
@@ -98,7 +101,7 @@ export class SigningKeys {
     try {
       const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: this.publicJwks }), {
         issuer: this.issuer,
-        audience: this.issuer,
+        audience: [this.issuer, ...allowedResources(this.issuer)],
         algorithms: [ALG],
         typ: 'at+jwt',
         requiredClaims: ['sub', 'jti', 'exp'],

@@ -8,6 +8,7 @@ import {
   type Logger,
 } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
+import type { AuthorizationCodeRow } from '../store/codes.store.js';
 import type { RefreshTokenRow } from '../store/tokens.store.js';
 import type { UserRow } from '../store/users.store.js';
 import type { ClientsService } from './clients.service.js';
@@ -62,7 +63,7 @@ export class TokenService {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.store.transaction(async (tx) => {
-          const user = await this.userForFlow(tx, username, email, input.createIfMissing);
+          const user = await this.userForFlow(tx, clientId, username, email, input.createIfMissing);
           const pair = await this.issuePair(tx, { userId: user.id, clientId, scope, familyId: newId() });
           return { ...pair, userId: user.id };
         });
@@ -73,11 +74,18 @@ export class TokenService {
     }
   }
 
-  private async userForFlow(tx: AuthStore, username: string, email: string, create: boolean): Promise<UserRow> {
+  /**
+   * A client may mint tokens only for users it created through this flow, or who approved it in the
+   * authorization flow: knowing a username and email must not be enough to act as someone.
+   */
+  private async userForFlow(tx: AuthStore, clientId: string, username: string, email: string, create: boolean): Promise<UserRow> {
     const user = await tx.users.findByUsername(username);
     if (user) {
       if (user.is_admin) throw forbidden('tokens for the admin account are never issued through this flow');
       if (!user.active) throw forbidden('this account is deactivated');
+      if (user.created_by_client_id !== clientId && !(await tx.consents.exists(user.id, clientId))) {
+        throw forbidden('this client may mint tokens only for users it created or who consented to it');
+      }
       if ((user.email ?? '').toLowerCase() !== email.toLowerCase()) {
         throw invalid('email', 'email does not match the one on file for this user');
       }
@@ -92,6 +100,7 @@ export class TokenService {
       password_hash: null,
       is_admin: false,
       active: true,
+      created_by_client_id: clientId,
     });
     await tx.enqueue('auth.user.created', { user_id: created.id, username, occurred_at: new Date().toISOString() });
     return created;
@@ -118,9 +127,19 @@ export class TokenService {
   /** Only the hash of a refresh token is ever stored. */
   async saveRefreshToken(
     tx: AuthStore,
-    p: { id: string; token: string; familyId: string; userId: string; clientId: string; scope: string[]; expiresAt: Date },
+    p: {
+      id: string;
+      token: string;
+      familyId: string;
+      userId: string;
+      clientId: string;
+      scope: string[];
+      expiresAt: Date;
+      resource?: string | null;
+    },
   ): Promise<void> {
     await tx.tokens.insertRefreshToken({
+      resource: p.resource ?? null,
       id: p.id,
       token_hash: sha256Hex(p.token),
       family_id: p.familyId,
@@ -156,15 +175,38 @@ export class TokenService {
   }
 
   async revokeAccessToken(payload: VerifiedAccessToken): Promise<void> {
-    const expiresAt = new Date(payload.exp * 1000);
+    await this.revokeJtis([{ jti: payload.jti, expiresAt: new Date(payload.exp * 1000) }]);
+  }
+
+  /** Adds access-token ids to the deny-list and tells every gateway (auth.token.revoked). */
+  async revokeJtis(tokens: { jti: string; expiresAt: Date }[]): Promise<void> {
+    if (tokens.length === 0) return;
     await this.store.transaction(async (tx) => {
-      if (!(await tx.tokens.insertRevocation(payload.jti, expiresAt))) return;
-      await tx.enqueue('auth.token.revoked', {
-        jti: payload.jti,
-        expires_at: expiresAt.toISOString(),
-        occurred_at: new Date().toISOString(),
-      });
+      for (const t of tokens) {
+        if (!(await tx.tokens.insertRevocation(t.jti, t.expiresAt))) continue;
+        await tx.enqueue('auth.token.revoked', {
+          jti: t.jti,
+          expires_at: t.expiresAt.toISOString(),
+          occurred_at: new Date().toISOString(),
+        });
+      }
     });
+  }
+
+  /**
+   * A spent authorization code came back (RFC 6749 §4.1.2): it leaked, so everything its first
+   * redemption issued dies, the refresh family and the access tokens alike.
+   */
+  async revokeIssuedFromCode(row: AuthorizationCodeRow): Promise<void> {
+    await this.store.codes.markReplayed(row.code_hash);
+    const fresh = (await this.store.codes.find(row.code_hash)) ?? row;
+    const n = fresh.family_id ? await this.store.tokens.revokeFamily(fresh.family_id) : 0;
+    const live = fresh.access_tokens.map((t) => ({ jti: t.jti, expiresAt: new Date(t.expires_at) })).filter((t) => t.expiresAt > new Date());
+    await this.revokeJtis(live);
+    this.logger.warn(
+      { clientId: fresh.client_id, userId: fresh.user_id, familyId: fresh.family_id, refreshRevoked: n, accessRevoked: live.length },
+      'authorization code replayed: its tokens are revoked',
+    );
   }
 
   listRevocations(since: Date | undefined) {

@@ -1,9 +1,21 @@
-import { assertUuid, forbidden, newId, notFound, unauthenticated, type Caller, type Logger } from '@picard/service-kit';
+import {
+  assertUuid,
+  DomainError,
+  forbidden,
+  invalid,
+  newId,
+  notFound,
+  unauthenticated,
+  type Caller,
+  type Logger,
+} from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { UserRow } from '../store/users.store.js';
-import { isAdminCaller } from './access.js';
+import { callerAccount, isAdminCaller, requireAdminAccount } from './access.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { validateEmail, validatePassword, validateUsername } from './validation.js';
+import { decodeCursor, encodeCursor } from './user-cursor.js';
+import { validateDisplayName, validateEmail, validatePassword, validateUsername } from './validation.js';
 
 export interface EnsureAdminInput {
   username: string;
@@ -11,10 +23,23 @@ export interface EnsureAdminInput {
   email?: string;
 }
 
+export interface RegisterUserInput {
+  username: string;
+  email: string;
+  password: string;
+  displayName: string;
+}
+
+const UNIQUE_VIOLATION = '23505';
+/** Users choosing a password now get a longer minimum than the bootstrap admin (kept at 8 for compatibility). */
+export const USER_PASSWORD_MIN = 10;
+const MAX_PAGE = 200;
+
 export class UsersService {
   constructor(
     private readonly store: AuthStore,
     private readonly logger: Logger,
+    private readonly throttle?: LoginThrottle,
   ) {}
 
   /** Creates the admin, or makes the named account the admin with this password (and email, if given). */
@@ -35,27 +60,41 @@ export class UsersService {
           ...(email ? { email } : {}),
         });
       }
-      const user = await tx.users.insert({
-        id: newId(),
-        username,
-        email: email ?? null,
-        display_name: username,
-        password_hash: passwordHash,
-        is_admin: true,
-        active: true,
-      });
-      await tx.enqueue('auth.user.created', { user_id: user.id, username, occurred_at: new Date().toISOString() });
-      this.logger.info({ userId: user.id, username }, 'admin created');
-      return user;
+      return this.insertUser(tx, { username, email: email ?? null, displayName: username, passwordHash, isAdmin: true });
     });
   }
 
-  /** One message for every failure, and the same work whether or not the account exists. */
-  async authenticate(username: string, password: string): Promise<UserRow> {
-    const plausible = typeof username === 'string' && username.length > 0 && username.length <= 64;
-    const user = plausible ? await this.store.users.findByUsername(username) : undefined;
+  /** Sign-up. Anyone may call it (the gateway's sign-up page); the account is never an admin. */
+  async register(input: RegisterUserInput): Promise<UserRow> {
+    const username = validateUsername(input.username);
+    const email = validateEmail(input.email);
+    const password = validatePassword(input.password, 'password', USER_PASSWORD_MIN);
+    const displayName = input.displayName?.trim() ? validateDisplayName(input.displayName) : username;
+    if (await this.store.users.findByUsername(username)) throw taken();
+    const passwordHash = await hashPassword(password);
+    try {
+      return await this.store.transaction((tx) => this.insertUser(tx, { username, email, displayName, passwordHash, isAdmin: false }));
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw taken();
+      throw err;
+    }
+  }
+
+  /**
+   * One message for every failure, and the same work whether or not the account exists. Failures
+   * count per account and per remote IP (see LoginThrottle).
+   */
+  async authenticate(username: string, password: string, remoteIp = ''): Promise<UserRow> {
+    const name = typeof username === 'string' ? username : '';
+    this.throttle?.assertAllowed(name, remoteIp);
+    const plausible = name.length > 0 && name.length <= 64;
+    const user = plausible ? await this.store.users.findByUsername(name) : undefined;
     const ok = await verifyPassword(typeof password === 'string' ? password : '', user?.password_hash);
-    if (!ok || !user || !user.active) throw unauthenticated('invalid username or password');
+    if (!ok || !user || !user.active) {
+      this.throttle?.recordFailure(name, remoteIp);
+      throw unauthenticated('invalid username or password');
+    }
+    this.throttle?.recordSuccess(name);
     return user;
   }
 
@@ -68,4 +107,87 @@ export class UsersService {
     if (!user) throw notFound('user not found');
     return user;
   }
+
+  /** Own profile (or the admin's edit): email and display name; the username never changes. */
+  async update(caller: Caller, input: { userId: string; email?: string; displayName?: string }): Promise<UserRow> {
+    const user = await this.selfOrAdmin(caller, input.userId);
+    const patch: Partial<UserRow> = {};
+    if (input.email !== undefined) patch.email = validateEmail(input.email);
+    if (input.displayName !== undefined) patch.display_name = validateDisplayName(input.displayName);
+    if (Object.keys(patch).length === 0) return user;
+    return this.store.users.update(user.id, patch);
+  }
+
+  /** Needs the current password; every refresh token of the account is revoked (other sessions end). */
+  async changePassword(caller: Caller, input: { userId: string; currentPassword: string; newPassword: string }): Promise<UserRow> {
+    const userId = assertUuid('user_id', input.userId);
+    if (caller.userId.toLowerCase() !== userId) throw forbidden('you may only change your own password');
+    const newPassword = validatePassword(input.newPassword, 'new_password', USER_PASSWORD_MIN);
+    const user = await this.store.users.findById(userId);
+    if (!user?.active) throw forbidden('this account is deactivated or does not exist');
+    if (!(await verifyPassword(input.currentPassword ?? '', user.password_hash))) {
+      throw new DomainError('unauthenticated', 'current_password is wrong', 'current_password');
+    }
+    const passwordHash = await hashPassword(newPassword);
+    return this.store.transaction(async (tx) => {
+      await tx.tokens.revokeAllForUser(user.id);
+      return tx.users.update(user.id, { password_hash: passwordHash });
+    });
+  }
+
+  /** The user themself or the admin. Refresh tokens die at once; gateways learn from auth.user.deactivated. */
+  async deactivate(caller: Caller, userIdInput: string): Promise<UserRow> {
+    const user = await this.selfOrAdmin(caller, userIdInput);
+    if (user.is_admin) throw forbidden('the admin account cannot be deactivated');
+    if (!user.active) return user;
+    return this.store.transaction(async (tx) => {
+      const updated = await tx.users.update(user.id, { active: false });
+      const n = await tx.tokens.revokeAllForUser(user.id);
+      await tx.enqueue('auth.user.deactivated', { user_id: user.id, occurred_at: new Date().toISOString() });
+      this.logger.info({ userId: user.id, byUserId: caller.userId, refreshRevoked: n }, 'user deactivated');
+      return updated;
+    });
+  }
+
+  async list(caller: Caller, input: { limit: number; cursor: string }): Promise<{ users: UserRow[]; nextCursor?: string }> {
+    await requireAdminAccount(this.store, caller);
+    const limit = input.limit || 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid('limit', `limit must be 1-${MAX_PAGE}`);
+    const after = input.cursor ? decodeCursor(input.cursor) : undefined;
+    const rows = await this.store.users.list(limit + 1, after);
+    const users = rows.slice(0, limit);
+    return { users, nextCursor: rows.length > limit ? encodeCursor(users[users.length - 1]!) : undefined };
+  }
+
+  private async selfOrAdmin(caller: Caller, userIdInput: string): Promise<UserRow> {
+    const userId = assertUuid('user_id', userIdInput);
+    if (caller.userId.toLowerCase() !== userId) {
+      await requireAdminAccount(this.store, caller);
+    } else if (!(await callerAccount(this.store, caller))) {
+      throw forbidden('this account is deactivated or does not exist');
+    }
+    const user = await this.store.users.findById(userId);
+    if (!user) throw notFound('user not found');
+    return user;
+  }
+
+  private async insertUser(
+    tx: AuthStore,
+    u: { username: string; email: string | null; displayName: string; passwordHash: string; isAdmin: boolean },
+  ): Promise<UserRow> {
+    const user = await tx.users.insert({
+      id: newId(),
+      username: u.username,
+      email: u.email,
+      display_name: u.displayName,
+      password_hash: u.passwordHash,
+      is_admin: u.isAdmin,
+      active: true,
+    });
+    await tx.enqueue('auth.user.created', { user_id: user.id, username: u.username, occurred_at: new Date().toISOString() });
+    if (u.isAdmin) this.logger.info({ userId: user.id, username: u.username }, 'admin created');
+    return user;
+  }
 }
+
+const taken = () => new DomainError('already_exists', 'this username is taken', 'username');

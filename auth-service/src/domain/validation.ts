@@ -26,10 +26,16 @@ export function validateEmail(value: unknown, field = 'email'): string {
   return email;
 }
 
-export function validatePassword(value: unknown, field = 'password'): string {
-  if (typeof value !== 'string' || value.length < 8) throw invalid(field, `${field} must be at least 8 characters`);
+export function validatePassword(value: unknown, field = 'password', min = 8): string {
+  if (typeof value !== 'string' || value.length < min) throw invalid(field, `${field} must be at least ${min} characters`);
   if (value.length > 1024) throw invalid(field, `${field} must be at most 1024 characters`);
   return value;
+}
+
+export function validateDisplayName(value: unknown, field = 'display_name'): string {
+  const name = typeof value === 'string' ? value.trim() : '';
+  if (name.length < 1 || name.length > 200) throw invalid(field, `${field} must be 1-200 characters`);
+  return name;
 }
 
 export function validateClientName(value: unknown, field = 'client_name'): string {

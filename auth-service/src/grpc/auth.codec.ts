@@ -1,4 +1,5 @@
 import type { authPb } from '@picard/proto';
+import type { AuthorizationCheckResult } from '../domain/authorization.service.js';
 import type { ClientRow } from '../store/clients.store.js';
 import type { UserRow } from '../store/users.store.js';
 
@@ -22,4 +23,13 @@ export const encodeClient = (c: ClientRow): authPb.Client => ({
   firstParty: c.first_party,
   userTokenFlowEnabled: c.user_token_flow_enabled,
   createdAt: c.created_at,
+});
+
+export const encodeCheck = (c: AuthorizationCheckResult): authPb.AuthorizationCheck => ({
+  client: c.client ? encodeClient(c.client) : undefined,
+  scopes: c.scopes,
+  error: c.error,
+  errorDescription: c.errorDescription,
+  redirectTrusted: c.redirectTrusted,
+  errorRedirect: c.errorRedirect,
 });

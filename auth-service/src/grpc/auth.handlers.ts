@@ -1,39 +1,47 @@
 import { authPb } from '@picard/proto';
-import { notYet, requireCaller, unary, type Logger } from '@picard/service-kit';
+import { requireCaller, unary, type Logger } from '@picard/service-kit';
 import type { AuthDomain } from '../domain/auth.domain.js';
 import { requireAdminAccount } from '../domain/access.js';
 import type { AuthStore } from '../store/auth.store.js';
-import { encodeClient, encodeUser } from './auth.codec.js';
-
-const LATER = 3;
+import { encodeCheck, encodeClient, encodeUser } from './auth.codec.js';
 
 /** decode → domain → encode; nothing else. */
 export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger: Logger): authPb.AuthServiceServer {
-  const later = <Req, Res>(name: string) =>
-    unary<Req, Res>(logger, name, async () => {
-      throw notYet(name, LATER);
-    });
-
   return {
     // At start-up the service calls the domain directly; over gRPC only an admin may (re)set the admin.
     ensureAdmin: unary(logger, 'EnsureAdmin', async (req: authPb.EnsureAdminRequest, call) => {
       await requireAdminAccount(store, requireCaller(call.metadata));
       return encodeUser(await domain.users.ensureAdmin(req));
     }),
+    registerUser: unary(logger, 'RegisterUser', async (req: authPb.RegisterUserRequest) =>
+      encodeUser(await domain.users.register(req)),
+    ),
     authenticateUser: unary(logger, 'AuthenticateUser', async (req: authPb.AuthenticateUserRequest) =>
-      encodeUser(await domain.users.authenticate(req.username, req.password)),
+      encodeUser(await domain.users.authenticate(req.username, req.password, req.remoteIp)),
     ),
     getUser: unary(logger, 'GetUser', async (req: authPb.GetUserRequest, call) =>
       encodeUser(await domain.users.getUser(requireCaller(call.metadata), req.userId)),
     ),
-    registerUser: later('RegisterUser'),
-    updateUser: later('UpdateUser'),
-    changePassword: later('ChangePassword'),
-    deactivateUser: later('DeactivateUser'),
-    listUsers: later('ListUsers'),
+    updateUser: unary(logger, 'UpdateUser', async (req: authPb.UpdateUserRequest, call) =>
+      encodeUser(await domain.users.update(requireCaller(call.metadata), req)),
+    ),
+    changePassword: unary(logger, 'ChangePassword', async (req: authPb.ChangePasswordRequest, call) =>
+      encodeUser(await domain.users.changePassword(requireCaller(call.metadata), req)),
+    ),
+    deactivateUser: unary(logger, 'DeactivateUser', async (req: authPb.DeactivateUserRequest, call) =>
+      encodeUser(await domain.users.deactivate(requireCaller(call.metadata), req.userId)),
+    ),
+    listUsers: unary(logger, 'ListUsers', async (req: authPb.ListUsersRequest, call) => {
+      const page = await domain.users.list(requireCaller(call.metadata), req);
+      return { users: page.users.map(encodeUser), nextCursor: page.nextCursor };
+    }),
 
     registerClient: unary(logger, 'RegisterClient', async (req: authPb.RegisterClientRequest, call) => {
       const { client, secret } = await domain.clients.register(requireCaller(call.metadata), req);
+      return { client: encodeClient(client), clientSecret: secret };
+    }),
+    registerDynamicClient: unary(logger, 'RegisterDynamicClient', async (req: authPb.RegisterClientRequest) => {
+      const { client, secret } = await domain.clients.registerDynamic(req);
       return { client: encodeClient(client), clientSecret: secret };
     }),
     getClient: unary(logger, 'GetClient', async (req: authPb.GetClientRequest, call) =>
@@ -42,17 +50,30 @@ export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger:
     listClients: unary(logger, 'ListClients', async (_req: authPb.ListClientsRequest, call) => ({
       clients: (await domain.clients.list(requireCaller(call.metadata))).map(encodeClient),
     })),
-    updateClient: later('UpdateClient'),
-    deleteClient: later('DeleteClient'),
-    rotateClientSecret: later('RotateClientSecret'),
+    updateClient: unary(logger, 'UpdateClient', async (req: authPb.UpdateClientRequest, call) =>
+      encodeClient(await domain.clients.update(requireCaller(call.metadata), req)),
+    ),
+    deleteClient: unary(logger, 'DeleteClient', async (req: authPb.DeleteClientRequest, call) => ({
+      clientId: req.clientId,
+      deleted: await domain.clients.delete(requireCaller(call.metadata), req.clientId),
+    })),
+    rotateClientSecret: unary(logger, 'RotateClientSecret', async (req: authPb.RotateClientSecretRequest, call) => {
+      const { client, secret } = await domain.clients.rotateSecret(requireCaller(call.metadata), req.clientId);
+      return { client: encodeClient(client), clientSecret: secret };
+    }),
 
     issueUserToken: unary(logger, 'IssueUserToken', async (req: authPb.IssueUserTokenRequest) =>
       domain.tokens.issueUserToken(req),
     ),
     token: unary(logger, 'Token', (req: authPb.OAuthRequest) => domain.token(req)),
+    checkAuthorization: unary(logger, 'CheckAuthorization', async (req: authPb.AuthorizeRequest) =>
+      encodeCheck(await domain.authorization.check(req)),
+    ),
+    authorize: unary(logger, 'Authorize', async (req: authPb.AuthorizeRequest, call) => ({
+      redirectTo: await domain.authorization.authorize(requireCaller(call.metadata), req),
+    })),
     revoke: unary(logger, 'Revoke', (req: authPb.OAuthRequest) => domain.revoke(req)),
     introspect: unary(logger, 'Introspect', (req: authPb.OAuthRequest) => domain.introspect(req)),
-    authorize: later('Authorize'),
     listRevocations: unary(logger, 'ListRevocations', async (req: authPb.ListRevocationsRequest) => ({
       revocations: (await domain.tokens.listRevocations(req.since)).map((r) => ({ jti: r.jti, expiresAt: r.expires_at })),
     })),

@@ -5,6 +5,8 @@ import { UsersStore } from './users.store.js';
 import { ClientsStore } from './clients.store.js';
 import { TokensStore } from './tokens.store.js';
 import { KeysStore } from './keys.store.js';
+import { CodesStore } from './codes.store.js';
+import { ConsentsStore } from './consents.store.js';
 
 /**
  * All of auth-service's tables behind one handle. `transaction` gives a handle bound to one
@@ -16,6 +18,8 @@ export class AuthStore {
   readonly clients: ClientsStore;
   readonly tokens: TokensStore;
   readonly keys: KeysStore;
+  readonly codes: CodesStore;
+  readonly consents: ConsentsStore;
 
   constructor(
     private readonly db: Db,
@@ -26,6 +30,8 @@ export class AuthStore {
     this.clients = new ClientsStore(db);
     this.tokens = new TokensStore(db);
     this.keys = new KeysStore(db);
+    this.codes = new CodesStore(db);
+    this.consents = new ConsentsStore(db);
   }
 
   private enqueued = false;

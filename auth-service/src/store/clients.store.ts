@@ -3,7 +3,8 @@ import { jsonArray, toDate } from './db.js';
 
 export interface ClientRow {
   client_id: string;
-  secret_hash: string;
+  /** Null for public clients (token_endpoint_auth_method "none"). */
+  secret_hash: string | null;
   client_name: string;
   redirect_uris: string[];
   scopes: string[];
@@ -34,6 +35,29 @@ export class ClientsStore {
   async list(): Promise<ClientRow[]> {
     const rows = await this.db('clients').orderBy([{ column: 'created_at' }, { column: 'client_id' }]);
     return rows.map(fromDb);
+  }
+
+  /** Dynamic registrations since a time, for the registration rate limit (shared by every instance). */
+  async countDynamicSince(since: Date): Promise<number> {
+    const [row] = await this.db('clients').where({ first_party: false }).andWhere('created_at', '>=', since).count({ n: '*' });
+    return Number((row as { n: unknown }).n);
+  }
+
+  async update(
+    clientId: string,
+    patch: Partial<Pick<ClientRow, 'client_name' | 'redirect_uris' | 'scopes' | 'user_token_flow_enabled' | 'secret_hash'>>,
+  ): Promise<ClientRow | undefined> {
+    const values: Record<string, unknown> = { ...patch };
+    if (patch.redirect_uris) values.redirect_uris = JSON.stringify(patch.redirect_uris);
+    if (patch.scopes) values.scopes = JSON.stringify(patch.scopes);
+    const [row] = await this.db('clients').where({ client_id: clientId }).update(values).returning('*');
+    return row ? fromDb(row) : undefined;
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    // returning() rather than the affected-row count, which knex-pglite did not report as 1 here.
+    const rows = await this.db('clients').where({ client_id: clientId }).delete().returning('client_id');
+    return rows.length === 1;
   }
 
   async insert(row: Omit<ClientRow, 'created_at'>): Promise<ClientRow> {

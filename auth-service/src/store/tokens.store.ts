@@ -8,6 +8,8 @@ export interface RefreshTokenRow {
   user_id: string;
   client_id: string;
   scope: string;
+  /** The RFC 8707 resource the grant was bound to (the tokens' audience); null = the issuer. */
+  resource: string | null;
   expires_at: Date;
   revoked_at: Date | null;
   replaced_by: string | null;
@@ -58,6 +60,10 @@ export class TokensStore {
       .where({ family_id: familyId })
       .whereNull('revoked_at')
       .update({ revoked_at: this.db.fn.now() });
+  }
+
+  async revokeAllForUser(userId: string): Promise<number> {
+    return this.db('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: this.db.fn.now() });
   }
 
   /** Returns false when the jti was already on the list. */

@@ -9,6 +9,8 @@ export interface UserRow {
   password_hash: string | null;
   is_admin: boolean;
   active: boolean;
+  /** The client whose direct-connect flow created this user (null for everyone else). */
+  created_by_client_id: string | null;
   created_at: Date;
 }
 
@@ -27,7 +29,15 @@ export class UsersStore {
     return row ? fromDb(row) : undefined;
   }
 
-  async insert(row: Omit<UserRow, 'created_at'>): Promise<UserRow> {
+  /** Keyset paging in creation order; the cursor is the last row's (created_at, id). */
+  async list(limit: number, after?: { createdAt: Date; id: string }): Promise<UserRow[]> {
+    // Compared at millisecond precision: the cursor carries a JS Date, the column has microseconds.
+    const q = this.db('users').orderByRaw(`date_trunc('milliseconds', created_at), id`).limit(limit);
+    if (after) q.whereRaw(`(date_trunc('milliseconds', created_at), id) > (?, ?)`, [after.createdAt, after.id]);
+    return (await q).map(fromDb);
+  }
+
+  async insert(row: Omit<UserRow, 'created_at' | 'created_by_client_id'> & { created_by_client_id?: string | null }): Promise<UserRow> {
     const [inserted] = await this.db('users').insert(row).returning('*');
     return fromDb(inserted);
   }

@@ -17,7 +17,7 @@ import { startAuthService, type AuthServiceHandle } from '../../src/service.js';
 export const ADMIN = { username: 'root-admin', password: 'admin-password-1', email: 'admin@example.com' };
 
 /** A real auth-service on 127.0.0.1:0 over the configured database and bus, with every event recorded. */
-export async function startHarness() {
+export async function startHarness(env: Record<string, string> = {}) {
   const db = await openTestDatabase();
   const schema = uniqueSchema('auth');
   const bus: EventBus = await openTestEventBus(`auth-${schema}`);
@@ -31,6 +31,7 @@ export async function startHarness() {
     PICARD_ADMIN_USERNAME: ADMIN.username,
     PICARD_ADMIN_PASSWORD: ADMIN.password,
     PICARD_ADMIN_EMAIL: ADMIN.email,
+    ...env,
   });
   const service: AuthServiceHandle = await startAuthService({
     config,

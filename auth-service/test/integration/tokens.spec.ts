@@ -158,7 +158,9 @@ describe('auth-service: tokens', () => {
     });
 
     it('answers other grants and malformed requests with RFC 6749 errors', async () => {
-      expect(await oauth('token', { grant_type: 'authorization_code', code: 'x', client_id: client.id, client_secret: client.secret })).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
+      // This client registered no redirect URI, so it has no authorization_code grant.
+      expect(await oauth('token', { grant_type: 'authorization_code', code: 'x', client_id: client.id, client_secret: client.secret })).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+      expect(await oauth('token', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: client.id, client_secret: client.secret })).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
       expect(await oauth('token', { grant_type: 'password', client_id: client.id, client_secret: client.secret })).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
       expect(await oauth('token', { grant_type: 'refresh_token', client_id: client.id, client_secret: client.secret })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
       expect(await refresh('no-such-token')).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });

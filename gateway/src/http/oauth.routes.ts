@@ -4,7 +4,7 @@ import { callUnary } from '@picard/service-kit';
 import type { authPb } from '@picard/proto';
 import { z } from '../schemas/zod.js';
 import type { ServiceClients } from '../clients/service-clients.js';
-import { ALL_SCOPES } from '../auth/scopes.js';
+import { ALL_SCOPES, SCOPES } from '../auth/scopes.js';
 import { fromZodError, sendError } from './http-errors.js';
 
 const userTokenBody = z
@@ -121,7 +121,8 @@ export function oauthRouter(clients: ServiceClients, publicUrl: string): Router 
   const protectedResource = (resource: string) => ({
     resource,
     authorization_servers: [publicUrl],
-    scopes_supported: ALL_SCOPES,
+    // What a host should ask for; memories:admin exists (see the server metadata) but is for operators.
+    scopes_supported: [SCOPES.read, SCOPES.write],
     bearer_methods_supported: ['header'],
     resource_name: 'Picard',
   });

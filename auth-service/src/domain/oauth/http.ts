@@ -37,7 +37,7 @@ interface PresentedCredentials {
   viaBasic: boolean;
 }
 
-/** RFC 6749 §2.3.1: HTTP Basic (form-url-encoded parts) or client_id/client_secret in the body. */
+/** RFC 6749 §2.3.1: HTTP Basic (form-url-encoded parts) or client_id[/client_secret] in the body. */
 export function presentedCredentials(req: OAuthHttpRequest): PresentedCredentials | undefined {
   const header = lowerCaseKeys(req.headers).authorization;
   if (header && /^basic /i.test(header)) {
@@ -54,7 +54,8 @@ export function presentedCredentials(req: OAuthHttpRequest): PresentedCredential
     return { clientId: part(decoded.slice(0, colon)), clientSecret: part(decoded.slice(colon + 1)), viaBasic: true };
   }
   const { client_id: clientId, client_secret: clientSecret } = req.body ?? {};
-  if (clientId && clientSecret) return { clientId, clientSecret, viaBasic: false };
+  // A public client names itself with client_id alone (RFC 7009 §2.1, RFC 7662 allows the same).
+  if (clientId) return { clientId, clientSecret: clientSecret ?? '', viaBasic: false };
   return undefined;
 }
 
@@ -67,7 +68,9 @@ export async function authenticateClient(
   if (!creds) {
     return { error: oauthError(401, 'invalid_client', 'Invalid client: cannot retrieve client credentials', { 'www-authenticate': 'Basic realm="picard"' }) };
   }
-  const client = creds.clientId && creds.clientSecret ? await clients.authenticate(creds.clientId, creds.clientSecret) : undefined;
+  const client = creds.clientSecret
+    ? await clients.authenticate(creds.clientId, creds.clientSecret)
+    : await clients.findPublic(creds.clientId);
   if (client) return { client };
   return creds.viaBasic
     ? { error: oauthError(401, 'invalid_client', 'Invalid client: client is invalid', { 'www-authenticate': 'Basic realm="picard"' }) }

@@ -40,7 +40,7 @@ export async function handleIntrospectRequest(d: IntrospectDeps, req: OAuthHttpR
       client_id: p.client_id,
       username: user.username,
       sub: p.sub,
-      aud: d.issuer,
+      aud: p.aud,
       iss: d.issuer,
       exp: p.exp,
       iat: p.iat,
