@@ -13,6 +13,8 @@ import { registrationRouter } from './oauth/registration.routes.js';
 import { createMcpEndpoint } from './mcp/mcp-server.js';
 import { toolsRouter } from './http/tools.routes.js';
 import { adminRouter } from './http/admin.routes.js';
+import { adminManageRouter } from './http/admin-manage.routes.js';
+import { usersRouter } from './http/users.routes.js';
 import { oauthRouter } from './http/oauth.routes.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { sendError } from './http/http-errors.js';
@@ -60,6 +62,7 @@ export function createApp(opts: AppOptions): Express {
     ),
   );
   app.use(adminRouter(clients, verifier));
+  app.use(adminManageRouter(clients, verifier));
 
   const resourceMetadataUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
   const mcp = toNodeHandler(createMcpEndpoint(clients, logger), {
@@ -73,8 +76,10 @@ export function createApp(opts: AppOptions): Express {
     (req, res) => mcp(req, res, req.body),
   );
 
-  app.use('/api', requireBearer(verifier, `${publicUrl}/.well-known/oauth-protected-resource`));
+  const apiMetadataUrl = `${publicUrl}/.well-known/oauth-protected-resource`;
+  app.use('/api', requireBearer(verifier, apiMetadataUrl));
   app.use(toolsRouter(clients));
+  app.use(usersRouter(clients, apiMetadataUrl));
 
   app.use((_req, res) => sendError(res, new DomainError('not_found', 'no such endpoint')));
   // Malformed JSON and oversized bodies arrive here from express.json().
@@ -86,13 +91,11 @@ export function createApp(opts: AppOptions): Express {
       _next: express.NextFunction,
     ) => {
       if (err.type === 'entity.too.large') {
-        res
-          .status(413)
-          .json({
-            error: 'payload_too_large',
-            message: `the body is larger than ${opts.bodyLimit}`,
-            field: 'body',
-          });
+        res.status(413).json({
+          error: 'payload_too_large',
+          message: `the body is larger than ${opts.bodyLimit}`,
+          field: 'body',
+        });
       } else if (err.type === 'entity.parse.failed') {
         res
           .status(400)

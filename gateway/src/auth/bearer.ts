@@ -29,10 +29,10 @@ export function challenges(resourceMetadataUrl: string) {
 }
 
 /**
- * Express middleware: a valid bearer token, and `scope` if given. 401 with a
- * WWW-Authenticate challenge when the token is missing or bad; 403 when a scope is lacking.
+ * Express middleware: a valid bearer token, else 401 with a WWW-Authenticate challenge. Sets
+ * `req.auth` for what follows.
  */
-export function requireBearer(verifier: TokenVerifier, resourceMetadataUrl: string, scope?: Scope) {
+export function requireBearer(verifier: TokenVerifier, resourceMetadataUrl: string) {
   const challenge = challenges(resourceMetadataUrl);
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.headers.authorization;
@@ -44,11 +44,6 @@ export function requireBearer(verifier: TokenVerifier, resourceMetadataUrl: stri
     }
     try {
       const token = await verifier.verify(match[1]!);
-      if (scope && !token.scopes.includes(scope)) {
-        res.setHeader('WWW-Authenticate', challenge.insufficientScope(scope));
-        res.status(403).json({ error: 'insufficient_scope', message: `this call needs the scope ${scope}` });
-        return;
-      }
       req.auth = {
         token: token.token,
         clientId: token.clientId,
@@ -62,5 +57,15 @@ export function requireBearer(verifier: TokenVerifier, resourceMetadataUrl: stri
       res.setHeader('WWW-Authenticate', challenge.invalid(message));
       res.status(401).json({ error: 'invalid_token', message });
     }
+  };
+}
+
+/** After requireBearer: 403 with an insufficient_scope challenge unless the token carries `scope`. */
+export function requireScope(resourceMetadataUrl: string, scope: Scope) {
+  const challenge = challenges(resourceMetadataUrl);
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.auth?.scopes.includes(scope)) return next();
+    res.setHeader('WWW-Authenticate', challenge.insufficientScope(scope));
+    res.status(403).json({ error: 'insufficient_scope', message: `this call needs the scope ${scope}` });
   };
 }

@@ -9,6 +9,18 @@ import type { ServiceClients } from '../clients/service-clients.js';
  */
 export class DenyList {
   private readonly revoked = new Map<string, number>();
+  /** Deactivated users: tokens issued before this moment (ms) are refused. */
+  private readonly usersRevokedAt = new Map<string, number>();
+
+  revokeUser(userId: string, at: Date): void {
+    this.usersRevokedAt.set(userId, Math.max(at.getTime(), this.usersRevokedAt.get(userId) ?? 0));
+  }
+
+  /** True when the token itself, or every token of its user issued before a deactivation, is revoked. */
+  refuses(token: { jti: string; userId: string; issuedAtMs: number }): boolean {
+    const userCut = this.usersRevokedAt.get(token.userId);
+    return this.has(token.jti) || (userCut !== undefined && token.issuedAtMs <= userCut);
+  }
 
   add(jti: string, expiresAt: Date): void {
     if (expiresAt.getTime() > Date.now()) this.revoked.set(jti, expiresAt.getTime());
@@ -32,8 +44,13 @@ export class DenyList {
   async sync(clients: ServiceClients, bus: EventBus, durable: string, logger: Logger) {
     const subscription = await bus.subscribe({
       durable,
-      subjects: ['auth.token.revoked'],
+      subjects: ['auth.token.revoked', 'auth.user.deactivated'],
       handler: async (message) => {
+        if (message.subject === 'auth.user.deactivated') {
+          const event = eventSchemas['auth.user.deactivated'].parse(message.payload);
+          this.revokeUser(event.user_id, new Date(event.occurred_at));
+          return;
+        }
         const event = eventSchemas['auth.token.revoked'].parse(message.payload);
         this.add(event.jti, new Date(event.expires_at));
       },

@@ -63,7 +63,9 @@ export class TokenVerifier {
     if (!sub || !jti || !exp || typeof scope !== 'string' || typeof clientId !== 'string') {
       throw unauthenticated('the access token lacks required claims');
     }
-    if (this.denyList.has(jti)) throw unauthenticated('the access token has been revoked');
+    const issuedAtMs = (payload.iat ?? 0) * 1000;
+    if (this.denyList.refuses({ jti, userId: sub, issuedAtMs }))
+      throw unauthenticated('the access token has been revoked');
     return { token, userId: sub, clientId, scopes: scope.split(' ').filter(Boolean), jti, expiresAt: exp };
   }
 

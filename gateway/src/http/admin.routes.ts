@@ -30,7 +30,7 @@ const registeredClient = z
  * Admin endpoints accept HTTP Basic with the admin's own credentials (for bootstrapping, before
  * any client exists) or a bearer token carrying memories:admin.
  */
-function requireAdmin(clients: ServiceClients, verifier: TokenVerifier) {
+export function requireAdmin(clients: ServiceClients, verifier: TokenVerifier) {
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.headers.authorization ?? '';
     try {

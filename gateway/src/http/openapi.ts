@@ -3,6 +3,8 @@ import { z } from '../schemas/zod.js';
 import { registerToolsOpenApi } from './tools.routes.js';
 import { registerAdminOpenApi } from './admin.routes.js';
 import { registerOAuthOpenApi } from './oauth.routes.js';
+import { registerUsersOpenApi } from './users.routes.js';
+import { registerAdminManageOpenApi } from './admin-manage.routes.js';
 
 const errorSchema = z
   .object({
@@ -60,6 +62,8 @@ export function buildOpenApiDocument(publicUrl: string) {
   registerToolsOpenApi(registry, errorSchema);
   registerAdminOpenApi(registry, errorSchema);
   registerOAuthOpenApi(registry, errorSchema);
+  registerUsersOpenApi(registry, errorSchema);
+  registerAdminManageOpenApi(registry, errorSchema);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ADMIN, basic, bearer, callTool, registerClient, startTestStack, userToken, type TestStack } from './support/test-stack.js';
+
+const adminAuth = () => ({ authorization: basic(ADMIN.username, ADMIN.password) });
+
+async function send(t: TestStack, method: string, path: string, headers: Record<string, string>, body?: unknown) {
+  const res = await fetch(`${t.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+async function eventually(check: () => Promise<boolean>) {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+describe('accounts and client administration over REST', () => {
+  let t: TestStack;
+  let client: { client_id: string; client_secret: string };
+  beforeAll(async () => {
+    t = await startTestStack();
+    client = await registerClient(t);
+  });
+  afterAll(() => t?.stop());
+
+  it('shows and updates your own profile, naming a bad field', async () => {
+    const ulla = await userToken(t, client, 'ulla');
+    const me = await send(t, 'GET', '/api/users/me', bearer(ulla.access_token));
+    expect(me.status).toBe(200);
+    expect(me.json).toMatchObject({ id: ulla.user_id, username: 'ulla', email: 'ulla@example.test', is_admin: false, active: true });
+    const bad = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), { email: 'not-an-email' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.field).toBe('email');
+    const typo = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), { displayname: 'U' });
+    expect(typo.json.field).toBe('displayname');
+    const ok = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), { display_name: 'Ulla U.' });
+    expect(ok.json.display_name).toBe('Ulla U.');
+    expect((await send(t, 'GET', '/api/users/me', {})).status).toBe(401);
+  });
+
+  it('deactivating your account stops every token you hold, at once', async () => {
+    const vera = await userToken(t, client, 'vera');
+    const second = await userToken(t, client, 'vera');
+    expect((await callTool(t, second.access_token, 'retrieve_memories', {})).status).toBe(200);
+    const off = await send(t, 'POST', '/api/users/me/deactivate', bearer(vera.access_token));
+    expect(off.status).toBe(200);
+    expect(off.json.active).toBe(false);
+    expect(await eventually(async () => (await callTool(t, second.access_token, 'retrieve_memories', {})).status === 401)).toBe(true);
+    const again = await fetch(`${t.url}/api/user-tokens/user-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: client.client_id, client_secret: client.client_secret, username: 'vera', email: 'vera@example.test' }),
+    });
+    expect(again.status).toBe(403);
+  });
+
+  it('lets the admin list and deactivate users, and nobody else', async () => {
+    const walt = await userToken(t, client, 'walt');
+    expect((await send(t, 'GET', '/api/admin/users', bearer(walt.access_token))).status).toBe(403);
+    const list = await send(t, 'GET', '/api/admin/users?limit=200', adminAuth());
+    expect(list.status).toBe(200);
+    expect(list.json.users.map((u: { username: string }) => u.username)).toEqual(expect.arrayContaining(['walt', ADMIN.username]));
+    expect((await send(t, 'POST', '/api/admin/users/not-a-uuid/deactivate', adminAuth())).json.field).toBe('user_id');
+    const off = await send(t, 'POST', `/api/admin/users/${walt.user_id}/deactivate`, adminAuth());
+    expect(off.json).toMatchObject({ id: walt.user_id, active: false });
+    expect(await eventually(async () => (await callTool(t, walt.access_token, 'retrieve_memories', {})).status === 401)).toBe(true);
+  });
+
+  it('lets the admin manage clients: list, disable direct-connect, rotate the secret, delete', async () => {
+    const mine = await registerClient(t);
+    const creds = (secret: string) => ({ client_id: mine.client_id, client_secret: secret, username: 'xena', email: 'xena@example.test', create_if_missing: true });
+    const token = (secret: string) =>
+      fetch(`${t.url}/api/user-tokens/user-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(creds(secret)) });
+    expect((await token(mine.client_secret)).status).toBe(200);
+
+    const listed = await send(t, 'GET', '/api/admin/clients', adminAuth());
+    expect(listed.json.clients.map((c: { client_id: string }) => c.client_id)).toContain(mine.client_id);
+
+    const off = await send(t, 'PATCH', `/api/admin/clients/${mine.client_id}`, adminAuth(), { user_token_flow_enabled: false });
+    expect(off.json.user_token_flow_enabled).toBe(false);
+    expect((await token(mine.client_secret)).status).toBe(403);
+    await send(t, 'PATCH', `/api/admin/clients/${mine.client_id}`, adminAuth(), { user_token_flow_enabled: true });
+
+    const rotated = await send(t, 'POST', `/api/admin/clients/${mine.client_id}/rotate-secret`, adminAuth());
+    expect(rotated.json.client_secret).not.toBe(mine.client_secret);
+    expect((await token(mine.client_secret)).status).toBe(401);
+    expect((await token(rotated.json.client_secret)).status).toBe(200);
+
+    const xena = await userToken(t, client, 'yann');
+    expect((await send(t, 'DELETE', `/api/admin/clients/${mine.client_id}`, bearer(xena.access_token))).status).toBe(403);
+    expect((await send(t, 'DELETE', `/api/admin/clients/${mine.client_id}`, adminAuth())).status).toBe(204);
+    expect((await token(rotated.json.client_secret)).status).toBe(401);
+    expect((await send(t, 'PATCH', '/api/admin/clients/nope', adminAuth(), {})).json.field).toBe('client_id');
+  });
+});

@@ -1,0 +1,210 @@
+import { Router, type Response } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { callerMetadata, callUnary, type Caller } from '@picard/service-kit';
+import type { authPb } from '@picard/proto';
+import { z } from '../schemas/zod.js';
+import type { ServiceClients } from '../clients/service-clients.js';
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import { ALL_SCOPES, SCOPES } from '../auth/scopes.js';
+import { requireAdmin } from './admin.routes.js';
+import { userSchema, userToJson } from './users.routes.js';
+import { fromZodError, sendError } from './http-errors.js';
+
+const clientSchema = z
+  .object({
+    client_id: z.string(),
+    client_name: z.string(),
+    redirect_uris: z.array(z.string()),
+    scopes: z.array(z.string()),
+    grant_types: z.array(z.string()),
+    token_endpoint_auth_method: z.string(),
+    first_party: z.boolean(),
+    user_token_flow_enabled: z.boolean(),
+    created_at: z.string(),
+  })
+  .openapi('Client');
+
+const clientToJson = (c: authPb.Client) => ({
+  client_id: c.clientId,
+  client_name: c.clientName,
+  redirect_uris: c.redirectUris,
+  scopes: c.scopes,
+  grant_types: c.grantTypes,
+  token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+  first_party: c.firstParty,
+  user_token_flow_enabled: c.userTokenFlowEnabled,
+  created_at: (c.createdAt ?? new Date(0)).toISOString(),
+});
+
+const clientUpdate = z
+  .object({
+    client_name: z.string().optional(),
+    redirect_uris: z.array(z.string()).optional(),
+    scopes: z.array(z.enum(ALL_SCOPES as [string, ...string[]])).optional(),
+    user_token_flow_enabled: z.boolean().optional(),
+  })
+  .strict()
+  .openapi('ClientUpdate');
+
+const admin = (res: Response) => callerMetadata(res.locals.caller as Caller);
+const param = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** The operator's view: every client and user; auth-service re-checks that the caller is the admin. */
+export function adminManageRouter(clients: ServiceClients, verifier: TokenVerifier): Router {
+  const router = Router();
+  const auth = clients.auth;
+  router.use('/api/admin', requireAdmin(clients, verifier));
+
+  router.get('/api/admin/clients', async (_req, res) => {
+    try {
+      const { clients: list } = await callUnary(auth.listClients.bind(auth), {}, admin(res));
+      res.json({ clients: list.map(clientToJson) });
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+  router.patch('/api/admin/clients/:client_id', async (req, res) => {
+    try {
+      const parsed = clientUpdate.safeParse(req.body ?? {});
+      if (!parsed.success) throw fromZodError(parsed.error);
+      const b = parsed.data;
+      const client = await callUnary(
+        auth.updateClient.bind(auth),
+        {
+          clientId: param(req.params.client_id),
+          clientName: b.client_name,
+          redirectUris: b.redirect_uris ?? [],
+          scopes: b.scopes ?? [],
+          userTokenFlowEnabled: b.user_token_flow_enabled,
+        },
+        admin(res),
+      );
+      res.json(clientToJson(client));
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+  router.delete('/api/admin/clients/:client_id', async (req, res) => {
+    try {
+      await callUnary(auth.deleteClient.bind(auth), { clientId: param(req.params.client_id) }, admin(res));
+      res.status(204).end();
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+  router.post('/api/admin/clients/:client_id/rotate-secret', async (req, res) => {
+    try {
+      const r = await callUnary(
+        auth.rotateClientSecret.bind(auth),
+        { clientId: param(req.params.client_id) },
+        admin(res),
+      );
+      res
+        .setHeader('Cache-Control', 'no-store')
+        .json({ ...clientToJson(r.client!), client_secret: r.clientSecret });
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+  router.get('/api/admin/users', async (req, res) => {
+    try {
+      const limit = Number(req.query.limit ?? 0);
+      const r = await callUnary(
+        auth.listUsers.bind(auth),
+        { limit: Number.isInteger(limit) ? limit : -1, cursor: param(req.query.cursor) },
+        admin(res),
+      );
+      res.json({ users: r.users.map(userToJson), next_cursor: r.nextCursor ?? null });
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+  router.post('/api/admin/users/:user_id/deactivate', async (req, res) => {
+    try {
+      res.json(
+        userToJson(
+          await callUnary(auth.deactivateUser.bind(auth), { userId: param(req.params.user_id) }, admin(res)),
+        ),
+      );
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+  return router;
+}
+
+export function registerAdminManageOpenApi(registry: OpenAPIRegistry, errorSchema: z.ZodType): void {
+  const security: Record<string, string[]>[] = [{ basicAuth: [] }, { bearerAuth: [SCOPES.admin] }];
+  const json = (schema: z.ZodType, description: string) => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
+  const errors = {
+    400: json(errorSchema, 'Bad input; `field` names it'),
+    401: { description: 'No or wrong credentials' },
+    403: { description: 'Not the admin' },
+    404: { description: 'No such client or user' },
+  };
+  const clientId = z.object({ client_id: z.string() });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/admin/clients',
+    tags: ['admin'],
+    summary: 'List clients',
+    security,
+    responses: { 200: json(z.object({ clients: z.array(clientSchema) }), 'Clients'), ...errors },
+  });
+  registry.registerPath({
+    method: 'patch',
+    path: '/api/admin/clients/{client_id}',
+    tags: ['admin'],
+    summary: 'Change a client (name, redirect URIs, scopes, direct-connect flow on/off)',
+    security,
+    request: { params: clientId, body: { content: { 'application/json': { schema: clientUpdate } } } },
+    responses: { 200: json(clientSchema, 'The client'), ...errors },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/admin/clients/{client_id}',
+    tags: ['admin'],
+    summary: 'Delete a client (its refresh tokens die with it)',
+    security,
+    request: { params: clientId },
+    responses: { 204: { description: 'Deleted' }, ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/admin/clients/{client_id}/rotate-secret',
+    tags: ['admin'],
+    summary: 'New client secret (shown once; the old one stops working)',
+    security,
+    request: { params: clientId },
+    responses: {
+      200: json(clientSchema.extend({ client_secret: z.string() }), 'The client with its new secret'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/admin/users',
+    tags: ['admin'],
+    summary: 'List users, paged',
+    security,
+    request: {
+      query: z.object({ limit: z.number().int().min(1).max(200).optional(), cursor: z.string().optional() }),
+    },
+    responses: {
+      200: json(z.object({ users: z.array(userSchema), next_cursor: z.string().nullable() }), 'Users'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/admin/users/{user_id}/deactivate',
+    tags: ['admin'],
+    summary: 'Deactivate a user; their tokens stop working',
+    security,
+    request: { params: z.object({ user_id: z.uuid() }) },
+    responses: { 200: json(userSchema, 'The user'), ...errors },
+  });
+}

@@ -1,0 +1,156 @@
+import { Router, type Request } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { callerMetadata, callUnary } from '@picard/service-kit';
+import type { authPb } from '@picard/proto';
+import { z } from '../schemas/zod.js';
+import type { ServiceClients } from '../clients/service-clients.js';
+import { callerOf, requireScope } from '../auth/bearer.js';
+import { SCOPES } from '../auth/scopes.js';
+import { fromZodError, sendError } from './http-errors.js';
+
+export const userSchema = z
+  .object({
+    id: z.uuid(),
+    username: z.string(),
+    email: z.string(),
+    display_name: z.string(),
+    is_admin: z.boolean(),
+    active: z.boolean(),
+    created_at: z.string(),
+  })
+  .openapi('User');
+
+export const userToJson = (u: authPb.User) => ({
+  id: u.id,
+  username: u.username,
+  email: u.email,
+  display_name: u.displayName,
+  is_admin: u.isAdmin,
+  active: u.active,
+  created_at: (u.createdAt ?? new Date(0)).toISOString(),
+});
+
+const profileBody = z
+  .object({ email: z.string().optional(), display_name: z.string().optional() })
+  .strict()
+  .openapi('ProfileUpdate');
+const passwordBody = z
+  .object({ current_password: z.string(), new_password: z.string() })
+  .strict()
+  .openapi('PasswordChange');
+
+const me = (req: Request) => {
+  const caller = callerOf(req.auth)!;
+  return { caller, metadata: callerMetadata(caller) };
+};
+
+/** The signed-in user's own account: profile, password, deactivation. */
+export function usersRouter(clients: ServiceClients, resourceMetadataUrl: string): Router {
+  const router = Router();
+  const auth = clients.auth;
+  const read = requireScope(resourceMetadataUrl, SCOPES.read);
+  const write = requireScope(resourceMetadataUrl, SCOPES.write);
+
+  router.get('/api/users/me', read, async (req, res) => {
+    try {
+      const { caller, metadata } = me(req);
+      res.json(userToJson(await callUnary(auth.getUser.bind(auth), { userId: caller.userId }, metadata)));
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  router.patch('/api/users/me', write, async (req, res) => {
+    try {
+      const parsed = profileBody.safeParse(req.body ?? {});
+      if (!parsed.success) throw fromZodError(parsed.error);
+      const { caller, metadata } = me(req);
+      const user = await callUnary(
+        auth.updateUser.bind(auth),
+        { userId: caller.userId, email: parsed.data.email, displayName: parsed.data.display_name },
+        metadata,
+      );
+      res.json(userToJson(user));
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  router.post('/api/users/me/password', write, async (req, res) => {
+    try {
+      const parsed = passwordBody.safeParse(req.body ?? {});
+      if (!parsed.success) throw fromZodError(parsed.error);
+      const { caller, metadata } = me(req);
+      await callUnary(
+        auth.changePassword.bind(auth),
+        {
+          userId: caller.userId,
+          currentPassword: parsed.data.current_password,
+          newPassword: parsed.data.new_password,
+        },
+        metadata,
+      );
+      res.status(204).end();
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  router.post('/api/users/me/deactivate', write, async (req, res) => {
+    try {
+      const { caller, metadata } = me(req);
+      res.json(
+        userToJson(await callUnary(auth.deactivateUser.bind(auth), { userId: caller.userId }, metadata)),
+      );
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+  return router;
+}
+
+export function registerUsersOpenApi(registry: OpenAPIRegistry, errorSchema: z.ZodType): void {
+  const errors = {
+    400: {
+      description: 'Bad input; `field` names it',
+      content: { 'application/json': { schema: errorSchema } },
+    },
+    401: { description: 'Missing or invalid token' },
+    403: { description: 'The token lacks the scope' },
+  };
+  const user = { description: 'The account', content: { 'application/json': { schema: userSchema } } };
+  registry.registerPath({
+    method: 'get',
+    path: '/api/users/me',
+    summary: 'Your account',
+    tags: ['users'],
+    security: [{ bearerAuth: [SCOPES.read] }],
+    responses: { 200: user, ...errors },
+  });
+  registry.registerPath({
+    method: 'patch',
+    path: '/api/users/me',
+    summary: 'Change your email or display name',
+    tags: ['users'],
+    security: [{ bearerAuth: [SCOPES.write] }],
+    request: { body: { content: { 'application/json': { schema: profileBody } } } },
+    responses: { 200: user, ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/users/me/password',
+    summary: 'Change your password (revokes your refresh tokens)',
+    tags: ['users'],
+    security: [{ bearerAuth: [SCOPES.write] }],
+    request: { body: { content: { 'application/json': { schema: passwordBody } } } },
+    responses: { 204: { description: 'Changed' }, ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/users/me/deactivate',
+    summary: 'Deactivate your account; every token of yours stops working',
+    tags: ['users'],
+    security: [{ bearerAuth: [SCOPES.write] }],
+    responses: { 200: user, ...errors },
+  });
+}
