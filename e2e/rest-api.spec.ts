@@ -5,6 +5,7 @@ import {
   bearer,
   callTool,
   post,
+  queryDb,
   registerClient,
   startTestStack,
   userToken,
@@ -263,21 +264,7 @@ describe('REST API through the gateway', () => {
       const secret = 'The vault combination is 31-41-59';
       const stored = await callTool(t, carol.access_token, 'submit_memory', { text: secret, permission: 'private' });
       expect(stored.status).toBe(200);
-      const db = t.databases.memory.target;
-      const sql = `SELECT * FROM "${t.schemas.memory}".memories WHERE id = $1`;
-      const rows =
-        db.kind === 'pglite'
-          ? (await db.pglite.query<Record<string, unknown>>(sql, [stored.json.result.id])).rows
-          : await (async () => {
-              const { default: pg } = await import('pg');
-              const c = new pg.Client({ connectionString: db.url });
-              await c.connect();
-              try {
-                return (await c.query(sql, [stored.json.result.id])).rows as Record<string, unknown>[];
-              } finally {
-                await c.end();
-              }
-            })();
+      const rows = await queryDb(t, 'memory', (schema) => `SELECT * FROM ${schema}.memories WHERE id = $1`, [stored.json.result.id]);
       expect(rows).toHaveLength(1);
       const raw = JSON.stringify(rows[0], (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
       expect(raw).not.toContain('vault combination');

@@ -137,3 +137,23 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 export async function callTool(t: TestStack, token: string, tool: string, data: unknown) {
   return post(`${t.url}/api/tools`, { tool, data }, bearer(token));
 }
+
+/** A read-only look into a service's own database, for assertions about what is stored. */
+export async function queryDb(
+  t: TestStack,
+  service: 'auth' | 'memory' | 'persona',
+  sql: (schema: string) => string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  const db = t.databases[service].target;
+  const text = sql(`"${t.schemas[service]}"`);
+  if (db.kind === 'pglite') return (await db.pglite.query<Record<string, unknown>>(text, params)).rows;
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as Record<string, unknown>[];
+  } finally {
+    await c.end();
+  }
+}
