@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -34,7 +35,8 @@ async function approveInBrowser(t: TestStack, authorizationUrl: URL | string, us
 describe('OAuth 2.1 with a stock MCP client', () => {
   let t: TestStack;
   beforeAll(async () => {
-    t = await startTestStack({}, { realPublicUrl: true });
+    // Loopback metadata documents are a development setting; the CIMD test below serves one locally.
+    t = await startTestStack({ AUTH_CIMD_ALLOW_LOOPBACK: 'true' }, { realPublicUrl: true });
   });
   afterAll(() => t?.stop());
 
@@ -92,6 +94,39 @@ describe('OAuth 2.1 with a stock MCP client', () => {
     expect(provider.saved!.access_token).not.toBe(oldAccess);
     expect(provider.saved!.refresh_token).not.toBe(oldRefresh);
     await again.close();
+  });
+
+  it('accepts a Client ID Metadata Document URL as client_id and shows where the client comes from', async () => {
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ client_id: clientId, client_name: 'Doc Host', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const clientId = `http://127.0.0.1:${(server.address() as { port: number }).port}/oauth/client.json`;
+    try {
+      const meta = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+      expect(meta.client_id_metadata_document_supported).toBe(true);
+      const { verifier, challenge } = pkce();
+      const url = `${t.url}/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, state: 's1', code_challenge: challenge, code_challenge_method: 'S256' })}`;
+      const page = await new Browser(t.url).get(url);
+      expect(page.html).toContain(`<strong>Doc Host</strong> (127.0.0.1:`);
+      const back = await approveInBrowser(t, url, { username: 'cimd-user', password: 'cimd user password', signup: true });
+      const res = await fetch(`${t.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: REDIRECT }),
+      });
+      expect(res.status).toBe(200);
+      const tokens = (await res.json()) as { access_token: string };
+      const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { client_id: string };
+      expect(claims.client_id).toBe(clientId);
+      expect((await callTool(t, tokens.access_token, 'retrieve_memories', {})).status).toBe(200);
+      expect(hits).toBeGreaterThan(0);
+    } finally {
+      server.close();
+    }
   });
 
   describe('negative cases', () => {

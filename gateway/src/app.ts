@@ -25,6 +25,7 @@ export interface AppOptions {
   allowedHosts: string[];
   allowedOrigins: string[];
   sessionSecret: string;
+  cimdEnabled: boolean;
   bodyLimit: string;
   clients: ServiceClients;
   verifier: TokenVerifier;
@@ -52,7 +53,7 @@ export function createApp(opts: AppOptions): Express {
   app.get('/openapi.json', (_req, res) => res.json(openapi));
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
 
-  app.use(oauthRouter(clients, publicUrl));
+  app.use(oauthRouter(clients, publicUrl, opts.cimdEnabled));
   app.use(registrationRouter(clients));
   app.use(
     authorizeRouter(

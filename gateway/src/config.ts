@@ -22,6 +22,8 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_SESSION_SECRET: env
     .optionalString()
     .pipe(z.string().min(32, { message: 'must be at least 32 characters' }).optional()),
+  /** Same variable as auth-service: whether https client ids (Client ID Metadata Documents) are accepted. */
+  AUTH_CIMD_ENABLED: env.bool(true),
   /** Largest JSON body accepted (express size string). */
   GATEWAY_BODY_LIMIT: env.string('2mb'),
 });

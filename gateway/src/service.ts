@@ -77,6 +77,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     allowedHosts,
     allowedOrigins,
     sessionSecret,
+    cimdEnabled: config.AUTH_CIMD_ENABLED,
     bodyLimit: config.GATEWAY_BODY_LIMIT,
     clients,
     verifier,

@@ -60,7 +60,7 @@ function relay(call: (req: authPb.OAuthRequest) => Promise<authPb.OAuthResponse>
   };
 }
 
-export function oauthRouter(clients: ServiceClients, publicUrl: string): Router {
+export function oauthRouter(clients: ServiceClients, publicUrl: string, cimdEnabled: boolean): Router {
   const router = Router();
   const auth = clients.auth;
   const form = express.urlencoded({ extended: false, limit: '64kb' });
@@ -148,6 +148,7 @@ export function oauthRouter(clients: ServiceClients, publicUrl: string): Router 
     code_challenge_methods_supported: ['S256'],
     scopes_supported: ALL_SCOPES,
     authorization_response_iss_parameter_supported: true,
+    client_id_metadata_document_supported: cimdEnabled,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['ES256'],
   };

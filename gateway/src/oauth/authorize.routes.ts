@@ -114,6 +114,7 @@ export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessio
     if (!checked) return;
     const csrf = sessions.csrfToken(req, res);
     const clientName = checked.client?.clientName ?? params.client_id ?? '';
+    const clientId = checked.client?.clientId ?? params.client_id ?? '';
     const userId = error ? undefined : await sessions.userId(req);
     const user = userId
       ? await callUnary(
@@ -125,13 +126,14 @@ export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessio
     if (!user || !user.active) {
       const signup =
         (req.query.signup ?? (req.body as Record<string, unknown> | undefined)?.signup) !== undefined;
-      return html(res, status, loginPage({ clientName, params, csrf, error, signup }));
+      return html(res, status, loginPage({ clientName, clientId, params, csrf, error, signup }));
     }
     html(
       res,
       200,
       consentPage({
         clientName,
+        clientId,
         redirectUri: params.redirect_uri!,
         username: user.username,
         scopes: checked.scopes,

@@ -30,8 +30,15 @@ ${body}
 </body></html>`;
 }
 
+/** A client named by a metadata-document URL chose its own name: show the host it really comes from. */
+function clientLabel(name: string, clientId: string): string {
+  const host = /^https?:\/\//i.test(clientId) ? new URL(clientId).host : undefined;
+  return host ? `<strong>${escape(name)}</strong> (${escape(host)})` : `<strong>${escape(name)}</strong>`;
+}
+
 export function loginPage(o: {
   clientName: string;
+  clientId: string;
   params: AuthorizeParams;
   csrf: string;
   error?: string;
@@ -47,7 +54,7 @@ export function loginPage(o: {
     : `<p class="muted">New to Picard? <a href="/authorize?${escape(new URLSearchParams({ ...o.params, signup: '1' }).toString())}">Create an account</a></p>`;
   return layout(
     o.signup ? 'Create your Picard account' : 'Sign in to Picard',
-    `<p><strong>${escape(o.clientName)}</strong> wants to use your Picard memories.</p>
+    `<p>${clientLabel(o.clientName, o.clientId)} wants to use your Picard memories.</p>
     ${o.error ? `<p class="error" role="alert">${escape(o.error)}</p>` : ''}
     <form method="post" action="${action}">
       ${hidden(o.params)}
@@ -63,6 +70,7 @@ export function loginPage(o: {
 
 export function consentPage(o: {
   clientName: string;
+  clientId: string;
   redirectUri: string;
   username: string;
   scopes: string[];
@@ -74,7 +82,7 @@ export function consentPage(o: {
     .join('');
   return layout(
     'Allow access?',
-    `<p><strong>${escape(o.clientName)}</strong> asks to act for <strong>${escape(o.username)}</strong>:</p>
+    `<p>${clientLabel(o.clientName, o.clientId)} asks to act for <strong>${escape(o.username)}</strong>:</p>
     <ul>${scopes}</ul>
     <p class="muted">You will be sent back to ${escape(o.redirectUri)}.</p>
     <form method="post" action="/authorize/consent">
