@@ -48,6 +48,15 @@ describe('REST API through the gateway', () => {
       '/api/user-tokens/user-token',
       '/token',
       '/revoke',
+      '/introspect',
+      '/register',
+      '/authorize',
+      '/authorize/login',
+      '/authorize/consent',
+      '/api/users/me',
+      '/api/admin/users',
+      '/api/admin/clients/{client_id}',
+      '/.well-known/openid-configuration',
     ]) {
       expect(doc.paths).toHaveProperty([path]);
     }

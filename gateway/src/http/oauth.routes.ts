@@ -223,7 +223,9 @@ export function registerOAuthOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   for (const path of [
     '/.well-known/jwks.json',
     '/.well-known/oauth-protected-resource',
+    '/.well-known/oauth-protected-resource/mcp',
     '/.well-known/oauth-authorization-server',
+    '/.well-known/openid-configuration',
   ]) {
     registry.registerPath({
       method: 'get',

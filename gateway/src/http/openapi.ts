@@ -4,6 +4,7 @@ import { registerToolsOpenApi } from './tools.routes.js';
 import { registerAdminOpenApi } from './admin.routes.js';
 import { registerOAuthOpenApi } from './oauth.routes.js';
 import { registerUsersOpenApi } from './users.routes.js';
+import { registerRegistrationOpenApi } from '../oauth/registration.routes.js';
 import { registerAdminManageOpenApi } from './admin-manage.routes.js';
 
 const errorSchema = z
@@ -63,6 +64,7 @@ export function buildOpenApiDocument(publicUrl: string) {
   registerAdminOpenApi(registry, errorSchema);
   registerOAuthOpenApi(registry, errorSchema);
   registerUsersOpenApi(registry, errorSchema);
+  registerRegistrationOpenApi(registry);
   registerAdminManageOpenApi(registry, errorSchema);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -1,4 +1,6 @@
 import { Router } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z } from '../schemas/zod.js';
 import { callUnary, fromServiceError } from '@picard/service-kit';
 import type { ServiceClients } from '../clients/service-clients.js';
 
@@ -52,4 +54,77 @@ export function registrationRouter(clients: ServiceClients): Router {
     }
   });
   return router;
+}
+
+export function registerRegistrationOpenApi(registry: OpenAPIRegistry): void {
+  const metadata = z
+    .object({
+      client_name: z.string().optional(),
+      redirect_uris: z.array(z.string()).min(1),
+      grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).optional(),
+      token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
+      scope: z.string().optional(),
+    })
+    .openapi('ClientMetadata');
+  registry.registerPath({
+    method: 'post',
+    path: '/register',
+    summary: 'RFC 7591 dynamic client registration (public clients: token_endpoint_auth_method "none")',
+    tags: ['oauth'],
+    request: { body: { content: { 'application/json': { schema: metadata } } } },
+    responses: {
+      201: { description: 'The registered client; client_secret only for confidential clients, shown once' },
+      400: { description: 'invalid_redirect_uri or invalid_client_metadata' },
+      429: { description: 'Too many registrations this hour' },
+    },
+  });
+  const params = z.object({
+    response_type: z.literal('code'),
+    client_id: z
+      .string()
+      .describe('A registered client id, or an https URL of a Client ID Metadata Document'),
+    redirect_uri: z.string(),
+    scope: z.string().optional(),
+    state: z.string().optional(),
+    code_challenge: z.string(),
+    code_challenge_method: z.literal('S256'),
+    resource: z.string().optional(),
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/authorize',
+    summary: 'Authorization endpoint: the login / sign-up page, then the consent page (HTML)',
+    tags: ['oauth'],
+    request: { query: params },
+    responses: {
+      200: { description: 'An HTML page' },
+      303: { description: 'Back to redirect_uri with an RFC 6749 error (and state, iss)' },
+      400: { description: 'HTML error page: the client or redirect_uri cannot be trusted' },
+    },
+  });
+  for (const [path, summary] of [
+    ['/authorize/login', 'Login form (username, password, csrf + the authorization parameters)'],
+    ['/authorize/signup', 'Sign-up form (username, email, password, display_name, csrf + parameters)'],
+    [
+      '/authorize/consent',
+      'Consent form (decision=approve|deny, csrf + parameters) → 303 to redirect_uri with code or error',
+    ],
+  ] as const) {
+    registry.registerPath({
+      method: 'post',
+      path,
+      summary,
+      tags: ['oauth'],
+      request: {
+        body: {
+          content: { 'application/x-www-form-urlencoded': { schema: params.extend({ csrf: z.string() }) } },
+        },
+      },
+      responses: {
+        303: { description: 'Next step' },
+        200: { description: 'The page again, with the error' },
+        403: { description: 'CSRF check failed' },
+      },
+    });
+  }
 }
