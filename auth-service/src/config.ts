@@ -31,6 +31,31 @@ export const authConfigSchema = z
     AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: env.positiveInt(5),
     AUTH_LOGIN_MAX_FAILURES_PER_IP: env.positiveInt(20),
     AUTH_LOGIN_WINDOW_SECONDS: env.positiveInt(900),
+    // Client ID Metadata Documents: a client_id that is an https URL naming its own document.
+    AUTH_CIMD_ENABLED: env.bool(true),
+    // Development and tests only: lets metadata URLs use http and loopback addresses.
+    AUTH_CIMD_ALLOW_LOOPBACK: env.bool(false),
+    AUTH_CIMD_TIMEOUT_MS: env.positiveInt(5000),
+    // Signing-key rotation (issue #3): days a key signs (0: no automatic rotation), and how long a new
+    // key sits in the JWKS before it signs, so every gateway's cache holds it first.
+    AUTH_SIGNING_KEY_ROTATION_DAYS: z.preprocess(
+      unsetIfEmpty,
+      z.coerce.number().int({ message: 'must be a whole number of days' }).min(0, { message: 'must be 0 or more' }).max(3650, { message: 'must be at most 3650' }).default(30),
+    ),
+    AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: z.preprocess(
+      unsetIfEmpty,
+      z.coerce.number().int({ message: 'must be a whole number of seconds' }).min(0, { message: 'must be 0 or more' }).max(86400, { message: 'must be at most 86400' }).default(300),
+    ),
+    // Optional: base64 of 32 bytes; private signing keys are then stored AES-256-GCM encrypted.
+    AUTH_KEY_ENCRYPTION_KEY: z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+          message: 'must be the base64 of exactly 32 bytes',
+        })
+        .optional(),
+    ),
     PICARD_ADMIN_USERNAME: z.preprocess(
       unsetIfEmpty,
       z

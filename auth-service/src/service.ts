@@ -11,8 +11,10 @@ import {
   type Knex,
   type Logger,
 } from '@picard/service-kit';
+import { ClientMetadataFetcher, type ClientMetadataFetcherOptions } from './client-metadata/index.js';
 import type { AuthConfig } from './config.js';
 import { createAuthDomain, type AuthDomain } from './domain/auth.domain.js';
+import type { KeyRotationOptions } from './domain/signing-keys.js';
 import { createAuthHandlers } from './grpc/auth.handlers.js';
 import { migrations } from './migrations/index.js';
 import { AuthStore } from './store/auth.store.js';
@@ -27,6 +29,10 @@ export interface AuthServiceOptions {
   logger: Logger;
   grpcHost?: string;
   grpcPort?: number;
+  /** Tuning of the Client ID Metadata Document cache (tests use a clock of their own). */
+  clientMetadata?: Pick<ClientMetadataFetcherOptions, 'cacheTtlSeconds' | 'failureTtlSeconds' | 'maxCacheEntries' | 'now'>;
+  /** Signing-key tuning: tests move the key-lifetime clock and set how often instances re-check. */
+  signingKeys?: Pick<KeyRotationOptions, 'now' | 'checkIntervalMs'>;
 }
 
 export interface AuthServiceHandle {
@@ -40,6 +46,24 @@ export interface AuthServiceHandle {
 /** The database target main.ts and create-admin.ts agree on. */
 export const authDatabaseTarget = (config: AuthConfig) =>
   resolveDatabaseTarget(config.AUTH_DATABASE_URL ?? config.DATABASE_URL, config.PICARD_DATA_DIR, 'auth');
+
+/** The Client ID Metadata Document fetcher the config asks for; undefined when AUTH_CIMD_ENABLED is false. */
+export function clientMetadataFetcher(
+  config: AuthConfig,
+  logger: Logger,
+  tuning: AuthServiceOptions['clientMetadata'] = {},
+): ClientMetadataFetcher | undefined {
+  if (!config.AUTH_CIMD_ENABLED) return undefined;
+  if (config.AUTH_CIMD_ALLOW_LOOPBACK) {
+    logger.warn('AUTH_CIMD_ALLOW_LOOPBACK is on: client metadata URLs may use http and loopback hosts (development only)');
+  }
+  return new ClientMetadataFetcher({
+    ...tuning,
+    logger,
+    allowLoopback: config.AUTH_CIMD_ALLOW_LOOPBACK,
+    timeoutMs: config.AUTH_CIMD_TIMEOUT_MS,
+  });
+}
 
 export async function openAuthDatabase(target: DatabaseTarget, logger: Logger, schema = 'auth'): Promise<Knex> {
   return openDatabase({ target, schema, migrations, logger });
@@ -64,10 +88,17 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
         refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
         codeTtlSeconds: config.AUTH_CODE_TTL_SECONDS,
         dynamicClientsPerHour: config.AUTH_DYNAMIC_CLIENTS_PER_HOUR,
+        clientMetadata: clientMetadataFetcher(config, logger, opts.clientMetadata),
         login: {
           maxPerAccount: config.AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT,
           maxPerIp: config.AUTH_LOGIN_MAX_FAILURES_PER_IP,
           windowSeconds: config.AUTH_LOGIN_WINDOW_SECONDS,
+        },
+        keyRotation: {
+          ...opts.signingKeys,
+          rotationDays: config.AUTH_SIGNING_KEY_ROTATION_DAYS,
+          publishAheadSeconds: config.AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS,
+          encryptionKey: config.AUTH_KEY_ENCRYPTION_KEY ? Buffer.from(config.AUTH_KEY_ENCRYPTION_KEY, 'base64') : undefined,
         },
       },
       logger,
@@ -93,11 +124,13 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       ],
       logger,
     });
+    domain.keys.start();
     return {
       grpc,
       knex,
       domain,
       async stop() {
+        await domain.keys.stop();
         await grpc.shutdown();
         await relay.stop();
         await knex.destroy();

@@ -1,4 +1,5 @@
 import type { Logger } from '@picard/service-kit';
+import type { ClientMetadataFetcher } from '../client-metadata/index.js';
 import type { AuthStore } from '../store/auth.store.js';
 import { AuthorizationService } from './authorization.service.js';
 import { ClientsService } from './clients.service.js';
@@ -7,7 +8,7 @@ import { handleIntrospectRequest } from './oauth/introspect.endpoint.js';
 import { handleRevokeRequest } from './oauth/revoke.endpoint.js';
 import { handleTokenRequest } from './oauth/token.endpoint.js';
 import type { OAuthHttpRequest, OAuthHttpResponse } from './oauth/http.js';
-import { SigningKeys } from './signing-keys.js';
+import { SigningKeys, type KeyRotationOptions } from './signing-keys.js';
 import { TokenService } from './tokens.service.js';
 import { UsersService } from './users.service.js';
 
@@ -18,6 +19,10 @@ export interface AuthDomainSettings {
   codeTtlSeconds: number;
   dynamicClientsPerHour: number;
   login: LoginLimits;
+  /** Signing-key rotation (defaults: every 30 days, published 300 s ahead). */
+  keyRotation?: KeyRotationOptions;
+  /** Client ID Metadata Documents; absent when AUTH_CIMD_ENABLED is false. */
+  clientMetadata?: ClientMetadataFetcher;
 }
 
 /** Every rule of auth-service, wired by hand over one store. */
@@ -33,11 +38,11 @@ export interface AuthDomain {
 }
 
 export async function createAuthDomain(store: AuthStore, s: AuthDomainSettings, logger: Logger): Promise<AuthDomain> {
-  const keys = await SigningKeys.load(store, { issuer: s.issuer, accessTtlSeconds: s.accessTtlSeconds, logger });
-  const clients = new ClientsService(store, { dynamicClientsPerHour: s.dynamicClientsPerHour });
+  const keys = await SigningKeys.load(store, { ...s.keyRotation, issuer: s.issuer, accessTtlSeconds: s.accessTtlSeconds, logger });
+  const clients = new ClientsService(store, { dynamicClientsPerHour: s.dynamicClientsPerHour, metadata: s.clientMetadata });
   const tokens = new TokenService(store, keys, clients, s.refreshTtlSeconds, logger);
   const users = new UsersService(store, logger, new LoginThrottle(s.login));
-  const authorization = new AuthorizationService(store, { issuer: s.issuer, codeTtlSeconds: s.codeTtlSeconds });
+  const authorization = new AuthorizationService(store, clients, { issuer: s.issuer, codeTtlSeconds: s.codeTtlSeconds });
   const deps = { store, clients, tokens, keys, logger, ...s };
   return {
     users,

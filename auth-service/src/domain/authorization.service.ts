@@ -1,6 +1,7 @@
-import { assertUuid, forbidden, invalid, isUuid, type Caller } from '@picard/service-kit';
+import { assertUuid, DomainError, forbidden, invalid, type Caller } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { ClientRow } from '../store/clients.store.js';
+import type { ClientsService } from './clients.service.js';
 import { matchResource } from './resource.js';
 import { newSecret, sha256Hex } from './secrets.js';
 import { ADMIN_SCOPE, SCOPES } from './validation.js';
@@ -49,6 +50,7 @@ export function redirectWith(uri: string, params: Record<string, string | undefi
 export class AuthorizationService {
   constructor(
     private readonly store: AuthStore,
+    private readonly clients: ClientsService,
     private readonly s: { issuer: string; codeTtlSeconds: number },
   ) {}
 
@@ -109,7 +111,14 @@ export class AuthorizationService {
   }
 
   private async evaluate(input: AuthorizationInput): Promise<Evaluation> {
-    const client = input.clientId && isUuid(input.clientId) ? await this.store.clients.findById(input.clientId.toLowerCase()) : undefined;
+    let client: ClientRow | undefined;
+    try {
+      client = await this.clients.resolve(input.clientId ?? '');
+    } catch (err) {
+      // An unusable metadata document: nothing it names (its redirect URIs least of all) can be trusted.
+      if (!(err instanceof DomainError) || err.field !== 'client_id') throw err;
+      return { kind: 'untrusted', field: 'client_id', error: 'invalid_request', description: err.message };
+    }
     if (!client) return { kind: 'untrusted', field: 'client_id', error: 'invalid_request', description: 'unknown client_id' };
     // Exact string match (no normalisation): anything else opens redirects to look-alike URIs.
     if (!input.redirectUri || !client.redirect_uris.includes(input.redirectUri)) {

@@ -1,9 +1,10 @@
 import { assertUuid, DomainError, invalid, isUuid, newId, notFound, type Caller } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
+import type { ClientMetadataFetcher } from '../client-metadata/index.js';
 import type { ClientRow } from '../store/clients.store.js';
 import { requireAdminAccount } from './access.js';
 import { newSecret, secretMatches, sha256Hex } from './secrets.js';
-import { ADMIN_SCOPE, validateClientName, validateRedirectUris, validateScopes } from './validation.js';
+import { ADMIN_SCOPE, DEFAULT_CLIENT_SCOPES, validateClientName, validateRedirectUris, validateScopes } from './validation.js';
 
 const USER_GRANTS = ['authorization_code', 'refresh_token'];
 const CONFIDENTIAL_GRANTS = [...USER_GRANTS, 'client_credentials'];
@@ -33,11 +34,69 @@ export interface RegisteredClient {
   secret?: string;
 }
 
+export interface ClientsSettings {
+  dynamicClientsPerHour: number;
+  /** Resolves client_ids that are URLs (Client ID Metadata Documents); absent when CIMD is disabled. */
+  metadata?: ClientMetadataFetcher;
+}
+
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
 export class ClientsService {
   constructor(
     private readonly store: AuthStore,
-    private readonly s: { dynamicClientsPerHour: number } = { dynamicClientsPerHour: 100 },
+    private readonly s: ClientsSettings = { dynamicClientsPerHour: 100 },
   ) {}
+
+  /**
+   * The one lookup of a client by the id it presents, in every authorization and token path: a UUID,
+   * or (CIMD enabled) an http(s) URL whose metadata document is fetched (the fetcher caches it) and
+   * mirrored into a clients row with a UUID of its own. A document that cannot be used throws the
+   * fetcher's invalid('client_id', ...); any other unknown id is undefined.
+   */
+  async resolve(clientId: string): Promise<ClientRow | undefined> {
+    if (!clientId) return undefined;
+    if (isUuid(clientId)) {
+      const client = await this.store.clients.findById(clientId.toLowerCase());
+      // A metadata-document client is its URL: presenting it is what keeps its document current.
+      return client?.metadata_url ? undefined : client;
+    }
+    if (!this.s.metadata || !/^https?:\/\//i.test(clientId)) return undefined;
+    const doc = await this.s.metadata.resolve(clientId);
+    const known = await this.store.clients.findByMetadataUrl(doc.clientId);
+    if (
+      known &&
+      known.client_name === doc.clientName &&
+      sameList(known.redirect_uris, doc.redirectUris) &&
+      sameList(known.grant_types, doc.grantTypes)
+    ) {
+      return known;
+    }
+    // Whoever hosts the document controls it: never first-party, never the admin scope, no secret.
+    return this.store.clients.upsertByMetadataUrl({
+      client_id: newId(),
+      metadata_url: doc.clientId,
+      secret_hash: null,
+      client_name: doc.clientName,
+      redirect_uris: doc.redirectUris,
+      scopes: [...DEFAULT_CLIENT_SCOPES],
+      grant_types: doc.grantTypes,
+      token_endpoint_auth_method: 'none',
+      first_party: false,
+      user_token_flow_enabled: false,
+      created_by_user_id: null,
+    });
+  }
+
+  /** resolve() for the OAuth endpoints, where an unusable metadata document just means an invalid client. */
+  private async resolveQuietly(clientId: string): Promise<ClientRow | undefined> {
+    try {
+      return await this.resolve(clientId);
+    } catch (err) {
+      if (err instanceof DomainError && err.field === 'client_id') return undefined;
+      throw err;
+    }
+  }
 
   /** Admin registration: the client is first-party and may use the direct-connect user-token flow. */
   async register(caller: Caller, input: RegisterClientInput): Promise<RegisteredClient> {
@@ -150,13 +209,13 @@ export class ClientsService {
 
   /** The client when id and secret match, else undefined; the secret check runs either way. */
   async authenticate(clientId: string, secret: string): Promise<ClientRow | undefined> {
-    const client = isUuid(clientId) ? await this.store.clients.findById(clientId.toLowerCase()) : undefined;
+    const client = await this.resolveQuietly(clientId);
     return secretMatches(secret, client?.secret_hash ?? undefined) ? client : undefined;
   }
 
   /** A public client (no secret) by id; confidential clients must authenticate instead. */
   async findPublic(clientId: string): Promise<ClientRow | undefined> {
-    const client = isUuid(clientId) ? await this.store.clients.findById(clientId.toLowerCase()) : undefined;
+    const client = await this.resolveQuietly(clientId);
     return client && client.secret_hash === null ? client : undefined;
   }
 

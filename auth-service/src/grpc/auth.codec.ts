@@ -1,6 +1,6 @@
 import type { authPb } from '@picard/proto';
 import type { AuthorizationCheckResult } from '../domain/authorization.service.js';
-import type { ClientRow } from '../store/clients.store.js';
+import { publicClientId, type ClientRow } from '../store/clients.store.js';
 import type { UserRow } from '../store/users.store.js';
 
 export const encodeUser = (u: UserRow): authPb.User => ({
@@ -26,7 +26,8 @@ export const encodeClient = (c: ClientRow): authPb.Client => ({
 });
 
 export const encodeCheck = (c: AuthorizationCheckResult): authPb.AuthorizationCheck => ({
-  client: c.client ? encodeClient(c.client) : undefined,
+  // The authorization request names the client as it calls itself (a metadata URL for CIMD clients).
+  client: c.client ? { ...encodeClient(c.client), clientId: publicClientId(c.client) } : undefined,
   scopes: c.scopes,
   error: c.error,
   errorDescription: c.errorDescription,

@@ -78,6 +78,6 @@ export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger:
       revocations: (await domain.tokens.listRevocations(req.since)).map((r) => ({ jti: r.jti, expiresAt: r.expires_at })),
     })),
 
-    getJwks: unary(logger, 'GetJwks', async () => ({ keysJson: JSON.stringify(domain.keys.jwks()) })),
+    getJwks: unary(logger, 'GetJwks', async () => ({ keysJson: JSON.stringify(await domain.keys.currentJwks()) })),
   };
 }

@@ -1,5 +1,7 @@
 import type { Migration } from '@picard/service-kit';
 import { init } from './001_init.js';
 import { authorization } from './002_authorization.js';
+import { clientMetadataUrl } from './003_client_metadata_url.js';
+import { signingKeyRotation } from './004_signing_key_rotation.js';
 
-export const migrations: Migration[] = [init, authorization];
+export const migrations: Migration[] = [init, authorization, clientMetadataUrl, signingKeyRotation];

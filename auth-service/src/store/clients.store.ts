@@ -13,8 +13,15 @@ export interface ClientRow {
   first_party: boolean;
   user_token_flow_enabled: boolean;
   created_by_user_id: string | null;
+  /** The https URL a Client ID Metadata Document client calls itself; null for registered clients. */
+  metadata_url: string | null;
   created_at: Date;
 }
+
+/** What a client calls itself: its metadata URL, else its UUID (access tokens and introspection say this). */
+export const publicClientId = (c: Pick<ClientRow, 'client_id' | 'metadata_url'>): string => c.metadata_url ?? c.client_id;
+
+export type NewClientRow = Omit<ClientRow, 'created_at' | 'metadata_url'> & { metadata_url?: string | null };
 
 const fromDb = (r: Record<string, unknown>): ClientRow => ({
   ...(r as unknown as ClientRow),
@@ -39,7 +46,12 @@ export class ClientsStore {
 
   /** Dynamic registrations since a time, for the registration rate limit (shared by every instance). */
   async countDynamicSince(since: Date): Promise<number> {
-    const [row] = await this.db('clients').where({ first_party: false }).andWhere('created_at', '>=', since).count({ n: '*' });
+    // Metadata-document clients are not registrations: their documents bound them, not this cap.
+    const [row] = await this.db('clients')
+      .where({ first_party: false })
+      .whereNull('metadata_url')
+      .andWhere('created_at', '>=', since)
+      .count({ n: '*' });
     return Number((row as { n: unknown }).n);
   }
 
@@ -60,7 +72,30 @@ export class ClientsStore {
     return rows.length === 1;
   }
 
-  async insert(row: Omit<ClientRow, 'created_at'>): Promise<ClientRow> {
+  async findByMetadataUrl(url: string): Promise<ClientRow | undefined> {
+    const row = await this.db('clients').where({ metadata_url: url }).first();
+    return row ? fromDb(row) : undefined;
+  }
+
+  /**
+   * Creates the row of a metadata-document client, or refreshes what its document says; one
+   * statement, so two instances seeing the client first at once end up with one row.
+   */
+  async upsertByMetadataUrl(row: NewClientRow & { metadata_url: string }): Promise<ClientRow> {
+    const [saved] = await this.db('clients')
+      .insert({
+        ...row,
+        redirect_uris: JSON.stringify(row.redirect_uris),
+        scopes: JSON.stringify(row.scopes),
+        grant_types: JSON.stringify(row.grant_types),
+      })
+      .onConflict('metadata_url')
+      .merge(['client_name', 'redirect_uris', 'grant_types'])
+      .returning('*');
+    return fromDb(saved);
+  }
+
+  async insert(row: NewClientRow): Promise<ClientRow> {
     // Arrays go in as JSON text: the pg driver would otherwise send them as PostgreSQL arrays.
     const [inserted] = await this.db('clients')
       .insert({

@@ -12,12 +12,12 @@ import {
 import { openTestDatabase, openTestEventBus, testLogger, uniqueSchema } from '@picard/service-kit/testing';
 import { expect } from '@jest/globals';
 import { authConfigSchema } from '../../src/config.js';
-import { startAuthService, type AuthServiceHandle } from '../../src/service.js';
+import { startAuthService, type AuthServiceHandle, type AuthServiceOptions } from '../../src/service.js';
 
 export const ADMIN = { username: 'root-admin', password: 'admin-password-1', email: 'admin@example.com' };
 
 /** A real auth-service on 127.0.0.1:0 over the configured database and bus, with every event recorded. */
-export async function startHarness(env: Record<string, string> = {}) {
+export async function startHarness(env: Record<string, string> = {}, options: Pick<AuthServiceOptions, 'clientMetadata'> = {}) {
   const db = await openTestDatabase();
   const schema = uniqueSchema('auth');
   const bus: EventBus = await openTestEventBus(`auth-${schema}`);
@@ -41,6 +41,7 @@ export async function startHarness(env: Record<string, string> = {}) {
     logger: testLogger(),
     grpcHost: '127.0.0.1',
     grpcPort: 0,
+    ...options,
   });
   const client = createGrpcClient(authPb.AuthServiceClient, service.grpc.address);
 

@@ -1,4 +1,5 @@
 import type { AuthStore } from '../../store/auth.store.js';
+import { publicClientId } from '../../store/clients.store.js';
 import type { ClientsService } from '../clients.service.js';
 import type { SigningKeys } from '../signing-keys.js';
 import type { TokenService } from '../tokens.service.js';
@@ -26,11 +27,12 @@ export async function handleIntrospectRequest(d: IntrospectDeps, req: OAuthHttpR
   if ('error' in auth) return auth.error;
   const token = req.body?.token;
   if (!token) return oauthError(400, 'invalid_request', 'Missing parameter: `token`');
-  const clientId = auth.client.client_id;
+  // Access tokens name the client as it calls itself; refresh tokens keep the internal UUID.
+  const publicId = publicClientId(auth.client);
 
   if (looksLikeJwt(token)) {
     const p = await d.keys.verifyAccessToken(token);
-    if (!p || p.client_id !== clientId || (await d.tokens.isRevoked(p.jti))) return oauthJson(200, INACTIVE);
+    if (!p || p.client_id !== publicId || (await d.tokens.isRevoked(p.jti))) return oauthJson(200, INACTIVE);
     const user = await d.store.users.findById(p.sub);
     if (!user?.active) return oauthJson(200, INACTIVE);
     return oauthJson(200, {
@@ -49,7 +51,7 @@ export async function handleIntrospectRequest(d: IntrospectDeps, req: OAuthHttpR
   }
 
   const row = await d.tokens.findRefreshToken(token);
-  if (!row || row.client_id !== clientId || row.revoked_at || row.expires_at <= new Date()) {
+  if (!row || row.client_id !== auth.client.client_id || row.revoked_at || row.expires_at <= new Date()) {
     return oauthJson(200, INACTIVE);
   }
   const user = await d.store.users.findById(row.user_id);
@@ -58,7 +60,7 @@ export async function handleIntrospectRequest(d: IntrospectDeps, req: OAuthHttpR
     active: true,
     token_type: 'refresh_token',
     scope: row.scope,
-    client_id: row.client_id,
+    client_id: publicId,
     username: user.username,
     sub: row.user_id,
     exp: Math.floor(row.expires_at.getTime() / 1000),

@@ -1,4 +1,4 @@
-import type { ClientRow } from '../../store/clients.store.js';
+import { publicClientId, type ClientRow } from '../../store/clients.store.js';
 import type { ClientsService } from '../clients.service.js';
 import type { SigningKeys } from '../signing-keys.js';
 import type { TokenService } from '../tokens.service.js';
@@ -42,6 +42,6 @@ async function revokeAccess(d: RevokeDeps, client: ClientRow, token: string): Pr
   if (!looksLikeJwt(token)) return false;
   const payload = await d.keys.verifyAccessToken(token);
   if (!payload) return false;
-  if (payload.client_id === client.client_id) await d.tokens.revokeAccessToken(payload);
+  if (payload.client_id === publicClientId(client)) await d.tokens.revokeAccessToken(payload);
   return true;
 }

@@ -1,5 +1,5 @@
 import type OAuth2Server from '@node-oauth/oauth2-server';
-import { isUuid } from '@picard/service-kit';
+import { publicClientId } from '../../store/clients.store.js';
 import { ADMIN_SCOPE } from '../validation.js';
 import { codeGrant, saveCodeTokens } from './grant-code.js';
 import { refreshGrant, saveRotatedTokens } from './grant-refresh.js';
@@ -20,13 +20,17 @@ export function requestModel(d: TokenEndpointDeps, body: Record<string, string>)
      * client must present its secret, whatever the grant.
      */
     async getClient(clientId, clientSecret) {
-      if (!isUuid(clientId)) return false;
-      const client = clientSecret
-        ? await d.clients.authenticate(clientId, clientSecret)
-        : await d.store.clients.findById(clientId.toLowerCase());
+      const client = clientSecret ? await d.clients.authenticate(clientId, clientSecret) : await d.clients.findPublic(clientId);
       if (!client) return false;
-      if (!clientSecret && client.secret_hash !== null) return false;
-      return { id: client.client_id, grants: client.grant_types, confidential: client.secret_hash !== null, scopes: client.scopes };
+      // id is the internal UUID, which codes and refresh tokens store, so the library's "issued to this
+      // client" checks compare like with like; publicId is what the client calls itself (its metadata URL).
+      return {
+        id: client.client_id,
+        publicId: publicClientId(client),
+        grants: client.grant_types,
+        confidential: client.secret_hash !== null,
+        scopes: client.scopes,
+      };
     },
 
     // client_credentials: the client acts as itself (sub = its id, no refresh token).
@@ -43,7 +47,7 @@ export function requestModel(d: TokenEndpointDeps, body: Record<string, string>)
     },
 
     async generateAccessToken(client, user, scope) {
-      st.signed = await d.keys.signAccessToken({ userId: String(user.id), clientId: client.id, scope: scope ?? [], audience: st.audience });
+      st.signed = await d.keys.signAccessToken({ userId: String(user.id), clientId: String(client.publicId ?? client.id), scope: scope ?? [], audience: st.audience });
       return st.signed.token;
     },
 
