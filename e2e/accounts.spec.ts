@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ADMIN, basic, bearer, callTool, registerClient, startTestStack, userToken, type TestStack } from './support/test-stack.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { approveInBrowser, Browser, hiddenFields } from './support/browser.js';
+import { ADMIN, basic, bearer, callTool, post, registerClient, startTestStack, userToken, type TestStack } from './support/test-stack.js';
 
 const adminAuth = () => ({ authorization: basic(ADMIN.username, ADMIN.password) });
 
@@ -98,5 +100,43 @@ describe('accounts and client administration over REST', () => {
     expect((await send(t, 'DELETE', `/api/admin/clients/${mine.client_id}`, adminAuth())).status).toBe(204);
     expect((await token(rotated.json.client_secret)).status).toBe(401);
     expect((await send(t, 'PATCH', '/api/admin/clients/nope', adminAuth(), {})).json.field).toBe('client_id');
+  });
+
+  it('changes the password of a user who signed up on the login page', async () => {
+    const redirect = 'http://127.0.0.1:7777/cb';
+    const reg = await post(`${t.url}/register`, { client_name: 'pw', redirect_uris: [redirect], token_endpoint_auth_method: 'none' });
+    const clientId = reg.json.client_id as string;
+    const verifier = randomBytes(32).toString('base64url');
+    const authorize = `${t.url}/authorize?${new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: redirect,
+      state: 'p',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    })}`;
+    const back = await approveInBrowser(t, authorize, { username: 'penny', password: 'first password 1', signup: true });
+    const tokens = await fetch(`${t.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: redirect }),
+    });
+    const { access_token } = (await tokens.json()) as { access_token: string };
+
+    const wrong = await send(t, 'POST', '/api/users/me/password', bearer(access_token), { current_password: 'nope', new_password: 'second password 2' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.field).toBe('current_password');
+    const short = await send(t, 'POST', '/api/users/me/password', bearer(access_token), { current_password: 'first password 1', new_password: 'short' });
+    expect(short.json.field).toBe('new_password');
+    const ok = await send(t, 'POST', '/api/users/me/password', bearer(access_token), { current_password: 'first password 1', new_password: 'second password 2' });
+    expect(ok.status).toBe(204);
+
+    // The login page now takes the new password only.
+    const browser = new Browser(t.url);
+    const page = await browser.get(authorize);
+    const old = await browser.post('/authorize/login', { ...hiddenFields(page.html), username: 'penny', password: 'first password 1' });
+    expect(old.status).toBe(401);
+    const fresh = await browser.post('/authorize/login', { ...hiddenFields(page.html), username: 'penny', password: 'second password 2' });
+    expect(fresh.status).toBe(303);
   });
 });

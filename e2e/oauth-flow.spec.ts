@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { Browser, hiddenFields } from './support/browser.js';
+import { approveInBrowser, Browser, hiddenFields } from './support/browser.js';
 import { MemoryOAuthProvider } from './support/oauth-provider.js';
 import { bearer, callTool, post, startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -13,24 +13,6 @@ const pkce = () => {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 };
-
-/** Walks the login (or sign-up) and consent pages like a user would; returns the redirect. */
-async function approveInBrowser(t: TestStack, authorizationUrl: URL | string, user: { username: string; password: string; signup?: boolean }) {
-  const browser = new Browser(t.url);
-  const login = await browser.get(authorizationUrl.toString());
-  expect(login.status).toBe(200);
-  const fields = hiddenFields(login.html);
-  const step = user.signup
-    ? await browser.post('/authorize/signup', { ...fields, username: user.username, email: `${user.username}@example.test`, password: user.password })
-    : await browser.post('/authorize/login', { ...fields, username: user.username, password: user.password });
-  expect(step.status).toBe(303);
-  const consent = await browser.get(step.location!);
-  expect(consent.status).toBe(200);
-  expect(consent.html).toContain('Allow access?');
-  const decision = await browser.post('/authorize/consent', { ...hiddenFields(consent.html), decision: 'approve' });
-  expect(decision.status).toBe(303);
-  return new URL(decision.location!);
-}
 
 describe('OAuth 2.1 with a stock MCP client', () => {
   let t: TestStack;

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 /**
  * Just enough of a browser for the authorization pages: a cookie jar, no automatic redirects,
  * and form fields read back from the HTML the gateway rendered.
@@ -54,3 +55,22 @@ export function hiddenFields(html: string): Record<string, string> {
   for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) out[unescape(m[1]!)] = unescape(m[2]!);
   return out;
 }
+
+/** Walks the login (or sign-up) and consent pages like a user would; returns the redirect. */
+export async function approveInBrowser(t: { url: string }, authorizationUrl: URL | string, user: { username: string; password: string; signup?: boolean }) {
+  const browser = new Browser(t.url);
+  const login = await browser.get(authorizationUrl.toString());
+  expect(login.status).toBe(200);
+  const fields = hiddenFields(login.html);
+  const step = user.signup
+    ? await browser.post('/authorize/signup', { ...fields, username: user.username, email: `${user.username}@example.test`, password: user.password })
+    : await browser.post('/authorize/login', { ...fields, username: user.username, password: user.password });
+  expect(step.status).toBe(303);
+  const consent = await browser.get(step.location!);
+  expect(consent.status).toBe(200);
+  expect(consent.html).toContain('Allow access?');
+  const decision = await browser.post('/authorize/consent', { ...hiddenFields(consent.html), decision: 'approve' });
+  expect(decision.status).toBe(303);
+  return new URL(decision.location!);
+}
+
