@@ -69,6 +69,13 @@ describe('OAuth 2.1 with a stock MCP client', () => {
       body: new URLSearchParams({ token: oldAccess, client_id: provider.info!.client_id }),
     });
     expect(revoke.status).toBe(200);
+    // Revocation reaches the gateway as an event; wait until the old token is refused (≤ 1 s).
+    let status = 200;
+    for (let i = 0; i < 50 && status === 200; i++) {
+      status = (await callTool(t, oldAccess, 'retrieve_memories', {})).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(401);
     const again = new Client({ name: 'oauth-e2e', version: '1.0.0' });
     await again.connect(transport());
     const listed = await again.callTool({ name: 'retrieve_memories', arguments: {} });

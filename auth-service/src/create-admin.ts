@@ -5,7 +5,7 @@ import { AuthStore } from './store/auth.store.js';
 import { UsersService } from './domain/users.service.js';
 import { authDatabaseTarget, openAuthDatabase } from './service.js';
 
-const USAGE = `Usage: npm run create-admin -w auth-service -- --username <name> --password <secret> [--email <address>]
+const USAGE = `Usage: npm run create-admin -- --username <name> --password <secret> [--email <address>]
 Flags fall back to PICARD_ADMIN_USERNAME, PICARD_ADMIN_PASSWORD and PICARD_ADMIN_EMAIL.
 In the embedded mode run it while Picard is stopped: the PGlite database admits one process.`;
 

@@ -37,7 +37,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
   const bus = opts.bus ?? ownBus!;
 
   const denyList = new DenyList();
-  // Each gateway instance keeps its own durable consumer: every instance must see every revocation.
+  // Each gateway instance has its own consumer (every instance must see every revocation); it is
+  // ephemeral because the deny-list is rebuilt from auth-service at start.
   const durable = `gateway-${process.env.HOSTNAME ?? 'local'}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
   let subscription: Subscription | undefined;
   try {

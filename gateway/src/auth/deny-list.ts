@@ -44,6 +44,7 @@ export class DenyList {
   async sync(clients: ServiceClients, bus: EventBus, durable: string, logger: Logger) {
     const subscription = await bus.subscribe({
       durable,
+      ephemeral: true,
       subjects: ['auth.token.revoked', 'auth.user.deactivated'],
       handler: async (message) => {
         if (message.subject === 'auth.user.deactivated') {

@@ -8,7 +8,7 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import { ALL_SCOPES, SCOPES } from '../auth/scopes.js';
 import { requireAdmin } from './admin.routes.js';
 import { userSchema, userToJson } from './users.routes.js';
-import { fromZodError, sendError } from './http-errors.js';
+import { fromZodError, handled } from './http-errors.js';
 
 const clientSchema = z
   .object({
@@ -55,16 +55,16 @@ export function adminManageRouter(clients: ServiceClients, verifier: TokenVerifi
   const auth = clients.auth;
   router.use('/api/admin', requireAdmin(clients, verifier));
 
-  router.get('/api/admin/clients', async (_req, res) => {
-    try {
+  router.get(
+    '/api/admin/clients',
+    handled(async (_req, res) => {
       const { clients: list } = await callUnary(auth.listClients.bind(auth), {}, admin(res));
       res.json({ clients: list.map(clientToJson) });
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
-  router.patch('/api/admin/clients/:client_id', async (req, res) => {
-    try {
+    }),
+  );
+  router.patch(
+    '/api/admin/clients/:client_id',
+    handled(async (req, res) => {
       const parsed = clientUpdate.safeParse(req.body ?? {});
       if (!parsed.success) throw fromZodError(parsed.error);
       const b = parsed.data;
@@ -80,20 +80,18 @@ export function adminManageRouter(clients: ServiceClients, verifier: TokenVerifi
         admin(res),
       );
       res.json(clientToJson(client));
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
-  router.delete('/api/admin/clients/:client_id', async (req, res) => {
-    try {
+    }),
+  );
+  router.delete(
+    '/api/admin/clients/:client_id',
+    handled(async (req, res) => {
       await callUnary(auth.deleteClient.bind(auth), { clientId: param(req.params.client_id) }, admin(res));
       res.status(204).end();
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
-  router.post('/api/admin/clients/:client_id/rotate-secret', async (req, res) => {
-    try {
+    }),
+  );
+  router.post(
+    '/api/admin/clients/:client_id/rotate-secret',
+    handled(async (req, res) => {
       const r = await callUnary(
         auth.rotateClientSecret.bind(auth),
         { clientId: param(req.params.client_id) },
@@ -102,12 +100,11 @@ export function adminManageRouter(clients: ServiceClients, verifier: TokenVerifi
       res
         .setHeader('Cache-Control', 'no-store')
         .json({ ...clientToJson(r.client!), client_secret: r.clientSecret });
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
-  router.get('/api/admin/users', async (req, res) => {
-    try {
+    }),
+  );
+  router.get(
+    '/api/admin/users',
+    handled(async (req, res) => {
       const limit = Number(req.query.limit ?? 0);
       const r = await callUnary(
         auth.listUsers.bind(auth),
@@ -115,21 +112,18 @@ export function adminManageRouter(clients: ServiceClients, verifier: TokenVerifi
         admin(res),
       );
       res.json({ users: r.users.map(userToJson), next_cursor: r.nextCursor ?? null });
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
-  router.post('/api/admin/users/:user_id/deactivate', async (req, res) => {
-    try {
+    }),
+  );
+  router.post(
+    '/api/admin/users/:user_id/deactivate',
+    handled(async (req, res) => {
       res.json(
         userToJson(
           await callUnary(auth.deactivateUser.bind(auth), { userId: param(req.params.user_id) }, admin(res)),
         ),
       );
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    }),
+  );
   return router;
 }
 

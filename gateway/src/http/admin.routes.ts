@@ -5,7 +5,7 @@ import { z } from '../schemas/zod.js';
 import type { ServiceClients } from '../clients/service-clients.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { SCOPES, ALL_SCOPES } from '../auth/scopes.js';
-import { fromZodError, sendError } from './http-errors.js';
+import { fromZodError, handled, sendError } from './http-errors.js';
 
 const registerClientBody = z
   .object({
@@ -69,8 +69,10 @@ export function requireAdmin(clients: ServiceClients, verifier: TokenVerifier) {
 
 export function adminRouter(clients: ServiceClients, verifier: TokenVerifier): Router {
   const router = Router();
-  router.post('/api/admin/clients/register', requireAdmin(clients, verifier), async (req, res) => {
-    try {
+  router.post(
+    '/api/admin/clients/register',
+    requireAdmin(clients, verifier),
+    handled(async (req, res) => {
       const parsed = registerClientBody.safeParse(req.body ?? {});
       if (!parsed.success) throw fromZodError(parsed.error);
       const body = parsed.data;
@@ -94,10 +96,8 @@ export function adminRouter(clients: ServiceClients, verifier: TokenVerifier): R
         redirect_uris: client.redirectUris,
         scopes: client.scopes,
       });
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    }),
+  );
   return router;
 }
 

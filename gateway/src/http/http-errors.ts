@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DomainError, fromServiceError } from '@picard/service-kit';
 import type { ZodError } from 'zod';
 
@@ -20,3 +20,14 @@ export function fromZodError(err: ZodError, prefix?: string): DomainError {
   const message = unknownKey ? `unknown field "${unknownKey}"` : issue.message;
   return new DomainError('invalid_argument', `${field}: ${message}`, field);
 }
+
+/** Wraps a route handler so any failure is answered through the one error mapping. */
+export const handled =
+  (fn: (req: Request, res: Response) => Promise<void>) =>
+  async (req: Request, res: Response): Promise<void> => {
+    try {
+      await fn(req, res);
+    } catch (err) {
+      sendError(res, err);
+    }
+  };

@@ -5,7 +5,7 @@ import type { authPb } from '@picard/proto';
 import { z } from '../schemas/zod.js';
 import type { ServiceClients } from '../clients/service-clients.js';
 import { ALL_SCOPES, SCOPES } from '../auth/scopes.js';
-import { fromZodError, sendError } from './http-errors.js';
+import { fromZodError, handled, sendError } from './http-errors.js';
 
 const userTokenBody = z
   .object({
@@ -65,8 +65,9 @@ export function oauthRouter(clients: ServiceClients, publicUrl: string, cimdEnab
   const auth = clients.auth;
   const form = express.urlencoded({ extended: false, limit: '64kb' });
 
-  router.post('/api/user-tokens/user-token', async (req, res) => {
-    try {
+  router.post(
+    '/api/user-tokens/user-token',
+    handled(async (req, res) => {
       const parsed = userTokenBody.safeParse(req.body ?? {});
       if (!parsed.success) throw fromZodError(parsed.error);
       const b = parsed.data;
@@ -86,10 +87,8 @@ export function oauthRouter(clients: ServiceClients, publicUrl: string, cimdEnab
         scope: t.scope,
         user_id: t.userId,
       });
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    }),
+  );
 
   router.post(
     '/token',
@@ -107,15 +106,14 @@ export function oauthRouter(clients: ServiceClients, publicUrl: string, cimdEnab
     relay((r) => callUnary(auth.introspect.bind(auth), r)),
   );
 
-  router.get('/.well-known/jwks.json', async (_req, res) => {
-    try {
+  router.get(
+    '/.well-known/jwks.json',
+    handled(async (_req, res) => {
       const { keysJson } = await callUnary(auth.getJwks.bind(auth), {});
       res.setHeader('Cache-Control', 'public, max-age=300');
       res.type('application/json').send(keysJson);
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    }),
+  );
 
   // RFC 9728: which authorization server protects this resource, and with which scopes.
   const protectedResource = (resource: string) => ({

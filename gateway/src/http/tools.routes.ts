@@ -6,13 +6,14 @@ import type { ServiceClients } from '../clients/service-clients.js';
 import { callerOf } from '../auth/bearer.js';
 import { TOOLS, toolByName } from '../mcp/tools/index.js';
 import { runTool } from '../mcp/tools/run-tool.js';
-import { sendError } from './http-errors.js';
+import { handled } from './http-errors.js';
 
 /** POST /api/tools {tool, data} → {result}: the MCP tools over plain REST, same schemas, same errors. */
 export function toolsRouter(clients: ServiceClients): Router {
   const router = Router();
-  router.post('/api/tools', async (req, res) => {
-    try {
+  router.post(
+    '/api/tools',
+    handled(async (req, res) => {
       const body: unknown = req.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw invalid('body', 'the body must be a JSON object {tool, data}');
@@ -27,10 +28,8 @@ export function toolsRouter(clients: ServiceClients): Router {
       }
       const result = await runTool(tool, data ?? {}, callerOf(req.auth)!, clients, 'data');
       res.json({ result });
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    }),
+  );
   return router;
 }
 

@@ -6,7 +6,7 @@ import { z } from '../schemas/zod.js';
 import type { ServiceClients } from '../clients/service-clients.js';
 import { callerOf, requireScope } from '../auth/bearer.js';
 import { SCOPES } from '../auth/scopes.js';
-import { fromZodError, sendError } from './http-errors.js';
+import { fromZodError, handled } from './http-errors.js';
 
 export const userSchema = z
   .object({
@@ -51,17 +51,19 @@ export function usersRouter(clients: ServiceClients, resourceMetadataUrl: string
   const read = requireScope(resourceMetadataUrl, SCOPES.read);
   const write = requireScope(resourceMetadataUrl, SCOPES.write);
 
-  router.get('/api/users/me', read, async (req, res) => {
-    try {
+  router.get(
+    '/api/users/me',
+    read,
+    handled(async (req, res) => {
       const { caller, metadata } = me(req);
       res.json(userToJson(await callUnary(auth.getUser.bind(auth), { userId: caller.userId }, metadata)));
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    }),
+  );
 
-  router.patch('/api/users/me', write, async (req, res) => {
-    try {
+  router.patch(
+    '/api/users/me',
+    write,
+    handled(async (req, res) => {
       const parsed = profileBody.safeParse(req.body ?? {});
       if (!parsed.success) throw fromZodError(parsed.error);
       const { caller, metadata } = me(req);
@@ -71,13 +73,13 @@ export function usersRouter(clients: ServiceClients, resourceMetadataUrl: string
         metadata,
       );
       res.json(userToJson(user));
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    }),
+  );
 
-  router.post('/api/users/me/password', write, async (req, res) => {
-    try {
+  router.post(
+    '/api/users/me/password',
+    write,
+    handled(async (req, res) => {
       const parsed = passwordBody.safeParse(req.body ?? {});
       if (!parsed.success) throw fromZodError(parsed.error);
       const { caller, metadata } = me(req);
@@ -91,21 +93,19 @@ export function usersRouter(clients: ServiceClients, resourceMetadataUrl: string
         metadata,
       );
       res.status(204).end();
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    }),
+  );
 
-  router.post('/api/users/me/deactivate', write, async (req, res) => {
-    try {
+  router.post(
+    '/api/users/me/deactivate',
+    write,
+    handled(async (req, res) => {
       const { caller, metadata } = me(req);
       res.json(
         userToJson(await callUnary(auth.deactivateUser.bind(auth), { userId: caller.userId }, metadata)),
       );
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    }),
+  );
   return router;
 }
 

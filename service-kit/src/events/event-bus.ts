@@ -10,6 +10,11 @@ export type BusHandler = (message: BusMessage) => Promise<void>;
 export interface SubscribeOptions {
   /** Durable consumer name: a restarted consumer resumes where it stopped. */
   durable: string;
+  /**
+   * For per-instance listeners that rebuild their state at start (a gateway's deny-list): the
+   * consumer is removed by the server soon after its subscriber goes away, instead of piling up.
+   */
+  ephemeral?: boolean;
   /** NATS-style subjects (`memory.*`, `auth.>`). */
   subjects: string[];
   handler: BusHandler;

@@ -72,6 +72,7 @@ export class NatsEventBus implements EventBus {
         filter_subject: subject,
         ack_wait: 30 * 1e9,
         max_deliver: -1,
+        ...(options.ephemeral ? { inactive_threshold: 60 * 1e9 } : {}),
       });
       const consumer = await this.js.consumers.get(STREAM, durable);
       const messages = await consumer.consume({ max_messages: 64 });
