@@ -50,10 +50,18 @@ describe('MCP at /mcp', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer .*resource_metadata="http:\/\/localhost:8001\/\.well-known\/oauth-protected-resource\/mcp"/);
   });
 
-  it('lists the three tools with their schemas (2025-11-25 client)', async () => {
+  it('lists the tools with their schemas (2025-11-25 client)', async () => {
     const client = await connect2025(alice.access_token);
     const { tools } = await client.listTools();
-    expect(tools.map((x) => x.name).sort()).toEqual(['query_memory', 'retrieve_memories', 'submit_memory']);
+    expect(tools.map((x) => x.name).sort()).toEqual([
+      'delete_memory',
+      'get_memories',
+      'modify_permissions',
+      'query_memory',
+      'retrieve_memories',
+      'submit_memory',
+      'update_memory',
+    ]);
     const submit = tools.find((x) => x.name === 'submit_memory')!;
     expect(submit.inputSchema.required).toEqual(['text', 'permission']);
     expect(submit.outputSchema).toBeDefined();

@@ -33,6 +33,10 @@ export const memorySchema = z
     expiration_date: isoDateTime().nullable(),
     created_at: isoDateTime(),
     updated_at: isoDateTime(),
+    tags: z.array(z.string()),
+    shared_with: z
+      .object({ users: z.array(z.uuid()) })
+      .describe('Who a shared memory is shared with; shown to its owner only.'),
   })
   .openapi('Memory');
 
@@ -52,5 +56,19 @@ export function memoryToJson(m: memoryPb.Memory): MemoryJson {
     expiration_date: m.expirationDate ? m.expirationDate.toISOString() : null,
     created_at: (m.createdAt ?? new Date(0)).toISOString(),
     updated_at: (m.updatedAt ?? new Date(0)).toISOString(),
+    tags: m.tags,
+    shared_with: { users: m.sharedWith?.users ?? [] },
   };
 }
+
+/** Input pieces shared by the tools that write memories. */
+export const tagsInput = () =>
+  z
+    .array(z.string().min(1).max(64))
+    .max(20)
+    .describe('Labels for filtering (at most 20, 1-64 characters each).');
+export const sharedWithInput = () =>
+  z
+    .object({ users: z.array(z.uuid()).max(100).describe('User ids that may see the memory.') })
+    .strict()
+    .describe('Required when permission is "shared".');

@@ -36,3 +36,25 @@ export interface QueryTimings {
   decryptMs: number;
   totalMs: number;
 }
+
+export interface UpdateMemoryInput {
+  memoryId: string;
+  text?: string;
+  expirationDate?: Date;
+  clearExpirationDate: boolean;
+  tags: string[];
+  replaceTags: boolean;
+}
+
+export interface ListMemoriesInput {
+  userId?: string;
+  permission: PermissionName | 'unspecified';
+  tags: string[];
+  expired: 'exclude' | 'include' | 'only';
+  createdAfter?: Date;
+  createdBefore?: Date;
+  sort: string;
+  order: string;
+  limit: number;
+  cursor: string;
+}

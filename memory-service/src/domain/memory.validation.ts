@@ -1,10 +1,11 @@
-import { forbidden, invalid, type Caller } from '@picard/service-kit';
+import { assertUuid, forbidden, invalid, type Caller } from '@picard/service-kit';
 import type { NewMemoryInput, PermissionName } from './memory.model.js';
 
 export const SCOPE_READ = 'memories:read';
 export const SCOPE_WRITE = 'memories:write';
 export const MAX_TAGS = 20;
 export const MAX_TAG_CHARS = 64;
+export const MAX_SHARED_USERS = 100;
 
 export function requireScope(caller: Caller, scope: string): void {
   if (!caller.scopes.includes(scope)) throw forbidden(`this call needs the ${scope} scope`);
@@ -27,36 +28,68 @@ export function checkLimit(limit: number, fallback: number, max: number): number
 
 export interface CheckedNewMemory {
   text: string;
-  permission: Exclude<PermissionName, 'shared'>;
+  permission: PermissionName;
   expirationDate: Date | null;
   tags: string[];
+  sharedWithUsers: string[];
 }
 
-export function checkNewMemory(input: NewMemoryInput, maxChars: number, now = new Date()): CheckedNewMemory {
-  const text = checkText('text', input.text, maxChars);
-  if (input.permission === 'unspecified') {
-    throw invalid('permission', 'permission must be PERMISSION_PRIVATE or PERMISSION_PUBLIC');
+type SharedWithInput = { users: string[]; groups: string[] };
+
+/**
+ * The one rule for a permission and its share list, used by submit and modify: SHARED needs at
+ * least one user (never the owner); PRIVATE and PUBLIC take no share list at all.
+ */
+export function checkPermission(
+  permission: PermissionName | 'unspecified',
+  sharedWith: SharedWithInput,
+  ownerId: string,
+): { permission: PermissionName; sharedWithUsers: string[] } {
+  if (permission === 'unspecified') {
+    throw invalid('permission', 'permission must be PERMISSION_PRIVATE, PERMISSION_PUBLIC or PERMISSION_SHARED');
   }
-  if (input.permission === 'shared') {
-    throw invalid('permission', 'shared memories come with issue #4; use PERMISSION_PRIVATE or PERMISSION_PUBLIC');
+  if (sharedWith.groups.length) throw invalid('shared_with.groups', 'group shares come later in issue #4');
+  if (permission !== 'shared') {
+    if (sharedWith.users.length) throw invalid('shared_with', 'shared_with applies to shared memories only');
+    return { permission, sharedWithUsers: [] };
   }
-  if (input.sharedWith.users.length || input.sharedWith.groups.length) {
-    throw invalid('shared_with', 'shared_with applies to shared memories only');
+  if (sharedWith.users.length === 0) {
+    throw invalid('shared_with.users', 'a shared memory needs at least one user in shared_with.users');
   }
-  let expirationDate: Date | null = null;
-  if (input.expirationDate) {
-    if (Number.isNaN(input.expirationDate.getTime()) || input.expirationDate.getTime() <= now.getTime()) {
-      throw invalid('expiration_date', 'expiration_date must be in the future');
-    }
-    expirationDate = input.expirationDate;
+  if (sharedWith.users.length > MAX_SHARED_USERS) {
+    throw invalid('shared_with.users', `at most ${MAX_SHARED_USERS} users in shared_with.users`);
   }
-  if (input.tags.length > MAX_TAGS) throw invalid('tags', `at most ${MAX_TAGS} tags`);
-  const tags = input.tags.map((tag, i) => {
+  const users = sharedWith.users.map((u, i) => {
+    const id = assertUuid(`shared_with.users[${i}]`, u);
+    if (id === ownerId) throw invalid(`shared_with.users[${i}]`, 'the owner cannot be listed in shared_with.users');
+    return id;
+  });
+  return { permission, sharedWithUsers: [...new Set(users)] };
+}
+
+export function checkExpiration(date: Date, now = new Date()): Date {
+  if (Number.isNaN(date.getTime()) || date.getTime() <= now.getTime()) {
+    throw invalid('expiration_date', 'expiration_date must be in the future');
+  }
+  return date;
+}
+
+/** Trimmed, de-duplicated tags; `field` names the list in errors (tags[i]). */
+export function checkTags(tags: string[], field = 'tags'): string[] {
+  if (tags.length > MAX_TAGS) throw invalid(field, `at most ${MAX_TAGS} tags`);
+  const trimmed = tags.map((tag, i) => {
     const t = tag.trim();
     if (t.length === 0 || t.length > MAX_TAG_CHARS) {
-      throw invalid(`tags[${i}]`, `tags[${i}] must be 1 to ${MAX_TAG_CHARS} characters`);
+      throw invalid(`${field}[${i}]`, `${field}[${i}] must be 1 to ${MAX_TAG_CHARS} characters`);
     }
     return t;
   });
-  return { text, permission: input.permission, expirationDate, tags: [...new Set(tags)] };
+  return [...new Set(trimmed)];
+}
+
+export function checkNewMemory(input: NewMemoryInput, maxChars: number, ownerId: string, now = new Date()): CheckedNewMemory {
+  const text = checkText('text', input.text, maxChars);
+  const { permission, sharedWithUsers } = checkPermission(input.permission, input.sharedWith, ownerId);
+  const expirationDate = input.expirationDate ? checkExpiration(input.expirationDate, now) : null;
+  return { text, permission, expirationDate, tags: checkTags(input.tags), sharedWithUsers };
 }

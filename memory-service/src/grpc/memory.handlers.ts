@@ -1,7 +1,7 @@
 import { memoryPb } from '@picard/proto';
 import { notYet, requireCaller, serverStream, unary, type Logger } from '@picard/service-kit';
 import type { MemoryService } from '../domain/memory.service.js';
-import { memoryToPb, newMemoryFromPb } from './memory.codec.js';
+import { listFromPb, memoryToPb, modifyPermissionsFromPb, newMemoryFromPb, updateFromPb } from './memory.codec.js';
 
 /** Decode → domain → encode. Calls of later issues answer UNIMPLEMENTED naming the issue. */
 export function memoryHandlers(service: MemoryService, logger: Logger): memoryPb.MemoryServiceServer {
@@ -40,10 +40,18 @@ export function memoryHandlers(service: MemoryService, logger: Logger): memoryPb
     ),
 
     submitMemories: later('SubmitMemories', 4),
-    updateMemory: later('UpdateMemory', 4),
+    updateMemory: unary<memoryPb.UpdateMemoryRequest, memoryPb.Memory>(logger, 'UpdateMemory', async (req, call) =>
+      memoryToPb(await service.update(requireCaller(call.metadata), updateFromPb(req))),
+    ),
     deleteMemories: later('DeleteMemories', 4),
-    modifyPermissions: later('ModifyPermissions', 4),
-    getMemories: later('GetMemories', 4),
+    modifyPermissions: unary<memoryPb.ModifyPermissionsRequest, memoryPb.Memory>(logger, 'ModifyPermissions', async (req, call) =>
+      memoryToPb(await service.modifyPermissions(requireCaller(call.metadata), modifyPermissionsFromPb(req))),
+    ),
+    getMemories: unary<memoryPb.GetMemoriesRequest, memoryPb.MemoryPage>(logger, 'GetMemories', async (req, call) => {
+      const caller = requireCaller(call.metadata);
+      const page = await service.list(caller, listFromPb(req));
+      return { memories: page.items.map(memoryToPb), nextCursor: page.nextCursor };
+    }),
     exportMemories: later('ExportMemories', 4),
     importMemories: serverStream<memoryPb.ImportMemoriesRequest, memoryPb.ImportMemoriesProgress>(
       logger,

@@ -21,3 +21,19 @@ export function decodeCursor(cursor: string): PagePosition {
   }
   throw invalid('cursor', 'cursor is not one this service issued');
 }
+
+/** GetMemories cursors also carry the sort they were issued for: reusing one under another sort is refused. */
+export function encodeListCursor(sort: string, order: string, p: { key: string; id: string }): string {
+  return Buffer.from(JSON.stringify({ s: sort, o: order, k: p.key, i: p.id }), 'utf8').toString('base64url');
+}
+
+export function decodeListCursor(cursor: string, sort: string, order: string): { key: string; id: string } {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const validKey = typeof c.k === 'string' && (c.k === 'infinity' || !Number.isNaN(Date.parse(c.k)));
+    if (c.s === sort && c.o === order && validKey && isUuid(c.i)) return { key: c.k as string, id: c.i as string };
+  } catch {
+    // fall through to the one error below
+  }
+  throw invalid('cursor', 'cursor is not one this service issued for this sort and order');
+}

@@ -41,6 +41,26 @@ export interface SearchOptions {
 
 type MemoryEvent = EventPayload<'memory.created'>;
 
+/** The facts a write decides on, read under a row lock. */
+export interface LockedMemory extends VisibilityFacts {
+  id: string;
+  tags: string[];
+}
+
+/** What a change writes; absent fields stay as they are. `sharedWithUsers` replaces the user shares. */
+export interface MemoryChange {
+  sealed?: SealedText;
+  embedding?: number[];
+  embeddingModel?: string;
+  permission?: PermissionName;
+  expirationDate?: Date | null;
+  tags?: string[];
+  sharedWithUsers?: string[];
+  event:
+    | { subject: 'memory.updated'; payload: EventPayload<'memory.updated'> }
+    | { subject: 'memory.permission_changed'; payload: EventPayload<'memory.permission_changed'> };
+}
+
 const COLUMNS = [
   'm.id',
   'm.user_id',
@@ -55,7 +75,7 @@ const COLUMNS = [
   'm.updated_at',
 ];
 
-interface RawRow {
+export interface RawRow {
   id: string;
   user_id: string;
   ciphertext: Uint8Array;
@@ -74,7 +94,7 @@ interface RawRow {
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 
-function fromRaw(r: RawRow): MemoryRow {
+export function fromRaw(r: RawRow): MemoryRow {
   return {
     id: r.id,
     userId: r.user_id,
@@ -92,9 +112,9 @@ function fromRaw(r: RawRow): MemoryRow {
 
 /** The only place with SQL for memories. */
 export class MemoryStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(readonly knex: Knex) {}
 
-  private select(db: Knex | Knex.Transaction = this.knex) {
+  select(db: Knex | Knex.Transaction = this.knex) {
     return db({ m: 'memories' }).select(
       ...COLUMNS,
       db.raw('m.embedding IS NULL AS embedding_pending'),
@@ -208,23 +228,70 @@ export class MemoryStore {
     event: (facts: VisibilityFacts) => MemoryEvent,
   ): Promise<void> {
     await this.knex.transaction(async (trx) => {
-      const row = await trx('memories')
-        .select('user_id', 'permission', 'expiration_date')
-        .where({ id })
-        .forUpdate()
-        .first<{ user_id: string; permission: PermissionName; expiration_date: Date | string | null } | undefined>();
-      const shares = row
-        ? await trx('memory_shares').where({ memory_id: id, principal_type: 'user' }).pluck('principal_id')
-        : [];
-      const facts: VisibilityFacts | undefined = row && {
-        userId: row.user_id,
-        permission: row.permission,
-        expirationDate: row.expiration_date === null ? null : toDate(row.expiration_date),
-        sharedWithUsers: shares as string[],
-      };
+      const facts = await this.lock(trx, id);
       authorize(facts);
       await trx('memories').where({ id }).delete();
       await enqueueEvent(trx, 'memory.deleted', event(facts!));
     });
+  }
+
+  /**
+   * Applies a change decided on the row's locked facts, its share rows and its event in one
+   * transaction. `authorize` sees the facts (or undefined when there is no such row) and throws to
+   * refuse; `decide` may throw too (e.g. a tag limit reached only after merging), writing nothing.
+   */
+  async change(
+    id: string,
+    authorize: (facts: LockedMemory | undefined) => void,
+    decide: (facts: LockedMemory) => MemoryChange,
+  ): Promise<MemoryRow> {
+    return this.knex.transaction(async (trx) => {
+      const facts = await this.lock(trx, id);
+      authorize(facts);
+      const c = decide(facts!);
+      await trx('memories')
+        .where({ id })
+        .update({
+          ...(c.sealed
+            ? { ciphertext: c.sealed.ciphertext, iv: c.sealed.iv, auth_tag: c.sealed.authTag, key_id: c.sealed.keyId }
+            : {}),
+          ...(c.embedding ? { embedding: toSql(c.embedding), embedding_model: c.embeddingModel } : {}),
+          ...(c.permission ? { permission: c.permission } : {}),
+          ...(c.expirationDate !== undefined ? { expiration_date: c.expirationDate } : {}),
+          ...(c.tags ? { tags: c.tags } : {}),
+          updated_at: trx.raw('clock_timestamp()'),
+        });
+      if (c.sharedWithUsers) {
+        await trx('memory_shares').where({ memory_id: id, principal_type: 'user' }).delete();
+        if (c.sharedWithUsers.length) {
+          await trx('memory_shares').insert(
+            c.sharedWithUsers.map((u) => ({ memory_id: id, principal_type: 'user', principal_id: u })),
+          );
+        }
+      }
+      if (c.event.subject === 'memory.updated') await enqueueEvent(trx, c.event.subject, c.event.payload);
+      else await enqueueEvent(trx, c.event.subject, c.event.payload);
+      return fromRaw(await this.select(trx).where('m.id', id).first<RawRow>());
+    });
+  }
+
+  private async lock(trx: Knex.Transaction, id: string): Promise<LockedMemory | undefined> {
+    const row = await trx('memories')
+      .select('user_id', 'permission', 'expiration_date', 'tags')
+      .where({ id })
+      .forUpdate()
+      .first<
+        { user_id: string; permission: PermissionName; expiration_date: Date | string | null; tags: string[] | null } | undefined
+      >();
+    if (!row) return undefined;
+    const shares = await trx('memory_shares').where({ memory_id: id, principal_type: 'user' }).pluck('principal_id');
+    return {
+      id,
+      userId: row.user_id,
+      permission: row.permission,
+      expirationDate: row.expiration_date === null ? null : toDate(row.expiration_date),
+      sharedWithUsers: shares as string[],
+      tags: row.tags ?? [],
+    };
   }
 }

@@ -53,3 +53,17 @@ export function whereVisibleTo(viewer: Viewer, table = 'memories') {
       )
       .where(whereNotExpired(table));
 }
+
+export type ExpiredFilter = 'exclude' | 'include' | 'only';
+
+/**
+ * The listing form of the rule: `whereVisibleTo`, optionally widened by the viewer's OWN expired
+ * memories ('include') or narrowed to just those ('only'). Nobody else's expired memory is ever listed.
+ */
+export function whereListableBy(viewer: Viewer, expired: ExpiredFilter, table = 'memories') {
+  const ownExpired = (qb: Knex.QueryBuilder) =>
+    qb.where(`${table}.user_id`, viewer.userId).whereRaw('??.expiration_date <= now()', [table]);
+  if (expired === 'exclude') return whereVisibleTo(viewer, table);
+  if (expired === 'only') return ownExpired;
+  return (qb: Knex.QueryBuilder) => qb.where((either) => either.where(whereVisibleTo(viewer, table)).orWhere(ownExpired));
+}

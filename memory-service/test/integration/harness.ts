@@ -84,6 +84,16 @@ export function userApi(client: memoryPb.MemoryServiceClient, opts: { scopes?: s
       callUnary(c.queryMemory.bind(c), { query, limit, permission: 0, tags: [], hybrid: false }, md()),
     get: (memoryId: string) => callUnary(c.getMemory.bind(c), { memoryId }, md()),
     remove: (memoryId: string) => callUnary(c.deleteMemory.bind(c), { memoryId }, md()),
+    share: (memoryId: string, permission: memoryPb.Permission, users: string[] = []) =>
+      callUnary(c.modifyPermissions.bind(c), { memoryId, permission, sharedWith: { users, groups: [] } }, md()),
+    update: (memoryId: string, req: Partial<memoryPb.UpdateMemoryRequest> = {}) =>
+      callUnary(c.updateMemory.bind(c), { memoryId, clearExpirationDate: false, tags: [], replaceTags: false, ...req }, md()),
+    list: (req: Partial<memoryPb.GetMemoriesRequest> = {}) =>
+      callUnary(
+        c.getMemories.bind(c),
+        { permission: 0, tags: [], expired: 0, sort: '', order: '', limit: 0, cursor: '', ...req },
+        md(),
+      ),
   };
 }
 
@@ -105,3 +115,11 @@ export async function countRows(knex: Knex, table = 'memories'): Promise<number>
 export const PRIVATE = memoryPb.Permission.PERMISSION_PRIVATE;
 export const PUBLIC = memoryPb.Permission.PERMISSION_PUBLIC;
 export const SHARED = memoryPb.Permission.PERMISSION_SHARED;
+
+/** Waits until the bus delivered an event on `subject` about `memoryId`. */
+export async function eventFor(events: { subject: string; payload: unknown }[], subject: string, memoryId: string) {
+  const match = () =>
+    events.find((e) => e.subject === subject && (e.payload as { memory_id: string }).memory_id === memoryId);
+  for (let i = 0; i < 150 && !match(); i++) await new Promise((r) => setTimeout(r, 30));
+  return match();
+}

@@ -101,7 +101,7 @@ describe('memory-service: storing, reading, deleting', () => {
       [u.submit({ text: 'x'.repeat(MAX_TEXT + 1) }), 'text'],
       [u.submit({ text: 'ok', permission: 0 }), 'permission'],
       [u.submit({ text: 'ok', permission: 7 as never }), 'permission'],
-      [u.submit({ text: 'ok', permission: SHARED }), 'permission'],
+      [u.submit({ text: 'ok', permission: SHARED }), 'shared_with.users'],
       [u.submit({ text: 'ok', expirationDate: new Date(Date.now() - 60_000) }), 'expiration_date'],
       [u.submit({ text: 'ok', tags: ['fine', ''] }), 'tags[1]'],
       [u.submit({ text: 'ok', sharedWith: { users: [newId()], groups: [] } }), 'shared_with'],

@@ -1,6 +1,13 @@
 import { callUnary } from '@picard/service-kit';
 import { z } from '../../schemas/zod.js';
-import { isoDateTime, memorySchema, memoryToJson, permissionToProto } from '../../schemas/memory.schema.js';
+import {
+  isoDateTime,
+  memorySchema,
+  memoryToJson,
+  permissionToProto,
+  sharedWithInput,
+  tagsInput,
+} from '../../schemas/memory.schema.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { defineTool } from './tool-definition.js';
 
@@ -9,7 +16,8 @@ export const submitMemoryTool = defineTool({
   title: 'Store a memory',
   description:
     'Stores a memory for the caller. It is encrypted at rest and embedded for search by meaning. ' +
-    '"private" memories are seen by their owner only; "public" ones by every signed-in user. ' +
+    '"private" memories are seen by their owner only; "public" ones by every signed-in user; ' +
+    '"shared" ones by the users listed in shared_with. ' +
     'A memory with an expiration_date is never returned after that moment.',
   scope: SCOPES.write,
   input: z
@@ -18,10 +26,12 @@ export const submitMemoryTool = defineTool({
         .string()
         .min(1)
         .describe('The memory itself (at most MEMORY_MAX_TEXT_CHARS, 10,000 by default).'),
-      permission: z.enum(['private', 'public']).describe('Who may see it.'),
+      permission: z.enum(['private', 'public', 'shared']).describe('Who may see it.'),
       expiration_date: isoDateTime()
         .optional()
         .describe('ISO 8601 date-time with offset; must be in the future.'),
+      tags: tagsInput().optional(),
+      shared_with: sharedWithInput().optional(),
     })
     .strict(),
   output: memorySchema,
@@ -34,8 +44,8 @@ export const submitMemoryTool = defineTool({
           text: input.text,
           permission: permissionToProto(input.permission),
           expirationDate: input.expiration_date ? new Date(input.expiration_date) : undefined,
-          tags: [],
-          sharedWith: undefined,
+          tags: input.tags ?? [],
+          sharedWith: input.shared_with ? { users: input.shared_with.users, groups: [] } : undefined,
         },
       },
       metadata,
