@@ -146,4 +146,36 @@ describe('MCP at /mcp', () => {
     expect((after.structuredContent as { memories: unknown[] }).memories).toHaveLength(count);
     await client.close();
   });
+
+  it('serves memories as resources with the same permission rule, and offers prompts', async () => {
+    const alicePrivate = await (async () => {
+      const c = await connect2025(alice.access_token);
+      const r = await c.callTool({ name: 'submit_memory', arguments: { text: 'Alice hides chocolate in the piano', permission: 'private' } });
+      await c.close();
+      return (r.structuredContent as { id: string }).id;
+    })();
+
+    const client = await connect2025(alice.access_token);
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((r) => r.uriTemplate).sort()).toEqual(['memories://{memory_id}', 'users://{user_id}/memories']);
+    const { resources } = await client.listResources();
+    expect(resources.map((r) => r.uri)).toContain(`memories://${alicePrivate}`);
+    const own = await client.readResource({ uri: `memories://${alicePrivate}` });
+    expect(JSON.parse((own.contents[0] as { text: string }).text)).toMatchObject({ id: alicePrivate, text: 'Alice hides chocolate in the piano' });
+    const bobs = await client.readResource({ uri: `users://${bob.user_id}/memories` });
+    const listed = JSON.parse((bobs.contents[0] as { text: string }).text) as { memories: { permission: string }[] };
+    expect(listed.memories.length).toBeGreaterThan(0);
+    expect(listed.memories.every((m) => m.permission === 'public')).toBe(true);
+    await client.close();
+
+    const intruder = await connect2026(bob.access_token);
+    await expect(intruder.readResource({ uri: `memories://${alicePrivate}` })).rejects.toThrow();
+    const aliceSeenByBob = await intruder.readResource({ uri: `users://${alice.user_id}/memories` });
+    expect((aliceSeenByBob.contents[0] as { text: string }).text).not.toContain('chocolate');
+    const { prompts } = await intruder.listPrompts();
+    expect(prompts.map((p) => p.name).sort()).toEqual(['recall', 'remember']);
+    const recall = await intruder.getPrompt({ name: 'recall', arguments: { topic: 'music' } });
+    expect(JSON.stringify(recall.messages)).toContain('query_memory');
+    await intruder.close();
+  });
 });

@@ -4,6 +4,8 @@ import type { ServiceClients } from '../clients/service-clients.js';
 import { callerOf } from '../auth/bearer.js';
 import { TOOLS } from './tools/index.js';
 import { runTool } from './tools/run-tool.js';
+import { registerMemoryResources } from './resources.js';
+import { registerMemoryPrompts } from './prompts.js';
 
 const SERVER_INFO = { name: 'picard', version: '0.1.0' };
 
@@ -45,6 +47,8 @@ function buildServer(authInfo: AuthInfo | undefined, clients: ServiceClients): M
       },
     );
   }
+  registerMemoryResources(server, callerOf(authInfo), clients);
+  registerMemoryPrompts(server);
   return server;
 }
 

@@ -1,0 +1,97 @@
+import { McpServer, ResourceNotFoundError, ResourceTemplate } from '@modelcontextprotocol/server';
+import { memoryPb } from '@picard/proto';
+import { callerMetadata, callUnary, DomainError, isUuid, type Caller } from '@picard/service-kit';
+import type { ServiceClients } from '../clients/service-clients.js';
+import { SCOPES } from '../auth/scopes.js';
+import { memoryToJson } from '../schemas/memory.schema.js';
+
+const LIST_LIMIT = 100;
+const json = (uri: URL, value: unknown) => ({
+  contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(value) }],
+});
+
+/**
+ * Memories as MCP resources: `memories://{memory_id}` and `users://{user_id}/memories`. Reads
+ * go through the same gRPC calls, and so the same permission rule, as the tools.
+ */
+export function registerMemoryResources(
+  server: McpServer,
+  caller: Caller | undefined,
+  clients: ServiceClients,
+) {
+  const memory = clients.memory;
+  const who = () => {
+    if (!caller) throw new DomainError('unauthenticated', 'no verified caller');
+    if (!caller.scopes.includes(SCOPES.read))
+      throw new DomainError('permission_denied', `reading resources needs ${SCOPES.read}`);
+    return { caller, metadata: callerMetadata(caller) };
+  };
+  const variable = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
+
+  server.registerResource(
+    'memory',
+    new ResourceTemplate('memories://{memory_id}', {
+      // Listing shows the caller's own newest memories; others' are reachable through users://.
+      list: async () => {
+        const { metadata } = who();
+        const page = await callUnary(
+          memory.retrieveMemories.bind(memory),
+          { limit: LIST_LIMIT, cursor: '' },
+          metadata,
+        );
+        return {
+          resources: page.memories.map((m) => ({
+            uri: `memories://${m.id}`,
+            name: m.text.length > 60 ? `${m.text.slice(0, 57)}...` : m.text,
+            mimeType: 'application/json',
+          })),
+        };
+      },
+    }),
+    { title: 'A memory', description: 'One memory you may see, as JSON.', mimeType: 'application/json' },
+    async (uri, variables) => {
+      const { metadata } = who();
+      const id = variable(variables.memory_id);
+      if (!isUuid(id)) throw new ResourceNotFoundError(uri.href);
+      try {
+        return json(
+          uri,
+          memoryToJson(await callUnary(memory.getMemory.bind(memory), { memoryId: id }, metadata)),
+        );
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'not_found') throw new ResourceNotFoundError(uri.href);
+        throw err;
+      }
+    },
+  );
+
+  server.registerResource(
+    'user-memories',
+    new ResourceTemplate('users://{user_id}/memories', { list: undefined }),
+    {
+      title: "A user's memories",
+      description: 'The memories of one user that you may see (newest 100), as JSON.',
+      mimeType: 'application/json',
+    },
+    async (uri, variables) => {
+      const { metadata } = who();
+      const userId = variable(variables.user_id);
+      if (!isUuid(userId)) throw new ResourceNotFoundError(uri.href);
+      const page = await callUnary(
+        memory.getMemories.bind(memory),
+        {
+          userId,
+          permission: memoryPb.Permission.PERMISSION_UNSPECIFIED,
+          tags: [],
+          expired: memoryPb.ExpiredFilter.EXPIRED_FILTER_EXCLUDE,
+          sort: 'created_at',
+          order: 'desc',
+          limit: LIST_LIMIT,
+          cursor: '',
+        },
+        metadata,
+      );
+      return json(uri, { memories: page.memories.map(memoryToJson), next_cursor: page.nextCursor ?? null });
+    },
+  );
+}
