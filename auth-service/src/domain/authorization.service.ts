@@ -1,3 +1,4 @@
+import type { authPb } from '@picard/proto';
 import { assertUuid, DomainError, forbidden, invalid, type Caller } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { ClientRow } from '../store/clients.store.js';
@@ -6,17 +7,8 @@ import { matchResource } from './resource.js';
 import { newSecret, sha256Hex } from './secrets.js';
 import { ADMIN_SCOPE, SCOPES } from './validation.js';
 
-export interface AuthorizationInput {
-  userId: string;
-  clientId: string;
-  redirectUri: string;
-  scope: string;
-  state: string;
-  codeChallenge: string;
-  codeChallengeMethod: string;
-  resource: string;
-  approved: boolean;
-}
+/** The authorization request exactly as the contract carries it. */
+export type AuthorizationInput = authPb.AuthorizeRequest;
 
 export interface AuthorizationCheckResult {
   client?: ClientRow;
