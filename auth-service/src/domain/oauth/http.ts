@@ -78,3 +78,18 @@ export async function authenticateClient(
 }
 
 export const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
+
+/** The common start of RFC 7009 and RFC 7662 requests: POST, an authenticated client, a `token`. */
+export async function authenticateTokenRequest(
+  req: OAuthHttpRequest,
+  clients: ClientsService,
+): Promise<{ client: ClientRow; token: string } | { error: OAuthHttpResponse }> {
+  if ((req.method || 'POST').toUpperCase() !== 'POST') {
+    return { error: oauthError(405, 'invalid_request', 'Invalid request: method must be POST', { allow: 'POST' }) };
+  }
+  const auth = await authenticateClient(req, clients);
+  if ('error' in auth) return auth;
+  const token = req.body?.token;
+  if (!token) return { error: oauthError(400, 'invalid_request', 'Missing parameter: `token`') };
+  return { client: auth.client, token };
+}

@@ -3,7 +3,7 @@ import { publicClientId } from '../../store/clients.store.js';
 import type { ClientsService } from '../clients.service.js';
 import type { SigningKeys } from '../signing-keys.js';
 import type { TokenService } from '../tokens.service.js';
-import { authenticateClient, looksLikeJwt, oauthError, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
+import { authenticateTokenRequest, looksLikeJwt, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
 
 export interface IntrospectDeps {
   store: AuthStore;
@@ -20,13 +20,9 @@ const INACTIVE = { active: false };
  * inactive, so introspection cannot be used to probe other clients' tokens.
  */
 export async function handleIntrospectRequest(d: IntrospectDeps, req: OAuthHttpRequest): Promise<OAuthHttpResponse> {
-  if ((req.method || 'POST').toUpperCase() !== 'POST') {
-    return oauthError(405, 'invalid_request', 'Invalid request: method must be POST', { allow: 'POST' });
-  }
-  const auth = await authenticateClient(req, d.clients);
+  const auth = await authenticateTokenRequest(req, d.clients);
   if ('error' in auth) return auth.error;
-  const token = req.body?.token;
-  if (!token) return oauthError(400, 'invalid_request', 'Missing parameter: `token`');
+  const { token } = auth;
   // Access tokens name the client as it calls itself; refresh tokens keep the internal UUID.
   const publicId = publicClientId(auth.client);
 

@@ -2,7 +2,7 @@ import { publicClientId, type ClientRow } from '../../store/clients.store.js';
 import type { ClientsService } from '../clients.service.js';
 import type { SigningKeys } from '../signing-keys.js';
 import type { TokenService } from '../tokens.service.js';
-import { authenticateClient, looksLikeJwt, oauthError, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
+import { authenticateTokenRequest, looksLikeJwt, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
 
 export interface RevokeDeps {
   clients: ClientsService;
@@ -15,13 +15,9 @@ export interface RevokeDeps {
  * whether a token exists. A token issued to another client is left alone.
  */
 export async function handleRevokeRequest(d: RevokeDeps, req: OAuthHttpRequest): Promise<OAuthHttpResponse> {
-  if ((req.method || 'POST').toUpperCase() !== 'POST') {
-    return oauthError(405, 'invalid_request', 'Invalid request: method must be POST', { allow: 'POST' });
-  }
-  const auth = await authenticateClient(req, d.clients);
+  const auth = await authenticateTokenRequest(req, d.clients);
   if ('error' in auth) return auth.error;
-  const token = req.body?.token;
-  if (!token) return oauthError(400, 'invalid_request', 'Missing parameter: `token`');
+  const { token } = auth;
 
   // The hint only orders the search (RFC 7009 §2.1); a JWT cannot be a refresh token of ours.
   const accessFirst = req.body.token_type_hint === 'access_token' || looksLikeJwt(token);
