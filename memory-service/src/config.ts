@@ -25,7 +25,11 @@ const encryptionKeys = z.preprocess(
         if (sep < 0 || !KEY_ID.test(id)) {
           ctx.addIssue({ code: 'custom', path: [i], message: `entry ${i} must look like <keyId>:<base64>` });
         } else if (!BASE64.test(b64) || bytes.length !== 32) {
-          ctx.addIssue({ code: 'custom', path: [i], message: `key "${id}" must be 32 bytes of base64 (got ${bytes.length} bytes)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [i],
+            message: `key "${id}" must be 32 bytes of base64 (got ${bytes.length} bytes)`,
+          });
         } else if (keys.some((k) => k.id === id)) {
           ctx.addIssue({ code: 'custom', path: [i], message: `key id "${id}" is listed twice` });
         } else {

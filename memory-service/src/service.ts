@@ -13,7 +13,12 @@ import { memoryPb } from '@picard/proto';
 import { connectEmbeddings } from './clients/embedding.client.js';
 import type { MemoryConfig } from './config.js';
 import { MemoryCipher } from './domain/memory-cipher.js';
+import { ActivityRecorder, ActivityService } from './domain/activity.js';
+import { GroupService } from './domain/group.service.js';
+import { MemoryBatchService } from './domain/memory-batch.service.js';
 import { MemoryService } from './domain/memory.service.js';
+import { ActivityStore } from './store/activity.store.js';
+import { GroupStore } from './store/group.store.js';
 import { memoryHandlers } from './grpc/memory.handlers.js';
 import { memoryMigrations } from './migrations/index.js';
 import { MemoryStore } from './store/memory.store.js';
@@ -52,35 +57,63 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
   const { embeddings } = embeddingClient;
   const target =
     opts.database ??
-    (await resolveDatabaseTarget(config.MEMORY_DATABASE_URL ?? config.DATABASE_URL, config.PICARD_DATA_DIR, 'memory'));
+    (await resolveDatabaseTarget(
+      config.MEMORY_DATABASE_URL ?? config.DATABASE_URL,
+      config.PICARD_DATA_DIR,
+      'memory',
+    ));
 
   let knex: Knex | undefined;
   try {
-    knex = await openDatabase({ target, schema, migrations: memoryMigrations(embeddings.info.dimensions), logger });
+    knex = await openDatabase({
+      target,
+      schema,
+      migrations: memoryMigrations(embeddings.info.dimensions),
+      logger,
+    });
     await assertEmbeddingDimensions(knex, schema, embeddings.info.dimensions, embeddings.info.model);
     const pgvector = await supportsIterativeScan(knex);
-    logger.info({ pgvector: pgvector.version, iterativeScan: pgvector.iterative, embedding: embeddings.info }, 'memory store ready');
+    logger.info(
+      { pgvector: pgvector.version, iterativeScan: pgvector.iterative, embedding: embeddings.info },
+      'memory store ready',
+    );
 
     const relay = opts.bus ? new OutboxRelay(knex, opts.bus, logger) : undefined;
     if (!opts.bus) logger.warn('no event bus: memory events stay in the outbox');
-    const service = new MemoryService({
+    const groups = new GroupService(new GroupStore(knex));
+    const activityStore = new ActivityStore(knex);
+    const recorder = new ActivityRecorder(activityStore, logger);
+    const memories = new MemoryService({
       store: new MemoryStore(knex),
       cipher,
       embeddings,
+      groupsOf: (userId) => groups.groupIdsOf(userId),
+      activity: recorder,
       logger,
       maxTextChars: config.MEMORY_MAX_TEXT_CHARS,
       iterativeScan: pgvector.iterative,
       onCommitted: () => relay?.nudge(),
     });
+    const domain = {
+      memories,
+      batch: new MemoryBatchService(memories),
+      groups,
+      activity: new ActivityService(activityStore, recorder),
+    };
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.MEMORY_GRPC_HOST,
       port: opts.grpcPort ?? config.MEMORY_GRPC_PORT,
       logger,
       services: [
-        { name: 'picard.v1.MemoryService', definition: memoryPb.MemoryServiceService, implementation: memoryHandlers(service, logger) },
+        {
+          name: 'picard.v1.MemoryService',
+          definition: memoryPb.MemoryServiceService,
+          implementation: memoryHandlers(domain, logger),
+        },
       ],
     });
     relay?.start();
+    recorder.start();
     const db = knex;
     return {
       grpc,
@@ -88,6 +121,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       embedding: { ...embeddings.info },
       async stop() {
         await grpc.shutdown();
+        await recorder.stop();
         await relay?.stop();
         embeddingClient.close();
         await db.destroy();

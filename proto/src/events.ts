@@ -21,7 +21,8 @@ export const eventSchemas = {
   }),
   'memory.created': memoryEvent,
   'memory.updated': memoryEvent,
-  'memory.deleted': memoryEvent,
+  // reason: 'expired' when the sweeper removed it after the grace period.
+  'memory.deleted': memoryEvent.extend({ reason: z.enum(['deleted', 'expired']).optional() }),
   'memory.permission_changed': memoryEvent.extend({
     previous_permission: z.enum(['private', 'public', 'shared']),
   }),

@@ -33,6 +33,8 @@ export async function connectEmbeddings(address: string, readyTimeoutMs = 30_000
     return { embeddings, close: () => client.close() };
   } catch (err) {
     client.close();
-    throw new Error(`embedding-service at ${address} is not reachable (EMBEDDING_GRPC_ADDR): ${(err as Error).message}`);
+    throw new Error(
+      `embedding-service at ${address} is not reachable (EMBEDDING_GRPC_ADDR): ${(err as Error).message}`,
+    );
   }
 }

@@ -26,8 +26,12 @@ describe('MemoryCipher', () => {
     const id = newId();
     const sealed = cipher.seal(id, 'secret text');
     const flip = (b: Buffer) => Buffer.from(b.map((x, i) => (i === 0 ? x ^ 1 : x)));
-    expect(() => cipher.open(id, { ...sealed, ciphertext: flip(sealed.ciphertext) })).toThrow(/failed authentication/);
-    expect(() => cipher.open(id, { ...sealed, authTag: flip(sealed.authTag) })).toThrow(/failed authentication/);
+    expect(() => cipher.open(id, { ...sealed, ciphertext: flip(sealed.ciphertext) })).toThrow(
+      /failed authentication/,
+    );
+    expect(() => cipher.open(id, { ...sealed, authTag: flip(sealed.authTag) })).toThrow(
+      /failed authentication/,
+    );
     expect(() => cipher.open(id, { ...sealed, iv: flip(sealed.iv) })).toThrow(/failed authentication/);
   });
 

@@ -44,7 +44,8 @@ export class MemoryCipher {
 
   open(memoryId: string, sealed: SealedText): string {
     const key = this.keys.get(sealed.keyId);
-    if (!key) throw new Error(`memory ${memoryId} is sealed with key "${sealed.keyId}", which is not configured`);
+    if (!key)
+      throw new Error(`memory ${memoryId} is sealed with key "${sealed.keyId}", which is not configured`);
     try {
       const decipher = createDecipheriv(ALGORITHM, key, sealed.iv);
       decipher.setAAD(aad(memoryId));

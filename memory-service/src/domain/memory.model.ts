@@ -58,3 +58,24 @@ export interface ListMemoriesInput {
   limit: number;
   cursor: string;
 }
+
+export interface QueryMemoryInput {
+  query: string;
+  limit: number;
+  userId?: string;
+  /** 'unspecified' = any permission. */
+  permission: PermissionName | 'unspecified';
+  tags: string[];
+  minSimilarity?: number;
+  /** Fuse vector similarity with keyword relevance on the decrypted candidates. */
+  hybrid: boolean;
+}
+
+/** One bad item of a batch: its position, id when it has one, the error and the field at fault. */
+export interface ItemError {
+  index: number;
+  id?: string;
+  code: string;
+  message: string;
+  field?: string;
+}

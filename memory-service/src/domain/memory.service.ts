@@ -1,28 +1,54 @@
-import { assertUuid, forbidden, invalid, newId, notFound, type Caller, type Logger } from '@picard/service-kit';
+import {
+  assertUuid,
+  DomainError,
+  forbidden,
+  invalid,
+  newId,
+  notFound,
+  type Caller,
+  type Logger,
+} from '@picard/service-kit';
 import type { Embeddings } from '../clients/embedding.client.js';
 import { decodeCursor, decodeListCursor, encodeCursor, encodeListCursor } from '../store/cursor.js';
 import { listVisible, type SortField, type SortOrder } from '../store/memory-list.store.js';
-import type { MemoryRow, MemoryStore } from '../store/memory.store.js';
+import type { MemoryRow, MemoryStore, NewMemoryRow, SearchFilter } from '../store/memory.store.js';
 import { canSee, type VisibilityFacts } from '../store/visibility.js';
+import { fuseRanks } from './hybrid-ranking.js';
 import type { MemoryCipher } from './memory-cipher.js';
-import type { ListMemoriesInput, MemoryRecord, NewMemoryInput, Page, PermissionName, QueryTimings, UpdateMemoryInput } from './memory.model.js';
+import { revealRow } from './memory-reveal.js';
+import type {
+  ListMemoriesInput,
+  MemoryRecord,
+  NewMemoryInput,
+  Page,
+  PermissionName,
+  QueryMemoryInput,
+  QueryTimings,
+  UpdateMemoryInput,
+} from './memory.model.js';
 import {
   checkExpiration,
   checkLimit,
   checkNewMemory,
   checkPermission,
+  checkShareableGroups,
   checkTags,
   checkText,
   MAX_TAGS,
   requireScope,
   SCOPE_READ,
   SCOPE_WRITE,
+  type CheckedNewMemory,
 } from './memory.validation.js';
 
 export interface MemoryServiceDeps {
   store: MemoryStore;
   cipher: MemoryCipher;
   embeddings: Embeddings;
+  /** The groups a user owns or belongs to: whom they may share with, and who sees group shares. */
+  groupsOf: (userId: string) => Promise<string[]>;
+  /** Counts searches and last activity per user (best effort, off the request path). */
+  activity?: { searched(userId: string): void; active(userId: string): void };
   logger: Logger;
   maxTextChars: number;
   /** pgvector >= 0.8: filtered HNSW scans continue until enough rows pass. */
@@ -34,35 +60,61 @@ export interface MemoryServiceDeps {
 const RETRIEVE_LIMIT = { fallback: 100, max: 1000 };
 const QUERY_LIMIT = { fallback: 10, max: 100 };
 const LIST_LIMIT = { fallback: 50, max: 500 };
+/** Hybrid ranking re-orders a wider vector candidate set than it returns. */
+const HYBRID_CANDIDATES = 4;
 const SORTS: readonly string[] = ['created_at', 'updated_at', 'expiration_date'];
 const since = (t: number) => Math.round((performance.now() - t) * 100) / 100;
 
 /** The memory rules: scopes, validation, encryption, visibility; storage and embeddings injected. */
 export class MemoryService {
-  constructor(private readonly deps: MemoryServiceDeps) {}
+  constructor(readonly deps: MemoryServiceDeps) {}
 
   async submit(caller: Caller, input: NewMemoryInput): Promise<MemoryRecord> {
     requireScope(caller, SCOPE_WRITE);
     const checked = checkNewMemory(input, this.deps.maxTextChars, caller.userId);
-    // Embed before opening the transaction: a failing embedder leaves nothing behind.
-    const [embedding] = await this.deps.embeddings.embed([checked.text]);
+    if (checked.sharedWith.groups.length)
+      checkShareableGroups(checked.sharedWith.groups, await this.deps.groupsOf(caller.userId));
+    const [embedding] = await this.embedOrPending([checked.text]);
+    const row = this.newRow(caller, checked, embedding!);
+    const created = await this.deps.store.create(row, createdEvent(row));
+    this.written(caller);
+    return this.reveal(caller, created, new Map([[row.id, checked.sharedWith]]));
+  }
+
+  /**
+   * Vectors for the texts, in calls of at most `EMBED_BATCH`; when the embedder is unreachable the
+   * memories are stored anyway without a vector (embedding_pending) and the retry job fills them in.
+   */
+  async embedOrPending(texts: string[]): Promise<(number[] | null)[]> {
+    try {
+      const out: number[][] = [];
+      for (let i = 0; i < texts.length; i += EMBED_BATCH)
+        out.push(...(await this.deps.embeddings.embed(texts.slice(i, i + EMBED_BATCH))));
+      return out;
+    } catch (err) {
+      if (!(err instanceof DomainError) || (err.code !== 'unavailable' && err.code !== 'deadline_exceeded'))
+        throw err;
+      this.deps.logger.warn(
+        { err: err.message, count: texts.length },
+        'embedder unavailable: storing memories as pending',
+      );
+      return texts.map(() => null);
+    }
+  }
+
+  newRow(caller: Caller, checked: CheckedNewMemory, embedding: number[] | null): NewMemoryRow {
     const id = newId();
-    const row = await this.deps.store.create(
-      {
-        id,
-        userId: caller.userId,
-        sealed: this.deps.cipher.seal(id, checked.text),
-        permission: checked.permission,
-        expirationDate: checked.expirationDate,
-        tags: checked.tags,
-        embedding: embedding!,
-        embeddingModel: this.deps.embeddings.info.model,
-        sharedWithUsers: checked.sharedWithUsers,
-      },
-      { memory_id: id, user_id: caller.userId, permission: checked.permission, occurred_at: new Date().toISOString() },
-    );
-    this.deps.onCommitted?.();
-    return this.reveal(caller, row, new Map([[id, checked.sharedWithUsers]]));
+    return {
+      id,
+      userId: caller.userId,
+      sealed: this.deps.cipher.seal(id, checked.text),
+      permission: checked.permission,
+      expirationDate: checked.expirationDate,
+      tags: checked.tags,
+      embedding,
+      embeddingModel: embedding ? this.deps.embeddings.info.model : null,
+      sharedWith: checked.sharedWith,
+    };
   }
 
   async retrieve(caller: Caller, req: { limit: number; cursor: string }): Promise<Page<MemoryRecord>> {
@@ -72,36 +124,45 @@ export class MemoryService {
     const rows = await this.deps.store.listOwn(caller.userId, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const shares = await this.deps.store.sharedUsers(page.map((r) => r.id));
+    this.deps.activity?.active(caller.userId);
     return {
-      items: page.map((r) => this.reveal(caller, r, shares)),
-      nextCursor: rows.length > limit && last ? encodeCursor({ createdKey: last.createdKey, id: last.id }) : undefined,
+      items: await this.revealAll(caller, page),
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ createdKey: last.createdKey, id: last.id }) : undefined,
     };
   }
 
-  async query(caller: Caller, req: { query: string; limit: number }): Promise<{ items: MemoryRecord[]; timings: QueryTimings }> {
+  async query(
+    caller: Caller,
+    req: QueryMemoryInput,
+  ): Promise<{ items: MemoryRecord[]; timings: QueryTimings }> {
     const started = performance.now();
     requireScope(caller, SCOPE_READ);
     const text = checkText('query', req.query, this.deps.maxTextChars);
     const limit = checkLimit(req.limit, QUERY_LIMIT.fallback, QUERY_LIMIT.max);
+    const filter = checkSearchFilter(req);
 
     let t = performance.now();
     const [vector] = await this.deps.embeddings.embed([text]);
     const embedMs = since(t);
 
     t = performance.now();
-    const rows = await this.deps.store.search({ userId: caller.userId }, vector!, {
-      limit,
-      efSearch: Math.max(40, 2 * limit),
-      iterativeScan: this.deps.iterativeScan,
-    });
+    const fetch = req.hybrid ? limit * HYBRID_CANDIDATES : limit;
+    const rows = await this.deps.store.search(
+      { userId: caller.userId },
+      vector!,
+      { limit: fetch, efSearch: Math.max(40, 2 * fetch), iterativeScan: this.deps.iterativeScan },
+      filter,
+    );
     const owned = rows.filter((r) => r.userId === caller.userId).map((r) => r.id);
-    const shares = await this.deps.store.sharedUsers(owned);
+    const shares = owned.length ? await this.deps.store.shares(owned) : new Map();
     const searchMs = since(t);
 
     t = performance.now();
-    const items = rows.map((r) => ({ ...this.reveal(caller, r, shares), similarity: 1 - r.distance! }));
+    let items = rows.map((r) => ({ ...this.reveal(caller, r, shares), similarity: 1 - r.distance! }));
+    if (req.hybrid) items = fuseRanks(text, items, (m) => m.text).slice(0, limit);
     const decryptMs = since(t);
+    this.deps.activity?.searched(caller.userId);
     return { items, timings: { embedMs, searchMs, decryptMs, totalMs: since(started) } };
   }
 
@@ -110,46 +171,57 @@ export class MemoryService {
     const id = assertUuid('memory_id', memoryId);
     const row = await this.deps.store.findVisible({ userId: caller.userId }, id);
     if (!row) throw notFound(`memory ${id} not found`);
-    const shares = row.userId === caller.userId ? await this.deps.store.sharedUsers([id]) : new Map();
-    return this.reveal(caller, row, shares);
+    return (await this.revealAll(caller, [row]))[0]!;
   }
 
   async delete(caller: Caller, memoryId: string): Promise<string> {
     requireScope(caller, SCOPE_WRITE);
     const id = assertUuid('memory_id', memoryId);
-    await this.deps.store.delete(id, ownerOnly(caller, id, 'delete'), (facts) => ({
+    const groupIds = await this.deps.groupsOf(caller.userId);
+    await this.deps.store.delete(id, ownerOnly(caller, groupIds, id, 'delete'), (facts) => ({
       memory_id: id,
       user_id: facts.userId,
       permission: facts.permission,
       occurred_at: new Date().toISOString(),
+      reason: 'deleted',
     }));
-    this.deps.onCommitted?.();
+    this.written(caller);
     return id;
   }
 
   async modifyPermissions(
     caller: Caller,
-    req: { memoryId: string; permission: PermissionName | 'unspecified'; sharedWith: { users: string[]; groups: string[] } },
+    req: {
+      memoryId: string;
+      permission: PermissionName | 'unspecified';
+      sharedWith: { users: string[]; groups: string[] };
+    },
   ): Promise<MemoryRecord> {
     requireScope(caller, SCOPE_WRITE);
     const id = assertUuid('memory_id', req.memoryId);
     const checked = checkPermission(req.permission, req.sharedWith, caller.userId);
-    const row = await this.deps.store.change(id, ownerOnly(caller, id, 'change the permissions of'), (facts) => ({
-      permission: checked.permission,
-      sharedWithUsers: checked.sharedWithUsers,
-      event: {
-        subject: 'memory.permission_changed',
-        payload: {
-          memory_id: id,
-          user_id: facts.userId,
-          permission: checked.permission,
-          previous_permission: facts.permission,
-          occurred_at: new Date().toISOString(),
+    const groupIds = await this.deps.groupsOf(caller.userId);
+    if (checked.sharedWith.groups.length) checkShareableGroups(checked.sharedWith.groups, groupIds);
+    const row = await this.deps.store.change(
+      id,
+      ownerOnly(caller, groupIds, id, 'change the permissions of'),
+      (facts) => ({
+        permission: checked.permission,
+        sharedWith: checked.sharedWith,
+        event: {
+          subject: 'memory.permission_changed',
+          payload: {
+            memory_id: id,
+            user_id: facts.userId,
+            permission: checked.permission,
+            previous_permission: facts.permission,
+            occurred_at: new Date().toISOString(),
+          },
         },
-      },
-    }));
-    this.deps.onCommitted?.();
-    return this.reveal(caller, row, new Map([[id, checked.sharedWithUsers]]));
+      }),
+    );
+    this.written(caller);
+    return this.reveal(caller, row, new Map([[id, checked.sharedWith]]));
   }
 
   async update(caller: Caller, req: UpdateMemoryInput): Promise<MemoryRecord> {
@@ -159,25 +231,40 @@ export class MemoryService {
     if (req.expirationDate && req.clearExpirationDate) {
       throw invalid('expiration_date', 'expiration_date and clear_expiration_date are exclusive');
     }
-    const expirationDate = req.clearExpirationDate ? null : req.expirationDate && checkExpiration(req.expirationDate);
+    const expirationDate = req.clearExpirationDate
+      ? null
+      : req.expirationDate && checkExpiration(req.expirationDate);
     const tags = checkTags(req.tags);
-    // Embed before opening the transaction: a failing embedder leaves the memory as it was.
-    const embedding = text === undefined ? undefined : (await this.deps.embeddings.embed([text]))[0];
-    const row = await this.deps.store.change(id, ownerOnly(caller, id, 'update'), (facts) => {
+    const groupIds = await this.deps.groupsOf(caller.userId);
+    // Embed before opening the transaction; an unreachable embedder leaves the new text pending.
+    const embedding = text === undefined ? undefined : (await this.embedOrPending([text]))[0];
+    const row = await this.deps.store.change(id, ownerOnly(caller, groupIds, id, 'update'), (facts) => {
       const merged = req.replaceTags ? tags : [...new Set([...facts.tags, ...tags])];
-      if (merged.length > MAX_TAGS) throw invalid('tags', `at most ${MAX_TAGS} tags (got ${merged.length} after merging)`);
+      if (merged.length > MAX_TAGS)
+        throw invalid('tags', `at most ${MAX_TAGS} tags (got ${merged.length} after merging)`);
       return {
-        ...(text !== undefined ? { sealed: this.deps.cipher.seal(id, text), embedding, embeddingModel: this.deps.embeddings.info.model } : {}),
+        ...(text !== undefined
+          ? {
+              sealed: this.deps.cipher.seal(id, text),
+              embedding,
+              embeddingModel: embedding ? this.deps.embeddings.info.model : null,
+            }
+          : {}),
         ...(expirationDate !== undefined ? { expirationDate } : {}),
         ...(req.replaceTags || tags.length ? { tags: merged } : {}),
         event: {
           subject: 'memory.updated',
-          payload: { memory_id: id, user_id: facts.userId, permission: facts.permission, occurred_at: new Date().toISOString() },
+          payload: {
+            memory_id: id,
+            user_id: facts.userId,
+            permission: facts.permission,
+            occurred_at: new Date().toISOString(),
+          },
         },
       };
     });
-    this.deps.onCommitted?.();
-    return this.reveal(caller, row, await this.deps.store.sharedUsers([id]));
+    this.written(caller);
+    return (await this.revealAll(caller, [row]))[0]!;
   }
 
   /** GetMemories: everything the caller may see, filtered, keyset-paged under the requested sort. */
@@ -191,8 +278,10 @@ export class MemoryService {
     const after = req.cursor ? decodeListCursor(req.cursor, sort, order) : undefined;
     const userId = req.userId === undefined ? undefined : assertUuid('user_id', req.userId);
     const tags = checkTags(req.tags);
-    if (req.createdAfter && Number.isNaN(req.createdAfter.getTime())) throw invalid('created_after', 'not a valid time');
-    if (req.createdBefore && Number.isNaN(req.createdBefore.getTime())) throw invalid('created_before', 'not a valid time');
+    if (req.createdAfter && Number.isNaN(req.createdAfter.getTime()))
+      throw invalid('created_after', 'not a valid time');
+    if (req.createdBefore && Number.isNaN(req.createdBefore.getTime()))
+      throw invalid('created_before', 'not a valid time');
     if (req.createdAfter && req.createdBefore && req.createdAfter >= req.createdBefore) {
       throw invalid('created_before', 'created_before must be later than created_after');
     }
@@ -208,37 +297,82 @@ export class MemoryService {
     const rows = await listVisible(this.deps.store, { userId: caller.userId }, filter, by, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const shares = await this.deps.store.sharedUsers(page.filter((r) => r.userId === caller.userId).map((r) => r.id));
+    this.deps.activity?.active(caller.userId);
     return {
-      items: page.map((r) => this.reveal(caller, r, shares)),
-      nextCursor: rows.length > limit && last ? encodeListCursor(sort, order, { key: last.sortKey, id: last.id }) : undefined,
+      items: await this.revealAll(caller, page),
+      nextCursor:
+        rows.length > limit && last
+          ? encodeListCursor(sort, order, { key: last.sortKey, id: last.id })
+          : undefined,
     };
   }
 
-  private reveal(caller: Caller, row: MemoryRow, shares: Map<string, string[]>): MemoryRecord {
-    return {
-      id: row.id,
-      userId: row.userId,
-      text: this.deps.cipher.open(row.id, row.sealed),
-      permission: row.permission,
-      expirationDate: row.expirationDate,
-      tags: row.tags,
-      sharedWith: { users: row.userId === caller.userId ? (shares.get(row.id) ?? []) : [], groups: [] },
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-      embeddingPending: row.embeddingPending,
-    };
+  /** Decrypts rows, loading the share lists of the caller's own ones. */
+  async revealAll(caller: Caller, rows: MemoryRow[]): Promise<MemoryRecord[]> {
+    const owned = rows.filter((r) => r.userId === caller.userId).map((r) => r.id);
+    const shares = owned.length ? await this.deps.store.shares(owned) : new Map();
+    return rows.map((r) => this.reveal(caller, r, shares));
   }
+
+  written(caller: Caller): void {
+    this.deps.onCommitted?.();
+    this.deps.activity?.active(caller.userId);
+  }
+
+  private reveal(
+    caller: Caller,
+    row: MemoryRow,
+    shares: Map<string, { users: string[]; groups: string[] }>,
+  ): MemoryRecord {
+    return revealRow(this.deps.cipher, caller, row, shares);
+  }
+}
+
+/** Texts per Embed call: the embedding-service's own provider batch. */
+export const EMBED_BATCH = 64;
+
+export function createdEvent(row: NewMemoryRow) {
+  return {
+    memory_id: row.id,
+    user_id: row.userId,
+    permission: row.permission,
+    occurred_at: new Date().toISOString(),
+  };
+}
+
+function checkSearchFilter(req: QueryMemoryInput): SearchFilter {
+  const min = req.minSimilarity;
+  if (min !== undefined && (!Number.isFinite(min) || min < -1 || min > 1)) {
+    throw invalid('min_similarity', 'min_similarity must be a number between -1 and 1');
+  }
+  return {
+    userId: req.userId === undefined ? undefined : assertUuid('user_id', req.userId),
+    permission: req.permission === 'unspecified' ? undefined : req.permission,
+    tags: checkTags(req.tags),
+    maxDistance: min === undefined ? undefined : 1 - min,
+  };
 }
 
 /**
  * Writes are the owner's alone, even on their expired memory; to anyone else an invisible memory
  * does not exist (not_found) and a visible one is refused (permission_denied).
  */
-function ownerOnly(caller: Caller, id: string, verb: string) {
+export function ownerRefusal(
+  caller: Caller,
+  groupIds: readonly string[],
+  id: string,
+  verb: string,
+  facts: VisibilityFacts | undefined,
+) {
+  if (facts?.userId === caller.userId) return undefined;
+  if (!facts || !canSee({ userId: caller.userId, groupIds }, facts))
+    return notFound(`memory ${id} not found`);
+  return forbidden(`only the owner may ${verb} a memory`);
+}
+
+function ownerOnly(caller: Caller, groupIds: readonly string[], id: string, verb: string) {
   return (facts: VisibilityFacts | undefined) => {
-    if (facts?.userId === caller.userId) return;
-    if (!facts || !canSee({ userId: caller.userId }, facts)) throw notFound(`memory ${id} not found`);
-    throw forbidden(`only the owner may ${verb} a memory`);
+    const refusal = ownerRefusal(caller, groupIds, id, verb, facts);
+    if (refusal) throw refusal;
   };
 }

@@ -6,6 +6,7 @@ export const SCOPE_WRITE = 'memories:write';
 export const MAX_TAGS = 20;
 export const MAX_TAG_CHARS = 64;
 export const MAX_SHARED_USERS = 100;
+export const MAX_SHARED_GROUPS = 20;
 
 export function requireScope(caller: Caller, scope: string): void {
   if (!caller.scopes.includes(scope)) throw forbidden(`this call needs the ${scope} scope`);
@@ -14,7 +15,8 @@ export function requireScope(caller: Caller, scope: string): void {
 /** Text that is blank after trimming or longer than the limit never reaches the embedder. */
 export function checkText(field: string, text: string, maxChars: number): string {
   if (text.trim().length === 0) throw invalid(field, `${field} must not be empty`);
-  if (text.length > maxChars) throw invalid(field, `${field} is longer than ${maxChars} characters (got ${text.length})`);
+  if (text.length > maxChars)
+    throw invalid(field, `${field} is longer than ${maxChars} characters (got ${text.length})`);
   return text;
 }
 
@@ -31,40 +33,62 @@ export interface CheckedNewMemory {
   permission: PermissionName;
   expirationDate: Date | null;
   tags: string[];
-  sharedWithUsers: string[];
+  sharedWith: { users: string[]; groups: string[] };
 }
 
 type SharedWithInput = { users: string[]; groups: string[] };
 
 /**
  * The one rule for a permission and its share list, used by submit and modify: SHARED needs at
- * least one user (never the owner); PRIVATE and PUBLIC take no share list at all.
+ * least one user (never the owner) or group; PRIVATE and PUBLIC take no share list at all. Whether
+ * the groups are the owner's to share with is checked by the service (it needs the database).
  */
 export function checkPermission(
   permission: PermissionName | 'unspecified',
   sharedWith: SharedWithInput,
   ownerId: string,
-): { permission: PermissionName; sharedWithUsers: string[] } {
+): { permission: PermissionName; sharedWith: { users: string[]; groups: string[] } } {
   if (permission === 'unspecified') {
-    throw invalid('permission', 'permission must be PERMISSION_PRIVATE, PERMISSION_PUBLIC or PERMISSION_SHARED');
+    throw invalid(
+      'permission',
+      'permission must be PERMISSION_PRIVATE, PERMISSION_PUBLIC or PERMISSION_SHARED',
+    );
   }
-  if (sharedWith.groups.length) throw invalid('shared_with.groups', 'group shares come later in issue #4');
   if (permission !== 'shared') {
-    if (sharedWith.users.length) throw invalid('shared_with', 'shared_with applies to shared memories only');
-    return { permission, sharedWithUsers: [] };
+    if (sharedWith.users.length || sharedWith.groups.length) {
+      throw invalid('shared_with', 'shared_with applies to shared memories only');
+    }
+    return { permission, sharedWith: { users: [], groups: [] } };
   }
-  if (sharedWith.users.length === 0) {
-    throw invalid('shared_with.users', 'a shared memory needs at least one user in shared_with.users');
+  if (sharedWith.users.length === 0 && sharedWith.groups.length === 0) {
+    throw invalid('shared_with', 'a shared memory needs at least one user or group in shared_with');
   }
   if (sharedWith.users.length > MAX_SHARED_USERS) {
     throw invalid('shared_with.users', `at most ${MAX_SHARED_USERS} users in shared_with.users`);
   }
+  if (sharedWith.groups.length > MAX_SHARED_GROUPS) {
+    throw invalid('shared_with.groups', `at most ${MAX_SHARED_GROUPS} groups in shared_with.groups`);
+  }
   const users = sharedWith.users.map((u, i) => {
     const id = assertUuid(`shared_with.users[${i}]`, u);
-    if (id === ownerId) throw invalid(`shared_with.users[${i}]`, 'the owner cannot be listed in shared_with.users');
+    if (id === ownerId)
+      throw invalid(`shared_with.users[${i}]`, 'the owner cannot be listed in shared_with.users');
     return id;
   });
-  return { permission, sharedWithUsers: [...new Set(users)] };
+  const groups = sharedWith.groups.map((g, i) => assertUuid(`shared_with.groups[${i}]`, g));
+  return { permission, sharedWith: { users: [...new Set(users)], groups: [...new Set(groups)] } };
+}
+
+/** Group shares name only groups the owner owns or belongs to; `field` prefixes the path in errors. */
+export function checkShareableGroups(
+  groups: readonly string[],
+  ownGroupIds: readonly string[],
+  field = 'shared_with.groups',
+): void {
+  groups.forEach((g, i) => {
+    if (!ownGroupIds.includes(g))
+      throw invalid(`${field}[${i}]`, `group ${g} not found among the groups you own or belong to`);
+  });
 }
 
 export function checkExpiration(date: Date, now = new Date()): Date {
@@ -87,9 +111,14 @@ export function checkTags(tags: string[], field = 'tags'): string[] {
   return [...new Set(trimmed)];
 }
 
-export function checkNewMemory(input: NewMemoryInput, maxChars: number, ownerId: string, now = new Date()): CheckedNewMemory {
+export function checkNewMemory(
+  input: NewMemoryInput,
+  maxChars: number,
+  ownerId: string,
+  now = new Date(),
+): CheckedNewMemory {
   const text = checkText('text', input.text, maxChars);
-  const { permission, sharedWithUsers } = checkPermission(input.permission, input.sharedWith, ownerId);
+  const { permission, sharedWith } = checkPermission(input.permission, input.sharedWith, ownerId);
   const expirationDate = input.expirationDate ? checkExpiration(input.expirationDate, now) : null;
-  return { text, permission, expirationDate, tags: checkTags(input.tags), sharedWithUsers };
+  return { text, permission, expirationDate, tags: checkTags(input.tags), sharedWith };
 }

@@ -1,6 +1,15 @@
 import { memoryPb } from '@picard/proto';
 import { invalid } from '@picard/service-kit';
-import type { ListMemoriesInput, MemoryRecord, NewMemoryInput, PermissionName, UpdateMemoryInput } from '../domain/memory.model.js';
+import type {
+  ItemError,
+  ListMemoriesInput,
+  MemoryRecord,
+  NewMemoryInput,
+  PermissionName,
+  QueryMemoryInput,
+  UpdateMemoryInput,
+} from '../domain/memory.model.js';
+import type { GroupRow } from '../store/group.store.js';
 
 const { Permission } = memoryPb;
 
@@ -55,7 +64,11 @@ function sharedWithFromPb(s: memoryPb.SharedWith | undefined): { users: string[]
 }
 
 export function modifyPermissionsFromPb(r: memoryPb.ModifyPermissionsRequest) {
-  return { memoryId: r.memoryId, permission: permissionFromPb(r.permission), sharedWith: sharedWithFromPb(r.sharedWith) };
+  return {
+    memoryId: r.memoryId,
+    permission: permissionFromPb(r.permission),
+    sharedWith: sharedWithFromPb(r.sharedWith),
+  };
 }
 
 export function updateFromPb(r: memoryPb.UpdateMemoryRequest): UpdateMemoryInput {
@@ -79,14 +92,9 @@ const EXPIRED: Record<number, ListMemoriesInput['expired']> = {
 export function listFromPb(r: memoryPb.GetMemoriesRequest): ListMemoriesInput {
   const expired = EXPIRED[r.expired];
   if (!expired) throw invalid('expired', 'expired must be EXCLUDE, INCLUDE or ONLY');
-  // UNSPECIFIED means "any permission" here; a number this build does not know is refused.
-  const permission = r.permission === Permission.PERMISSION_UNSPECIFIED ? 'unspecified' : permissionFromPb(r.permission);
-  if (r.permission !== Permission.PERMISSION_UNSPECIFIED && permission === 'unspecified') {
-    throw invalid('permission', 'permission must be PRIVATE, PUBLIC or SHARED when set');
-  }
   return {
     userId: r.userId,
-    permission,
+    permission: permissionFilterFromPb(r.permission),
     tags: r.tags,
     expired,
     createdAfter: r.createdAfter,
@@ -96,4 +104,33 @@ export function listFromPb(r: memoryPb.GetMemoriesRequest): ListMemoriesInput {
     limit: r.limit,
     cursor: r.cursor,
   };
+}
+
+/** UNSPECIFIED means "any permission" in a filter; a number this build does not know is refused. */
+function permissionFilterFromPb(p: memoryPb.Permission): PermissionName | 'unspecified' {
+  const permission = p === Permission.PERMISSION_UNSPECIFIED ? 'unspecified' : permissionFromPb(p);
+  if (p !== Permission.PERMISSION_UNSPECIFIED && permission === 'unspecified') {
+    throw invalid('permission', 'permission must be PRIVATE, PUBLIC or SHARED when set');
+  }
+  return permission;
+}
+
+export function queryFromPb(r: memoryPb.QueryMemoryRequest): QueryMemoryInput {
+  return {
+    query: r.query,
+    limit: r.limit,
+    userId: r.userId,
+    permission: permissionFilterFromPb(r.permission),
+    tags: r.tags,
+    minSimilarity: r.minSimilarity,
+    hybrid: r.hybrid,
+  };
+}
+
+export function groupToPb(g: GroupRow): memoryPb.Group {
+  return { id: g.id, ownerId: g.ownerId, name: g.name, memberIds: g.memberIds, createdAt: g.createdAt };
+}
+
+export function itemErrorToPb(e: ItemError): memoryPb.ItemError {
+  return { index: e.index, id: e.id ?? '', code: e.code, message: e.message, field: e.field ?? '' };
 }

@@ -1,57 +1,113 @@
 import { memoryPb } from '@picard/proto';
 import { notYet, requireCaller, serverStream, unary, type Logger } from '@picard/service-kit';
+import type { ActivityService } from '../domain/activity.js';
+import type { GroupService } from '../domain/group.service.js';
+import type { MemoryBatchService } from '../domain/memory-batch.service.js';
 import type { MemoryService } from '../domain/memory.service.js';
-import { listFromPb, memoryToPb, modifyPermissionsFromPb, newMemoryFromPb, updateFromPb } from './memory.codec.js';
+import {
+  groupToPb,
+  itemErrorToPb,
+  listFromPb,
+  memoryToPb,
+  modifyPermissionsFromPb,
+  newMemoryFromPb,
+  queryFromPb,
+  updateFromPb,
+} from './memory.codec.js';
 
-/** Decode → domain → encode. Calls of later issues answer UNIMPLEMENTED naming the issue. */
-export function memoryHandlers(service: MemoryService, logger: Logger): memoryPb.MemoryServiceServer {
+export interface MemoryDomain {
+  memories: MemoryService;
+  batch: MemoryBatchService;
+  groups: GroupService;
+  activity: ActivityService;
+}
+
+/** Decode → domain → encode. */
+export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.MemoryServiceServer {
+  const { memories: service, batch, groups, activity } = domain;
   const later = <Req, Res>(name: string, issue: number) =>
     unary<Req, Res>(logger, name, async () => {
       throw notYet(name, issue);
     });
 
   return {
-    submitMemory: unary<memoryPb.SubmitMemoryRequest, memoryPb.Memory>(logger, 'SubmitMemory', async (req, call) =>
-      memoryToPb(await service.submit(requireCaller(call.metadata), newMemoryFromPb(req.memory))),
+    submitMemory: unary<memoryPb.SubmitMemoryRequest, memoryPb.Memory>(
+      logger,
+      'SubmitMemory',
+      async (req, call) =>
+        memoryToPb(await service.submit(requireCaller(call.metadata), newMemoryFromPb(req.memory))),
     ),
     retrieveMemories: unary<memoryPb.RetrieveMemoriesRequest, memoryPb.MemoryPage>(
       logger,
       'RetrieveMemories',
       async (req, call) => {
-        const page = await service.retrieve(requireCaller(call.metadata), { limit: req.limit, cursor: req.cursor });
+        const page = await service.retrieve(requireCaller(call.metadata), {
+          limit: req.limit,
+          cursor: req.cursor,
+        });
         return { memories: page.items.map(memoryToPb), nextCursor: page.nextCursor };
       },
     ),
-    queryMemory: unary<memoryPb.QueryMemoryRequest, memoryPb.QueryMemoryResponse>(logger, 'QueryMemory', async (req, call) => {
-      const caller = requireCaller(call.metadata);
-      if (req.userId !== undefined || req.permission || req.tags.length || req.minSimilarity !== undefined || req.hybrid) {
-        throw notYet('QueryMemory filters (user_id, permission, tags, min_similarity, hybrid)', 4);
-      }
-      const { items, timings } = await service.query(caller, { query: req.query, limit: req.limit });
-      return { memories: items.map(memoryToPb), timings };
-    }),
+    queryMemory: unary<memoryPb.QueryMemoryRequest, memoryPb.QueryMemoryResponse>(
+      logger,
+      'QueryMemory',
+      async (req, call) => {
+        const { items, timings } = await service.query(requireCaller(call.metadata), queryFromPb(req));
+        return { memories: items.map(memoryToPb), timings };
+      },
+    ),
     getMemory: unary<memoryPb.GetMemoryRequest, memoryPb.Memory>(logger, 'GetMemory', async (req, call) =>
       memoryToPb(await service.get(requireCaller(call.metadata), req.memoryId)),
     ),
     deleteMemory: unary<memoryPb.DeleteMemoryRequest, memoryPb.DeleteMemoryResponse>(
       logger,
       'DeleteMemory',
-      async (req, call) => ({ memoryId: await service.delete(requireCaller(call.metadata), req.memoryId), deleted: true }),
+      async (req, call) => ({
+        memoryId: await service.delete(requireCaller(call.metadata), req.memoryId),
+        deleted: true,
+      }),
     ),
-
-    submitMemories: later('SubmitMemories', 4),
-    updateMemory: unary<memoryPb.UpdateMemoryRequest, memoryPb.Memory>(logger, 'UpdateMemory', async (req, call) =>
-      memoryToPb(await service.update(requireCaller(call.metadata), updateFromPb(req))),
+    submitMemories: unary<memoryPb.SubmitMemoriesRequest, memoryPb.SubmitMemoriesResponse>(
+      logger,
+      'SubmitMemories',
+      async (req, call) => {
+        const res = await batch.submitMany(requireCaller(call.metadata), req.memories.map(newMemoryFromPb));
+        return res.ok
+          ? { memories: res.items.map(memoryToPb), errors: [] }
+          : { memories: [], errors: res.errors.map(itemErrorToPb) };
+      },
     ),
-    deleteMemories: later('DeleteMemories', 4),
-    modifyPermissions: unary<memoryPb.ModifyPermissionsRequest, memoryPb.Memory>(logger, 'ModifyPermissions', async (req, call) =>
-      memoryToPb(await service.modifyPermissions(requireCaller(call.metadata), modifyPermissionsFromPb(req))),
+    updateMemory: unary<memoryPb.UpdateMemoryRequest, memoryPb.Memory>(
+      logger,
+      'UpdateMemory',
+      async (req, call) => memoryToPb(await service.update(requireCaller(call.metadata), updateFromPb(req))),
     ),
-    getMemories: unary<memoryPb.GetMemoriesRequest, memoryPb.MemoryPage>(logger, 'GetMemories', async (req, call) => {
-      const caller = requireCaller(call.metadata);
-      const page = await service.list(caller, listFromPb(req));
-      return { memories: page.items.map(memoryToPb), nextCursor: page.nextCursor };
-    }),
+    deleteMemories: unary<memoryPb.DeleteMemoriesRequest, memoryPb.DeleteMemoriesResponse>(
+      logger,
+      'DeleteMemories',
+      async (req, call) => {
+        const res = await batch.deleteMany(requireCaller(call.metadata), req.memoryIds);
+        return res.ok
+          ? { deletedIds: res.items, errors: [] }
+          : { deletedIds: [], errors: res.errors.map(itemErrorToPb) };
+      },
+    ),
+    modifyPermissions: unary<memoryPb.ModifyPermissionsRequest, memoryPb.Memory>(
+      logger,
+      'ModifyPermissions',
+      async (req, call) =>
+        memoryToPb(
+          await service.modifyPermissions(requireCaller(call.metadata), modifyPermissionsFromPb(req)),
+        ),
+    ),
+    getMemories: unary<memoryPb.GetMemoriesRequest, memoryPb.MemoryPage>(
+      logger,
+      'GetMemories',
+      async (req, call) => {
+        const page = await service.list(requireCaller(call.metadata), listFromPb(req));
+        return { memories: page.items.map(memoryToPb), nextCursor: page.nextCursor };
+      },
+    ),
     exportMemories: later('ExportMemories', 4),
     importMemories: serverStream<memoryPb.ImportMemoriesRequest, memoryPb.ImportMemoriesProgress>(
       logger,
@@ -60,13 +116,61 @@ export function memoryHandlers(service: MemoryService, logger: Logger): memoryPb
         throw notYet('ImportMemories', 4);
       },
     ),
-    createGroup: later('CreateGroup', 4),
-    renameGroup: later('RenameGroup', 4),
-    deleteGroup: later('DeleteGroup', 4),
-    addGroupMember: later('AddGroupMember', 4),
-    removeGroupMember: later('RemoveGroupMember', 4),
-    listGroups: later('ListGroups', 4),
-    getActivity: later('GetActivity', 4),
-    getAdminSummary: later('GetAdminSummary', 4),
+    createGroup: unary<memoryPb.CreateGroupRequest, memoryPb.Group>(
+      logger,
+      'CreateGroup',
+      async (req, call) => groupToPb(await groups.create(requireCaller(call.metadata), req.name)),
+    ),
+    renameGroup: unary<memoryPb.RenameGroupRequest, memoryPb.Group>(
+      logger,
+      'RenameGroup',
+      async (req, call) =>
+        groupToPb(await groups.rename(requireCaller(call.metadata), req.groupId, req.name)),
+    ),
+    deleteGroup: unary<memoryPb.DeleteGroupRequest, memoryPb.DeleteGroupResponse>(
+      logger,
+      'DeleteGroup',
+      async (req, call) => ({
+        groupId: await groups.delete(requireCaller(call.metadata), req.groupId),
+        deleted: true,
+      }),
+    ),
+    addGroupMember: unary<memoryPb.GroupMemberRequest, memoryPb.Group>(
+      logger,
+      'AddGroupMember',
+      async (req, call) =>
+        groupToPb(await groups.addMember(requireCaller(call.metadata), req.groupId, req.userId)),
+    ),
+    removeGroupMember: unary<memoryPb.GroupMemberRequest, memoryPb.Group>(
+      logger,
+      'RemoveGroupMember',
+      async (req, call) =>
+        groupToPb(await groups.removeMember(requireCaller(call.metadata), req.groupId, req.userId)),
+    ),
+    listGroups: unary<memoryPb.ListGroupsRequest, memoryPb.ListGroupsResponse>(
+      logger,
+      'ListGroups',
+      async (_req, call) => ({
+        groups: (await groups.list(requireCaller(call.metadata))).map(groupToPb),
+      }),
+    ),
+    getActivity: unary<memoryPb.GetActivityRequest, memoryPb.Activity>(
+      logger,
+      'GetActivity',
+      async (req, call) => {
+        const a = await activity.forUser(requireCaller(call.metadata), req.userId);
+        return {
+          userId: a.userId,
+          memoriesByPermission: a.memoriesByPermission,
+          searches: a.searches,
+          lastActivity: a.lastActivity ?? undefined,
+        };
+      },
+    ),
+    getAdminSummary: unary<memoryPb.GetAdminSummaryRequest, memoryPb.AdminSummary>(
+      logger,
+      'GetAdminSummary',
+      async (_req, call) => activity.summary(requireCaller(call.metadata)),
+    ),
   };
 }

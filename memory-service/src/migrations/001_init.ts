@@ -33,7 +33,9 @@ export function init(dimensions: number): Migration {
       await knex.raw(
         "ALTER TABLE memories ADD CONSTRAINT memories_permission_check CHECK (permission IN ('private', 'public', 'shared'))",
       );
-      await knex.raw('CREATE INDEX memories_embedding_hnsw_idx ON memories USING hnsw (embedding vector_cosine_ops)');
+      await knex.raw(
+        'CREATE INDEX memories_embedding_hnsw_idx ON memories USING hnsw (embedding vector_cosine_ops)',
+      );
 
       // The data model of issue #4 (user and group shares); only user shares are read for now.
       await knex.schema.createTable('memory_shares', (t) => {

@@ -1,5 +1,6 @@
 import type { Migration } from '@picard/service-kit';
 import { init } from './001_init.js';
+import { groupsAndActivity } from './002_groups_activity.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
-export const memoryMigrations = (dimensions: number): Migration[] => [init(dimensions)];
+export const memoryMigrations = (dimensions: number): Migration[] => [init(dimensions), groupsAndActivity];

@@ -12,7 +12,10 @@ export function encodeCursor(p: PagePosition): string {
 
 export function decodeCursor(cursor: string): PagePosition {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown; i?: unknown };
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      t?: unknown;
+      i?: unknown;
+    };
     if (typeof parsed.t === 'string' && !Number.isNaN(Date.parse(parsed.t)) && isUuid(parsed.i)) {
       return { createdKey: parsed.t, id: parsed.i };
     }
@@ -31,7 +34,8 @@ export function decodeListCursor(cursor: string, sort: string, order: string): {
   try {
     const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     const validKey = typeof c.k === 'string' && (c.k === 'infinity' || !Number.isNaN(Date.parse(c.k)));
-    if (c.s === sort && c.o === order && validKey && isUuid(c.i)) return { key: c.k as string, id: c.i as string };
+    if (c.s === sort && c.o === order && validKey && isUuid(c.i))
+      return { key: c.k as string, id: c.i as string };
   } catch {
     // fall through to the one error below
   }

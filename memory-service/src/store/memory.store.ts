@@ -3,7 +3,13 @@ import { enqueueEvent, type Knex } from '@picard/service-kit';
 import type { EventPayload } from '@picard/proto';
 import type { PermissionName } from '../domain/memory.model.js';
 import type { SealedText } from '../domain/memory-cipher.js';
-import { whereNotExpired, whereVisibleTo, type Viewer, type VisibilityFacts } from './visibility.js';
+import {
+  whereNotExpired,
+  whereVisibleTo,
+  type Shares,
+  type Viewer,
+  type VisibilityFacts,
+} from './visibility.js';
 
 /** A memories row as read back (text still sealed). */
 export interface MemoryRow {
@@ -28,9 +34,19 @@ export interface NewMemoryRow {
   permission: PermissionName;
   expirationDate: Date | null;
   tags: string[];
-  embedding: number[];
-  embeddingModel: string;
-  sharedWithUsers: string[];
+  /** Null while the memory waits for its vector (the embedder failed at write time). */
+  embedding: number[] | null;
+  embeddingModel: string | null;
+  sharedWith: Shares;
+}
+
+/** Narrowing on top of visibility (QueryMemory's filters). */
+export interface SearchFilter {
+  userId?: string;
+  permission?: PermissionName;
+  tags?: string[];
+  /** Cosine distance cut-off (1 - min_similarity). */
+  maxDistance?: number;
 }
 
 export interface SearchOptions {
@@ -47,15 +63,16 @@ export interface LockedMemory extends VisibilityFacts {
   tags: string[];
 }
 
-/** What a change writes; absent fields stay as they are. `sharedWithUsers` replaces the user shares. */
+/** What a change writes; absent fields stay as they are. `sharedWith` replaces all share rows. */
 export interface MemoryChange {
   sealed?: SealedText;
-  embedding?: number[];
-  embeddingModel?: string;
+  /** null marks the row pending: its text changed but the embedder was down. */
+  embedding?: number[] | null;
+  embeddingModel?: string | null;
   permission?: PermissionName;
   expirationDate?: Date | null;
   tags?: string[];
-  sharedWithUsers?: string[];
+  sharedWith?: Shares;
   event:
     | { subject: 'memory.updated'; payload: EventPayload<'memory.updated'> }
     | { subject: 'memory.permission_changed'; payload: EventPayload<'memory.permission_changed'> };
@@ -98,7 +115,12 @@ export function fromRaw(r: RawRow): MemoryRow {
   return {
     id: r.id,
     userId: r.user_id,
-    sealed: { ciphertext: Buffer.from(r.ciphertext), iv: Buffer.from(r.iv), authTag: Buffer.from(r.auth_tag), keyId: r.key_id },
+    sealed: {
+      ciphertext: Buffer.from(r.ciphertext),
+      iv: Buffer.from(r.iv),
+      authTag: Buffer.from(r.auth_tag),
+      keyId: r.key_id,
+    },
     permission: r.permission,
     expirationDate: r.expiration_date === null ? null : toDate(r.expiration_date),
     tags: r.tags ?? [],
@@ -124,33 +146,49 @@ export class MemoryStore {
 
   /** Inserts the row, its shares and the `memory.created` event in one transaction. */
   async create(row: NewMemoryRow, event: MemoryEvent): Promise<MemoryRow> {
+    const [created] = await this.createMany([{ row, event }]);
+    return created!;
+  }
+
+  /** Inserts every row with its shares and events in one transaction: all or nothing. Returns rows in input order. */
+  async createMany(items: { row: NewMemoryRow; event: MemoryEvent }[]): Promise<MemoryRow[]> {
     return this.knex.transaction(async (trx) => {
-      await trx('memories').insert({
-        id: row.id,
-        user_id: row.userId,
-        ciphertext: row.sealed.ciphertext,
-        iv: row.sealed.iv,
-        auth_tag: row.sealed.authTag,
-        key_id: row.sealed.keyId,
-        permission: row.permission,
-        expiration_date: row.expirationDate,
-        tags: row.tags,
-        embedding: toSql(row.embedding),
-        embedding_model: row.embeddingModel,
-      });
-      if (row.sharedWithUsers.length) {
-        await trx('memory_shares').insert(
-          row.sharedWithUsers.map((u) => ({ memory_id: row.id, principal_type: 'user', principal_id: u })),
+      for (const chunk of chunks(items, INSERT_CHUNK)) {
+        await trx('memories').insert(
+          chunk.map(({ row }) => ({
+            id: row.id,
+            user_id: row.userId,
+            ciphertext: row.sealed.ciphertext,
+            iv: row.sealed.iv,
+            auth_tag: row.sealed.authTag,
+            key_id: row.sealed.keyId,
+            permission: row.permission,
+            expiration_date: row.expirationDate,
+            tags: row.tags,
+            embedding: row.embedding ? toSql(row.embedding) : null,
+            embedding_model: row.embeddingModel,
+          })),
         );
+        const shares = chunk.flatMap(({ row }) => shareRows(row.id, row.sharedWith));
+        if (shares.length) await trx('memory_shares').insert(shares);
+        for (const { event } of chunk) await enqueueEvent(trx, 'memory.created', event);
       }
-      await enqueueEvent(trx, 'memory.created', event);
-      const created = await this.select(trx).where('m.id', row.id).first<RawRow>();
-      return fromRaw(created);
+      const ids = items.map((i) => i.row.id);
+      const byId = new Map<string, MemoryRow>();
+      for (const chunk of chunks(ids, INSERT_CHUNK)) {
+        for (const r of (await this.select(trx).whereIn('m.id', chunk)) as RawRow[])
+          byId.set(r.id, fromRaw(r));
+      }
+      return ids.map((id) => byId.get(id)!);
     });
   }
 
   /** The owner's non-expired memories, newest first, after an optional keyset position. */
-  async listOwn(userId: string, limit: number, after?: { createdKey: string; id: string }): Promise<MemoryRow[]> {
+  async listOwn(
+    userId: string,
+    limit: number,
+    after?: { createdKey: string; id: string },
+  ): Promise<MemoryRow[]> {
     const q = this.select()
       .where('m.user_id', userId)
       .where(whereNotExpired('m'))
@@ -164,7 +202,10 @@ export class MemoryStore {
   }
 
   async findVisible(viewer: Viewer, id: string): Promise<MemoryRow | undefined> {
-    const row = await this.select().where('m.id', id).where(whereVisibleTo(viewer, 'm')).first<RawRow | undefined>();
+    const row = await this.select()
+      .where('m.id', id)
+      .where(whereVisibleTo(viewer, 'm'))
+      .first<RawRow | undefined>();
     return row && fromRaw(row);
   }
 
@@ -173,19 +214,29 @@ export class MemoryStore {
    * (ef_search) and, where pgvector supports it, continued until enough rows pass the visibility
    * filter; relaxed order means the caller re-sorts by distance.
    */
-  async search(viewer: Viewer, vector: number[], opts: SearchOptions): Promise<MemoryRow[]> {
+  async search(
+    viewer: Viewer,
+    vector: number[],
+    opts: SearchOptions,
+    filter: SearchFilter = {},
+  ): Promise<MemoryRow[]> {
     return this.knex.transaction(async (trx) => {
       await this.tuneSearch(trx, opts);
-      const rows = (await this.searchQuery(trx, viewer, vector, opts.limit)) as RawRow[];
+      const rows = (await this.searchQuery(trx, viewer, vector, opts.limit, filter)) as RawRow[];
       return rows.map(fromRaw).sort((a, b) => a.distance! - b.distance!);
     });
   }
 
   /** The plan `search` runs with, for diagnostics and the benchmark. */
-  async explainSearch(viewer: Viewer, vector: number[], opts: SearchOptions): Promise<string> {
+  async explainSearch(
+    viewer: Viewer,
+    vector: number[],
+    opts: SearchOptions,
+    filter: SearchFilter = {},
+  ): Promise<string> {
     return this.knex.transaction(async (trx) => {
       await this.tuneSearch(trx, opts);
-      const { sql, bindings } = this.searchQuery(trx, viewer, vector, opts.limit).toSQL();
+      const { sql, bindings } = this.searchQuery(trx, viewer, vector, opts.limit, filter).toSQL();
       const res = await trx.raw<{ rows: Record<string, string>[] }>(`EXPLAIN ${sql}`, bindings);
       return res.rows.map((r) => r['QUERY PLAN']).join('\n');
     });
@@ -196,25 +247,42 @@ export class MemoryStore {
     if (opts.iterativeScan) await trx.raw('SET LOCAL hnsw.iterative_scan = relaxed_order');
   }
 
-  private searchQuery(trx: Knex.Transaction, viewer: Viewer, vector: number[], limit: number) {
+  private searchQuery(
+    trx: Knex.Transaction,
+    viewer: Viewer,
+    vector: number[],
+    limit: number,
+    filter: SearchFilter,
+  ) {
     const q = toSql(vector) as string;
-    return this.select(trx)
+    const query = this.select(trx)
       .select(trx.raw('m.embedding <=> ?::vector AS distance', [q]))
       .whereNotNull('m.embedding')
       .where(whereVisibleTo(viewer, 'm'))
       .orderByRaw('m.embedding <=> ?::vector', [q])
       .limit(limit);
+    if (filter.userId) query.where('m.user_id', filter.userId);
+    if (filter.permission) query.where('m.permission', filter.permission);
+    if (filter.tags?.length) query.whereRaw('m.tags @> ?::text[]', [filter.tags]);
+    if (filter.maxDistance !== undefined)
+      query.whereRaw('(m.embedding <=> ?::vector) <= ?', [q, filter.maxDistance]);
+    return query;
   }
 
-  /** User shares per memory, for the owner's view of shared_with. */
-  async sharedUsers(ids: string[]): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    if (ids.length === 0) return out;
-    const rows: { memory_id: string; principal_id: string }[] = await this.knex('memory_shares')
-      .select('memory_id', 'principal_id')
-      .whereIn('memory_id', ids)
-      .where('principal_type', 'user');
-    for (const r of rows) out.set(r.memory_id, [...(out.get(r.memory_id) ?? []), r.principal_id]);
+  /** User and group shares per memory, for the owner's view of shared_with. */
+  async shares(ids: string[]): Promise<Map<string, Shares>> {
+    const out = new Map<string, { users: string[]; groups: string[] }>();
+    for (const chunk of chunks(ids, INSERT_CHUNK)) {
+      const rows: { memory_id: string; principal_type: 'user' | 'group'; principal_id: string }[] =
+        await this.knex('memory_shares')
+          .select('memory_id', 'principal_type', 'principal_id')
+          .whereIn('memory_id', chunk);
+      for (const r of rows) {
+        const entry = out.get(r.memory_id) ?? { users: [], groups: [] };
+        (r.principal_type === 'user' ? entry.users : entry.groups).push(r.principal_id);
+        out.set(r.memory_id, entry);
+      }
+    }
     return out;
   }
 
@@ -236,6 +304,28 @@ export class MemoryStore {
   }
 
   /**
+   * Deletes all of `ids` or none: every row is locked first and `refuse` judges each (undefined facts
+   * = no such row); when any is refused nothing is deleted and the refusals come back by index.
+   */
+  async deleteMany<E>(
+    ids: string[],
+    refuse: (id: string, facts: VisibilityFacts | undefined) => E | undefined,
+    event: (facts: VisibilityFacts & { id: string }) => MemoryEvent,
+  ): Promise<{ deleted: string[]; refused: { index: number; id: string; error: E }[] }> {
+    return this.knex.transaction(async (trx) => {
+      const facts = await this.lockMany(trx, ids);
+      const refused = ids.flatMap((id, index) => {
+        const error = refuse(id, facts.get(id));
+        return error === undefined ? [] : [{ index, id, error }];
+      });
+      if (refused.length) return { deleted: [], refused };
+      for (const chunk of chunks(ids, INSERT_CHUNK)) await trx('memories').whereIn('id', chunk).delete();
+      for (const id of ids) await enqueueEvent(trx, 'memory.deleted', event(facts.get(id)!));
+      return { deleted: ids, refused };
+    });
+  }
+
+  /**
    * Applies a change decided on the row's locked facts, its share rows and its event in one
    * transaction. `authorize` sees the facts (or undefined when there is no such row) and throws to
    * refuse; `decide` may throw too (e.g. a tag limit reached only after merging), writing nothing.
@@ -253,21 +343,25 @@ export class MemoryStore {
         .where({ id })
         .update({
           ...(c.sealed
-            ? { ciphertext: c.sealed.ciphertext, iv: c.sealed.iv, auth_tag: c.sealed.authTag, key_id: c.sealed.keyId }
+            ? {
+                ciphertext: c.sealed.ciphertext,
+                iv: c.sealed.iv,
+                auth_tag: c.sealed.authTag,
+                key_id: c.sealed.keyId,
+              }
             : {}),
-          ...(c.embedding ? { embedding: toSql(c.embedding), embedding_model: c.embeddingModel } : {}),
+          ...(c.embedding !== undefined
+            ? { embedding: c.embedding && toSql(c.embedding), embedding_model: c.embeddingModel ?? null }
+            : {}),
           ...(c.permission ? { permission: c.permission } : {}),
           ...(c.expirationDate !== undefined ? { expiration_date: c.expirationDate } : {}),
           ...(c.tags ? { tags: c.tags } : {}),
           updated_at: trx.raw('clock_timestamp()'),
         });
-      if (c.sharedWithUsers) {
-        await trx('memory_shares').where({ memory_id: id, principal_type: 'user' }).delete();
-        if (c.sharedWithUsers.length) {
-          await trx('memory_shares').insert(
-            c.sharedWithUsers.map((u) => ({ memory_id: id, principal_type: 'user', principal_id: u })),
-          );
-        }
+      if (c.sharedWith) {
+        await trx('memory_shares').where({ memory_id: id }).delete();
+        const rows = shareRows(id, c.sharedWith);
+        if (rows.length) await trx('memory_shares').insert(rows);
       }
       if (c.event.subject === 'memory.updated') await enqueueEvent(trx, c.event.subject, c.event.payload);
       else await enqueueEvent(trx, c.event.subject, c.event.payload);
@@ -276,22 +370,59 @@ export class MemoryStore {
   }
 
   private async lock(trx: Knex.Transaction, id: string): Promise<LockedMemory | undefined> {
-    const row = await trx('memories')
-      .select('user_id', 'permission', 'expiration_date', 'tags')
-      .where({ id })
-      .forUpdate()
-      .first<
-        { user_id: string; permission: PermissionName; expiration_date: Date | string | null; tags: string[] | null } | undefined
-      >();
-    if (!row) return undefined;
-    const shares = await trx('memory_shares').where({ memory_id: id, principal_type: 'user' }).pluck('principal_id');
-    return {
-      id,
-      userId: row.user_id,
-      permission: row.permission,
-      expirationDate: row.expiration_date === null ? null : toDate(row.expiration_date),
-      sharedWithUsers: shares as string[],
-      tags: row.tags ?? [],
-    };
+    return (await this.lockMany(trx, [id])).get(id);
   }
+
+  /** Locks the rows (in id order, so concurrent batches cannot deadlock) and reads their facts and shares. */
+  private async lockMany(trx: Knex.Transaction, ids: string[]): Promise<Map<string, LockedMemory>> {
+    const out = new Map<string, LockedMemory>();
+    for (const chunk of chunks([...new Set(ids)].sort(), INSERT_CHUNK)) {
+      const rows: {
+        id: string;
+        user_id: string;
+        permission: PermissionName;
+        expiration_date: Date | string | null;
+        tags: string[] | null;
+      }[] = await trx('memories')
+        .select('id', 'user_id', 'permission', 'expiration_date', 'tags')
+        .whereIn('id', chunk)
+        .orderBy('id')
+        .forUpdate();
+      const shares: { memory_id: string; principal_type: 'user' | 'group'; principal_id: string }[] =
+        await trx('memory_shares')
+          .select('memory_id', 'principal_type', 'principal_id')
+          .whereIn('memory_id', chunk);
+      for (const row of rows) {
+        const mine = shares.filter((r) => r.memory_id === row.id);
+        out.set(row.id, {
+          id: row.id,
+          userId: row.user_id,
+          permission: row.permission,
+          expirationDate: row.expiration_date === null ? null : toDate(row.expiration_date),
+          sharedWith: {
+            users: mine.filter((r) => r.principal_type === 'user').map((r) => r.principal_id),
+            groups: mine.filter((r) => r.principal_type === 'group').map((r) => r.principal_id),
+          },
+          tags: row.tags ?? [],
+        });
+      }
+    }
+    return out;
+  }
+}
+
+/** Rows per INSERT / IN list: well under PostgreSQL's 65,535 bind parameters. */
+const INSERT_CHUNK = 500;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function shareRows(memoryId: string, shares: Shares) {
+  return [
+    ...shares.users.map((u) => ({ memory_id: memoryId, principal_type: 'user', principal_id: u })),
+    ...shares.groups.map((g) => ({ memory_id: memoryId, principal_type: 'group', principal_id: g })),
+  ];
 }

@@ -4,7 +4,12 @@ import type { Knex } from '@picard/service-kit';
  * Stops start-up when the stored vectors have another width than the configured model produces:
  * every search would fail, and mixing models makes similarities meaningless.
  */
-export async function assertEmbeddingDimensions(knex: Knex, schema: string, expected: number, model: string): Promise<void> {
+export async function assertEmbeddingDimensions(
+  knex: Knex,
+  schema: string,
+  expected: number,
+  model: string,
+): Promise<void> {
   const res = await knex.raw<{ rows: { type: string | null }[] }>(
     `SELECT format_type(a.atttypid, a.atttypmod) AS type
        FROM pg_attribute a

@@ -1,14 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { canSee, type VisibilityFacts } from './visibility.js';
 
-const owner = { userId: 'owner' };
-const other = { userId: 'other' };
+const owner = { userId: 'owner', groupIds: [] };
+const other = { userId: 'other', groupIds: [] };
 const now = new Date('2030-01-01T00:00:00Z');
 const memory = (over: Partial<VisibilityFacts> = {}): VisibilityFacts => ({
   userId: 'owner',
   permission: 'private',
   expirationDate: null,
-  sharedWithUsers: [],
+  sharedWith: { users: [], groups: [] },
   ...over,
 });
 
@@ -23,10 +23,32 @@ describe('canSee', () => {
   });
 
   it('shows a shared memory only to the users it is shared with', () => {
-    expect(canSee(other, memory({ permission: 'shared', sharedWithUsers: ['other'] }), now)).toBe(true);
-    expect(canSee({ userId: 'third' }, memory({ permission: 'shared', sharedWithUsers: ['other'] }), now)).toBe(false);
+    expect(
+      canSee(other, memory({ permission: 'shared', sharedWith: { users: ['other'], groups: [] } }), now),
+    ).toBe(true);
+    expect(
+      canSee(
+        { userId: 'third', groupIds: [] },
+        memory({ permission: 'shared', sharedWith: { users: ['other'], groups: [] } }),
+        now,
+      ),
+    ).toBe(false);
     // A leftover share row on a private memory grants nothing.
-    expect(canSee(other, memory({ permission: 'private', sharedWithUsers: ['other'] }), now)).toBe(false);
+    expect(
+      canSee(other, memory({ permission: 'private', sharedWith: { users: ['other'], groups: [] } }), now),
+    ).toBe(false);
+  });
+
+  it('shows a memory shared with a group to its members only', () => {
+    const toGroup = memory({ permission: 'shared', sharedWith: { users: [], groups: ['g1'] } });
+    expect(canSee({ userId: 'member', groupIds: ['g0', 'g1'] }, toGroup, now)).toBe(true);
+    expect(canSee({ userId: 'outsider', groupIds: ['g2'] }, toGroup, now)).toBe(false);
+    expect(canSee({ userId: 'member', groupIds: ['g1'] }, { ...toGroup, permission: 'public' }, now)).toBe(
+      true,
+    );
+    expect(canSee({ userId: 'member', groupIds: ['g1'] }, { ...toGroup, permission: 'private' }, now)).toBe(
+      false,
+    );
   });
 
   it('hides an expired memory from everyone, the owner included, from the exact expiry instant on', () => {

@@ -7,30 +7,46 @@ import type { PermissionName } from '../domain/memory.model.js';
  *
  *   - the owner sees their own memories;
  *   - any authenticated caller sees public ones;
- *   - a shared memory is seen by the users it is shared with (group shares come with issue #4);
+ *   - a shared memory is seen by the users it is shared with and by the members of the groups it is
+ *     shared with (a group's owner is one of its members);
  *   - an expired memory (expiration_date <= now) is seen by no one.
  */
 export interface Viewer {
   userId: string;
 }
 
+/** The pure form needs the viewer's groups; the SQL form reads them from group_members itself. */
+export interface ViewerWithGroups extends Viewer {
+  groupIds: readonly string[];
+}
+
+export interface Shares {
+  users: readonly string[];
+  groups: readonly string[];
+}
+
 export interface VisibilityFacts {
   userId: string;
   permission: PermissionName;
   expirationDate: Date | null;
-  sharedWithUsers: readonly string[];
+  sharedWith: Shares;
 }
 
-export function canSee(viewer: Viewer, memory: VisibilityFacts, now: Date = new Date()): boolean {
+export function canSee(viewer: ViewerWithGroups, memory: VisibilityFacts, now: Date = new Date()): boolean {
   if (memory.expirationDate && memory.expirationDate.getTime() <= now.getTime()) return false;
   if (memory.userId === viewer.userId) return true;
   if (memory.permission === 'public') return true;
-  return memory.permission === 'shared' && memory.sharedWithUsers.includes(viewer.userId);
+  if (memory.permission !== 'shared') return false;
+  return (
+    memory.sharedWith.users.includes(viewer.userId) ||
+    memory.sharedWith.groups.some((g) => viewer.groupIds.includes(g))
+  );
 }
 
 /** Expired rows are invisible to everyone, the owner included. */
 export function whereNotExpired(table = 'memories') {
-  return (qb: Knex.QueryBuilder) => qb.whereRaw('(??.expiration_date IS NULL OR ??.expiration_date > now())', [table, table]);
+  return (qb: Knex.QueryBuilder) =>
+    qb.whereRaw('(??.expiration_date IS NULL OR ??.expiration_date > now())', [table, table]);
 }
 
 /** `canSee` as a where-clause on `table` (an alias of memory.memories). */
@@ -47,7 +63,25 @@ export function whereVisibleTo(viewer: Viewer, table = 'memories') {
                 .select(share.client.raw('1'))
                 .from('memory_shares')
                 .whereRaw('memory_shares.memory_id = ??.id', [table])
-                .where({ 'memory_shares.principal_type': 'user', 'memory_shares.principal_id': viewer.userId }),
+                .where((principal) =>
+                  principal
+                    .where({
+                      'memory_shares.principal_type': 'user',
+                      'memory_shares.principal_id': viewer.userId,
+                    })
+                    .orWhere((group) =>
+                      group
+                        .where('memory_shares.principal_type', 'group')
+                        .whereIn(
+                          'memory_shares.principal_id',
+                          share.client
+                            .queryBuilder()
+                            .select('group_id')
+                            .from('group_members')
+                            .where('group_members.user_id', viewer.userId),
+                        ),
+                    ),
+                ),
             ),
           ),
       )
@@ -65,5 +99,6 @@ export function whereListableBy(viewer: Viewer, expired: ExpiredFilter, table = 
     qb.where(`${table}.user_id`, viewer.userId).whereRaw('??.expiration_date <= now()', [table]);
   if (expired === 'exclude') return whereVisibleTo(viewer, table);
   if (expired === 'only') return ownExpired;
-  return (qb: Knex.QueryBuilder) => qb.where((either) => either.where(whereVisibleTo(viewer, table)).orWhere(ownExpired));
+  return (qb: Knex.QueryBuilder) =>
+    qb.where((either) => either.where(whereVisibleTo(viewer, table)).orWhere(ownExpired));
 }

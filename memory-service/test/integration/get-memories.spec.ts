@@ -13,7 +13,11 @@ describe('memory-service: GetMemories', () => {
   const mine: string[] = [];
   const ids: Record<string, string> = {};
 
-  const expire = (id: string) => stack.knex('memories').where({ id }).update({ expiration_date: new Date(Date.now() - 1000) });
+  const expire = (id: string) =>
+    stack
+      .knex('memories')
+      .where({ id })
+      .update({ expiration_date: new Date(Date.now() - 1000) });
 
   beforeAll(async () => {
     stack = await startStack();
@@ -38,8 +42,20 @@ describe('memory-service: GetMemories', () => {
     await expire(ids.ownExpired);
     ids.otherPublic = (await other.submit({ text: 'other public', permission: PUBLIC, tags: ['a'] })).id;
     ids.otherPrivate = (await other.submit({ text: 'other private', permission: PRIVATE })).id;
-    ids.otherShared = (await other.submit({ text: 'shared to viewer', permission: SHARED, sharedWith: { users: [viewer.userId], groups: [] } })).id;
-    ids.otherSharedElse = (await other.submit({ text: 'shared elsewhere', permission: SHARED, sharedWith: { users: [third.userId], groups: [] } })).id;
+    ids.otherShared = (
+      await other.submit({
+        text: 'shared to viewer',
+        permission: SHARED,
+        sharedWith: { users: [viewer.userId], groups: [] },
+      })
+    ).id;
+    ids.otherSharedElse = (
+      await other.submit({
+        text: 'shared elsewhere',
+        permission: SHARED,
+        sharedWith: { users: [third.userId], groups: [] },
+      })
+    ).id;
     ids.otherExpiredPublic = (await other.submit({ text: 'other expired public', permission: PUBLIC })).id;
     await expire(ids.otherExpiredPublic);
   });
@@ -58,17 +74,26 @@ describe('memory-service: GetMemories', () => {
   });
 
   it('shows expired memories of the caller own only, with INCLUDE and ONLY', async () => {
-    const include = (await viewer.list({ expired: ExpiredFilter.EXPIRED_FILTER_INCLUDE })).memories.map((m) => m.id);
+    const include = (await viewer.list({ expired: ExpiredFilter.EXPIRED_FILTER_INCLUDE })).memories.map(
+      (m) => m.id,
+    );
     expect(include.sort()).toEqual([...visible(), ids.ownExpired!].sort());
-    const only = (await viewer.list({ expired: ExpiredFilter.EXPIRED_FILTER_ONLY })).memories.map((m) => m.id);
+    const only = (await viewer.list({ expired: ExpiredFilter.EXPIRED_FILTER_ONLY })).memories.map(
+      (m) => m.id,
+    );
     expect(only).toEqual([ids.ownExpired]);
-    const othersOnly = (await other.list({ expired: ExpiredFilter.EXPIRED_FILTER_ONLY })).memories.map((m) => m.id);
+    const othersOnly = (await other.list({ expired: ExpiredFilter.EXPIRED_FILTER_ONLY })).memories.map(
+      (m) => m.id,
+    );
     expect(othersOnly).toEqual([ids.otherExpiredPublic]);
-    expect((await viewer.list({ expired: ExpiredFilter.EXPIRED_FILTER_EXCLUDE })).memories.map((m) => m.id).sort()).toEqual(visible());
+    expect(
+      (await viewer.list({ expired: ExpiredFilter.EXPIRED_FILTER_EXCLUDE })).memories.map((m) => m.id).sort(),
+    ).toEqual(visible());
   });
 
   it('filters by owner, permission, tags and creation window', async () => {
-    const of = async (req: Parameters<Api['list']>[0]) => (await viewer.list(req)).memories.map((m) => m.id).sort();
+    const of = async (req: Parameters<Api['list']>[0]) =>
+      (await viewer.list(req)).memories.map((m) => m.id).sort();
     expect(await of({ userId: other.userId })).toEqual([ids.otherPublic!, ids.otherShared!].sort());
     expect(await of({ userId: other.userId, expired: ExpiredFilter.EXPIRED_FILTER_INCLUDE })).toEqual(
       [ids.otherPublic!, ids.otherShared!].sort(),
@@ -81,20 +106,26 @@ describe('memory-service: GetMemories', () => {
     // Timestamps travel at millisecond precision while rows keep microseconds: step past mine[1].
     const t = (id: string) => created.find((m) => m.id === id)!.createdAt!.getTime();
     const window = { createdAfter: new Date(t(mine[1]!) + 1), createdBefore: new Date(t(mine[4]!)) };
-    expect(await of({ userId: viewer.userId, ...window })).toEqual(
-      [mine[2]!, mine[3]!].sort(),
-    );
+    expect(await of({ userId: viewer.userId, ...window })).toEqual([mine[2]!, mine[3]!].sort());
   });
 
   it('walks every page without duplicates or gaps, for each sort and order', async () => {
     const key = (m: memoryPb.Memory, sort: string) =>
-      sort === 'expiration_date' ? (m.expirationDate?.getTime() ?? Infinity) : (sort === 'updated_at' ? m.updatedAt : m.createdAt)!.getTime();
+      sort === 'expiration_date'
+        ? (m.expirationDate?.getTime() ?? Infinity)
+        : (sort === 'updated_at' ? m.updatedAt : m.createdAt)!.getTime();
     for (const sort of ['created_at', 'updated_at', 'expiration_date']) {
       for (const order of ['asc', 'desc']) {
         const walked: memoryPb.Memory[] = [];
         let cursor = '';
         for (let pages = 0; pages < 20; pages++) {
-          const page = await viewer.list({ sort, order, limit: 3, cursor, expired: ExpiredFilter.EXPIRED_FILTER_INCLUDE });
+          const page = await viewer.list({
+            sort,
+            order,
+            limit: 3,
+            cursor,
+            expired: ExpiredFilter.EXPIRED_FILTER_INCLUDE,
+          });
           walked.push(...page.memories);
           if (!page.nextCursor) break;
           expect(page.memories).toHaveLength(3);
@@ -106,7 +137,12 @@ describe('memory-service: GetMemories', () => {
         const keys = walked.map((m) => key(m, sort));
         const sorted = [...keys].sort((x, y) => (order === 'asc' ? x - y : y - x));
         expect(keys).toEqual(sorted);
-        const whole = await viewer.list({ sort, order, limit: 500, expired: ExpiredFilter.EXPIRED_FILTER_INCLUDE });
+        const whole = await viewer.list({
+          sort,
+          order,
+          limit: 500,
+          expired: ExpiredFilter.EXPIRED_FILTER_INCLUDE,
+        });
         expect(got).toEqual(whole.memories.map((m) => m.id));
       }
     }
@@ -132,7 +168,10 @@ describe('memory-service: GetMemories', () => {
       [viewer.list({ tags: ['ok', ''] }), 'tags[1]'],
       [viewer.list({ expired: 9 as never }), 'expired'],
       [viewer.list({ permission: 9 as never }), 'permission'],
-      [viewer.list({ createdAfter: new Date(), createdBefore: new Date(Date.now() - 1000) }), 'created_before'],
+      [
+        viewer.list({ createdAfter: new Date(), createdBefore: new Date(Date.now() - 1000) }),
+        'created_before',
+      ],
     ];
     for (const [call, field] of cases) {
       const err = await failure(call);

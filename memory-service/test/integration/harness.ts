@@ -10,8 +10,18 @@ import {
   type EventBus,
   type Knex,
 } from '@picard/service-kit';
-import { openTestDatabase, openTestEventBus, testLogger, uniqueSchema, type TestDatabase } from '@picard/service-kit/testing';
-import { embeddingConfigSchema, startEmbeddingService, type EmbeddingServiceHandle } from '@picard/embedding-service';
+import {
+  openTestDatabase,
+  openTestEventBus,
+  testLogger,
+  uniqueSchema,
+  type TestDatabase,
+} from '@picard/service-kit/testing';
+import {
+  embeddingConfigSchema,
+  startEmbeddingService,
+  type EmbeddingServiceHandle,
+} from '@picard/embedding-service';
 import { Metadata } from '@grpc/grpc-js';
 import { memoryConfigSchema } from '../../src/config.js';
 import { startMemoryService, type MemoryServiceHandle } from '../../src/index.js';
@@ -68,26 +78,87 @@ export async function startStack() {
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
 /** A user's view of the memory API; `scopes` and `metadata` let tests strip identity. */
-export function userApi(client: memoryPb.MemoryServiceClient, opts: { scopes?: string[]; metadata?: Metadata } = {}) {
+export function userApi(
+  client: memoryPb.MemoryServiceClient,
+  opts: { scopes?: string[]; metadata?: Metadata } = {},
+) {
   const userId = newId();
-  const md = () => opts.metadata ?? callerMetadata({ userId, scopes: opts.scopes ?? [READ, WRITE], clientId: newId() });
+  const md = () =>
+    opts.metadata ?? callerMetadata({ userId, scopes: opts.scopes ?? [READ, WRITE], clientId: newId() });
   const c = client;
   return {
     userId,
     submit: (memory: Partial<memoryPb.NewMemory>) =>
-      callUnary(c.submitMemory.bind(c), {
-        memory: { text: '', permission: memoryPb.Permission.PERMISSION_PRIVATE, tags: [], sharedWith: undefined, ...memory },
-      }, md()),
+      callUnary(
+        c.submitMemory.bind(c),
+        {
+          memory: {
+            text: '',
+            permission: memoryPb.Permission.PERMISSION_PRIVATE,
+            tags: [],
+            sharedWith: undefined,
+            ...memory,
+          },
+        },
+        md(),
+      ),
     retrieve: (req: Partial<memoryPb.RetrieveMemoriesRequest> = {}) =>
       callUnary(c.retrieveMemories.bind(c), { limit: 0, cursor: '', ...req }, md()),
-    query: (query: string, limit = 0) =>
-      callUnary(c.queryMemory.bind(c), { query, limit, permission: 0, tags: [], hybrid: false }, md()),
+    query: (query: string, limit = 0, req: Partial<memoryPb.QueryMemoryRequest> = {}) =>
+      callUnary(
+        c.queryMemory.bind(c),
+        { query, limit, permission: 0, tags: [], hybrid: false, ...req },
+        md(),
+      ),
     get: (memoryId: string) => callUnary(c.getMemory.bind(c), { memoryId }, md()),
     remove: (memoryId: string) => callUnary(c.deleteMemory.bind(c), { memoryId }, md()),
     share: (memoryId: string, permission: memoryPb.Permission, users: string[] = []) =>
-      callUnary(c.modifyPermissions.bind(c), { memoryId, permission, sharedWith: { users, groups: [] } }, md()),
+      callUnary(
+        c.modifyPermissions.bind(c),
+        { memoryId, permission, sharedWith: { users, groups: [] } },
+        md(),
+      ),
+    shareWith: (
+      memoryId: string,
+      permission: memoryPb.Permission,
+      sharedWith: Partial<memoryPb.SharedWith>,
+    ) =>
+      callUnary(
+        c.modifyPermissions.bind(c),
+        { memoryId, permission, sharedWith: { users: [], groups: [], ...sharedWith } },
+        md(),
+      ),
+    submitMany: (memories: Partial<memoryPb.NewMemory>[]) =>
+      callUnary(
+        c.submitMemories.bind(c),
+        {
+          memories: memories.map((m) => ({
+            text: '',
+            permission: PRIVATE,
+            tags: [],
+            sharedWith: undefined,
+            ...m,
+          })),
+        },
+        md(),
+      ),
+    removeMany: (memoryIds: string[]) => callUnary(c.deleteMemories.bind(c), { memoryIds }, md()),
+    createGroup: (name: string) => callUnary(c.createGroup.bind(c), { name }, md()),
+    renameGroup: (groupId: string, name: string) => callUnary(c.renameGroup.bind(c), { groupId, name }, md()),
+    deleteGroup: (groupId: string) => callUnary(c.deleteGroup.bind(c), { groupId }, md()),
+    addMember: (groupId: string, userId: string) =>
+      callUnary(c.addGroupMember.bind(c), { groupId, userId }, md()),
+    removeMember: (groupId: string, userId: string) =>
+      callUnary(c.removeGroupMember.bind(c), { groupId, userId }, md()),
+    listGroups: () => callUnary(c.listGroups.bind(c), {}, md()),
+    activity: (userId?: string) => callUnary(c.getActivity.bind(c), { userId }, md()),
+    summary: () => callUnary(c.getAdminSummary.bind(c), {}, md()),
     update: (memoryId: string, req: Partial<memoryPb.UpdateMemoryRequest> = {}) =>
-      callUnary(c.updateMemory.bind(c), { memoryId, clearExpirationDate: false, tags: [], replaceTags: false, ...req }, md()),
+      callUnary(
+        c.updateMemory.bind(c),
+        { memoryId, clearExpirationDate: false, tags: [], replaceTags: false, ...req },
+        md(),
+      ),
     list: (req: Partial<memoryPb.GetMemoriesRequest> = {}) =>
       callUnary(
         c.getMemories.bind(c),
@@ -117,7 +188,11 @@ export const PUBLIC = memoryPb.Permission.PERMISSION_PUBLIC;
 export const SHARED = memoryPb.Permission.PERMISSION_SHARED;
 
 /** Waits until the bus delivered an event on `subject` about `memoryId`. */
-export async function eventFor(events: { subject: string; payload: unknown }[], subject: string, memoryId: string) {
+export async function eventFor(
+  events: { subject: string; payload: unknown }[],
+  subject: string,
+  memoryId: string,
+) {
   const match = () =>
     events.find((e) => e.subject === subject && (e.payload as { memory_id: string }).memory_id === memoryId);
   for (let i = 0; i < 150 && !match(); i++) await new Promise((r) => setTimeout(r, 30));

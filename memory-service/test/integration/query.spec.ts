@@ -14,7 +14,8 @@ describe('memory-service: search by meaning', () => {
   beforeAll(async () => {
     stack = await startStack();
     const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, stack.embedding.grpc.address);
-    embed = async (texts) => (await callUnary(client.embed.bind(client), { texts })).vectors.map((v) => v.values);
+    embed = async (texts) =>
+      (await callUnary(client.embed.bind(client), { texts })).vectors.map((v) => v.values);
   });
   afterAll(() => stack.stop());
 
@@ -44,13 +45,23 @@ describe('memory-service: search by meaning', () => {
   it('finds public memories of others and never their private ones', async () => {
     const owner = userApi(stack.client);
     const other = userApi(stack.client);
-    const secret = await owner.submit({ text: 'My password manager master phrase is purple elephant', permission: PRIVATE });
-    const open = await owner.submit({ text: 'I volunteer at the animal shelter on Saturdays', permission: PUBLIC });
+    const secret = await owner.submit({
+      text: 'My password manager master phrase is purple elephant',
+      permission: PRIVATE,
+    });
+    const open = await owner.submit({
+      text: 'I volunteer at the animal shelter on Saturdays',
+      permission: PUBLIC,
+    });
     const asOther = await other.query('password manager master phrase', 100);
     expect(asOther.memories.map((m) => m.id)).not.toContain(secret.id);
     expect(asOther.memories.every((m) => m.userId !== owner.userId || m.permission === PUBLIC)).toBe(true);
     const shelter = await other.query('helping animals at a shelter on weekends', 1);
-    expect(shelter.memories[0]).toMatchObject({ id: open.id, permission: PUBLIC, sharedWith: { users: [], groups: [] } });
+    expect(shelter.memories[0]).toMatchObject({
+      id: open.id,
+      permission: PUBLIC,
+      sharedWith: { users: [], groups: [] },
+    });
     expect((await owner.query('password manager master phrase', 1)).memories[0]!.id).toBe(secret.id);
   });
 
@@ -87,7 +98,9 @@ describe('memory-service: search by meaning', () => {
     const store = new MemoryStore(stack.knex);
     const viewer = { userId: seeker.userId };
     const opts = { limit: 10, efSearch: 40, iterativeScan: true };
-    expect(await store.explainSearch(viewer, q!, opts)).toMatch(/Index Scan using memories_embedding_hnsw_idx/);
+    expect(await store.explainSearch(viewer, q!, opts)).toMatch(
+      /Index Scan using memories_embedding_hnsw_idx/,
+    );
     // Without the iterative scan the same index search comes back short: the case this guards.
     expect((await store.search(viewer, q!, { ...opts, iterativeScan: false })).length).toBeLessThan(10);
 

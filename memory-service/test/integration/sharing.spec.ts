@@ -24,13 +24,24 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    await stack.bus.subscribe({ durable: `test-${stack.schema}`, subjects: ['memory.*'], handler: async (m) => void events.push(m) });
+    await stack.bus.subscribe({
+      durable: `test-${stack.schema}`,
+      subjects: ['memory.*'],
+      handler: async (m) => void events.push(m),
+    });
   });
   afterAll(() => stack.stop());
 
   /** What each read path shows `who` of the given memory ids. */
   async function seenBy(who: Api, ids: string[], query: string) {
-    const got = await Promise.all(ids.map((id) => who.get(id).then(() => true, () => false)));
+    const got = await Promise.all(
+      ids.map((id) =>
+        who.get(id).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     const queried = new Set((await who.query(query, 100)).memories.map((m) => m.id));
     const listed = new Set((await who.list({ limit: 500 })).memories.map((m) => m.id));
     return { get: got, query: ids.map((id) => queried.has(id)), list: ids.map((id) => listed.has(id)) };
@@ -43,7 +54,11 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
     const text = 'the lighthouse keeper feeds the gulls at dawn';
     const priv = await owner.submit({ text, permission: PRIVATE });
     const pub = await owner.submit({ text, permission: PUBLIC });
-    const shared = await owner.submit({ text, permission: SHARED, sharedWith: { users: [listed.userId], groups: [] } });
+    const shared = await owner.submit({
+      text,
+      permission: SHARED,
+      sharedWith: { users: [listed.userId], groups: [] },
+    });
     expect(shared).toMatchObject({ permission: SHARED, sharedWith: { users: [listed.userId], groups: [] } });
     const ids = [priv.id, pub.id, shared.id];
     const row = (v: boolean[]) => ({ get: v, query: v, list: v });
@@ -53,14 +68,18 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
     // Only the owner learns who else may read it.
     expect((await owner.get(shared.id)).sharedWith?.users).toEqual([listed.userId]);
     expect((await listed.get(shared.id)).sharedWith?.users).toEqual([]);
-    expect((await listed.list({ limit: 500 })).memories.find((m) => m.id === shared.id)?.sharedWith?.users).toEqual([]);
+    expect(
+      (await listed.list({ limit: 500 })).memories.find((m) => m.id === shared.id)?.sharedWith?.users,
+    ).toEqual([]);
 
     // Sharing the private one, then making the shared one private, moves access with it.
     await owner.share(priv.id, SHARED, [listed.userId, other.userId]);
     await owner.share(shared.id, PRIVATE);
     expect(await seenBy(other, ids, text)).toEqual(row([true, true, false]));
     expect(await seenBy(listed, ids, text)).toEqual(row([true, true, false]));
-    expect(await stack.knex('memory_shares').where({ memory_id: shared.id }).pluck('principal_id')).toEqual([]);
+    expect(await stack.knex('memory_shares').where({ memory_id: shared.id }).pluck('principal_id')).toEqual(
+      [],
+    );
   });
 
   it('modifies permissions for the owner only, replacing the shares and emitting memory.permission_changed without text', async () => {
@@ -76,7 +95,10 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
     const replaced = await owner.share(m.id, SHARED, [other.userId]);
     expect(replaced.sharedWith?.users).toEqual([other.userId]);
     const denied = await failure(other.share(m.id, PUBLIC));
-    expect([denied.code, denied.message]).toEqual(['permission_denied', 'only the owner may change the permissions of a memory']);
+    expect([denied.code, denied.message]).toEqual([
+      'permission_denied',
+      'only the owner may change the permissions of a memory',
+    ]);
     expect((await failure(other.update(m.id, { text: 'mine now' }))).code).toBe('permission_denied');
     expect((await owner.share(m.id, PUBLIC)).sharedWith?.users).toEqual([]);
     expect((await failure(other.share(m.id, PRIVATE))).code).toBe('permission_denied');
@@ -90,7 +112,12 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
       'previous_permission',
       'user_id',
     ]);
-    expect(event!.payload).toMatchObject({ memory_id: m.id, user_id: owner.userId, permission: 'shared', previous_permission: 'private' });
+    expect(event!.payload).toMatchObject({
+      memory_id: m.id,
+      user_id: owner.userId,
+      permission: 'shared',
+      previous_permission: 'private',
+    });
     expect(JSON.stringify(events)).not.toContain('4412');
   });
 
@@ -104,16 +131,25 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
       [u.share('not-a-uuid', PUBLIC), 'memory_id'],
       [u.share(m.id, 0), 'permission'],
       [u.share(m.id, 9 as never), 'permission'],
-      [u.share(m.id, SHARED), 'shared_with.users'],
+      [u.share(m.id, SHARED), 'shared_with'],
       [u.share(m.id, SHARED, [newId(), 'nope']), 'shared_with.users[1]'],
       [u.share(m.id, SHARED, ['12345678-1234-1234-1234-123456789012']), 'shared_with.users[0]'],
       [u.share(m.id, SHARED, [u.userId]), 'shared_with.users[0]'],
       [u.share(m.id, SHARED, many), 'shared_with.users'],
       [u.share(m.id, PRIVATE, [newId()]), 'shared_with'],
       [u.share(m.id, PUBLIC, [newId()]), 'shared_with'],
-      [u.submit({ text: 'x', permission: SHARED, sharedWith: { users: [u.userId], groups: [] } }), 'shared_with.users[0]'],
-      [u.submit({ text: 'x', permission: SHARED, sharedWith: { users: ['x'], groups: [] } }), 'shared_with.users[0]'],
-      [u.submit({ text: 'x', permission: SHARED, sharedWith: { users: many, groups: [] } }), 'shared_with.users'],
+      [
+        u.submit({ text: 'x', permission: SHARED, sharedWith: { users: [u.userId], groups: [] } }),
+        'shared_with.users[0]',
+      ],
+      [
+        u.submit({ text: 'x', permission: SHARED, sharedWith: { users: ['x'], groups: [] } }),
+        'shared_with.users[0]',
+      ],
+      [
+        u.submit({ text: 'x', permission: SHARED, sharedWith: { users: many, groups: [] } }),
+        'shared_with.users',
+      ],
     ];
     for (const [call, field] of cases) {
       const err = await failure(call);
@@ -126,11 +162,20 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
 
   it('updates text (re-encrypted, re-embedded), expiration and tags, bumping updated_at and emitting memory.updated', async () => {
     const owner = userApi(stack.client);
-    const m = await owner.submit({ text: 'I keep bees in the garden', permission: PRIVATE, tags: ['home', 'bees'] });
+    const m = await owner.submit({
+      text: 'I keep bees in the garden',
+      permission: PRIVATE,
+      tags: ['home', 'bees'],
+    });
     const before = await stack.knex('memories').where({ id: m.id }).first();
     const newText = 'My favourite opera is Tosca by Puccini';
     const u = await owner.update(m.id, { text: newText, tags: ['music', 'home'] });
-    expect(u).toMatchObject({ id: m.id, text: newText, tags: ['home', 'bees', 'music'], embeddingPending: false });
+    expect(u).toMatchObject({
+      id: m.id,
+      text: newText,
+      tags: ['home', 'bees', 'music'],
+      embeddingPending: false,
+    });
     expect(u.updatedAt!.getTime()).toBeGreaterThan(m.updatedAt!.getTime());
     expect(u.createdAt!.getTime()).toBe(m.createdAt!.getTime());
     const after = await stack.knex('memories').where({ id: m.id }).first();
@@ -142,23 +187,34 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
     expect(hit?.similarity).toBeGreaterThan(0.99);
 
     const expires = new Date(Date.now() + 86_400_000);
-    expect((await owner.update(m.id, { expirationDate: expires, tags: ['only'], replaceTags: true })).expirationDate?.getTime()).toBe(
-      expires.getTime(),
-    );
+    expect(
+      (
+        await owner.update(m.id, { expirationDate: expires, tags: ['only'], replaceTags: true })
+      ).expirationDate?.getTime(),
+    ).toBe(expires.getTime());
     const cleared = await owner.update(m.id, { clearExpirationDate: true });
     expect([cleared.expirationDate, cleared.tags, cleared.text]).toEqual([undefined, ['only'], newText]);
     expect((await owner.update(m.id, { replaceTags: true })).tags).toEqual([]);
 
     const event = await eventFor(events, 'memory.updated', m.id);
     expect(event!.payload).toMatchObject({ memory_id: m.id, user_id: owner.userId, permission: 'private' });
-    expect(Object.keys(event!.payload as object).sort()).toEqual(['memory_id', 'occurred_at', 'permission', 'user_id']);
+    expect(Object.keys(event!.payload as object).sort()).toEqual([
+      'memory_id',
+      'occurred_at',
+      'permission',
+      'user_id',
+    ]);
     expect(JSON.stringify(events)).not.toMatch(/Tosca|bees in the garden/);
   });
 
   it('refuses bad updates naming the field and changes nothing', async () => {
     const owner = userApi(stack.client);
     const other = userApi(stack.client);
-    const m = await owner.submit({ text: 'unchanged text', permission: PUBLIC, tags: Array.from({ length: 19 }, (_, i) => `t${i}`) });
+    const m = await owner.submit({
+      text: 'unchanged text',
+      permission: PUBLIC,
+      tags: Array.from({ length: 19 }, (_, i) => `t${i}`),
+    });
     const row = await stack.knex('memories').where({ id: m.id }).first();
     const cases: [Promise<unknown>, string][] = [
       [owner.update('bad'), 'memory_id'],
@@ -166,10 +222,16 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
       [owner.update(m.id, { text: ' \n ' }), 'text'],
       [owner.update(m.id, { text: 'x'.repeat(MAX_TEXT + 1) }), 'text'],
       [owner.update(m.id, { expirationDate: new Date(Date.now() - 1000) }), 'expiration_date'],
-      [owner.update(m.id, { expirationDate: new Date(Date.now() + 60_000), clearExpirationDate: true }), 'expiration_date'],
+      [
+        owner.update(m.id, { expirationDate: new Date(Date.now() + 60_000), clearExpirationDate: true }),
+        'expiration_date',
+      ],
       [owner.update(m.id, { tags: ['ok', ' '] }), 'tags[1]'],
       [owner.update(m.id, { tags: ['a'.repeat(65)] }), 'tags[0]'],
-      [owner.update(m.id, { tags: Array.from({ length: 21 }, (_, i) => `n${i}`), replaceTags: true }), 'tags'],
+      [
+        owner.update(m.id, { tags: Array.from({ length: 21 }, (_, i) => `n${i}`), replaceTags: true }),
+        'tags',
+      ],
       // 19 existing + 2 new exceeds the limit only after merging.
       [owner.update(m.id, { text: 'would change', tags: ['n1', 'n2'] }), 'tags'],
     ];
@@ -194,19 +256,31 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
     for (const call of [readOnly.share(m.id, PUBLIC), readOnly.update(m.id, { text: 'x' })]) {
       expect((await failure(call)).message).toBe('this call needs the memories:write scope');
     }
-    expect((await failure(userApi(stack.client, { scopes: [WRITE] }).list())).message).toBe('this call needs the memories:read scope');
+    expect((await failure(userApi(stack.client, { scopes: [WRITE] }).list())).message).toBe(
+      'this call needs the memories:read scope',
+    );
     expect((await owner.get(m.id)).permission).toBe(PRIVATE);
   });
 
   // Last: it stops the embedder.
-  it('writes nothing when re-embedding fails', async () => {
+  it('keeps writes while the embedder is down, marking them pending instead of losing them', async () => {
     const owner = userApi(stack.client);
     const m = await owner.submit({ text: 'before the outage', permission: PRIVATE });
-    const row = await stack.knex('memories').where({ id: m.id }).first();
+    expect(m.embeddingPending).toBe(false);
     const outbox = await countRows(stack.knex, 'outbox');
     await stack.embedding.stop();
-    expect((await failure(owner.update(m.id, { text: 'after the outage', tags: ['x'] }))).code).not.toBe('invalid_argument');
-    expect(await stack.knex('memories').where({ id: m.id }).first()).toEqual(row);
-    expect(await countRows(stack.knex, 'outbox')).toBeLessThanOrEqual(outbox);
+    const updated = await owner.update(m.id, { text: 'after the outage', tags: ['x'] });
+    expect([updated.text, updated.embeddingPending, updated.tags]).toEqual(['after the outage', true, ['x']]);
+    const fresh = await owner.submit({ text: 'written during the outage', permission: PRIVATE });
+    expect(fresh.embeddingPending).toBe(true);
+    const pending = await stack
+      .knex('memories')
+      .whereIn('id', [m.id, fresh.id])
+      .whereNull('embedding')
+      .pluck('id');
+    expect(pending.sort()).toEqual([m.id, fresh.id].sort());
+    expect(await countRows(stack.knex, 'outbox')).toBeGreaterThanOrEqual(outbox);
+    // Both are still readable and listable by their owner, only search waits for the vectors.
+    expect((await owner.get(fresh.id)).text).toBe('written during the outage');
   });
 });

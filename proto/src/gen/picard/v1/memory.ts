@@ -154,8 +154,10 @@ export interface SubmitMemoriesRequest {
   memories: NewMemory[];
 }
 
+/** All or nothing: either every memory is created (in input order) or none is and `errors` names each bad item. */
 export interface SubmitMemoriesResponse {
   memories: Memory[];
+  errors: ItemError[];
 }
 
 export interface UpdateMemoryRequest {
@@ -183,13 +185,16 @@ export interface DeleteMemoriesRequest {
   memoryIds: string[];
 }
 
+/** One item of a batch at fault: its position, its id when it has one, the error code and the input field named. */
 export interface ItemError {
   index: number;
   id: string;
   code: string;
   message: string;
+  field: string;
 }
 
+/** All or nothing: either every id is deleted or none is and `errors` names each id at fault. */
 export interface DeleteMemoriesResponse {
   deletedIds: string[];
   errors: ItemError[];
@@ -983,13 +988,16 @@ export const SubmitMemoriesRequest: MessageFns<SubmitMemoriesRequest> = {
 };
 
 function createBaseSubmitMemoriesResponse(): SubmitMemoriesResponse {
-  return { memories: [] };
+  return { memories: [], errors: [] };
 }
 
 export const SubmitMemoriesResponse: MessageFns<SubmitMemoriesResponse> = {
   encode(message: SubmitMemoriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.memories) {
       Memory.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.errors) {
+      ItemError.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1015,6 +1023,14 @@ export const SubmitMemoriesResponse: MessageFns<SubmitMemoriesResponse> = {
             message.memories.push(Memory.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.errors.push(ItemError.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1030,6 +1046,7 @@ export const SubmitMemoriesResponse: MessageFns<SubmitMemoriesResponse> = {
   fromJSON(object: any): SubmitMemoriesResponse {
     return {
       memories: globalThis.Array.isArray(object?.memories) ? object.memories.map((e: any) => Memory.fromJSON(e)) : [],
+      errors: globalThis.Array.isArray(object?.errors) ? object.errors.map((e: any) => ItemError.fromJSON(e)) : [],
     };
   },
 
@@ -1037,6 +1054,9 @@ export const SubmitMemoriesResponse: MessageFns<SubmitMemoriesResponse> = {
     const obj: any = {};
     if (message.memories?.length) {
       obj.memories = message.memories.map((e) => Memory.toJSON(e));
+    }
+    if (message.errors?.length) {
+      obj.errors = message.errors.map((e) => ItemError.toJSON(e));
     }
     return obj;
   },
@@ -1047,6 +1067,7 @@ export const SubmitMemoriesResponse: MessageFns<SubmitMemoriesResponse> = {
   fromPartial<I extends Exact<DeepPartial<SubmitMemoriesResponse>, I>>(object: I): SubmitMemoriesResponse {
     const message = createBaseSubmitMemoriesResponse();
     message.memories = object.memories?.map((e) => Memory.fromPartial(e)) || [];
+    message.errors = object.errors?.map((e) => ItemError.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1459,7 +1480,7 @@ export const DeleteMemoriesRequest: MessageFns<DeleteMemoriesRequest> = {
 };
 
 function createBaseItemError(): ItemError {
-  return { index: 0, id: "", code: "", message: "" };
+  return { index: 0, id: "", code: "", message: "", field: "" };
 }
 
 export const ItemError: MessageFns<ItemError> = {
@@ -1475,6 +1496,9 @@ export const ItemError: MessageFns<ItemError> = {
     }
     if (message.message !== "") {
       writer.uint32(34).string(message.message);
+    }
+    if (message.field !== "") {
+      writer.uint32(42).string(message.field);
     }
     return writer;
   },
@@ -1524,6 +1548,14 @@ export const ItemError: MessageFns<ItemError> = {
             message.message = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1542,6 +1574,7 @@ export const ItemError: MessageFns<ItemError> = {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       code: isSet(object.code) ? globalThis.String(object.code) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
     };
   },
 
@@ -1559,6 +1592,9 @@ export const ItemError: MessageFns<ItemError> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
     return obj;
   },
 
@@ -1571,6 +1607,7 @@ export const ItemError: MessageFns<ItemError> = {
     message.id = object.id ?? "";
     message.code = object.code ?? "";
     message.message = object.message ?? "";
+    message.field = object.field ?? "";
     return message;
   },
 };

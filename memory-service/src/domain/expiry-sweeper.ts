@@ -1,0 +1,95 @@
+import type { Logger } from '@picard/service-kit';
+import type { SweeperStore } from '../store/sweeper.store.js';
+
+export const DEFAULT_EXPIRY_GRACE_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_SWEEP_INTERVAL_SECONDS = 300;
+export const DEFAULT_SWEEP_BATCH_SIZE = 500;
+
+export interface ExpirySweeperOptions {
+  store: SweeperStore;
+  logger: Logger;
+  /** MEMORY_EXPIRY_GRACE_SECONDS: how long an expired memory is kept (hidden) before deletion. */
+  graceSeconds?: number;
+  /** MEMORY_SWEEP_INTERVAL_SECONDS: pause between runs of the timer. */
+  intervalSeconds?: number;
+  batchSize?: number;
+  /** Called after each batch committed, e.g. to nudge the outbox relay. */
+  onCommitted?: () => void;
+}
+
+/**
+ * Deletes memories whose expiry is older than the grace period. Expired memories are already
+ * invisible to reads; the grace period leaves the owner time to see (`expired: "include"`) and
+ * extend them. Each batch is its own transaction, so a crash loses no event and repeats no delete.
+ */
+export class ExpirySweeper {
+  readonly graceSeconds: number;
+  readonly intervalMs: number;
+  readonly batchSize: number;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<{ deleted: number }>;
+  private stopped = true;
+  /** Set by stop(): a run in progress ends after its current batch. */
+  private halted = false;
+
+  constructor(private readonly opts: ExpirySweeperOptions) {
+    this.graceSeconds = opts.graceSeconds ?? DEFAULT_EXPIRY_GRACE_SECONDS;
+    this.intervalMs = (opts.intervalSeconds ?? DEFAULT_SWEEP_INTERVAL_SECONDS) * 1000;
+    this.batchSize = opts.batchSize ?? DEFAULT_SWEEP_BATCH_SIZE;
+    if (!Number.isFinite(this.graceSeconds) || this.graceSeconds < 0)
+      throw new Error('expiry grace must be >= 0 seconds');
+    if (!(this.intervalMs > 0)) throw new Error('sweep interval must be > 0 seconds');
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1)
+      throw new Error('sweep batch size must be a positive integer');
+  }
+
+  /** Sweeps until no expired row is left (or stop() is called); a call during a run joins it. */
+  runOnce(): Promise<{ deleted: number }> {
+    this.running ??= this.sweep().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweep(): Promise<{ deleted: number }> {
+    let deleted = 0;
+    for (;;) {
+      const swept = await this.opts.store.deleteExpiredBatch(this.graceSeconds, this.batchSize, new Date());
+      deleted += swept.length;
+      if (swept.length) this.opts.onCommitted?.();
+      // A wound-down service stops between batches; the rest waits for the next run.
+      if (swept.length < this.batchSize || this.halted) break;
+    }
+    if (deleted)
+      this.opts.logger.info({ deleted, graceSeconds: this.graceSeconds }, 'expired memories deleted');
+    return { deleted };
+  }
+
+  /** Runs soon after start, then every interval; the timer never keeps the process alive. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.halted = false;
+    this.schedule(Math.min(this.intervalMs, 5_000));
+  }
+
+  private schedule(ms: number) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.runOnce()
+        .catch((err) => this.opts.logger.warn({ err }, 'expiry sweep failed; retrying at the next interval'))
+        .finally(() => {
+          if (!this.stopped) this.schedule(this.intervalMs);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a run in progress to finish its current batch. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.halted = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+}

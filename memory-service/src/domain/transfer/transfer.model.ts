@@ -1,0 +1,77 @@
+import { invalid } from '@picard/service-kit';
+import type { MemoryRecord, NewMemoryInput, PermissionName } from '../memory.model.js';
+
+export const TRANSFER_FORMATS = ['json', 'ndjson', 'csv', 'markdown'] as const;
+export type TransferFormat = (typeof TRANSFER_FORMATS)[number];
+
+/** Caps on one import: 10,000 items and 8 MiB of text (UTF-16 code units, i.e. `data.length`). */
+export const MAX_IMPORT_ITEMS = 10_000;
+export const MAX_IMPORT_CHARS = 8 * 1024 * 1024;
+
+/** One memory read from an import file, in file order. */
+export interface ImportItem extends NewMemoryInput {
+  /** Position in the file (0-based, counting memories, not lines); per-item errors use it too. */
+  index: number;
+  createdAt?: Date;
+  updatedAt?: Date;
+  /** The id and owner the memory had where it was exported; informational, never trusted. */
+  sourceId?: string;
+  sourceUserId?: string;
+}
+
+export interface ImportItemError {
+  index: number;
+  code: 'invalid_argument';
+  message: string;
+  /** The item's field at fault (`tags[2]`, `expiration_date`), when there is one. */
+  field?: string;
+}
+
+export interface ImportParseResult {
+  items: ImportItem[];
+  errors: ImportItemError[];
+}
+
+export interface ParseLimits {
+  maxItems?: number;
+  maxChars?: number;
+}
+
+export function checkFormat(format: string): TransferFormat {
+  const f = format.trim().toLowerCase();
+  if (!(TRANSFER_FORMATS as readonly string[]).includes(f)) {
+    throw invalid('format', `format must be one of ${TRANSFER_FORMATS.join(', ')} (got "${format}")`);
+  }
+  return f as TransferFormat;
+}
+
+/**
+ * The wire shape of one exported memory, the same in every format (snake_case like the tools).
+ * `shared_with` is present only when the exporter may know it (the owner's rows).
+ */
+export interface ExportedMemory {
+  id: string;
+  user_id: string;
+  text: string;
+  permission: PermissionName;
+  tags: string[];
+  expiration_date: string | null;
+  created_at: string;
+  updated_at: string;
+  shared_with?: { users: string[]; groups: string[] };
+}
+
+export function toExported(r: MemoryRecord): ExportedMemory {
+  const shared = r.sharedWith.users.length > 0 || r.sharedWith.groups.length > 0;
+  return {
+    id: r.id,
+    user_id: r.userId,
+    text: r.text,
+    permission: r.permission,
+    tags: [...r.tags],
+    expiration_date: r.expirationDate ? r.expirationDate.toISOString() : null,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+    ...(shared ? { shared_with: { users: [...r.sharedWith.users], groups: [...r.sharedWith.groups] } } : {}),
+  };
+}

@@ -1,0 +1,81 @@
+import type { Knex } from '@picard/service-kit';
+
+export interface ActivityDelta {
+  userId: string;
+  searches: number;
+  lastActivity: Date;
+}
+
+export interface ActivityRow {
+  memoriesByPermission: Record<string, number>;
+  searches: number;
+  lastActivity: Date | null;
+}
+
+const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+
+/** Per-user counters: searches and last activity are kept; memory counts are read from the memories. */
+export class ActivityStore {
+  constructor(readonly knex: Knex) {}
+
+  /** Adds deltas in one statement; concurrent instances add up instead of overwriting each other. */
+  async add(deltas: ActivityDelta[]): Promise<void> {
+    if (deltas.length === 0) return;
+    await this.knex('user_activity')
+      .insert(deltas.map((d) => ({ user_id: d.userId, searches: d.searches, last_activity: d.lastActivity })))
+      .onConflict('user_id')
+      .merge({
+        searches: this.knex.raw('user_activity.searches + excluded.searches'),
+        last_activity: this.knex.raw('GREATEST(user_activity.last_activity, excluded.last_activity)'),
+      });
+  }
+
+  /** A user's stored (not yet swept) memories that are still live, by permission, plus their counters. */
+  async forUser(userId: string): Promise<ActivityRow> {
+    const counts: { permission: string; count: string }[] = await this.knex('memories')
+      .select('permission')
+      .count({ count: '*' })
+      .where({ user_id: userId })
+      .whereRaw('(expiration_date IS NULL OR expiration_date > now())')
+      .groupBy('permission');
+    const row = await this.knex('user_activity')
+      .where({ user_id: userId })
+      .first<{ searches: string | number; last_activity: Date | string } | undefined>();
+    return {
+      memoriesByPermission: byPermission(counts),
+      searches: Number(row?.searches ?? 0),
+      lastActivity: row ? toDate(row.last_activity) : null,
+    };
+  }
+
+  async summary(): Promise<{
+    users: number;
+    memories: number;
+    memoriesByPermission: Record<string, number>;
+    searches: number;
+  }> {
+    const counts: { permission: string; count: string }[] = await this.knex('memories')
+      .select('permission')
+      .count({ count: '*' })
+      .whereRaw('(expiration_date IS NULL OR expiration_date > now())')
+      .groupBy('permission');
+    const users = await this.knex.raw<{ rows: { n: string }[] }>(
+      'SELECT count(*) AS n FROM (SELECT user_id FROM memories UNION SELECT user_id FROM user_activity) AS u',
+    );
+    const searches = (await this.knex('user_activity').sum({ s: 'searches' }).first()) as
+      { s: string | null } | undefined;
+    const memoriesByPermission = byPermission(counts);
+    return {
+      users: Number(users.rows[0]?.n ?? 0),
+      memories: Object.values(memoriesByPermission).reduce((a, b) => a + b, 0),
+      memoriesByPermission,
+      searches: Number(searches?.s ?? 0),
+    };
+  }
+}
+
+function byPermission(counts: { permission: string; count: string }[]): Record<string, number> {
+  const out: Record<string, number> = { private: 0, public: 0, shared: 0 };
+  for (const c of counts) out[c.permission] = Number(c.count);
+  return out;
+}

@@ -1,0 +1,86 @@
+import type { Knex } from '@picard/service-kit';
+import type { SealedText } from '../domain/memory-cipher.js';
+
+export interface SealedRow {
+  id: string;
+  sealed: SealedText;
+}
+
+export interface RotationBatch {
+  /** Rows looked at in this batch (locked and handed to `reseal`). */
+  seen: number;
+  rewritten: number;
+  /** Rows `reseal` could not open (returned undefined): left as they are. */
+  failedIds: string[];
+  /** Keyset position for the next batch; undefined when no row was left after `after`. */
+  lastId?: string;
+}
+
+/** SQL for the key-rotation job: reads and rewrites only the sealed-text columns. */
+export class KeyRotationStore {
+  constructor(readonly knex: Knex) {}
+
+  /** Rows not yet sealed under `keyId`. */
+  async countStale(keyId: string): Promise<number> {
+    const [row] = await this.knex('memories').whereNot('key_id', keyId).count<{ n: string }[]>({ n: '*' });
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * One batch in one transaction: locks up to `limit` stale rows after `after` (keyset by id),
+   * reseals them and writes the new ciphertext back. Rows locked by a concurrent write are
+   * skipped (SKIP LOCKED) rather than waited for, so users never queue behind the job; a later
+   * pass picks them up. updated_at is left alone: re-encryption is not an edit.
+   */
+  async rotateBatch(
+    keyId: string,
+    after: string | undefined,
+    limit: number,
+    reseal: (row: SealedRow) => SealedText | undefined,
+  ): Promise<RotationBatch> {
+    return this.knex.transaction(async (trx) => {
+      const q = trx('memories')
+        .select('id', 'ciphertext', 'iv', 'auth_tag', 'key_id')
+        .whereNot('key_id', keyId)
+        .orderBy('id')
+        .limit(Math.trunc(limit))
+        .forUpdate()
+        .skipLocked();
+      if (after) q.where('id', '>', after);
+      const rows: {
+        id: string;
+        ciphertext: Uint8Array;
+        iv: Uint8Array;
+        auth_tag: Uint8Array;
+        key_id: string;
+      }[] = await q;
+      const failedIds: string[] = [];
+      let rewritten = 0;
+      for (const r of rows) {
+        const sealed = reseal({
+          id: r.id,
+          sealed: {
+            ciphertext: Buffer.from(r.ciphertext),
+            iv: Buffer.from(r.iv),
+            authTag: Buffer.from(r.auth_tag),
+            keyId: r.key_id,
+          },
+        });
+        if (!sealed) {
+          failedIds.push(r.id);
+          continue;
+        }
+        await trx('memories')
+          .where({ id: r.id, key_id: r.key_id })
+          .update({
+            ciphertext: sealed.ciphertext,
+            iv: sealed.iv,
+            auth_tag: sealed.authTag,
+            key_id: sealed.keyId,
+          });
+        rewritten++;
+      }
+      return { seen: rows.length, rewritten, failedIds, lastId: rows.at(-1)?.id };
+    });
+  }
+}

@@ -1,0 +1,47 @@
+import { enqueueEvent, type Knex } from '@picard/service-kit';
+import type { PermissionName } from '../domain/memory.model.js';
+
+export interface SweptMemory {
+  id: string;
+  userId: string;
+  permission: PermissionName;
+}
+
+/** SQL for the expiry sweeper: deleting a row removes its vector (same row); shares cascade. */
+export class SweeperStore {
+  constructor(readonly knex: Knex) {}
+
+  /**
+   * Deletes up to `limit` memories that expired at least `graceSeconds` ago (by the database clock,
+   * so instances with skewed clocks agree) and enqueues one `memory.deleted` per row, all in one
+   * transaction. SKIP LOCKED lets two instances sweep side by side, and passes over rows a user
+   * is editing right now; they go in a later batch.
+   */
+  async deleteExpiredBatch(graceSeconds: number, limit: number, occurredAt: Date): Promise<SweptMemory[]> {
+    return this.knex.transaction(async (trx) => {
+      const res = await trx.raw<{ rows: { id: string; user_id: string; permission: PermissionName }[] }>(
+        `DELETE FROM memories
+          WHERE id IN (
+            SELECT id FROM memories
+             WHERE expiration_date <= now() - make_interval(secs => ?)
+             ORDER BY expiration_date
+             LIMIT ?
+             FOR UPDATE SKIP LOCKED)
+        RETURNING id, user_id, permission`,
+        [graceSeconds, Math.trunc(limit)],
+      );
+      const swept = res.rows.map((r) => ({ id: r.id, userId: r.user_id, permission: r.permission }));
+      const at = occurredAt.toISOString();
+      for (const m of swept) {
+        await enqueueEvent(trx, 'memory.deleted', {
+          memory_id: m.id,
+          user_id: m.userId,
+          permission: m.permission,
+          occurred_at: at,
+          reason: 'expired',
+        });
+      }
+      return swept;
+    });
+  }
+}
