@@ -40,4 +40,26 @@ describe('memory-service configuration', () => {
       /MEMORY_ENCRYPTION_KEY_ID/,
     );
   });
+
+  it('has job defaults and names a bad grace period or interval', () => {
+    const c = load({ MEMORY_ENCRYPTION_KEYS: `a:${b64()}` });
+    expect([
+      c.MEMORY_EXPIRY_GRACE_SECONDS,
+      c.MEMORY_SWEEP_INTERVAL_SECONDS,
+      c.MEMORY_EMBEDDING_RETRY_SECONDS,
+    ]).toEqual([604800, 300, 30]);
+    expect(
+      load({ MEMORY_ENCRYPTION_KEYS: `a:${b64()}`, MEMORY_EXPIRY_GRACE_SECONDS: '0' })
+        .MEMORY_EXPIRY_GRACE_SECONDS,
+    ).toBe(0);
+    expect(() => load({ MEMORY_ENCRYPTION_KEYS: `a:${b64()}`, MEMORY_EXPIRY_GRACE_SECONDS: '-1' })).toThrow(
+      /MEMORY_EXPIRY_GRACE_SECONDS/,
+    );
+    expect(() => load({ MEMORY_ENCRYPTION_KEYS: `a:${b64()}`, MEMORY_SWEEP_INTERVAL_SECONDS: '0' })).toThrow(
+      /MEMORY_SWEEP_INTERVAL_SECONDS/,
+    );
+    expect(() =>
+      load({ MEMORY_ENCRYPTION_KEYS: `a:${b64()}`, MEMORY_EMBEDDING_RETRY_SECONDS: 'soon' }),
+    ).toThrow(/MEMORY_EMBEDDING_RETRY_SECONDS/);
+  });
 });

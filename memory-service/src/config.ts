@@ -55,6 +55,23 @@ export const memoryConfigSchema = z
     /** Which key encrypts new rows; the last listed by default, so rotation is "append a key". */
     MEMORY_ENCRYPTION_KEY_ID: env.optionalString(),
     MEMORY_MAX_TEXT_CHARS: env.positiveInt(10_000),
+    /** How long an expired memory is kept (hidden) before the sweeper deletes it: 7 days. */
+    MEMORY_EXPIRY_GRACE_SECONDS: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.coerce
+        .number()
+        .int()
+        .min(0, 'must be 0 or more seconds')
+        .default(7 * 24 * 3600),
+    ),
+    MEMORY_SWEEP_INTERVAL_SECONDS: env.positiveInt(300),
+    /** How often memories stored while the embedder was down are retried. */
+    MEMORY_EMBEDDING_RETRY_SECONDS: env.positiveInt(30),
+    /** auto: at start, re-encrypt rows still under an older key with the active one (online, in batches). */
+    MEMORY_KEY_ROTATION: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.enum(['auto', 'off']).default('auto'),
+    ),
   })
   .superRefine((c, ctx) => {
     const id = c.MEMORY_ENCRYPTION_KEY_ID;

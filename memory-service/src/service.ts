@@ -14,11 +14,18 @@ import { connectEmbeddings } from './clients/embedding.client.js';
 import type { MemoryConfig } from './config.js';
 import { MemoryCipher } from './domain/memory-cipher.js';
 import { ActivityRecorder, ActivityService } from './domain/activity.js';
+import { ExpirySweeper } from './domain/expiry-sweeper.js';
 import { GroupService } from './domain/group.service.js';
+import { KeyRotationJob } from './domain/key-rotation.job.js';
+import { PendingEmbeddingRetry } from './domain/pending-embeddings.js';
 import { MemoryBatchService } from './domain/memory-batch.service.js';
 import { MemoryService } from './domain/memory.service.js';
+import { TransferService } from './domain/transfer.service.js';
 import { ActivityStore } from './store/activity.store.js';
 import { GroupStore } from './store/group.store.js';
+import { KeyRotationStore } from './store/key-rotation.store.js';
+import { PendingEmbeddingStore } from './store/pending-embedding.store.js';
+import { SweeperStore } from './store/sweeper.store.js';
 import { memoryHandlers } from './grpc/memory.handlers.js';
 import { memoryMigrations } from './migrations/index.js';
 import { MemoryStore } from './store/memory.store.js';
@@ -43,6 +50,8 @@ export interface MemoryServiceHandle {
   grpc: GrpcServerHandle;
   /** The service's own connection (tests and operational tooling). */
   knex: Knex;
+  /** Background jobs, exposed so tests and operators can run a pass now. */
+  jobs: { sweeper: ExpirySweeper; pending: PendingEmbeddingRetry; keyRotation: KeyRotationJob };
   embedding: { provider: string; model: string; dimensions: number };
   stop(): Promise<void>;
 }
@@ -99,6 +108,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       batch: new MemoryBatchService(memories),
       groups,
       activity: new ActivityService(activityStore, recorder),
+      transfer: new TransferService(memories),
     };
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.MEMORY_GRPC_HOST,
@@ -112,15 +122,43 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
         },
       ],
     });
+    const sweeper = new ExpirySweeper({
+      store: new SweeperStore(knex),
+      logger,
+      graceSeconds: config.MEMORY_EXPIRY_GRACE_SECONDS,
+      intervalSeconds: config.MEMORY_SWEEP_INTERVAL_SECONDS,
+      onCommitted: () => relay?.nudge(),
+    });
+    const pending = new PendingEmbeddingRetry({
+      store: new PendingEmbeddingStore(knex),
+      cipher,
+      embeddings,
+      logger,
+      intervalSeconds: config.MEMORY_EMBEDDING_RETRY_SECONDS,
+    });
+    const keyRotation = new KeyRotationJob({ store: new KeyRotationStore(knex), cipher, logger });
+    const rotationAbort = new AbortController();
     relay?.start();
     recorder.start();
+    sweeper.start();
+    pending.start();
+    // Rows under an older key are re-encrypted online in the background after a key was added.
+    const rotation =
+      config.MEMORY_KEY_ROTATION === 'auto'
+        ? rotateInBackground(keyRotation, rotationAbort.signal, logger)
+        : undefined;
     const db = knex;
     return {
       grpc,
       knex: db,
+      jobs: { sweeper, pending, keyRotation },
       embedding: { ...embeddings.info },
       async stop() {
         await grpc.shutdown();
+        rotationAbort.abort();
+        await rotation;
+        await sweeper.stop();
+        await pending.stop();
         await recorder.stop();
         await relay?.stop();
         embeddingClient.close();
@@ -131,5 +169,22 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     embeddingClient.close();
     await knex?.destroy();
     throw err;
+  }
+}
+
+/** Runs the key-rotation job once, logging progress; stopping the service aborts it between batches. */
+async function rotateInBackground(job: KeyRotationJob, signal: AbortSignal, logger: Logger): Promise<void> {
+  try {
+    const summary = await job.run({
+      signal,
+      onProgress: (p) => logger.info(p, 'encryption key rotation: re-encrypted a batch'),
+    });
+    if (summary.total > 0) logger.info(summary, 'encryption key rotation finished');
+  } catch (err) {
+    if (!signal.aborted)
+      logger.error(
+        { err: (err as Error).message },
+        'encryption key rotation stopped; it continues at the next start',
+      );
   }
 }

@@ -1,9 +1,10 @@
 import { memoryPb } from '@picard/proto';
-import { notYet, requireCaller, serverStream, unary, type Logger } from '@picard/service-kit';
+import { requireCaller, serverStream, unary, type Logger } from '@picard/service-kit';
 import type { ActivityService } from '../domain/activity.js';
 import type { GroupService } from '../domain/group.service.js';
 import type { MemoryBatchService } from '../domain/memory-batch.service.js';
 import type { MemoryService } from '../domain/memory.service.js';
+import type { TransferService } from '../domain/transfer.service.js';
 import {
   groupToPb,
   itemErrorToPb,
@@ -20,15 +21,12 @@ export interface MemoryDomain {
   batch: MemoryBatchService;
   groups: GroupService;
   activity: ActivityService;
+  transfer: TransferService;
 }
 
 /** Decode → domain → encode. */
 export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.MemoryServiceServer {
-  const { memories: service, batch, groups, activity } = domain;
-  const later = <Req, Res>(name: string, issue: number) =>
-    unary<Req, Res>(logger, name, async () => {
-      throw notYet(name, issue);
-    });
+  const { memories: service, batch, groups, activity, transfer } = domain;
 
   return {
     submitMemory: unary<memoryPb.SubmitMemoryRequest, memoryPb.Memory>(
@@ -108,12 +106,18 @@ export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.M
         return { memories: page.items.map(memoryToPb), nextCursor: page.nextCursor };
       },
     ),
-    exportMemories: later('ExportMemories', 4),
+    exportMemories: unary<memoryPb.ExportMemoriesRequest, memoryPb.ExportMemoriesResponse>(
+      logger,
+      'ExportMemories',
+      async (req, call) => transfer.export(requireCaller(call.metadata), req.format),
+    ),
     importMemories: serverStream<memoryPb.ImportMemoriesRequest, memoryPb.ImportMemoriesProgress>(
       logger,
       'ImportMemories',
-      async function* () {
-        throw notYet('ImportMemories', 4);
+      async function* (req, call) {
+        for await (const p of transfer.import(requireCaller(call.metadata), req.format, req.data)) {
+          yield { ...p, errors: p.errors.map(itemErrorToPb) };
+        }
       },
     ),
     createGroup: unary<memoryPb.CreateGroupRequest, memoryPb.Group>(

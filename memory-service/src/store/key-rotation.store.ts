@@ -70,14 +70,12 @@ export class KeyRotationStore {
           failedIds.push(r.id);
           continue;
         }
-        await trx('memories')
-          .where({ id: r.id, key_id: r.key_id })
-          .update({
-            ciphertext: sealed.ciphertext,
-            iv: sealed.iv,
-            auth_tag: sealed.authTag,
-            key_id: sealed.keyId,
-          });
+        await trx('memories').where({ id: r.id, key_id: r.key_id }).update({
+          ciphertext: sealed.ciphertext,
+          iv: sealed.iv,
+          auth_tag: sealed.authTag,
+          key_id: sealed.keyId,
+        });
         rewritten++;
       }
       return { seen: rows.length, rewritten, failedIds, lastId: rows.at(-1)?.id };

@@ -38,6 +38,9 @@ export interface NewMemoryRow {
   embedding: number[] | null;
   embeddingModel: string | null;
   sharedWith: Shares;
+  /** Kept from an imported file; the database's clock otherwise. */
+  createdAt?: Date;
+  updatedAt?: Date;
 }
 
 /** Narrowing on top of visibility (QueryMemory's filters). */
@@ -167,6 +170,8 @@ export class MemoryStore {
             tags: row.tags,
             embedding: row.embedding ? toSql(row.embedding) : null,
             embedding_model: row.embeddingModel,
+            ...(row.createdAt ? { created_at: row.createdAt } : {}),
+            ...((row.updatedAt ?? row.createdAt) ? { updated_at: row.updatedAt ?? row.createdAt } : {}),
           })),
         );
         const shares = chunk.flatMap(({ row }) => shareRows(row.id, row.sharedWith));

@@ -7,6 +7,7 @@ import {
   DomainError,
   loadConfig,
   newId,
+  readStream,
   type EventBus,
   type Knex,
 } from '@picard/service-kit';
@@ -59,6 +60,8 @@ export async function startStack() {
   const client = createGrpcClient(memoryPb.MemoryServiceClient, memory.grpc.address);
   return {
     schema,
+    db,
+    logger,
     encryptionKey,
     bus,
     embedding,
@@ -151,6 +154,15 @@ export function userApi(
     removeMember: (groupId: string, userId: string) =>
       callUnary(c.removeGroupMember.bind(c), { groupId, userId }, md()),
     listGroups: () => callUnary(c.listGroups.bind(c), {}, md()),
+    exportAs: (format: string) => callUnary(c.exportMemories.bind(c), { format }, md()),
+    importFrom: async (format: string, data: string) => {
+      const progress: memoryPb.ImportMemoriesProgress[] = [];
+      for await (const p of readStream<memoryPb.ImportMemoriesProgress>(
+        c.importMemories({ format, data }, md()),
+      ))
+        progress.push(p);
+      return progress;
+    },
     activity: (userId?: string) => callUnary(c.getActivity.bind(c), { userId }, md()),
     summary: () => callUnary(c.getAdminSummary.bind(c), {}, md()),
     update: (memoryId: string, req: Partial<memoryPb.UpdateMemoryRequest> = {}) =>

@@ -1,0 +1,106 @@
+import { DomainError, invalid, type Caller } from '@picard/service-kit';
+import { createdEvent, type MemoryService } from './memory.service.js';
+import type { ItemError, MemoryRecord } from './memory.model.js';
+import {
+  checkNewMemory,
+  checkShareableGroups,
+  requireScope,
+  SCOPE_READ,
+  SCOPE_WRITE,
+} from './memory.validation.js';
+import { checkEach, checkFormat, exportMemories, MAX_IMPORT_ITEMS, parseImport } from './transfer/index.js';
+
+/** Memories per import transaction (and per progress message). */
+export const IMPORT_BATCH = 100;
+/** Rows read per page while exporting. */
+const EXPORT_PAGE = 1000;
+/** Past this the file would not fit one gRPC message (64 MiB) with room to spare. */
+const MAX_EXPORT_CHARS = 48 * 1024 * 1024;
+
+export interface ImportProgress {
+  imported: number;
+  total: number;
+  done: boolean;
+  errors: ItemError[];
+}
+
+/**
+ * Export of the caller's own live memories and import of a file into them. An import is checked
+ * whole before anything is written (one bad memory → nothing stored, every bad one named), then
+ * written in batches, each its own transaction, reporting progress after each.
+ */
+export class TransferService {
+  constructor(private readonly memories: MemoryService) {}
+
+  async export(caller: Caller, format: string): Promise<{ format: string; count: number; data: string }> {
+    requireScope(caller, SCOPE_READ);
+    const checkedFormat = checkFormat(format);
+    const { store } = this.memories.deps;
+    const records: MemoryRecord[] = [];
+    let after: { createdKey: string; id: string } | undefined;
+    for (;;) {
+      const rows = await store.listOwn(caller.userId, EXPORT_PAGE, after);
+      records.push(...(await this.memories.revealAll(caller, rows)));
+      if (records.length > MAX_IMPORT_ITEMS) {
+        throw new DomainError(
+          'unprocessable',
+          `more than ${MAX_IMPORT_ITEMS} memories: too many for one export file`,
+        );
+      }
+      if (rows.length < EXPORT_PAGE) break;
+      const last = rows.at(-1)!;
+      after = { createdKey: last.createdKey, id: last.id };
+    }
+    // Oldest first reads naturally in a file and re-imports in the original order.
+    const data = exportMemories(checkedFormat, records.reverse());
+    if (data.length > MAX_EXPORT_CHARS) {
+      throw new DomainError(
+        'unprocessable',
+        `the export is ${Math.round(data.length / 1048576)} MiB, more than one response carries`,
+      );
+    }
+    return { format: checkedFormat, count: records.length, data };
+  }
+
+  async *import(caller: Caller, format: string, data: string): AsyncGenerator<ImportProgress> {
+    requireScope(caller, SCOPE_WRITE);
+    const { deps } = this.memories;
+    const parsed = parseImport(format, data, {});
+    const groupIds = parsed.items.some((i) => i.sharedWith.groups.length)
+      ? await deps.groupsOf(caller.userId)
+      : [];
+    const checked = checkEach(parsed.items, (item) => {
+      const c = checkNewMemory(item, deps.maxTextChars, caller.userId);
+      checkShareableGroups(c.sharedWith.groups, groupIds);
+      if (item.createdAt && item.createdAt.getTime() > Date.now() + 60_000)
+        throw invalid('created_at', 'created_at is in the future');
+      return c;
+    });
+    const total = parsed.items.length + parsed.errors.length;
+    const errors = [...parsed.errors, ...checked.errors].sort((a, b) => a.index - b.index);
+    if (errors.length) {
+      yield { imported: 0, total, done: true, errors };
+      return;
+    }
+    if (total === 0) throw invalid('data', 'the file holds no memories');
+
+    let imported = 0;
+    yield { imported, total, done: false, errors: [] };
+    for (let i = 0; i < checked.valid.length; i += IMPORT_BATCH) {
+      const batch = checked.valid.slice(i, i + IMPORT_BATCH);
+      const vectors = await this.memories.embedOrPending(batch.map((b) => b.value.text));
+      const rows = batch.map((b, j) => ({
+        ...this.memories.newRow(caller, b.value, vectors[j]!),
+        createdAt: b.item.createdAt,
+        updatedAt:
+          b.item.updatedAt && b.item.createdAt && b.item.updatedAt >= b.item.createdAt
+            ? b.item.updatedAt
+            : b.item.createdAt,
+      }));
+      await deps.store.createMany(rows.map((row) => ({ row, event: createdEvent(row) })));
+      this.memories.written(caller);
+      imported += batch.length;
+      yield { imported, total, done: imported === total, errors: [] };
+    }
+  }
+}

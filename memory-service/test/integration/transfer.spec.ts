@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  countRows,
+  failure,
+  PRIVATE,
+  PUBLIC,
+  READ,
+  SHARED,
+  startStack,
+  userApi,
+  WRITE,
+  type Stack,
+} from './harness.js';
+
+const FORMATS = ['json', 'ndjson', 'csv', 'markdown'];
+const TRICKY = [
+  'Plain memory',
+  'Line one\nline two, with "quotes", commas; and a tab\t.',
+  '# Not a heading\n---\n```js\nconsole.log("fenced")\n```\n````',
+  'Émojis 🧠✨ and RTL שלום and combining é',
+];
+
+describe('memory-service: export and import', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.stop());
+
+  it.each(FORMATS)('round-trips text, permission, tags, shares and dates through %s', async (format) => {
+    const source = userApi(stack.client);
+    const friend = userApi(stack.client);
+    const expires = new Date(Date.now() + 86_400_000);
+    const created = (
+      await source.submitMany([
+        { text: TRICKY[0], permission: PUBLIC, tags: ['a', 'b, c'] },
+        { text: TRICKY[1], permission: PRIVATE, expirationDate: expires },
+        {
+          text: TRICKY[2],
+          permission: SHARED,
+          sharedWith: { users: [friend.userId], groups: [] },
+          tags: ['"quoted"'],
+        },
+        { text: TRICKY[3], permission: PRIVATE },
+      ])
+    ).memories;
+    const exported = await source.exportAs(format);
+    expect([exported.format, exported.count]).toEqual([format, 4]);
+
+    const target = userApi(stack.client);
+    const progress = await target.importFrom(format, exported.data);
+    const last = progress.at(-1)!;
+    expect([last.imported, last.total, last.done, last.errors]).toEqual([4, 4, true, []]);
+
+    const imported = (await target.retrieve()).memories;
+    const view = (m: (typeof created)[number]) => ({
+      text: m.text,
+      permission: m.permission,
+      tags: [...m.tags].sort(),
+      expires: m.expirationDate?.toISOString(),
+      created: m.createdAt!.toISOString(),
+      shared: m.sharedWith,
+    });
+    expect(imported.map(view).sort((a, b) => a.text.localeCompare(b.text))).toEqual(
+      created.map(view).sort((a, b) => a.text.localeCompare(b.text)),
+    );
+    expect(imported.every((m) => m.userId === target.userId && !created.some((c) => c.id === m.id))).toBe(
+      true,
+    );
+    // The imported copies are searchable like any memory.
+    expect(
+      (await target.query('console log in a code fence', 1, { userId: target.userId })).memories[0]!.text,
+    ).toBe(TRICKY[2]);
+  });
+
+  it('reports progress per batch of 100 and writes nothing when any memory is bad', async () => {
+    const u = userApi(stack.client);
+    const lines = Array.from({ length: 250 }, (_, i) =>
+      JSON.stringify({ text: `imported note ${i}`, tags: [`t${i % 5}`] }),
+    );
+    const progress = await u.importFrom('ndjson', lines.join('\n'));
+    expect(progress.map((p) => p.imported)).toEqual([0, 100, 200, 250]);
+    expect(progress.map((p) => p.done)).toEqual([false, false, false, true]);
+
+    const before = await countRows(stack.knex);
+    const bad = [
+      JSON.stringify({ text: 'fine' }),
+      JSON.stringify({ text: '' }),
+      '{not json',
+      JSON.stringify({ text: 'x', permission: 'secret' }),
+      JSON.stringify({ text: 'y', expiration_date: '2001-01-01T00:00:00Z' }),
+    ];
+    const refused = await u.importFrom('ndjson', bad.join('\n'));
+    expect(refused).toHaveLength(1);
+    expect([refused[0]!.imported, refused[0]!.total, refused[0]!.done]).toEqual([0, 5, true]);
+    expect(refused[0]!.errors.map((e) => [e.index, e.field])).toEqual([
+      [1, 'text'],
+      [2, ''],
+      [3, 'permission'],
+      [4, 'expiration_date'],
+    ]);
+    expect(await countRows(stack.knex)).toBe(before);
+  });
+
+  it('refuses bad formats, empty files and calls without scope', async () => {
+    const u = userApi(stack.client);
+    expect((await failure(u.exportAs('xml'))).field).toBe('format');
+    expect((await failure(u.importFrom('xml', '[]'))).field).toBe('format');
+    expect((await failure(u.importFrom('json', ''))).field).toBe('data');
+    expect((await failure(u.importFrom('json', '{"memories": 3}'))).field).toBe('data');
+    expect((await failure(userApi(stack.client, { scopes: [WRITE] }).exportAs('json'))).code).toBe(
+      'permission_denied',
+    );
+    expect((await failure(userApi(stack.client, { scopes: [READ] }).importFrom('json', '[]'))).code).toBe(
+      'permission_denied',
+    );
+  });
+
+  it("exports only the caller's own live memories", async () => {
+    const owner = userApi(stack.client);
+    const other = userApi(stack.client);
+    await other.submit({ text: 'someone else public', permission: PUBLIC });
+    await owner.submit({ text: 'mine' });
+    const doomed = await owner.submit({
+      text: 'soon expired',
+      expirationDate: new Date(Date.now() + 60_000),
+    });
+    await stack
+      .knex('memories')
+      .where({ id: doomed.id })
+      .update({ expiration_date: new Date(Date.now() - 1000) });
+    const out = await owner.exportAs('json');
+    expect(out.count).toBe(1);
+    expect(out.data).toContain('mine');
+    expect(out.data).not.toContain('someone else');
+    expect(out.data).not.toContain('soon expired');
+  });
+});
