@@ -28,10 +28,14 @@ const mode = process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded';
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
 async function main() {
-  log(`Picard query benchmark: ${N} memories, ${Q} queries per phase, ${mode} mode, ${os.cpus().length} cores`);
+  log(
+    `Picard query benchmark: ${N} memories, ${Q} queries per phase, ${mode} mode, ${os.cpus().length} cores`,
+  );
   const t = await startTestStack();
   const client = await registerClient(t);
-  const users = await Promise.all(['bench-a', 'bench-b', 'bench-c', 'bench-d'].map((u) => userToken(t, client, u)));
+  const users = await Promise.all(
+    ['bench-a', 'bench-b', 'bench-c', 'bench-d'].map((u) => userToken(t, client, u)),
+  );
   const r = rng(42);
 
   // ---- load: a quarter public, the rest private, spread over four users ----
@@ -44,10 +48,13 @@ async function main() {
       permission: i % 4 === 0 ? 'public' : 'private',
     });
     if (res.status !== 200) throw new Error(`load failed at ${i}: ${res.status} ${res.text}`);
-    if (++loaded % 1000 === 0) log(`  loaded ${loaded}/${N} (${(loaded / ((performance.now() - loadStart) / 1000)).toFixed(0)}/s)`);
+    if (++loaded % 1000 === 0)
+      log(`  loaded ${loaded}/${N} (${(loaded / ((performance.now() - loadStart) / 1000)).toFixed(0)}/s)`);
   });
   const loadSeconds = (performance.now() - loadStart) / 1000;
-  log(`loaded ${N} memories in ${loadSeconds.toFixed(1)} s (${(N / loadSeconds).toFixed(0)}/s, concurrency ${LOAD_CONCURRENCY})`);
+  log(
+    `loaded ${N} memories in ${loadSeconds.toFixed(1)} s (${(N / loadSeconds).toFixed(0)}/s, concurrency ${LOAD_CONCURRENCY})`,
+  );
 
   const viewer = users[0]!;
   let offset = 0;
@@ -60,7 +67,9 @@ async function main() {
   const phase = async (name: string, concurrency: number, task: (i: number) => Promise<void>) => {
     await measure(20, 1, (i) => task(Q + i)); // warm-up on queries the phase will not reuse
     results[name] = summarize(await measure(Q, concurrency, task));
-    log(`${name.padEnd(22)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`);
+    log(
+      `${name.padEnd(22)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`,
+    );
   };
 
   // ---- through the gateway ----
@@ -68,7 +77,8 @@ async function main() {
     const q = queries();
     await phase(`gateway REST c=${concurrency}`, concurrency, async (i) => {
       const res = await callTool(t, viewer.access_token, 'query_memory', { query: q(i), limit: LIMIT });
-      if (res.status !== 200 || res.json.result.memories.length !== LIMIT) throw new Error(`query failed: ${res.text}`);
+      if (res.status !== 200 || res.json.result.memories.length !== LIMIT)
+        throw new Error(`query failed: ${res.text}`);
     });
   }
   const mcp = new Client({ name: 'bench', version: '1' });
@@ -86,7 +96,11 @@ async function main() {
 
   // ---- behind the gateway ----
   const memory = createGrpcClient(memoryPb.MemoryServiceClient, t.stack.addresses.memory);
-  const metadata = callerMetadata({ userId: viewer.user_id, scopes: ['memories:read'], clientId: client.client_id });
+  const metadata = callerMetadata({
+    userId: viewer.user_id,
+    scopes: ['memories:read'],
+    clientId: client.client_id,
+  });
   const serverTimings = { embed: [] as number[], search: [] as number[], decrypt: [] as number[] };
   const qg = queries();
   await phase('memory gRPC c=1', 1, async (i) => {
@@ -125,7 +139,9 @@ async function main() {
   const breakdown = {
     embedding_ms: p50('embedding c=1'),
     database_ms: p50('raw pgvector c=1'),
-    memory_service_and_grpc_hop_ms: round(p50('memory gRPC c=1') - p50('embedding c=1') - p50('raw pgvector c=1')),
+    memory_service_and_grpc_hop_ms: round(
+      p50('memory gRPC c=1') - p50('embedding c=1') - p50('raw pgvector c=1'),
+    ),
     gateway_http_auth_and_hop_ms: round(p50('gateway REST c=1') - p50('memory gRPC c=1')),
     ratio_end_to_end_over_raw: round(p50('gateway REST c=1') / p50('raw pgvector c=1')),
     picard_share_of_end_to_end: round(
@@ -135,7 +151,12 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     mode,
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gib: round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      memory_gib: round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
     memories: N,
     queries_per_phase: Q,
     limit: LIMIT,
@@ -166,7 +187,10 @@ async function rawSearch(t: Awaited<ReturnType<typeof startTestStack>>, userId: 
         SELECT 1 FROM ${schema}.memory_shares s WHERE s.memory_id = m.id AND s.principal_type = 'user' AND s.principal_id = $2)))
       AND (m.expiration_date IS NULL OR m.expiration_date > now())
     ORDER BY m.embedding <=> $1::vector LIMIT ${LIMIT}`;
-  const tune = [`SET LOCAL hnsw.ef_search = ${Math.max(40, 2 * LIMIT)}`, 'SET LOCAL hnsw.iterative_scan = relaxed_order'];
+  const tune = [
+    `SET LOCAL hnsw.ef_search = ${Math.max(40, 2 * LIMIT)}`,
+    'SET LOCAL hnsw.iterative_scan = relaxed_order',
+  ];
   const db = t.databases.memory.target;
   if (db.kind === 'pglite') {
     const run = async (v: number[]) =>

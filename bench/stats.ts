@@ -21,7 +21,11 @@ export function summarize(samplesMs: number[]): Summary {
 }
 
 /** Runs `task(i)` for i in [0, count) with `concurrency` workers; returns each call's latency in ms. */
-export async function measure(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number[]> {
+export async function measure(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<number[]> {
   const samples: number[] = [];
   let next = 0;
   await Promise.all(

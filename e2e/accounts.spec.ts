@@ -1,11 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { approveInBrowser, Browser, hiddenFields } from './support/browser.js';
-import { ADMIN, basic, bearer, callTool, post, registerClient, startTestStack, userToken, type TestStack } from './support/test-stack.js';
+import {
+  ADMIN,
+  basic,
+  bearer,
+  callTool,
+  post,
+  registerClient,
+  startTestStack,
+  userToken,
+  type TestStack,
+} from './support/test-stack.js';
 
 const adminAuth = () => ({ authorization: basic(ADMIN.username, ADMIN.password) });
 
-async function send(t: TestStack, method: string, path: string, headers: Record<string, string>, body?: unknown) {
+async function send(
+  t: TestStack,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) {
   const res = await fetch(`${t.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -36,13 +52,21 @@ describe('accounts and client administration over REST', () => {
     const ulla = await userToken(t, client, 'ulla');
     const me = await send(t, 'GET', '/api/users/me', bearer(ulla.access_token));
     expect(me.status).toBe(200);
-    expect(me.json).toMatchObject({ id: ulla.user_id, username: 'ulla', email: 'ulla@example.test', is_admin: false, active: true });
+    expect(me.json).toMatchObject({
+      id: ulla.user_id,
+      username: 'ulla',
+      email: 'ulla@example.test',
+      is_admin: false,
+      active: true,
+    });
     const bad = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), { email: 'not-an-email' });
     expect(bad.status).toBe(400);
     expect(bad.json.field).toBe('email');
     const typo = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), { displayname: 'U' });
     expect(typo.json.field).toBe('displayname');
-    const ok = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), { display_name: 'Ulla U.' });
+    const ok = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), {
+      display_name: 'Ulla U.',
+    });
     expect(ok.json.display_name).toBe('Ulla U.');
     expect((await send(t, 'GET', '/api/users/me', {})).status).toBe(401);
   });
@@ -54,11 +78,20 @@ describe('accounts and client administration over REST', () => {
     const off = await send(t, 'POST', '/api/users/me/deactivate', bearer(vera.access_token));
     expect(off.status).toBe(200);
     expect(off.json.active).toBe(false);
-    expect(await eventually(async () => (await callTool(t, second.access_token, 'retrieve_memories', {})).status === 401)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await callTool(t, second.access_token, 'retrieve_memories', {})).status === 401,
+      ),
+    ).toBe(true);
     const again = await fetch(`${t.url}/api/user-tokens/user-token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: client.client_id, client_secret: client.client_secret, username: 'vera', email: 'vera@example.test' }),
+      body: JSON.stringify({
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        username: 'vera',
+        email: 'vera@example.test',
+      }),
     });
     expect(again.status).toBe(403);
   });
@@ -68,27 +101,49 @@ describe('accounts and client administration over REST', () => {
     expect((await send(t, 'GET', '/api/admin/users', bearer(walt.access_token))).status).toBe(403);
     const list = await send(t, 'GET', '/api/admin/users?limit=200', adminAuth());
     expect(list.status).toBe(200);
-    expect(list.json.users.map((u: { username: string }) => u.username)).toEqual(expect.arrayContaining(['walt', ADMIN.username]));
-    expect((await send(t, 'POST', '/api/admin/users/not-a-uuid/deactivate', adminAuth())).json.field).toBe('user_id');
+    expect(list.json.users.map((u: { username: string }) => u.username)).toEqual(
+      expect.arrayContaining(['walt', ADMIN.username]),
+    );
+    expect((await send(t, 'POST', '/api/admin/users/not-a-uuid/deactivate', adminAuth())).json.field).toBe(
+      'user_id',
+    );
     const off = await send(t, 'POST', `/api/admin/users/${walt.user_id}/deactivate`, adminAuth());
     expect(off.json).toMatchObject({ id: walt.user_id, active: false });
-    expect(await eventually(async () => (await callTool(t, walt.access_token, 'retrieve_memories', {})).status === 401)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await callTool(t, walt.access_token, 'retrieve_memories', {})).status === 401,
+      ),
+    ).toBe(true);
   });
 
   it('lets the admin manage clients: list, disable direct-connect, rotate the secret, delete', async () => {
     const mine = await registerClient(t);
-    const creds = (secret: string) => ({ client_id: mine.client_id, client_secret: secret, username: 'xena', email: 'xena@example.test', create_if_missing: true });
+    const creds = (secret: string) => ({
+      client_id: mine.client_id,
+      client_secret: secret,
+      username: 'xena',
+      email: 'xena@example.test',
+      create_if_missing: true,
+    });
     const token = (secret: string) =>
-      fetch(`${t.url}/api/user-tokens/user-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(creds(secret)) });
+      fetch(`${t.url}/api/user-tokens/user-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(creds(secret)),
+      });
     expect((await token(mine.client_secret)).status).toBe(200);
 
     const listed = await send(t, 'GET', '/api/admin/clients', adminAuth());
     expect(listed.json.clients.map((c: { client_id: string }) => c.client_id)).toContain(mine.client_id);
 
-    const off = await send(t, 'PATCH', `/api/admin/clients/${mine.client_id}`, adminAuth(), { user_token_flow_enabled: false });
+    const off = await send(t, 'PATCH', `/api/admin/clients/${mine.client_id}`, adminAuth(), {
+      user_token_flow_enabled: false,
+    });
     expect(off.json.user_token_flow_enabled).toBe(false);
     expect((await token(mine.client_secret)).status).toBe(403);
-    await send(t, 'PATCH', `/api/admin/clients/${mine.client_id}`, adminAuth(), { user_token_flow_enabled: true });
+    await send(t, 'PATCH', `/api/admin/clients/${mine.client_id}`, adminAuth(), {
+      user_token_flow_enabled: true,
+    });
 
     const rotated = await send(t, 'POST', `/api/admin/clients/${mine.client_id}/rotate-secret`, adminAuth());
     expect(rotated.json.client_secret).not.toBe(mine.client_secret);
@@ -96,7 +151,9 @@ describe('accounts and client administration over REST', () => {
     expect((await token(rotated.json.client_secret)).status).toBe(200);
 
     const xena = await userToken(t, client, 'yann');
-    expect((await send(t, 'DELETE', `/api/admin/clients/${mine.client_id}`, bearer(xena.access_token))).status).toBe(403);
+    expect(
+      (await send(t, 'DELETE', `/api/admin/clients/${mine.client_id}`, bearer(xena.access_token))).status,
+    ).toBe(403);
     expect((await send(t, 'DELETE', `/api/admin/clients/${mine.client_id}`, adminAuth())).status).toBe(204);
     expect((await token(rotated.json.client_secret)).status).toBe(401);
     expect((await send(t, 'PATCH', '/api/admin/clients/nope', adminAuth(), {})).json.field).toBe('client_id');
@@ -104,7 +161,11 @@ describe('accounts and client administration over REST', () => {
 
   it('changes the password of a user who signed up on the login page', async () => {
     const redirect = 'http://127.0.0.1:7777/cb';
-    const reg = await post(`${t.url}/register`, { client_name: 'pw', redirect_uris: [redirect], token_endpoint_auth_method: 'none' });
+    const reg = await post(`${t.url}/register`, {
+      client_name: 'pw',
+      redirect_uris: [redirect],
+      token_endpoint_auth_method: 'none',
+    });
     const clientId = reg.json.client_id as string;
     const verifier = randomBytes(32).toString('base64url');
     const authorize = `${t.url}/authorize?${new URLSearchParams({
@@ -115,28 +176,55 @@ describe('accounts and client administration over REST', () => {
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     })}`;
-    const back = await approveInBrowser(t, authorize, { username: 'penny', password: 'first password 1', signup: true });
+    const back = await approveInBrowser(t, authorize, {
+      username: 'penny',
+      password: 'first password 1',
+      signup: true,
+    });
     const tokens = await fetch(`${t.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: redirect }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code: back.searchParams.get('code')!,
+        code_verifier: verifier,
+        redirect_uri: redirect,
+      }),
     });
     const { access_token } = (await tokens.json()) as { access_token: string };
 
-    const wrong = await send(t, 'POST', '/api/users/me/password', bearer(access_token), { current_password: 'nope', new_password: 'second password 2' });
+    const wrong = await send(t, 'POST', '/api/users/me/password', bearer(access_token), {
+      current_password: 'nope',
+      new_password: 'second password 2',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.json.field).toBe('current_password');
-    const short = await send(t, 'POST', '/api/users/me/password', bearer(access_token), { current_password: 'first password 1', new_password: 'short' });
+    const short = await send(t, 'POST', '/api/users/me/password', bearer(access_token), {
+      current_password: 'first password 1',
+      new_password: 'short',
+    });
     expect(short.json.field).toBe('new_password');
-    const ok = await send(t, 'POST', '/api/users/me/password', bearer(access_token), { current_password: 'first password 1', new_password: 'second password 2' });
+    const ok = await send(t, 'POST', '/api/users/me/password', bearer(access_token), {
+      current_password: 'first password 1',
+      new_password: 'second password 2',
+    });
     expect(ok.status).toBe(204);
 
     // The login page now takes the new password only.
     const browser = new Browser(t.url);
     const page = await browser.get(authorize);
-    const old = await browser.post('/authorize/login', { ...hiddenFields(page.html), username: 'penny', password: 'first password 1' });
+    const old = await browser.post('/authorize/login', {
+      ...hiddenFields(page.html),
+      username: 'penny',
+      password: 'first password 1',
+    });
     expect(old.status).toBe(401);
-    const fresh = await browser.post('/authorize/login', { ...hiddenFields(page.html), username: 'penny', password: 'second password 2' });
+    const fresh = await browser.post('/authorize/login', {
+      ...hiddenFields(page.html),
+      username: 'penny',
+      password: 'second password 2',
+    });
     expect(fresh.status).toBe(303);
   });
 });

@@ -34,7 +34,8 @@ function launch(env: NodeJS.ProcessEnv): Running {
 async function waitFor(r: Running, pattern: RegExp, ms = 45_000) {
   const until = Date.now() + ms;
   while (!pattern.test(r.output())) {
-    if (r.child.exitCode !== null || Date.now() > until) throw new Error(`did not see ${pattern}:\n${r.output()}`);
+    if (r.child.exitCode !== null || Date.now() > until)
+      throw new Error(`did not see ${pattern}:\n${r.output()}`);
     await new Promise((res) => setTimeout(res, 100));
   }
 }
@@ -88,14 +89,20 @@ embeddedOnly('npm start (embedded launcher)', () => {
       body: JSON.stringify({
         client_id: client.client_id,
         client_secret: client.client_secret,
-        username: 'lena', email: 'lena@example.test', create_if_missing: true }),
+        username: 'lena',
+        email: 'lena@example.test',
+        create_if_missing: true,
+      }),
     });
     const { access_token } = (await tok.json()) as { access_token: string };
     const headers = { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' };
     const stored = await fetch(`${url}/api/tools`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ tool: 'submit_memory', data: { text: 'Lena waters the fern on Sundays', permission: 'private' } }),
+      body: JSON.stringify({
+        tool: 'submit_memory',
+        data: { text: 'Lena waters the fern on Sundays', permission: 'private' },
+      }),
     });
     expect(stored.status).toBe(200);
 

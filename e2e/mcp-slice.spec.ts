@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client as Client2025 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as Transport2025 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Client as Client2026, StreamableHTTPClientTransport as Transport2026 } from '@modelcontextprotocol/client';
-import { registerClient, startTestStack, userToken, type TestStack, type UserToken } from './support/test-stack.js';
+import {
+  Client as Client2026,
+  StreamableHTTPClientTransport as Transport2026,
+} from '@modelcontextprotocol/client';
+import {
+  registerClient,
+  startTestStack,
+  userToken,
+  type TestStack,
+  type UserToken,
+} from './support/test-stack.js';
 
 /** The foundation's vertical slice through stock MCP clients of both protocol generations. */
 describe('MCP at /mcp', () => {
@@ -47,18 +56,31 @@ describe('MCP at /mcp', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer .*resource_metadata="http:\/\/localhost:8001\/\.well-known\/oauth-protected-resource\/mcp"/);
+    expect(res.headers.get('www-authenticate')).toMatch(
+      /^Bearer .*resource_metadata="http:\/\/localhost:8001\/\.well-known\/oauth-protected-resource\/mcp"/,
+    );
   });
 
   it('lists the tools with their schemas (2025-11-25 client)', async () => {
     const client = await connect2025(alice.access_token);
     const { tools } = await client.listTools();
     expect(tools.map((x) => x.name).sort()).toEqual([
+      'add_group_member',
+      'create_group',
+      'delete_group',
+      'delete_memories',
       'delete_memory',
+      'export_memories',
+      'get_activity',
       'get_memories',
+      'import_memories',
+      'list_groups',
       'modify_permissions',
       'query_memory',
+      'remove_group_member',
+      'rename_group',
       'retrieve_memories',
+      'submit_memories',
       'submit_memory',
       'update_memory',
     ]);
@@ -107,21 +129,31 @@ describe('MCP at /mcp', () => {
     expect(stored.isError).toBeFalsy();
     const mine = await client.callTool({ name: 'retrieve_memories', arguments: {} });
     const memories = (mine.structuredContent as { memories: { text: string; user_id: string }[] }).memories;
-    expect(memories).toEqual([expect.objectContaining({ text: 'Bob plays the cello in a string quartet', user_id: bob.user_id })]);
+    expect(memories).toEqual([
+      expect.objectContaining({ text: 'Bob plays the cello in a string quartet', user_id: bob.user_id }),
+    ]);
     await client.close();
   });
 
   it("never shows another user's private memory, but does show public ones", async () => {
     const client = await connect2025(bob.access_token);
-    const found = await client.callTool({ name: 'query_memory', arguments: { query: 'cat sleeping on a windowsill', limit: 50 } });
-    const results = (found.structuredContent as { memories: { user_id: string; permission: string }[] }).memories;
+    const found = await client.callTool({
+      name: 'query_memory',
+      arguments: { query: 'cat sleeping on a windowsill', limit: 50 },
+    });
+    const results = (found.structuredContent as { memories: { user_id: string; permission: string }[] })
+      .memories;
     expect(results.some((m) => m.user_id === alice.user_id)).toBe(false);
     expect(results.some((m) => m.user_id === bob.user_id && m.permission === 'public')).toBe(true);
     await client.close();
 
     const aliceClient = await connect2025(alice.access_token);
-    const aliceFound = await aliceClient.callTool({ name: 'query_memory', arguments: { query: 'cello music', limit: 1 } });
-    const top = (aliceFound.structuredContent as { memories: { user_id: string; text: string }[] }).memories[0]!;
+    const aliceFound = await aliceClient.callTool({
+      name: 'query_memory',
+      arguments: { query: 'cello music', limit: 1 },
+    });
+    const top = (aliceFound.structuredContent as { memories: { user_id: string; text: string }[] })
+      .memories[0]!;
     expect(top).toMatchObject({ user_id: bob.user_id, text: 'Bob plays the cello in a string quartet' });
     await aliceClient.close();
   });
@@ -131,7 +163,10 @@ describe('MCP at /mcp', () => {
     const before = await client.callTool({ name: 'retrieve_memories', arguments: {} });
     const count = (before.structuredContent as { memories: unknown[] }).memories.length;
 
-    const bad = await client.callTool({ name: 'submit_memory', arguments: { text: 'x', permission: 'everyone' } });
+    const bad = await client.callTool({
+      name: 'submit_memory',
+      arguments: { text: 'x', permission: 'everyone' },
+    });
     expect(bad.isError).toBe(true);
     expect(JSON.stringify(bad.content)).toMatch(/permission/);
 
@@ -150,20 +185,31 @@ describe('MCP at /mcp', () => {
   it('serves memories as resources with the same permission rule, and offers prompts', async () => {
     const alicePrivate = await (async () => {
       const c = await connect2025(alice.access_token);
-      const r = await c.callTool({ name: 'submit_memory', arguments: { text: 'Alice hides chocolate in the piano', permission: 'private' } });
+      const r = await c.callTool({
+        name: 'submit_memory',
+        arguments: { text: 'Alice hides chocolate in the piano', permission: 'private' },
+      });
       await c.close();
       return (r.structuredContent as { id: string }).id;
     })();
 
     const client = await connect2025(alice.access_token);
     const { resourceTemplates } = await client.listResourceTemplates();
-    expect(resourceTemplates.map((r) => r.uriTemplate).sort()).toEqual(['memories://{memory_id}', 'users://{user_id}/memories']);
+    expect(resourceTemplates.map((r) => r.uriTemplate).sort()).toEqual([
+      'memories://{memory_id}',
+      'users://{user_id}/memories',
+    ]);
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toContain(`memories://${alicePrivate}`);
     const own = await client.readResource({ uri: `memories://${alicePrivate}` });
-    expect(JSON.parse((own.contents[0] as { text: string }).text)).toMatchObject({ id: alicePrivate, text: 'Alice hides chocolate in the piano' });
+    expect(JSON.parse((own.contents[0] as { text: string }).text)).toMatchObject({
+      id: alicePrivate,
+      text: 'Alice hides chocolate in the piano',
+    });
     const bobs = await client.readResource({ uri: `users://${bob.user_id}/memories` });
-    const listed = JSON.parse((bobs.contents[0] as { text: string }).text) as { memories: { permission: string }[] };
+    const listed = JSON.parse((bobs.contents[0] as { text: string }).text) as {
+      memories: { permission: string }[];
+    };
     expect(listed.memories.length).toBeGreaterThan(0);
     expect(listed.memories.every((m) => m.permission === 'public')).toBe(true);
     await client.close();

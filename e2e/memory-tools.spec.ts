@@ -1,7 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { callTool, registerClient, startTestStack, userToken, type TestStack, type UserToken } from './support/test-stack.js';
+import {
+  callTool,
+  registerClient,
+  startTestStack,
+  userToken,
+  type TestStack,
+  type UserToken,
+} from './support/test-stack.js';
 
-type Memory = { id: string; user_id: string; text: string; permission: string; tags: string[]; shared_with: { users: string[] }; expiration_date: string | null };
+type Memory = {
+  id: string;
+  user_id: string;
+  text: string;
+  permission: string;
+  tags: string[];
+  shared_with: { users: string[] };
+  expiration_date: string | null;
+};
 
 /** The memory tools beyond the foundation's three, over REST (MCP shares the same code path). */
 describe('memory tools: sharing, updates, deletion, filtered listing', () => {
@@ -9,8 +24,10 @@ describe('memory tools: sharing, updates, deletion, filtered listing', () => {
   let owner: UserToken;
   let friend: UserToken;
   let stranger: UserToken;
-  const tool = async (who: UserToken, name: string, data: unknown) => callTool(t, who.access_token, name, data);
-  const ids = (r: { json: { result: { memories: { id: string }[] } } }) => r.json.result.memories.map((m) => m.id);
+  const tool = async (who: UserToken, name: string, data: unknown) =>
+    callTool(t, who.access_token, name, data);
+  const ids = (r: { json: { result: { memories: { id: string }[] } } }) =>
+    r.json.result.memories.map((m) => m.id);
 
   beforeAll(async () => {
     t = await startTestStack();
@@ -30,14 +47,25 @@ describe('memory tools: sharing, updates, deletion, filtered listing', () => {
     });
     expect(shared.status).toBe(200);
     const m = shared.json.result as Memory;
-    expect(m).toMatchObject({ permission: 'shared', tags: ['home'], shared_with: { users: [friend.user_id] } });
+    expect(m).toMatchObject({
+      permission: 'shared',
+      tags: ['home'],
+      shared_with: { users: [friend.user_id] },
+    });
 
     expect(ids(await tool(friend, 'query_memory', { query: 'where is the spare key?' }))).toContain(m.id);
-    expect(ids(await tool(stranger, 'query_memory', { query: 'where is the spare key?' }))).not.toContain(m.id);
-    const seenByFriend = (await tool(friend, 'get_memories', { user_id: owner.user_id })).json.result.memories as Memory[];
+    expect(ids(await tool(stranger, 'query_memory', { query: 'where is the spare key?' }))).not.toContain(
+      m.id,
+    );
+    const seenByFriend = (await tool(friend, 'get_memories', { user_id: owner.user_id })).json.result
+      .memories as Memory[];
     expect(seenByFriend.find((x) => x.id === m.id)?.shared_with.users).toEqual([]);
 
-    const bad = await tool(owner, 'modify_permissions', { memory_id: m.id, permission: 'shared', shared_with: { users: ['nope'] } });
+    const bad = await tool(owner, 'modify_permissions', {
+      memory_id: m.id,
+      permission: 'shared',
+      shared_with: { users: ['nope'] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.field).toMatch(/^data\.shared_with\.users/);
     const byOther = await tool(friend, 'modify_permissions', { memory_id: m.id, permission: 'public' });
@@ -49,35 +77,68 @@ describe('memory tools: sharing, updates, deletion, filtered listing', () => {
   });
 
   it('updates text (re-embedded), expiry and tags; only the owner may', async () => {
-    const m = (await tool(owner, 'submit_memory', { text: 'Dentist appointment on Monday', permission: 'private' })).json.result as Memory;
-    const upd = await tool(owner, 'update_memory', { memory_id: m.id, text: 'Violin lesson moved to Thursday evening', tags: ['music'] });
+    const m = (
+      await tool(owner, 'submit_memory', { text: 'Dentist appointment on Monday', permission: 'private' })
+    ).json.result as Memory;
+    const upd = await tool(owner, 'update_memory', {
+      memory_id: m.id,
+      text: 'Violin lesson moved to Thursday evening',
+      tags: ['music'],
+    });
     expect(upd.status).toBe(200);
-    expect(upd.json.result).toMatchObject({ text: 'Violin lesson moved to Thursday evening', tags: ['music'] });
+    expect(upd.json.result).toMatchObject({
+      text: 'Violin lesson moved to Thursday evening',
+      tags: ['music'],
+    });
     const found = await tool(owner, 'query_memory', { query: 'when is my violin class?', limit: 1 });
     expect(ids(found)).toEqual([m.id]);
     const soon = new Date(Date.now() + 3_600_000).toISOString();
-    expect((await tool(owner, 'update_memory', { memory_id: m.id, expiration_date: soon })).json.result.expiration_date).toBe(soon);
-    expect((await tool(owner, 'update_memory', { memory_id: m.id, expiration_date: null })).json.result.expiration_date).toBeNull();
+    expect(
+      (await tool(owner, 'update_memory', { memory_id: m.id, expiration_date: soon })).json.result
+        .expiration_date,
+    ).toBe(soon);
+    expect(
+      (await tool(owner, 'update_memory', { memory_id: m.id, expiration_date: null })).json.result
+        .expiration_date,
+    ).toBeNull();
     expect((await tool(stranger, 'update_memory', { memory_id: m.id, text: 'hijacked' })).status).toBe(404);
-    expect((await tool(owner, 'update_memory', { memory_id: 'x', text: 'y' })).json.field).toBe('data.memory_id');
+    expect((await tool(owner, 'update_memory', { memory_id: 'x', text: 'y' })).json.field).toBe(
+      'data.memory_id',
+    );
   });
 
   it('deletes only the owner’s memory; the search forgets it', async () => {
-    const m = (await tool(owner, 'submit_memory', { text: 'Parking spot number 42 on level B', permission: 'public' })).json.result as Memory;
+    const m = (
+      await tool(owner, 'submit_memory', { text: 'Parking spot number 42 on level B', permission: 'public' })
+    ).json.result as Memory;
     expect((await tool(stranger, 'delete_memory', { memory_id: m.id })).status).toBe(403);
     const del = await tool(owner, 'delete_memory', { memory_id: m.id });
     expect(del.json.result).toEqual({ memory_id: m.id, deleted: true });
     expect(ids(await tool(stranger, 'query_memory', { query: 'parking spot level B' }))).not.toContain(m.id);
     expect((await tool(owner, 'delete_memory', { memory_id: m.id })).status).toBe(404);
-    expect((await tool(owner, 'delete_memory', { memory_id: 'not-a-uuid' })).json.field).toBe('data.memory_id');
+    expect((await tool(owner, 'delete_memory', { memory_id: 'not-a-uuid' })).json.field).toBe(
+      'data.memory_id',
+    );
   });
 
   it('lists with filters and walks pages without gaps or duplicates', async () => {
-    for (let i = 0; i < 7; i++) await tool(friend, 'submit_memory', { text: `Recipe card number ${i}`, permission: 'public', tags: ['recipes'] });
+    for (let i = 0; i < 7; i++)
+      await tool(friend, 'submit_memory', {
+        text: `Recipe card number ${i}`,
+        permission: 'public',
+        tags: ['recipes'],
+      });
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await tool(stranger, 'get_memories', { user_id: friend.user_id, tags: ['recipes'], limit: 3, sort: 'created_at', order: 'asc', ...(cursor ? { cursor } : {}) });
+      const page = await tool(stranger, 'get_memories', {
+        user_id: friend.user_id,
+        tags: ['recipes'],
+        limit: 3,
+        sort: 'created_at',
+        order: 'asc',
+        ...(cursor ? { cursor } : {}),
+      });
       expect(page.status).toBe(200);
       seen.push(...ids(page));
       cursor = page.json.result.next_cursor ?? undefined;

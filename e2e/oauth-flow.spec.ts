@@ -23,9 +23,15 @@ describe('OAuth 2.1 with a stock MCP client', () => {
   afterAll(() => t?.stop());
 
   it('publishes discovery metadata', async () => {
-    const prm = (await (await fetch(`${t.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
+    const prm = (await (await fetch(`${t.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(prm).toMatchObject({ resource: `${t.publicUrl}/mcp`, authorization_servers: [t.publicUrl] });
-    const as = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    const as = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(as).toMatchObject({
       issuer: t.publicUrl,
       authorization_endpoint: `${t.publicUrl}/authorize`,
@@ -47,7 +53,11 @@ describe('OAuth 2.1 with a stock MCP client', () => {
     const url = provider.authorizationUrl!;
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
 
-    const back = await approveInBrowser(t, url, { username: 'oscar', password: 'a long password', signup: true });
+    const back = await approveInBrowser(t, url, {
+      username: 'oscar',
+      password: 'a long password',
+      signup: true,
+    });
     expect(back.origin + back.pathname).toBe(REDIRECT);
     expect(back.searchParams.get('iss')).toBe(t.publicUrl);
     expect(back.searchParams.get('state')).toBe(url.searchParams.get('state'));
@@ -56,7 +66,10 @@ describe('OAuth 2.1 with a stock MCP client', () => {
 
     const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
     await client.connect(transport());
-    const stored = await client.callTool({ name: 'submit_memory', arguments: { text: 'Oscar logged in through OAuth', permission: 'private' } });
+    const stored = await client.callTool({
+      name: 'submit_memory',
+      arguments: { text: 'Oscar logged in through OAuth', permission: 'private' },
+    });
     expect(stored.isError).toBeFalsy();
     await client.close();
 
@@ -90,26 +103,49 @@ describe('OAuth 2.1 with a stock MCP client', () => {
     const server = createServer((_req, res) => {
       hits++;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ client_id: clientId, client_name: 'Doc Host', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none' }));
+      res.end(
+        JSON.stringify({
+          client_id: clientId,
+          client_name: 'Doc Host',
+          redirect_uris: [REDIRECT],
+          grant_types: ['authorization_code', 'refresh_token'],
+          token_endpoint_auth_method: 'none',
+        }),
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const clientId = `http://127.0.0.1:${(server.address() as { port: number }).port}/oauth/client.json`;
     try {
-      const meta = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+      const meta = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as Record<
+        string,
+        unknown
+      >;
       expect(meta.client_id_metadata_document_supported).toBe(true);
       const { verifier, challenge } = pkce();
       const url = `${t.url}/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, state: 's1', code_challenge: challenge, code_challenge_method: 'S256' })}`;
       const page = await new Browser(t.url).get(url);
       expect(page.html).toContain(`<strong>Doc Host</strong> (127.0.0.1:`);
-      const back = await approveInBrowser(t, url, { username: 'cimd-user', password: 'cimd user password', signup: true });
+      const back = await approveInBrowser(t, url, {
+        username: 'cimd-user',
+        password: 'cimd user password',
+        signup: true,
+      });
       const res = await fetch(`${t.url}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: REDIRECT }),
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: clientId,
+          code: back.searchParams.get('code')!,
+          code_verifier: verifier,
+          redirect_uri: REDIRECT,
+        }),
       });
       expect(res.status).toBe(200);
       const tokens = (await res.json()) as { access_token: string };
-      const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { client_id: string };
+      const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as {
+        client_id: string;
+      };
       expect(claims.client_id).toBe(clientId);
       expect((await callTool(t, tokens.access_token, 'retrieve_memories', {})).status).toBe(200);
       expect(hits).toBeGreaterThan(0);
@@ -147,12 +183,23 @@ describe('OAuth 2.1 with a stock MCP client', () => {
       })}`;
     };
     const codeFor = async (username: string, signup: boolean, challenge: string) =>
-      (await approveInBrowser(t, `${t.url}${authorizeUrl({ code_challenge: challenge })}`, { username, password: 'another long password', signup })).searchParams.get('code')!;
+      (
+        await approveInBrowser(t, `${t.url}${authorizeUrl({ code_challenge: challenge })}`, {
+          username,
+          password: 'another long password',
+          signup,
+        })
+      ).searchParams.get('code')!;
     const exchange = (fields: Record<string, string>) =>
       fetch(`${t.url}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, redirect_uri: REDIRECT, ...fields }),
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: clientId,
+          redirect_uri: REDIRECT,
+          ...fields,
+        }),
       });
 
     it('refuses an unregistered redirect URI on the page, never redirecting (open redirect)', async () => {
@@ -174,7 +221,12 @@ describe('OAuth 2.1 with a stock MCP client', () => {
       const browser = new Browser(t.url);
       const page = await browser.get(authorizeUrl());
       const fields = hiddenFields(page.html);
-      const noCsrf = await browser.post('/authorize/login', { ...fields, csrf: 'forged', username: 'x', password: 'y' });
+      const noCsrf = await browser.post('/authorize/login', {
+        ...fields,
+        csrf: 'forged',
+        username: 'x',
+        password: 'y',
+      });
       expect(noCsrf.status).toBe(403);
       browser.forgetCookie('picard_csrf');
       const noCookie = await browser.post('/authorize/consent', { ...fields, decision: 'approve' });
@@ -184,9 +236,17 @@ describe('OAuth 2.1 with a stock MCP client', () => {
     it('lets the user deny', async () => {
       const browser = new Browser(t.url);
       const page = await browser.get(authorizeUrl());
-      const step = await browser.post('/authorize/signup', { ...hiddenFields(page.html), username: 'denise', email: 'denise@example.test', password: 'denise password 1' });
+      const step = await browser.post('/authorize/signup', {
+        ...hiddenFields(page.html),
+        username: 'denise',
+        email: 'denise@example.test',
+        password: 'denise password 1',
+      });
       const consent = await browser.get(step.location!);
-      const denied = await browser.post('/authorize/consent', { ...hiddenFields(consent.html), decision: 'deny' });
+      const denied = await browser.post('/authorize/consent', {
+        ...hiddenFields(consent.html),
+        decision: 'deny',
+      });
       expect(new URL(denied.location!).searchParams.get('error')).toBe('access_denied');
     });
 
@@ -223,7 +283,11 @@ describe('OAuth 2.1 with a stock MCP client', () => {
     it('refuses a redirect URI that differs at the token endpoint', async () => {
       const { verifier, challenge } = pkce();
       const code = await codeFor('quentin', true, challenge);
-      const res = await exchange({ code, code_verifier: verifier, redirect_uri: 'http://127.0.0.1:7777/other' });
+      const res = await exchange({
+        code,
+        code_verifier: verifier,
+        redirect_uri: 'http://127.0.0.1:7777/other',
+      });
       expect(res.status).toBe(400);
     });
 
@@ -231,19 +295,42 @@ describe('OAuth 2.1 with a stock MCP client', () => {
       const { verifier, challenge } = pkce();
       const browser = new Browser(t.url);
       const page = await browser.get(authorizeUrl({ code_challenge: challenge, scope: 'memories:read' }));
-      const step = await browser.post('/authorize/signup', { ...hiddenFields(page.html), username: 'rita', email: 'rita@example.test', password: 'rita password 12' });
+      const step = await browser.post('/authorize/signup', {
+        ...hiddenFields(page.html),
+        username: 'rita',
+        email: 'rita@example.test',
+        password: 'rita password 12',
+      });
       const consent = await browser.get(step.location!);
-      const back = await browser.post('/authorize/consent', { ...hiddenFields(consent.html), decision: 'approve' });
+      const back = await browser.post('/authorize/consent', {
+        ...hiddenFields(consent.html),
+        decision: 'approve',
+      });
       const code = new URL(back.location!).searchParams.get('code')!;
-      const tokens = (await (await exchange({ code, code_verifier: verifier })).json()) as { access_token: string; scope: string };
+      const tokens = (await (await exchange({ code, code_verifier: verifier })).json()) as {
+        access_token: string;
+        scope: string;
+      };
       expect(tokens.scope).toBe('memories:read');
       const res = await fetch(`${t.url}/mcp`, {
         method: 'POST',
-        headers: { ...bearer(tokens.access_token), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'submit_memory', arguments: { text: 'x', permission: 'private' } } }),
+        headers: {
+          ...bearer(tokens.access_token),
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-11-25',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'submit_memory', arguments: { text: 'x', permission: 'private' } },
+        }),
       });
       expect(res.status).toBe(403);
-      expect(res.headers.get('www-authenticate')).toMatch(/error="insufficient_scope", scope="memories:read memories:write"/);
+      expect(res.headers.get('www-authenticate')).toMatch(
+        /error="insufficient_scope", scope="memories:read memories:write"/,
+      );
     });
 
     it('refuses a browser call to /mcp from an untrusted origin', async () => {

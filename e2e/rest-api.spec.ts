@@ -32,12 +32,21 @@ describe('REST API through the gateway', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       status: 'ok',
-      services: { gateway: 'SERVING', auth: 'SERVING', memory: 'SERVING', embedding: 'SERVING', persona: 'SERVING' },
+      services: {
+        gateway: 'SERVING',
+        auth: 'SERVING',
+        memory: 'SERVING',
+        embedding: 'SERVING',
+        persona: 'SERVING',
+      },
     });
   });
 
   it('publishes an OpenAPI 3.1 document covering every REST endpoint, and Swagger UI', async () => {
-    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     for (const path of [
       '/health',
@@ -66,7 +75,9 @@ describe('REST API through the gateway', () => {
   });
 
   it('publishes the JWKS the tokens are signed with', async () => {
-    const jwks = (await (await fetch(`${t.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; d?: string }[] };
+    const jwks = (await (await fetch(`${t.url}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string; d?: string }[];
+    };
     expect(jwks.keys.length).toBeGreaterThan(0);
     expect(jwks.keys.every((k) => k.kid && k.d === undefined)).toBe(true);
   });
@@ -78,7 +89,9 @@ describe('REST API through the gateway', () => {
       expect(res.status).toBe(401);
     });
     it('refuses a wrong admin password', async () => {
-      const res = await post(`${t.url}/api/admin/clients/register`, body, { authorization: basic(ADMIN.username, 'nope') });
+      const res = await post(`${t.url}/api/admin/clients/register`, body, {
+        authorization: basic(ADMIN.username, 'nope'),
+      });
       expect(res.status).toBe(401);
     });
     it('refuses a user token without memories:admin', async () => {
@@ -86,18 +99,32 @@ describe('REST API through the gateway', () => {
       expect(res.status).toBe(403);
     });
     it('returns a UUID v4 client id and a secret shown once', async () => {
-      const res = await post(`${t.url}/api/admin/clients/register`, { ...body, scopes: ['memories:read'] }, {
-        authorization: basic(ADMIN.username, ADMIN.password),
-      });
+      const res = await post(
+        `${t.url}/api/admin/clients/register`,
+        { ...body, scopes: ['memories:read'] },
+        {
+          authorization: basic(ADMIN.username, ADMIN.password),
+        },
+      );
       expect(res.status).toBe(201);
-      expect(res.json).toMatchObject({ client_name: 'x', redirect_uris: ['http://localhost:3000/cb'], scopes: ['memories:read'] });
-      expect(res.json.client_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(res.json).toMatchObject({
+        client_name: 'x',
+        redirect_uris: ['http://localhost:3000/cb'],
+        scopes: ['memories:read'],
+      });
+      expect(res.json.client_id).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
       expect(res.json.client_secret.length).toBeGreaterThanOrEqual(32);
     });
     it('names the bad field', async () => {
-      const res = await post(`${t.url}/api/admin/clients/register`, { client_name: 'x', scopes: ['everything'] }, {
-        authorization: basic(ADMIN.username, ADMIN.password),
-      });
+      const res = await post(
+        `${t.url}/api/admin/clients/register`,
+        { client_name: 'x', scopes: ['everything'] },
+        {
+          authorization: basic(ADMIN.username, ADMIN.password),
+        },
+      );
       expect(res.status).toBe(400);
       expect(res.json.field).toBe('scopes.0');
     });
@@ -150,7 +177,10 @@ describe('REST API through the gateway', () => {
       const form = (refresh: string) =>
         fetch(`${t.url}/token`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: basic(client.client_id, client.client_secret),
+          },
           body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh }),
         });
       const first = await form(erin.refresh_token);
@@ -183,7 +213,10 @@ describe('REST API through the gateway', () => {
       const frank = await userToken(t, client, 'frank');
       const revoke = await fetch(`${t.url}/revoke`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(client.client_id, client.client_secret),
+        },
         body: new URLSearchParams({ token: frank.access_token, token_type_hint: 'access_token' }),
       });
       expect(revoke.status).toBe(200);
@@ -197,7 +230,10 @@ describe('REST API through the gateway', () => {
     it('403 when the token lacks the scope', async () => {
       const readOnly = await registerClient(t, ['memories:read']);
       const reader = await userToken(t, readOnly, 'grace');
-      const write = await callTool(t, reader.access_token, 'submit_memory', { text: 'hello', permission: 'private' });
+      const write = await callTool(t, reader.access_token, 'submit_memory', {
+        text: 'hello',
+        permission: 'private',
+      });
       expect(write.status).toBe(403);
       const read = await callTool(t, reader.access_token, 'retrieve_memories', {});
       expect(read.status).toBe(200);
@@ -211,12 +247,24 @@ describe('REST API through the gateway', () => {
         permission: 'private',
       });
       expect(stored.status).toBe(200);
-      expect(stored.json.result).toMatchObject({ user_id: carol.user_id, text: 'Carol is allergic to peanuts', permission: 'private' });
-      const found = await callTool(t, carol.access_token, 'query_memory', { query: 'food allergy', limit: 1 });
+      expect(stored.json.result).toMatchObject({
+        user_id: carol.user_id,
+        text: 'Carol is allergic to peanuts',
+        permission: 'private',
+      });
+      const found = await callTool(t, carol.access_token, 'query_memory', {
+        query: 'food allergy',
+        limit: 1,
+      });
       expect(found.json.result.memories[0]).toMatchObject({ id: stored.json.result.id });
       expect(typeof found.json.result.memories[0].similarity).toBe('number');
-      const other = await callTool(t, dave.access_token, 'query_memory', { query: 'food allergy', limit: 10 });
-      expect(other.json.result.memories.map((m: { id: string }) => m.id)).not.toContain(stored.json.result.id);
+      const other = await callTool(t, dave.access_token, 'query_memory', {
+        query: 'food allergy',
+        limit: 10,
+      });
+      expect(other.json.result.memories.map((m: { id: string }) => m.id)).not.toContain(
+        stored.json.result.id,
+      );
     });
 
     it('honour expiry: an expired memory is no longer returned', async () => {
@@ -232,26 +280,44 @@ describe('REST API through the gateway', () => {
       expect(listed.json.result.memories.map((m: { id: string }) => m.id)).toContain(stored.json.result.id);
       await new Promise((r) => setTimeout(r, 1700));
       const later = await callTool(t, dave.access_token, 'retrieve_memories', {});
-      expect(later.json.result.memories.map((m: { id: string }) => m.id)).not.toContain(stored.json.result.id);
+      expect(later.json.result.memories.map((m: { id: string }) => m.id)).not.toContain(
+        stored.json.result.id,
+      );
       const search = await callTool(t, dave.access_token, 'query_memory', { query: 'wifi password' });
-      expect(search.json.result.memories.map((m: { id: string }) => m.id)).not.toContain(stored.json.result.id);
+      expect(search.json.result.memories.map((m: { id: string }) => m.id)).not.toContain(
+        stored.json.result.id,
+      );
     });
 
-    it.each([
-      [{ tool: 'submit_memory', data: { text: '', permission: 'private' } }, 'data.text'],
-      [{ tool: 'submit_memory', data: { text: 'a'.repeat(10_001), permission: 'private' } }, 'data.text'],
-      [{ tool: 'submit_memory', data: { text: 'ok', permission: 'secret' } }, 'data.permission'],
-      [{ tool: 'submit_memory', data: { text: 42, permission: 'private' } }, 'data.text'],
-      [{ tool: 'submit_memory', data: { text: 'ok', permission: 'private', expiration_date: 'tomorrow' } }, 'data.expiration_date'],
-      [{ tool: 'submit_memory', data: { text: 'ok', permission: 'private', expiration_date: '2001-01-01T00:00:00Z' } }, 'data.expiration_date'],
-      [{ tool: 'submit_memory', data: { text: 'ok', permission: 'private', colour: 'red' } }, 'data.colour'],
-      [{ tool: 'query_memory', data: { query: 'x', limit: 'ten' } }, 'data.limit'],
-      [{ tool: 'query_memory', data: { query: 'x', limit: 1000 } }, 'data.limit'],
-      [{ tool: 'query_memory', data: {} }, 'data.query'],
-      [{ tool: 'drop_tables', data: {} }, 'tool'],
-      [{ data: {} }, 'tool'],
-      [{ tool: 'retrieve_memories', data: [1] }, 'data'],
-    ].map(([body, field]) => [field, body] as const))('names %s for a bad input, writing nothing', async (field, body) => {
+    it.each(
+      [
+        [{ tool: 'submit_memory', data: { text: '', permission: 'private' } }, 'data.text'],
+        [{ tool: 'submit_memory', data: { text: 'a'.repeat(10_001), permission: 'private' } }, 'data.text'],
+        [{ tool: 'submit_memory', data: { text: 'ok', permission: 'secret' } }, 'data.permission'],
+        [{ tool: 'submit_memory', data: { text: 42, permission: 'private' } }, 'data.text'],
+        [
+          { tool: 'submit_memory', data: { text: 'ok', permission: 'private', expiration_date: 'tomorrow' } },
+          'data.expiration_date',
+        ],
+        [
+          {
+            tool: 'submit_memory',
+            data: { text: 'ok', permission: 'private', expiration_date: '2001-01-01T00:00:00Z' },
+          },
+          'data.expiration_date',
+        ],
+        [
+          { tool: 'submit_memory', data: { text: 'ok', permission: 'private', colour: 'red' } },
+          'data.colour',
+        ],
+        [{ tool: 'query_memory', data: { query: 'x', limit: 'ten' } }, 'data.limit'],
+        [{ tool: 'query_memory', data: { query: 'x', limit: 1000 } }, 'data.limit'],
+        [{ tool: 'query_memory', data: {} }, 'data.query'],
+        [{ tool: 'drop_tables', data: {} }, 'tool'],
+        [{ data: {} }, 'tool'],
+        [{ tool: 'retrieve_memories', data: [1] }, 'data'],
+      ].map(([body, field]) => [field, body] as const),
+    )('names %s for a bad input, writing nothing', async (field, body) => {
       const before = await callTool(t, carol.access_token, 'retrieve_memories', {});
       const res = await post(`${t.url}/api/tools`, body, bearer(carol.access_token));
       expect(res.status).toBe(400);
@@ -265,17 +331,28 @@ describe('REST API through the gateway', () => {
       const bad = await post(`${t.url}/api/tools`, '{"tool": ', bearer(carol.access_token));
       expect(bad.status).toBe(400);
       expect(bad.json.field).toBe('body');
-      const huge = await post(`${t.url}/api/tools`, { tool: 'submit_memory', data: { text: 'a'.repeat(3_000_000), permission: 'private' } }, bearer(carol.access_token));
+      const huge = await post(
+        `${t.url}/api/tools`,
+        { tool: 'submit_memory', data: { text: 'a'.repeat(3_000_000), permission: 'private' } },
+        bearer(carol.access_token),
+      );
       expect(huge.status).toBe(413);
     });
 
     it('keeps the text encrypted in the database', async () => {
       const secret = 'The vault combination is 31-41-59';
-      const stored = await callTool(t, carol.access_token, 'submit_memory', { text: secret, permission: 'private' });
+      const stored = await callTool(t, carol.access_token, 'submit_memory', {
+        text: secret,
+        permission: 'private',
+      });
       expect(stored.status).toBe(200);
-      const rows = await queryDb(t, 'memory', (schema) => `SELECT * FROM ${schema}.memories WHERE id = $1`, [stored.json.result.id]);
+      const rows = await queryDb(t, 'memory', (schema) => `SELECT * FROM ${schema}.memories WHERE id = $1`, [
+        stored.json.result.id,
+      ]);
       expect(rows).toHaveLength(1);
-      const raw = JSON.stringify(rows[0], (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+      const raw = JSON.stringify(rows[0], (_k, v) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+      );
       expect(raw).not.toContain('vault combination');
       expect(raw).not.toContain(Buffer.from(secret).toString('base64'));
     });

@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 
 type KeyLike = Parameters<SignJWT['sign']>[0];
-import { basic, bearer, callTool, queryDb, registerClient, startTestStack, userToken, type TestStack, type UserToken } from './support/test-stack.js';
+import {
+  basic,
+  bearer,
+  callTool,
+  queryDb,
+  registerClient,
+  startTestStack,
+  userToken,
+  type TestStack,
+  type UserToken,
+} from './support/test-stack.js';
 
 /**
  * The gateway's bearer check against forged, expired, mis-addressed and revoked tokens. Tokens are
@@ -18,13 +28,22 @@ describe('bearer token checks at /api and /mcp', () => {
     t = await startTestStack();
     client = await registerClient(t);
     zoe = await userToken(t, client, 'zoe');
-    const [row] = await queryDb(t, 'auth', (s) => `SELECT kid, private_jwk FROM ${s}.signing_keys ORDER BY created_at LIMIT 1`);
-    const jwk = (typeof row!.private_jwk === 'string' ? JSON.parse(row!.private_jwk) : row!.private_jwk) as JWK;
+    const [row] = await queryDb(
+      t,
+      'auth',
+      (s) => `SELECT kid, private_jwk FROM ${s}.signing_keys ORDER BY created_at LIMIT 1`,
+    );
+    const jwk = (
+      typeof row!.private_jwk === 'string' ? JSON.parse(row!.private_jwk) : row!.private_jwk
+    ) as JWK;
     key = { kid: String(row!.kid), privateKey: await importJWK(jwk, 'ES256') };
   });
   afterAll(() => t?.stop());
 
-  const forge = (claims: Record<string, unknown>, opts: { exp?: number; aud?: string; iss?: string; signer?: KeyLike } = {}) => {
+  const forge = (
+    claims: Record<string, unknown>,
+    opts: { exp?: number; aud?: string; iss?: string; signer?: KeyLike } = {},
+  ) => {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ scope: 'memories:read memories:write', client_id: client.client_id, ...claims })
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid })
@@ -40,8 +59,18 @@ describe('bearer token checks at /api and /mcp', () => {
   const mcpCall = (token: string) =>
     fetch(`${t.url}/mcp`, {
       method: 'POST',
-      headers: { ...bearer(token), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'retrieve_memories', arguments: {} } }),
+      headers: {
+        ...bearer(token),
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'retrieve_memories', arguments: {} },
+      }),
     });
 
   it('accepts a well-formed token signed with the real key (the forger itself works)', async () => {
@@ -52,7 +81,11 @@ describe('bearer token checks at /api and /mcp', () => {
     ['expired', () => forge({}, { exp: Math.floor(Date.now() / 1000) - 5 }), /expired/],
     ['for another audience', () => forge({}, { aud: 'https://other.example/mcp' }), /'aud' claim/],
     ['from another issuer', () => forge({}, { iss: 'https://evil.example' }), /'iss' claim/],
-    ['signed by another key under the same kid', async () => forge({}, { signer: (await generateKeyPair('ES256')).privateKey }), /invalid/],
+    [
+      'signed by another key under the same kid',
+      async () => forge({}, { signer: (await generateKeyPair('ES256')).privateKey }),
+      /invalid/,
+    ],
   ])('refuses a token %s with 401 on /api and /mcp', async (_name, make, reason) => {
     const token = await make();
     const api = await callTool(t, token, 'retrieve_memories', {});
@@ -66,7 +99,10 @@ describe('bearer token checks at /api and /mcp', () => {
     expect((await mcpCall(amy.access_token)).status).toBe(200);
     await fetch(`${t.url}/revoke`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(client.client_id, client.client_secret),
+      },
       body: new URLSearchParams({ token: amy.access_token }),
     });
     let status = 200;
@@ -82,7 +118,10 @@ describe('bearer token checks at /api and /mcp', () => {
     const refresh = (token: string) =>
       fetch(`${t.url}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(client.client_id, client.client_secret),
+        },
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }),
       });
     const second = (await (await refresh(bo.refresh_token)).json()) as { refresh_token: string };

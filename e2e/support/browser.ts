@@ -27,7 +27,12 @@ export class Browser {
   async get(url: string) {
     const res = await fetch(new URL(url, this.base), { headers: this.headers(), redirect: 'manual' });
     this.remember(res);
-    return { status: res.status, location: res.headers.get('location'), html: await res.text(), headers: res.headers };
+    return {
+      status: res.status,
+      location: res.headers.get('location'),
+      html: await res.text(),
+      headers: res.headers,
+    };
   }
 
   async post(url: string, fields: Record<string, string>) {
@@ -38,7 +43,12 @@ export class Browser {
       redirect: 'manual',
     });
     this.remember(res);
-    return { status: res.status, location: res.headers.get('location'), html: await res.text(), headers: res.headers };
+    return {
+      status: res.status,
+      location: res.headers.get('location'),
+      html: await res.text(),
+      headers: res.headers,
+    };
   }
 
   forgetCookie(name: string) {
@@ -47,30 +57,47 @@ export class Browser {
 }
 
 const unescape = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The hidden inputs of the first form on a page (the authorization request and the CSRF token). */
 export function hiddenFields(html: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) out[unescape(m[1]!)] = unescape(m[2]!);
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
+    out[unescape(m[1]!)] = unescape(m[2]!);
   return out;
 }
 
 /** Walks the login (or sign-up) and consent pages like a user would; returns the redirect. */
-export async function approveInBrowser(t: { url: string }, authorizationUrl: URL | string, user: { username: string; password: string; signup?: boolean }) {
+export async function approveInBrowser(
+  t: { url: string },
+  authorizationUrl: URL | string,
+  user: { username: string; password: string; signup?: boolean },
+) {
   const browser = new Browser(t.url);
   const login = await browser.get(authorizationUrl.toString());
   expect(login.status).toBe(200);
   const fields = hiddenFields(login.html);
   const step = user.signup
-    ? await browser.post('/authorize/signup', { ...fields, username: user.username, email: `${user.username}@example.test`, password: user.password })
+    ? await browser.post('/authorize/signup', {
+        ...fields,
+        username: user.username,
+        email: `${user.username}@example.test`,
+        password: user.password,
+      })
     : await browser.post('/authorize/login', { ...fields, username: user.username, password: user.password });
   expect(step.status).toBe(303);
   const consent = await browser.get(step.location!);
   expect(consent.status).toBe(200);
   expect(consent.html).toContain('Allow access?');
-  const decision = await browser.post('/authorize/consent', { ...hiddenFields(consent.html), decision: 'approve' });
+  const decision = await browser.post('/authorize/consent', {
+    ...hiddenFields(consent.html),
+    decision: 'approve',
+  });
   expect(decision.status).toBe(303);
   return new URL(decision.location!);
 }
-

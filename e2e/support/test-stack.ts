@@ -1,11 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { openTestDatabase, openTestEventBus, uniqueSchema, type TestDatabase } from '@picard/service-kit/testing';
+import {
+  openTestDatabase,
+  openTestEventBus,
+  uniqueSchema,
+  type TestDatabase,
+} from '@picard/service-kit/testing';
 import type { EventBus } from '@picard/service-kit';
 import { startStack, type Stack } from '../../src/stack.js';
 
 export const PUBLIC_URL = 'http://localhost:8001';
-export const ADMIN = { username: 'root-admin', password: 'correct horse battery', email: 'admin@example.test' };
+export const ADMIN = {
+  username: 'root-admin',
+  password: 'correct horse battery',
+  email: 'admin@example.test',
+};
 
 export interface TestStack {
   url: string;
@@ -39,12 +48,23 @@ async function freePort(): Promise<number> {
  * With `realPublicUrl`, PICARD_PUBLIC_URL is the address the gateway really listens on, so a stock
  * OAuth client can follow the metadata documents; otherwise it is the default http://localhost:8001.
  */
-export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { realPublicUrl?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(
+  extraEnv: NodeJS.ProcessEnv = {},
+  opts: { realPublicUrl?: boolean } = {},
+): Promise<TestStack> {
   const port = opts.realPublicUrl ? await freePort() : 0;
   const publicUrl = opts.realPublicUrl ? `http://127.0.0.1:${port}` : PUBLIC_URL;
-  const [auth, memory, persona] = await Promise.all([openTestDatabase(), openTestDatabase(), openTestDatabase()]);
+  const [auth, memory, persona] = await Promise.all([
+    openTestDatabase(),
+    openTestDatabase(),
+    openTestDatabase(),
+  ]);
   const bus = await openTestEventBus('e2e');
-  const schemas = { auth: uniqueSchema('auth'), memory: uniqueSchema('memory'), persona: uniqueSchema('persona') };
+  const schemas = {
+    auth: uniqueSchema('auth'),
+    memory: uniqueSchema('memory'),
+    persona: uniqueSchema('persona'),
+  };
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     PICARD_PUBLIC_URL: publicUrl,
@@ -113,14 +133,22 @@ export interface UserToken {
 export async function registerClient(t: TestStack, scopes?: string[]) {
   const res = await post(
     `${t.url}/api/admin/clients/register`,
-    { client_name: 'e2e client', redirect_uris: ['http://localhost:3000/callback'], ...(scopes ? { scopes } : {}) },
+    {
+      client_name: 'e2e client',
+      redirect_uris: ['http://localhost:3000/callback'],
+      ...(scopes ? { scopes } : {}),
+    },
     { authorization: basic(ADMIN.username, ADMIN.password) },
   );
   if (res.status !== 201) throw new Error(`client registration failed: ${res.status} ${res.text}`);
   return res.json as { client_id: string; client_secret: string; scopes: string[] };
 }
 
-export async function userToken(t: TestStack, client: { client_id: string; client_secret: string }, username: string) {
+export async function userToken(
+  t: TestStack,
+  client: { client_id: string; client_secret: string },
+  username: string,
+) {
   const res = await post(`${t.url}/api/user-tokens/user-token`, {
     client_id: client.client_id,
     client_secret: client.client_secret,

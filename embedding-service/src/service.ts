@@ -42,7 +42,10 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
       },
     ],
   });
-  logger.info({ provider: provider.name, model: provider.model, dimensions: provider.dimensions }, 'embedding provider ready');
+  logger.info(
+    { provider: provider.name, model: provider.model, dimensions: provider.dimensions },
+    'embedding provider ready',
+  );
   return {
     grpc,
     provider,

@@ -14,6 +14,7 @@ import { createMcpEndpoint } from './mcp/mcp-server.js';
 import { toolsRouter } from './http/tools.routes.js';
 import { adminRouter } from './http/admin.routes.js';
 import { adminManageRouter } from './http/admin-manage.routes.js';
+import { adminSummaryRouter } from './http/admin-summary.routes.js';
 import { usersRouter } from './http/users.routes.js';
 import { oauthRouter } from './http/oauth.routes.js';
 import { buildOpenApiDocument } from './http/openapi.js';
@@ -64,6 +65,7 @@ export function createApp(opts: AppOptions): Express {
   );
   app.use(adminRouter(clients, verifier));
   app.use(adminManageRouter(clients, verifier));
+  app.use(adminSummaryRouter(clients, verifier));
 
   const resourceMetadataUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
   const mcp = toNodeHandler(createMcpEndpoint(clients, logger), {

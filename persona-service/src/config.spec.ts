@@ -9,6 +9,8 @@ describe('persona-service configuration', () => {
       PERSONA_GRPC_HOST: '0.0.0.0',
       PERSONA_GRPC_PORT: 50054,
       MEMORY_GRPC_ADDR: '127.0.0.1:50052',
+      LLM_TIMEOUT_MS: 30000,
+      LLM_MAX_RETRIES: 2,
     });
     expect(config.LLM_BASE_URL).toBeUndefined();
   });
@@ -18,14 +20,35 @@ describe('persona-service configuration', () => {
     ['LLM_BASE_URL', 'ftp://llm.example'],
     ['PERSONA_GRPC_PORT', '70000'],
     ['PERSONA_DATABASE_URL', 'mysql://db/x'],
+    ['LLM_TIMEOUT_MS', '0'],
+    ['LLM_TIMEOUT_MS', 'soon'],
+    ['LLM_MAX_RETRIES', '-1'],
+    ['LLM_MAX_RETRIES', '11'],
+    ['LLM_MAX_RETRIES', '1.5'],
   ])('names a bad %s', (name, value) => {
     expect(() => loadConfig(personaConfigSchema, { [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig(personaConfigSchema, { [name]: value })).toThrow(name);
   });
 
-  it('accepts an OpenAI-compatible base URL', () => {
-    expect(loadConfig(personaConfigSchema, { LLM_BASE_URL: 'http://127.0.0.1:11434/v1' }).LLM_BASE_URL).toBe(
-      'http://127.0.0.1:11434/v1',
-    );
+  it('accepts an OpenAI-compatible base URL with a model, timeout and retries', () => {
+    const config = loadConfig(personaConfigSchema, {
+      LLM_BASE_URL: 'http://127.0.0.1:11434/v1',
+      LLM_MODEL: 'llama3',
+      LLM_TIMEOUT_MS: '1500',
+      LLM_MAX_RETRIES: '0',
+    });
+    expect(config).toMatchObject({
+      LLM_BASE_URL: 'http://127.0.0.1:11434/v1',
+      LLM_MODEL: 'llama3',
+      LLM_TIMEOUT_MS: 1500,
+      LLM_MAX_RETRIES: 0,
+    });
   });
+
+  it.each([{ LLM_BASE_URL: 'http://127.0.0.1:11434/v1' }, { LLM_API_KEY: 'sk-x' }])(
+    'requires LLM_MODEL once an LLM is configured (%o)',
+    (env) => {
+      expect(() => loadConfig(personaConfigSchema, env)).toThrow('LLM_MODEL');
+    },
+  );
 });

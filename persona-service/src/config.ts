@@ -2,19 +2,37 @@ import { z } from 'zod';
 import { env } from '@picard/service-kit';
 
 /** persona-service environment; names are the project's decided ones (see README configuration table). */
-export const personaConfigSchema = z.object({
-  LOG_LEVEL: env.logLevel(),
-  DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
-  PERSONA_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
-  NATS_URL: env.optionalUrl('nats', 'tls'),
-  PICARD_DATA_DIR: env.string('./data'),
-  PERSONA_GRPC_HOST: env.string('0.0.0.0'),
-  PERSONA_GRPC_PORT: env.port(50054),
-  MEMORY_GRPC_ADDR: env.string('127.0.0.1:50052'),
-  // No LLM configured means the offline answer composer (issue #5), never a start-up failure.
-  LLM_BASE_URL: env.optionalUrl('http', 'https'),
-  LLM_API_KEY: env.optionalString(),
-  LLM_MODEL: env.optionalString(),
-});
+export const personaConfigSchema = z
+  .object({
+    LOG_LEVEL: env.logLevel(),
+    DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
+    PERSONA_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
+    NATS_URL: env.optionalUrl('nats', 'tls'),
+    PICARD_DATA_DIR: env.string('./data'),
+    PERSONA_GRPC_HOST: env.string('0.0.0.0'),
+    PERSONA_GRPC_PORT: env.port(50054),
+    MEMORY_GRPC_ADDR: env.string('127.0.0.1:50052'),
+    // No LLM configured means the offline answer composer (issue #5), never a start-up failure.
+    LLM_BASE_URL: env.optionalUrl('http', 'https'),
+    LLM_API_KEY: env.optionalString(),
+    LLM_MODEL: env.optionalString(),
+    /** Per attempt; the openai client retries timeouts too, so the worst case is (retries + 1) times this. */
+    LLM_TIMEOUT_MS: env.positiveInt(30_000),
+    // 0 is a valid choice (fail fast), which env.positiveInt would refuse.
+    LLM_MAX_RETRIES: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.coerce.number().int().min(0).max(10).default(2),
+    ),
+  })
+  .superRefine((c, ctx) => {
+    // A configured endpoint with no model would fail on every question; say so at start-up instead.
+    if ((c.LLM_BASE_URL || c.LLM_API_KEY) && !c.LLM_MODEL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LLM_MODEL'],
+        message: 'is required when LLM_BASE_URL or LLM_API_KEY is set',
+      });
+    }
+  });
 
 export type PersonaConfig = z.infer<typeof personaConfigSchema>;

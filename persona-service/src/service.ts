@@ -6,11 +6,17 @@ import {
   type EventBus,
   type GrpcServerHandle,
   type Logger,
+  type Subscription,
 } from '@picard/service-kit';
 import { personaPb } from '@picard/proto';
 import type { PersonaConfig } from './config.js';
+import { MemoryClient } from './clients/memory.client.js';
+import { AnswerCache } from './domain/answer-cache.js';
 import { PersonaService } from './domain/persona.service.js';
+import { QueryService } from './domain/query.service.js';
+import { subscribeCacheInvalidation } from './events/cache-invalidation.js';
 import { personaHandlers } from './grpc/persona.handlers.js';
+import { createLlm } from './llm/openai.llm.js';
 import { migrations } from './migrations/index.js';
 import { PersonaStore } from './store/persona.store.js';
 
@@ -19,12 +25,19 @@ export interface PersonaServiceOptions {
   /** Defaults to an in-memory PGlite, which only tests and throwaway runs want. */
   database?: DatabaseTarget;
   schema?: string;
-  /** Drains the outbox; the caller owns it and closes it after stop(). */
+  /**
+   * Drains the outbox and delivers the memory.* events that invalidate cached answers; the caller
+   * owns it and closes it after stop(). Without a bus, cached answers live until evicted.
+   */
   bus?: EventBus;
   logger: Logger;
   /** Override the config: the embedded launcher binds 127.0.0.1:0. */
   grpcHost?: string;
   grpcPort?: number;
+  /** Overrides MEMORY_GRPC_ADDR. */
+  memoryAddress?: string;
+  /** Bound of the answer cache (entries). */
+  answerCacheSize?: number;
 }
 
 export interface PersonaServiceHandle {
@@ -37,8 +50,21 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
   const database = opts.database ?? (await inMemoryDatabase());
   const knex = await openDatabase({ target: database, schema: opts.schema ?? 'persona', migrations, logger });
   const relay = opts.bus ? new OutboxRelay(knex, opts.bus, logger) : undefined;
+  const memories = new MemoryClient(opts.memoryAddress ?? config.MEMORY_GRPC_ADDR);
+  let invalidation: Subscription | undefined;
   try {
-    const service = new PersonaService(new PersonaStore(knex), config.LLM_MODEL);
+    const store = new PersonaStore(knex);
+    const service = new PersonaService(store, config.LLM_MODEL);
+    const cache = new AnswerCache(opts.answerCacheSize);
+    const llm = createLlm(config, logger);
+    logger.info(
+      llm ? { llm: config.LLM_BASE_URL ?? 'api.openai.com', model: config.LLM_MODEL } : { llm: 'none' },
+      llm
+        ? 'persona answers come from the configured LLM'
+        : 'no LLM configured: persona answers are composed offline',
+    );
+    const query = new QueryService({ store, memories, llm, defaultModel: config.LLM_MODEL, cache });
+    if (opts.bus) invalidation = await subscribeCacheInvalidation(opts.bus, cache, logger);
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.PERSONA_GRPC_HOST,
       port: opts.grpcPort ?? config.PERSONA_GRPC_PORT,
@@ -46,7 +72,7 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
         {
           name: 'picard.v1.PersonaService',
           definition: personaPb.PersonaServiceService,
-          implementation: personaHandlers(service, logger),
+          implementation: personaHandlers(service, query, logger),
         },
       ],
       logger,
@@ -56,11 +82,15 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
       grpc,
       async stop() {
         await grpc.shutdown();
+        await invalidation?.stop();
+        memories.close();
         await relay?.stop();
         await knex.destroy();
       },
     };
   } catch (err) {
+    await invalidation?.stop();
+    memories.close();
     await knex.destroy();
     throw err;
   }

@@ -47,9 +47,13 @@ export const env = {
     ),
   string: (fallback: string) => z.preprocess(unsetIfEmpty, z.string().default(fallback)),
   optionalString: () => z.preprocess(unsetIfEmpty, z.string().optional()),
-  positiveInt: (fallback: number) => z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
+  positiveInt: (fallback: number) =>
+    z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
   logLevel: () =>
-    z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+    z.preprocess(
+      unsetIfEmpty,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
   bool: (fallback: boolean) =>
     z.preprocess(
       unsetIfEmpty,

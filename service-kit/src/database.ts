@@ -88,7 +88,11 @@ export async function openPglite(dataDir: string): Promise<PGlite> {
  * The cluster/embedded switch for one service: a PostgreSQL URL when configured, otherwise an
  * embedded PGlite kept under dataDir/<name> across restarts.
  */
-export async function resolveDatabaseTarget(url: string | undefined, dataDir: string, name: string): Promise<DatabaseTarget> {
+export async function resolveDatabaseTarget(
+  url: string | undefined,
+  dataDir: string,
+  name: string,
+): Promise<DatabaseTarget> {
   if (url) return { kind: 'postgres', url };
   const { mkdir } = await import('node:fs/promises');
   const dir = `${dataDir}/${name}`;

@@ -37,7 +37,8 @@ export class DomainError extends Error {
   }
 }
 
-export const invalid = (field: string, message: string) => new DomainError('invalid_argument', message, field);
+export const invalid = (field: string, message: string) =>
+  new DomainError('invalid_argument', message, field);
 export const notFound = (message: string) => new DomainError('not_found', message);
 export const forbidden = (message: string) => new DomainError('permission_denied', message);
 export const unauthenticated = (message: string) => new DomainError('unauthenticated', message);
@@ -70,7 +71,9 @@ export function fromServiceError(err: unknown): DomainError {
   if (typeof e?.code !== 'number') return new DomainError('internal', String((err as Error)?.message ?? err));
   const sent = e.metadata?.get(CODE_KEY)[0];
   const code =
-    typeof sent === 'string' && sent in ERROR_CODES ? (sent as ErrorCode) : (byGrpcStatus.get(e.code) ?? 'internal');
+    typeof sent === 'string' && sent in ERROR_CODES
+      ? (sent as ErrorCode)
+      : (byGrpcStatus.get(e.code) ?? 'internal');
   const field = e.metadata?.get(FIELD_KEY)[0];
   const message = e.details || e.message || code;
   return new DomainError(code, message, typeof field === 'string' ? field : undefined);

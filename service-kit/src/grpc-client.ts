@@ -9,7 +9,11 @@ import {
 } from '@grpc/grpc-js';
 import { fromServiceError } from './errors.js';
 
-type GrpcClientCtor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
+type GrpcClientCtor<C> = new (
+  address: string,
+  creds: ReturnType<typeof credentials.createInsecure>,
+  options?: object,
+) => C;
 
 export function createGrpcClient<C extends Client>(Ctor: GrpcClientCtor<C>, address: string): C {
   return new Ctor(address, credentials.createInsecure(), {

@@ -1,4 +1,9 @@
-import { makeGenericClientConstructor, credentials, type Client, type ServiceDefinition } from '@grpc/grpc-js';
+import {
+  makeGenericClientConstructor,
+  credentials,
+  type Client,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 
 const HealthClient = makeGenericClientConstructor(healthService as unknown as ServiceDefinition, 'Health');
@@ -8,7 +13,11 @@ export type ServingState = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'UNREACHABLE'
 /** Asks a service's standard grpc.health.v1 endpoint how it is doing. */
 export function createHealthChecker(address: string) {
   const client = new HealthClient(address, credentials.createInsecure()) as unknown as Client & {
-    check(req: { service: string }, opts: object, cb: (err: Error | null, res?: { status: string }) => void): void;
+    check(
+      req: { service: string },
+      opts: object,
+      cb: (err: Error | null, res?: { status: string }) => void,
+    ): void;
   };
   return {
     check(service = '', timeoutMs = 2000): Promise<ServingState> {

@@ -14,10 +14,23 @@ export {
 } from './errors.js';
 export { type Caller, callerMetadata, callerFrom, requireCaller } from './identity.js';
 export { newId, isUuid, assertUuid } from './ids.js';
-export { startGrpcServer, unary, serverStream, type GrpcService, type GrpcServerHandle } from './grpc-server.js';
+export {
+  startGrpcServer,
+  unary,
+  serverStream,
+  type GrpcService,
+  type GrpcServerHandle,
+} from './grpc-server.js';
 export { createGrpcClient, callUnary, readStream, waitForReady } from './grpc-client.js';
 export { createHealthChecker, type ServingState } from './health-client.js';
-export { openDatabase, openPglite, resolveDatabaseTarget, type Knex, type Migration, type DatabaseTarget } from './database.js';
+export {
+  openDatabase,
+  openPglite,
+  resolveDatabaseTarget,
+  type Knex,
+  type Migration,
+  type DatabaseTarget,
+} from './database.js';
 export {
   subjectMatches,
   type EventBus,

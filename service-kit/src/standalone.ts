@@ -23,13 +23,22 @@ export async function runStandaloneService<C extends StandaloneConfig>(o: {
   configSchema: z.ZodType<C>;
   /** The service's own database URL variable, which wins over DATABASE_URL. */
   ownDatabaseUrl: (config: C) => string | undefined;
-  start: (deps: { config: C; logger: Logger; database: DatabaseTarget; bus: EventBus }) => Promise<{ stop(): Promise<void> }>;
+  start: (deps: {
+    config: C;
+    logger: Logger;
+    database: DatabaseTarget;
+    bus: EventBus;
+  }) => Promise<{ stop(): Promise<void> }>;
 }): Promise<void> {
   try {
     const config = loadConfig(o.configSchema);
     const logger = createLogger(o.name, config.LOG_LEVEL);
     const short = o.name.replace(/-service$/, '');
-    const database = await resolveDatabaseTarget(o.ownDatabaseUrl(config) ?? config.DATABASE_URL, config.PICARD_DATA_DIR, short);
+    const database = await resolveDatabaseTarget(
+      o.ownDatabaseUrl(config) ?? config.DATABASE_URL,
+      config.PICARD_DATA_DIR,
+      short,
+    );
     const bus = await connectEventBus(config.NATS_URL, o.name, logger);
     const service = await o.start({ config, logger, database, bus });
     onShutdownSignal(logger, async () => {

@@ -11,7 +11,8 @@ import { createLogger } from './logger.js';
  * (CI's cluster pass) suites use the real PostgreSQL and NATS; otherwise an in-memory PGlite and
  * the in-process bus. Nothing here is a mock: both are the production adapters.
  */
-export const testMode = (): 'cluster' | 'embedded' => (process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded');
+export const testMode = (): 'cluster' | 'embedded' =>
+  process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded';
 
 export const testLogger = () => createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -47,5 +48,9 @@ export async function openTestDatabase(): Promise<TestDatabase> {
 
 export async function openTestEventBus(name = 'test'): Promise<EventBus> {
   const url = process.env.PICARD_TEST_NATS_URL;
-  return url ? NatsEventBus.connect(url, name, testLogger()) : new InProcessEventBus(testLogger(), [10, 50, 200]);
+  return url
+    ? NatsEventBus.connect(url, name, testLogger())
+    : new InProcessEventBus(testLogger(), [10, 50, 200]);
 }
+
+export { startFakeOpenAi, type FakeChatBody, type FakeOpenAi } from './fake-openai.js';

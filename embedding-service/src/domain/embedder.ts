@@ -29,7 +29,8 @@ export function validateTexts(texts: string[]): void {
   }
   texts.forEach((t, i) => {
     if (t.length === 0) throw invalid(`texts[${i}]`, `texts[${i}] must not be empty`);
-    if (t.length > MAX_TEXT_CHARS) throw invalid(`texts[${i}]`, `texts[${i}] is longer than ${MAX_TEXT_CHARS} characters`);
+    if (t.length > MAX_TEXT_CHARS)
+      throw invalid(`texts[${i}]`, `texts[${i}] is longer than ${MAX_TEXT_CHARS} characters`);
   });
 }
 
@@ -95,7 +96,10 @@ export class Embedder {
     try {
       return await this.provider.embed(texts);
     } catch (err) {
-      this.opts.logger.warn({ err, provider: this.provider.name, texts: texts.length }, 'embedding provider failed');
+      this.opts.logger.warn(
+        { err, provider: this.provider.name, texts: texts.length },
+        'embedding provider failed',
+      );
       const reason = err instanceof Error ? err.message : String(err);
       throw new DomainError('unavailable', `embedding provider ${this.provider.name} failed: ${reason}`);
     }

@@ -14,10 +14,14 @@ export function embeddingHandlers(embedder: Embedder, logger: Logger): embedding
         cached,
       };
     }),
-    getModelInfo: unary<embeddingPb.GetModelInfoRequest, embeddingPb.ModelInfo>(logger, 'GetModelInfo', async () => ({
-      provider: provider.name,
-      model: provider.model,
-      dimensions: provider.dimensions,
-    })),
+    getModelInfo: unary<embeddingPb.GetModelInfoRequest, embeddingPb.ModelInfo>(
+      logger,
+      'GetModelInfo',
+      async () => ({
+        provider: provider.name,
+        model: provider.model,
+        dimensions: provider.dimensions,
+      }),
+    ),
   };
 }

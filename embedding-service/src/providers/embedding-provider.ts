@@ -22,6 +22,7 @@ export function checkShape(provider: string, texts: string[], vectors: number[][
     throw new Error(`${provider} returned ${vectors.length} vectors for ${texts.length} texts`);
   }
   for (const v of vectors) {
-    if (v.length !== dimensions) throw new Error(`${provider} returned a ${v.length}-d vector, expected ${dimensions}`);
+    if (v.length !== dimensions)
+      throw new Error(`${provider} returned a ${v.length}-d vector, expected ${dimensions}`);
   }
 }

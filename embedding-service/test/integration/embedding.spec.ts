@@ -45,11 +45,17 @@ describe('embedding-service with the offline model', () => {
 
   it('does not leave the model’s rethrowing process handlers installed', () => {
     expect(process.listeners('uncaughtException').some((l) => String(l).includes('throw ex'))).toBe(false);
-    expect(process.listeners('unhandledRejection').some((l) => String(l).includes('throw reason'))).toBe(false);
+    expect(process.listeners('unhandledRejection').some((l) => String(l).includes('throw reason'))).toBe(
+      false,
+    );
   });
 
   it('reports the model', async () => {
-    expect(await api.info()).toEqual({ provider: 'offline', model: 'universal-sentence-encoder-lite', dimensions: 512 });
+    expect(await api.info()).toEqual({
+      provider: 'offline',
+      model: 'universal-sentence-encoder-lite',
+      dimensions: 512,
+    });
   });
 
   it('ranks a paraphrase above an unrelated sentence, with unit-length 512-d vectors', async () => {
@@ -81,7 +87,10 @@ describe('embedding-service with the offline model', () => {
 
   it('merges concurrent calls into one provider call', async () => {
     const before = calls.length;
-    const texts = Array.from({ length: 12 }, (_, i) => `concurrent sentence number ${i} about topic ${i * 7}`);
+    const texts = Array.from(
+      { length: 12 },
+      (_, i) => `concurrent sentence number ${i} about topic ${i * 7}`,
+    );
     const results = await Promise.all(texts.map((t) => api.embed([t])));
     expect(results.every((r) => r.vectors.length === 1 && r.cached === 0)).toBe(true);
     const made = calls.slice(before);

@@ -2,7 +2,8 @@ import { embeddingPb } from '@picard/proto';
 import { callUnary, createGrpcClient, DomainError, loadConfig } from '@picard/service-kit';
 import { embeddingConfigSchema, type EmbeddingConfig } from '../../src/config.js';
 
-export const configFrom = (env: Record<string, string>): EmbeddingConfig => loadConfig(embeddingConfigSchema, env);
+export const configFrom = (env: Record<string, string>): EmbeddingConfig =>
+  loadConfig(embeddingConfigSchema, env);
 
 export function embeddingClient(address: string) {
   const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address);

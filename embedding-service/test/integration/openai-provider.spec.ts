@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from '@picard/service-kit';
 import { testLogger } from '@picard/service-kit/testing';
-import { embeddingConfigSchema, startEmbeddingService, type EmbeddingServiceHandle } from '../../src/index.js';
+import {
+  embeddingConfigSchema,
+  startEmbeddingService,
+  type EmbeddingServiceHandle,
+} from '../../src/index.js';
 import { configFrom, embeddingClient, failure } from './helpers.js';
 
 interface Seen {
@@ -37,7 +41,9 @@ function fakeOpenAi() {
               .map((_, i) => ({
                 object: 'embedding',
                 index: i,
-                embedding: Array.from({ length: body.dimensions }, (_, d) => (d === 0 ? 3 : d === 1 ? 4 + i : 0)),
+                embedding: Array.from({ length: body.dimensions }, (_, d) =>
+                  d === 0 ? 3 : d === 1 ? 4 + i : 0,
+                ),
               }))
               .reverse(),
             usage: { prompt_tokens: 1, total_tokens: 1 },
@@ -52,7 +58,10 @@ function fakeOpenAi() {
     server,
     seen,
     setMode: (m: typeof mode) => (mode = m),
-    listen: () => new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port))),
+    listen: () =>
+      new Promise<number>((r) =>
+        server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)),
+      ),
   };
 }
 
@@ -93,7 +102,12 @@ describe('embedding-service with the openai provider', () => {
     expect(fake.seen[0]).toEqual({
       authorization: 'Bearer sk-test-123',
       path: '/v1/embeddings',
-      body: { model: 'text-embedding-3-small', input: ['alpha', 'beta'], dimensions: 8, encoding_format: 'float' },
+      body: {
+        model: 'text-embedding-3-small',
+        input: ['alpha', 'beta'],
+        dimensions: 8,
+        encoding_format: 'float',
+      },
     });
     expect(res.model).toBe('text-embedding-3-small');
     expect(res.dimensions).toBe(8);
@@ -137,7 +151,11 @@ describe('embedding-service with the openai provider', () => {
 
   it('refuses openai without an API key, naming OPENAI_API_KEY', () => {
     expect(() => loadConfig(embeddingConfigSchema, { EMBEDDING_PROVIDER: 'openai' })).toThrow(ConfigError);
-    expect(() => loadConfig(embeddingConfigSchema, { EMBEDDING_PROVIDER: 'openai' })).toThrow(/OPENAI_API_KEY/);
-    expect(() => loadConfig(embeddingConfigSchema, { EMBEDDING_PROVIDER: 'magic' })).toThrow(/EMBEDDING_PROVIDER/);
+    expect(() => loadConfig(embeddingConfigSchema, { EMBEDDING_PROVIDER: 'openai' })).toThrow(
+      /OPENAI_API_KEY/,
+    );
+    expect(() => loadConfig(embeddingConfigSchema, { EMBEDDING_PROVIDER: 'magic' })).toThrow(
+      /EMBEDDING_PROVIDER/,
+    );
   });
 });

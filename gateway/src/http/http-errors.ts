@@ -1,9 +1,17 @@
 import type { Request, Response } from 'express';
 import { DomainError, fromServiceError } from '@picard/service-kit';
 import type { ZodError } from 'zod';
+import { BatchError } from '../mcp/tools/batch-error.js';
 
-/** The HTTP face of the error model: `{error, message, field?}` with the status from the one table. */
+/**
+ * The HTTP face of the error model: `{error, message, field?}` with the status from the one table;
+ * a refused batch adds `errors`, one per item at fault.
+ */
 export function sendError(res: Response, err: unknown): void {
+  if (err instanceof BatchError) {
+    res.status(err.httpStatus).json(err.toJSON());
+    return;
+  }
   const domain = err instanceof DomainError ? err : fromServiceError(err);
   const body: Record<string, string> = { error: domain.code, message: domain.message };
   if (domain.field) body.field = domain.field;

@@ -6,12 +6,15 @@ import { registerOAuthOpenApi } from './oauth.routes.js';
 import { registerUsersOpenApi } from './users.routes.js';
 import { registerRegistrationOpenApi } from '../oauth/registration.routes.js';
 import { registerAdminManageOpenApi } from './admin-manage.routes.js';
+import { registerAdminSummaryOpenApi } from './admin-summary.routes.js';
+import { itemErrorSchema } from '../mcp/tools/batch-error.js';
 
 const errorSchema = z
   .object({
     error: z.string().describe('Error code, e.g. invalid_argument, not_found, permission_denied.'),
     message: z.string(),
     field: z.string().optional().describe('The input field at fault.'),
+    errors: z.array(itemErrorSchema).optional().describe('A refused batch: one error per item at fault.'),
   })
   .openapi('Error');
 
@@ -66,6 +69,7 @@ export function buildOpenApiDocument(publicUrl: string) {
   registerUsersOpenApi(registry, errorSchema);
   registerRegistrationOpenApi(registry);
   registerAdminManageOpenApi(registry, errorSchema);
+  registerAdminSummaryOpenApi(registry, errorSchema);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {

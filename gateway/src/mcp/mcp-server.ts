@@ -1,9 +1,11 @@
-import { McpServer, createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
+import { McpServer, createMcpHandler, type AuthInfo, type ServerContext } from '@modelcontextprotocol/server';
 import { DomainError, fromServiceError, type Logger } from '@picard/service-kit';
 import type { ServiceClients } from '../clients/service-clients.js';
 import { callerOf } from '../auth/bearer.js';
 import { TOOLS } from './tools/index.js';
 import { runTool } from './tools/run-tool.js';
+import { BatchError } from './tools/batch-error.js';
+import type { ToolExtras } from './tools/tool-definition.js';
 import { registerMemoryResources } from './resources.js';
 import { registerMemoryPrompts } from './prompts.js';
 
@@ -11,9 +13,27 @@ const SERVER_INFO = { name: 'picard', version: '0.1.0' };
 
 /** Tool failures become MCP tool errors (isError) that say what went wrong; the HTTP exchange still succeeds. */
 function toolError(err: unknown) {
+  // The per-item errors travel as JSON text, not structuredContent: stock 2025 clients validate any
+  // structuredContent against the tool's output schema, error or not, and would reject the result.
+  if (err instanceof BatchError) {
+    return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify(err.toJSON()) }] };
+  }
   const e = err instanceof DomainError ? err : fromServiceError(err);
   const text = e.field ? `${e.code} (${e.field}): ${e.message}` : `${e.code}: ${e.message}`;
   return { isError: true, content: [{ type: 'text' as const, text }] };
+}
+
+/** Progress notifications go out only when the client asked for them with a progress token. */
+function extrasOf(ctx: ServerContext): ToolExtras {
+  const token = ctx.mcpReq._meta?.progressToken;
+  return {
+    signal: ctx.mcpReq.signal,
+    progress:
+      token === undefined
+        ? undefined
+        : (p) =>
+            ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, ...p } }),
+  };
 }
 
 function buildServer(authInfo: AuthInfo | undefined, clients: ServiceClients): McpServer {
@@ -32,11 +52,14 @@ function buildServer(authInfo: AuthInfo | undefined, clients: ServiceClients): M
         outputSchema: tool.output,
         annotations: tool.annotations,
       },
-      async (args: unknown) => {
+      async (args: unknown, ctx: ServerContext) => {
         const caller = callerOf(authInfo);
         if (!caller) return toolError(new DomainError('unauthenticated', 'no verified caller'));
         try {
-          const result = (await runTool(tool, args, caller, clients)) as Record<string, unknown>;
+          const result = (await runTool(tool, args, caller, clients, undefined, extrasOf(ctx))) as Record<
+            string,
+            unknown
+          >;
           return {
             structuredContent: result,
             content: [{ type: 'text' as const, text: JSON.stringify(result) }],

@@ -35,7 +35,7 @@ export const memorySchema = z
     updated_at: isoDateTime(),
     tags: z.array(z.string()),
     shared_with: z
-      .object({ users: z.array(z.uuid()) })
+      .object({ users: z.array(z.uuid()), groups: z.array(z.uuid()) })
       .describe('Who a shared memory is shared with; shown to its owner only.'),
   })
   .openapi('Memory');
@@ -57,7 +57,7 @@ export function memoryToJson(m: memoryPb.Memory): MemoryJson {
     created_at: (m.createdAt ?? new Date(0)).toISOString(),
     updated_at: (m.updatedAt ?? new Date(0)).toISOString(),
     tags: m.tags,
-    shared_with: { users: m.sharedWith?.users ?? [] },
+    shared_with: { users: m.sharedWith?.users ?? [], groups: m.sharedWith?.groups ?? [] },
   };
 }
 
@@ -69,6 +69,48 @@ export const tagsInput = () =>
     .describe('Labels for filtering (at most 20, 1-64 characters each).');
 export const sharedWithInput = () =>
   z
-    .object({ users: z.array(z.uuid()).max(100).describe('User ids that may see the memory.') })
+    .object({
+      users: z.array(z.uuid()).max(100).optional().describe('User ids that may see the memory.'),
+      groups: z
+        .array(z.uuid())
+        .max(20)
+        .optional()
+        .describe('Group ids (groups you own or belong to) whose members may see the memory.'),
+    })
     .strict()
-    .describe('Required when permission is "shared".');
+    .describe('Required when permission is "shared": at least one user or group.');
+
+export type SharedWithInput = z.infer<ReturnType<typeof sharedWithInput>>;
+
+/** The proto shape of shared_with; absent lists are empty. */
+export const sharedWithToProto = (s: SharedWithInput | undefined): memoryPb.SharedWith => ({
+  users: s?.users ?? [],
+  groups: s?.groups ?? [],
+});
+
+/** One memory to store: submit_memory's input, and each item of submit_memories. */
+export const newMemoryInput = () =>
+  z
+    .object({
+      text: z
+        .string()
+        .min(1)
+        .describe('The memory itself (at most MEMORY_MAX_TEXT_CHARS, 10,000 by default).'),
+      permission: z.enum(['private', 'public', 'shared']).describe('Who may see it.'),
+      expiration_date: isoDateTime()
+        .optional()
+        .describe('ISO 8601 date-time with offset; must be in the future.'),
+      tags: tagsInput().optional(),
+      shared_with: sharedWithInput().optional(),
+    })
+    .strict();
+
+export type NewMemoryJson = z.infer<ReturnType<typeof newMemoryInput>>;
+
+export const newMemoryToProto = (m: NewMemoryJson): memoryPb.NewMemory => ({
+  text: m.text,
+  permission: permissionToProto(m.permission),
+  expirationDate: m.expiration_date ? new Date(m.expiration_date) : undefined,
+  tags: m.tags ?? [],
+  sharedWith: sharedWithToProto(m.shared_with),
+});

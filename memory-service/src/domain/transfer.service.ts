@@ -76,7 +76,7 @@ export class TransferService {
         throw invalid('created_at', 'created_at is in the future');
       return c;
     });
-    const total = parsed.items.length + parsed.errors.length;
+    const total = parsed.items.length + new Set(parsed.errors.map((e) => e.index)).size;
     const errors = [...parsed.errors, ...checked.errors].sort((a, b) => a.index - b.index);
     if (errors.length) {
       yield { imported: 0, total, done: true, errors };

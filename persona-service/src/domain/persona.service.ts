@@ -1,4 +1,4 @@
-import { assertUuid, notYet, type Caller } from '@picard/service-kit';
+import { assertUuid, type Caller } from '@picard/service-kit';
 import type { personaPb } from '@picard/proto';
 import type { PersonaStore, StoredPersona } from '../store/persona.store.js';
 import { ownUserId, requireScope, SCOPES } from './access.js';
@@ -31,10 +31,6 @@ export class PersonaService {
     applyPatch(PERSONA_DEFAULTS, patch);
     const stored = await this.store.update(id, PERSONA_DEFAULTS, (current) => applyPatch(current, patch));
     return this.present(stored);
-  }
-
-  async queryUser(): Promise<never> {
-    throw notYet('QueryUser', 5);
   }
 
   private present(p: Omit<StoredPersona, 'updatedAt'> & { updatedAt: Date | undefined }): personaPb.Persona {

@@ -1,12 +1,17 @@
 import { requireCaller, serverStream, unary, type Logger } from '@picard/service-kit';
 import type { personaPb } from '@picard/proto';
 import type { PersonaService } from '../domain/persona.service.js';
+import type { QueryService } from '../domain/query.service.js';
 
 /**
  * decode → domain → encode; the proto types are already the wire shapes. Handlers are async so a
  * synchronous throw (requireCaller) still becomes a promise rejection that `unary` maps.
  */
-export function personaHandlers(service: PersonaService, logger: Logger): personaPb.PersonaServiceServer {
+export function personaHandlers(
+  service: PersonaService,
+  query: QueryService,
+  logger: Logger,
+): personaPb.PersonaServiceServer {
   return {
     getPersona: unary<personaPb.GetPersonaRequest, personaPb.Persona>(
       logger,
@@ -21,18 +26,12 @@ export function personaHandlers(service: PersonaService, logger: Logger): person
     queryUser: unary<personaPb.QueryUserRequest, personaPb.QueryUserResponse>(
       logger,
       'QueryUser',
-      async (_req, call) => {
-        requireCaller(call.metadata);
-        return service.queryUser();
-      },
+      async (req, call) => query.ask(requireCaller(call.metadata), req),
     ),
     queryUserStream: serverStream<personaPb.QueryUserRequest, personaPb.QueryUserChunk>(
       logger,
       'QueryUserStream',
-      async function* (_req, call) {
-        requireCaller(call.metadata);
-        await service.queryUser();
-      },
+      (req, call) => query.askStream(requireCaller(call.metadata), req),
     ),
   };
 }

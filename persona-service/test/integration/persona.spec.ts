@@ -33,7 +33,8 @@ describe('persona-service over gRPC', () => {
     db = await openTestDatabase();
     bus = await openTestEventBus('persona-test');
     handle = await startPersonaService({
-      config: loadConfig(personaConfigSchema, {}),
+      // Port 1: nothing listens there, so QueryUser's dependency is reliably down.
+      config: loadConfig(personaConfigSchema, { MEMORY_GRPC_ADDR: '127.0.0.1:1' }),
       database: db.target,
       schema,
       bus,
@@ -215,12 +216,12 @@ describe('persona-service over gRPC', () => {
     expect((await get(userId)).displayName).toBe('');
   });
 
-  it('answers QueryUser and QueryUserStream with unimplemented (issue #5)', async () => {
-    const req = { userId: newId(), prompt: 'hi', limit: 0 };
-    const err = await failure(callUnary(client.queryUser.bind(client), req, as(newId())));
-    expect(err.code).toBe('unimplemented');
-    expect(err.message).toContain('#5');
-    const streamErr = await failure(drain(client.queryUserStream(req, as(newId()))));
-    expect(streamErr.code).toBe('unimplemented');
+  it('answers QueryUser with unavailable while memory-service cannot be reached', async () => {
+    const owner = newId();
+    const req = { userId: owner, prompt: 'hi', limit: 0 };
+    const err = await failure(callUnary(client.queryUser.bind(client), req, as(owner)));
+    expect(err.code).toBe('unavailable');
+    const streamErr = await failure(drain(client.queryUserStream(req, as(owner))));
+    expect(streamErr.code).toBe('unavailable');
   });
 });

@@ -4,6 +4,10 @@ import { InProcessEventBus } from './in-process-bus.js';
 import { NatsEventBus } from './nats-bus.js';
 
 /** NATS when a URL is configured; otherwise the in-process bus (only useful inside one process). */
-export async function connectEventBus(natsUrl: string | undefined, name: string, logger: Logger): Promise<EventBus> {
+export async function connectEventBus(
+  natsUrl: string | undefined,
+  name: string,
+  logger: Logger,
+): Promise<EventBus> {
   return natsUrl ? NatsEventBus.connect(natsUrl, name, logger) : new InProcessEventBus(logger);
 }

@@ -1,5 +1,11 @@
 import type { Logger } from '../logger.js';
-import { subjectMatches, type BusMessage, type EventBus, type SubscribeOptions, type Subscription } from './event-bus.js';
+import {
+  subjectMatches,
+  type BusMessage,
+  type EventBus,
+  type SubscribeOptions,
+  type Subscription,
+} from './event-bus.js';
 
 interface Consumer extends SubscribeOptions {
   seen: Set<string>;
@@ -40,7 +46,10 @@ export class InProcessEventBus implements EventBus {
       await consumer.handler(message);
     } catch (err) {
       const delay = this.retryDelaysMs[Math.min(attempt, this.retryDelaysMs.length - 1)] ?? 1000;
-      this.logger.warn({ err, subject: message.subject, durable: consumer.durable, attempt }, 'handler failed, retrying');
+      this.logger.warn(
+        { err, subject: message.subject, durable: consumer.durable, attempt },
+        'handler failed, retrying',
+      );
       setTimeout(() => void this.deliver(consumer, message, attempt + 1), delay).unref();
     }
   }

@@ -92,7 +92,10 @@ export class OutboxRelay {
           sent.push(row.id);
         } catch (err) {
           // Keep the order: stop at the first failure and leave the rest for the next drain.
-          this.logger.warn({ err, subject: row.subject, id: row.id }, 'event bus refused an outbox event; will retry');
+          this.logger.warn(
+            { err, subject: row.subject, id: row.id },
+            'event bus refused an outbox event; will retry',
+          );
           await trx(OUTBOX_TABLE).where({ id: row.id }).increment('attempts', 1);
           break;
         }

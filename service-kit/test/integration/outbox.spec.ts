@@ -1,6 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { openDatabase, OutboxRelay, enqueueEvent, createOutboxTable, newId, type Knex, type BusMessage } from '../../src/index.js';
-import { openTestDatabase, openTestEventBus, testLogger, uniqueSchema, type TestDatabase } from '../../src/testing.js';
+import {
+  openDatabase,
+  OutboxRelay,
+  enqueueEvent,
+  createOutboxTable,
+  newId,
+  type Knex,
+  type BusMessage,
+} from '../../src/index.js';
+import {
+  openTestDatabase,
+  openTestEventBus,
+  testLogger,
+  uniqueSchema,
+  type TestDatabase,
+} from '../../src/testing.js';
 import type { EventBus } from '../../src/events/event-bus.js';
 
 describe('outbox relay over the configured bus', () => {
@@ -37,7 +51,9 @@ describe('outbox relay over the configured bus', () => {
       },
     });
     const occurred_at = new Date().toISOString();
-    await knex.transaction((trx) => enqueueEvent(trx, 'auth.user.created', { user_id: userId, username: 'a', occurred_at }));
+    await knex.transaction((trx) =>
+      enqueueEvent(trx, 'auth.user.created', { user_id: userId, username: 'a', occurred_at }),
+    );
     await knex
       .transaction(async (trx) => {
         await enqueueEvent(trx, 'auth.user.deactivated', { user_id: userId, occurred_at });
@@ -58,7 +74,9 @@ describe('outbox relay over the configured bus', () => {
   it('keeps events while the bus refuses them and delivers them once it is back', async () => {
     const userId = newId();
     const occurred_at = new Date().toISOString();
-    await knex.transaction((trx) => enqueueEvent(trx, 'auth.user.created', { user_id: userId, username: 'b', occurred_at }));
+    await knex.transaction((trx) =>
+      enqueueEvent(trx, 'auth.user.created', { user_id: userId, username: 'b', occurred_at }),
+    );
 
     const down = await openTestEventBus('down');
     await down.close();

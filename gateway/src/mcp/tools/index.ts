@@ -1,8 +1,19 @@
+import { addGroupMemberTool } from './add-group-member.tool.js';
+import { createGroupTool } from './create-group.tool.js';
+import { deleteGroupTool } from './delete-group.tool.js';
+import { deleteMemoriesTool } from './delete-memories.tool.js';
 import { deleteMemoryTool } from './delete-memory.tool.js';
+import { exportMemoriesTool } from './export-memories.tool.js';
+import { getActivityTool } from './get-activity.tool.js';
 import { getMemoriesTool } from './get-memories.tool.js';
+import { importMemoriesTool } from './import-memories.tool.js';
+import { listGroupsTool } from './list-groups.tool.js';
 import { modifyPermissionsTool } from './modify-permissions.tool.js';
 import { queryMemoryTool } from './query-memory.tool.js';
+import { removeGroupMemberTool } from './remove-group-member.tool.js';
+import { renameGroupTool } from './rename-group.tool.js';
 import { retrieveMemoriesTool } from './retrieve-memories.tool.js';
+import { submitMemoriesTool } from './submit-memories.tool.js';
 import { submitMemoryTool } from './submit-memory.tool.js';
 import { updateMemoryTool } from './update-memory.tool.js';
 import type { ToolDefinition } from './tool-definition.js';
@@ -16,6 +27,17 @@ export const TOOLS: ToolDefinition[] = [
   updateMemoryTool,
   deleteMemoryTool,
   modifyPermissionsTool,
+  submitMemoriesTool,
+  deleteMemoriesTool,
+  exportMemoriesTool,
+  importMemoriesTool,
+  createGroupTool,
+  renameGroupTool,
+  deleteGroupTool,
+  addGroupMemberTool,
+  removeGroupMemberTool,
+  listGroupsTool,
+  getActivityTool,
 ] as unknown as ToolDefinition[];
 
 export const toolByName = (name: string): ToolDefinition | undefined => TOOLS.find((t) => t.name === name);

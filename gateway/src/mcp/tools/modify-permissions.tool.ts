@@ -5,6 +5,7 @@ import {
   memoryToJson,
   permissionToProto,
   sharedWithInput,
+  sharedWithToProto,
 } from '../../schemas/memory.schema.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { defineTool } from './tool-definition.js';
@@ -14,7 +15,7 @@ export const modifyPermissionsTool = defineTool({
   title: 'Change who may see a memory',
   description:
     'Sets a memory of yours to "private" (you only), "public" (every signed-in user) or "shared" ' +
-    '(the users listed in shared_with).',
+    '(the users and the members of the groups listed in shared_with).',
   scope: SCOPES.write,
   input: z
     .object({
@@ -31,7 +32,7 @@ export const modifyPermissionsTool = defineTool({
       {
         memoryId: input.memory_id,
         permission: permissionToProto(input.permission),
-        sharedWith: { users: input.shared_with?.users ?? [], groups: [] },
+        sharedWith: sharedWithToProto(input.shared_with),
       },
       metadata,
     );

@@ -2,7 +2,8 @@ import { callerMetadata, DomainError, type Caller } from '@picard/service-kit';
 import { ZodError } from 'zod';
 import type { ServiceClients } from '../../clients/service-clients.js';
 import { fromZodError } from '../../http/http-errors.js';
-import type { ToolDefinition } from './tool-definition.js';
+import { BatchError } from './batch-error.js';
+import type { ToolDefinition, ToolExtras } from './tool-definition.js';
 
 /**
  * The single path every tool call takes, whichever interface it came from:
@@ -14,6 +15,7 @@ export async function runTool(
   caller: Caller,
   clients: ServiceClients,
   fieldPrefix?: string,
+  extras: ToolExtras = {},
 ): Promise<unknown> {
   if (!caller.scopes.includes(tool.scope)) {
     throw new DomainError('permission_denied', `${tool.name} needs the scope ${tool.scope}`);
@@ -26,9 +28,10 @@ export async function runTool(
     throw err;
   }
   try {
-    return await tool.run(input as never, { caller, clients, metadata: callerMetadata(caller) });
+    return await tool.run(input as never, { ...extras, caller, clients, metadata: callerMetadata(caller) });
   } catch (err) {
     // A service names fields of the tool's input; over REST that input sits under `data`.
+    if (fieldPrefix && err instanceof BatchError) throw err.withFieldPrefix(fieldPrefix);
     if (fieldPrefix && err instanceof DomainError && err.field) {
       throw new DomainError(err.code, err.message, `${fieldPrefix}.${err.field}`);
     }

@@ -5,7 +5,20 @@ import type { z } from 'zod';
 import type { ServiceClients } from '../../clients/service-clients.js';
 import type { Scope } from '../../auth/scopes.js';
 
-export interface ToolContext {
+export interface ToolProgress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+/** What only some interfaces offer: MCP clients may ask for progress and may cancel a call. */
+export interface ToolExtras {
+  /** Present when the client asked for progress notifications (MCP `_meta.progressToken`). */
+  progress?: (p: ToolProgress) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface ToolContext extends ToolExtras {
   caller: Caller;
   /** The caller's identity as gRPC metadata, ready to pass on. */
   metadata: Metadata;

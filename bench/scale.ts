@@ -1,0 +1,347 @@
+/**
+ * `npm run bench:scale`: search at scale (issue #4). Loads N memories through the batch tool
+ * (`submit_memories` over REST), then measures in the same run:
+ *   - ingest rate against the embedder's own batch throughput (the ceiling);
+ *   - query_memory p50/p95/p99 through the gateway at concurrency 1 and 16, and the p50 breakdown
+ *     (embedding alone, the pgvector statement alone, everything Picard adds around them);
+ *   - recall@10 of the HNSW index against an exact scan, with the visibility filter and with extra
+ *     filters (one other user's public memories; a rare tag), over several ef_search values;
+ *   - the embedding cache (a repeated query) and hybrid ranking against plain vector ranking.
+ * Options (env): BENCH_MEMORIES (100000), BENCH_QUERIES (300), BENCH_RECALL_QUERIES (200),
+ * BENCH_BATCH (200 memories per submit_memories call), BENCH_LOAD_CONCURRENCY (2);
+ * PICARD_TEST_DATABASE_URL / PICARD_TEST_NATS_URL select PostgreSQL + NATS (cluster mode).
+ */
+import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { memoryPb } from '@picard/proto';
+import { callerMetadata, callUnary, createGrpcClient } from '@picard/service-kit';
+import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
+import { measureEmbedderCeiling } from './embedder-ceiling.js';
+import { closeSql, exactSearch, searchAt } from './scale-sql.js';
+import { hybridEval } from './hybrid-eval.js';
+import { memoryText, queryText, rng } from './text-generator.js';
+import { measure, summarize, type Summary } from './stats.js';
+
+const N = Number(process.env.BENCH_MEMORIES ?? 100_000);
+const Q = Number(process.env.BENCH_QUERIES ?? 300);
+const RQ = Number(process.env.BENCH_RECALL_QUERIES ?? 200);
+const BATCH = Number(process.env.BENCH_BATCH ?? 200);
+const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 2);
+const LIMIT = 10;
+const RARE_TAG_EVERY = 50;
+const mode = process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded';
+const log = (s: string) => process.stdout.write(`${s}\n`);
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+async function main() {
+  log(
+    `Picard scale benchmark: ${N} memories, ${mode} mode, ${os.cpus().length} cores, node ${process.version}`,
+  );
+  const t = await startTestStack();
+  const client = await registerClient(t);
+  const users = await Promise.all(
+    ['scale-a', 'scale-b', 'scale-c', 'scale-d'].map((u) => userToken(t, client, u)),
+  );
+  const r = rng(7);
+
+  // ---- the ceiling: the embedder alone, batch 64 (its provider batch), one call at a time ----
+  const ceiling = await measureEmbedderCeiling({
+    address: t.stack.addresses.embedding,
+    batchSize: 64,
+    texts: 512,
+  });
+  log(`embedder ceiling (batch 64): ${ceiling.textsPerSecond.toFixed(1)} texts/s`);
+
+  // ---- load through submit_memories: a quarter public; every 50th carries a rare tag ----
+  const loadStart = performance.now();
+  let loaded = 0;
+  const calls = Math.ceil(N / BATCH);
+  await measure(calls, LOAD_CONCURRENCY, async (c) => {
+    const user = users[c % users.length]!;
+    const memories = Array.from({ length: Math.min(BATCH, N - c * BATCH) }, (_, k) => {
+      const i = c * BATCH + k;
+      return {
+        text: memoryText(r, i),
+        permission: i % 4 === 0 ? 'public' : 'private',
+        tags: i % RARE_TAG_EVERY === 0 ? ['rare'] : [],
+      };
+    });
+    const res = await callTool(t, user.access_token, 'submit_memories', { memories });
+    if (res.status !== 200)
+      throw new Error(`load failed at call ${c}: ${res.status} ${res.text.slice(0, 300)}`);
+    loaded += memories.length;
+    if (loaded % 5000 < BATCH)
+      log(`  loaded ${loaded}/${N} (${(loaded / ((performance.now() - loadStart) / 1000)).toFixed(1)}/s)`);
+  });
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  const ingest = N / loadSeconds;
+  log(
+    `loaded ${N} in ${loadSeconds.toFixed(0)} s: ${ingest.toFixed(1)}/s = ${((100 * ingest) / ceiling.textsPerSecond).toFixed(0)} % of the embedder ceiling`,
+  );
+  const ceilingAfter = await measureEmbedderCeiling({
+    address: t.stack.addresses.embedding,
+    batchSize: 64,
+    texts: 512,
+  });
+
+  const viewer = users[0]!;
+  const other = users[1]!;
+  let offset = 0;
+  // Texts are drawn once per phase: queryText consumes the shared generator, so calling it again
+  // for the same index would give another text.
+  const queries = (n: number) => {
+    const texts = Array.from({ length: n + 50 }, (_, i) => queryText(r, offset + i));
+    offset += n + 50;
+    return (i: number) => texts[i]!;
+  };
+  const results: Record<string, Summary> = {};
+  const phase = async (
+    name: string,
+    count: number,
+    concurrency: number,
+    task: (i: number) => Promise<void>,
+  ) => {
+    await measure(20, 1, (i) => task(count + i)); // warm-up on queries the phase will not reuse
+    results[name] = summarize(await measure(count, concurrency, task));
+    log(
+      `${name.padEnd(26)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`,
+    );
+  };
+
+  // ---- through the gateway ----
+  for (const concurrency of [1, 16]) {
+    const q = queries(Q);
+    await phase(`gateway REST c=${concurrency}`, Q, concurrency, async (i) => {
+      const res = await callTool(t, viewer.access_token, 'query_memory', { query: q(i), limit: LIMIT });
+      if (res.status !== 200 || res.json.result.memories.length !== LIMIT)
+        throw new Error(`query failed: ${res.text.slice(0, 300)}`);
+    });
+  }
+
+  // ---- behind the gateway ----
+  const memory = createGrpcClient(memoryPb.MemoryServiceClient, t.stack.addresses.memory);
+  const md = (userId: string) =>
+    callerMetadata({ userId, scopes: ['memories:read'], clientId: client.client_id });
+  const queryGrpc = (
+    query: string,
+    extra: Partial<memoryPb.QueryMemoryRequest> = {},
+    userId = viewer.user_id,
+  ) =>
+    callUnary(
+      memory.queryMemory.bind(memory),
+      { query, limit: LIMIT, permission: 0, tags: [], hybrid: false, ...extra },
+      md(userId),
+    );
+  const timings = { embed: [] as number[], search: [] as number[], decrypt: [] as number[] };
+  const qg = queries(Q);
+  await phase('memory gRPC c=1', Q, 1, async (i) => {
+    const res = await queryGrpc(qg(i));
+    timings.embed.push(res.timings!.embedMs);
+    timings.search.push(res.timings!.searchMs);
+    timings.decrypt.push(res.timings!.decryptMs);
+  });
+  results['  in service: embed'] = summarize(timings.embed.slice(-Q));
+  results['  in service: search'] = summarize(timings.search.slice(-Q));
+  results['  in service: decrypt'] = summarize(timings.decrypt.slice(-Q));
+
+  const { embeddingPb } = await import('@picard/proto');
+  const embedding = createGrpcClient(embeddingPb.EmbeddingServiceClient, t.stack.addresses.embedding);
+  const embed = async (text: string) =>
+    (await callUnary(embedding.embed.bind(embedding), { texts: [text] })).vectors[0]!.values;
+  const qe = queries(Q);
+  const vectors: number[][] = [];
+  await phase('embedding c=1', Q, 1, async (i) => {
+    vectors[i] = await embed(qe(i));
+  });
+  const db = t.databases.memory.target;
+  const schema = t.schemas.memory;
+  await phase('raw pgvector c=1', Q, 1, async (i) => {
+    const rows = await searchAt(db, schema, vectors[i % Q]!, {
+      viewer: viewer.user_id,
+      limit: LIMIT,
+      efSearch: 40,
+    });
+    if (rows.length !== LIMIT) throw new Error(`raw query returned ${rows.length} rows`);
+  });
+
+  // ---- the cache: the same query twice; the second embeds nothing ----
+  const repeat: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const text = `cache probe ${i}: ${queryText(r, 10_000_000 + i)}`;
+    await queryGrpc(text);
+    repeat.push((await queryGrpc(text)).timings!.embedMs);
+  }
+  results['repeated query: embed'] = summarize(repeat);
+
+  // ---- recall@10 against an exact scan, with filters, over ef_search ----
+  const qr = queries(RQ);
+  const recallVectors = await Promise.all(Array.from({ length: RQ }, (_, i) => embed(qr(i))));
+  const cases = {
+    'visible to the viewer': { viewer: viewer.user_id },
+    "another user's public memories": { viewer: viewer.user_id, owner: other.user_id },
+    'rare tag (2 %)': { viewer: viewer.user_id, tag: 'rare' },
+  };
+  const recall: Record<string, Record<string, { recall: number; full_pages: number; p50_ms: number }>> = {};
+  for (const [name, filter] of Object.entries(cases)) {
+    recall[name] = {};
+    const exact = await Promise.all(
+      recallVectors.map((v) => exactSearch(db, schema, v, { ...filter, limit: LIMIT })),
+    );
+    for (const ef of [40, 100, 200]) {
+      let hit = 0;
+      let want = 0;
+      let full = 0;
+      const lat: number[] = [];
+      for (const [i, v] of recallVectors.entries()) {
+        const t0 = performance.now();
+        const got = await searchAt(db, schema, v, { ...filter, limit: LIMIT, efSearch: ef });
+        lat.push(performance.now() - t0);
+        const truth = new Set(exact[i]);
+        hit += got.filter((id) => truth.has(id)).length;
+        want += truth.size;
+        if (got.length === Math.min(LIMIT, truth.size)) full++;
+      }
+      recall[name][`ef_search=${ef}`] = {
+        recall: round(hit / want),
+        full_pages: round(full / RQ),
+        p50_ms: summarize(lat).p50,
+      };
+      log(`recall@10 ${name.padEnd(32)} ef_search=${ef}: ${(hit / want).toFixed(3)}`);
+    }
+  }
+  // The service's own path (whatever ef_search it picks) against the exact scan.
+  let serviceHit = 0;
+  let serviceWant = 0;
+  const exactVisible = await Promise.all(
+    recallVectors.map((v) => exactSearch(db, schema, v, { viewer: viewer.user_id, limit: LIMIT })),
+  );
+  for (let i = 0; i < RQ; i++) {
+    const res = await queryGrpc(qr(i));
+    const truth = new Set(exactVisible[i]);
+    serviceHit += res.memories.filter((m) => truth.has(m.id)).length;
+    serviceWant += truth.size;
+  }
+  const serviceRecall = round(serviceHit / serviceWant);
+  log(`recall@10 through QueryMemory: ${serviceRecall}`);
+
+  const hybrid = await hybridEval({
+    memory,
+    md,
+    queryText: queries(100),
+    limit: LIMIT,
+    queries: 100,
+    viewer: viewer.user_id,
+  });
+  log(`hybrid: ${JSON.stringify(hybrid)}`);
+
+  memory.close();
+  embedding.close();
+  await closeSql();
+  await t.stop();
+
+  const p50 = (k: string) => results[k]!.p50;
+  const picard = p50('gateway REST c=1') - p50('embedding c=1') - p50('raw pgvector c=1');
+  const report = {
+    date: new Date().toISOString(),
+    mode,
+    machine: {
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      memory_gib: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    memories: N,
+    queries_per_phase: Q,
+    limit: LIMIT,
+    ingest: {
+      seconds: Math.round(loadSeconds),
+      per_second: round(ingest),
+      batch: BATCH,
+      concurrency: LOAD_CONCURRENCY,
+      embedder_ceiling_per_second: {
+        before: round(ceiling.textsPerSecond),
+        after: round(ceilingAfter.textsPerSecond),
+      },
+      share_of_ceiling: round(ingest / ((ceiling.textsPerSecond + ceilingAfter.textsPerSecond) / 2)),
+    },
+    latency_ms: results,
+    overhead_p50: {
+      end_to_end_ms: p50('gateway REST c=1'),
+      embedding_ms: p50('embedding c=1'),
+      pgvector_ms: p50('raw pgvector c=1'),
+      picard_ms: round(picard),
+      picard_share: round(picard / p50('gateway REST c=1')),
+    },
+    recall_at_10: recall,
+    recall_at_10_through_service: serviceRecall,
+    hybrid,
+  };
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  const name = `scale-${mode}-${N}`;
+  await writeFile(new URL(`./results/${name}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(new URL(`./results/${name}.md`, import.meta.url), markdown(report));
+  log(`written to bench/results/${name}.json and .md`);
+}
+
+function markdown(r: {
+  date: string;
+  mode: string;
+  machine: Record<string, unknown>;
+  memories: number;
+  queries_per_phase: number;
+  ingest: Record<string, unknown> & {
+    per_second: number;
+    share_of_ceiling: number;
+    embedder_ceiling_per_second: { before: number; after: number };
+  };
+  latency_ms: Record<string, Summary>;
+  overhead_p50: Record<string, number>;
+  recall_at_10: Record<string, Record<string, { recall: number; full_pages: number; p50_ms: number }>>;
+  recall_at_10_through_service: number;
+  hybrid: Record<string, unknown>;
+}) {
+  const lat = Object.entries(r.latency_ms)
+    .map(([k, s]) => `| ${k.trim()} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.mean} |`)
+    .join('\n');
+  const rec = Object.entries(r.recall_at_10)
+    .flatMap(([name, byEf]) =>
+      Object.entries(byEf).map(
+        ([ef, v]) => `| ${name} | ${ef} | ${v.recall} | ${v.full_pages} | ${v.p50_ms} |`,
+      ),
+    )
+    .join('\n');
+  const o = r.overhead_p50;
+  return `# Search at scale (${r.mode} mode, ${r.memories} memories)
+
+${r.date}; machine: ${JSON.stringify(r.machine)}; ${r.queries_per_phase} distinct queries per latency phase, top-10.
+Four users, a quarter of the memories public, one in ${RARE_TAG_EVERY} tagged \`rare\`; the viewer sees its own and the public ones.
+
+## Ingest through \`submit_memories\`
+${r.ingest.per_second} memories/s (batches of ${String(r.ingest.batch)}, ${String(r.ingest.concurrency)} calls in flight) against the embedder's own
+batch-64 throughput of ${r.ingest.embedder_ceiling_per_second.before} texts/s before the load and ${r.ingest.embedder_ceiling_per_second.after} after:
+**${Math.round(r.ingest.share_of_ceiling * 100)} % of the ceiling**.
+
+## query_memory latency
+| phase | p50 ms | p95 ms | p99 ms | mean ms |
+|---|---|---|---|---|
+${lat}
+
+At p50 with one client: end to end ${o.end_to_end_ms} ms = embedding ${o.embedding_ms} ms + pgvector ${o.pgvector_ms} ms + **Picard ${o.picard_ms} ms
+(${Math.round((o.picard_share ?? 0) * 100)} %)**: gateway, token check, two gRPC hops, permission filter, decryption, serialisation.
+
+## recall@10 against an exact scan
+| filter | HNSW setting | recall@10 | full pages | p50 ms |
+|---|---|---|---|---|
+${rec}
+
+Through the service's own QueryMemory path: recall@10 = ${r.recall_at_10_through_service}.
+
+## Hybrid ranking
+${JSON.stringify(r.hybrid)}
+`;
+}
+
+main().catch((err) => {
+  process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+import { callUnary } from '@picard/service-kit';
+import { z } from '../../schemas/zod.js';
+import { SCOPES } from '../../auth/scopes.js';
+import { defineTool } from './tool-definition.js';
+
+export const TRANSFER_FORMATS = ['json', 'ndjson', 'csv', 'markdown'] as const;
+
+export const exportMemoriesTool = defineTool({
+  name: 'export_memories',
+  title: 'Export your memories',
+  description:
+    'Every memory you own (text, permission, tags, sharing and dates) as one file in the chosen format; ' +
+    'import_memories reads it back without loss.',
+  scope: SCOPES.read,
+  input: z.object({ format: z.enum(TRANSFER_FORMATS).describe('The file format.') }).strict(),
+  output: z.object({
+    format: z.enum(TRANSFER_FORMATS),
+    count: z.number().int().describe('How many memories the file holds.'),
+    data: z.string().describe("The file's text."),
+  }),
+  annotations: { readOnlyHint: true },
+  async run(input, { clients, metadata }) {
+    const res = await callUnary(
+      clients.memory.exportMemories.bind(clients.memory),
+      { format: input.format },
+      metadata,
+      120_000,
+    );
+    return { format: input.format, count: res.count, data: res.data };
+  },
+});
