@@ -61,7 +61,8 @@ export async function measureEmbedderCeiling(opts: EmbedderCeilingOptions): Prom
 
   const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address);
   try {
-    const embed = (texts: string[]) => callUnary(client.embed.bind(client), { texts }, undefined, 120_000);
+    const embed = (texts: string[]) =>
+      callUnary(client.embed.bind(client), { texts, model: '', dimensions: 0 }, undefined, 120_000);
     await measure(warmup, concurrency, async (i) => void (await embed(batch(i))));
     let cachedTexts = 0;
     const t0 = performance.now();

@@ -121,7 +121,11 @@ async function main() {
   const qe = queries();
   const vectors: number[][] = [];
   await phase('embedding c=1', 1, async (i) => {
-    const res = await callUnary(embedding.embed.bind(embedding), { texts: [qe(i)] });
+    const res = await callUnary(embedding.embed.bind(embedding), {
+      texts: [qe(i)],
+      model: '',
+      dimensions: 0,
+    });
     vectors[i] = res.vectors[0]!.values;
   });
 

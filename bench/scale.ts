@@ -147,7 +147,8 @@ async function main() {
   const { embeddingPb } = await import('@picard/proto');
   const embedding = createGrpcClient(embeddingPb.EmbeddingServiceClient, t.stack.addresses.embedding);
   const embed = async (text: string) =>
-    (await callUnary(embedding.embed.bind(embedding), { texts: [text] })).vectors[0]!.values;
+    (await callUnary(embedding.embed.bind(embedding), { texts: [text], model: '', dimensions: 0 }))
+      .vectors[0]!.values;
   const qe = queries(Q);
   const vectors: number[][] = [];
   await phase('embedding c=1', Q, 1, async (i) => {

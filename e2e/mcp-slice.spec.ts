@@ -73,16 +73,19 @@ describe('MCP at /mcp', () => {
       'export_memories',
       'get_activity',
       'get_memories',
+      'get_persona',
       'import_memories',
       'list_groups',
       'modify_permissions',
       'query_memory',
+      'query_user',
       'remove_group_member',
       'rename_group',
       'retrieve_memories',
       'submit_memories',
       'submit_memory',
       'update_memory',
+      'update_persona',
     ]);
     const submit = tools.find((x) => x.name === 'submit_memory')!;
     expect(submit.inputSchema.required).toEqual(['text', 'permission']);

@@ -2,6 +2,7 @@ import { startGrpcServer, type GrpcServerHandle, type Logger } from '@picard/ser
 import { embeddingPb } from '@picard/proto';
 import type { EmbeddingConfig } from './config.js';
 import { Embedder } from './domain/embedder.js';
+import { ModelRegistry } from './domain/model-registry.js';
 import { embeddingHandlers } from './grpc/embedding.handlers.js';
 import { createProvider } from './providers/create-provider.js';
 import type { EmbeddingProvider } from './providers/embedding-provider.js';
@@ -38,7 +39,7 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
       {
         name: 'picard.v1.EmbeddingService',
         definition: embeddingPb.EmbeddingServiceService,
-        implementation: embeddingHandlers(embedder, logger),
+        implementation: embeddingHandlers(new ModelRegistry(embedder, config, logger), logger),
       },
     ],
   });

@@ -10,26 +10,22 @@ import {
   type Logger,
 } from '@picard/service-kit';
 import { memoryPb } from '@picard/proto';
-import { connectEmbeddings } from './clients/embedding.client.js';
+import { connectEmbeddings, ServingEmbeddings } from './clients/embedding.client.js';
 import type { MemoryConfig } from './config.js';
 import { MemoryCipher } from './domain/memory-cipher.js';
 import { ActivityRecorder, ActivityService } from './domain/activity.js';
-import { ExpirySweeper } from './domain/expiry-sweeper.js';
 import { GroupService } from './domain/group.service.js';
-import { KeyRotationJob } from './domain/key-rotation.job.js';
-import { PendingEmbeddingRetry } from './domain/pending-embeddings.js';
 import { MemoryBatchService } from './domain/memory-batch.service.js';
 import { MemoryService } from './domain/memory.service.js';
 import { TransferService } from './domain/transfer.service.js';
 import { ActivityStore } from './store/activity.store.js';
 import { GroupStore } from './store/group.store.js';
-import { KeyRotationStore } from './store/key-rotation.store.js';
-import { PendingEmbeddingStore } from './store/pending-embedding.store.js';
-import { SweeperStore } from './store/sweeper.store.js';
 import { memoryHandlers } from './grpc/memory.handlers.js';
 import { memoryMigrations } from './migrations/index.js';
 import { MemoryStore } from './store/memory.store.js';
-import { assertEmbeddingDimensions, supportsIterativeScan } from './store/schema-check.js';
+import { supportsIterativeScan } from './store/schema-check.js';
+import { ReembedStore } from './store/reembed.store.js';
+import { startBackgroundJobs, type BackgroundJobs } from './background-jobs.js';
 
 export interface MemoryServiceOptions {
   config: MemoryConfig;
@@ -44,6 +40,8 @@ export interface MemoryServiceOptions {
   grpcPort?: number;
   /** Overrides EMBEDDING_GRPC_ADDR (the embedded launcher knows the bound port). */
   embeddingAddress?: string;
+  /** Pause before the re-embedding job retries after an embedder failure (default 30 s; tests shorten it). */
+  reembedRetryMs?: number;
 }
 
 export interface MemoryServiceHandle {
@@ -51,7 +49,7 @@ export interface MemoryServiceHandle {
   /** The service's own connection (tests and operational tooling). */
   knex: Knex;
   /** Background jobs, exposed so tests and operators can run a pass now. */
-  jobs: { sweeper: ExpirySweeper; pending: PendingEmbeddingRetry; keyRotation: KeyRotationJob };
+  jobs: BackgroundJobs;
   embedding: { provider: string; model: string; dimensions: number };
   stop(): Promise<void>;
 }
@@ -80,7 +78,10 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       migrations: memoryMigrations(embeddings.info.dimensions),
       logger,
     });
-    await assertEmbeddingDimensions(knex, schema, embeddings.info.dimensions, embeddings.info.model);
+    // Queries and writes use the model of the stored vectors until a model change is re-embedded.
+    const reembedStore = new ReembedStore(knex, schema);
+    const serving = new ServingEmbeddings(embeddings, await reembedStore.servingModel(embeddings.info));
+    const memoryStore = new MemoryStore(knex);
     const pgvector = await supportsIterativeScan(knex);
     logger.info(
       { pgvector: pgvector.version, iterativeScan: pgvector.iterative, embedding: embeddings.info },
@@ -93,9 +94,9 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     const activityStore = new ActivityStore(knex);
     const recorder = new ActivityRecorder(activityStore, logger);
     const memories = new MemoryService({
-      store: new MemoryStore(knex),
+      store: memoryStore,
       cipher,
-      embeddings,
+      embeddings: serving,
       groupsOf: (userId) => groups.groupIdsOf(userId),
       activity: recorder,
       logger,
@@ -122,43 +123,29 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
         },
       ],
     });
-    const sweeper = new ExpirySweeper({
-      store: new SweeperStore(knex),
+    const jobs = startBackgroundJobs({
+      knex,
+      config,
       logger,
-      graceSeconds: config.MEMORY_EXPIRY_GRACE_SECONDS,
-      intervalSeconds: config.MEMORY_SWEEP_INTERVAL_SECONDS,
-      onCommitted: () => relay?.nudge(),
-    });
-    const pending = new PendingEmbeddingRetry({
-      store: new PendingEmbeddingStore(knex),
       cipher,
-      embeddings,
-      logger,
-      intervalSeconds: config.MEMORY_EMBEDDING_RETRY_SECONDS,
+      client: embeddings,
+      serving,
+      memoryStore,
+      reembedStore,
+      nudge: () => relay?.nudge(),
+      reembedRetryMs: opts.reembedRetryMs,
     });
-    const keyRotation = new KeyRotationJob({ store: new KeyRotationStore(knex), cipher, logger });
-    const rotationAbort = new AbortController();
     relay?.start();
     recorder.start();
-    sweeper.start();
-    pending.start();
-    // Rows under an older key are re-encrypted online in the background after a key was added.
-    const rotation =
-      config.MEMORY_KEY_ROTATION === 'auto'
-        ? rotateInBackground(keyRotation, rotationAbort.signal, logger)
-        : undefined;
     const db = knex;
     return {
       grpc,
       knex: db,
-      jobs: { sweeper, pending, keyRotation },
+      jobs,
       embedding: { ...embeddings.info },
       async stop() {
         await grpc.shutdown();
-        rotationAbort.abort();
-        await rotation;
-        await sweeper.stop();
-        await pending.stop();
+        await jobs.stop();
         await recorder.stop();
         await relay?.stop();
         embeddingClient.close();
@@ -169,22 +156,5 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     embeddingClient.close();
     await knex?.destroy();
     throw err;
-  }
-}
-
-/** Runs the key-rotation job once, logging progress; stopping the service aborts it between batches. */
-async function rotateInBackground(job: KeyRotationJob, signal: AbortSignal, logger: Logger): Promise<void> {
-  try {
-    const summary = await job.run({
-      signal,
-      onProgress: (p) => logger.info(p, 'encryption key rotation: re-encrypted a batch'),
-    });
-    if (summary.total > 0) logger.info(summary, 'encryption key rotation finished');
-  } catch (err) {
-    if (!signal.aborted)
-      logger.error(
-        { err: (err as Error).message },
-        'encryption key rotation stopped; it continues at the next start',
-      );
   }
 }

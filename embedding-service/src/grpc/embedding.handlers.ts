@@ -1,16 +1,19 @@
 import { unary, type Logger } from '@picard/service-kit';
 import { embeddingPb } from '@picard/proto';
-import type { Embedder } from '../domain/embedder.js';
+import { validateTexts } from '../domain/embedder.js';
+import type { ModelRegistry } from '../domain/model-registry.js';
 
-export function embeddingHandlers(embedder: Embedder, logger: Logger): embeddingPb.EmbeddingServiceServer {
-  const { provider } = embedder;
+export function embeddingHandlers(models: ModelRegistry, logger: Logger): embeddingPb.EmbeddingServiceServer {
+  const { provider } = models.configured;
   return {
     embed: unary<embeddingPb.EmbedRequest, embeddingPb.EmbedResponse>(logger, 'Embed', async (req) => {
+      validateTexts(req.texts);
+      const embedder = await models.embedderFor(req.model, req.dimensions);
       const { vectors, cached } = await embedder.embed(req.texts);
       return {
         vectors: vectors.map((values) => ({ values })),
-        model: provider.model,
-        dimensions: provider.dimensions,
+        model: embedder.provider.model,
+        dimensions: embedder.provider.dimensions,
         cached,
       };
     }),

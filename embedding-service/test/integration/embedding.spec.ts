@@ -119,4 +119,14 @@ describe('embedding-service with the offline model', () => {
     const huge = await failure(api.embed(['x'.repeat(50_001)]));
     expect([huge.code, huge.field]).toEqual(['invalid_argument', 'texts[0]']);
   });
+
+  it('serves another model only when it can reach it, naming model or dimensions', async () => {
+    const same = await api.embed(['hello there'], 'universal-sentence-encoder-lite');
+    expect([same.model, same.dimensions]).toEqual(['universal-sentence-encoder-lite', 512]);
+    const unknown = await failure(api.embed(['x'], 'text-embedding-3-small', 1536));
+    expect([unknown.code, unknown.field]).toEqual(['unprocessable', 'model']);
+    expect(unknown.message).toMatch(/OPENAI_API_KEY/);
+    const wrongWidth = await failure(api.embed(['x'], 'universal-sentence-encoder-lite', 8));
+    expect([wrongWidth.code, wrongWidth.field]).toEqual(['invalid_argument', 'dimensions']);
+  });
 });

@@ -9,7 +9,8 @@ export function embeddingClient(address: string) {
   const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address);
   return {
     client,
-    embed: (texts: string[]) => callUnary(client.embed.bind(client), { texts }),
+    embed: (texts: string[], model = '', dimensions = 0) =>
+      callUnary(client.embed.bind(client), { texts, model, dimensions }),
     info: () => callUnary(client.getModelInfo.bind(client), {}),
   };
 }

@@ -117,6 +117,27 @@ describe('embedding-service with the openai provider', () => {
     expect(await api.info()).toEqual({ provider: 'openai', model: 'text-embedding-3-small', dimensions: 8 });
   });
 
+  it('serves the offline model and other OpenAI models on request (for re-embedding)', async () => {
+    const offline = await api.embed(['hello'], 'universal-sentence-encoder-lite');
+    expect([offline.model, offline.dimensions, offline.vectors[0]!.values.length]).toEqual([
+      'universal-sentence-encoder-lite',
+      512,
+      512,
+    ]);
+    fake.seen.length = 0;
+    const other = await api.embed(['x'], 'text-embedding-3-large', 4);
+    expect(fake.seen[0]!.body).toMatchObject({
+      model: 'text-embedding-3-large',
+      dimensions: 4,
+      input: ['x'],
+    });
+    expect([other.model, other.dimensions, other.vectors[0]!.values.length]).toEqual([
+      'text-embedding-3-large',
+      4,
+      4,
+    ]);
+  });
+
   it('turns a server error into unavailable, after the client retried', async () => {
     fake.setMode('fail');
     fake.seen.length = 0;

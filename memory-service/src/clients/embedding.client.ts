@@ -10,7 +10,44 @@ export interface EmbeddingModelInfo {
 /** The memory service's view of embedding-service: vectors or an `unavailable` error. */
 export interface Embeddings {
   readonly info: EmbeddingModelInfo;
+  /** Vectors of `info.model`. */
   embed(texts: string[]): Promise<number[][]>;
+}
+
+/** The embedding-service client: the configured model, or another one it can serve. */
+export interface EmbeddingClient extends Embeddings {
+  embedWith(texts: string[], model: string, dimensions: number): Promise<number[][]>;
+}
+
+/**
+ * The model memories are searched and written with. During a model change it stays the previous
+ * model (the stored vectors' one) until the new vectors are complete, then switches.
+ */
+export class ServingEmbeddings implements Embeddings {
+  constructor(
+    private readonly client: EmbeddingClient,
+    private serving: { model: string; dimensions: number },
+  ) {}
+
+  get info(): EmbeddingModelInfo {
+    return this.isConfigured() ? this.client.info : { provider: this.client.info.provider, ...this.serving };
+  }
+
+  embed(texts: string[]): Promise<number[][]> {
+    return this.isConfigured()
+      ? this.client.embed(texts)
+      : this.client.embedWith(texts, this.serving.model, this.serving.dimensions);
+  }
+
+  switchTo(model: { model: string; dimensions: number }): void {
+    this.serving = model;
+  }
+
+  isConfigured(): boolean {
+    return (
+      this.serving.model === this.client.info.model && this.serving.dimensions === this.client.info.dimensions
+    );
+  }
 }
 
 export async function connectEmbeddings(address: string, readyTimeoutMs = 30_000) {
@@ -18,18 +55,16 @@ export async function connectEmbeddings(address: string, readyTimeoutMs = 30_000
   try {
     await waitForReady(client, readyTimeoutMs);
     const info = await callUnary(client.getModelInfo.bind(client), {});
-    const embeddings: Embeddings = {
-      info,
-      async embed(texts) {
-        try {
-          const res = await callUnary(client.embed.bind(client), { texts });
-          return res.vectors.map((v) => v.values);
-        } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          throw new DomainError('unavailable', `embedding failed: ${reason}`);
-        }
-      },
+    const embedWith = async (texts: string[], model: string, dimensions: number) => {
+      try {
+        const res = await callUnary(client.embed.bind(client), { texts, model, dimensions });
+        return res.vectors.map((v) => v.values);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new DomainError('unavailable', `embedding failed: ${reason}`);
+      }
     };
+    const embeddings: EmbeddingClient = { info, embed: (texts) => embedWith(texts, '', 0), embedWith };
     return { embeddings, close: () => client.close() };
   } catch (err) {
     client.close();

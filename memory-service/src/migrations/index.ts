@@ -1,6 +1,11 @@
 import type { Migration } from '@picard/service-kit';
 import { init } from './001_init.js';
 import { groupsAndActivity } from './002_groups_activity.js';
+import { embeddingState } from './003_embedding_state.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
-export const memoryMigrations = (dimensions: number): Migration[] => [init(dimensions), groupsAndActivity];
+export const memoryMigrations = (dimensions: number): Migration[] => [
+  init(dimensions),
+  groupsAndActivity,
+  embeddingState,
+];

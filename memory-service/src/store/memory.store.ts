@@ -137,6 +137,9 @@ export function fromRaw(r: RawRow): MemoryRow {
 
 /** The only place with SQL for memories. */
 export class MemoryStore {
+  /** Set while a model change writes new vectors beside the serving ones (see ReembedStore). */
+  reembedding = false;
+
   constructor(readonly knex: Knex) {}
 
   select(db: Knex | Knex.Transaction = this.knex) {
@@ -355,6 +358,8 @@ export class MemoryStore {
                 key_id: c.sealed.keyId,
               }
             : {}),
+          // A new text invalidates a new-model vector made from the old one.
+          ...(c.sealed && this.reembedding ? { embedding_next: null } : {}),
           ...(c.embedding !== undefined
             ? { embedding: c.embedding && toSql(c.embedding), embedding_model: c.embeddingModel ?? null }
             : {}),

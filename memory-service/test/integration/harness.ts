@@ -83,9 +83,9 @@ export type Stack = Awaited<ReturnType<typeof startStack>>;
 /** A user's view of the memory API; `scopes` and `metadata` let tests strip identity. */
 export function userApi(
   client: memoryPb.MemoryServiceClient,
-  opts: { scopes?: string[]; metadata?: Metadata } = {},
+  opts: { scopes?: string[]; metadata?: Metadata; userId?: string } = {},
 ) {
-  const userId = newId();
+  const userId = opts.userId ?? newId();
   const md = () =>
     opts.metadata ?? callerMetadata({ userId, scopes: opts.scopes ?? [READ, WRITE], clientId: newId() });
   const c = client;

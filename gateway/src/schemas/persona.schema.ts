@@ -1,0 +1,167 @@
+import type { personaPb } from '@picard/proto';
+import { isoDateTime, memoryToJson, scoredMemorySchema } from './memory.schema.js';
+import { z } from './zod.js';
+
+/**
+ * persona-service's bounds (its persona.rules LIMITS and PROMPT_MAX_CHARS), repeated here so REST
+ * and MCP clients get a 400 naming the field before any gRPC hop and see them in the schemas; the
+ * service re-checks every one of them.
+ */
+export const PERSONA_LIMITS = {
+  displayName: 100,
+  description: 1000,
+  tone: 100,
+  model: 100,
+  tag: 50,
+  tags: 20,
+  temperature: { min: 0, max: 2 },
+  maxTokens: { min: 1, max: 4096 },
+  memoryLimit: { min: 1, max: 50 },
+  prompt: 4000,
+} as const;
+
+// persona-service counts code points (as PostgreSQL counts varchar length), not UTF-16 units.
+const codePoints = (s: string) => [...s].length;
+
+/** A string of at most `max` characters (code points), so an emoji counts once, as the service counts it. */
+const text = (max: number) =>
+  z.string().refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters` });
+
+const nonBlank = (s: string) => s.trim() !== '';
+
+export const personaSchema = z
+  .object({
+    user_id: z.uuid(),
+    display_name: z.string().describe('Empty when the user never chose one.'),
+    description: z.string(),
+    tone: z.string(),
+    tags: z.array(z.string()).describe('Labels describing the persona.'),
+    model: z
+      .string()
+      .describe(
+        'The LLM that answers for this persona: its own choice, else the deployment\u2019s LLM_MODEL, else "offline".',
+      ),
+    temperature: z.number(),
+    max_tokens: z.number().int().describe('Upper bound of a generated answer, in tokens.'),
+    memory_limit: z.number().int().describe('How many memories query_user retrieves by default.'),
+    updated_at: isoDateTime().nullable().describe('null while the user never saved their persona.'),
+  })
+  .openapi('Persona');
+
+export type PersonaJson = z.infer<typeof personaSchema>;
+
+export const personaToJson = (p: personaPb.Persona): PersonaJson => ({
+  user_id: p.userId,
+  display_name: p.displayName,
+  description: p.description,
+  tone: p.tone,
+  tags: [...p.tags],
+  model: p.model,
+  temperature: p.temperature,
+  max_tokens: p.maxTokens,
+  memory_limit: p.memoryLimit,
+  updated_at: p.updatedAt ? p.updatedAt.toISOString() : null,
+});
+
+const L = PERSONA_LIMITS;
+
+export const personaPatchInput = () =>
+  z
+    .object({
+      display_name: text(L.displayName).describe(
+        `Shown name (at most ${L.displayName} characters; may be empty).`,
+      ),
+      description: text(L.description).describe(`Who the persona is (at most ${L.description} characters).`),
+      tone: text(L.tone)
+        .refine(nonBlank, { message: 'must not be blank' })
+        .describe(`How answers sound, e.g. "friendly" (1-${L.tone} characters).`),
+      model: text(L.model).describe(
+        'The LLM model name; an empty string goes back to the deployment default.',
+      ),
+      temperature: z.number().min(L.temperature.min).max(L.temperature.max),
+      max_tokens: z.number().int().min(L.maxTokens.min).max(L.maxTokens.max),
+      memory_limit: z
+        .number()
+        .int()
+        .min(L.memoryLimit.min)
+        .max(L.memoryLimit.max)
+        .describe('How many memories query_user retrieves when the caller gives no limit.'),
+      tags: z
+        .array(text(L.tag).refine(nonBlank, { message: 'must not be blank' }))
+        .max(L.tags)
+        .describe(`Replaces the persona's tags (at most ${L.tags}, 1-${L.tag} characters each).`),
+    })
+    .partial()
+    .strict();
+
+export type PersonaPatchJson = z.infer<ReturnType<typeof personaPatchInput>>;
+
+/** Absent fields stay as they are; `tags`, when given, replaces the whole list. */
+export const personaPatchToProto = (p: PersonaPatchJson): personaPb.UpdatePersonaRequest => ({
+  displayName: p.display_name,
+  description: p.description,
+  tone: p.tone,
+  model: p.model,
+  temperature: p.temperature,
+  maxTokens: p.max_tokens,
+  memoryLimit: p.memory_limit,
+  tags: p.tags ?? [],
+  replaceTags: p.tags !== undefined,
+});
+
+export const queryUserInput = () =>
+  z
+    .object({
+      user_id: z.uuid().describe('Whose persona to ask.'),
+      prompt: text(L.prompt)
+        .refine(nonBlank, { message: 'must not be blank' })
+        .describe(`The question (1-${L.prompt} characters).`),
+      limit: z
+        .number()
+        .int()
+        .min(L.memoryLimit.min)
+        .max(L.memoryLimit.max)
+        .optional()
+        .describe(
+          `How many memories to retrieve (default the persona's memory_limit, at most ${L.memoryLimit.max}).`,
+        ),
+      stream: z
+        .boolean()
+        .optional()
+        .describe(
+          'MCP clients that also pass a progress token receive the answer as it is generated, one progress ' +
+            'notification per piece (message = the new text, progress = characters so far). The result is the same.',
+        ),
+    })
+    .strict();
+
+export type QueryUserJson = z.infer<ReturnType<typeof queryUserInput>>;
+
+export const queryUserOutput = z
+  .object({
+    answer: z.string(),
+    generated: z
+      .boolean()
+      .describe('false when no LLM wrote the answer: it quotes memories, or says nothing is known.'),
+    citations: z.array(z.uuid()).describe('The ids of the memories the answer used.'),
+    memories: z
+      .array(scoredMemorySchema)
+      .describe('The memories the answer was built from, most relevant first; only ones the caller may see.'),
+  })
+  .openapi('QueryUserResult');
+
+export type QueryUserResultJson = z.infer<typeof queryUserOutput>;
+
+export const queryUserResultToJson = (r: personaPb.QueryUserResponse): QueryUserResultJson => ({
+  answer: r.answer,
+  generated: r.generated,
+  citations: [...r.citations],
+  memories: r.memories.map((m) => ({ ...memoryToJson(m), similarity: m.similarity ?? 0 })),
+});
+
+export const queryUserToProto = (q: QueryUserJson): personaPb.QueryUserRequest => ({
+  userId: q.user_id,
+  prompt: q.prompt,
+  // 0 asks the service for the persona's memory_limit.
+  limit: q.limit ?? 0,
+});
