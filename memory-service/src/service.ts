@@ -102,6 +102,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       logger,
       maxTextChars: config.MEMORY_MAX_TEXT_CHARS,
       iterativeScan: pgvector.iterative,
+      efSearch: config.MEMORY_HNSW_EF_SEARCH,
       onCommitted: () => relay?.nudge(),
     });
     const domain = {

@@ -23,9 +23,15 @@ export const PERSONA_LIMITS = {
 // persona-service counts code points (as PostgreSQL counts varchar length), not UTF-16 units.
 const codePoints = (s: string) => [...s].length;
 
-/** A string of at most `max` characters (code points), so an emoji counts once, as the service counts it. */
+/**
+ * A string of at most `max` characters counted as code points, as the service and JSON Schema's
+ * maxLength count them (zod's .max counts UTF-16 units, so an emoji would count twice).
+ */
 const text = (max: number) =>
-  z.string().refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters` });
+  z
+    .string()
+    .refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters` })
+    .meta({ maxLength: max });
 
 const nonBlank = (s: string) => s.trim() !== '';
 
@@ -73,6 +79,7 @@ export const personaPatchInput = () =>
       ),
       description: text(L.description).describe(`Who the persona is (at most ${L.description} characters).`),
       tone: text(L.tone)
+        .min(1)
         .refine(nonBlank, { message: 'must not be blank' })
         .describe(`How answers sound, e.g. "friendly" (1-${L.tone} characters).`),
       model: text(L.model).describe(
@@ -87,7 +94,7 @@ export const personaPatchInput = () =>
         .max(L.memoryLimit.max)
         .describe('How many memories query_user retrieves when the caller gives no limit.'),
       tags: z
-        .array(text(L.tag).refine(nonBlank, { message: 'must not be blank' }))
+        .array(text(L.tag).min(1).refine(nonBlank, { message: 'must not be blank' }))
         .max(L.tags)
         .describe(`Replaces the persona's tags (at most ${L.tags}, 1-${L.tag} characters each).`),
     })
@@ -114,6 +121,7 @@ export const queryUserInput = () =>
     .object({
       user_id: z.uuid().describe('Whose persona to ask.'),
       prompt: text(L.prompt)
+        .min(1)
         .refine(nonBlank, { message: 'must not be blank' })
         .describe(`The question (1-${L.prompt} characters).`),
       limit: z

@@ -18,9 +18,21 @@ describe('hybrid ranking', () => {
     expect(none).toBe(0);
   });
 
-  it('lifts a keyword match over vector neighbours without one, and keeps vector order otherwise', () => {
-    const docs = ['alpha one', 'beta two', 'gamma zephyr'];
-    expect(fuseRanks('zephyr', docs, (d) => d)).toEqual(['gamma zephyr', 'alpha one', 'beta two']);
-    expect(fuseRanks('nothing matches', docs, (d) => d)).toEqual(docs);
+  it('adds a bounded keyword bonus: it breaks near-ties toward exact terms but never outweighs meaning', () => {
+    const docs = [
+      { text: 'alpha one', sim: 0.8 },
+      { text: 'beta two', sim: 0.75 },
+      { text: 'gamma zephyr', sim: 0.72 },
+      { text: 'delta zephyr', sim: 0.5 },
+    ];
+    const order = (q: string) =>
+      fuseRanks(
+        q,
+        docs,
+        (d) => d.text,
+        (d) => d.sim,
+      ).map((d) => d.text);
+    expect(order('zephyr')).toEqual(['gamma zephyr', 'alpha one', 'beta two', 'delta zephyr']);
+    expect(order('nothing matches')).toEqual(docs.map((d) => d.text));
   });
 });

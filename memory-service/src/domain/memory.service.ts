@@ -53,6 +53,8 @@ export interface MemoryServiceDeps {
   maxTextChars: number;
   /** pgvector >= 0.8: filtered HNSW scans continue until enough rows pass. */
   iterativeScan: boolean;
+  /** HNSW candidate list size (hnsw.ef_search): recall against latency, see bench/results/scale-*. */
+  efSearch: number;
   /** Called after a write committed, so the outbox relay publishes without waiting for its timer. */
   onCommitted?: () => void;
 }
@@ -151,7 +153,11 @@ export class MemoryService {
     const rows = await this.deps.store.search(
       { userId: caller.userId },
       vector!,
-      { limit: fetch, efSearch: Math.max(40, 2 * fetch), iterativeScan: this.deps.iterativeScan },
+      {
+        limit: fetch,
+        efSearch: Math.max(this.deps.efSearch, 2 * fetch),
+        iterativeScan: this.deps.iterativeScan,
+      },
       filter,
     );
     const owned = rows.filter((r) => r.userId === caller.userId).map((r) => r.id);
@@ -160,7 +166,13 @@ export class MemoryService {
 
     t = performance.now();
     let items = rows.map((r) => ({ ...this.reveal(caller, r, shares), similarity: 1 - r.distance! }));
-    if (req.hybrid) items = fuseRanks(text, items, (m) => m.text).slice(0, limit);
+    if (req.hybrid)
+      items = fuseRanks(
+        text,
+        items,
+        (m) => m.text,
+        (m) => m.similarity,
+      ).slice(0, limit);
     const decryptMs = since(t);
     this.deps.activity?.searched(caller.userId);
     return { items, timings: { embedMs, searchMs, decryptMs, totalMs: since(started) } };

@@ -1,0 +1,14 @@
+import { startTestStack, registerClient, userToken } from '/work/main/e2e/support/test-stack.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+const t = await startTestStack();
+const u = await userToken(t, await registerClient(t), 'xavier');
+const doc = await (await fetch(`${t.url}/openapi.json`)).json() as any;
+console.log(JSON.stringify(doc.paths['/api/tools#query_user'].post.requestBody.content['application/json'].schema).slice(0, 1500));
+console.log(JSON.stringify(doc.components.schemas.Persona).slice(0, 800));
+const c = new Client({ name: 'x', version: '1' });
+await c.connect(new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${u.access_token}` } } }));
+const { tools } = await c.listTools();
+console.log(JSON.stringify(tools.find((x) => x.name === 'update_persona')!.inputSchema));
+await c.close();
+await t.stop();
