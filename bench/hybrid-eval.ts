@@ -32,7 +32,7 @@ export async function hybridEval(o: Options) {
   ) =>
     callUnary(
       o.memory.queryMemory.bind(o.memory),
-      { query: q, limit: o.limit, permission: 0, tags: [], hybrid, ...extra },
+      { query: q, limit: o.limit, permission: 0, tags: [], anyTags: [], hybrid, ...extra },
       o.md(userId),
     );
 

@@ -66,6 +66,8 @@ export interface QueryMemoryInput {
   /** 'unspecified' = any permission. */
   permission: PermissionName | 'unspecified';
   tags: string[];
+  /** At least one of these tags. */
+  anyTags: string[];
   minSimilarity?: number;
   /** Fuse vector similarity with keyword relevance on the decrypted candidates. */
   hybrid: boolean;

@@ -361,6 +361,7 @@ function checkSearchFilter(req: QueryMemoryInput): SearchFilter {
     userId: req.userId === undefined ? undefined : assertUuid('user_id', req.userId),
     permission: req.permission === 'unspecified' ? undefined : req.permission,
     tags: checkTags(req.tags),
+    anyTags: checkTags(req.anyTags, 'any_tags'),
     maxDistance: min === undefined ? undefined : 1 - min,
   };
 }

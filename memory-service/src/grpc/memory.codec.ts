@@ -122,6 +122,7 @@ export function queryFromPb(r: memoryPb.QueryMemoryRequest): QueryMemoryInput {
     userId: r.userId,
     permission: permissionFilterFromPb(r.permission),
     tags: r.tags,
+    anyTags: r.anyTags,
     minSimilarity: r.minSimilarity,
     hybrid: r.hybrid,
   };

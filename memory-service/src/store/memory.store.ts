@@ -48,6 +48,8 @@ export interface SearchFilter {
   userId?: string;
   permission?: PermissionName;
   tags?: string[];
+  /** At least one of these tags. */
+  anyTags?: string[];
   /** Cosine distance cut-off (1 - min_similarity). */
   maxDistance?: number;
 }
@@ -272,6 +274,7 @@ export class MemoryStore {
     if (filter.userId) query.where('m.user_id', filter.userId);
     if (filter.permission) query.where('m.permission', filter.permission);
     if (filter.tags?.length) query.whereRaw('m.tags @> ?::text[]', [filter.tags]);
+    if (filter.anyTags?.length) query.whereRaw('m.tags && ?::text[]', [filter.anyTags]);
     if (filter.maxDistance !== undefined)
       query.whereRaw('(m.embedding <=> ?::vector) <= ?', [q, filter.maxDistance]);
     return query;

@@ -124,6 +124,9 @@ describe('memory-service: batches, search filters, activity', () => {
     expect(ids(await alice.query(q, 10, { userId: alice.userId, tags: ['garden', 'routine'] }))).toEqual([
       a.memories[1]!.id,
     ]);
+    expect(ids(await alice.query(q, 10, { userId: alice.userId, anyTags: ['money', 'routine'] }))).toEqual(
+      [a.memories[1]!.id, a.memories[2]!.id].sort(),
+    );
     const all = await alice.query(q, 10, { userId: alice.userId });
     const cut = (all.memories[0]!.similarity! + all.memories.at(-1)!.similarity!) / 2;
     const above = await alice.query(q, 10, { userId: alice.userId, minSimilarity: cut });

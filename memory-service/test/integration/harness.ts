@@ -110,7 +110,7 @@ export function userApi(
     query: (query: string, limit = 0, req: Partial<memoryPb.QueryMemoryRequest> = {}) =>
       callUnary(
         c.queryMemory.bind(c),
-        { query, limit, permission: 0, tags: [], hybrid: false, ...req },
+        { query, limit, permission: 0, tags: [], anyTags: [], hybrid: false, ...req },
         md(),
       ),
     get: (memoryId: string) => callUnary(c.getMemory.bind(c), { memoryId }, md()),

@@ -25,13 +25,21 @@ export class MemoryClient {
    */
   async query(
     caller: Caller,
-    req: { query: string; userId: string; limit: number },
+    req: { query: string; userId: string; limit: number; anyTags?: string[] },
   ): Promise<memoryPb.Memory[]> {
     const c = this.client;
     try {
       const res = await callUnary(
         c.queryMemory.bind(c),
-        { query: req.query, limit: req.limit, userId: req.userId, permission: 0, tags: [], hybrid: false },
+        {
+          query: req.query,
+          limit: req.limit,
+          userId: req.userId,
+          permission: 0,
+          tags: [],
+          anyTags: req.anyTags ?? [],
+          hybrid: false,
+        },
         callerMetadata(caller),
         QUERY_TIMEOUT_MS,
       );

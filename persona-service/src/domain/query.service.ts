@@ -79,7 +79,13 @@ export class QueryService {
     const persona = stored ?? { ...PERSONA_DEFAULTS, updatedAt: undefined };
     const limit = checkLimit(req.limit, persona.memoryLimit);
 
-    const found = await this.deps.memories.query(caller, { query: prompt, userId: ownerId, limit });
+    // A persona with tags answers from the memories carrying one of them only.
+    const found = await this.deps.memories.query(caller, {
+      query: prompt,
+      userId: ownerId,
+      limit,
+      anyTags: persona.tags,
+    });
     const now = Date.now();
     // memory-service already applies the visibility rule and the user_id filter; this repeats the
     // parts that can be checked here, so a regression there cannot put a wrong memory in a prompt.

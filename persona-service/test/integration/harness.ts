@@ -93,10 +93,10 @@ export function userOf(stack: PersonaStack, scopes = [READ, WRITE]) {
   return {
     userId,
     md,
-    remember: (text: string, permission = PUBLIC, sharedWith: string[] = []) =>
+    remember: (text: string, permission = PUBLIC, sharedWith: string[] = [], tags: string[] = []) =>
       callUnary(
         m.submitMemory.bind(m),
-        { memory: { text, permission, tags: [], sharedWith: { users: sharedWith, groups: [] } } },
+        { memory: { text, permission, tags, sharedWith: { users: sharedWith, groups: [] } } },
         md(),
       ),
     persona: (patch: Partial<personaPb.UpdatePersonaRequest>) =>

@@ -54,6 +54,19 @@ describe('QueryUser without an LLM', () => {
     expect((await u.ask({ userId: u.userId, prompt: 'cello', limit: 2 })).memories).toHaveLength(2);
   });
 
+  it('answers only from memories carrying one of the persona\u2019s tags, when it has tags', async () => {
+    const u = userOf(stack);
+    const work = await u.remember('I review pull requests every morning', PUBLIC, [], ['work']);
+    const hobby = await u.remember('I review restaurants on weekends', PUBLIC, [], ['hobby']);
+    const untagged = await u.remember('I review my budget monthly');
+    const all = await u.ask({ userId: u.userId, prompt: 'what do I review?' });
+    expect(all.memories.map((m) => m.id).sort()).toEqual([work.id, hobby.id, untagged.id].sort());
+    await u.persona({ tags: ['work', 'family'], replaceTags: true });
+    const scoped = await u.ask({ userId: u.userId, prompt: 'what do I review?' });
+    expect(scoped.memories.map((m) => m.id)).toEqual([work.id]);
+    expect(scoped.citations).toEqual([work.id]);
+  });
+
   it('applies the visibility matrix: owner / listed user / other \u00d7 private / public / shared / expired', async () => {
     const owner = userOf(stack);
     const listed = userOf(stack);

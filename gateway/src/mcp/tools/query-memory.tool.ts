@@ -58,6 +58,7 @@ export const queryMemoryTool = defineTool({
           ? permissionToProto(input.permission)
           : memoryPb.Permission.PERMISSION_UNSPECIFIED,
         tags: input.tags ?? [],
+        anyTags: [],
         minSimilarity: input.min_similarity,
         hybrid: input.hybrid ?? false,
       },

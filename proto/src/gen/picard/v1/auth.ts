@@ -5,7 +5,7 @@
 // source: picard/v1/auth.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -17,8 +17,8 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
-import { Timestamp } from '../../google/protobuf/timestamp.js';
+} from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
 
 export interface User {
   id: string;
@@ -93,7 +93,9 @@ export interface Client {
 }
 
 export interface RegisteredClient {
-  client: Client | undefined;
+  client:
+    | Client
+    | undefined;
   /** Present once, at registration or rotation; only a hash is stored. */
   clientSecret?: string | undefined;
 }
@@ -111,7 +113,8 @@ export interface GetClientRequest {
   clientId: string;
 }
 
-export interface ListClientsRequest {}
+export interface ListClientsRequest {
+}
 
 export interface ListClientsResponse {
   clients: Client[];
@@ -208,7 +211,9 @@ export interface AuthorizeResponse {
 
 export interface AuthorizationCheck {
   /** The client asking; absent when the client is unknown. */
-  client?: Client | undefined;
+  client?:
+    | Client
+    | undefined;
   /** The scopes that would be granted (requested ∩ allowed; the client's defaults if none requested). */
   scopes: string[];
   /** Set when the request cannot proceed (RFC 6749 error code and description). */
@@ -233,36 +238,29 @@ export interface ListRevocationsResponse {
   revocations: Revocation[];
 }
 
-export interface GetJwksRequest {}
+export interface GetJwksRequest {
+}
 
 export interface Jwks {
   keysJson: string;
 }
 
 function createBaseUser(): User {
-  return {
-    id: '',
-    username: '',
-    email: '',
-    displayName: '',
-    isAdmin: false,
-    active: false,
-    createdAt: undefined,
-  };
+  return { id: "", username: "", email: "", displayName: "", isAdmin: false, active: false, createdAt: undefined };
 }
 
 export const User: MessageFns<User> = {
   encode(message: User, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.id !== '') {
+    if (message.id !== "") {
       writer.uint32(10).string(message.id);
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(18).string(message.username);
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       writer.uint32(26).string(message.email);
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       writer.uint32(34).string(message.displayName);
     }
     if (message.isAdmin !== false) {
@@ -281,7 +279,7 @@ export const User: MessageFns<User> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -360,40 +358,40 @@ export const User: MessageFns<User> = {
 
   fromJSON(object: any): User {
     return {
-      id: isSet(object.id) ? globalThis.String(object.id) : '',
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      email: isSet(object.email) ? globalThis.String(object.email) : '',
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : '',
+        ? globalThis.String(object.display_name)
+        : "",
       isAdmin: isSet(object.isAdmin)
         ? globalThis.Boolean(object.isAdmin)
         : isSet(object.is_admin)
-          ? globalThis.Boolean(object.is_admin)
-          : false,
+        ? globalThis.Boolean(object.is_admin)
+        : false,
       active: isSet(object.active) ? globalThis.Boolean(object.active) : false,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-          ? fromJsonTimestamp(object.created_at)
-          : undefined,
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
     };
   },
 
   toJSON(message: User): unknown {
     const obj: any = {};
-    if (message.id !== '') {
+    if (message.id !== "") {
       obj.id = message.id;
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       obj.email = message.email;
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       obj.displayName = message.displayName;
     }
     if (message.isAdmin !== false) {
@@ -413,10 +411,10 @@ export const User: MessageFns<User> = {
   },
   fromPartial<I extends Exact<DeepPartial<User>, I>>(object: I): User {
     const message = createBaseUser();
-    message.id = object.id ?? '';
-    message.username = object.username ?? '';
-    message.email = object.email ?? '';
-    message.displayName = object.displayName ?? '';
+    message.id = object.id ?? "";
+    message.username = object.username ?? "";
+    message.email = object.email ?? "";
+    message.displayName = object.displayName ?? "";
     message.isAdmin = object.isAdmin ?? false;
     message.active = object.active ?? false;
     message.createdAt = object.createdAt ?? undefined;
@@ -425,18 +423,18 @@ export const User: MessageFns<User> = {
 };
 
 function createBaseEnsureAdminRequest(): EnsureAdminRequest {
-  return { username: '', password: '', email: '' };
+  return { username: "", password: "", email: "" };
 }
 
 export const EnsureAdminRequest: MessageFns<EnsureAdminRequest> = {
   encode(message: EnsureAdminRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(10).string(message.username);
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       writer.uint32(18).string(message.password);
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       writer.uint32(26).string(message.email);
     }
     return writer;
@@ -446,7 +444,7 @@ export const EnsureAdminRequest: MessageFns<EnsureAdminRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -493,21 +491,21 @@ export const EnsureAdminRequest: MessageFns<EnsureAdminRequest> = {
 
   fromJSON(object: any): EnsureAdminRequest {
     return {
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      password: isSet(object.password) ? globalThis.String(object.password) : '',
-      email: isSet(object.email) ? globalThis.String(object.email) : '',
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
     };
   },
 
   toJSON(message: EnsureAdminRequest): unknown {
     const obj: any = {};
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       obj.password = message.password;
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       obj.email = message.email;
     }
     return obj;
@@ -518,29 +516,29 @@ export const EnsureAdminRequest: MessageFns<EnsureAdminRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<EnsureAdminRequest>, I>>(object: I): EnsureAdminRequest {
     const message = createBaseEnsureAdminRequest();
-    message.username = object.username ?? '';
-    message.password = object.password ?? '';
-    message.email = object.email ?? '';
+    message.username = object.username ?? "";
+    message.password = object.password ?? "";
+    message.email = object.email ?? "";
     return message;
   },
 };
 
 function createBaseRegisterUserRequest(): RegisterUserRequest {
-  return { username: '', email: '', password: '', displayName: '' };
+  return { username: "", email: "", password: "", displayName: "" };
 }
 
 export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
   encode(message: RegisterUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(10).string(message.username);
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       writer.uint32(18).string(message.email);
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       writer.uint32(26).string(message.password);
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       writer.uint32(34).string(message.displayName);
     }
     return writer;
@@ -550,7 +548,7 @@ export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -605,29 +603,29 @@ export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
 
   fromJSON(object: any): RegisterUserRequest {
     return {
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      email: isSet(object.email) ? globalThis.String(object.email) : '',
-      password: isSet(object.password) ? globalThis.String(object.password) : '',
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : '',
+        ? globalThis.String(object.display_name)
+        : "",
     };
   },
 
   toJSON(message: RegisterUserRequest): unknown {
     const obj: any = {};
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       obj.email = message.email;
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       obj.password = message.password;
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       obj.displayName = message.displayName;
     }
     return obj;
@@ -638,27 +636,27 @@ export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<RegisterUserRequest>, I>>(object: I): RegisterUserRequest {
     const message = createBaseRegisterUserRequest();
-    message.username = object.username ?? '';
-    message.email = object.email ?? '';
-    message.password = object.password ?? '';
-    message.displayName = object.displayName ?? '';
+    message.username = object.username ?? "";
+    message.email = object.email ?? "";
+    message.password = object.password ?? "";
+    message.displayName = object.displayName ?? "";
     return message;
   },
 };
 
 function createBaseAuthenticateUserRequest(): AuthenticateUserRequest {
-  return { username: '', password: '', remoteIp: '' };
+  return { username: "", password: "", remoteIp: "" };
 }
 
 export const AuthenticateUserRequest: MessageFns<AuthenticateUserRequest> = {
   encode(message: AuthenticateUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(10).string(message.username);
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       writer.uint32(18).string(message.password);
     }
-    if (message.remoteIp !== '') {
+    if (message.remoteIp !== "") {
       writer.uint32(26).string(message.remoteIp);
     }
     return writer;
@@ -668,7 +666,7 @@ export const AuthenticateUserRequest: MessageFns<AuthenticateUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -715,25 +713,25 @@ export const AuthenticateUserRequest: MessageFns<AuthenticateUserRequest> = {
 
   fromJSON(object: any): AuthenticateUserRequest {
     return {
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      password: isSet(object.password) ? globalThis.String(object.password) : '',
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
       remoteIp: isSet(object.remoteIp)
         ? globalThis.String(object.remoteIp)
         : isSet(object.remote_ip)
-          ? globalThis.String(object.remote_ip)
-          : '',
+        ? globalThis.String(object.remote_ip)
+        : "",
     };
   },
 
   toJSON(message: AuthenticateUserRequest): unknown {
     const obj: any = {};
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       obj.password = message.password;
     }
-    if (message.remoteIp !== '') {
+    if (message.remoteIp !== "") {
       obj.remoteIp = message.remoteIp;
     }
     return obj;
@@ -744,20 +742,20 @@ export const AuthenticateUserRequest: MessageFns<AuthenticateUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<AuthenticateUserRequest>, I>>(object: I): AuthenticateUserRequest {
     const message = createBaseAuthenticateUserRequest();
-    message.username = object.username ?? '';
-    message.password = object.password ?? '';
-    message.remoteIp = object.remoteIp ?? '';
+    message.username = object.username ?? "";
+    message.password = object.password ?? "";
+    message.remoteIp = object.remoteIp ?? "";
     return message;
   },
 };
 
 function createBaseGetUserRequest(): GetUserRequest {
-  return { userId: '' };
+  return { userId: "" };
 }
 
 export const GetUserRequest: MessageFns<GetUserRequest> = {
   encode(message: GetUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     return writer;
@@ -767,7 +765,7 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -801,14 +799,14 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: GetUserRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -819,18 +817,18 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetUserRequest>, I>>(object: I): GetUserRequest {
     const message = createBaseGetUserRequest();
-    message.userId = object.userId ?? '';
+    message.userId = object.userId ?? "";
     return message;
   },
 };
 
 function createBaseUpdateUserRequest(): UpdateUserRequest {
-  return { userId: '', email: undefined, displayName: undefined };
+  return { userId: "", email: undefined, displayName: undefined };
 }
 
 export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
   encode(message: UpdateUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     if (message.email !== undefined) {
@@ -846,7 +844,7 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -896,20 +894,20 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       email: isSet(object.email) ? globalThis.String(object.email) : undefined,
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : undefined,
+        ? globalThis.String(object.display_name)
+        : undefined,
     };
   },
 
   toJSON(message: UpdateUserRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     if (message.email !== undefined) {
@@ -926,7 +924,7 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<UpdateUserRequest>, I>>(object: I): UpdateUserRequest {
     const message = createBaseUpdateUserRequest();
-    message.userId = object.userId ?? '';
+    message.userId = object.userId ?? "";
     message.email = object.email ?? undefined;
     message.displayName = object.displayName ?? undefined;
     return message;
@@ -934,18 +932,18 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
 };
 
 function createBaseChangePasswordRequest(): ChangePasswordRequest {
-  return { userId: '', currentPassword: '', newPassword: '' };
+  return { userId: "", currentPassword: "", newPassword: "" };
 }
 
 export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
   encode(message: ChangePasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.currentPassword !== '') {
+    if (message.currentPassword !== "") {
       writer.uint32(18).string(message.currentPassword);
     }
-    if (message.newPassword !== '') {
+    if (message.newPassword !== "") {
       writer.uint32(26).string(message.newPassword);
     }
     return writer;
@@ -955,7 +953,7 @@ export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1005,30 +1003,30 @@ export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       currentPassword: isSet(object.currentPassword)
         ? globalThis.String(object.currentPassword)
         : isSet(object.current_password)
-          ? globalThis.String(object.current_password)
-          : '',
+        ? globalThis.String(object.current_password)
+        : "",
       newPassword: isSet(object.newPassword)
         ? globalThis.String(object.newPassword)
         : isSet(object.new_password)
-          ? globalThis.String(object.new_password)
-          : '',
+        ? globalThis.String(object.new_password)
+        : "",
     };
   },
 
   toJSON(message: ChangePasswordRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.currentPassword !== '') {
+    if (message.currentPassword !== "") {
       obj.currentPassword = message.currentPassword;
     }
-    if (message.newPassword !== '') {
+    if (message.newPassword !== "") {
       obj.newPassword = message.newPassword;
     }
     return obj;
@@ -1039,20 +1037,20 @@ export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ChangePasswordRequest>, I>>(object: I): ChangePasswordRequest {
     const message = createBaseChangePasswordRequest();
-    message.userId = object.userId ?? '';
-    message.currentPassword = object.currentPassword ?? '';
-    message.newPassword = object.newPassword ?? '';
+    message.userId = object.userId ?? "";
+    message.currentPassword = object.currentPassword ?? "";
+    message.newPassword = object.newPassword ?? "";
     return message;
   },
 };
 
 function createBaseDeactivateUserRequest(): DeactivateUserRequest {
-  return { userId: '' };
+  return { userId: "" };
 }
 
 export const DeactivateUserRequest: MessageFns<DeactivateUserRequest> = {
   encode(message: DeactivateUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     return writer;
@@ -1062,7 +1060,7 @@ export const DeactivateUserRequest: MessageFns<DeactivateUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1096,14 +1094,14 @@ export const DeactivateUserRequest: MessageFns<DeactivateUserRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: DeactivateUserRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -1114,13 +1112,13 @@ export const DeactivateUserRequest: MessageFns<DeactivateUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeactivateUserRequest>, I>>(object: I): DeactivateUserRequest {
     const message = createBaseDeactivateUserRequest();
-    message.userId = object.userId ?? '';
+    message.userId = object.userId ?? "";
     return message;
   },
 };
 
 function createBaseListUsersRequest(): ListUsersRequest {
-  return { limit: 0, cursor: '' };
+  return { limit: 0, cursor: "" };
 }
 
 export const ListUsersRequest: MessageFns<ListUsersRequest> = {
@@ -1128,7 +1126,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
     if (message.limit !== 0) {
       writer.uint32(8).int32(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       writer.uint32(18).string(message.cursor);
     }
     return writer;
@@ -1138,7 +1136,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1178,7 +1176,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
   fromJSON(object: any): ListUsersRequest {
     return {
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
-      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : '',
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
     };
   },
 
@@ -1187,7 +1185,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       obj.cursor = message.cursor;
     }
     return obj;
@@ -1199,7 +1197,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
   fromPartial<I extends Exact<DeepPartial<ListUsersRequest>, I>>(object: I): ListUsersRequest {
     const message = createBaseListUsersRequest();
     message.limit = object.limit ?? 0;
-    message.cursor = object.cursor ?? '';
+    message.cursor = object.cursor ?? "";
     return message;
   },
 };
@@ -1223,7 +1221,7 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1266,8 +1264,8 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
       nextCursor: isSet(object.nextCursor)
         ? globalThis.String(object.nextCursor)
         : isSet(object.next_cursor)
-          ? globalThis.String(object.next_cursor)
-          : undefined,
+        ? globalThis.String(object.next_cursor)
+        : undefined,
     };
   },
 
@@ -1295,12 +1293,12 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
 
 function createBaseClient(): Client {
   return {
-    clientId: '',
-    clientName: '',
+    clientId: "",
+    clientName: "",
     redirectUris: [],
     scopes: [],
     grantTypes: [],
-    tokenEndpointAuthMethod: '',
+    tokenEndpointAuthMethod: "",
     firstParty: false,
     userTokenFlowEnabled: false,
     createdAt: undefined,
@@ -1309,10 +1307,10 @@ function createBaseClient(): Client {
 
 export const Client: MessageFns<Client> = {
   encode(message: Client, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       writer.uint32(18).string(message.clientName);
     }
     for (const v of message.redirectUris) {
@@ -1324,7 +1322,7 @@ export const Client: MessageFns<Client> = {
     for (const v of message.grantTypes) {
       writer.uint32(42).string(v!);
     }
-    if (message.tokenEndpointAuthMethod !== '') {
+    if (message.tokenEndpointAuthMethod !== "") {
       writer.uint32(50).string(message.tokenEndpointAuthMethod);
     }
     if (message.firstParty !== false) {
@@ -1343,7 +1341,7 @@ export const Client: MessageFns<Client> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1441,55 +1439,53 @@ export const Client: MessageFns<Client> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       clientName: isSet(object.clientName)
         ? globalThis.String(object.clientName)
         : isSet(object.client_name)
-          ? globalThis.String(object.client_name)
-          : '',
+        ? globalThis.String(object.client_name)
+        : "",
       redirectUris: globalThis.Array.isArray(object?.redirectUris)
         ? object.redirectUris.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.redirect_uris)
-          ? object.redirect_uris.map((e: any) => globalThis.String(e))
-          : [],
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
+        ? object.redirect_uris.map((e: any) => globalThis.String(e))
         : [],
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
       grantTypes: globalThis.Array.isArray(object?.grantTypes)
         ? object.grantTypes.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.grant_types)
-          ? object.grant_types.map((e: any) => globalThis.String(e))
-          : [],
+        ? object.grant_types.map((e: any) => globalThis.String(e))
+        : [],
       tokenEndpointAuthMethod: isSet(object.tokenEndpointAuthMethod)
         ? globalThis.String(object.tokenEndpointAuthMethod)
         : isSet(object.token_endpoint_auth_method)
-          ? globalThis.String(object.token_endpoint_auth_method)
-          : '',
+        ? globalThis.String(object.token_endpoint_auth_method)
+        : "",
       firstParty: isSet(object.firstParty)
         ? globalThis.Boolean(object.firstParty)
         : isSet(object.first_party)
-          ? globalThis.Boolean(object.first_party)
-          : false,
+        ? globalThis.Boolean(object.first_party)
+        : false,
       userTokenFlowEnabled: isSet(object.userTokenFlowEnabled)
         ? globalThis.Boolean(object.userTokenFlowEnabled)
         : isSet(object.user_token_flow_enabled)
-          ? globalThis.Boolean(object.user_token_flow_enabled)
-          : false,
+        ? globalThis.Boolean(object.user_token_flow_enabled)
+        : false,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-          ? fromJsonTimestamp(object.created_at)
-          : undefined,
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
     };
   },
 
   toJSON(message: Client): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       obj.clientName = message.clientName;
     }
     if (message.redirectUris?.length) {
@@ -1501,7 +1497,7 @@ export const Client: MessageFns<Client> = {
     if (message.grantTypes?.length) {
       obj.grantTypes = message.grantTypes;
     }
-    if (message.tokenEndpointAuthMethod !== '') {
+    if (message.tokenEndpointAuthMethod !== "") {
       obj.tokenEndpointAuthMethod = message.tokenEndpointAuthMethod;
     }
     if (message.firstParty !== false) {
@@ -1521,12 +1517,12 @@ export const Client: MessageFns<Client> = {
   },
   fromPartial<I extends Exact<DeepPartial<Client>, I>>(object: I): Client {
     const message = createBaseClient();
-    message.clientId = object.clientId ?? '';
-    message.clientName = object.clientName ?? '';
+    message.clientId = object.clientId ?? "";
+    message.clientName = object.clientName ?? "";
     message.redirectUris = object.redirectUris?.map((e) => e) || [];
     message.scopes = object.scopes?.map((e) => e) || [];
     message.grantTypes = object.grantTypes?.map((e) => e) || [];
-    message.tokenEndpointAuthMethod = object.tokenEndpointAuthMethod ?? '';
+    message.tokenEndpointAuthMethod = object.tokenEndpointAuthMethod ?? "";
     message.firstParty = object.firstParty ?? false;
     message.userTokenFlowEnabled = object.userTokenFlowEnabled ?? false;
     message.createdAt = object.createdAt ?? undefined;
@@ -1553,7 +1549,7 @@ export const RegisteredClient: MessageFns<RegisteredClient> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1596,8 +1592,8 @@ export const RegisteredClient: MessageFns<RegisteredClient> = {
       clientSecret: isSet(object.clientSecret)
         ? globalThis.String(object.clientSecret)
         : isSet(object.client_secret)
-          ? globalThis.String(object.client_secret)
-          : undefined,
+        ? globalThis.String(object.client_secret)
+        : undefined,
     };
   },
 
@@ -1617,8 +1613,9 @@ export const RegisteredClient: MessageFns<RegisteredClient> = {
   },
   fromPartial<I extends Exact<DeepPartial<RegisteredClient>, I>>(object: I): RegisteredClient {
     const message = createBaseRegisteredClient();
-    message.client =
-      object.client !== undefined && object.client !== null ? Client.fromPartial(object.client) : undefined;
+    message.client = (object.client !== undefined && object.client !== null)
+      ? Client.fromPartial(object.client)
+      : undefined;
     message.clientSecret = object.clientSecret ?? undefined;
     return message;
   },
@@ -1626,18 +1623,18 @@ export const RegisteredClient: MessageFns<RegisteredClient> = {
 
 function createBaseRegisterClientRequest(): RegisterClientRequest {
   return {
-    clientName: '',
+    clientName: "",
     redirectUris: [],
     scopes: [],
     grantTypes: [],
-    tokenEndpointAuthMethod: '',
+    tokenEndpointAuthMethod: "",
     firstParty: false,
   };
 }
 
 export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
   encode(message: RegisterClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       writer.uint32(10).string(message.clientName);
     }
     for (const v of message.redirectUris) {
@@ -1649,7 +1646,7 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     for (const v of message.grantTypes) {
       writer.uint32(34).string(v!);
     }
-    if (message.tokenEndpointAuthMethod !== '') {
+    if (message.tokenEndpointAuthMethod !== "") {
       writer.uint32(42).string(message.tokenEndpointAuthMethod);
     }
     if (message.firstParty !== false) {
@@ -1662,7 +1659,7 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1736,37 +1733,35 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
       clientName: isSet(object.clientName)
         ? globalThis.String(object.clientName)
         : isSet(object.client_name)
-          ? globalThis.String(object.client_name)
-          : '',
+        ? globalThis.String(object.client_name)
+        : "",
       redirectUris: globalThis.Array.isArray(object?.redirectUris)
         ? object.redirectUris.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.redirect_uris)
-          ? object.redirect_uris.map((e: any) => globalThis.String(e))
-          : [],
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
+        ? object.redirect_uris.map((e: any) => globalThis.String(e))
         : [],
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
       grantTypes: globalThis.Array.isArray(object?.grantTypes)
         ? object.grantTypes.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.grant_types)
-          ? object.grant_types.map((e: any) => globalThis.String(e))
-          : [],
+        ? object.grant_types.map((e: any) => globalThis.String(e))
+        : [],
       tokenEndpointAuthMethod: isSet(object.tokenEndpointAuthMethod)
         ? globalThis.String(object.tokenEndpointAuthMethod)
         : isSet(object.token_endpoint_auth_method)
-          ? globalThis.String(object.token_endpoint_auth_method)
-          : '',
+        ? globalThis.String(object.token_endpoint_auth_method)
+        : "",
       firstParty: isSet(object.firstParty)
         ? globalThis.Boolean(object.firstParty)
         : isSet(object.first_party)
-          ? globalThis.Boolean(object.first_party)
-          : false,
+        ? globalThis.Boolean(object.first_party)
+        : false,
     };
   },
 
   toJSON(message: RegisterClientRequest): unknown {
     const obj: any = {};
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       obj.clientName = message.clientName;
     }
     if (message.redirectUris?.length) {
@@ -1778,7 +1773,7 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     if (message.grantTypes?.length) {
       obj.grantTypes = message.grantTypes;
     }
-    if (message.tokenEndpointAuthMethod !== '') {
+    if (message.tokenEndpointAuthMethod !== "") {
       obj.tokenEndpointAuthMethod = message.tokenEndpointAuthMethod;
     }
     if (message.firstParty !== false) {
@@ -1792,23 +1787,23 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<RegisterClientRequest>, I>>(object: I): RegisterClientRequest {
     const message = createBaseRegisterClientRequest();
-    message.clientName = object.clientName ?? '';
+    message.clientName = object.clientName ?? "";
     message.redirectUris = object.redirectUris?.map((e) => e) || [];
     message.scopes = object.scopes?.map((e) => e) || [];
     message.grantTypes = object.grantTypes?.map((e) => e) || [];
-    message.tokenEndpointAuthMethod = object.tokenEndpointAuthMethod ?? '';
+    message.tokenEndpointAuthMethod = object.tokenEndpointAuthMethod ?? "";
     message.firstParty = object.firstParty ?? false;
     return message;
   },
 };
 
 function createBaseGetClientRequest(): GetClientRequest {
-  return { clientId: '' };
+  return { clientId: "" };
 }
 
 export const GetClientRequest: MessageFns<GetClientRequest> = {
   encode(message: GetClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     return writer;
@@ -1818,7 +1813,7 @@ export const GetClientRequest: MessageFns<GetClientRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1852,14 +1847,14 @@ export const GetClientRequest: MessageFns<GetClientRequest> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
     };
   },
 
   toJSON(message: GetClientRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     return obj;
@@ -1870,7 +1865,7 @@ export const GetClientRequest: MessageFns<GetClientRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetClientRequest>, I>>(object: I): GetClientRequest {
     const message = createBaseGetClientRequest();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     return message;
   },
 };
@@ -1888,7 +1883,7 @@ export const ListClientsRequest: MessageFns<ListClientsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1943,7 +1938,7 @@ export const ListClientsResponse: MessageFns<ListClientsResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1974,9 +1969,7 @@ export const ListClientsResponse: MessageFns<ListClientsResponse> = {
 
   fromJSON(object: any): ListClientsResponse {
     return {
-      clients: globalThis.Array.isArray(object?.clients)
-        ? object.clients.map((e: any) => Client.fromJSON(e))
-        : [],
+      clients: globalThis.Array.isArray(object?.clients) ? object.clients.map((e: any) => Client.fromJSON(e)) : [],
     };
   },
 
@@ -1999,18 +1992,12 @@ export const ListClientsResponse: MessageFns<ListClientsResponse> = {
 };
 
 function createBaseUpdateClientRequest(): UpdateClientRequest {
-  return {
-    clientId: '',
-    clientName: undefined,
-    redirectUris: [],
-    scopes: [],
-    userTokenFlowEnabled: undefined,
-  };
+  return { clientId: "", clientName: undefined, redirectUris: [], scopes: [], userTokenFlowEnabled: undefined };
 }
 
 export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
   encode(message: UpdateClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     if (message.clientName !== undefined) {
@@ -2032,7 +2019,7 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2098,32 +2085,30 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       clientName: isSet(object.clientName)
         ? globalThis.String(object.clientName)
         : isSet(object.client_name)
-          ? globalThis.String(object.client_name)
-          : undefined,
+        ? globalThis.String(object.client_name)
+        : undefined,
       redirectUris: globalThis.Array.isArray(object?.redirectUris)
         ? object.redirectUris.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.redirect_uris)
-          ? object.redirect_uris.map((e: any) => globalThis.String(e))
-          : [],
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
+        ? object.redirect_uris.map((e: any) => globalThis.String(e))
         : [],
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
       userTokenFlowEnabled: isSet(object.userTokenFlowEnabled)
         ? globalThis.Boolean(object.userTokenFlowEnabled)
         : isSet(object.user_token_flow_enabled)
-          ? globalThis.Boolean(object.user_token_flow_enabled)
-          : undefined,
+        ? globalThis.Boolean(object.user_token_flow_enabled)
+        : undefined,
     };
   },
 
   toJSON(message: UpdateClientRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     if (message.clientName !== undefined) {
@@ -2146,7 +2131,7 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<UpdateClientRequest>, I>>(object: I): UpdateClientRequest {
     const message = createBaseUpdateClientRequest();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     message.clientName = object.clientName ?? undefined;
     message.redirectUris = object.redirectUris?.map((e) => e) || [];
     message.scopes = object.scopes?.map((e) => e) || [];
@@ -2156,12 +2141,12 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
 };
 
 function createBaseDeleteClientRequest(): DeleteClientRequest {
-  return { clientId: '' };
+  return { clientId: "" };
 }
 
 export const DeleteClientRequest: MessageFns<DeleteClientRequest> = {
   encode(message: DeleteClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     return writer;
@@ -2171,7 +2156,7 @@ export const DeleteClientRequest: MessageFns<DeleteClientRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2205,14 +2190,14 @@ export const DeleteClientRequest: MessageFns<DeleteClientRequest> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
     };
   },
 
   toJSON(message: DeleteClientRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     return obj;
@@ -2223,18 +2208,18 @@ export const DeleteClientRequest: MessageFns<DeleteClientRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeleteClientRequest>, I>>(object: I): DeleteClientRequest {
     const message = createBaseDeleteClientRequest();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     return message;
   },
 };
 
 function createBaseDeleteClientResponse(): DeleteClientResponse {
-  return { clientId: '', deleted: false };
+  return { clientId: "", deleted: false };
 }
 
 export const DeleteClientResponse: MessageFns<DeleteClientResponse> = {
   encode(message: DeleteClientResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     if (message.deleted !== false) {
@@ -2247,7 +2232,7 @@ export const DeleteClientResponse: MessageFns<DeleteClientResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2289,15 +2274,15 @@ export const DeleteClientResponse: MessageFns<DeleteClientResponse> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
     };
   },
 
   toJSON(message: DeleteClientResponse): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     if (message.deleted !== false) {
@@ -2311,19 +2296,19 @@ export const DeleteClientResponse: MessageFns<DeleteClientResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeleteClientResponse>, I>>(object: I): DeleteClientResponse {
     const message = createBaseDeleteClientResponse();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     message.deleted = object.deleted ?? false;
     return message;
   },
 };
 
 function createBaseRotateClientSecretRequest(): RotateClientSecretRequest {
-  return { clientId: '' };
+  return { clientId: "" };
 }
 
 export const RotateClientSecretRequest: MessageFns<RotateClientSecretRequest> = {
   encode(message: RotateClientSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     return writer;
@@ -2333,7 +2318,7 @@ export const RotateClientSecretRequest: MessageFns<RotateClientSecretRequest> = 
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2367,14 +2352,14 @@ export const RotateClientSecretRequest: MessageFns<RotateClientSecretRequest> = 
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
     };
   },
 
   toJSON(message: RotateClientSecretRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     return obj;
@@ -2383,31 +2368,29 @@ export const RotateClientSecretRequest: MessageFns<RotateClientSecretRequest> = 
   create<I extends Exact<DeepPartial<RotateClientSecretRequest>, I>>(base?: I): RotateClientSecretRequest {
     return RotateClientSecretRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<RotateClientSecretRequest>, I>>(
-    object: I,
-  ): RotateClientSecretRequest {
+  fromPartial<I extends Exact<DeepPartial<RotateClientSecretRequest>, I>>(object: I): RotateClientSecretRequest {
     const message = createBaseRotateClientSecretRequest();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     return message;
   },
 };
 
 function createBaseIssueUserTokenRequest(): IssueUserTokenRequest {
-  return { clientId: '', clientSecret: '', username: '', email: '', createIfMissing: false };
+  return { clientId: "", clientSecret: "", username: "", email: "", createIfMissing: false };
 }
 
 export const IssueUserTokenRequest: MessageFns<IssueUserTokenRequest> = {
   encode(message: IssueUserTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
-    if (message.clientSecret !== '') {
+    if (message.clientSecret !== "") {
       writer.uint32(18).string(message.clientSecret);
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(26).string(message.username);
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       writer.uint32(34).string(message.email);
     }
     if (message.createIfMissing !== false) {
@@ -2420,7 +2403,7 @@ export const IssueUserTokenRequest: MessageFns<IssueUserTokenRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2486,35 +2469,35 @@ export const IssueUserTokenRequest: MessageFns<IssueUserTokenRequest> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       clientSecret: isSet(object.clientSecret)
         ? globalThis.String(object.clientSecret)
         : isSet(object.client_secret)
-          ? globalThis.String(object.client_secret)
-          : '',
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      email: isSet(object.email) ? globalThis.String(object.email) : '',
+        ? globalThis.String(object.client_secret)
+        : "",
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
       createIfMissing: isSet(object.createIfMissing)
         ? globalThis.Boolean(object.createIfMissing)
         : isSet(object.create_if_missing)
-          ? globalThis.Boolean(object.create_if_missing)
-          : false,
+        ? globalThis.Boolean(object.create_if_missing)
+        : false,
     };
   },
 
   toJSON(message: IssueUserTokenRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
-    if (message.clientSecret !== '') {
+    if (message.clientSecret !== "") {
       obj.clientSecret = message.clientSecret;
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       obj.email = message.email;
     }
     if (message.createIfMissing !== false) {
@@ -2528,37 +2511,37 @@ export const IssueUserTokenRequest: MessageFns<IssueUserTokenRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<IssueUserTokenRequest>, I>>(object: I): IssueUserTokenRequest {
     const message = createBaseIssueUserTokenRequest();
-    message.clientId = object.clientId ?? '';
-    message.clientSecret = object.clientSecret ?? '';
-    message.username = object.username ?? '';
-    message.email = object.email ?? '';
+    message.clientId = object.clientId ?? "";
+    message.clientSecret = object.clientSecret ?? "";
+    message.username = object.username ?? "";
+    message.email = object.email ?? "";
     message.createIfMissing = object.createIfMissing ?? false;
     return message;
   },
 };
 
 function createBaseTokenResponse(): TokenResponse {
-  return { accessToken: '', refreshToken: '', tokenType: '', expiresIn: 0, scope: '', userId: '' };
+  return { accessToken: "", refreshToken: "", tokenType: "", expiresIn: 0, scope: "", userId: "" };
 }
 
 export const TokenResponse: MessageFns<TokenResponse> = {
   encode(message: TokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.accessToken !== '') {
+    if (message.accessToken !== "") {
       writer.uint32(10).string(message.accessToken);
     }
-    if (message.refreshToken !== '') {
+    if (message.refreshToken !== "") {
       writer.uint32(18).string(message.refreshToken);
     }
-    if (message.tokenType !== '') {
+    if (message.tokenType !== "") {
       writer.uint32(26).string(message.tokenType);
     }
     if (message.expiresIn !== 0) {
       writer.uint32(32).int32(message.expiresIn);
     }
-    if (message.scope !== '') {
+    if (message.scope !== "") {
       writer.uint32(42).string(message.scope);
     }
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(50).string(message.userId);
     }
     return writer;
@@ -2568,7 +2551,7 @@ export const TokenResponse: MessageFns<TokenResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2642,50 +2625,50 @@ export const TokenResponse: MessageFns<TokenResponse> = {
       accessToken: isSet(object.accessToken)
         ? globalThis.String(object.accessToken)
         : isSet(object.access_token)
-          ? globalThis.String(object.access_token)
-          : '',
+        ? globalThis.String(object.access_token)
+        : "",
       refreshToken: isSet(object.refreshToken)
         ? globalThis.String(object.refreshToken)
         : isSet(object.refresh_token)
-          ? globalThis.String(object.refresh_token)
-          : '',
+        ? globalThis.String(object.refresh_token)
+        : "",
       tokenType: isSet(object.tokenType)
         ? globalThis.String(object.tokenType)
         : isSet(object.token_type)
-          ? globalThis.String(object.token_type)
-          : '',
+        ? globalThis.String(object.token_type)
+        : "",
       expiresIn: isSet(object.expiresIn)
         ? globalThis.Number(object.expiresIn)
         : isSet(object.expires_in)
-          ? globalThis.Number(object.expires_in)
-          : 0,
-      scope: isSet(object.scope) ? globalThis.String(object.scope) : '',
+        ? globalThis.Number(object.expires_in)
+        : 0,
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: TokenResponse): unknown {
     const obj: any = {};
-    if (message.accessToken !== '') {
+    if (message.accessToken !== "") {
       obj.accessToken = message.accessToken;
     }
-    if (message.refreshToken !== '') {
+    if (message.refreshToken !== "") {
       obj.refreshToken = message.refreshToken;
     }
-    if (message.tokenType !== '') {
+    if (message.tokenType !== "") {
       obj.tokenType = message.tokenType;
     }
     if (message.expiresIn !== 0) {
       obj.expiresIn = Math.round(message.expiresIn);
     }
-    if (message.scope !== '') {
+    if (message.scope !== "") {
       obj.scope = message.scope;
     }
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -2696,23 +2679,23 @@ export const TokenResponse: MessageFns<TokenResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<TokenResponse>, I>>(object: I): TokenResponse {
     const message = createBaseTokenResponse();
-    message.accessToken = object.accessToken ?? '';
-    message.refreshToken = object.refreshToken ?? '';
-    message.tokenType = object.tokenType ?? '';
+    message.accessToken = object.accessToken ?? "";
+    message.refreshToken = object.refreshToken ?? "";
+    message.tokenType = object.tokenType ?? "";
     message.expiresIn = object.expiresIn ?? 0;
-    message.scope = object.scope ?? '';
-    message.userId = object.userId ?? '';
+    message.scope = object.scope ?? "";
+    message.userId = object.userId ?? "";
     return message;
   },
 };
 
 function createBaseOAuthRequest(): OAuthRequest {
-  return { method: '', headers: {}, query: {}, body: {} };
+  return { method: "", headers: {}, query: {}, body: {} };
 }
 
 export const OAuthRequest: MessageFns<OAuthRequest> = {
   encode(message: OAuthRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.method !== '') {
+    if (message.method !== "") {
       writer.uint32(10).string(message.method);
     }
     globalThis.Object.entries(message.headers).forEach(([key, value]: [string, string]) => {
@@ -2731,7 +2714,7 @@ export const OAuthRequest: MessageFns<OAuthRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2795,55 +2778,55 @@ export const OAuthRequest: MessageFns<OAuthRequest> = {
 
   fromJSON(object: any): OAuthRequest {
     return {
-      method: isSet(object.method) ? globalThis.String(object.method) : '',
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
       headers: isObject(object.headers)
         ? (globalThis.Object.entries(object.headers) as [string, any][]).reduce(
-            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.String(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : {},
       query: isObject(object.query)
         ? (globalThis.Object.entries(object.query) as [string, any][]).reduce(
-            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.String(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : {},
       body: isObject(object.body)
         ? (globalThis.Object.entries(object.body) as [string, any][]).reduce(
-            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.String(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : {},
     };
   },
 
   toJSON(message: OAuthRequest): unknown {
     const obj: any = {};
-    if (message.method !== '') {
+    if (message.method !== "") {
       obj.method = message.method;
     }
     if (message.headers) {
@@ -2881,7 +2864,7 @@ export const OAuthRequest: MessageFns<OAuthRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<OAuthRequest>, I>>(object: I): OAuthRequest {
     const message = createBaseOAuthRequest();
-    message.method = object.method ?? '';
+    message.method = object.method ?? "";
     message.headers = (globalThis.Object.entries(object.headers ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -2914,15 +2897,15 @@ export const OAuthRequest: MessageFns<OAuthRequest> = {
 };
 
 function createBaseOAuthRequest_HeadersEntry(): OAuthRequest_HeadersEntry {
-  return { key: '', value: '' };
+  return { key: "", value: "" };
 }
 
 export const OAuthRequest_HeadersEntry: MessageFns<OAuthRequest_HeadersEntry> = {
   encode(message: OAuthRequest_HeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -2932,7 +2915,7 @@ export const OAuthRequest_HeadersEntry: MessageFns<OAuthRequest_HeadersEntry> = 
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2971,17 +2954,17 @@ export const OAuthRequest_HeadersEntry: MessageFns<OAuthRequest_HeadersEntry> = 
 
   fromJSON(object: any): OAuthRequest_HeadersEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
-      value: isSet(object.value) ? globalThis.String(object.value) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
   toJSON(message: OAuthRequest_HeadersEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       obj.value = message.value;
     }
     return obj;
@@ -2990,26 +2973,24 @@ export const OAuthRequest_HeadersEntry: MessageFns<OAuthRequest_HeadersEntry> = 
   create<I extends Exact<DeepPartial<OAuthRequest_HeadersEntry>, I>>(base?: I): OAuthRequest_HeadersEntry {
     return OAuthRequest_HeadersEntry.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<OAuthRequest_HeadersEntry>, I>>(
-    object: I,
-  ): OAuthRequest_HeadersEntry {
+  fromPartial<I extends Exact<DeepPartial<OAuthRequest_HeadersEntry>, I>>(object: I): OAuthRequest_HeadersEntry {
     const message = createBaseOAuthRequest_HeadersEntry();
-    message.key = object.key ?? '';
-    message.value = object.value ?? '';
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseOAuthRequest_QueryEntry(): OAuthRequest_QueryEntry {
-  return { key: '', value: '' };
+  return { key: "", value: "" };
 }
 
 export const OAuthRequest_QueryEntry: MessageFns<OAuthRequest_QueryEntry> = {
   encode(message: OAuthRequest_QueryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -3019,7 +3000,7 @@ export const OAuthRequest_QueryEntry: MessageFns<OAuthRequest_QueryEntry> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3058,17 +3039,17 @@ export const OAuthRequest_QueryEntry: MessageFns<OAuthRequest_QueryEntry> = {
 
   fromJSON(object: any): OAuthRequest_QueryEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
-      value: isSet(object.value) ? globalThis.String(object.value) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
   toJSON(message: OAuthRequest_QueryEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       obj.value = message.value;
     }
     return obj;
@@ -3079,22 +3060,22 @@ export const OAuthRequest_QueryEntry: MessageFns<OAuthRequest_QueryEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<OAuthRequest_QueryEntry>, I>>(object: I): OAuthRequest_QueryEntry {
     const message = createBaseOAuthRequest_QueryEntry();
-    message.key = object.key ?? '';
-    message.value = object.value ?? '';
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseOAuthRequest_BodyEntry(): OAuthRequest_BodyEntry {
-  return { key: '', value: '' };
+  return { key: "", value: "" };
 }
 
 export const OAuthRequest_BodyEntry: MessageFns<OAuthRequest_BodyEntry> = {
   encode(message: OAuthRequest_BodyEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -3104,7 +3085,7 @@ export const OAuthRequest_BodyEntry: MessageFns<OAuthRequest_BodyEntry> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3143,17 +3124,17 @@ export const OAuthRequest_BodyEntry: MessageFns<OAuthRequest_BodyEntry> = {
 
   fromJSON(object: any): OAuthRequest_BodyEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
-      value: isSet(object.value) ? globalThis.String(object.value) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
   toJSON(message: OAuthRequest_BodyEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       obj.value = message.value;
     }
     return obj;
@@ -3164,14 +3145,14 @@ export const OAuthRequest_BodyEntry: MessageFns<OAuthRequest_BodyEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<OAuthRequest_BodyEntry>, I>>(object: I): OAuthRequest_BodyEntry {
     const message = createBaseOAuthRequest_BodyEntry();
-    message.key = object.key ?? '';
-    message.value = object.value ?? '';
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseOAuthResponse(): OAuthResponse {
-  return { status: 0, headers: {}, bodyJson: '' };
+  return { status: 0, headers: {}, bodyJson: "" };
 }
 
 export const OAuthResponse: MessageFns<OAuthResponse> = {
@@ -3182,7 +3163,7 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
     globalThis.Object.entries(message.headers).forEach(([key, value]: [string, string]) => {
       OAuthResponse_HeadersEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
-    if (message.bodyJson !== '') {
+    if (message.bodyJson !== "") {
       writer.uint32(26).string(message.bodyJson);
     }
     return writer;
@@ -3192,7 +3173,7 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3245,23 +3226,23 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
       status: isSet(object.status) ? globalThis.Number(object.status) : 0,
       headers: isObject(object.headers)
         ? (globalThis.Object.entries(object.headers) as [string, any][]).reduce(
-            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.String(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : {},
       bodyJson: isSet(object.bodyJson)
         ? globalThis.String(object.bodyJson)
         : isSet(object.body_json)
-          ? globalThis.String(object.body_json)
-          : '',
+        ? globalThis.String(object.body_json)
+        : "",
     };
   },
 
@@ -3279,7 +3260,7 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
         });
       }
     }
-    if (message.bodyJson !== '') {
+    if (message.bodyJson !== "") {
       obj.bodyJson = message.bodyJson;
     }
     return obj;
@@ -3300,21 +3281,21 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
       },
       {},
     );
-    message.bodyJson = object.bodyJson ?? '';
+    message.bodyJson = object.bodyJson ?? "";
     return message;
   },
 };
 
 function createBaseOAuthResponse_HeadersEntry(): OAuthResponse_HeadersEntry {
-  return { key: '', value: '' };
+  return { key: "", value: "" };
 }
 
 export const OAuthResponse_HeadersEntry: MessageFns<OAuthResponse_HeadersEntry> = {
   encode(message: OAuthResponse_HeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -3324,7 +3305,7 @@ export const OAuthResponse_HeadersEntry: MessageFns<OAuthResponse_HeadersEntry> 
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3363,17 +3344,17 @@ export const OAuthResponse_HeadersEntry: MessageFns<OAuthResponse_HeadersEntry> 
 
   fromJSON(object: any): OAuthResponse_HeadersEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
-      value: isSet(object.value) ? globalThis.String(object.value) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
   toJSON(message: OAuthResponse_HeadersEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       obj.value = message.value;
     }
     return obj;
@@ -3382,54 +3363,52 @@ export const OAuthResponse_HeadersEntry: MessageFns<OAuthResponse_HeadersEntry> 
   create<I extends Exact<DeepPartial<OAuthResponse_HeadersEntry>, I>>(base?: I): OAuthResponse_HeadersEntry {
     return OAuthResponse_HeadersEntry.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<OAuthResponse_HeadersEntry>, I>>(
-    object: I,
-  ): OAuthResponse_HeadersEntry {
+  fromPartial<I extends Exact<DeepPartial<OAuthResponse_HeadersEntry>, I>>(object: I): OAuthResponse_HeadersEntry {
     const message = createBaseOAuthResponse_HeadersEntry();
-    message.key = object.key ?? '';
-    message.value = object.value ?? '';
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseAuthorizeRequest(): AuthorizeRequest {
   return {
-    userId: '',
-    clientId: '',
-    redirectUri: '',
-    scope: '',
-    state: '',
-    codeChallenge: '',
-    codeChallengeMethod: '',
-    resource: '',
+    userId: "",
+    clientId: "",
+    redirectUri: "",
+    scope: "",
+    state: "",
+    codeChallenge: "",
+    codeChallengeMethod: "",
+    resource: "",
     approved: false,
   };
 }
 
 export const AuthorizeRequest: MessageFns<AuthorizeRequest> = {
   encode(message: AuthorizeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(18).string(message.clientId);
     }
-    if (message.redirectUri !== '') {
+    if (message.redirectUri !== "") {
       writer.uint32(26).string(message.redirectUri);
     }
-    if (message.scope !== '') {
+    if (message.scope !== "") {
       writer.uint32(34).string(message.scope);
     }
-    if (message.state !== '') {
+    if (message.state !== "") {
       writer.uint32(42).string(message.state);
     }
-    if (message.codeChallenge !== '') {
+    if (message.codeChallenge !== "") {
       writer.uint32(50).string(message.codeChallenge);
     }
-    if (message.codeChallengeMethod !== '') {
+    if (message.codeChallengeMethod !== "") {
       writer.uint32(58).string(message.codeChallengeMethod);
     }
-    if (message.resource !== '') {
+    if (message.resource !== "") {
       writer.uint32(66).string(message.resource);
     }
     if (message.approved !== false) {
@@ -3442,7 +3421,7 @@ export const AuthorizeRequest: MessageFns<AuthorizeRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3540,59 +3519,59 @@ export const AuthorizeRequest: MessageFns<AuthorizeRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       redirectUri: isSet(object.redirectUri)
         ? globalThis.String(object.redirectUri)
         : isSet(object.redirect_uri)
-          ? globalThis.String(object.redirect_uri)
-          : '',
-      scope: isSet(object.scope) ? globalThis.String(object.scope) : '',
-      state: isSet(object.state) ? globalThis.String(object.state) : '',
+        ? globalThis.String(object.redirect_uri)
+        : "",
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
       codeChallenge: isSet(object.codeChallenge)
         ? globalThis.String(object.codeChallenge)
         : isSet(object.code_challenge)
-          ? globalThis.String(object.code_challenge)
-          : '',
+        ? globalThis.String(object.code_challenge)
+        : "",
       codeChallengeMethod: isSet(object.codeChallengeMethod)
         ? globalThis.String(object.codeChallengeMethod)
         : isSet(object.code_challenge_method)
-          ? globalThis.String(object.code_challenge_method)
-          : '',
-      resource: isSet(object.resource) ? globalThis.String(object.resource) : '',
+        ? globalThis.String(object.code_challenge_method)
+        : "",
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
       approved: isSet(object.approved) ? globalThis.Boolean(object.approved) : false,
     };
   },
 
   toJSON(message: AuthorizeRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
-    if (message.redirectUri !== '') {
+    if (message.redirectUri !== "") {
       obj.redirectUri = message.redirectUri;
     }
-    if (message.scope !== '') {
+    if (message.scope !== "") {
       obj.scope = message.scope;
     }
-    if (message.state !== '') {
+    if (message.state !== "") {
       obj.state = message.state;
     }
-    if (message.codeChallenge !== '') {
+    if (message.codeChallenge !== "") {
       obj.codeChallenge = message.codeChallenge;
     }
-    if (message.codeChallengeMethod !== '') {
+    if (message.codeChallengeMethod !== "") {
       obj.codeChallengeMethod = message.codeChallengeMethod;
     }
-    if (message.resource !== '') {
+    if (message.resource !== "") {
       obj.resource = message.resource;
     }
     if (message.approved !== false) {
@@ -3606,26 +3585,26 @@ export const AuthorizeRequest: MessageFns<AuthorizeRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<AuthorizeRequest>, I>>(object: I): AuthorizeRequest {
     const message = createBaseAuthorizeRequest();
-    message.userId = object.userId ?? '';
-    message.clientId = object.clientId ?? '';
-    message.redirectUri = object.redirectUri ?? '';
-    message.scope = object.scope ?? '';
-    message.state = object.state ?? '';
-    message.codeChallenge = object.codeChallenge ?? '';
-    message.codeChallengeMethod = object.codeChallengeMethod ?? '';
-    message.resource = object.resource ?? '';
+    message.userId = object.userId ?? "";
+    message.clientId = object.clientId ?? "";
+    message.redirectUri = object.redirectUri ?? "";
+    message.scope = object.scope ?? "";
+    message.state = object.state ?? "";
+    message.codeChallenge = object.codeChallenge ?? "";
+    message.codeChallengeMethod = object.codeChallengeMethod ?? "";
+    message.resource = object.resource ?? "";
     message.approved = object.approved ?? false;
     return message;
   },
 };
 
 function createBaseAuthorizeResponse(): AuthorizeResponse {
-  return { redirectTo: '' };
+  return { redirectTo: "" };
 }
 
 export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
   encode(message: AuthorizeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.redirectTo !== '') {
+    if (message.redirectTo !== "") {
       writer.uint32(10).string(message.redirectTo);
     }
     return writer;
@@ -3635,7 +3614,7 @@ export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3669,14 +3648,14 @@ export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
       redirectTo: isSet(object.redirectTo)
         ? globalThis.String(object.redirectTo)
         : isSet(object.redirect_to)
-          ? globalThis.String(object.redirect_to)
-          : '',
+        ? globalThis.String(object.redirect_to)
+        : "",
     };
   },
 
   toJSON(message: AuthorizeResponse): unknown {
     const obj: any = {};
-    if (message.redirectTo !== '') {
+    if (message.redirectTo !== "") {
       obj.redirectTo = message.redirectTo;
     }
     return obj;
@@ -3687,20 +3666,13 @@ export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<AuthorizeResponse>, I>>(object: I): AuthorizeResponse {
     const message = createBaseAuthorizeResponse();
-    message.redirectTo = object.redirectTo ?? '';
+    message.redirectTo = object.redirectTo ?? "";
     return message;
   },
 };
 
 function createBaseAuthorizationCheck(): AuthorizationCheck {
-  return {
-    client: undefined,
-    scopes: [],
-    error: '',
-    errorDescription: '',
-    redirectTrusted: false,
-    errorRedirect: '',
-  };
+  return { client: undefined, scopes: [], error: "", errorDescription: "", redirectTrusted: false, errorRedirect: "" };
 }
 
 export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
@@ -3711,16 +3683,16 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
     for (const v of message.scopes) {
       writer.uint32(18).string(v!);
     }
-    if (message.error !== '') {
+    if (message.error !== "") {
       writer.uint32(26).string(message.error);
     }
-    if (message.errorDescription !== '') {
+    if (message.errorDescription !== "") {
       writer.uint32(34).string(message.errorDescription);
     }
     if (message.redirectTrusted !== false) {
       writer.uint32(40).bool(message.redirectTrusted);
     }
-    if (message.errorRedirect !== '') {
+    if (message.errorRedirect !== "") {
       writer.uint32(50).string(message.errorRedirect);
     }
     return writer;
@@ -3730,7 +3702,7 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3802,25 +3774,23 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
   fromJSON(object: any): AuthorizationCheck {
     return {
       client: isSet(object.client) ? Client.fromJSON(object.client) : undefined,
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
-        : [],
-      error: isSet(object.error) ? globalThis.String(object.error) : '',
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
       errorDescription: isSet(object.errorDescription)
         ? globalThis.String(object.errorDescription)
         : isSet(object.error_description)
-          ? globalThis.String(object.error_description)
-          : '',
+        ? globalThis.String(object.error_description)
+        : "",
       redirectTrusted: isSet(object.redirectTrusted)
         ? globalThis.Boolean(object.redirectTrusted)
         : isSet(object.redirect_trusted)
-          ? globalThis.Boolean(object.redirect_trusted)
-          : false,
+        ? globalThis.Boolean(object.redirect_trusted)
+        : false,
       errorRedirect: isSet(object.errorRedirect)
         ? globalThis.String(object.errorRedirect)
         : isSet(object.error_redirect)
-          ? globalThis.String(object.error_redirect)
-          : '',
+        ? globalThis.String(object.error_redirect)
+        : "",
     };
   },
 
@@ -3832,16 +3802,16 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
     if (message.scopes?.length) {
       obj.scopes = message.scopes;
     }
-    if (message.error !== '') {
+    if (message.error !== "") {
       obj.error = message.error;
     }
-    if (message.errorDescription !== '') {
+    if (message.errorDescription !== "") {
       obj.errorDescription = message.errorDescription;
     }
     if (message.redirectTrusted !== false) {
       obj.redirectTrusted = message.redirectTrusted;
     }
-    if (message.errorRedirect !== '') {
+    if (message.errorRedirect !== "") {
       obj.errorRedirect = message.errorRedirect;
     }
     return obj;
@@ -3852,13 +3822,14 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
   },
   fromPartial<I extends Exact<DeepPartial<AuthorizationCheck>, I>>(object: I): AuthorizationCheck {
     const message = createBaseAuthorizationCheck();
-    message.client =
-      object.client !== undefined && object.client !== null ? Client.fromPartial(object.client) : undefined;
+    message.client = (object.client !== undefined && object.client !== null)
+      ? Client.fromPartial(object.client)
+      : undefined;
     message.scopes = object.scopes?.map((e) => e) || [];
-    message.error = object.error ?? '';
-    message.errorDescription = object.errorDescription ?? '';
+    message.error = object.error ?? "";
+    message.errorDescription = object.errorDescription ?? "";
     message.redirectTrusted = object.redirectTrusted ?? false;
-    message.errorRedirect = object.errorRedirect ?? '';
+    message.errorRedirect = object.errorRedirect ?? "";
     return message;
   },
 };
@@ -3879,7 +3850,7 @@ export const ListRevocationsRequest: MessageFns<ListRevocationsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3931,12 +3902,12 @@ export const ListRevocationsRequest: MessageFns<ListRevocationsRequest> = {
 };
 
 function createBaseRevocation(): Revocation {
-  return { jti: '', expiresAt: undefined };
+  return { jti: "", expiresAt: undefined };
 }
 
 export const Revocation: MessageFns<Revocation> = {
   encode(message: Revocation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.jti !== '') {
+    if (message.jti !== "") {
       writer.uint32(10).string(message.jti);
     }
     if (message.expiresAt !== undefined) {
@@ -3949,7 +3920,7 @@ export const Revocation: MessageFns<Revocation> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3988,18 +3959,18 @@ export const Revocation: MessageFns<Revocation> = {
 
   fromJSON(object: any): Revocation {
     return {
-      jti: isSet(object.jti) ? globalThis.String(object.jti) : '',
+      jti: isSet(object.jti) ? globalThis.String(object.jti) : "",
       expiresAt: isSet(object.expiresAt)
         ? fromJsonTimestamp(object.expiresAt)
         : isSet(object.expires_at)
-          ? fromJsonTimestamp(object.expires_at)
-          : undefined,
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
     };
   },
 
   toJSON(message: Revocation): unknown {
     const obj: any = {};
-    if (message.jti !== '') {
+    if (message.jti !== "") {
       obj.jti = message.jti;
     }
     if (message.expiresAt !== undefined) {
@@ -4013,7 +3984,7 @@ export const Revocation: MessageFns<Revocation> = {
   },
   fromPartial<I extends Exact<DeepPartial<Revocation>, I>>(object: I): Revocation {
     const message = createBaseRevocation();
-    message.jti = object.jti ?? '';
+    message.jti = object.jti ?? "";
     message.expiresAt = object.expiresAt ?? undefined;
     return message;
   },
@@ -4035,7 +4006,7 @@ export const ListRevocationsResponse: MessageFns<ListRevocationsResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4103,7 +4074,7 @@ export const GetJwksRequest: MessageFns<GetJwksRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4143,12 +4114,12 @@ export const GetJwksRequest: MessageFns<GetJwksRequest> = {
 };
 
 function createBaseJwks(): Jwks {
-  return { keysJson: '' };
+  return { keysJson: "" };
 }
 
 export const Jwks: MessageFns<Jwks> = {
   encode(message: Jwks, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.keysJson !== '') {
+    if (message.keysJson !== "") {
       writer.uint32(10).string(message.keysJson);
     }
     return writer;
@@ -4158,7 +4129,7 @@ export const Jwks: MessageFns<Jwks> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4192,14 +4163,14 @@ export const Jwks: MessageFns<Jwks> = {
       keysJson: isSet(object.keysJson)
         ? globalThis.String(object.keysJson)
         : isSet(object.keys_json)
-          ? globalThis.String(object.keys_json)
-          : '',
+        ? globalThis.String(object.keys_json)
+        : "",
     };
   },
 
   toJSON(message: Jwks): unknown {
     const obj: any = {};
-    if (message.keysJson !== '') {
+    if (message.keysJson !== "") {
       obj.keysJson = message.keysJson;
     }
     return obj;
@@ -4210,7 +4181,7 @@ export const Jwks: MessageFns<Jwks> = {
   },
   fromPartial<I extends Exact<DeepPartial<Jwks>, I>>(object: I): Jwks {
     const message = createBaseJwks();
-    message.keysJson = object.keysJson ?? '';
+    message.keysJson = object.keysJson ?? "";
     return message;
   },
 };
@@ -4220,27 +4191,25 @@ export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   /** Users */
   ensureAdmin: {
-    path: '/picard.v1.AuthService/EnsureAdmin' as const,
+    path: "/picard.v1.AuthService/EnsureAdmin" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: EnsureAdminRequest): Buffer =>
-      Buffer.from(EnsureAdminRequest.encode(value).finish()),
+    requestSerialize: (value: EnsureAdminRequest): Buffer => Buffer.from(EnsureAdminRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): EnsureAdminRequest => EnsureAdminRequest.decode(value),
     responseSerialize: (value: User): Buffer => Buffer.from(User.encode(value).finish()),
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   registerUser: {
-    path: '/picard.v1.AuthService/RegisterUser' as const,
+    path: "/picard.v1.AuthService/RegisterUser" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RegisterUserRequest): Buffer =>
-      Buffer.from(RegisterUserRequest.encode(value).finish()),
+    requestSerialize: (value: RegisterUserRequest): Buffer => Buffer.from(RegisterUserRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RegisterUserRequest => RegisterUserRequest.decode(value),
     responseSerialize: (value: User): Buffer => Buffer.from(User.encode(value).finish()),
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   authenticateUser: {
-    path: '/picard.v1.AuthService/AuthenticateUser' as const,
+    path: "/picard.v1.AuthService/AuthenticateUser" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: AuthenticateUserRequest): Buffer =>
@@ -4250,7 +4219,7 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   getUser: {
-    path: '/picard.v1.AuthService/GetUser' as const,
+    path: "/picard.v1.AuthService/GetUser" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetUserRequest): Buffer => Buffer.from(GetUserRequest.encode(value).finish()),
@@ -4259,17 +4228,16 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   updateUser: {
-    path: '/picard.v1.AuthService/UpdateUser' as const,
+    path: "/picard.v1.AuthService/UpdateUser" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: UpdateUserRequest): Buffer =>
-      Buffer.from(UpdateUserRequest.encode(value).finish()),
+    requestSerialize: (value: UpdateUserRequest): Buffer => Buffer.from(UpdateUserRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpdateUserRequest => UpdateUserRequest.decode(value),
     responseSerialize: (value: User): Buffer => Buffer.from(User.encode(value).finish()),
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   changePassword: {
-    path: '/picard.v1.AuthService/ChangePassword' as const,
+    path: "/picard.v1.AuthService/ChangePassword" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ChangePasswordRequest): Buffer =>
@@ -4279,7 +4247,7 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   deactivateUser: {
-    path: '/picard.v1.AuthService/DeactivateUser' as const,
+    path: "/picard.v1.AuthService/DeactivateUser" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DeactivateUserRequest): Buffer =>
@@ -4289,96 +4257,86 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   listUsers: {
-    path: '/picard.v1.AuthService/ListUsers' as const,
+    path: "/picard.v1.AuthService/ListUsers" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListUsersRequest): Buffer =>
-      Buffer.from(ListUsersRequest.encode(value).finish()),
+    requestSerialize: (value: ListUsersRequest): Buffer => Buffer.from(ListUsersRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListUsersRequest => ListUsersRequest.decode(value),
-    responseSerialize: (value: ListUsersResponse): Buffer =>
-      Buffer.from(ListUsersResponse.encode(value).finish()),
+    responseSerialize: (value: ListUsersResponse): Buffer => Buffer.from(ListUsersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListUsersResponse => ListUsersResponse.decode(value),
   },
   /** Clients */
   registerClient: {
-    path: '/picard.v1.AuthService/RegisterClient' as const,
+    path: "/picard.v1.AuthService/RegisterClient" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RegisterClientRequest): Buffer =>
       Buffer.from(RegisterClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RegisterClientRequest => RegisterClientRequest.decode(value),
-    responseSerialize: (value: RegisteredClient): Buffer =>
-      Buffer.from(RegisteredClient.encode(value).finish()),
+    responseSerialize: (value: RegisteredClient): Buffer => Buffer.from(RegisteredClient.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisteredClient => RegisteredClient.decode(value),
   },
   /** RFC 7591 dynamic registration: anyone may register; the client is never first-party. */
   registerDynamicClient: {
-    path: '/picard.v1.AuthService/RegisterDynamicClient' as const,
+    path: "/picard.v1.AuthService/RegisterDynamicClient" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RegisterClientRequest): Buffer =>
       Buffer.from(RegisterClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RegisterClientRequest => RegisterClientRequest.decode(value),
-    responseSerialize: (value: RegisteredClient): Buffer =>
-      Buffer.from(RegisteredClient.encode(value).finish()),
+    responseSerialize: (value: RegisteredClient): Buffer => Buffer.from(RegisteredClient.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisteredClient => RegisteredClient.decode(value),
   },
   getClient: {
-    path: '/picard.v1.AuthService/GetClient' as const,
+    path: "/picard.v1.AuthService/GetClient" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetClientRequest): Buffer =>
-      Buffer.from(GetClientRequest.encode(value).finish()),
+    requestSerialize: (value: GetClientRequest): Buffer => Buffer.from(GetClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetClientRequest => GetClientRequest.decode(value),
     responseSerialize: (value: Client): Buffer => Buffer.from(Client.encode(value).finish()),
     responseDeserialize: (value: Buffer): Client => Client.decode(value),
   },
   listClients: {
-    path: '/picard.v1.AuthService/ListClients' as const,
+    path: "/picard.v1.AuthService/ListClients" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListClientsRequest): Buffer =>
-      Buffer.from(ListClientsRequest.encode(value).finish()),
+    requestSerialize: (value: ListClientsRequest): Buffer => Buffer.from(ListClientsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListClientsRequest => ListClientsRequest.decode(value),
-    responseSerialize: (value: ListClientsResponse): Buffer =>
-      Buffer.from(ListClientsResponse.encode(value).finish()),
+    responseSerialize: (value: ListClientsResponse): Buffer => Buffer.from(ListClientsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListClientsResponse => ListClientsResponse.decode(value),
   },
   updateClient: {
-    path: '/picard.v1.AuthService/UpdateClient' as const,
+    path: "/picard.v1.AuthService/UpdateClient" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: UpdateClientRequest): Buffer =>
-      Buffer.from(UpdateClientRequest.encode(value).finish()),
+    requestSerialize: (value: UpdateClientRequest): Buffer => Buffer.from(UpdateClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpdateClientRequest => UpdateClientRequest.decode(value),
     responseSerialize: (value: Client): Buffer => Buffer.from(Client.encode(value).finish()),
     responseDeserialize: (value: Buffer): Client => Client.decode(value),
   },
   deleteClient: {
-    path: '/picard.v1.AuthService/DeleteClient' as const,
+    path: "/picard.v1.AuthService/DeleteClient" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: DeleteClientRequest): Buffer =>
-      Buffer.from(DeleteClientRequest.encode(value).finish()),
+    requestSerialize: (value: DeleteClientRequest): Buffer => Buffer.from(DeleteClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DeleteClientRequest => DeleteClientRequest.decode(value),
     responseSerialize: (value: DeleteClientResponse): Buffer =>
       Buffer.from(DeleteClientResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteClientResponse => DeleteClientResponse.decode(value),
   },
   rotateClientSecret: {
-    path: '/picard.v1.AuthService/RotateClientSecret' as const,
+    path: "/picard.v1.AuthService/RotateClientSecret" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RotateClientSecretRequest): Buffer =>
       Buffer.from(RotateClientSecretRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RotateClientSecretRequest => RotateClientSecretRequest.decode(value),
-    responseSerialize: (value: RegisteredClient): Buffer =>
-      Buffer.from(RegisteredClient.encode(value).finish()),
+    responseSerialize: (value: RegisteredClient): Buffer => Buffer.from(RegisteredClient.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisteredClient => RegisteredClient.decode(value),
   },
   /** Tokens */
   issueUserToken: {
-    path: '/picard.v1.AuthService/IssueUserToken' as const,
+    path: "/picard.v1.AuthService/IssueUserToken" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: IssueUserTokenRequest): Buffer =>
@@ -4389,7 +4347,7 @@ export const AuthServiceService = {
   },
   /** The OAuth token endpoint: grant_type and the form fields as sent, client auth header included. */
   token: {
-    path: '/picard.v1.AuthService/Token' as const,
+    path: "/picard.v1.AuthService/Token" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: OAuthRequest): Buffer => Buffer.from(OAuthRequest.encode(value).finish()),
@@ -4402,30 +4360,26 @@ export const AuthServiceService = {
    * scopes, and whether its redirect URI can be trusted with an error.
    */
   checkAuthorization: {
-    path: '/picard.v1.AuthService/CheckAuthorization' as const,
+    path: "/picard.v1.AuthService/CheckAuthorization" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: AuthorizeRequest): Buffer =>
-      Buffer.from(AuthorizeRequest.encode(value).finish()),
+    requestSerialize: (value: AuthorizeRequest): Buffer => Buffer.from(AuthorizeRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): AuthorizeRequest => AuthorizeRequest.decode(value),
-    responseSerialize: (value: AuthorizationCheck): Buffer =>
-      Buffer.from(AuthorizationCheck.encode(value).finish()),
+    responseSerialize: (value: AuthorizationCheck): Buffer => Buffer.from(AuthorizationCheck.encode(value).finish()),
     responseDeserialize: (value: Buffer): AuthorizationCheck => AuthorizationCheck.decode(value),
   },
   /** The user's decision (approved or denied): returns where to send the browser (code or error). */
   authorize: {
-    path: '/picard.v1.AuthService/Authorize' as const,
+    path: "/picard.v1.AuthService/Authorize" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: AuthorizeRequest): Buffer =>
-      Buffer.from(AuthorizeRequest.encode(value).finish()),
+    requestSerialize: (value: AuthorizeRequest): Buffer => Buffer.from(AuthorizeRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): AuthorizeRequest => AuthorizeRequest.decode(value),
-    responseSerialize: (value: AuthorizeResponse): Buffer =>
-      Buffer.from(AuthorizeResponse.encode(value).finish()),
+    responseSerialize: (value: AuthorizeResponse): Buffer => Buffer.from(AuthorizeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AuthorizeResponse => AuthorizeResponse.decode(value),
   },
   revoke: {
-    path: '/picard.v1.AuthService/Revoke' as const,
+    path: "/picard.v1.AuthService/Revoke" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: OAuthRequest): Buffer => Buffer.from(OAuthRequest.encode(value).finish()),
@@ -4434,7 +4388,7 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): OAuthResponse => OAuthResponse.decode(value),
   },
   introspect: {
-    path: '/picard.v1.AuthService/Introspect' as const,
+    path: "/picard.v1.AuthService/Introspect" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: OAuthRequest): Buffer => Buffer.from(OAuthRequest.encode(value).finish()),
@@ -4443,7 +4397,7 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): OAuthResponse => OAuthResponse.decode(value),
   },
   listRevocations: {
-    path: '/picard.v1.AuthService/ListRevocations' as const,
+    path: "/picard.v1.AuthService/ListRevocations" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListRevocationsRequest): Buffer =>
@@ -4455,7 +4409,7 @@ export const AuthServiceService = {
   },
   /** Signing keys */
   getJwks: {
-    path: '/picard.v1.AuthService/GetJwks' as const,
+    path: "/picard.v1.AuthService/GetJwks" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetJwksRequest): Buffer => Buffer.from(GetJwksRequest.encode(value).finish()),
@@ -4549,10 +4503,7 @@ export interface AuthServiceClient extends Client1 {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: User) => void,
   ): ClientUnaryCall;
-  getUser(
-    request: GetUserRequest,
-    callback: (error: ServiceError | null, response: User) => void,
-  ): ClientUnaryCall;
+  getUser(request: GetUserRequest, callback: (error: ServiceError | null, response: User) => void): ClientUnaryCall;
   getUser(
     request: GetUserRequest,
     metadata: Metadata,
@@ -4844,10 +4795,7 @@ export interface AuthServiceClient extends Client1 {
     callback: (error: ServiceError | null, response: ListRevocationsResponse) => void,
   ): ClientUnaryCall;
   /** Signing keys */
-  getJwks(
-    request: GetJwksRequest,
-    callback: (error: ServiceError | null, response: Jwks) => void,
-  ): ClientUnaryCall;
+  getJwks(request: GetJwksRequest, callback: (error: ServiceError | null, response: Jwks) => void): ClientUnaryCall;
   getJwks(
     request: GetJwksRequest,
     metadata: Metadata,
@@ -4863,7 +4811,7 @@ export interface AuthServiceClient extends Client1 {
 
 export const AuthServiceClient = makeGenericClientConstructor(
   AuthServiceService,
-  'picard.v1.AuthService',
+  "picard.v1.AuthService",
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuthServiceClient;
   service: typeof AuthServiceService;
@@ -4872,19 +4820,14 @@ export const AuthServiceClient = makeGenericClientConstructor(
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-type DeepPartial<T> = T extends Builtin
-  ? T
-  : T extends globalThis.Array<infer U>
-    ? globalThis.Array<DeepPartial<U>>
-    : T extends ReadonlyArray<infer U>
-      ? ReadonlyArray<DeepPartial<U>>
-      : T extends {}
-        ? { [K in keyof T]?: DeepPartial<T[K]> }
-        : Partial<T>;
+type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin
-  ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
@@ -4902,7 +4845,7 @@ function fromTimestamp(t: Timestamp): Date {
 function fromJsonTimestamp(o: any): Date {
   if (o instanceof globalThis.Date) {
     return o;
-  } else if (typeof o === 'string') {
+  } else if (typeof o === "string") {
     return new globalThis.Date(o);
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
@@ -4910,7 +4853,7 @@ function fromJsonTimestamp(o: any): Date {
 }
 
 function isObject(value: any): boolean {
-  return typeof value === 'object' && value !== null;
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -5,7 +5,7 @@
 // source: picard/v1/persona.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -19,9 +19,9 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
-import { Timestamp } from '../../google/protobuf/timestamp.js';
-import { Memory } from './memory.js';
+} from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
+import { Memory } from "./memory.js";
 
 export interface Persona {
   userId: string;
@@ -72,12 +72,12 @@ export interface QueryUserChunk {
 
 function createBasePersona(): Persona {
   return {
-    userId: '',
-    displayName: '',
-    description: '',
-    tone: '',
+    userId: "",
+    displayName: "",
+    description: "",
+    tone: "",
     tags: [],
-    model: '',
+    model: "",
     temperature: 0,
     maxTokens: 0,
     memoryLimit: 0,
@@ -87,22 +87,22 @@ function createBasePersona(): Persona {
 
 export const Persona: MessageFns<Persona> = {
   encode(message: Persona, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       writer.uint32(18).string(message.displayName);
     }
-    if (message.description !== '') {
+    if (message.description !== "") {
       writer.uint32(26).string(message.description);
     }
-    if (message.tone !== '') {
+    if (message.tone !== "") {
       writer.uint32(34).string(message.tone);
     }
     for (const v of message.tags) {
       writer.uint32(42).string(v!);
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       writer.uint32(50).string(message.model);
     }
     if (message.temperature !== 0) {
@@ -124,7 +124,7 @@ export const Persona: MessageFns<Persona> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -230,54 +230,54 @@ export const Persona: MessageFns<Persona> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : '',
-      description: isSet(object.description) ? globalThis.String(object.description) : '',
-      tone: isSet(object.tone) ? globalThis.String(object.tone) : '',
+        ? globalThis.String(object.display_name)
+        : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      tone: isSet(object.tone) ? globalThis.String(object.tone) : "",
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
-      model: isSet(object.model) ? globalThis.String(object.model) : '',
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
       temperature: isSet(object.temperature) ? globalThis.Number(object.temperature) : 0,
       maxTokens: isSet(object.maxTokens)
         ? globalThis.Number(object.maxTokens)
         : isSet(object.max_tokens)
-          ? globalThis.Number(object.max_tokens)
-          : 0,
+        ? globalThis.Number(object.max_tokens)
+        : 0,
       memoryLimit: isSet(object.memoryLimit)
         ? globalThis.Number(object.memoryLimit)
         : isSet(object.memory_limit)
-          ? globalThis.Number(object.memory_limit)
-          : 0,
+        ? globalThis.Number(object.memory_limit)
+        : 0,
       updatedAt: isSet(object.updatedAt)
         ? fromJsonTimestamp(object.updatedAt)
         : isSet(object.updated_at)
-          ? fromJsonTimestamp(object.updated_at)
-          : undefined,
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
     };
   },
 
   toJSON(message: Persona): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       obj.displayName = message.displayName;
     }
-    if (message.description !== '') {
+    if (message.description !== "") {
       obj.description = message.description;
     }
-    if (message.tone !== '') {
+    if (message.tone !== "") {
       obj.tone = message.tone;
     }
     if (message.tags?.length) {
       obj.tags = message.tags;
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       obj.model = message.model;
     }
     if (message.temperature !== 0) {
@@ -300,12 +300,12 @@ export const Persona: MessageFns<Persona> = {
   },
   fromPartial<I extends Exact<DeepPartial<Persona>, I>>(object: I): Persona {
     const message = createBasePersona();
-    message.userId = object.userId ?? '';
-    message.displayName = object.displayName ?? '';
-    message.description = object.description ?? '';
-    message.tone = object.tone ?? '';
+    message.userId = object.userId ?? "";
+    message.displayName = object.displayName ?? "";
+    message.description = object.description ?? "";
+    message.tone = object.tone ?? "";
     message.tags = object.tags?.map((e) => e) || [];
-    message.model = object.model ?? '';
+    message.model = object.model ?? "";
     message.temperature = object.temperature ?? 0;
     message.maxTokens = object.maxTokens ?? 0;
     message.memoryLimit = object.memoryLimit ?? 0;
@@ -315,12 +315,12 @@ export const Persona: MessageFns<Persona> = {
 };
 
 function createBaseGetPersonaRequest(): GetPersonaRequest {
-  return { userId: '' };
+  return { userId: "" };
 }
 
 export const GetPersonaRequest: MessageFns<GetPersonaRequest> = {
   encode(message: GetPersonaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     return writer;
@@ -330,7 +330,7 @@ export const GetPersonaRequest: MessageFns<GetPersonaRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -364,14 +364,14 @@ export const GetPersonaRequest: MessageFns<GetPersonaRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: GetPersonaRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -382,7 +382,7 @@ export const GetPersonaRequest: MessageFns<GetPersonaRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetPersonaRequest>, I>>(object: I): GetPersonaRequest {
     const message = createBaseGetPersonaRequest();
-    message.userId = object.userId ?? '';
+    message.userId = object.userId ?? "";
     return message;
   },
 };
@@ -437,7 +437,7 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -535,8 +535,8 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : undefined,
+        ? globalThis.String(object.display_name)
+        : undefined,
       description: isSet(object.description) ? globalThis.String(object.description) : undefined,
       tone: isSet(object.tone) ? globalThis.String(object.tone) : undefined,
       model: isSet(object.model) ? globalThis.String(object.model) : undefined,
@@ -544,19 +544,19 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
       maxTokens: isSet(object.maxTokens)
         ? globalThis.Number(object.maxTokens)
         : isSet(object.max_tokens)
-          ? globalThis.Number(object.max_tokens)
-          : undefined,
+        ? globalThis.Number(object.max_tokens)
+        : undefined,
       memoryLimit: isSet(object.memoryLimit)
         ? globalThis.Number(object.memoryLimit)
         : isSet(object.memory_limit)
-          ? globalThis.Number(object.memory_limit)
-          : undefined,
+        ? globalThis.Number(object.memory_limit)
+        : undefined,
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       replaceTags: isSet(object.replaceTags)
         ? globalThis.Boolean(object.replaceTags)
         : isSet(object.replace_tags)
-          ? globalThis.Boolean(object.replace_tags)
-          : false,
+        ? globalThis.Boolean(object.replace_tags)
+        : false,
     };
   },
 
@@ -611,15 +611,15 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
 };
 
 function createBaseQueryUserRequest(): QueryUserRequest {
-  return { userId: '', prompt: '', limit: 0 };
+  return { userId: "", prompt: "", limit: 0 };
 }
 
 export const QueryUserRequest: MessageFns<QueryUserRequest> = {
   encode(message: QueryUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.prompt !== '') {
+    if (message.prompt !== "") {
       writer.uint32(18).string(message.prompt);
     }
     if (message.limit !== 0) {
@@ -632,7 +632,7 @@ export const QueryUserRequest: MessageFns<QueryUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -682,19 +682,19 @@ export const QueryUserRequest: MessageFns<QueryUserRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
-      prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : '',
+        ? globalThis.String(object.user_id)
+        : "",
+      prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
     };
   },
 
   toJSON(message: QueryUserRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.prompt !== '') {
+    if (message.prompt !== "") {
       obj.prompt = message.prompt;
     }
     if (message.limit !== 0) {
@@ -708,20 +708,20 @@ export const QueryUserRequest: MessageFns<QueryUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<QueryUserRequest>, I>>(object: I): QueryUserRequest {
     const message = createBaseQueryUserRequest();
-    message.userId = object.userId ?? '';
-    message.prompt = object.prompt ?? '';
+    message.userId = object.userId ?? "";
+    message.prompt = object.prompt ?? "";
     message.limit = object.limit ?? 0;
     return message;
   },
 };
 
 function createBaseQueryUserResponse(): QueryUserResponse {
-  return { answer: '', generated: false, citations: [], memories: [] };
+  return { answer: "", generated: false, citations: [], memories: [] };
 }
 
 export const QueryUserResponse: MessageFns<QueryUserResponse> = {
   encode(message: QueryUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.answer !== '') {
+    if (message.answer !== "") {
       writer.uint32(10).string(message.answer);
     }
     if (message.generated !== false) {
@@ -740,7 +740,7 @@ export const QueryUserResponse: MessageFns<QueryUserResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -795,20 +795,18 @@ export const QueryUserResponse: MessageFns<QueryUserResponse> = {
 
   fromJSON(object: any): QueryUserResponse {
     return {
-      answer: isSet(object.answer) ? globalThis.String(object.answer) : '',
+      answer: isSet(object.answer) ? globalThis.String(object.answer) : "",
       generated: isSet(object.generated) ? globalThis.Boolean(object.generated) : false,
       citations: globalThis.Array.isArray(object?.citations)
         ? object.citations.map((e: any) => globalThis.String(e))
         : [],
-      memories: globalThis.Array.isArray(object?.memories)
-        ? object.memories.map((e: any) => Memory.fromJSON(e))
-        : [],
+      memories: globalThis.Array.isArray(object?.memories) ? object.memories.map((e: any) => Memory.fromJSON(e)) : [],
     };
   },
 
   toJSON(message: QueryUserResponse): unknown {
     const obj: any = {};
-    if (message.answer !== '') {
+    if (message.answer !== "") {
       obj.answer = message.answer;
     }
     if (message.generated !== false) {
@@ -828,7 +826,7 @@ export const QueryUserResponse: MessageFns<QueryUserResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<QueryUserResponse>, I>>(object: I): QueryUserResponse {
     const message = createBaseQueryUserResponse();
-    message.answer = object.answer ?? '';
+    message.answer = object.answer ?? "";
     message.generated = object.generated ?? false;
     message.citations = object.citations?.map((e) => e) || [];
     message.memories = object.memories?.map((e) => Memory.fromPartial(e)) || [];
@@ -837,12 +835,12 @@ export const QueryUserResponse: MessageFns<QueryUserResponse> = {
 };
 
 function createBaseQueryUserChunk(): QueryUserChunk {
-  return { delta: '', result: undefined };
+  return { delta: "", result: undefined };
 }
 
 export const QueryUserChunk: MessageFns<QueryUserChunk> = {
   encode(message: QueryUserChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.delta !== '') {
+    if (message.delta !== "") {
       writer.uint32(10).string(message.delta);
     }
     if (message.result !== undefined) {
@@ -855,7 +853,7 @@ export const QueryUserChunk: MessageFns<QueryUserChunk> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -894,14 +892,14 @@ export const QueryUserChunk: MessageFns<QueryUserChunk> = {
 
   fromJSON(object: any): QueryUserChunk {
     return {
-      delta: isSet(object.delta) ? globalThis.String(object.delta) : '',
+      delta: isSet(object.delta) ? globalThis.String(object.delta) : "",
       result: isSet(object.result) ? QueryUserResponse.fromJSON(object.result) : undefined,
     };
   },
 
   toJSON(message: QueryUserChunk): unknown {
     const obj: any = {};
-    if (message.delta !== '') {
+    if (message.delta !== "") {
       obj.delta = message.delta;
     }
     if (message.result !== undefined) {
@@ -915,11 +913,10 @@ export const QueryUserChunk: MessageFns<QueryUserChunk> = {
   },
   fromPartial<I extends Exact<DeepPartial<QueryUserChunk>, I>>(object: I): QueryUserChunk {
     const message = createBaseQueryUserChunk();
-    message.delta = object.delta ?? '';
-    message.result =
-      object.result !== undefined && object.result !== null
-        ? QueryUserResponse.fromPartial(object.result)
-        : undefined;
+    message.delta = object.delta ?? "";
+    message.result = (object.result !== undefined && object.result !== null)
+      ? QueryUserResponse.fromPartial(object.result)
+      : undefined;
     return message;
   },
 };
@@ -928,43 +925,38 @@ export const QueryUserChunk: MessageFns<QueryUserChunk> = {
 export type PersonaServiceService = typeof PersonaServiceService;
 export const PersonaServiceService = {
   getPersona: {
-    path: '/picard.v1.PersonaService/GetPersona' as const,
+    path: "/picard.v1.PersonaService/GetPersona" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetPersonaRequest): Buffer =>
-      Buffer.from(GetPersonaRequest.encode(value).finish()),
+    requestSerialize: (value: GetPersonaRequest): Buffer => Buffer.from(GetPersonaRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetPersonaRequest => GetPersonaRequest.decode(value),
     responseSerialize: (value: Persona): Buffer => Buffer.from(Persona.encode(value).finish()),
     responseDeserialize: (value: Buffer): Persona => Persona.decode(value),
   },
   updatePersona: {
-    path: '/picard.v1.PersonaService/UpdatePersona' as const,
+    path: "/picard.v1.PersonaService/UpdatePersona" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: UpdatePersonaRequest): Buffer =>
-      Buffer.from(UpdatePersonaRequest.encode(value).finish()),
+    requestSerialize: (value: UpdatePersonaRequest): Buffer => Buffer.from(UpdatePersonaRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpdatePersonaRequest => UpdatePersonaRequest.decode(value),
     responseSerialize: (value: Persona): Buffer => Buffer.from(Persona.encode(value).finish()),
     responseDeserialize: (value: Buffer): Persona => Persona.decode(value),
   },
   queryUser: {
-    path: '/picard.v1.PersonaService/QueryUser' as const,
+    path: "/picard.v1.PersonaService/QueryUser" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: QueryUserRequest): Buffer =>
-      Buffer.from(QueryUserRequest.encode(value).finish()),
+    requestSerialize: (value: QueryUserRequest): Buffer => Buffer.from(QueryUserRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): QueryUserRequest => QueryUserRequest.decode(value),
-    responseSerialize: (value: QueryUserResponse): Buffer =>
-      Buffer.from(QueryUserResponse.encode(value).finish()),
+    responseSerialize: (value: QueryUserResponse): Buffer => Buffer.from(QueryUserResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryUserResponse => QueryUserResponse.decode(value),
   },
   /** Same as QueryUser, answer streamed as it is generated; the last message carries the result. */
   queryUserStream: {
-    path: '/picard.v1.PersonaService/QueryUserStream' as const,
+    path: "/picard.v1.PersonaService/QueryUserStream" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: QueryUserRequest): Buffer =>
-      Buffer.from(QueryUserRequest.encode(value).finish()),
+    requestSerialize: (value: QueryUserRequest): Buffer => Buffer.from(QueryUserRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): QueryUserRequest => QueryUserRequest.decode(value),
     responseSerialize: (value: QueryUserChunk): Buffer => Buffer.from(QueryUserChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryUserChunk => QueryUserChunk.decode(value),
@@ -1026,10 +1018,7 @@ export interface PersonaServiceClient extends Client1 {
     callback: (error: ServiceError | null, response: QueryUserResponse) => void,
   ): ClientUnaryCall;
   /** Same as QueryUser, answer streamed as it is generated; the last message carries the result. */
-  queryUserStream(
-    request: QueryUserRequest,
-    options?: Partial<CallOptions>,
-  ): ClientReadableStream<QueryUserChunk>;
+  queryUserStream(request: QueryUserRequest, options?: Partial<CallOptions>): ClientReadableStream<QueryUserChunk>;
   queryUserStream(
     request: QueryUserRequest,
     metadata?: Metadata,
@@ -1039,36 +1028,27 @@ export interface PersonaServiceClient extends Client1 {
 
 export const PersonaServiceClient = makeGenericClientConstructor(
   PersonaServiceService,
-  'picard.v1.PersonaService',
+  "picard.v1.PersonaService",
 ) as unknown as {
-  new (
-    address: string,
-    credentials: ChannelCredentials,
-    options?: Partial<ClientOptions>,
-  ): PersonaServiceClient;
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): PersonaServiceClient;
   service: typeof PersonaServiceService;
   serviceName: string;
 };
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-type DeepPartial<T> = T extends Builtin
-  ? T
-  : T extends globalThis.Array<infer U>
-    ? globalThis.Array<DeepPartial<U>>
-    : T extends ReadonlyArray<infer U>
-      ? ReadonlyArray<DeepPartial<U>>
-      : T extends {}
-        ? { [K in keyof T]?: DeepPartial<T[K]> }
-        : Partial<T>;
+type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin
-  ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
@@ -1086,7 +1066,7 @@ function fromTimestamp(t: Timestamp): Date {
 function fromJsonTimestamp(o: any): Date {
   if (o instanceof globalThis.Date) {
     return o;
-  } else if (typeof o === 'string') {
+  } else if (typeof o === "string") {
     return new globalThis.Date(o);
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
