@@ -1,39 +1,13 @@
 import { toSql } from 'pgvector/knex';
 import type { Knex } from '@picard/service-kit';
-import type { SealedText } from '../domain/memory-cipher.js';
-
-export interface PendingRow {
-  id: string;
-  sealed: SealedText;
-}
+import { rowsWithoutVector, type PendingRow } from './sealed-rows.js';
 
 /** Memories stored without a vector (the embedder was down when they were written). */
 export class PendingEmbeddingStore {
   constructor(readonly knex: Knex) {}
 
-  async next(limit: number, afterId?: string): Promise<PendingRow[]> {
-    const q = this.knex('memories')
-      .select('id', 'ciphertext', 'iv', 'auth_tag', 'key_id')
-      .whereNull('embedding')
-      .orderBy('id')
-      .limit(limit);
-    if (afterId) q.where('id', '>', afterId);
-    const rows: {
-      id: string;
-      ciphertext: Uint8Array;
-      iv: Uint8Array;
-      auth_tag: Uint8Array;
-      key_id: string;
-    }[] = await q;
-    return rows.map((r) => ({
-      id: r.id,
-      sealed: {
-        ciphertext: Buffer.from(r.ciphertext),
-        iv: Buffer.from(r.iv),
-        authTag: Buffer.from(r.auth_tag),
-        keyId: r.key_id,
-      },
-    }));
+  next(limit: number, afterId?: string): Promise<PendingRow[]> {
+    return rowsWithoutVector(this.knex, 'embedding', limit, afterId);
   }
 
   /**

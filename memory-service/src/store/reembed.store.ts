@@ -1,6 +1,6 @@
 import { toSql } from 'pgvector/knex';
 import type { Knex } from '@picard/service-kit';
-import type { PendingRow } from './pending-embedding.store.js';
+import { rowsWithoutVector, type PendingRow } from './sealed-rows.js';
 
 export interface ModelState {
   model: string;
@@ -73,29 +73,8 @@ export class ReembedStore {
       .update({ embedding_next: null, embedding_next_model: null });
   }
 
-  async missing(limit: number, afterId?: string): Promise<PendingRow[]> {
-    const q = this.knex('memories')
-      .select('id', 'ciphertext', 'iv', 'auth_tag', 'key_id')
-      .whereNull('embedding_next')
-      .orderBy('id')
-      .limit(limit);
-    if (afterId) q.where('id', '>', afterId);
-    const rows: {
-      id: string;
-      ciphertext: Uint8Array;
-      iv: Uint8Array;
-      auth_tag: Uint8Array;
-      key_id: string;
-    }[] = await q;
-    return rows.map((r) => ({
-      id: r.id,
-      sealed: {
-        ciphertext: Buffer.from(r.ciphertext),
-        iv: Buffer.from(r.iv),
-        authTag: Buffer.from(r.auth_tag),
-        keyId: r.key_id,
-      },
-    }));
+  missing(limit: number, afterId?: string, db: Knex | Knex.Transaction = this.knex): Promise<PendingRow[]> {
+    return rowsWithoutVector(db, 'embedding_next', limit, afterId);
   }
 
   /** Stores a new vector if the row still holds the text it was computed from (an edit re-seals under a new IV). */
@@ -128,7 +107,7 @@ export class ReembedStore {
   async swap(target: ModelState, straggle: (rows: PendingRow[]) => Promise<number[][]>): Promise<void> {
     await this.knex.transaction(async (trx) => {
       await trx.raw('LOCK TABLE memories IN SHARE ROW EXCLUSIVE MODE');
-      const late = await new ReembedStore(trx as unknown as Knex, this.schema).missing(10_000);
+      const late = await this.missing(10_000, undefined, trx);
       if (late.length) {
         const vectors = await straggle(late);
         for (const [i, row] of late.entries())
