@@ -222,9 +222,14 @@ describe('MCP at /mcp', () => {
     const aliceSeenByBob = await intruder.readResource({ uri: `users://${alice.user_id}/memories` });
     expect((aliceSeenByBob.contents[0] as { text: string }).text).not.toContain('chocolate');
     const { prompts } = await intruder.listPrompts();
-    expect(prompts.map((p) => p.name).sort()).toEqual(['recall', 'remember']);
+    expect(prompts.map((p) => p.name).sort()).toEqual(['ask_persona', 'recall', 'remember']);
     const recall = await intruder.getPrompt({ name: 'recall', arguments: { topic: 'music' } });
     expect(JSON.stringify(recall.messages)).toContain('query_memory');
+    const ask = await intruder.getPrompt({
+      name: 'ask_persona',
+      arguments: { user_id: alice.user_id, question: 'favourite music?' },
+    });
+    expect(JSON.stringify(ask.messages)).toContain(`query_user tool with user_id ${alice.user_id}`);
     await intruder.close();
   });
 });

@@ -197,11 +197,14 @@ describe('persona tools with the offline answerer', () => {
     expect(Date.parse(p.updated_at!)).not.toBeNaN();
     const retag = await callTool(t, owner.access_token, 'update_persona', { tags: ['rail'] });
     expect(retag.json.result).toMatchObject({ tags: ['rail'], tone: 'cheerful' });
+    // An empty list clears the tags (which, when set, narrow the memories that feed the persona).
+    const untag = await callTool(t, owner.access_token, 'update_persona', { tags: [] });
+    expect(untag.json.result).toMatchObject({ tags: [], tone: 'cheerful', memory_limit: 1 });
 
     const client = await connect(t, stranger);
     const seen = await client.callTool({ name: 'get_persona', arguments: { user_id: owner.user_id } });
     await client.close();
-    expect(seen.structuredContent).toEqual(retag.json.result);
+    expect(seen.structuredContent).toEqual(untag.json.result);
 
     const a = (await ask(stranger, { user_id: owner.user_id, prompt: 'Trains?' })).json.result as Answer;
     expect(a.memories).toHaveLength(1);
@@ -375,6 +378,29 @@ describe('persona tools with an OpenAI-compatible LLM (fake, on loopback)', () =
       expect(sent).not.toContain(hidden.id);
       expect(sent).not.toContain(hidden.text);
     }
+  });
+
+  it('streams to a client pinned to the 2026-07-28 revision too', async () => {
+    const client = new Client2026(
+      { name: 'e2e-2026', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    await client.connect(
+      new Transport2026(new URL(`${t.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${friend.access_token}` } },
+      }),
+    );
+    const progress: Progress[] = [];
+    const res = await client.callTool(
+      { name: 'query_user', arguments: { user_id: owner.user_id, prompt: 'Night trains?', stream: true } },
+      { onprogress: (p) => progress.push(p) },
+    );
+    await client.close();
+    const a = res.structuredContent as Answer;
+    expect(a.generated).toBe(true);
+    expect(a.memories.map((x) => x.id).sort()).toEqual([m.pub.id, m.shared.id].sort());
+    expect(progress.length).toBeGreaterThan(3);
+    expect(progress.map((p) => p.message).join('')).toBe(a.answer);
   });
 
   it('answers the owner from private memories too, unary over REST even when stream is asked', async () => {

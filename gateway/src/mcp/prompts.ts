@@ -30,4 +30,20 @@ export function registerMemoryPrompts(server: McpServer) {
     ({ fact }) =>
       user(`Store this as a private memory with the submit_memory tool, then confirm briefly: ${fact}`),
   );
+  server.registerPrompt(
+    'ask_persona',
+    {
+      title: "Ask a user's persona",
+      description: "Asks a user's persona a question, answered from the memories of theirs you may see.",
+      argsSchema: z.object({
+        user_id: z.uuid().describe('Whose persona to ask'),
+        question: z.string().min(1).describe('What to ask'),
+      }),
+    },
+    ({ user_id, question }) =>
+      user(
+        `Use the query_user tool with user_id ${user_id} to ask: ${question} ` +
+          'Report the answer, cite the memories it used, and say so if it is not a generated answer.',
+      ),
+  );
 }

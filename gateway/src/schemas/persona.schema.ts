@@ -41,7 +41,9 @@ export const personaSchema = z
     display_name: z.string().describe('Empty when the user never chose one.'),
     description: z.string(),
     tone: z.string(),
-    tags: z.array(z.string()).describe('Labels describing the persona.'),
+    tags: z
+      .array(z.string())
+      .describe('When not empty, only memories carrying at least one of these tags feed the persona.'),
     model: z
       .string()
       .describe(
@@ -96,7 +98,10 @@ export const personaPatchInput = () =>
       tags: z
         .array(text(L.tag).min(1).refine(nonBlank, { message: 'must not be blank' }))
         .max(L.tags)
-        .describe(`Replaces the persona's tags (at most ${L.tags}, 1-${L.tag} characters each).`),
+        .describe(
+          `Replaces the persona's tags (at most ${L.tags}, 1-${L.tag} characters each; [] clears them). ` +
+            'When set, query_user answers from the memories carrying at least one of them only.',
+        ),
     })
     .partial()
     .strict();
