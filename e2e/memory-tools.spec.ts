@@ -38,6 +38,30 @@ describe('memory tools: sharing, updates, deletion, filtered listing', () => {
   });
   afterAll(() => t?.stop());
 
+  it('pages retrieve_memories with a cursor, naming bad paging input', async () => {
+    const pager = await userToken(t, await registerClient(t), 'paula');
+    for (const text of ['first note', 'second note', 'third note']) {
+      expect((await tool(pager, 'submit_memory', { text, permission: 'private' })).status).toBe(200);
+    }
+    const one = await tool(pager, 'retrieve_memories', { limit: 2 });
+    expect(one.json.result.memories.map((m: Memory) => m.text)).toEqual(['third note', 'second note']);
+    expect(typeof one.json.result.next_cursor).toBe('string');
+    const two = await tool(pager, 'retrieve_memories', { limit: 2, cursor: one.json.result.next_cursor });
+    expect([two.json.result.memories.map((m: Memory) => m.text), two.json.result.next_cursor]).toEqual([
+      ['first note'],
+      null,
+    ]);
+    expect((await tool(pager, 'retrieve_memories', {})).json.result.memories).toHaveLength(3);
+    for (const [data, field] of [
+      [{ limit: 0 }, 'data.limit'],
+      [{ limit: 'ten' }, 'data.limit'],
+      [{ cursor: 'not-a-cursor' }, 'data.cursor'],
+    ] as const) {
+      const res = await tool(pager, 'retrieve_memories', data);
+      expect([res.status, res.json.field]).toEqual([400, field]);
+    }
+  });
+
   it('shares a memory with chosen users only, and the owner can change that', async () => {
     const shared = await tool(owner, 'submit_memory', {
       text: 'The spare key hides under the blue flower pot',

@@ -1,31 +1,36 @@
 import { callUnary } from '@picard/service-kit';
 import { z } from '../../schemas/zod.js';
-import { memorySchema, memoryToJson, type MemoryJson } from '../../schemas/memory.schema.js';
+import { memorySchema, memoryToJson } from '../../schemas/memory.schema.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { defineTool } from './tool-definition.js';
-
-const PAGE = 500;
 
 export const retrieveMemoriesTool = defineTool({
   name: 'retrieve_memories',
   title: "List the caller's memories",
-  description: 'Returns every memory the caller owns that has not expired, newest first.',
+  description:
+    'Returns the memories the caller owns that have not expired, newest first, a page at a time: ' +
+    'pass next_cursor back as cursor for the next page (null on the last page).',
   scope: SCOPES.read,
-  input: z.object({}).strict(),
-  output: z.object({ memories: z.array(memorySchema) }),
+  input: z
+    .object({
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .optional()
+        .describe('Memories per page (default 100, at most 1000).'),
+      cursor: z.string().max(512).optional().describe('next_cursor of the previous page.'),
+    })
+    .strict(),
+  output: z.object({ memories: z.array(memorySchema), next_cursor: z.string().nullable() }),
   annotations: { readOnlyHint: true },
-  async run(_input, { clients, metadata }) {
-    const memories: MemoryJson[] = [];
-    let cursor = '';
-    do {
-      const page = await callUnary(
-        clients.memory.retrieveMemories.bind(clients.memory),
-        { limit: PAGE, cursor },
-        metadata,
-      );
-      memories.push(...page.memories.map(memoryToJson));
-      cursor = page.nextCursor ?? '';
-    } while (cursor);
-    return { memories };
+  async run(input, { clients, metadata }) {
+    const page = await callUnary(
+      clients.memory.retrieveMemories.bind(clients.memory),
+      { limit: input.limit ?? 100, cursor: input.cursor ?? '' },
+      metadata,
+    );
+    return { memories: page.memories.map(memoryToJson), next_cursor: page.nextCursor ?? null };
   },
 });
