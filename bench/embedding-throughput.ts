@@ -12,12 +12,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createLogger, loadConfig } from '@picard/service-kit';
 import { embeddingConfigSchema, startEmbeddingService } from '../embedding-service/src/index.js';
 import { MAX_PROVIDER_BATCH } from '../embedding-service/src/domain/embedder.js';
 import { measureEmbedderCeiling, type EmbedderCeiling } from './embedder-ceiling.js';
 import { measure, summarize, type Summary } from './stats.js';
+import { machineInfo, writeResults } from './report.js';
 import { memoryText, rng } from './text-generator.js';
 
 const TEXTS = Number(process.env.BENCH_EMBEDDING_TEXTS ?? 512);
@@ -88,10 +88,7 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     machine: {
-      cpus: os.cpus().length,
-      cpu: os.cpus()[0]?.model,
-      memory_gib: round(os.totalmem() / 2 ** 30),
-      node: process.version,
+      ...machineInfo(),
       load_avg_before: loadBefore,
       load_avg_after: os.loadavg().map(round),
     },
@@ -115,12 +112,7 @@ async function main() {
       cache_hit_p50_ms: phases.find((p) => p.name === 'cache hit, c=1')!.callLatencyMs.p50,
     },
   };
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-  await writeFile(
-    new URL('./results/embedding-throughput.json', import.meta.url),
-    `${JSON.stringify(report, null, 2)}\n`,
-  );
-  await writeFile(new URL('./results/embedding-throughput.md', import.meta.url), markdown(report));
+  await writeResults('embedding-throughput', report, markdown(report));
   log(`\nsummary: ${JSON.stringify(report.summary)}`);
   log('written to bench/results/embedding-throughput.json and .md');
 }

@@ -12,13 +12,13 @@
  * Options (env): BENCH_MEMORIES, BENCH_QUERIES, PICARD_TEST_DATABASE_URL/PICARD_TEST_NATS_URL for cluster mode.
  */
 import os from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startFakeOpenAi } from '@picard/service-kit/testing';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
 import { memoryText, queryText, rng } from './text-generator.js';
 import { summarize, type Summary } from './stats.js';
+import { machineInfo, latencyTable, writeResults } from './report.js';
 
 const N = Number(process.env.BENCH_MEMORIES ?? 200);
 const Q = Number(process.env.BENCH_QUERIES ?? 100);
@@ -174,12 +174,7 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     mode,
-    machine: {
-      cpus: os.cpus().length,
-      cpu: os.cpus()[0]?.model,
-      memory_gib: round(os.totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineInfo(),
     load_average_1m: loads,
     other_load_on_machine: busy,
     memories: N,
@@ -194,10 +189,8 @@ async function main() {
     log(
       `NOTE: 1-minute load average reached ${Math.max(...loads)} (> 1.5): another job was running; numbers are pessimistic.`,
     );
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   const name = `persona-query-${mode}`;
-  await writeFile(new URL(`./results/${name}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(new URL(`./results/${name}.md`, import.meta.url), markdown(report));
+  await writeResults(name, report, markdown(report));
   log(`breakdown at p50: ${JSON.stringify(breakdown)}`);
   log(`written to bench/results/${name}.json and .md`);
 }
@@ -211,9 +204,7 @@ function markdown(r: {
   latency_ms: Record<string, Summary>;
   breakdown_p50: Record<string, number>;
 }) {
-  const rows = Object.entries(r.latency_ms)
-    .map(([k, s]) => `| ${k} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.mean} |`)
-    .join('\n');
+  const rows = latencyTable(r.latency_ms);
   const b = r.breakdown_p50;
   return `# query_user latency (${r.mode} mode)
 
@@ -226,8 +217,6 @@ ${r.date}; one user with ${N} memories (a quarter public), asked by the owner, $
       : '.'
   }
 
-| phase | p50 ms | p95 ms | p99 ms | mean ms |
-|---|---|---|---|---|
 ${rows}
 
 Differences at p50 (signed; under load, a few ms either way are noise):

@@ -11,7 +11,6 @@
  * BENCH_MODE=cluster with PICARD_TEST_DATABASE_URL/PICARD_TEST_NATS_URL for PostgreSQL + NATS.
  */
 import os from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { embeddingPb, memoryPb } from '@picard/proto';
@@ -19,6 +18,7 @@ import { callerMetadata, callUnary, createGrpcClient } from '@picard/service-kit
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
 import { memoryText, queryText, rng } from './text-generator.js';
 import { measure, summarize, type Summary } from './stats.js';
+import { machineInfo, latencyTable, writeResults } from './report.js';
 
 const N = Number(process.env.BENCH_MEMORIES ?? 10_000);
 const Q = Number(process.env.BENCH_QUERIES ?? 500);
@@ -155,12 +155,7 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     mode,
-    machine: {
-      cpus: os.cpus().length,
-      cpu: os.cpus()[0]?.model,
-      memory_gib: round(os.totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineInfo(),
     memories: N,
     queries_per_phase: Q,
     limit: LIMIT,
@@ -168,10 +163,8 @@ async function main() {
     latency_ms: results,
     breakdown_p50: breakdown,
   };
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   const name = `query-latency-${mode}`;
-  await writeFile(new URL(`./results/${name}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(new URL(`./results/${name}.md`, import.meta.url), markdown(report));
+  await writeResults(name, report, markdown(report));
   log(`\nbreakdown at p50: ${JSON.stringify(breakdown)}`);
   log(`written to bench/results/${name}.json and .md`);
 }
@@ -227,9 +220,7 @@ function markdown(report: {
   latency_ms: Record<string, Summary>;
   breakdown_p50: Record<string, number>;
 }) {
-  const rows = Object.entries(report.latency_ms)
-    .map(([k, s]) => `| ${k.trim()} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.mean} |`)
-    .join('\n');
+  const rows = latencyTable(report.latency_ms);
   const b = report.breakdown_p50;
   return `# query_memory latency (${report.mode} mode)
 
@@ -238,8 +229,6 @@ machine: ${JSON.stringify(report.machine)}.
 
 Load through the gateway (submit_memory, concurrency ${report.load.concurrency}): ${report.load.per_second} memories/s.
 
-| phase | p50 ms | p95 ms | p99 ms | mean ms |
-|---|---|---|---|---|
 ${rows}
 
 Where the time goes at p50 (single client): embedding ${b.embedding_ms} ms, database ${b.database_ms} ms,

@@ -12,7 +12,6 @@
  * PICARD_TEST_DATABASE_URL / PICARD_TEST_NATS_URL select PostgreSQL + NATS (cluster mode).
  */
 import os from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { memoryPb } from '@picard/proto';
 import { callerMetadata, callUnary, createGrpcClient } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
@@ -21,6 +20,7 @@ import { closeSql, exactSearch, searchAt } from './scale-sql.js';
 import { hybridEval } from './hybrid-eval.js';
 import { memoryText, queryText, rng } from './text-generator.js';
 import { measure, summarize, type Summary } from './stats.js';
+import { machineInfo, latencyTable, writeResults } from './report.js';
 
 const N = Number(process.env.BENCH_MEMORIES ?? 100_000);
 const Q = Number(process.env.BENCH_QUERIES ?? 300);
@@ -247,12 +247,7 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     mode,
-    machine: {
-      cpus: os.cpus().length,
-      cpu: os.cpus()[0]?.model,
-      memory_gib: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineInfo(),
     memories: N,
     queries_per_phase: Q,
     limit: LIMIT,
@@ -279,10 +274,8 @@ async function main() {
     recall_at_10_through_service: serviceRecall,
     hybrid,
   };
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   const name = `scale-${mode}-${N}`;
-  await writeFile(new URL(`./results/${name}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(new URL(`./results/${name}.md`, import.meta.url), markdown(report));
+  await writeResults(name, report, markdown(report));
   log(`written to bench/results/${name}.json and .md`);
 }
 
@@ -303,9 +296,7 @@ function markdown(r: {
   recall_at_10_through_service: number;
   hybrid: Record<string, unknown>;
 }) {
-  const lat = Object.entries(r.latency_ms)
-    .map(([k, s]) => `| ${k.trim()} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.mean} |`)
-    .join('\n');
+  const lat = latencyTable(r.latency_ms);
   const rec = Object.entries(r.recall_at_10)
     .flatMap(([name, byEf]) =>
       Object.entries(byEf).map(
@@ -325,8 +316,6 @@ batch-64 throughput of ${r.ingest.embedder_ceiling_per_second.before} texts/s be
 **${Math.round(r.ingest.share_of_ceiling * 100)} % of the ceiling**.
 
 ## query_memory latency
-| phase | p50 ms | p95 ms | p99 ms | mean ms |
-|---|---|---|---|---|
 ${lat}
 
 At p50 with one client: end to end ${o.end_to_end_ms} ms = embedding ${o.embedding_ms} ms + pgvector ${o.pgvector_ms} ms + **Picard ${o.picard_ms} ms
