@@ -1,13 +1,11 @@
 import { unary, type Logger } from '@picard/service-kit';
 import { embeddingPb } from '@picard/proto';
-import { validateTexts } from '../domain/embedder.js';
 import type { ModelRegistry } from '../domain/model-registry.js';
 
 export function embeddingHandlers(models: ModelRegistry, logger: Logger): embeddingPb.EmbeddingServiceServer {
   const { provider } = models.configured;
   return {
     embed: unary<embeddingPb.EmbedRequest, embeddingPb.EmbedResponse>(logger, 'Embed', async (req) => {
-      validateTexts(req.texts);
       const embedder = await models.embedderFor(req.model, req.dimensions);
       const { vectors, cached } = await embedder.embed(req.texts);
       return {

@@ -1,4 +1,5 @@
 import type { Knex } from '@picard/service-kit';
+import { whereNotExpired } from './visibility.js';
 
 export interface ActivityDelta {
   userId: string;
@@ -32,20 +33,28 @@ export class ActivityStore {
 
   /** A user's stored (not yet swept) memories that are still live, by permission, plus their counters. */
   async forUser(userId: string): Promise<ActivityRow> {
-    const counts: { permission: string; count: string }[] = await this.knex('memories')
-      .select('permission')
-      .count({ count: '*' })
-      .where({ user_id: userId })
-      .whereRaw('(expiration_date IS NULL OR expiration_date > now())')
-      .groupBy('permission');
+    const counts = await this.liveByPermission(userId);
     const row = await this.knex('user_activity')
       .where({ user_id: userId })
       .first<{ searches: string | number; last_activity: Date | string } | undefined>();
     return {
-      memoriesByPermission: byPermission(counts),
+      memoriesByPermission: counts,
       searches: Number(row?.searches ?? 0),
       lastActivity: row ? toDate(row.last_activity) : null,
     };
+  }
+
+  /** Stored memories that have not expired, by permission: everyone's, or one user's. */
+  private async liveByPermission(userId?: string): Promise<Record<string, number>> {
+    const q = this.knex('memories')
+      .select('permission')
+      .count({ count: '*' })
+      .where(whereNotExpired())
+      .groupBy('permission');
+    if (userId) q.where({ user_id: userId });
+    const out: Record<string, number> = { private: 0, public: 0, shared: 0 };
+    for (const c of (await q) as { permission: string; count: string }[]) out[c.permission] = Number(c.count);
+    return out;
   }
 
   async summary(): Promise<{
@@ -54,17 +63,12 @@ export class ActivityStore {
     memoriesByPermission: Record<string, number>;
     searches: number;
   }> {
-    const counts: { permission: string; count: string }[] = await this.knex('memories')
-      .select('permission')
-      .count({ count: '*' })
-      .whereRaw('(expiration_date IS NULL OR expiration_date > now())')
-      .groupBy('permission');
+    const memoriesByPermission = await this.liveByPermission();
     const users = await this.knex.raw<{ rows: { n: string }[] }>(
       'SELECT count(*) AS n FROM (SELECT user_id FROM memories UNION SELECT user_id FROM user_activity) AS u',
     );
     const searches = (await this.knex('user_activity').sum({ s: 'searches' }).first()) as
       { s: string | null } | undefined;
-    const memoriesByPermission = byPermission(counts);
     return {
       users: Number(users.rows[0]?.n ?? 0),
       memories: Object.values(memoriesByPermission).reduce((a, b) => a + b, 0),
@@ -72,10 +76,4 @@ export class ActivityStore {
       searches: Number(searches?.s ?? 0),
     };
   }
-}
-
-function byPermission(counts: { permission: string; count: string }[]): Record<string, number> {
-  const out: Record<string, number> = { private: 0, public: 0, shared: 0 };
-  for (const c of counts) out[c.permission] = Number(c.count);
-  return out;
 }

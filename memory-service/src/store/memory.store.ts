@@ -282,17 +282,9 @@ export class MemoryStore {
 
   /** User and group shares per memory, for the owner's view of shared_with. */
   async shares(ids: string[]): Promise<Map<string, Shares>> {
-    const out = new Map<string, { users: string[]; groups: string[] }>();
+    const out = new Map<string, Shares>();
     for (const chunk of chunks(ids, INSERT_CHUNK)) {
-      const rows: { memory_id: string; principal_type: 'user' | 'group'; principal_id: string }[] =
-        await this.knex('memory_shares')
-          .select('memory_id', 'principal_type', 'principal_id')
-          .whereIn('memory_id', chunk);
-      for (const r of rows) {
-        const entry = out.get(r.memory_id) ?? { users: [], groups: [] };
-        (r.principal_type === 'user' ? entry.users : entry.groups).push(r.principal_id);
-        out.set(r.memory_id, entry);
-      }
+      for (const [id, shares] of await sharesOf(this.knex, chunk)) out.set(id, shares);
     }
     return out;
   }
@@ -401,21 +393,14 @@ export class MemoryStore {
         .whereIn('id', chunk)
         .orderBy('id')
         .forUpdate();
-      const shares: { memory_id: string; principal_type: 'user' | 'group'; principal_id: string }[] =
-        await trx('memory_shares')
-          .select('memory_id', 'principal_type', 'principal_id')
-          .whereIn('memory_id', chunk);
+      const shares = await sharesOf(trx, chunk);
       for (const row of rows) {
-        const mine = shares.filter((r) => r.memory_id === row.id);
         out.set(row.id, {
           id: row.id,
           userId: row.user_id,
           permission: row.permission,
           expirationDate: row.expiration_date === null ? null : toDate(row.expiration_date),
-          sharedWith: {
-            users: mine.filter((r) => r.principal_type === 'user').map((r) => r.principal_id),
-            groups: mine.filter((r) => r.principal_type === 'group').map((r) => r.principal_id),
-          },
+          sharedWith: shares.get(row.id) ?? { users: [], groups: [] },
           tags: row.tags ?? [],
         });
       }
@@ -430,6 +415,26 @@ const INSERT_CHUNK = 500;
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The share rows of at most INSERT_CHUNK memories, as user and group lists per memory. */
+async function sharesOf(
+  db: Knex | Knex.Transaction,
+  ids: string[],
+): Promise<Map<string, { users: string[]; groups: string[] }>> {
+  const out = new Map<string, { users: string[]; groups: string[] }>();
+  if (ids.length === 0) return out;
+  const rows: { memory_id: string; principal_type: 'user' | 'group'; principal_id: string }[] = await db(
+    'memory_shares',
+  )
+    .select('memory_id', 'principal_type', 'principal_id')
+    .whereIn('memory_id', ids);
+  for (const r of rows) {
+    const entry = out.get(r.memory_id) ?? { users: [], groups: [] };
+    (r.principal_type === 'user' ? entry.users : entry.groups).push(r.principal_id);
+    out.set(r.memory_id, entry);
+  }
   return out;
 }
 

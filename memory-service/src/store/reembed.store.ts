@@ -124,7 +124,4 @@ export class ReembedStore {
         .merge();
     });
   }
-
-  /** Edits during a re-embedding clear the new vector so the job makes it again from the new text. */
-  static readonly clearNextOnEdit = { embedding_next: null };
 }
