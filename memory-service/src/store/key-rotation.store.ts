@@ -1,5 +1,6 @@
 import type { Knex } from '@picard/service-kit';
 import type { SealedText } from '../domain/memory-cipher.js';
+import { SEALED_COLUMNS, sealedFrom, type SealedColumns } from './sealed-rows.js';
 
 export interface SealedRow {
   id: string;
@@ -40,32 +41,18 @@ export class KeyRotationStore {
   ): Promise<RotationBatch> {
     return this.knex.transaction(async (trx) => {
       const q = trx('memories')
-        .select('id', 'ciphertext', 'iv', 'auth_tag', 'key_id')
+        .select('id', ...SEALED_COLUMNS)
         .whereNot('key_id', keyId)
         .orderBy('id')
         .limit(Math.trunc(limit))
         .forUpdate()
         .skipLocked();
       if (after) q.where('id', '>', after);
-      const rows: {
-        id: string;
-        ciphertext: Uint8Array;
-        iv: Uint8Array;
-        auth_tag: Uint8Array;
-        key_id: string;
-      }[] = await q;
+      const rows: (SealedColumns & { id: string })[] = await q;
       const failedIds: string[] = [];
       let rewritten = 0;
       for (const r of rows) {
-        const sealed = reseal({
-          id: r.id,
-          sealed: {
-            ciphertext: Buffer.from(r.ciphertext),
-            iv: Buffer.from(r.iv),
-            authTag: Buffer.from(r.auth_tag),
-            keyId: r.key_id,
-          },
-        });
+        const sealed = reseal({ id: r.id, sealed: sealedFrom(r) });
         if (!sealed) {
           failedIds.push(r.id);
           continue;

@@ -3,6 +3,7 @@ import { enqueueEvent, type Knex } from '@picard/service-kit';
 import type { EventPayload } from '@picard/proto';
 import type { PermissionName } from '../domain/memory.model.js';
 import type { SealedText } from '../domain/memory-cipher.js';
+import { sealedFrom, type SealedColumns } from './sealed-rows.js';
 import {
   whereNotExpired,
   whereVisibleTo,
@@ -97,13 +98,9 @@ const COLUMNS = [
   'm.updated_at',
 ];
 
-export interface RawRow {
+export interface RawRow extends SealedColumns {
   id: string;
   user_id: string;
-  ciphertext: Uint8Array;
-  iv: Uint8Array;
-  auth_tag: Uint8Array;
-  key_id: string;
   permission: PermissionName;
   expiration_date: Date | string | null;
   tags: string[] | null;
@@ -120,12 +117,7 @@ export function fromRaw(r: RawRow): MemoryRow {
   return {
     id: r.id,
     userId: r.user_id,
-    sealed: {
-      ciphertext: Buffer.from(r.ciphertext),
-      iv: Buffer.from(r.iv),
-      authTag: Buffer.from(r.auth_tag),
-      keyId: r.key_id,
-    },
+    sealed: sealedFrom(r),
     permission: r.permission,
     expirationDate: r.expiration_date === null ? null : toDate(r.expiration_date),
     tags: r.tags ?? [],

@@ -1,6 +1,25 @@
 import type { Knex } from '@picard/service-kit';
 import type { SealedText } from '../domain/memory-cipher.js';
 
+/** The sealed-text columns of a memories row, as the driver returns them. */
+export interface SealedColumns {
+  ciphertext: Uint8Array;
+  iv: Uint8Array;
+  auth_tag: Uint8Array;
+  key_id: string;
+}
+
+export const SEALED_COLUMNS = ['ciphertext', 'iv', 'auth_tag', 'key_id'] as const;
+
+export function sealedFrom(r: SealedColumns): SealedText {
+  return {
+    ciphertext: Buffer.from(r.ciphertext),
+    iv: Buffer.from(r.iv),
+    authTag: Buffer.from(r.auth_tag),
+    keyId: r.key_id,
+  };
+}
+
 export interface PendingRow {
   id: string;
   sealed: SealedText;
@@ -14,20 +33,11 @@ export async function rowsWithoutVector(
   afterId?: string,
 ): Promise<PendingRow[]> {
   const q = db('memories')
-    .select('id', 'ciphertext', 'iv', 'auth_tag', 'key_id')
+    .select('id', ...SEALED_COLUMNS)
     .whereNull(column)
     .orderBy('id')
     .limit(limit);
   if (afterId) q.where('id', '>', afterId);
-  const rows: { id: string; ciphertext: Uint8Array; iv: Uint8Array; auth_tag: Uint8Array; key_id: string }[] =
-    await q;
-  return rows.map((r) => ({
-    id: r.id,
-    sealed: {
-      ciphertext: Buffer.from(r.ciphertext),
-      iv: Buffer.from(r.iv),
-      authTag: Buffer.from(r.auth_tag),
-      keyId: r.key_id,
-    },
-  }));
+  const rows: (SealedColumns & { id: string })[] = await q;
+  return rows.map((r) => ({ id: r.id, sealed: sealedFrom(r) }));
 }
