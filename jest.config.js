@@ -1,5 +1,10 @@
-/** One jest run covers every workspace; suites start real services (see TESTING.md). */
-export default {
+/**
+ * One jest run covers every workspace; suites start real services (see TESTING.md). Two projects:
+ * the services, the BFF and the browser suites run as ES modules through @swc/jest; the Angular
+ * app has its own (jest-preset-angular, jsdom).
+ */
+const services = {
+  displayName: 'picard',
   testEnvironment: 'node',
   testEnvironmentOptions: { customExportConditions: ['picard-source', 'node', 'node-addons'] },
   extensionsToTreatAsEsm: ['.ts'],
@@ -7,8 +12,20 @@ export default {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' } }],
   },
-  testMatch: ['<rootDir>/*/src/**/*.spec.ts', '<rootDir>/*/test/**/*.spec.ts', '<rootDir>/e2e/**/*.spec.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/client-app/'],
+  testMatch: [
+    '<rootDir>/*/src/**/*.spec.ts',
+    '<rootDir>/*/test/**/*.spec.ts',
+    '<rootDir>/e2e/**/*.spec.ts',
+    '<rootDir>/client-app/server/src/**/*.spec.ts',
+    '<rootDir>/client-app/server/test/**/*.spec.ts',
+    '<rootDir>/client-app/test/**/*.spec.ts',
+  ],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/client-app/src/', '<rootDir>/client-app/web/'],
+  testTimeout: 60000,
+};
+
+export default {
+  projects: [services],
   testTimeout: 60000,
   maxWorkers: 2,
 };
