@@ -2,6 +2,7 @@
 # One image for every Picard service; the command picks the service:
 #   node gateway/dist/main.js | auth-service/dist/main.js | memory-service/dist/main.js
 #   | embedding-service/dist/main.js | persona-service/dist/main.js
+#   | client-app/server/dist/main.js (the web client: its BFF serves the built Angular app)
 # (docker-compose.yml and render.yaml set it per service). `node dist/embedded.js` runs them all
 # in one process (embedded mode, data under /app/data).
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -21,6 +22,7 @@ COPY memory-service/package.json memory-service/
 COPY embedding-service/package.json embedding-service/
 COPY persona-service/package.json persona-service/
 COPY gateway/package.json gateway/
+COPY client-app/package.json client-app/
 # The root `prepare` script builds, and the sources are not here yet: build explicitly below.
 # No dependency needs an install script (no native modules; pglite and the embedding model are
 # WebAssembly/JS).
@@ -34,7 +36,10 @@ RUN npm run build \
  && mkdir -p /out \
  && cp -a package.json package-lock.json node_modules dist /out/ \
  && for w in $(node -p "require('./package.json').workspaces.join(' ')"); do \
-      mkdir -p "/out/$w" && cp -a "$w/package.json" "$w/dist" "/out/$w/" \
+      mkdir -p "/out/$w" && cp -a "$w/package.json" "/out/$w/" \
+      && for d in dist server/dist web/dist; do \
+           if [ -d "$w/$d" ]; then mkdir -p "/out/$w/$(dirname "$d")" && cp -a "$w/$d" "/out/$w/$d"; fi; \
+         done \
       && if [ -d "$w/node_modules" ]; then cp -a "$w/node_modules" "/out/$w/"; fi; \
     done
 
@@ -46,5 +51,5 @@ COPY --from=build /out ./
 # (PICARD_DATA_DIR default ./data) is writable.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
-EXPOSE 8001 50051 50052 50053 50054
+EXPOSE 8001 8000 50051 50052 50053 50054
 CMD ["node", "gateway/dist/main.js"]
