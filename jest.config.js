@@ -25,7 +25,7 @@ const services = {
 };
 
 export default {
-  projects: [services],
+  projects: [services, '<rootDir>/client-app/web/jest.config.cjs'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -1,0 +1,61 @@
+import { Injectable, inject } from '@angular/core';
+import type { Memory } from '@contract/bff-api';
+import { BffClient } from '../../../core/api/bff-client';
+import type { BffToolInput, BffToolResult } from '../../../core/api/tool-types';
+
+export type MemoryQuery = BffToolInput<'get_memories'>;
+export type MemoryPage = BffToolResult<'get_memories'>;
+
+/** How many get_memories pages findById reads before giving up (there is no get-by-id tool). */
+const FIND_PAGES = 20;
+const FIND_PAGE_SIZE = 200;
+
+@Injectable({ providedIn: 'root' })
+export class MemoriesService {
+  private readonly bff = inject(BffClient);
+
+  list(query: MemoryQuery): Promise<MemoryPage> {
+    return this.bff.tool('get_memories', query);
+  }
+
+  /**
+   * One memory by id. The gateway has no get-by-id tool yet, so this pages through get_memories
+   * (expired ones included), newest first; null when it is not among the memories the user may see.
+   */
+  async findById(id: string, ownerId?: string): Promise<Memory | null> {
+    let cursor: string | undefined;
+    for (let page = 0; page < FIND_PAGES; page++) {
+      const result = await this.list({
+        expired: 'include',
+        limit: FIND_PAGE_SIZE,
+        ...(ownerId ? { user_id: ownerId } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
+      const hit = result.memories.find((m) => m.id === id);
+      if (hit) return hit;
+      if (!result.next_cursor) return null;
+      cursor = result.next_cursor;
+    }
+    return null;
+  }
+
+  submit(input: BffToolInput<'submit_memory'>): Promise<Memory> {
+    return this.bff.tool('submit_memory', input);
+  }
+
+  update(input: BffToolInput<'update_memory'>): Promise<Memory> {
+    return this.bff.tool('update_memory', input);
+  }
+
+  modifyPermissions(input: BffToolInput<'modify_permissions'>): Promise<Memory> {
+    return this.bff.tool('modify_permissions', input);
+  }
+
+  delete(id: string): Promise<BffToolResult<'delete_memory'>> {
+    return this.bff.tool('delete_memory', { memory_id: id });
+  }
+
+  deleteMany(ids: string[]): Promise<BffToolResult<'delete_memories'>> {
+    return this.bff.tool('delete_memories', { memory_ids: ids });
+  }
+}

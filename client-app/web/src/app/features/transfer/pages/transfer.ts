@@ -1,0 +1,86 @@
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
+import type { BffError, ImportJob, TransferFormat } from '@contract/bff-api';
+import { BffClient } from '../../../core/api/bff-client';
+import { ErrorMessage } from '../../../core/errors/error-message';
+import { fieldAtFault, toBffError } from '../../../core/errors/bff-error';
+import { SessionStore } from '../../../core/session/session-store';
+import { importPercent, pollImport } from '../services/import-poller';
+import { FORMATS, exportUrl, formatFromFileName } from '../services/transfer-format';
+
+/** Files above this are refused before upload (the BFF answers 413 beyond its own limit). */
+export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
+
+@Component({
+  selector: 'app-transfer',
+  imports: [ErrorMessage],
+  templateUrl: './transfer.html',
+  styleUrl: './transfer.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class Transfer {
+  private readonly bff = inject(BffClient);
+  protected readonly session = inject(SessionStore);
+  private readonly abort = new AbortController();
+
+  protected readonly formats = FORMATS;
+  protected readonly file = signal<File | null>(null);
+  protected readonly format = signal<TransferFormat | ''>('');
+  protected readonly job = signal<ImportJob | null>(null);
+  protected readonly importing = signal(false);
+  protected readonly failure = signal<BffError | null>(null);
+  protected readonly exportFormat = signal<TransferFormat>('json');
+  protected readonly exportHref = computed(() => exportUrl(this.exportFormat()));
+  protected readonly percent = computed(() => {
+    const j = this.job();
+    return j ? importPercent(j) : null;
+  });
+  protected readonly fieldAtFault = fieldAtFault;
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.abort.abort());
+  }
+
+  protected pick(input: HTMLInputElement): void {
+    const file = input.files?.[0] ?? null;
+    this.file.set(file);
+    this.job.set(null);
+    this.failure.set(null);
+    if (file) this.format.set(formatFromFileName(file.name) ?? this.format());
+  }
+
+  async startImport(): Promise<void> {
+    const file = this.file();
+    const format = this.format();
+    if (!file) {
+      this.failure.set({ error: 'invalid_argument', field: 'file', message: 'Choose a file to import.' });
+      return;
+    }
+    if (!format) {
+      this.failure.set({ error: 'invalid_argument', field: 'format', message: 'Choose the file\'s format.' });
+      return;
+    }
+    if (file.size > MAX_IMPORT_BYTES) {
+      this.failure.set({ error: 'too_large', field: 'file', message: 'That file is over 10 MB; split it and import the parts.' });
+      return;
+    }
+    this.importing.set(true);
+    this.failure.set(null);
+    this.job.set(null);
+    try {
+      const data = await file.text();
+      const first = await this.bff.startImport({ format, data });
+      const last = await pollImport(first, {
+        get: (id) => this.bff.importJob(id),
+        onUpdate: (j) => this.job.set(j),
+        signal: this.abort.signal,
+      });
+      if (last.state === 'failed') {
+        this.failure.set(last.error ?? { error: 'import_failed', message: 'The import failed. Check the file and try again.' });
+      }
+    } catch (err) {
+      this.failure.set(toBffError(err));
+    } finally {
+      this.importing.set(false);
+    }
+  }
+}
