@@ -1,0 +1,174 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import { createApp } from './app.js';
+import { parseConfig, withDerived, type BffConfig, type ConfigInput } from './config.js';
+import { openDatabase, resolveTarget, type Database, type DatabaseTarget } from './db.js';
+import { ImportJobs } from './import-jobs.js';
+import { createLogger, type Logger } from './logger.js';
+import { PicardOAuth } from './oauth.js';
+import { PicardClient } from './picard.client.js';
+import { Registration, type AdminCredentials } from './registration.js';
+import { Sealer } from './sealing.js';
+import { newKey, newSessionSecret, secretOrGenerated } from './secrets.js';
+import { sessions } from './session.js';
+import { ClientStore } from './store/client.store.js';
+import { TokensStore } from './store/tokens.store.js';
+import { UsersStore } from './store/users.store.js';
+import { LoginThrottle } from './throttle.js';
+import { TokenVault } from './token-vault.js';
+
+export interface BffOptions {
+  /** The environment to read (default process.env); `config` entries override it. */
+  env?: Record<string, string | undefined>;
+  config?: Partial<Record<keyof ConfigInput, string | number>>;
+  /** A database to use instead of CLIENT_DATABASE_URL / the data folder (tests); left open at stop. */
+  database?: DatabaseTarget;
+  logger?: Logger;
+  /** Register with Picard at start when no registration exists (embedded first start). */
+  autoRegister?: AdminCredentials;
+}
+
+export interface RunningBff {
+  port: number;
+  url: string;
+  config: BffConfig;
+  /** The BFF's database (tests look at what is stored). */
+  knex: Knex;
+  vault: TokenVault;
+  registration: Registration;
+  stop(): Promise<void>;
+}
+
+const asEnv = (o: BffOptions): Record<string, string | undefined> => {
+  const env: Record<string, string | undefined> = { ...(o.env ?? process.env) };
+  for (const [k, v] of Object.entries(o.config ?? {})) env[k] = v === undefined ? undefined : String(v);
+  return env;
+};
+
+/** Settings, keys and the database: what both the server and the registration command need. */
+async function openCore(o: BffOptions, port?: number) {
+  let config = parseConfig(asEnv(o));
+  if (port !== undefined) config = withDerived(config, port);
+  const logger = o.logger ?? createLogger(config.LOG_LEVEL);
+  const tokenKey = await secretOrGenerated({
+    value: config.CLIENT_TOKEN_KEY,
+    dataDir: config.CLIENT_DATA_DIR,
+    file: 'token-key',
+    generate: newKey,
+  });
+  const sessionSecret = await secretOrGenerated({
+    value: config.CLIENT_SESSION_SECRET,
+    dataDir: config.CLIENT_DATA_DIR,
+    file: 'session-secret',
+    generate: newSessionSecret,
+  });
+  const sealer = Sealer.fromBase64(tokenKey);
+  const target = o.database ?? (await resolveTarget(config.CLIENT_DATABASE_URL, config.CLIENT_DATA_DIR));
+  const db: Database = await openDatabase(target, config.CLIENT_DATABASE_SCHEMA, !o.database);
+  const picard = new PicardClient(config.PICARD_URL, logger);
+  const registration = new Registration(config, new ClientStore(db.knex), sealer, picard, logger);
+  return { config, logger, sealer, sessionSecret, db, picard, registration };
+}
+
+/**
+ * Registers the web app with Picard (admin credentials) unless a registration is configured or
+ * stored; `force` registers anew. Opens and closes the BFF's database itself: call it before
+ * startBff, not beside it (an embedded database has one user).
+ */
+export async function ensureRegistered(
+  o: BffOptions & { admin: AdminCredentials; force?: boolean },
+): Promise<{ clientId: string; created: boolean }> {
+  const core = await openCore(o);
+  try {
+    return await core.registration.ensure(o.admin, o.force);
+  } finally {
+    await core.db.close();
+  }
+}
+
+/** Starts the BFF: listens, then serves the SPA and /bff. */
+export async function startBff(o: BffOptions = {}): Promise<RunningBff> {
+  const initial = parseConfig(asEnv(o));
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server: Server = createServer((req, res) => {
+    if (handler) return handler(req, res);
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify({ error: 'starting', message: 'The web app is starting; try again in a moment.' }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(initial.CLIENT_PORT, initial.CLIENT_HOST, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  let core;
+  try {
+    core = await openCore(o, port);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const { config, logger, sealer, sessionSecret, db, picard, registration } = core;
+  const oauth = new PicardOAuth(
+    { issuer: config.issuer, picardUrl: config.PICARD_URL, redirectUri: config.redirectUri },
+    () => registration.credentials(),
+    logger,
+  );
+  const vault = new TokenVault(new TokensStore(db.knex), sealer, oauth, logger);
+  const throttle = new LoginThrottle(db.knex, db.schema, {
+    maxFailures: config.CLIENT_LOGIN_MAX_FAILURES,
+    maxFailuresPerIp: config.CLIENT_LOGIN_MAX_FAILURES_PER_IP,
+    signupsPerIpPerHour: config.CLIENT_SIGNUPS_PER_IP_PER_HOUR,
+  });
+  const session = sessions({
+    knex: db.knex,
+    secret: sessionSecret,
+    secure: config.secureCookies,
+    ttlHours: config.CLIENT_SESSION_TTL_HOURS,
+  });
+  const deps = {
+    config,
+    logger,
+    picard,
+    oauth,
+    vault,
+    users: new UsersStore(db.knex),
+    registration,
+    throttle,
+    jobs: new ImportJobs(),
+  };
+  handler = createApp(deps, session.middleware);
+
+  if (o.autoRegister) {
+    try {
+      await registration.ensure(o.autoRegister);
+    } catch (err) {
+      logger.warn({ cause: (err as Error).message }, 'could not register with Picard; run npm run register-client -w client-app');
+    }
+  }
+  const host = config.CLIENT_HOST === '0.0.0.0' || config.CLIENT_HOST === '::' ? 'localhost' : config.CLIENT_HOST;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url, publicUrl: config.publicUrl, picard: config.PICARD_URL }, 'web app listening');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    port,
+    url,
+    config,
+    knex: db.knex,
+    vault,
+    registration,
+    stop() {
+      stopped ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 2000).unref();
+        });
+        session.close();
+        await db.close();
+      })();
+      return stopped;
+    },
+  };
+}

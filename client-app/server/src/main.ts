@@ -1,0 +1,28 @@
+import { ConfigError } from './config.js';
+import { startBff } from './bff.js';
+
+/** `npm start -w client-app`: the BFF alone, configured by the environment; stops cleanly on a signal. */
+async function main() {
+  const bff = await startBff({ env: process.env });
+  process.stdout.write(`Picard web: ${bff.config.publicUrl} (Picard at ${bff.config.PICARD_URL})\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping\n`);
+    bff.stop().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`stop failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack}\n`);
+  process.exit(1);
+});
