@@ -8,11 +8,12 @@ import { SessionStore } from './session-store';
 export const authGuard: CanActivateFn = async () => {
   const session = inject(SessionStore);
   const router = inject(Router);
+  const errors = inject(ErrorStore);
   try {
     const info = await session.ensureLoaded();
     return info.authenticated ? true : router.parseUrl('/login');
   } catch (err) {
-    inject(ErrorStore).report(toBffError(err));
+    errors.report(toBffError(err));
     return router.parseUrl('/login');
   }
 };

@@ -1,3 +1,4 @@
+import { describe, expect, it, jest } from '@jest/globals';
 import { TestBed } from '@angular/core/testing';
 import { MarkdownView } from './markdown-view';
 import { renderMarkdown } from './render-markdown';
