@@ -11,6 +11,8 @@ export const PERSONA_DEFAULTS = {
   temperature: 0.3,
   maxTokens: 512,
   memoryLimit: 10,
+  /** Shown in the persona directory (ListPersonas); opt-in. */
+  listed: false,
 };
 
 /** The model name shown when neither the persona nor the deployment chose one. */
@@ -91,6 +93,7 @@ export function applyPatch(current: StoredSettings, patch: PersonaPatch): Stored
       true,
     );
   }
+  if (patch.listed !== undefined) next.listed = patch.listed;
   const tags = normaliseTags(patch.tags);
   if (patch.replaceTags || tags.length) {
     next.tags = [...new Set(patch.replaceTags ? tags : [...current.tags, ...tags])];

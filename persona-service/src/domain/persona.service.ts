@@ -2,6 +2,12 @@ import { assertUuid, type Caller } from '@picard/service-kit';
 import type { personaPb } from '@picard/proto';
 import type { PersonaStore, StoredPersona } from '../store/persona.store.js';
 import { ownUserId, requireScope, SCOPES } from './access.js';
+import {
+  decodeDirectoryCursor,
+  directoryPageSize,
+  directoryQuery,
+  encodeDirectoryCursor,
+} from './directory.rules.js';
 import { applyPatch, OFFLINE_MODEL, PERSONA_DEFAULTS, type PersonaPatch } from './persona.rules.js';
 
 /** Persona rules: who may read and change which persona, and what a persona looks like by default. */
@@ -20,6 +26,25 @@ export class PersonaService {
     return stored
       ? this.present(stored)
       : this.present({ ...PERSONA_DEFAULTS, userId: id, updatedAt: undefined });
+  }
+
+  /**
+   * The directory: only personas whose owner set `listed`, readable by the same callers as
+   * GetPersona. Every input is checked before the query runs, so a bad one names its field.
+   */
+  async list(caller: Caller, req: personaPb.ListPersonasRequest): Promise<personaPb.ListPersonasResponse> {
+    requireScope(caller, SCOPES.read);
+    const query = directoryQuery(req.query);
+    const limit = directoryPageSize(req.limit);
+    const after = req.cursor ? decodeDirectoryCursor(req.cursor) : undefined;
+    // One row more than the page tells whether another page follows without a count.
+    const rows = await this.store.listListed({ query, limit: limit + 1, after });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      personas: page.map((p) => this.present(p)),
+      nextCursor: rows.length > limit && last ? encodeDirectoryCursor(last) : '',
+    };
   }
 
   /** The request has no user id on purpose: a caller can only ever change their own persona. */
@@ -44,6 +69,7 @@ export class PersonaService {
       temperature: p.temperature,
       maxTokens: p.maxTokens,
       memoryLimit: p.memoryLimit,
+      listed: p.listed,
       updatedAt: p.updatedAt,
     };
   }

@@ -23,6 +23,11 @@ export function personaHandlers(
       'UpdatePersona',
       async (req, call) => service.update(requireCaller(call.metadata), req),
     ),
+    listPersonas: unary<personaPb.ListPersonasRequest, personaPb.ListPersonasResponse>(
+      logger,
+      'ListPersonas',
+      async (req, call) => service.list(requireCaller(call.metadata), req),
+    ),
     queryUser: unary<personaPb.QueryUserRequest, personaPb.QueryUserResponse>(
       logger,
       'QueryUser',

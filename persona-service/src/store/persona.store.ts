@@ -1,4 +1,5 @@
 import type { Knex } from '@picard/service-kit';
+import type { DirectoryPosition } from '../domain/directory.rules.js';
 import type { StoredSettings } from '../domain/persona.rules.js';
 
 export type StoredPersona = StoredSettings & { userId: string; updatedAt: Date };
@@ -13,10 +14,14 @@ interface PersonaRow {
   temperature: number;
   max_tokens: number;
   memory_limit: number;
+  listed: boolean;
   updated_at: Date;
 }
 
 const TABLE = 'personas';
+
+/** A LIKE pattern matching `text` literally anywhere: its own `%`, `_` and backslash are escaped. */
+const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 const fromRow = (r: PersonaRow): StoredPersona => ({
   userId: r.user_id,
@@ -28,6 +33,7 @@ const fromRow = (r: PersonaRow): StoredPersona => ({
   temperature: Number(r.temperature),
   maxTokens: r.max_tokens,
   memoryLimit: r.memory_limit,
+  listed: Boolean(r.listed),
   updatedAt: new Date(r.updated_at),
 });
 
@@ -41,6 +47,7 @@ const toRow = (userId: string, s: StoredSettings) => ({
   temperature: s.temperature,
   max_tokens: s.maxTokens,
   memory_limit: s.memoryLimit,
+  listed: s.listed,
 });
 
 /** The only place persona SQL lives. */
@@ -50,6 +57,30 @@ export class PersonaStore {
   async find(userId: string): Promise<StoredPersona | undefined> {
     const row = await this.knex<PersonaRow>(TABLE).where({ user_id: userId }).first();
     return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * Listed personas in (display_name, user_id) order after `after`, optionally whose display name
+   * contains `query` (case-insensitive). The row comparison uses the same collation as the ORDER BY,
+   * so pages neither skip nor repeat a row.
+   */
+  async listListed(opts: {
+    query: string;
+    limit: number;
+    after?: DirectoryPosition;
+  }): Promise<StoredPersona[]> {
+    const q = this.knex<PersonaRow>(TABLE)
+      .where({ listed: true })
+      .orderBy([
+        { column: 'display_name', order: 'asc' },
+        { column: 'user_id', order: 'asc' },
+      ])
+      .limit(opts.limit);
+    if (opts.query) q.whereRaw(`display_name ILIKE ? ESCAPE '\\'`, [containsPattern(opts.query)]);
+    if (opts.after) {
+      q.whereRaw('(display_name, user_id) > (?, ?)', [opts.after.displayName, opts.after.userId]);
+    }
+    return (await q).map(fromRow);
   }
 
   /**

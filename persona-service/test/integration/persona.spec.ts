@@ -81,6 +81,7 @@ describe('persona-service over gRPC', () => {
       temperature: 0.3,
       maxTokens: 512,
       memoryLimit: 10,
+      listed: false,
       updatedAt: undefined,
     });
   });

@@ -33,7 +33,11 @@ export interface Persona {
   temperature: number;
   maxTokens: number;
   memoryLimit: number;
-  updatedAt: Date | undefined;
+  updatedAt:
+    | Date
+    | undefined;
+  /** Shown in ListPersonas; off until the owner opts in. */
+  listed: boolean;
 }
 
 export interface GetPersonaRequest {
@@ -50,6 +54,22 @@ export interface UpdatePersonaRequest {
   memoryLimit?: number | undefined;
   tags: string[];
   replaceTags: boolean;
+  listed?: boolean | undefined;
+}
+
+export interface ListPersonasRequest {
+  /** Case-insensitive substring of the display name; empty lists every listed persona. */
+  query: string;
+  /** 1-100; 0 means the default (20). */
+  limit: number;
+  /** next_cursor of the previous page; empty for the first page. */
+  cursor: string;
+}
+
+export interface ListPersonasResponse {
+  personas: Persona[];
+  /** Empty on the last page. */
+  nextCursor: string;
 }
 
 export interface QueryUserRequest {
@@ -82,6 +102,7 @@ function createBasePersona(): Persona {
     maxTokens: 0,
     memoryLimit: 0,
     updatedAt: undefined,
+    listed: false,
   };
 }
 
@@ -116,6 +137,9 @@ export const Persona: MessageFns<Persona> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(82).fork()).join();
+    }
+    if (message.listed !== false) {
+      writer.uint32(88).bool(message.listed);
     }
     return writer;
   },
@@ -213,6 +237,14 @@ export const Persona: MessageFns<Persona> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.listed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -257,6 +289,7 @@ export const Persona: MessageFns<Persona> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      listed: isSet(object.listed) ? globalThis.Boolean(object.listed) : false,
     };
   },
 
@@ -292,6 +325,9 @@ export const Persona: MessageFns<Persona> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.listed !== false) {
+      obj.listed = message.listed;
+    }
     return obj;
   },
 
@@ -310,6 +346,7 @@ export const Persona: MessageFns<Persona> = {
     message.maxTokens = object.maxTokens ?? 0;
     message.memoryLimit = object.memoryLimit ?? 0;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.listed = object.listed ?? false;
     return message;
   },
 };
@@ -398,6 +435,7 @@ function createBaseUpdatePersonaRequest(): UpdatePersonaRequest {
     memoryLimit: undefined,
     tags: [],
     replaceTags: false,
+    listed: undefined,
   };
 }
 
@@ -429,6 +467,9 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
     }
     if (message.replaceTags !== false) {
       writer.uint32(72).bool(message.replaceTags);
+    }
+    if (message.listed !== undefined) {
+      writer.uint32(80).bool(message.listed);
     }
     return writer;
   },
@@ -518,6 +559,14 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
             message.replaceTags = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.listed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -557,6 +606,7 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
         : isSet(object.replace_tags)
         ? globalThis.Boolean(object.replace_tags)
         : false,
+      listed: isSet(object.listed) ? globalThis.Boolean(object.listed) : undefined,
     };
   },
 
@@ -589,6 +639,9 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
     if (message.replaceTags !== false) {
       obj.replaceTags = message.replaceTags;
     }
+    if (message.listed !== undefined) {
+      obj.listed = message.listed;
+    }
     return obj;
   },
 
@@ -606,6 +659,197 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
     message.memoryLimit = object.memoryLimit ?? undefined;
     message.tags = object.tags?.map((e) => e) || [];
     message.replaceTags = object.replaceTags ?? false;
+    message.listed = object.listed ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListPersonasRequest(): ListPersonasRequest {
+  return { query: "", limit: 0, cursor: "" };
+}
+
+export const ListPersonasRequest: MessageFns<ListPersonasRequest> = {
+  encode(message: ListPersonasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.query !== "") {
+      writer.uint32(10).string(message.query);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(26).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPersonasRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPersonasRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.query = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListPersonasRequest {
+    return {
+      query: isSet(object.query) ? globalThis.String(object.query) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListPersonasRequest): unknown {
+    const obj: any = {};
+    if (message.query !== "") {
+      obj.query = message.query;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPersonasRequest>, I>>(base?: I): ListPersonasRequest {
+    return ListPersonasRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPersonasRequest>, I>>(object: I): ListPersonasRequest {
+    const message = createBaseListPersonasRequest();
+    message.query = object.query ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseListPersonasResponse(): ListPersonasResponse {
+  return { personas: [], nextCursor: "" };
+}
+
+export const ListPersonasResponse: MessageFns<ListPersonasResponse> = {
+  encode(message: ListPersonasResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.personas) {
+      Persona.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPersonasResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPersonasResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.personas.push(Persona.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListPersonasResponse {
+    return {
+      personas: globalThis.Array.isArray(object?.personas) ? object.personas.map((e: any) => Persona.fromJSON(e)) : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListPersonasResponse): unknown {
+    const obj: any = {};
+    if (message.personas?.length) {
+      obj.personas = message.personas.map((e) => Persona.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPersonasResponse>, I>>(base?: I): ListPersonasResponse {
+    return ListPersonasResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPersonasResponse>, I>>(object: I): ListPersonasResponse {
+    const message = createBaseListPersonasResponse();
+    message.personas = object.personas?.map((e) => Persona.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
     return message;
   },
 };
@@ -942,6 +1186,17 @@ export const PersonaServiceService = {
     responseSerialize: (value: Persona): Buffer => Buffer.from(Persona.encode(value).finish()),
     responseDeserialize: (value: Buffer): Persona => Persona.decode(value),
   },
+  /** The directory: personas whose owner chose to be listed, by display name, a page at a time. */
+  listPersonas: {
+    path: "/picard.v1.PersonaService/ListPersonas" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListPersonasRequest): Buffer => Buffer.from(ListPersonasRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListPersonasRequest => ListPersonasRequest.decode(value),
+    responseSerialize: (value: ListPersonasResponse): Buffer =>
+      Buffer.from(ListPersonasResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListPersonasResponse => ListPersonasResponse.decode(value),
+  },
   queryUser: {
     path: "/picard.v1.PersonaService/QueryUser" as const,
     requestStream: false as const,
@@ -966,6 +1221,8 @@ export const PersonaServiceService = {
 export interface PersonaServiceServer extends UntypedServiceImplementation {
   getPersona: handleUnaryCall<GetPersonaRequest, Persona>;
   updatePersona: handleUnaryCall<UpdatePersonaRequest, Persona>;
+  /** The directory: personas whose owner chose to be listed, by display name, a page at a time. */
+  listPersonas: handleUnaryCall<ListPersonasRequest, ListPersonasResponse>;
   queryUser: handleUnaryCall<QueryUserRequest, QueryUserResponse>;
   /** Same as QueryUser, answer streamed as it is generated; the last message carries the result. */
   queryUserStream: handleServerStreamingCall<QueryUserRequest, QueryUserChunk>;
@@ -1001,6 +1258,22 @@ export interface PersonaServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Persona) => void,
+  ): ClientUnaryCall;
+  /** The directory: personas whose owner chose to be listed, by display name, a page at a time. */
+  listPersonas(
+    request: ListPersonasRequest,
+    callback: (error: ServiceError | null, response: ListPersonasResponse) => void,
+  ): ClientUnaryCall;
+  listPersonas(
+    request: ListPersonasRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListPersonasResponse) => void,
+  ): ClientUnaryCall;
+  listPersonas(
+    request: ListPersonasRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListPersonasResponse) => void,
   ): ClientUnaryCall;
   queryUser(
     request: QueryUserRequest,
