@@ -1,9 +1,27 @@
 import { assertUuid, forbidden, type Caller, type Logger } from '@picard/service-kit';
-import type { ActivityDelta, ActivityStore } from '../store/activity.store.js';
+import type { ActivityDelta, ActivityStore, DaySearches } from '../store/activity.store.js';
 import { requireScope, SCOPE_READ } from './memory.validation.js';
 
 export const SCOPE_ADMIN = 'memories:admin';
 const FLUSH_MS = 2000;
+/** How many days `searches_by_day` covers, today (UTC) included. */
+export const SEARCH_DAYS_SHOWN = 30;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** The UTC calendar day of an instant, `YYYY-MM-DD`. */
+export const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
+
+/**
+ * The last `days` UTC days up to `now`'s, oldest first, each with its count from `stored` (rows
+ * only for days with searches) or 0, so a chart gets one point per day.
+ */
+export function lastDays(now: Date, days: number, stored: DaySearches[]): DaySearches[] {
+  const counts = new Map(stored.map((d) => [d.date, d.count]));
+  return Array.from({ length: days }, (_, i) => {
+    const date = utcDay(new Date(now.getTime() - (days - 1 - i) * DAY_MS));
+    return { date, count: counts.get(date) ?? 0 };
+  });
+}
 
 /**
  * Counts searches and last activity in memory and adds them to the database every couple of
@@ -16,10 +34,14 @@ export class ActivityRecorder {
   constructor(
     private readonly store: ActivityStore,
     private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   searched(userId: string): void {
-    this.bump(userId).searches += 1;
+    const entry = this.bump(userId);
+    entry.searches += 1;
+    const day = utcDay(entry.lastActivity);
+    entry.searchesByDay[day] = (entry.searchesByDay[day] ?? 0) + 1;
   }
 
   active(userId: string): void {
@@ -50,13 +72,20 @@ export class ActivityRecorder {
       for (const d of deltas) {
         const b = this.bump(d.userId);
         b.searches += d.searches;
+        for (const [day, n] of Object.entries(d.searchesByDay))
+          b.searchesByDay[day] = (b.searchesByDay[day] ?? 0) + n;
       }
     }
   }
 
   private bump(userId: string): ActivityDelta {
-    const entry = this.pending.get(userId) ?? { userId, searches: 0, lastActivity: new Date() };
-    entry.lastActivity = new Date();
+    const entry = this.pending.get(userId) ?? {
+      userId,
+      searches: 0,
+      searchesByDay: {},
+      lastActivity: this.now(),
+    };
+    entry.lastActivity = this.now();
     this.pending.set(userId, entry);
     return entry;
   }
@@ -67,6 +96,7 @@ export class ActivityService {
   constructor(
     private readonly store: ActivityStore,
     private readonly recorder: ActivityRecorder,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async forUser(caller: Caller, userId?: string) {
@@ -76,7 +106,13 @@ export class ActivityService {
       throw forbidden(`another user's activity needs the ${SCOPE_ADMIN} scope`);
     }
     await this.recorder.flush();
-    return { userId: target, ...(await this.store.forUser(target)) };
+    const now = this.now();
+    const from = utcDay(new Date(now.getTime() - (SEARCH_DAYS_SHOWN - 1) * DAY_MS));
+    const [row, days] = await Promise.all([
+      this.store.forUser(target),
+      this.store.searchesSince(target, from),
+    ]);
+    return { userId: target, ...row, searchesByDay: lastDays(now, SEARCH_DAYS_SHOWN, days) };
   }
 
   async summary(caller: Caller) {

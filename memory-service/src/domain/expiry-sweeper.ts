@@ -4,6 +4,8 @@ import type { SweeperStore } from '../store/sweeper.store.js';
 export const DEFAULT_EXPIRY_GRACE_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_SWEEP_INTERVAL_SECONDS = 300;
 export const DEFAULT_SWEEP_BATCH_SIZE = 500;
+/** Per-day search counts (the activity dashboard shows 30 days) are kept this long, then dropped. */
+export const SEARCH_DAYS_KEPT = 400;
 
 export interface ExpirySweeperOptions {
   store: SweeperStore;
@@ -21,6 +23,7 @@ export interface ExpirySweeperOptions {
  * Deletes memories whose expiry is older than the grace period. Expired memories are already
  * invisible to reads; the grace period leaves the owner time to see (`expired: "include"`) and
  * extend them. Each batch is its own transaction, so a crash loses no event and repeats no delete.
+ * Each run also drops per-day search counts older than SEARCH_DAYS_KEPT.
  */
 export class ExpirySweeper {
   readonly graceSeconds: number;
@@ -60,6 +63,10 @@ export class ExpirySweeper {
     }
     if (deleted)
       this.opts.logger.info({ deleted, graceSeconds: this.graceSeconds }, 'expired memories deleted');
+    // One indexed DELETE per run; at most a day's rows per user go each time.
+    const pruned = await this.opts.store.deleteSearchDaysBefore(SEARCH_DAYS_KEPT);
+    if (pruned)
+      this.opts.logger.info({ pruned, keptDays: SEARCH_DAYS_KEPT }, 'old search day counts dropped');
     return { deleted };
   }
 

@@ -168,6 +168,7 @@ export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.M
           memoriesByPermission: a.memoriesByPermission,
           searches: a.searches,
           lastActivity: a.lastActivity ?? undefined,
+          searchesByDay: a.searchesByDay,
         };
       },
     ),

@@ -2,10 +2,12 @@ import type { Migration } from '@picard/service-kit';
 import { init } from './001_init.js';
 import { groupsAndActivity } from './002_groups_activity.js';
 import { embeddingState } from './003_embedding_state.js';
+import { searchDays } from './004_search_days.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
 export const memoryMigrations = (dimensions: number): Migration[] => [
   init(dimensions),
   groupsAndActivity,
   embeddingState,
+  searchDays,
 ];

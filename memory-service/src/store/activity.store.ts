@@ -4,7 +4,14 @@ import { whereNotExpired } from './visibility.js';
 export interface ActivityDelta {
   userId: string;
   searches: number;
+  /** The same searches by UTC day (`YYYY-MM-DD`), so a flush across midnight splits them right. */
+  searchesByDay: Record<string, number>;
   lastActivity: Date;
+}
+
+export interface DaySearches {
+  date: string;
+  count: number;
 }
 
 export interface ActivityRow {
@@ -19,16 +26,49 @@ const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 export class ActivityStore {
   constructor(readonly knex: Knex) {}
 
-  /** Adds deltas in one statement; concurrent instances add up instead of overwriting each other. */
+  /**
+   * Adds deltas, the totals and the per-day counts in one transaction (so a retried flush never
+   * counts twice); concurrent instances add up instead of overwriting each other.
+   */
   async add(deltas: ActivityDelta[]): Promise<void> {
     if (deltas.length === 0) return;
-    await this.knex('user_activity')
-      .insert(deltas.map((d) => ({ user_id: d.userId, searches: d.searches, last_activity: d.lastActivity })))
-      .onConflict('user_id')
-      .merge({
-        searches: this.knex.raw('user_activity.searches + excluded.searches'),
-        last_activity: this.knex.raw('GREATEST(user_activity.last_activity, excluded.last_activity)'),
-      });
+    // One lock order for every instance (by user, then day), so concurrent flushes never deadlock.
+    deltas = [...deltas].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    const days = deltas.flatMap((d) =>
+      Object.entries(d.searchesByDay)
+        .filter(([, n]) => n > 0)
+        .map(([day, n]) => ({ user_id: d.userId, day, searches: n }))
+        .sort((a, b) => (a.day < b.day ? -1 : 1)),
+    );
+    await this.knex.transaction(async (trx) => {
+      await trx('user_activity')
+        .insert(
+          deltas.map((d) => ({ user_id: d.userId, searches: d.searches, last_activity: d.lastActivity })),
+        )
+        .onConflict('user_id')
+        .merge({
+          searches: trx.raw('user_activity.searches + excluded.searches'),
+          last_activity: trx.raw('GREATEST(user_activity.last_activity, excluded.last_activity)'),
+        });
+      if (days.length === 0) return;
+      await trx('user_search_days')
+        .insert(days)
+        .onConflict(['user_id', 'day'])
+        .merge({ searches: trx.raw('user_search_days.searches + excluded.searches') });
+    });
+  }
+
+  /** A user's searches per UTC day from `fromDay` (`YYYY-MM-DD`) on; days without searches have no row. */
+  async searchesSince(userId: string, fromDay: string): Promise<DaySearches[]> {
+    const rows = await this.knex('user_search_days')
+      .select(this.knex.raw(`to_char(day, 'YYYY-MM-DD') AS date`), 'searches')
+      .where({ user_id: userId })
+      .andWhere('day', '>=', fromDay)
+      .orderBy('day');
+    return (rows as { date: string; searches: string | number }[]).map((r) => ({
+      date: r.date,
+      count: Number(r.searches),
+    }));
   }
 
   /** A user's stored (not yet swept) memories that are still live, by permission, plus their counters. */

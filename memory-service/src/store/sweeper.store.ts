@@ -44,4 +44,11 @@ export class SweeperStore {
       return swept;
     });
   }
+
+  /** Drops per-day search counts older than `keepDays` days (by the database's date); returns how many. */
+  async deleteSearchDaysBefore(keepDays: number): Promise<number> {
+    return this.knex('user_search_days')
+      .where('day', '<', this.knex.raw('current_date - ?::int', [Math.trunc(keepDays)]))
+      .del();
+  }
 }

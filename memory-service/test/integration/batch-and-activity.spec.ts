@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { memoryPb } from '@picard/proto';
 import { newId } from '@picard/service-kit';
+import { testLogger } from '@picard/service-kit/testing';
+import { ActivityRecorder, utcDay } from '../../src/domain/activity.js';
+import { ActivityStore } from '../../src/store/activity.store.js';
 import {
   countRows,
   failure,
@@ -181,5 +184,52 @@ describe('memory-service: batches, search filters, activity', () => {
     expect(s.memories).toBe(Object.values(s.memoriesByPermission).reduce((x, y) => x + y, 0));
     expect(s.memories).toBe(await countRows(stack.knex));
     expect(s.users).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts searches per UTC day over the last 30 days, zeros included; another user needs admin', async () => {
+    const u = userApi(stack.client);
+    const DAY = 24 * 3600 * 1000;
+    const daysAgo = (n: number) => new Date(Date.now() - n * DAY);
+    // A second recorder on the same database with a chosen clock stands in for earlier days; its
+    // flushes go through the same upsert as the service's own recorder and add up with it.
+    let clock = daysAgo(40);
+    const earlier = new ActivityRecorder(new ActivityStore(stack.knex), testLogger(), () => clock);
+    earlier.searched(u.userId); // 40 days ago: kept in the table, outside the window
+    clock = daysAgo(3);
+    for (let i = 0; i < 4; i++) earlier.searched(u.userId);
+    clock = daysAgo(29); // the window's first day
+    earlier.searched(u.userId);
+    await earlier.flush();
+    clock = daysAgo(3);
+    earlier.searched(u.userId); // a second flush onto an existing day adds to it
+    await earlier.flush();
+    await u.query('anything', 1);
+    await u.query('anything else', 1);
+
+    const today = utcDay(new Date());
+    const a = await u.activity();
+    expect(a.searches).toBe(9);
+    expect(a.searchesByDay).toHaveLength(30);
+    expect(a.searchesByDay[0]!.date).toBe(utcDay(daysAgo(29)));
+    expect(a.searchesByDay.at(-1)!.date).toBe(today);
+    const dates = a.searchesByDay.map((d) => d.date);
+    expect([...dates].sort()).toEqual(dates);
+    expect(new Set(dates).size).toBe(30);
+    const nonZero = Object.fromEntries(
+      a.searchesByDay.filter((d) => d.count > 0).map((d) => [d.date, d.count]),
+    );
+    expect(nonZero).toEqual({ [utcDay(daysAgo(29))]: 1, [utcDay(daysAgo(3))]: 5, [today]: 2 });
+    const stored = await stack
+      .knex('user_search_days')
+      .where({ user_id: u.userId })
+      .count<{ n: string }[]>({ n: '*' });
+    expect(Number(stored[0]!.n)).toBe(3 + 1); // days with searches only, the 40-day-old one included
+
+    const other = userApi(stack.client);
+    expect((await failure(other.activity(u.userId))).code).toBe('permission_denied');
+    const fresh = await other.activity();
+    expect(fresh.searchesByDay.map((d) => d.count)).toEqual(Array(30).fill(0));
+    const admin = userApi(stack.client, { scopes: [READ, WRITE, 'memories:admin'] });
+    expect((await admin.activity(u.userId)).searchesByDay).toEqual(a.searchesByDay);
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import type { BusMessage } from '@picard/service-kit';
+import { newId, type BusMessage } from '@picard/service-kit';
 import { testLogger, testMode } from '@picard/service-kit/testing';
-import { ExpirySweeper } from '../../src/domain/expiry-sweeper.js';
+import { ExpirySweeper, SEARCH_DAYS_KEPT } from '../../src/domain/expiry-sweeper.js';
 import { KeyRotationJob, type KeyRotationProgress } from '../../src/domain/key-rotation.job.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import { KeyRotationStore } from '../../src/store/key-rotation.store.js';
@@ -134,6 +134,25 @@ describe('memory-service jobs', () => {
       for (let i = 0; i < 100 && (await exists(m.id)); i++) await new Promise((r) => setTimeout(r, 30));
       await s.stop();
       expect(await exists(m.id)).toBe(false);
+    });
+
+    it('drops per-day search counts older than SEARCH_DAYS_KEPT days, keeping the rest', async () => {
+      const user = newId();
+      const day = (ago: number) => stack.knex.raw(`current_date - ${ago}`);
+      await stack.knex('user_search_days').insert(
+        [SEARCH_DAYS_KEPT + 30, SEARCH_DAYS_KEPT + 1, SEARCH_DAYS_KEPT, 1, 0].map((ago) => ({
+          user_id: user,
+          day: day(ago),
+          searches: ago + 1,
+        })),
+      );
+      expect(await sweeper().runOnce()).toEqual({ deleted: 0 });
+      const left = await stack
+        .knex('user_search_days')
+        .where({ user_id: user })
+        .orderBy('day')
+        .pluck('searches');
+      expect(left.map(Number)).toEqual([SEARCH_DAYS_KEPT + 1, 2, 1]);
     });
 
     it('refuses nonsense settings', () => {

@@ -329,12 +329,25 @@ export interface Activity {
   userId: string;
   memoriesByPermission: { [key: string]: number };
   searches: number;
-  lastActivity?: Date | undefined;
+  lastActivity?:
+    | Date
+    | undefined;
+  /**
+   * Searches per UTC day over the last 30 days (today included), oldest first; a day without
+   * searches is present with count 0.
+   */
+  searchesByDay: DaySearches[];
 }
 
 export interface Activity_MemoriesByPermissionEntry {
   key: string;
   value: number;
+}
+
+export interface DaySearches {
+  /** YYYY-MM-DD, UTC */
+  date: string;
+  count: number;
 }
 
 export interface GetAdminSummaryRequest {
@@ -3838,7 +3851,7 @@ export const GetActivityRequest: MessageFns<GetActivityRequest> = {
 };
 
 function createBaseActivity(): Activity {
-  return { userId: "", memoriesByPermission: {}, searches: 0, lastActivity: undefined };
+  return { userId: "", memoriesByPermission: {}, searches: 0, lastActivity: undefined, searchesByDay: [] };
 }
 
 export const Activity: MessageFns<Activity> = {
@@ -3854,6 +3867,9 @@ export const Activity: MessageFns<Activity> = {
     }
     if (message.lastActivity !== undefined) {
       Timestamp.encode(toTimestamp(message.lastActivity), writer.uint32(34).fork()).join();
+    }
+    for (const v of message.searchesByDay) {
+      DaySearches.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -3904,6 +3920,14 @@ export const Activity: MessageFns<Activity> = {
             }
 
             message.lastActivity = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.searchesByDay.push(DaySearches.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -3958,6 +3982,11 @@ export const Activity: MessageFns<Activity> = {
         : isSet(object.last_activity)
         ? fromJsonTimestamp(object.last_activity)
         : undefined,
+      searchesByDay: globalThis.Array.isArray(object?.searchesByDay)
+        ? object.searchesByDay.map((e: any) => DaySearches.fromJSON(e))
+        : globalThis.Array.isArray(object?.searches_by_day)
+        ? object.searches_by_day.map((e: any) => DaySearches.fromJSON(e))
+        : [],
     };
   },
 
@@ -3981,6 +4010,9 @@ export const Activity: MessageFns<Activity> = {
     if (message.lastActivity !== undefined) {
       obj.lastActivity = message.lastActivity.toISOString();
     }
+    if (message.searchesByDay?.length) {
+      obj.searchesByDay = message.searchesByDay.map((e) => DaySearches.toJSON(e));
+    }
     return obj;
   },
 
@@ -3999,6 +4031,7 @@ export const Activity: MessageFns<Activity> = {
       }, {});
     message.searches = object.searches ?? 0;
     message.lastActivity = object.lastActivity ?? undefined;
+    message.searchesByDay = object.searchesByDay?.map((e) => DaySearches.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4088,6 +4121,91 @@ export const Activity_MemoriesByPermissionEntry: MessageFns<Activity_MemoriesByP
     const message = createBaseActivity_MemoriesByPermissionEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseDaySearches(): DaySearches {
+  return { date: "", count: 0 };
+}
+
+export const DaySearches: MessageFns<DaySearches> = {
+  encode(message: DaySearches, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.date !== "") {
+      writer.uint32(10).string(message.date);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).int64(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DaySearches {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDaySearches();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.date = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DaySearches {
+    return {
+      date: isSet(object.date) ? globalThis.String(object.date) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: DaySearches): unknown {
+    const obj: any = {};
+    if (message.date !== "") {
+      obj.date = message.date;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DaySearches>, I>>(base?: I): DaySearches {
+    return DaySearches.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DaySearches>, I>>(object: I): DaySearches {
+    const message = createBaseDaySearches();
+    message.date = object.date ?? "";
+    message.count = object.count ?? 0;
     return message;
   },
 };
