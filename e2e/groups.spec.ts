@@ -208,6 +208,17 @@ describe('groups, group sharing and activity', () => {
     });
     expect(rest.json.result.searches).toBeGreaterThanOrEqual(1);
     expect(Date.parse(rest.json.result.last_activity)).not.toBeNaN();
+    // Searches over time: 30 UTC days up to today, oldest first, days without searches as 0.
+    await tool(outsider, 'query_memory', { query: 'groceries' });
+    await tool(outsider, 'query_memory', { query: 'holidays' });
+    const today = new Date().toISOString().slice(0, 10);
+    const later = (await tool(outsider, 'get_activity', {})).json.result;
+    const byDay = later.searches_by_day as { date: string; count: number }[];
+    expect(later.searches).toBe(rest.json.result.searches + 2);
+    expect(byDay).toHaveLength(30);
+    expect(byDay.at(-1)).toEqual({ date: today, count: later.searches }); // a new stack: every search was today
+    expect(byDay[0]!.date).toBe(new Date(Date.now() - 29 * 24 * 3600 * 1000).toISOString().slice(0, 10));
+    expect(byDay.slice(0, -1).every((d) => d.count === 0)).toBe(true);
 
     const viaMcp = await mcp(outsider, 'get_activity', { user_id: outsider.user_id });
     expect(viaMcp.structuredContent).toMatchObject({
@@ -220,7 +231,9 @@ describe('groups, group sharing and activity', () => {
       memories_by_permission: { private: 0, public: 0, shared: 0 },
       searches: 0,
       last_activity: null,
+      searches_by_day: expect.any(Array),
     });
+    expect(fresh.searches_by_day.map((d: { count: number }) => d.count)).toEqual(Array(30).fill(0));
 
     const snoop = await tool(member, 'get_activity', { user_id: outsider.user_id });
     expect(snoop.status).toBe(403);

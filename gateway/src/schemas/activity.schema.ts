@@ -16,6 +16,16 @@ export const activitySchema = z
     memories_by_permission: memoriesByPermissionSchema,
     searches: z.number().int().describe('Searches made (query_memory).'),
     last_activity: z.iso.datetime({ offset: true }).nullable(),
+    searches_by_day: z
+      .array(
+        z.object({
+          date: z.iso.date().describe('A UTC calendar day, YYYY-MM-DD.'),
+          count: z.number().int().describe('Searches made that day.'),
+        }),
+      )
+      .describe(
+        'Searches per UTC day over the last 30 days, today included, oldest first; days without searches have count 0.',
+      ),
   })
   .openapi('Activity');
 

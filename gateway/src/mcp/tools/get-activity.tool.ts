@@ -8,7 +8,8 @@ export const getActivityTool = defineTool({
   name: 'get_activity',
   title: 'Activity of a user',
   description:
-    'Your activity: live memories by permission, searches made, and when you were last active. ' +
+    'Your activity: live memories by permission, searches made (in total and per day over the last 30 days), ' +
+    'and when you were last active. ' +
     "Another user's activity needs the memories:admin scope.",
   scope: SCOPES.read,
   input: z
@@ -29,6 +30,7 @@ export const getActivityTool = defineTool({
       memories_by_permission: byPermission(a.memoriesByPermission),
       searches: a.searches,
       last_activity: a.lastActivity ? a.lastActivity.toISOString() : null,
+      searches_by_day: a.searchesByDay.map((d) => ({ date: d.date, count: d.count })),
     };
   },
 });
