@@ -1,4 +1,4 @@
-import { forbidden, isUuid, type Caller } from '@picard/service-kit';
+import { forbidden, isUuid, unauthenticated, type Caller } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { UserRow } from '../store/users.store.js';
 import { ADMIN_SCOPE } from './validation.js';
@@ -24,4 +24,16 @@ export async function requireAdminAccount(store: AuthStore, caller: Caller): Pro
 export async function isAdminCaller(store: AuthStore, caller: Caller): Promise<boolean> {
   if (caller.scopes.includes(ADMIN_SCOPE)) return true;
   return (await callerAccount(store, caller))?.is_admin === true;
+}
+
+/**
+ * A signed-in user with a live account and the scope the gateway checked for the call, checked
+ * again here so a mis-routed call cannot skip it.
+ */
+export async function requireUserWithScope(store: AuthStore, caller: Caller, scope: string): Promise<UserRow> {
+  if (!isUuid(caller.userId)) throw unauthenticated('the caller identity carries no valid user id');
+  if (!caller.scopes.includes(scope)) throw forbidden(`the ${scope} scope is required`);
+  const account = await callerAccount(store, caller);
+  if (!account) throw forbidden('this account is deactivated or does not exist');
+  return account;
 }

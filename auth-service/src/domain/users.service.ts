@@ -10,12 +10,12 @@ import {
   type Logger,
 } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
-import type { UserRow } from '../store/users.store.js';
-import { callerAccount, isAdminCaller, requireAdminAccount } from './access.js';
+import type { UserRefRow, UserRow } from '../store/users.store.js';
+import { callerAccount, isAdminCaller, requireAdminAccount, requireUserWithScope } from './access.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { decodeCursor, encodeCursor } from './user-cursor.js';
-import { validateDisplayName, validateEmail, validatePassword, validateUsername } from './validation.js';
+import { READ_SCOPE, validateDisplayName, validateEmail, validatePassword, validateUsername } from './validation.js';
 
 export interface EnsureAdminInput {
   username: string;
@@ -34,6 +34,8 @@ const UNIQUE_VIOLATION = '23505';
 /** Users choosing a password now get a longer minimum than the bootstrap admin (kept at 8 for compatibility). */
 export const USER_PASSWORD_MIN = 10;
 const MAX_PAGE = 200;
+/** Bounds of one LookupUsers call (the gateway's lookup_users repeats them). */
+export const LOOKUP_LIMITS = { usernames: 20, userIds: 100, username: 64 } as const;
 
 export class UsersService {
   constructor(
@@ -157,6 +159,29 @@ export class UsersService {
     const rows = await this.store.users.list(limit + 1, after);
     const users = rows.slice(0, limit);
     return { users, nextCursor: rows.length > limit ? encodeCursor(users[users.length - 1]!) : undefined };
+  }
+
+  /**
+   * Exact usernames and ids to {id, username} of active accounts, for any signed-in user (sharing by
+   * name, showing who owns a memory). Never a listing: only what was asked for, each account once.
+   * Usernames compare as at registration (case-insensitively); unknown ones are simply left out.
+   */
+  async lookup(caller: Caller, input: { usernames: string[]; userIds: string[] }): Promise<UserRefRow[]> {
+    await requireUserWithScope(this.store, caller, READ_SCOPE);
+    const { usernames, userIds } = input;
+    if (usernames.length === 0 && userIds.length === 0) throw invalid('usernames', 'give usernames or user_ids to look up');
+    if (usernames.length > LOOKUP_LIMITS.usernames) {
+      throw invalid('usernames', `at most ${LOOKUP_LIMITS.usernames} usernames per lookup`);
+    }
+    if (userIds.length > LOOKUP_LIMITS.userIds) throw invalid('user_ids', `at most ${LOOKUP_LIMITS.userIds} user_ids per lookup`);
+    const ids = userIds.map((id, i) => assertUuid(`user_ids[${i}]`, id));
+    const names = usernames.map((name, i) => {
+      if (name.length < 1 || name.length > LOOKUP_LIMITS.username) {
+        throw invalid(`usernames[${i}]`, `usernames[${i}] must be 1-${LOOKUP_LIMITS.username} characters`);
+      }
+      return name.toLowerCase();
+    });
+    return this.store.users.findActiveRefs([...new Set(names)], [...new Set(ids)]);
   }
 
   private async selfOrAdmin(caller: Caller, userIdInput: string): Promise<UserRow> {

@@ -4,6 +4,7 @@ export const SCOPES = ['memories:read', 'memories:write', 'memories:admin'] as c
 export type Scope = (typeof SCOPES)[number];
 export const DEFAULT_CLIENT_SCOPES: Scope[] = ['memories:read', 'memories:write'];
 export const ADMIN_SCOPE: Scope = 'memories:admin';
+export const READ_SCOPE: Scope = 'memories:read';
 
 const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
 // Deliberately basic: one @, no spaces, a dot in the domain. Real checking is a mail round trip.

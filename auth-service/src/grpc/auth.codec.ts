@@ -1,7 +1,7 @@
 import type { authPb } from '@picard/proto';
 import type { AuthorizationCheckResult } from '../domain/authorization.service.js';
 import { publicClientId, type ClientRow } from '../store/clients.store.js';
-import type { UserRow } from '../store/users.store.js';
+import type { UserRefRow, UserRow } from '../store/users.store.js';
 
 export const encodeUser = (u: UserRow): authPb.User => ({
   id: u.id,
@@ -12,6 +12,8 @@ export const encodeUser = (u: UserRow): authPb.User => ({
   active: u.active,
   createdAt: u.created_at,
 });
+
+export const encodeUserRef = (u: UserRefRow): authPb.UserRef => ({ userId: u.id, username: u.username });
 
 export const encodeClient = (c: ClientRow): authPb.Client => ({
   clientId: c.client_id,

@@ -3,7 +3,7 @@ import { requireCaller, unary, type Logger } from '@picard/service-kit';
 import type { AuthDomain } from '../domain/auth.domain.js';
 import { requireAdminAccount } from '../domain/access.js';
 import type { AuthStore } from '../store/auth.store.js';
-import { encodeCheck, encodeClient, encodeUser } from './auth.codec.js';
+import { encodeCheck, encodeClient, encodeUser, encodeUserRef } from './auth.codec.js';
 
 /** decode → domain → encode; nothing else. */
 export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger: Logger): authPb.AuthServiceServer {
@@ -35,6 +35,9 @@ export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger:
       const page = await domain.users.list(requireCaller(call.metadata), req);
       return { users: page.users.map(encodeUser), nextCursor: page.nextCursor };
     }),
+    lookupUsers: unary(logger, 'LookupUsers', async (req: authPb.LookupUsersRequest, call) => ({
+      users: (await domain.users.lookup(requireCaller(call.metadata), req)).map(encodeUserRef),
+    })),
 
     registerClient: unary(logger, 'RegisterClient', async (req: authPb.RegisterClientRequest, call) => {
       const { client, secret } = await domain.clients.register(requireCaller(call.metadata), req);

@@ -14,6 +14,9 @@ export interface UserRow {
   created_at: Date;
 }
 
+/** What any signed-in user may learn about another account. */
+export type UserRefRow = Pick<UserRow, 'id' | 'username'>;
+
 const fromDb = (r: Record<string, unknown>): UserRow => ({ ...(r as unknown as UserRow), created_at: toDate(r.created_at) });
 
 export class UsersStore {
@@ -27,6 +30,25 @@ export class UsersStore {
   async findByUsername(username: string): Promise<UserRow | undefined> {
     const row = await this.db('users').whereRaw('lower(username) = lower(?)', [username]).first();
     return row ? fromDb(row) : undefined;
+  }
+
+  /**
+   * Active accounts among the given lower-cased usernames and ids. Selects the two public columns
+   * only, so nothing else (emails above all) can leak out of a lookup.
+   */
+  async findActiveRefs(lowerUsernames: string[], ids: string[]): Promise<UserRefRow[]> {
+    if (lowerUsernames.length === 0 && ids.length === 0) return [];
+    return this.db('users')
+      .select('id', 'username')
+      .where({ active: true })
+      .where((q) => {
+        // lower(username) is what the unique index covers, so this is an index lookup per name.
+        if (lowerUsernames.length) {
+          q.orWhereRaw(`lower(username) in (${lowerUsernames.map(() => '?').join(', ')})`, lowerUsernames);
+        }
+        if (ids.length) q.orWhereIn('id', ids);
+      })
+      .orderByRaw('lower(username), id');
   }
 
   /** Keyset paging in creation order; the cursor is the last row's (created_at, id). */

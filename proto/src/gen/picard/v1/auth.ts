@@ -79,6 +79,22 @@ export interface ListUsersResponse {
   nextCursor?: string | undefined;
 }
 
+export interface LookupUsersRequest {
+  usernames: string[];
+  userIds: string[];
+}
+
+/** Only what another user may know about an account. */
+export interface UserRef {
+  userId: string;
+  username: string;
+}
+
+/** Active users matching either list, each once; unknown names and ids are left out. */
+export interface LookupUsersResponse {
+  users: UserRef[];
+}
+
 export interface Client {
   clientId: string;
   clientName: string;
@@ -1287,6 +1303,253 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
     const message = createBaseListUsersResponse();
     message.users = object.users?.map((e) => User.fromPartial(e)) || [];
     message.nextCursor = object.nextCursor ?? undefined;
+    return message;
+  },
+};
+
+function createBaseLookupUsersRequest(): LookupUsersRequest {
+  return { usernames: [], userIds: [] };
+}
+
+export const LookupUsersRequest: MessageFns<LookupUsersRequest> = {
+  encode(message: LookupUsersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.usernames) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.userIds) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LookupUsersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLookupUsersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.usernames.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LookupUsersRequest {
+    return {
+      usernames: globalThis.Array.isArray(object?.usernames)
+        ? object.usernames.map((e: any) => globalThis.String(e))
+        : [],
+      userIds: globalThis.Array.isArray(object?.userIds)
+        ? object.userIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.user_ids)
+        ? object.user_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LookupUsersRequest): unknown {
+    const obj: any = {};
+    if (message.usernames?.length) {
+      obj.usernames = message.usernames;
+    }
+    if (message.userIds?.length) {
+      obj.userIds = message.userIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LookupUsersRequest>, I>>(base?: I): LookupUsersRequest {
+    return LookupUsersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LookupUsersRequest>, I>>(object: I): LookupUsersRequest {
+    const message = createBaseLookupUsersRequest();
+    message.usernames = object.usernames?.map((e) => e) || [];
+    message.userIds = object.userIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUserRef(): UserRef {
+  return { userId: "", username: "" };
+}
+
+export const UserRef: MessageFns<UserRef> = {
+  encode(message: UserRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.username !== "") {
+      writer.uint32(18).string(message.username);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserRef {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+    };
+  },
+
+  toJSON(message: UserRef): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UserRef>, I>>(base?: I): UserRef {
+    return UserRef.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UserRef>, I>>(object: I): UserRef {
+    const message = createBaseUserRef();
+    message.userId = object.userId ?? "";
+    message.username = object.username ?? "";
+    return message;
+  },
+};
+
+function createBaseLookupUsersResponse(): LookupUsersResponse {
+  return { users: [] };
+}
+
+export const LookupUsersResponse: MessageFns<LookupUsersResponse> = {
+  encode(message: LookupUsersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.users) {
+      UserRef.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LookupUsersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLookupUsersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.users.push(UserRef.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LookupUsersResponse {
+    return { users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => UserRef.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: LookupUsersResponse): unknown {
+    const obj: any = {};
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => UserRef.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LookupUsersResponse>, I>>(base?: I): LookupUsersResponse {
+    return LookupUsersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LookupUsersResponse>, I>>(object: I): LookupUsersResponse {
+    const message = createBaseLookupUsersResponse();
+    message.users = object.users?.map((e) => UserRef.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4265,6 +4528,16 @@ export const AuthServiceService = {
     responseSerialize: (value: ListUsersResponse): Buffer => Buffer.from(ListUsersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListUsersResponse => ListUsersResponse.decode(value),
   },
+  /** Exact usernames and ids to {user_id, username} for any signed-in user: never a listing, never emails. */
+  lookupUsers: {
+    path: "/picard.v1.AuthService/LookupUsers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LookupUsersRequest): Buffer => Buffer.from(LookupUsersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LookupUsersRequest => LookupUsersRequest.decode(value),
+    responseSerialize: (value: LookupUsersResponse): Buffer => Buffer.from(LookupUsersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LookupUsersResponse => LookupUsersResponse.decode(value),
+  },
   /** Clients */
   registerClient: {
     path: "/picard.v1.AuthService/RegisterClient" as const,
@@ -4429,6 +4702,8 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   changePassword: handleUnaryCall<ChangePasswordRequest, User>;
   deactivateUser: handleUnaryCall<DeactivateUserRequest, User>;
   listUsers: handleUnaryCall<ListUsersRequest, ListUsersResponse>;
+  /** Exact usernames and ids to {user_id, username} for any signed-in user: never a listing, never emails. */
+  lookupUsers: handleUnaryCall<LookupUsersRequest, LookupUsersResponse>;
   /** Clients */
   registerClient: handleUnaryCall<RegisterClientRequest, RegisteredClient>;
   /** RFC 7591 dynamic registration: anyone may register; the client is never first-party. */
@@ -4574,6 +4849,22 @@ export interface AuthServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListUsersResponse) => void,
+  ): ClientUnaryCall;
+  /** Exact usernames and ids to {user_id, username} for any signed-in user: never a listing, never emails. */
+  lookupUsers(
+    request: LookupUsersRequest,
+    callback: (error: ServiceError | null, response: LookupUsersResponse) => void,
+  ): ClientUnaryCall;
+  lookupUsers(
+    request: LookupUsersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LookupUsersResponse) => void,
+  ): ClientUnaryCall;
+  lookupUsers(
+    request: LookupUsersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LookupUsersResponse) => void,
   ): ClientUnaryCall;
   /** Clients */
   registerClient(
