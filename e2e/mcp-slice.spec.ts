@@ -73,6 +73,7 @@ describe('MCP at /mcp', () => {
       'export_memories',
       'get_activity',
       'get_memories',
+      'get_memory',
       'get_persona',
       'import_memories',
       'list_groups',

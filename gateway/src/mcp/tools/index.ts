@@ -6,6 +6,7 @@ import { deleteMemoryTool } from './delete-memory.tool.js';
 import { exportMemoriesTool } from './export-memories.tool.js';
 import { getActivityTool } from './get-activity.tool.js';
 import { getMemoriesTool } from './get-memories.tool.js';
+import { getMemoryTool } from './get-memory.tool.js';
 import { getPersonaTool } from './get-persona.tool.js';
 import { importMemoriesTool } from './import-memories.tool.js';
 import { listGroupsTool } from './list-groups.tool.js';
@@ -27,6 +28,7 @@ export const TOOLS: ToolDefinition[] = [
   retrieveMemoriesTool,
   queryMemoryTool,
   getMemoriesTool,
+  getMemoryTool,
   updateMemoryTool,
   deleteMemoryTool,
   modifyPermissionsTool,
