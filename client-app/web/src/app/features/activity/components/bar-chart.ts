@@ -6,7 +6,7 @@ import { type Bar, barLayout } from './chart-geometry';
   selector: 'app-bar-chart',
   template: `
     <figure class="chart">
-      <svg [attr.viewBox]="'0 0 ' + width + ' ' + (height + 40)" role="img" [attr.aria-label]="summary()" preserveAspectRatio="xMidYMid meet">
+      <svg [attr.viewBox]="'0 -24 ' + width + ' ' + (height + 56)" role="img" [attr.aria-label]="summary()" preserveAspectRatio="xMinYMid meet">
         <line x1="0" [attr.y1]="height" [attr.x2]="width" [attr.y2]="height" class="axis" />
         @for (b of rects(); track b.label; let i = $index) {
           <rect [attr.x]="b.x" [attr.y]="b.y" [attr.width]="b.width" [attr.height]="b.height" rx="4" [attr.class]="'bar bar-' + i" />
@@ -21,7 +21,7 @@ import { type Bar, barLayout } from './chart-geometry';
   `,
   styles: `
     .chart { margin: 0; }
-    svg { width: 100%; max-width: 28rem; height: auto; display: block; overflow: visible; }
+    svg { width: 100%; max-width: 24rem; height: auto; display: block; }
     .axis { stroke: var(--border); }
     .bar { fill: var(--accent); }
     .bar-0 { fill: var(--private); }
@@ -38,6 +38,6 @@ export class BarChart {
   readonly caption = input<string>('');
   protected readonly width = 300;
   protected readonly height = 140;
-  protected readonly rects = computed(() => barLayout(this.bars(), this.width, this.height, 24));
+  protected readonly rects = computed(() => barLayout(this.bars(), this.width, this.height, 24, 80));
   protected readonly summary = computed(() => this.bars().map((b) => `${b.label}: ${b.value}`).join(', '));
 }

@@ -19,6 +19,11 @@ describe('barLayout', () => {
     expect(rects.map((r) => r.y)).toEqual([0, 50, 100]);
   });
 
+  it('caps the bar width, centring each bar in its slot', () => {
+    const [only] = barLayout([{ label: 'Searches', value: 3 }], 300, 100, 12, 80);
+    expect(only).toMatchObject({ x: 110, width: 80, height: 100, y: 0 });
+  });
+
   it('draws an all-zero chart flat, never NaN, and an empty one as nothing', () => {
     const rects = barLayout([{ label: 'a', value: 0 }, { label: 'b', value: NaN }], 100, 50);
     expect(rects.every((r) => r.height === 0 && r.y === 50)).toBe(true);

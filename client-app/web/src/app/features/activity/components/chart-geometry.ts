@@ -16,14 +16,15 @@ export interface BarRect extends Bar {
  * Vertical bars in a width × height box: equal slots with `gap` between them, heights proportional
  * to value against the largest (an all-zero chart has zero-height bars, never NaN).
  */
-export function barLayout(bars: Bar[], width: number, height: number, gap = 12): BarRect[] {
+export function barLayout(bars: Bar[], width: number, height: number, gap = 12, maxBarWidth = Infinity): BarRect[] {
   if (bars.length === 0) return [];
   const max = Math.max(0, ...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
   const slot = (width - gap * (bars.length - 1)) / bars.length;
+  const barWidth = Math.min(slot, maxBarWidth);
   return bars.map((b, i) => {
     const v = Number.isFinite(b.value) && b.value > 0 ? b.value : 0;
     const h = max > 0 ? (v / max) * height : 0;
-    return { ...b, x: i * (slot + gap), y: height - h, width: slot, height: h };
+    return { ...b, x: i * (slot + gap) + (slot - barWidth) / 2, y: height - h, width: barWidth, height: h };
   });
 }
 

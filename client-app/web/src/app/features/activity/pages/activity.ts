@@ -1,6 +1,6 @@
 import { DatePipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
-import type { Activity as ActivityData, AdminSummary, BffError } from '@contract/bff-api';
+import type { Activity as ActivityData, BffError } from '@contract/bff-api';
 import { BffClient } from '../../../core/api/bff-client';
 import { ErrorMessage } from '../../../core/errors/error-message';
 import { toBffError } from '../../../core/errors/bff-error';
@@ -36,7 +36,6 @@ export class Activity implements OnInit {
   protected readonly bars = computed(() => permissionBars(this.activity()?.memories_by_permission));
   protected readonly total = computed(() => this.bars().reduce((sum, b) => sum + b.value, 0));
   protected readonly byDay = computed(() => searchesByDay(this.activity()));
-  protected readonly summary = signal<AdminSummary | null>(null);
 
   async ngOnInit(): Promise<void> {
     try {

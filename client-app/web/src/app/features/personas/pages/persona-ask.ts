@@ -7,6 +7,7 @@ import { toBffError } from '../../../core/errors/bff-error';
 import { UserDirectory } from '../../../core/users/user-directory';
 import { MarkdownView } from '../../../shared/markdown/markdown-view';
 import { MemoryCard } from '../../../shared/memory/memory-card';
+import { OwnerName } from '../../../shared/memory/owner-name';
 import { AskStream } from '../services/ask-stream';
 import { PersonasService, personaName } from '../services/personas.service';
 
@@ -22,6 +23,7 @@ export class PersonaAsk implements OnInit {
   private readonly service = inject(PersonasService);
   private readonly stream = inject(AskStream);
   private readonly users = inject(UserDirectory);
+  private readonly owners = inject(OwnerName);
   private controller: AbortController | null = null;
 
   readonly userId = input.required<string>();
@@ -37,7 +39,9 @@ export class PersonaAsk implements OnInit {
 
   protected readonly title = computed(() => {
     const p = this.persona();
-    return p ? personaName(p, this.users.nameOf(p.user_id)) : 'Persona';
+    if (!p) return 'a persona';
+    if (!p.display_name.trim() && this.owners.isMine(p.user_id)) return 'your own persona';
+    return personaName(p, this.users.nameOf(p.user_id));
   });
   /** The cited memories, in citation order; ids the caller may not see are listed bare. */
   protected readonly citations = computed(() => {
