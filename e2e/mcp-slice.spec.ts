@@ -77,6 +77,8 @@ describe('MCP at /mcp', () => {
       'get_persona',
       'import_memories',
       'list_groups',
+      'list_personas',
+      'lookup_users',
       'modify_permissions',
       'query_memory',
       'query_user',

@@ -11,6 +11,7 @@ import { BrowserSessions } from './oauth/browser-session.js';
 import { authorizeRouter } from './oauth/authorize.routes.js';
 import { registrationRouter } from './oauth/registration.routes.js';
 import { createMcpEndpoint } from './mcp/mcp-server.js';
+import type { ToolRateLimits } from './mcp/tools/tool-rate-limits.js';
 import { toolsRouter } from './http/tools.routes.js';
 import { adminRouter } from './http/admin.routes.js';
 import { adminManageRouter } from './http/admin-manage.routes.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   cimdEnabled: boolean;
   bodyLimit: string;
   clients: ServiceClients;
+  /** Shared by /mcp and /api/tools, so a limit counts calls through both. */
+  toolRateLimits: ToolRateLimits;
   verifier: TokenVerifier;
   logger: Logger;
 }
@@ -68,7 +71,8 @@ export function createApp(opts: AppOptions): Express {
   app.use(adminSummaryRouter(clients, verifier));
 
   const resourceMetadataUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
-  const mcp = toNodeHandler(createMcpEndpoint(clients, logger), {
+  const toolDeps = { clients, rateLimits: opts.toolRateLimits };
+  const mcp = toNodeHandler(createMcpEndpoint(toolDeps, logger), {
     onerror: (err) => logger.error({ err }, 'MCP adapter failed'),
   });
   app.all(
@@ -81,7 +85,7 @@ export function createApp(opts: AppOptions): Express {
 
   const apiMetadataUrl = `${publicUrl}/.well-known/oauth-protected-resource`;
   app.use('/api', requireBearer(verifier, apiMetadataUrl));
-  app.use(toolsRouter(clients));
+  app.use(toolsRouter(toolDeps));
   app.use(usersRouter(clients, apiMetadataUrl));
 
   app.use((_req, res) => sendError(res, new DomainError('not_found', 'no such endpoint')));

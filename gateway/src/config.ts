@@ -24,6 +24,8 @@ export const gatewayConfigSchema = z.object({
     .pipe(z.string().min(32, { message: 'must be at least 32 characters' }).optional()),
   /** Same variable as auth-service: whether https client ids (Client ID Metadata Documents) are accepted. */
   AUTH_CIMD_ENABLED: env.bool(true),
+  /** lookup_users calls per user per minute, counted by each gateway instance on its own. */
+  GATEWAY_LOOKUP_USERS_PER_MINUTE: env.positiveInt(60),
   /** Largest JSON body accepted (express size string). */
   GATEWAY_BODY_LIMIT: env.string('2mb'),
 });

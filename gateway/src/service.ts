@@ -6,6 +6,8 @@ import { createServiceClients, type ServiceAddresses } from './clients/service-c
 import { DenyList } from './auth/deny-list.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { createApp } from './app.js';
+import { TOOLS } from './mcp/tools/index.js';
+import { ToolRateLimits } from './mcp/tools/tool-rate-limits.js';
 
 export interface StartGatewayOptions {
   config: GatewayConfig;
@@ -81,6 +83,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     cimdEnabled: config.AUTH_CIMD_ENABLED,
     bodyLimit: config.GATEWAY_BODY_LIMIT,
     clients,
+    toolRateLimits: new ToolRateLimits(TOOLS, config),
     verifier,
     logger,
   });

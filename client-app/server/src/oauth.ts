@@ -27,7 +27,7 @@ export class CallbackError extends Error {
 /**
  * Picard as an OAuth 2.1 authorization server, through openid-client: discovery (RFC 8414),
  * authorization code + PKCE S256 with state and the RFC 9207 `iss` check, refresh and revocation,
- * all with this confidential client's credentials (client_secret_basic).
+ * all with this confidential client's credentials (client_secret_post).
  */
 export class PicardOAuth {
   private cached?: { clientId: string; config: Promise<oidc.Configuration> };
@@ -58,8 +58,10 @@ export class PicardOAuth {
         .discovery(
           new URL(this.s.issuer),
           creds.clientId,
-          { redirect_uris: [this.s.redirectUri], token_endpoint_auth_method: 'client_secret_basic' },
-          oidc.ClientSecretBasic(creds.clientSecret),
+          { redirect_uris: [this.s.redirectUri], token_endpoint_auth_method: 'client_secret_post' },
+          // Not Basic: openid-client form-url-encodes the Basic credentials (RFC 6749 §2.3.1) and
+          // Picard's /token does not decode them, so a secret with "-" or "_" would be refused.
+          oidc.ClientSecretPost(creds.clientSecret),
           {
             algorithm: 'oauth2',
             execute: this.s.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
@@ -163,8 +165,8 @@ function callbackError(err: unknown): Error {
 
 function networkOr(err: unknown, logger: Logger): Error {
   if (err instanceof BffError) return err;
-  const e = err as { message?: string; cause?: { code?: string } };
-  logger.warn({ cause: e.message }, 'Picard OAuth call failed');
+  const e = err as { message?: string; status?: number; cause?: unknown };
+  logger.warn({ cause: e.message, status: e.status, detail: e.cause }, 'Picard OAuth call failed');
   if (err instanceof oidc.ResponseBodyError) {
     return new BffError(502, 'picard_error', 'Picard refused the token request; please sign in again.');
   }

@@ -6,8 +6,14 @@ import { PicardHttpError, type TokenResponse } from './picard.client.js';
 import type { Sealer } from './sealing.js';
 import type { TokenRow, TokensStore } from './store/tokens.store.js';
 
-/** Refresh this long before the access token expires. */
+/**
+ * Refresh this long before the access token expires: a minute, or half the token's life when it is
+ * shorter (so a short-lived token is not refreshed on every call).
+ */
 const REFRESH_MARGIN_MS = 60_000;
+const marginOf = (row: TokenRow) =>
+  Math.min(REFRESH_MARGIN_MS, (row.expires_at.getTime() - new Date(row.updated_at).getTime()) / 2);
+const fresh = (row: TokenRow) => row.expires_at.getTime() - Date.now() > marginOf(row);
 
 /** Identifies one sign-in's token set and the account it belongs to. */
 export interface Grant {
@@ -35,6 +41,7 @@ export class TokenVault {
 
   private sealed(userId: string, t: TokenResponse, fallbackScope = '') {
     return {
+      updated_at: new Date(),
       access_token: this.sealer.seal(t.access_token, userId),
       refresh_token: this.sealer.seal(t.refresh_token, userId),
       key_id: this.sealer.keyId,
@@ -63,7 +70,7 @@ export class TokenVault {
   /** A usable access token, refreshed first when it is about to expire. */
   async accessToken(grant: Grant): Promise<string> {
     const row = await this.row(grant);
-    if (row.expires_at.getTime() - Date.now() > REFRESH_MARGIN_MS) {
+    if (fresh(row)) {
       return this.sealer.open(row.access_token, grant.userId, row.key_id);
     }
     return this.refresh(grant);
@@ -102,8 +109,7 @@ export class TokenVault {
     const p = (async () => {
       const row = await this.row(grant);
       const current = this.sealer.open(row.access_token, grant.userId, row.key_id);
-      const stillValid = row.expires_at.getTime() - Date.now() > REFRESH_MARGIN_MS;
-      if (stale ? current !== stale : stillValid) return current;
+      if (stale ? current !== stale : fresh(row)) return current;
       const refreshToken = this.sealer.open(row.refresh_token, grant.userId, row.key_id);
       let t: TokenResponse;
       try {

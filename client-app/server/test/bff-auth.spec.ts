@@ -8,7 +8,7 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ config: { CLIENT_LOGIN_MAX_FAILURES: 3 } });
-  });
+  }, 180_000);
   afterAll(() => h?.stop());
 
   it('starts anonymous, offers Picard sign-in, and issues the XSRF cookie', async () => {

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { DomainError, fromServiceError } from '@picard/service-kit';
 import type { ZodError } from 'zod';
 import { BatchError } from '../mcp/tools/batch-error.js';
+import { RateLimitedError } from '../mcp/tools/tool-rate-limits.js';
 
 /**
  * The HTTP face of the error model: `{error, message, field?}` with the status from the one table;
@@ -12,6 +13,7 @@ export function sendError(res: Response, err: unknown): void {
     res.status(err.httpStatus).json(err.toJSON());
     return;
   }
+  if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
   const domain = err instanceof DomainError ? err : fromServiceError(err);
   const body: Record<string, string> = { error: domain.code, message: domain.message };
   if (domain.field) body.field = domain.field;

@@ -2,14 +2,13 @@ import { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { invalid } from '@picard/service-kit';
 import { z } from '../schemas/zod.js';
-import type { ServiceClients } from '../clients/service-clients.js';
 import { callerOf } from '../auth/bearer.js';
 import { TOOLS, toolByName } from '../mcp/tools/index.js';
-import { runTool } from '../mcp/tools/run-tool.js';
+import { runTool, type ToolDeps } from '../mcp/tools/run-tool.js';
 import { handled } from './http-errors.js';
 
 /** POST /api/tools {tool, data} → {result}: the MCP tools over plain REST, same schemas, same errors. */
-export function toolsRouter(clients: ServiceClients): Router {
+export function toolsRouter(deps: ToolDeps): Router {
   const router = Router();
   router.post(
     '/api/tools',
@@ -26,7 +25,7 @@ export function toolsRouter(clients: ServiceClients): Router {
       if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) {
         throw invalid('data', 'data must be a JSON object');
       }
-      const result = await runTool(tool, data ?? {}, callerOf(req.auth)!, clients, 'data');
+      const result = await runTool(tool, data ?? {}, callerOf(req.auth)!, deps, 'data');
       res.json({ result });
     }),
   );
@@ -61,6 +60,15 @@ export function registerToolsOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
         },
         401: { description: 'Missing or invalid bearer token' },
         403: { description: `The token lacks ${tool.scope}` },
+        ...(tool.callsPerMinute
+          ? {
+              429: {
+                description:
+                  'Too many calls by this user in the last minute (per gateway instance); Retry-After says when to try again',
+                content: { 'application/json': { schema: errorSchema } },
+              },
+            }
+          : {}),
       },
     });
   }

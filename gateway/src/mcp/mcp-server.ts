@@ -1,9 +1,8 @@
 import { McpServer, createMcpHandler, type AuthInfo, type ServerContext } from '@modelcontextprotocol/server';
 import { DomainError, fromServiceError, type Logger } from '@picard/service-kit';
-import type { ServiceClients } from '../clients/service-clients.js';
 import { callerOf } from '../auth/bearer.js';
 import { TOOLS } from './tools/index.js';
-import { runTool } from './tools/run-tool.js';
+import { runTool, type ToolDeps } from './tools/run-tool.js';
 import { BatchError } from './tools/batch-error.js';
 import type { ToolExtras } from './tools/tool-definition.js';
 import { registerMemoryResources } from './resources.js';
@@ -36,7 +35,7 @@ function extrasOf(ctx: ServerContext): ToolExtras {
   };
 }
 
-function buildServer(authInfo: AuthInfo | undefined, clients: ServiceClients): McpServer {
+function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps): McpServer {
   const server = new McpServer(SERVER_INFO, {
     instructions:
       'Picard stores memories for you and finds them by meaning. Use submit_memory to remember, ' +
@@ -56,7 +55,7 @@ function buildServer(authInfo: AuthInfo | undefined, clients: ServiceClients): M
         const caller = callerOf(authInfo);
         if (!caller) return toolError(new DomainError('unauthenticated', 'no verified caller'));
         try {
-          const result = (await runTool(tool, args, caller, clients, undefined, extrasOf(ctx))) as Record<
+          const result = (await runTool(tool, args, caller, deps, undefined, extrasOf(ctx))) as Record<
             string,
             unknown
           >;
@@ -70,7 +69,7 @@ function buildServer(authInfo: AuthInfo | undefined, clients: ServiceClients): M
       },
     );
   }
-  registerMemoryResources(server, callerOf(authInfo), clients);
+  registerMemoryResources(server, callerOf(authInfo), deps.clients);
   registerMemoryPrompts(server);
   return server;
 }
@@ -79,8 +78,8 @@ function buildServer(authInfo: AuthInfo | undefined, clients: ServiceClients): M
  * Stateless Streamable HTTP: a fresh McpServer per request (no session), so any gateway instance
  * answers any request, and both the 2025-11-25 and the 2026-07-28 revisions are served.
  */
-export function createMcpEndpoint(clients: ServiceClients, logger: Logger) {
-  return createMcpHandler((ctx) => buildServer(ctx.authInfo, clients), {
+export function createMcpEndpoint(deps: ToolDeps, logger: Logger) {
+  return createMcpHandler((ctx) => buildServer(ctx.authInfo, deps), {
     onerror: (err) => logger.warn({ err }, 'MCP request failed'),
   });
 }

@@ -3,9 +3,9 @@ import { isoDateTime, memoryToJson, scoredMemorySchema } from './memory.schema.j
 import { z } from './zod.js';
 
 /**
- * persona-service's bounds (its persona.rules LIMITS and PROMPT_MAX_CHARS), repeated here so REST
- * and MCP clients get a 400 naming the field before any gRPC hop and see them in the schemas; the
- * service re-checks every one of them.
+ * persona-service's bounds (its persona.rules LIMITS, PROMPT_MAX_CHARS and DIRECTORY_LIMITS),
+ * repeated here so REST and MCP clients get a 400 naming the field before any gRPC hop and see them
+ * in the schemas; the service re-checks every one of them.
  */
 export const PERSONA_LIMITS = {
   displayName: 100,
@@ -18,6 +18,8 @@ export const PERSONA_LIMITS = {
   maxTokens: { min: 1, max: 4096 },
   memoryLimit: { min: 1, max: 50 },
   prompt: 4000,
+  directoryQuery: 100,
+  directoryPage: { min: 1, max: 100, default: 20 },
 } as const;
 
 // persona-service counts code points (as PostgreSQL counts varchar length), not UTF-16 units.
@@ -52,6 +54,9 @@ export const personaSchema = z
     temperature: z.number(),
     max_tokens: z.number().int().describe('Upper bound of a generated answer, in tokens.'),
     memory_limit: z.number().int().describe('How many memories query_user retrieves by default.'),
+    listed: z
+      .boolean()
+      .describe('Shown in the persona directory (list_personas); false until the owner opts in.'),
     updated_at: isoDateTime().nullable().describe('null while the user never saved their persona.'),
   })
   .openapi('Persona');
@@ -68,6 +73,7 @@ export const personaToJson = (p: personaPb.Persona): PersonaJson => ({
   temperature: p.temperature,
   max_tokens: p.maxTokens,
   memory_limit: p.memoryLimit,
+  listed: p.listed,
   updated_at: p.updatedAt ? p.updatedAt.toISOString() : null,
 });
 
@@ -102,6 +108,9 @@ export const personaPatchInput = () =>
           `Replaces the persona's tags (at most ${L.tags}, 1-${L.tag} characters each; [] clears them). ` +
             'When set, query_user answers from the memories carrying at least one of them only.',
         ),
+      listed: z
+        .boolean()
+        .describe('true shows the persona in the directory (list_personas) to every signed-in user.'),
     })
     .partial()
     .strict();
@@ -119,6 +128,35 @@ export const personaPatchToProto = (p: PersonaPatchJson): personaPb.UpdatePerson
   memoryLimit: p.memory_limit,
   tags: p.tags ?? [],
   replaceTags: p.tags !== undefined,
+  listed: p.listed,
+});
+
+export const listPersonasInput = () =>
+  z
+    .object({
+      query: text(L.directoryQuery)
+        .optional()
+        .describe(
+          `Only personas whose display name contains this text, ignoring case (at most ${L.directoryQuery} characters).`,
+        ),
+      limit: z
+        .number()
+        .int()
+        .min(L.directoryPage.min)
+        .max(L.directoryPage.max)
+        .optional()
+        .describe(`Page size (default ${L.directoryPage.default}).`),
+      cursor: z.string().optional().describe('next_cursor of the previous page.'),
+    })
+    .strict();
+
+export type ListPersonasJson = z.infer<ReturnType<typeof listPersonasInput>>;
+
+export const listPersonasToProto = (q: ListPersonasJson): personaPb.ListPersonasRequest => ({
+  query: q.query ?? '',
+  // 0 asks the service for its default page size.
+  limit: q.limit ?? 0,
+  cursor: q.cursor ?? '',
 });
 
 export const queryUserInput = () =>

@@ -9,6 +9,8 @@ export interface TokenRow {
   key_id: string;
   expires_at: Date;
   scope: string;
+  /** When this pair was issued (stored). */
+  updated_at: Date;
 }
 
 /** Picard token sets, one per sign-in; values arrive here already sealed. */
@@ -24,9 +26,7 @@ export class TokensStore {
   }
 
   async replace(id: string, values: Omit<TokenRow, 'id' | 'user_id'>): Promise<void> {
-    await this.db('picard_tokens')
-      .where({ id })
-      .update({ ...values, updated_at: this.db.fn.now() });
+    await this.db('picard_tokens').where({ id }).update(values);
   }
 
   async delete(id: string): Promise<void> {

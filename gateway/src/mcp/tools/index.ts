@@ -10,6 +10,8 @@ import { getMemoryTool } from './get-memory.tool.js';
 import { getPersonaTool } from './get-persona.tool.js';
 import { importMemoriesTool } from './import-memories.tool.js';
 import { listGroupsTool } from './list-groups.tool.js';
+import { listPersonasTool } from './list-personas.tool.js';
+import { lookupUsersTool } from './lookup-users.tool.js';
 import { modifyPermissionsTool } from './modify-permissions.tool.js';
 import { queryMemoryTool } from './query-memory.tool.js';
 import { queryUserTool } from './query-user.tool.js';
@@ -45,7 +47,9 @@ export const TOOLS: ToolDefinition[] = [
   getActivityTool,
   getPersonaTool,
   updatePersonaTool,
+  listPersonasTool,
   queryUserTool,
+  lookupUsersTool,
 ] as unknown as ToolDefinition[];
 
 export const toolByName = (name: string): ToolDefinition | undefined => TOOLS.find((t) => t.name === name);

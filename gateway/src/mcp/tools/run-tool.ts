@@ -4,16 +4,23 @@ import type { ServiceClients } from '../../clients/service-clients.js';
 import { fromZodError } from '../../http/http-errors.js';
 import { BatchError } from './batch-error.js';
 import type { ToolDefinition, ToolExtras } from './tool-definition.js';
+import type { ToolRateLimits } from './tool-rate-limits.js';
+
+/** What every tool call needs from the gateway, whichever interface it came through. */
+export interface ToolDeps {
+  clients: ServiceClients;
+  rateLimits: ToolRateLimits;
+}
 
 /**
  * The single path every tool call takes, whichever interface it came from:
- * scope check, input validation against the tool's schema, then the tool itself.
+ * scope check, input validation against the tool's schema, the tool's rate limit, then the tool.
  */
 export async function runTool(
   tool: ToolDefinition,
   rawInput: unknown,
   caller: Caller,
-  clients: ServiceClients,
+  { clients, rateLimits }: ToolDeps,
   fieldPrefix?: string,
   extras: ToolExtras = {},
 ): Promise<unknown> {
@@ -27,6 +34,7 @@ export async function runTool(
     if (err instanceof ZodError) throw fromZodError(err, fieldPrefix);
     throw err;
   }
+  await rateLimits.consume(tool.name, caller.userId);
   try {
     return await tool.run(input as never, { ...extras, caller, clients, metadata: callerMetadata(caller) });
   } catch (err) {

@@ -4,6 +4,7 @@ import type { Caller } from '@picard/service-kit';
 import type { z } from 'zod';
 import type { ServiceClients } from '../../clients/service-clients.js';
 import type { Scope } from '../../auth/scopes.js';
+import type { GatewayConfig } from '../../config.js';
 
 export interface ToolProgress {
   progress: number;
@@ -37,6 +38,11 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   input: I;
   output: O;
   annotations?: ToolAnnotations;
+  /**
+   * Calls per minute one user may make, from the configuration; absent means unlimited. Counted
+   * after the input is validated, so only calls that reach a service count.
+   */
+  callsPerMinute?: (config: GatewayConfig) => number;
   run(input: z.infer<I>, ctx: ToolContext): Promise<z.infer<O>>;
 }
 
