@@ -160,7 +160,9 @@ function callbackError(err: unknown): Error {
   }
   if (err instanceof TypeError && /fetch failed/i.test(err.message)) return picardUnavailable();
   // State or iss mismatch, a missing code, a malformed answer: openid-client says which.
-  return new CallbackError('invalid_callback', `The sign-in response was refused: ${(err as Error).message}`);
+  const e = err as Error & { cause?: unknown };
+  const detail = e.cause instanceof Error ? e.cause.message : e.message;
+  return new CallbackError('invalid_callback', `The sign-in response was refused: ${detail}`);
 }
 
 function networkOr(err: unknown, logger: Logger): Error {

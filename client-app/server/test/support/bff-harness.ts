@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { expect } from '@jest/globals';
 import request from 'supertest';
 import knexFactory from 'knex';
 import { PGlite } from '@electric-sql/pglite';
 import { ADMIN, startTestStack, type TestStack } from '../../../../e2e/support/test-stack.js';
+import { Browser, hiddenFields } from '../../../../e2e/support/browser.js';
 import { startBff, type RunningBff } from '../../src/index.js';
 import type { DatabaseTarget } from '../../src/db.js';
 
@@ -150,4 +152,47 @@ export class WebUser {
   tool(name: string, input: unknown = {}) {
     return this.post(`/bff/tools/${name}`, input);
   }
+}
+
+/**
+ * "Sign in with Picard" as a browser does it: the BFF's start redirect, Picard's login (or sign-up)
+ * and consent pages, and back to the BFF's callback URL (returned, not yet followed).
+ */
+export async function throughPicard(
+  h: Harness,
+  web: WebUser,
+  user: { username: string; password: string; signup?: boolean },
+  opts: { access?: 'read' | 'write' | 'admin'; decision?: 'approve' | 'deny' } = {},
+): Promise<{ authorizationUrl: URL; callback: URL }> {
+  const start = await web.get(`/bff/auth/picard/start${opts.access ? `?access=${opts.access}` : ''}`);
+  if (start.status !== 302) throw new Error(`start answered ${start.status} ${start.text}`);
+  const authorizationUrl = new URL(start.headers.location as string);
+  const browser = new Browser(h.t.url);
+  const login = await browser.get(authorizationUrl.toString());
+  if (login.status !== 200) throw new Error(`authorize page: ${login.status}`);
+  const fields = hiddenFields(login.html);
+  const step = user.signup
+    ? await browser.post('/authorize/signup', {
+        ...fields,
+        username: user.username,
+        email: `${user.username}@example.test`,
+        password: user.password,
+      })
+    : await browser.post('/authorize/login', { ...fields, username: user.username, password: user.password });
+  if (step.status !== 303) throw new Error(`login page: ${step.status} ${step.html.slice(0, 500)}`);
+  const consent = await browser.get(step.location!);
+  if (!consent.html.includes('Allow access?')) throw new Error(`no consent page: ${consent.html.slice(0, 300)}`);
+  const decision = await browser.post('/authorize/consent', {
+    ...hiddenFields(consent.html),
+    decision: opts.decision ?? 'approve',
+  });
+  if (decision.status !== 303) throw new Error(`consent: ${decision.status}`);
+  return { authorizationUrl, callback: new URL(decision.location!) };
+}
+
+/** Where a redirect to the web app's /login page says the sign-in failed. */
+export function loginErrorOf(res: request.Response): { error: string | null; message: string | null } {
+  const location = new URL(res.headers.location as string, 'http://web.test');
+  expect(location.pathname).toBe('/login');
+  return { error: location.searchParams.get('error'), message: location.searchParams.get('message') };
 }
