@@ -41,6 +41,7 @@ export type ToolResult<N extends ToolName> = ToolOperation<N>['responses'][200][
 
 /** The tools the BFF forwards as they are: POST /bff/tools/{tool} with ToolInput → { result: ToolResult }. */
 export const FORWARDED_TOOLS = [
+  'get_memory',
   'get_memories',
   'query_memory',
   'submit_memory',

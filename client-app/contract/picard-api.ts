@@ -191,6 +191,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/tools#get_memory': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Get a memory (tool "get_memory", scope memories:read)
+     * @description One memory by id: yours, a public one, or one shared with you. A memory you may not see is answered exactly like one that does not exist (not found).
+     *
+     *     Sent as POST /api/tools with {"tool": "get_memory", "data": {...}}.
+     */
+    post: operations['tool_get_memory'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/tools#update_memory': {
     parameters: {
       query?: never;
@@ -488,7 +510,7 @@ export interface paths {
     put?: never;
     /**
      * Activity of a user (tool "get_activity", scope memories:read)
-     * @description Your activity: live memories by permission, searches made, and when you were last active. Another user's activity needs the memories:admin scope.
+     * @description Your activity: live memories by permission, searches made (in total and per day over the last 30 days), and when you were last active. Another user's activity needs the memories:admin scope.
      *
      *     Sent as POST /api/tools with {"tool": "get_activity", "data": {...}}.
      */
@@ -543,6 +565,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/tools#list_personas': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Browse the persona directory (tool "list_personas", scope memories:read)
+     * @description The personas whose owners chose to be listed (update_persona with listed: true), ordered by display name, optionally only those whose display name contains `query`. One page at a time: pass next_cursor back as cursor for the next page (null on the last page).
+     *
+     *     Sent as POST /api/tools with {"tool": "list_personas", "data": {...}}.
+     */
+    post: operations['tool_list_personas'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/tools#query_user': {
     parameters: {
       query?: never;
@@ -559,6 +603,28 @@ export interface paths {
      *     Sent as POST /api/tools with {"tool": "query_user", "data": {...}}.
      */
     post: operations['tool_query_user'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tools#lookup_users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resolve usernames and user ids (tool "lookup_users", scope memories:read)
+     * @description Turns exact usernames into user ids (to share with someone by name) and user ids into usernames (to show who owns or is on a share list). Usernames match ignoring case, as at sign-up. Only active accounts are returned, each once; unknown names and ids are simply missing. Not a search: there is no listing of users. Rate-limited per user.
+     *
+     *     Sent as POST /api/tools with {"tool": "lookup_users", "data": {...}}.
+     */
+    post: operations['tool_lookup_users'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2072,6 +2138,16 @@ export interface components {
       searches: number;
       /** Format: date-time */
       last_activity: string | null;
+      /** @description Searches per UTC day over the last 30 days, today included, oldest first; days without searches have count 0. */
+      searches_by_day: {
+        /**
+         * Format: date
+         * @description A UTC calendar day, YYYY-MM-DD.
+         */
+        date: string;
+        /** @description Searches made that day. */
+        count: number;
+      }[];
     };
     Persona: {
       /** Format: uuid */
@@ -2089,6 +2165,8 @@ export interface components {
       max_tokens: number;
       /** @description How many memories query_user retrieves by default. */
       memory_limit: number;
+      /** @description Shown in the persona directory (list_personas); false until the owner opts in. */
+      listed: boolean;
       /**
        * Format: date-time
        * @description null while the user never saved their persona.
@@ -2103,6 +2181,12 @@ export interface components {
       citations: string[];
       /** @description The memories the answer was built from, most relevant first; only ones the caller may see. */
       memories: components['schemas']['ScoredMemory'][];
+    };
+    /** @description What any signed-in user may know about an account: never its email. */
+    UserRef: {
+      /** Format: uuid */
+      user_id: string;
+      username: string;
     };
     RegisteredClient: {
       /** Format: uuid */
@@ -2467,6 +2551,65 @@ export interface operations {
               memories: components['schemas']['Memory'][];
               next_cursor: string | null;
             };
+          };
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The token lacks memories:read */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  tool_get_memory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          tool: 'get_memory';
+          data: {
+            /**
+             * Format: uuid
+             * @description The memory to read.
+             */
+            memory_id: string;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description The tool result */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            result: components['schemas']['Memory'];
           };
         };
       };
@@ -3451,6 +3594,8 @@ export interface operations {
             memory_limit?: number;
             /** @description Replaces the persona's tags (at most 20, 1-50 characters each; [] clears them). When set, query_user answers from the memories carrying at least one of them only. */
             tags?: string[];
+            /** @description true shows the persona in the directory (list_personas) to every signed-in user. */
+            listed?: boolean;
           };
         };
       };
@@ -3484,6 +3629,69 @@ export interface operations {
         content?: never;
       };
       /** @description The token lacks memories:write */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  tool_list_personas: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          tool: 'list_personas';
+          data: {
+            /** @description Only personas whose display name contains this text, ignoring case (at most 100 characters). */
+            query?: string;
+            /** @description Page size (default 20). */
+            limit?: number;
+            /** @description next_cursor of the previous page. */
+            cursor?: string;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description The tool result */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            result: {
+              personas: components['schemas']['Persona'][];
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
@@ -3554,6 +3762,75 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+    };
+  };
+  tool_lookup_users: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          tool: 'lookup_users';
+          data: {
+            /** @description Exact usernames (at most 20). */
+            usernames?: string[];
+            /** @description User ids (at most 100). */
+            user_ids?: string[];
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description The tool result */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            result: {
+              users: components['schemas']['UserRef'][];
+            };
+          };
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The token lacks memories:read */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Too many calls by this user in the last minute (per gateway instance); Retry-After says when to try again */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
