@@ -58,7 +58,7 @@ export class MemoryDetail implements OnInit {
       | undefined;
     try {
       const passed = state?.memory?.id === this.id() ? state.memory : undefined;
-      const memory = passed ?? (await this.service.findById(this.id()));
+      const memory = passed ?? (await this.service.findById(this.id(), this.session.user()?.picard_user_id));
       this.saved.set(!!passed && !!state?.saved);
       this.memory.set(memory);
       if (!memory) {

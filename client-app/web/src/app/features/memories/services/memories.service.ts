@@ -2,11 +2,12 @@ import { Injectable, inject } from '@angular/core';
 import type { Memory } from '@contract/bff-api';
 import { BffClient } from '../../../core/api/bff-client';
 import type { BffToolInput, BffToolResult } from '../../../core/api/tool-types';
+import { toBffError } from '../../../core/errors/bff-error';
 
 export type MemoryQuery = BffToolInput<'get_memories'>;
 export type MemoryPage = BffToolResult<'get_memories'>;
 
-/** How many get_memories pages findById reads before giving up (there is no get-by-id tool). */
+/** How many pages of the owner's own memories findById reads for an expired one (get_memory hides those). */
 const FIND_PAGES = 20;
 const FIND_PAGE_SIZE = 200;
 
@@ -19,10 +20,17 @@ export class MemoriesService {
   }
 
   /**
-   * One memory by id. The gateway has no get-by-id tool yet, so this pages through get_memories
-   * (expired ones included), newest first; null when it is not among the memories the user may see.
+   * One memory by id (get_memory), null when it is not among the memories the user may see. An
+   * expired memory is hidden from everyone by get_memory; its owner (ownerId) still finds it among
+   * their own with expired included.
    */
   async findById(id: string, ownerId?: string): Promise<Memory | null> {
+    try {
+      return await this.bff.tool('get_memory', { memory_id: id });
+    } catch (err) {
+      if (toBffError(err).error !== 'not_found') throw err;
+      if (!ownerId) return null;
+    }
     let cursor: string | undefined;
     for (let page = 0; page < FIND_PAGES; page++) {
       const result = await this.list({
