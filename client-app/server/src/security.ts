@@ -36,6 +36,7 @@ export function securityHeaders(opts: { picardOrigin: string; https: boolean }):
       strictTransportSecurity: opts.https ? { maxAge: 15552000, includeSubDomains: false } : false,
       crossOriginEmbedderPolicy: false,
       referrerPolicy: { policy: 'same-origin' },
+      xFrameOptions: { action: 'deny' },
     }),
   ];
 }

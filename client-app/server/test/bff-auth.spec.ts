@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { post } from '../../../e2e/support/test-stack.js';
+import { ADMIN, post } from '../../../e2e/support/test-stack.js';
 import { cookiesOf, startHarness, WebUser, type Harness } from './support/bff-harness.js';
 
 /** Direct-connect accounts, sessions, CSRF, the tool proxy and what never leaves the server. */
@@ -212,6 +212,23 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
     // Even the right password waits now.
     const right = await u.post('/bff/auth/login', { username: 'frank', password: 'frank password' });
     expect(right.status).toBe(429);
+  });
+
+  it('registers with Picard once (idempotent), again only when forced', async () => {
+    const admin = { username: ADMIN.username, password: ADMIN.password };
+    const before = (await h.bff.registration.credentials())!;
+    expect(await h.bff.registration.ensure(admin)).toEqual({ clientId: before.clientId, created: false });
+    const forced = await h.bff.registration.ensure(admin, true);
+    expect(forced.created).toBe(true);
+    expect(forced.clientId).not.toBe(before.clientId);
+    expect((await h.bff.knex('picard_client')).length).toBe(1);
+    // The new registration is used at once: a sign-up mints tokens with it.
+    const u = new WebUser(h.bff.url);
+    await u.signup('gina');
+    expect((await u.tool('list_groups', {})).status).toBe(200);
+    await expect(h.bff.registration.ensure({ username: ADMIN.username, password: 'wrong' }, true)).rejects.toThrow(
+      /Picard refused the registration \(401\)/,
+    );
   });
 
   it('answers bad JSON and oversized bodies with clear errors', async () => {
