@@ -24,6 +24,10 @@ export function createApp(deps: Deps, session: RequestHandler): Express {
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders({ picardOrigin: new URL(config.issuer).origin, https: config.secureCookies }));
 
+  // Liveness for launchers and load balancers: no session, no database, no Picard.
+  app.get('/bff/health', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
   app.use('/bff', (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();

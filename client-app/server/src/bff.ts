@@ -90,11 +90,14 @@ export async function ensureRegistered(
 /** Starts the BFF: listens, then serves the SPA and /bff. */
 export async function startBff(o: BffOptions = {}): Promise<RunningBff> {
   const initial = parseConfig(asEnv(o));
-  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  // Requests arriving before the app is wired (the database opening) are told to retry.
+  const ready: { app?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   const server: Server = createServer((req, res) => {
-    if (handler) return handler(req, res);
+    if (ready.app) return ready.app(req, res);
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
-    res.end(JSON.stringify({ error: 'starting', message: 'The web app is starting; try again in a moment.' }));
+    res.end(
+      JSON.stringify({ error: 'starting', message: 'The web app is starting; try again in a moment.' }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -137,16 +140,20 @@ export async function startBff(o: BffOptions = {}): Promise<RunningBff> {
     throttle,
     jobs: new ImportJobs(),
   };
-  handler = createApp(deps, session.middleware);
+  ready.app = createApp(deps, session.middleware);
 
   if (o.autoRegister) {
     try {
       await registration.ensure(o.autoRegister);
     } catch (err) {
-      logger.warn({ cause: (err as Error).message }, 'could not register with Picard; run npm run register-client -w client-app');
+      logger.warn(
+        { cause: (err as Error).message },
+        'could not register with Picard; run npm run register-client -w client-app',
+      );
     }
   }
-  const host = config.CLIENT_HOST === '0.0.0.0' || config.CLIENT_HOST === '::' ? 'localhost' : config.CLIENT_HOST;
+  const host =
+    config.CLIENT_HOST === '0.0.0.0' || config.CLIENT_HOST === '::' ? 'localhost' : config.CLIENT_HOST;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ url, publicUrl: config.publicUrl, picard: config.PICARD_URL }, 'web app listening');
 

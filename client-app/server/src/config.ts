@@ -35,7 +35,12 @@ export const configSchema = z.object({
   /** Picard's public URL (its OAuth issuer), when the BFF reaches the gateway by another address. */
   PICARD_PUBLIC_URL: url.optional(),
   CLIENT_DATA_DIR: z.string().min(1).default('./data/client-app'),
-  CLIENT_DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
+  CLIENT_DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+  ),
   CLIENT_DATABASE_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
@@ -47,6 +52,11 @@ export const configSchema = z.object({
   CLIENT_WEB_DIR: z.string().min(1).default(path.join(clientAppDir, 'web/dist/browser')),
   /** Express's "trust proxy": false, true, a hop count, or addresses/subnets (comma-separated). */
   CLIENT_TRUST_PROXY: z.string().default('false'),
+  /** Register with Picard at start when no registration exists (the embedded launcher sets it). */
+  CLIENT_AUTO_REGISTER: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   CLIENT_SESSION_TTL_HOURS: positiveInt(24),
   CLIENT_LOGIN_MAX_FAILURES: positiveInt(5),
   CLIENT_LOGIN_MAX_FAILURES_PER_IP: positiveInt(50),
@@ -83,7 +93,9 @@ export function parseConfig(env: Record<string, string | undefined>): BffConfig 
     throw new ConfigError('invalid configuration: CLIENT_TOKEN_KEY is required with CLIENT_DATABASE_URL');
   }
   if (c.CLIENT_DATABASE_URL && !c.CLIENT_SESSION_SECRET) {
-    throw new ConfigError('invalid configuration: CLIENT_SESSION_SECRET is required with CLIENT_DATABASE_URL');
+    throw new ConfigError(
+      'invalid configuration: CLIENT_SESSION_SECRET is required with CLIENT_DATABASE_URL',
+    );
   }
   return withDerived(c, c.CLIENT_PORT);
 }

@@ -22,7 +22,11 @@ export function csrfProtection(req: Request, _res: Response, next: NextFunction)
   const sent = req.get(CSRF_HEADER);
   if (!expected || !sent || !safeEqual(sent, expected)) {
     return next(
-      new BffError(403, 'csrf_failed', 'The request lacks a valid CSRF token; reload the page and try again.'),
+      new BffError(
+        403,
+        'csrf_failed',
+        'The request lacks a valid CSRF token; reload the page and try again.',
+      ),
     );
   }
   next();

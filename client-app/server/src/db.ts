@@ -17,7 +17,11 @@ export interface Database {
 }
 
 /** Opens the BFF's database in its own schema and applies the migrations. */
-export async function openDatabase(target: DatabaseTarget, schema: string, ownsPglite: boolean): Promise<Database> {
+export async function openDatabase(
+  target: DatabaseTarget,
+  schema: string,
+  ownsPglite: boolean,
+): Promise<Database> {
   const knex =
     target.kind === 'postgres'
       ? knexFactory({

@@ -32,13 +32,18 @@ export class BffError extends Error {
   }
 }
 
-export const invalid = (field: string, message: string) => new BffError(400, 'invalid_argument', message, field);
+export const invalid = (field: string, message: string) =>
+  new BffError(400, 'invalid_argument', message, field);
 export const unauthenticated = () =>
   new BffError(401, 'unauthenticated', 'You are not signed in; please sign in.');
 export const forbidden = (message: string) => new BffError(403, 'permission_denied', message);
 export const notFound = (message: string) => new BffError(404, 'not_found', message);
 export const picardUnavailable = () =>
-  new BffError(503, 'picard_unavailable', 'Picard cannot be reached right now; please try again in a moment.');
+  new BffError(
+    503,
+    'picard_unavailable',
+    'Picard cannot be reached right now; please try again in a moment.',
+  );
 export const notRegistered = () =>
   new BffError(
     503,
@@ -68,7 +73,11 @@ export function fromZod(err: ZodError, prefix?: string): BffError {
 }
 
 /** Parses with a zod schema; bad input becomes a 400 naming the field. */
-export function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown, prefix?: string): T {
+export function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } },
+  value: unknown,
+  prefix?: string,
+): T {
   const r = schema.safeParse(value);
   if (!r.success) throw fromZod(r.error, prefix);
   return r.data;
@@ -85,7 +94,12 @@ export function errorHandler(logger: Logger, limits: { json: string; imports: st
     if (err instanceof BffError) e = err;
     else if (http.type === 'entity.too.large') {
       const limit = req.path.startsWith('/bff/imports') ? limits.imports : limits.json;
-      e = new BffError(413, 'payload_too_large', `The request is larger than ${limit}; send a smaller one.`, 'body');
+      e = new BffError(
+        413,
+        'payload_too_large',
+        `The request is larger than ${limit}; send a smaller one.`,
+        'body',
+      );
     } else if (http.type === 'entity.parse.failed') {
       e = invalid('body', 'The body is not valid JSON.');
     } else if (http.type === 'charset.unsupported' || http.type === 'encoding.unsupported') {

@@ -35,6 +35,7 @@ export class ImportJobs {
 
   private sweep() {
     const now = Date.now();
-    for (const [id, e] of this.entries) if (e.finishedAt && now - e.finishedAt > KEEP_MS) this.entries.delete(id);
+    for (const [id, e] of this.entries)
+      if (e.finishedAt && now - e.finishedAt > KEEP_MS) this.entries.delete(id);
   }
 }

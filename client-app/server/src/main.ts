@@ -1,9 +1,16 @@
 import { ConfigError } from './config.js';
 import { startBff } from './bff.js';
+import { parseConfig } from './config.js';
+import { adminFromEnv } from './registration.js';
 
 /** `npm start -w client-app`: the BFF alone, configured by the environment; stops cleanly on a signal. */
 async function main() {
-  const bff = await startBff({ env: process.env });
+  const config = parseConfig(process.env);
+  const bff = await startBff({
+    env: process.env,
+    // First start beside an embedded Picard: register with the admin's credentials.
+    autoRegister: config.CLIENT_AUTO_REGISTER ? adminFromEnv(process.env) : undefined,
+  });
   process.stdout.write(`Picard web: ${bff.config.publicUrl} (Picard at ${bff.config.PICARD_URL})\n`);
   let stopping = false;
   const stop = (signal: string) => {

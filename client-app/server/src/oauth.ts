@@ -152,7 +152,9 @@ function callbackError(err: unknown): Error {
     const denied = err.error === 'access_denied';
     return new CallbackError(
       err.error,
-      denied ? 'You did not allow access at Picard.' : (err.error_description ?? 'Picard refused the sign-in.'),
+      denied
+        ? 'You did not allow access at Picard.'
+        : (err.error_description ?? 'Picard refused the sign-in.'),
     );
   }
   if (err instanceof oidc.ResponseBodyError) {

@@ -17,13 +17,11 @@ export class PicardHttpError extends Error {
       return new BffError(502, 'picard_error', 'Picard could not complete the request; please try again.');
     }
     const errors = Array.isArray(this.body.errors)
-      ? (this.body.errors as Record<string, unknown>[]).map(
-          (e): ItemError => ({
-            index: Number(e.index),
-            ...(typeof e.field === 'string' ? { field: e.field } : {}),
-            message: String(e.message ?? ''),
-          }),
-        )
+      ? (this.body.errors as Record<string, unknown>[]).map((e): ItemError => ({
+          index: Number(e.index),
+          ...(typeof e.field === 'string' ? { field: e.field } : {}),
+          message: String(e.message ?? ''),
+        }))
       : undefined;
     return new BffError(
       this.status,

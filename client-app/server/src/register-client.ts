@@ -9,7 +9,12 @@ import { adminFromEnv } from './registration.js';
  */
 async function main() {
   const force = process.argv.includes('--force');
-  const r = await ensureRegistered({ env: process.env, admin: adminFromEnv(process.env), force, config: { LOG_LEVEL: 'warn' } });
+  const r = await ensureRegistered({
+    env: process.env,
+    admin: adminFromEnv(process.env),
+    force,
+    config: { LOG_LEVEL: 'warn' },
+  });
   process.stdout.write(
     r.created
       ? `Registered with Picard: client ${r.clientId}\n`
@@ -18,6 +23,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`register-client: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+  process.stderr.write(
+    `register-client: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`,
+  );
   process.exit(1);
 });

@@ -91,7 +91,9 @@ export class Registration {
       });
     } catch (err) {
       if (err instanceof PicardHttpError) {
-        throw new Error(`Picard refused the registration (${err.status}): ${err.body.message ?? err.body.error}`);
+        throw new Error(
+          `Picard refused the registration (${err.status}): ${err.body.message ?? err.body.error}`,
+        );
       }
       throw err;
     }

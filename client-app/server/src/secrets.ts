@@ -22,9 +22,11 @@ export async function secretOrGenerated(opts: {
   }
   await mkdir(opts.dataDir, { recursive: true });
   const value = opts.generate();
-  await writeFile(file, `${value}\n`, { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
+  await writeFile(file, `${value}\n`, { mode: 0o600, flag: 'wx' }).catch(
+    async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    },
+  );
   await chmod(file, 0o600);
   return (await readFile(file, 'utf8')).trim();
 }

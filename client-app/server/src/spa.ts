@@ -18,7 +18,10 @@ export function spa(webDir: string): Router {
       index: false,
       redirect: false,
       setHeaders(res, file) {
-        res.setHeader('Cache-Control', HASHED.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        res.setHeader(
+          'Cache-Control',
+          HASHED.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
       },
     }),
   );

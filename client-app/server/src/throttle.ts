@@ -16,7 +16,10 @@ function knexPgClient(knex: Knex) {
         bindings.push(q.values?.[Number(n) - 1] ?? null);
         return '?';
       });
-      const r = (await knex.raw(sql, bindings as Knex.RawBinding[])) as { rows: unknown[]; rowCount?: number };
+      const r = (await knex.raw(sql, bindings as Knex.RawBinding[])) as {
+        rows: unknown[];
+        rowCount?: number;
+      };
       // PGlite counts no "affected" rows for a SELECT; the limiter reads rowCount to see a hit.
       return { rows: r.rows, rowCount: Math.max(r.rowCount ?? 0, r.rows?.length ?? 0) };
     },
@@ -34,7 +37,14 @@ export interface ThrottleLimits {
 const tooMany = (res: RateLimiterRes, what: string) => {
   const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
   const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} seconds`;
-  return new BffError(429, 'rate_limited', `Too many ${what}; try again in ${wait}.`, undefined, undefined, seconds);
+  return new BffError(
+    429,
+    'rate_limited',
+    `Too many ${what}; try again in ${wait}.`,
+    undefined,
+    undefined,
+    seconds,
+  );
 };
 
 /** Login throttling kept in the BFF's database, so it holds across restarts and instances. */

@@ -35,7 +35,9 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
       is_admin: false,
     });
     expect(res.body.user.picard_user_id).toMatch(/^[0-9a-f-]{36}$/);
-    const line = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('picard_web.sid='))!;
+    const line = (res.headers['set-cookie'] as unknown as string[]).find((c) =>
+      c.startsWith('picard_web.sid='),
+    )!;
     expect(line).toMatch(/HttpOnly/);
     expect(line).toMatch(/SameSite=Lax/);
     expect(line).not.toMatch(/Secure/); // http here; https public URLs get Secure
@@ -56,7 +58,10 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
     await bad({ username: 'bad name!', email: 'x@example.test', password: 'a long password' }, 'username');
     await bad({ username: 'xavier', email: 'not-an-email', password: 'a long password' }, 'email');
     await bad({ username: 'xavier', email: 'x@example.test', password: 'short' }, 'password');
-    await bad({ username: 'xavier', email: 'x@example.test', password: 'a long password', admin: true }, 'admin');
+    await bad(
+      { username: 'xavier', email: 'x@example.test', password: 'a long password', admin: true },
+      'admin',
+    );
     await u.signup('bob');
     const taken = await new WebUser(h.bff.url).post('/bff/auth/signup', {
       username: 'BOB',
@@ -72,7 +77,10 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
     const u = new WebUser(h.bff.url);
     const wrong = await u.post('/bff/auth/login', { username: 'carol', password: 'nope nope' });
     expect(wrong.status).toBe(401);
-    expect(wrong.body).toEqual({ error: 'invalid_credentials', message: 'The username or password is wrong.' });
+    expect(wrong.body).toEqual({
+      error: 'invalid_credentials',
+      message: 'The username or password is wrong.',
+    });
     const missing = await u.post('/bff/auth/login', { username: 'carol' });
     expect(missing.status).toBe(400);
     expect(missing.body.field).toBe('password');
@@ -80,7 +88,13 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
     const ok = await u.post('/bff/auth/login', { username: 'Carol', password: 'carol password' });
     expect(ok.status).toBe(200);
     expect(ok.body.user.username).toBe('carol');
-    const grantId = (await h.bff.knex('picard_tokens').where({ user_id: ok.body.user.id }).orderBy('created_at', 'desc').first()).id;
+    const grantId = (
+      await h.bff
+        .knex('picard_tokens')
+        .where({ user_id: ok.body.user.id })
+        .orderBy('created_at', 'desc')
+        .first()
+    ).id;
     const row = await h.bff.knex('picard_tokens').where({ id: grantId }).first();
     const refresh = h.bff.vault && (await readRefresh(h, grantId, ok.body.user.id));
     expect(row.refresh_token).not.toBe(refresh);
@@ -110,7 +124,9 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
   it('refuses state-changing calls without the CSRF header or with a wrong one', async () => {
     const u = new WebUser(h.bff.url);
     await u.session();
-    const none = await u.agent.post('/bff/auth/login').send({ username: 'carol', password: 'carol password' });
+    const none = await u.agent
+      .post('/bff/auth/login')
+      .send({ username: 'carol', password: 'carol password' });
     expect(none.status).toBe(403);
     expect(none.body.error).toBe('csrf_failed');
     const wrong = await u.agent
@@ -136,9 +152,17 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
   it('forwards tools, passes Picard field errors on, and refuses unknown tools', async () => {
     const u = new WebUser(h.bff.url);
     await u.signup('dave');
-    const made = await u.tool('submit_memory', { text: 'Dave likes trains', permission: 'private', tags: ['rail'] });
+    const made = await u.tool('submit_memory', {
+      text: 'Dave likes trains',
+      permission: 'private',
+      tags: ['rail'],
+    });
     expect(made.status).toBe(200);
-    expect(made.body.result).toMatchObject({ text: 'Dave likes trains', permission: 'private', tags: ['rail'] });
+    expect(made.body.result).toMatchObject({
+      text: 'Dave likes trains',
+      permission: 'private',
+      tags: ['rail'],
+    });
     const list = await u.tool('get_memories', { tags: ['rail'] });
     expect(list.status).toBe(200);
     expect(list.body.result.memories.map((m: { text: string }) => m.text)).toEqual(['Dave likes trains']);
@@ -203,7 +227,9 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
     await new WebUser(h.bff.url).signup('frank', 'frank password');
     const u = new WebUser(h.bff.url);
     for (let i = 0; i < 3; i++) {
-      expect((await u.post('/bff/auth/login', { username: 'frank', password: 'wrong password' })).status).toBe(401);
+      expect(
+        (await u.post('/bff/auth/login', { username: 'frank', password: 'wrong password' })).status,
+      ).toBe(401);
     }
     const limited = await u.post('/bff/auth/login', { username: 'frank', password: 'wrong password' });
     expect(limited.status).toBe(429);
@@ -226,9 +252,9 @@ describe('BFF: accounts, sessions, CSRF, tools', () => {
     const u = new WebUser(h.bff.url);
     await u.signup('gina');
     expect((await u.tool('list_groups', {})).status).toBe(200);
-    await expect(h.bff.registration.ensure({ username: ADMIN.username, password: 'wrong' }, true)).rejects.toThrow(
-      /Picard refused the registration \(401\)/,
-    );
+    await expect(
+      h.bff.registration.ensure({ username: ADMIN.username, password: 'wrong' }, true),
+    ).rejects.toThrow(/Picard refused the registration \(401\)/);
   });
 
   it('answers bad JSON and oversized bodies with clear errors', async () => {

@@ -36,7 +36,9 @@ describe('BFF: imports, exports, personas, account', () => {
       const res = await ann.get(`/bff/exports?format=${format}`);
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toContain(type);
-      expect(res.headers['content-disposition']).toBe(`attachment; filename="picard-memories-${date}.${ext}"`);
+      expect(res.headers['content-disposition']).toBe(
+        `attachment; filename="picard-memories-${date}.${ext}"`,
+      );
       expect(res.text).toContain('night train to Vienna');
     }
     const bad = await ann.get('/bff/exports?format=pdf');
@@ -45,7 +47,10 @@ describe('BFF: imports, exports, personas, account', () => {
   });
 
   it('imports a file in the background and reports its progress until done', async () => {
-    const items = Array.from({ length: 230 }, (_, i) => ({ text: `Imported memory number ${i}`, permission: 'private' }));
+    const items = Array.from({ length: 230 }, (_, i) => ({
+      text: `Imported memory number ${i}`,
+      permission: 'private',
+    }));
     const exported = JSON.stringify({ memories: items });
     const bob = new WebUser(h.bff.url);
     const bobId = (await bob.signup('bob')).body.user.picard_user_id as string;
@@ -55,7 +60,12 @@ describe('BFF: imports, exports, personas, account', () => {
     expect(started.status).toBe(202);
     expect(started.body.job).toMatchObject({ state: 'running', format: 'json', done: 0, total: null });
     const job = await waitFor(bob, started.body.job.id);
-    expect(job).toMatchObject({ state: 'done', done: 3, total: 3, result: { imported: 3, total: 3, errors: [] } });
+    expect(job).toMatchObject({
+      state: 'done',
+      done: 3,
+      total: 3,
+      result: { imported: 3, total: 3, errors: [] },
+    });
 
     // A bigger file goes in batches of 100, each reported.
     const file = JSON.parse(annFile) as Record<string, unknown>;
@@ -78,7 +88,10 @@ describe('BFF: imports, exports, personas, account', () => {
   });
 
   it('reports a refused import as a failed job, and refuses bad or oversized files up front', async () => {
-    const bad = await ann.post('/bff/imports', { format: 'json', data: '{"memories": [{"permission": "private"}]}' });
+    const bad = await ann.post('/bff/imports', {
+      format: 'json',
+      data: '{"memories": [{"permission": "private"}]}',
+    });
     expect(bad.status).toBe(202);
     const job = await waitFor(ann, bad.body.job.id);
     expect(job.state).toBe('failed');
@@ -144,12 +157,21 @@ describe('BFF: imports, exports, personas, account', () => {
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ username: 'dora', email: 'dora@new.example', sign_in: 'password' });
 
-    const wrong = await dora.post('/bff/account/password', { current_password: 'not it', new_password: 'a new password' });
+    const wrong = await dora.post('/bff/account/password', {
+      current_password: 'not it',
+      new_password: 'a new password',
+    });
     expect(wrong.status).toBe(400);
     expect(wrong.body.field).toBe('current_password');
-    const short = await dora.post('/bff/account/password', { current_password: 'dora password', new_password: 'short' });
+    const short = await dora.post('/bff/account/password', {
+      current_password: 'dora password',
+      new_password: 'short',
+    });
     expect(short.body.field).toBe('new_password');
-    const changed = await dora.post('/bff/account/password', { current_password: 'dora password', new_password: 'a new password' });
+    const changed = await dora.post('/bff/account/password', {
+      current_password: 'dora password',
+      new_password: 'a new password',
+    });
     expect(changed.status).toBe(204);
     // A fresh login presents the new email to Picard: both sides agree.
     const again = new WebUser(h.bff.url);
@@ -164,7 +186,10 @@ describe('BFF: imports, exports, personas, account', () => {
     expect(gone.status).toBe(204);
     expect((await again.get('/bff/session')).body.authenticated).toBe(false);
     expect((await dora.get('/bff/session')).body.authenticated).toBe(false); // every sign-in ended
-    const refused = await new WebUser(h.bff.url).post('/bff/auth/login', { username: 'dora', password: 'a new password' });
+    const refused = await new WebUser(h.bff.url).post('/bff/auth/login', {
+      username: 'dora',
+      password: 'a new password',
+    });
     expect(refused.status).toBe(403);
     expect(refused.body.error).toBe('account_deactivated');
   });
@@ -188,7 +213,11 @@ describe('BFF: imports, exports, personas, account', () => {
     });
     try {
       const web = new WebUser(lonely.url);
-      const res = await web.post('/bff/auth/signup', { username: 'eve', email: 'eve@example.test', password: 'a long password' });
+      const res = await web.post('/bff/auth/signup', {
+        username: 'eve',
+        email: 'eve@example.test',
+        password: 'a long password',
+      });
       expect(res.status).toBe(503);
       expect(res.body).toEqual({
         error: 'picard_unavailable',
@@ -204,7 +233,14 @@ describe('BFF: imports, exports, personas, account', () => {
   });
 });
 
-type Job = { id: string; state: string; done: number; total: number | null; result?: unknown; error?: Record<string, unknown> };
+type Job = {
+  id: string;
+  state: string;
+  done: number;
+  total: number | null;
+  result?: unknown;
+  error?: Record<string, unknown>;
+};
 
 async function waitFor(user: WebUser, id: string, onPoll?: (j: Job) => void): Promise<Job> {
   for (let i = 0; i < 600; i++) {

@@ -35,7 +35,10 @@ describe('BFF: Sign in with Picard', () => {
       can_write: true,
       is_admin: false,
     });
-    const made = await web.tool('submit_memory', { text: 'Paula signed in with Picard', permission: 'private' });
+    const made = await web.tool('submit_memory', {
+      text: 'Paula signed in with Picard',
+      permission: 'private',
+    });
     expect(made.status).toBe(200);
     expect(made.body.result.user_id).toBe(session.body.user.picard_user_id);
     for (const res of web.seen) expect(JSON.stringify(res.headers) + res.text).not.toMatch(/eyJ[\w-]+\.eyJ/);

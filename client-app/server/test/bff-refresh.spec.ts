@@ -18,7 +18,8 @@ describe('BFF: token refresh', () => {
     const u = new WebUser(h.bff.url);
     const res = await u.signup(name);
     const user = res.body.user as { id: string; picard_user_id: string };
-    const grant = async () => (await h.bff.knex('picard_tokens').where({ user_id: user.id }).first()) as Record<string, unknown>;
+    const grant = async () =>
+      (await h.bff.knex('picard_tokens').where({ user_id: user.id }).first()) as Record<string, unknown>;
     return { u, user, grant };
   };
 
@@ -30,7 +31,8 @@ describe('BFF: token refresh', () => {
     const [row] = await queryDb(
       h.t,
       'auth',
-      (s) => `SELECT count(*)::int AS issued, (count(*) FILTER (WHERE revoked_at IS NULL))::int AS live FROM ${s}.refresh_tokens WHERE user_id = $1`,
+      (s) =>
+        `SELECT count(*)::int AS issued, (count(*) FILTER (WHERE revoked_at IS NULL))::int AS live FROM ${s}.refresh_tokens WHERE user_id = $1`,
       [picardUserId],
     );
     return row as { issued: number; live: number };
@@ -58,7 +60,10 @@ describe('BFF: token refresh', () => {
   it('refreshes once when Picard refuses an expired token (401), then retries', async () => {
     const { u, user } = await signup('sam');
     // The BFF believes the token is good for an hour; Picard knows better.
-    await h.bff.knex('picard_tokens').where({ user_id: user.id }).update({ expires_at: new Date(Date.now() + 3600_000) });
+    await h.bff
+      .knex('picard_tokens')
+      .where({ user_id: user.id })
+      .update({ expires_at: new Date(Date.now() + 3600_000) });
     await sleep(TTL_SECONDS * 1000 + 500);
     const refreshes = h.bff.vault.refreshes;
     const answers = await burst(u);
@@ -70,7 +75,10 @@ describe('BFF: token refresh', () => {
   it('ends the session when the refresh token is dead: 401 session_expired, session gone', async () => {
     const { u, user, grant } = await signup('tess');
     const row = await grant();
-    const refresh = Sealer.fromBase64(h.bff.config.CLIENT_TOKEN_KEY!).open(row.refresh_token as string, user.id);
+    const refresh = Sealer.fromBase64(h.bff.config.CLIENT_TOKEN_KEY!).open(
+      row.refresh_token as string,
+      user.id,
+    );
     const creds = (await h.bff.registration.credentials())!;
     const revoked = await fetch(`${h.t.url}/revoke`, {
       method: 'POST',

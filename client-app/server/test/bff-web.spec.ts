@@ -63,6 +63,10 @@ describe('BFF: web serving and configuration', () => {
     const js = await request(bff.url).get('/main-ABCD1234.js');
     expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect((await request(bff.url).get('/favicon.ico')).headers['cache-control']).toBe('no-cache');
+    const health = await request(bff.url).get('/bff/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({ status: 'ok' });
+    expect(health.headers['set-cookie']).toBeUndefined();
     const api = await request(bff.url).get('/bff/unknown');
     expect(api.status).toBe(404);
     expect(api.headers['content-type']).toContain('application/json');
@@ -95,6 +99,7 @@ describe('BFF: web serving and configuration', () => {
     bad({ CLIENT_DATABASE_URL: 'postgres://localhost/x' }, 'CLIENT_TOKEN_KEY');
     bad({ PICARD_CLIENT_ID: 'abc' }, 'PICARD_CLIENT_SECRET');
     bad({ LOG_LEVEL: 'loud' }, 'LOG_LEVEL');
+    bad({ CLIENT_AUTO_REGISTER: 'yes' }, 'CLIENT_AUTO_REGISTER');
     const ok = parseConfig({ CLIENT_PORT: '8123' });
     expect(ok).toMatchObject({
       publicUrl: 'http://localhost:8123',
@@ -110,12 +115,24 @@ describe('BFF: web serving and configuration', () => {
   it('generates an embedded secret once, readable by its owner only, and reuses it', async () => {
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'bff-data-')), 'nested');
     await mkdir(dir, { recursive: true });
-    const first = await secretOrGenerated({ value: undefined, dataDir: dir, file: 'token-key', generate: newKey });
-    const again = await secretOrGenerated({ value: undefined, dataDir: dir, file: 'token-key', generate: newKey });
+    const first = await secretOrGenerated({
+      value: undefined,
+      dataDir: dir,
+      file: 'token-key',
+      generate: newKey,
+    });
+    const again = await secretOrGenerated({
+      value: undefined,
+      dataDir: dir,
+      file: 'token-key',
+      generate: newKey,
+    });
     expect(again).toBe(first);
     expect(Buffer.from(first, 'base64')).toHaveLength(32);
     expect((await stat(path.join(dir, 'token-key'))).mode & 0o777).toBe(0o600);
-    expect(await secretOrGenerated({ value: 'given', dataDir: dir, file: 'x', generate: newKey })).toBe('given');
+    expect(await secretOrGenerated({ value: 'given', dataDir: dir, file: 'x', generate: newKey })).toBe(
+      'given',
+    );
     await rm(path.dirname(dir), { recursive: true, force: true });
   });
 });

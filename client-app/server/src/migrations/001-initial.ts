@@ -15,7 +15,9 @@ export const initial = {
       t.timestamp('deactivated_at', { useTz: true }).nullable();
     });
     await knex.raw('CREATE UNIQUE INDEX users_username_lower ON users (lower(username))');
-    await knex.raw("ALTER TABLE users ADD CONSTRAINT users_sign_in CHECK (sign_in IN ('password', 'picard'))");
+    await knex.raw(
+      "ALTER TABLE users ADD CONSTRAINT users_sign_in CHECK (sign_in IN ('password', 'picard'))",
+    );
 
     // One row per sign-in (grant): each browser session holds its own refresh-token family.
     await knex.schema.createTable('picard_tokens', (t) => {
@@ -49,7 +51,12 @@ export const initial = {
     });
 
     // rate-limiter-flexible's RateLimiterPostgres shape, one table per limiter.
-    for (const table of ['throttle_login_user_ip', 'throttle_login_ip', 'throttle_login_blocks', 'throttle_signup_ip']) {
+    for (const table of [
+      'throttle_login_user_ip',
+      'throttle_login_ip',
+      'throttle_login_blocks',
+      'throttle_signup_ip',
+    ]) {
       await knex.schema.createTable(table, (t) => {
         t.string('key', 255).primary();
         t.integer('points').notNullable().defaultTo(0);

@@ -11,13 +11,17 @@ import { emailSchema, newPasswordSchema } from './auth.routes.js';
 const updateBody = z.object({ email: emailSchema }).strict() satisfies z.ZodType<AccountUpdate, unknown>;
 const passwordBody = z
   .object({
-    current_password: z.string({ error: 'current_password is required' }).min(1, 'current_password is required').max(1024),
+    current_password: z
+      .string({ error: 'current_password is required' })
+      .min(1, 'current_password is required')
+      .max(1024),
     new_password: newPasswordSchema('new_password'),
   })
   .strict() satisfies z.ZodType<PasswordChange, unknown>;
-const deactivateBody = z
-  .object({ password: z.string().max(1024).optional() })
-  .strict() satisfies z.ZodType<DeactivateRequest, unknown>;
+const deactivateBody = z.object({ password: z.string().max(1024).optional() }).strict() satisfies z.ZodType<
+  DeactivateRequest,
+  unknown
+>;
 
 const toAccount = (u: UserRow): Account => ({
   username: u.username,
@@ -76,7 +80,8 @@ export function accountRouter(deps: Deps): Router {
     const body = parse(deactivateBody, req.body ?? {});
     const user = await me(grant.userId);
     if (user.sign_in === 'password') {
-      if (!body.password) throw new BffError(400, 'invalid_argument', 'password is required to deactivate.', 'password');
+      if (!body.password)
+        throw new BffError(400, 'invalid_argument', 'password is required to deactivate.', 'password');
       if (!user.password_hash || !(await verifyPassword(body.password, user.password_hash))) {
         throw wrongPassword('password');
       }

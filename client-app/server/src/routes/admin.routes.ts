@@ -4,7 +4,12 @@ import { forbidden, parse } from '../errors.js';
 import { grantOf, SCOPE, scopesOf, withPicard, type Deps } from './context.js';
 
 const usersQuery = z.object({
-  limit: z.coerce.number({ error: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be at least 1').max(500, 'limit must be at most 500').optional(),
+  limit: z.coerce
+    .number({ error: 'limit must be a number' })
+    .int('limit must be a whole number')
+    .min(1, 'limit must be at least 1')
+    .max(500, 'limit must be at most 500')
+    .optional(),
   cursor: z.string().max(1000, 'cursor is too long').optional(),
 });
 
@@ -14,7 +19,9 @@ export function adminRouter(deps: Deps): Router {
   const adminGrant = async (req: Request) => {
     const grant = grantOf(req);
     if (!(await scopesOf(deps, grant)).includes(SCOPE.admin)) {
-      throw forbidden('Only the administrator may see this; sign in with Picard as the admin, granting admin access.');
+      throw forbidden(
+        'Only the administrator may see this; sign in with Picard as the admin, granting admin access.',
+      );
     }
     return grant;
   };

@@ -34,8 +34,15 @@ const signupBody = z
   .strict() satisfies z.ZodType<SignupRequest, unknown>;
 const loginBody = z
   .object({
-    username: z.string({ error: 'username is required' }).trim().min(1, 'username is required').max(64, 'username is too long'),
-    password: z.string({ error: 'password is required' }).min(1, 'password is required').max(1024, 'password is too long'),
+    username: z
+      .string({ error: 'username is required' })
+      .trim()
+      .min(1, 'username is required')
+      .max(64, 'username is too long'),
+    password: z
+      .string({ error: 'password is required' })
+      .min(1, 'password is required')
+      .max(1024, 'password is too long'),
   })
   .strict() satisfies z.ZodType<LoginRequest, unknown>;
 const accessQuery = z.object({ access: z.enum(['read', 'write', 'admin']).default('write') });
@@ -190,7 +197,8 @@ export function authRouter(deps: Deps): Router {
     try {
       url = await deps.oauth.authorizationUrl({ scope: SCOPES_FOR[access], state, verifier });
     } catch (err) {
-      const e = err instanceof BffError ? err : new BffError(503, 'picard_unavailable', 'Picard cannot be reached.');
+      const e =
+        err instanceof BffError ? err : new BffError(503, 'picard_unavailable', 'Picard cannot be reached.');
       return loginError(res, e.code, e.message);
     }
     req.session.oauth = { state, verifier, access, startedAt: Date.now() };
@@ -203,7 +211,11 @@ export function authRouter(deps: Deps): Router {
     delete req.session.oauth;
     if (!pending || Date.now() - pending.startedAt > 15 * 60_000) {
       await saveSession(req);
-      return loginError(res, 'invalid_state', 'This sign-in was not started here or took too long; please try again.');
+      return loginError(
+        res,
+        'invalid_state',
+        'This sign-in was not started here or took too long; please try again.',
+      );
     }
     try {
       const tokens = await deps.oauth.exchangeCode(new URL(req.originalUrl, config.publicUrl), pending);

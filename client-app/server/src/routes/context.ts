@@ -31,7 +31,11 @@ export function grantOf(req: Request): Grant {
 }
 
 /** A call to Picard with the session's token (refreshed as needed); Picard's refusals become BffErrors. */
-export async function withPicard<T>(deps: Deps, grant: Grant, call: (token: string) => Promise<T>): Promise<T> {
+export async function withPicard<T>(
+  deps: Deps,
+  grant: Grant,
+  call: (token: string) => Promise<T>,
+): Promise<T> {
   try {
     return await deps.vault.withToken(grant, call);
   } catch (err) {

@@ -12,7 +12,9 @@ export const PICARD_IMPORT_MAX_CHARS = 8 * 1024 * 1024;
 const importBody = z
   .object({
     format: z.enum(TRANSFER_FORMATS, { error: 'format must be one of json, ndjson, csv, markdown' }),
-    data: z.string({ error: 'data is required: the text of the file' }).min(1, 'data is empty: choose a file with memories'),
+    data: z
+      .string({ error: 'data is required: the text of the file' })
+      .min(1, 'data is empty: choose a file with memories'),
   })
   .strict() satisfies z.ZodType<ImportRequest, unknown>;
 

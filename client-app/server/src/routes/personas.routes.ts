@@ -7,8 +7,17 @@ import { grantOf, withPicard, type Deps } from './context.js';
 
 const askBody = z
   .object({
-    prompt: z.string({ error: 'prompt is required' }).trim().min(1, 'prompt is required').max(10_000, 'prompt must be at most 10000 characters'),
-    limit: z.number({ error: 'limit must be a number' }).int('limit must be a whole number').min(1, 'limit must be at least 1').max(50, 'limit must be at most 50').optional(),
+    prompt: z
+      .string({ error: 'prompt is required' })
+      .trim()
+      .min(1, 'prompt is required')
+      .max(10_000, 'prompt must be at most 10000 characters'),
+    limit: z
+      .number({ error: 'limit must be a number' })
+      .int('limit must be a whole number')
+      .min(1, 'limit must be at least 1')
+      .max(50, 'limit must be at most 50')
+      .optional(),
   })
   .strict() satisfies z.ZodType<AskRequest, unknown>;
 const userIdParam = z.uuid({ error: 'user_id must be a user id (UUID)' });
@@ -44,7 +53,12 @@ export function personasRouter(deps: Deps): Router {
         deps.picard.mcpTool<QueryUserResult>(
           token,
           'query_user',
-          { user_id: userId, prompt: body.prompt, ...(body.limit ? { limit: body.limit } : {}), stream: true },
+          {
+            user_id: userId,
+            prompt: body.prompt,
+            ...(body.limit ? { limit: body.limit } : {}),
+            stream: true,
+          },
           (p) => {
             if (p.message) send({ type: 'delta', text: p.message });
           },

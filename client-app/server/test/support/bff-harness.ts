@@ -77,7 +77,8 @@ export async function startHarness(
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
         ...opts.config,
       },
-      autoRegister: opts.register === false ? undefined : { username: ADMIN.username, password: ADMIN.password },
+      autoRegister:
+        opts.register === false ? undefined : { username: ADMIN.username, password: ADMIN.password },
     });
   } catch (err) {
     await db.cleanup();
@@ -144,7 +145,11 @@ export class WebUser {
   }
 
   async signup(username: string, password = 'a long password') {
-    const res = await this.post('/bff/auth/signup', { username, email: `${username}@example.test`, password });
+    const res = await this.post('/bff/auth/signup', {
+      username,
+      email: `${username}@example.test`,
+      password,
+    });
     if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${res.text}`);
     return res;
   }
@@ -181,7 +186,8 @@ export async function throughPicard(
     : await browser.post('/authorize/login', { ...fields, username: user.username, password: user.password });
   if (step.status !== 303) throw new Error(`login page: ${step.status} ${step.html.slice(0, 500)}`);
   const consent = await browser.get(step.location!);
-  if (!consent.html.includes('Allow access?')) throw new Error(`no consent page: ${consent.html.slice(0, 300)}`);
+  if (!consent.html.includes('Allow access?'))
+    throw new Error(`no consent page: ${consent.html.slice(0, 300)}`);
   const decision = await browser.post('/authorize/consent', {
     ...hiddenFields(consent.html),
     decision: opts.decision ?? 'approve',
