@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'proto/src/gen/**', 'data/**', 'client-app/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'proto/src/gen/**', 'data/**', 'client-app/web/**', 'client-app/contract/picard-api.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 
 /**
  * What a newcomer runs: `npm start` (node dist/embedded.js) as a real child process, with its
- * own data directory. Proves it comes up, serves, keeps data across a restart and stops cleanly
- * on SIGTERM; and that a bad setting stops it with a message naming the variable.
+ * own data directory. Proves it comes up with the web client beside it (registered with Picard by
+ * itself), serves, keeps data across a restart and stops cleanly (web client included) on
+ * SIGTERM; and that a bad setting stops it with a message naming the variable.
  */
 const entry = join(process.cwd(), 'dist', 'embedded.js');
 const embeddedOnly = process.env.PICARD_TEST_DATABASE_URL ? describe.skip : describe;
@@ -40,10 +41,24 @@ async function waitFor(r: Running, pattern: RegExp, ms = 45_000) {
   }
 }
 
+/** A POST to the web client the way its page makes one: session cookie and XSRF header first. */
+async function postAsBrowser(webUrl: string, path: string, body: unknown) {
+  const session = await fetch(`${webUrl}/bff/session`);
+  const cookies = session.headers.getSetCookie().map((c) => c.split(';')[0]!);
+  const xsrf = cookies.find((c) => c.startsWith('XSRF-TOKEN='))!.slice('XSRF-TOKEN='.length);
+  return fetch(`${webUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-xsrf-token': xsrf, cookie: cookies.join('; ') },
+    body: JSON.stringify(body),
+  });
+}
+
 embeddedOnly('npm start (embedded launcher)', () => {
   let dataDir: string;
-  const port = 18_000 + Math.floor(Math.random() * 1000);
+  const port = 18_000 + 2 * Math.floor(Math.random() * 500);
   const url = `http://127.0.0.1:${port}`;
+  const webPort = port + 1;
+  const webUrl = `http://127.0.0.1:${webPort}`;
   const running: Running[] = [];
   afterAll(async () => {
     for (const r of running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
@@ -62,13 +77,22 @@ embeddedOnly('npm start (embedded launcher)', () => {
 
   it('comes up with nothing configured, serves, survives a restart and stops on SIGTERM', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'picard-launcher-'));
-    const env = { PICARD_DATA_DIR: dataDir, GATEWAY_PORT: String(port) };
+    const env = { PICARD_DATA_DIR: dataDir, GATEWAY_PORT: String(port), CLIENT_PORT: String(webPort) };
     const first = launch(env);
     running.push(first);
-    await waitFor(first, /Picard is ready in [\d.]+ s/);
-    expect(first.output()).toMatch(/MCP endpoint\s+http:\/\/localhost:8001\/mcp/);
+    await waitFor(first, /Picard is ready in [\d.]+ s/, 90_000);
+    // The public URL follows GATEWAY_PORT.
+    expect(first.output()).toMatch(new RegExp(`MCP endpoint\\s+http://localhost:${port}/mcp`));
+    expect(first.output()).toMatch(new RegExp(`web app\\s+http://localhost:${webPort}`));
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
+
+    // The web client serves the app and registered itself with Picard: a sign-up there reaches
+    // Picard through direct connect.
+    expect((await fetch(`${webUrl}/bff/health`)).status).toBe(200);
+    expect(await (await fetch(`${webUrl}/`)).text()).toContain('<app-root');
+    const webby = { username: 'webby', email: 'webby@example.test', password: 'a long passphrase' };
+    expect((await postAsBrowser(webUrl, '/bff/auth/signup', webby)).status).toBe(201);
 
     // Generated secrets are private to the owner.
     const keyFile = join(dataDir, 'memory-encryption-keys');
@@ -108,10 +132,11 @@ embeddedOnly('npm start (embedded launcher)', () => {
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+    await expect(fetch(`${webUrl}/bff/health`)).rejects.toThrow();
 
     const second = launch(env);
     running.push(second);
-    await waitFor(second, /Picard is ready/);
+    await waitFor(second, /Picard is ready/, 90_000);
     // The signing key and the data survived: the old token still works and finds the memory.
     const found = await fetch(`${url}/api/tools`, {
       method: 'POST',
@@ -121,7 +146,13 @@ embeddedOnly('npm start (embedded launcher)', () => {
     expect(found.status).toBe(200);
     const body = (await found.json()) as { result: { memories: { text: string }[] } };
     expect(body.result.memories[0]!.text).toBe('Lena waters the fern on Sundays');
+    // The web client kept its registration and its accounts.
+    const login = await postAsBrowser(webUrl, '/bff/auth/login', {
+      username: 'webby',
+      password: webby.password,
+    });
+    expect(login.status).toBe(200);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  }, 120_000);
+  }, 240_000);
 });

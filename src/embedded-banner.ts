@@ -1,6 +1,8 @@
 /** What a newcomer needs after `npm start`: where things are and how to get a first token. */
 export function printBanner(o: {
   publicUrl: string;
+  /** The web client, when it runs. */
+  webUrl?: string;
   seconds: number;
   admin: { username: string; generatedPassword?: string; passwordFile: string };
   keysFile?: string;
@@ -10,12 +12,15 @@ export function printBanner(o: {
   const lines = [
     '',
     `Picard is ready in ${o.seconds.toFixed(1)} s`,
+    ...(o.webUrl ? [`  web app        ${o.webUrl}   (sign up there, or sign in with Picard)`] : []),
     `  gateway        ${url}`,
     `  MCP endpoint   ${url}/mcp   (Streamable HTTP, bearer token)`,
     `  API docs       ${url}/docs  (OpenAPI: ${url}/openapi.json)`,
     `  health         ${url}/health`,
     `  admin user     ${admin.username}${admin.generatedPassword ? ` (generated password in ${admin.passwordFile})` : ''}`,
-    ...(o.keysFile ? [`  memory key     ${o.keysFile}  (back it up: without it the memories cannot be read)`] : []),
+    ...(o.keysFile
+      ? [`  memory key     ${o.keysFile}  (back it up: without it the memories cannot be read)`]
+      : []),
     '',
     'Get a token (1: register a client as the admin; 2: get a user token with it):',
     `  curl -s -u ${admin.username}:${password} -H 'content-type: application/json' \\`,

@@ -13,9 +13,15 @@ import {
   onShutdownSignal,
   resolveDatabaseTarget,
 } from '@picard/service-kit';
-import { adminPasswordFile, encryptionKeysFile, loadOrCreateAdminPassword, loadOrCreateEncryptionKeys } from './embedded-secrets.js';
+import {
+  adminPasswordFile,
+  encryptionKeysFile,
+  loadOrCreateAdminPassword,
+  loadOrCreateEncryptionKeys,
+} from './embedded-secrets.js';
 import { printBanner } from './embedded-banner.js';
 import { loadStackConfigs, startStack } from './stack.js';
+import { startWebClient } from './web-client.js';
 
 async function main() {
   const started = performance.now();
@@ -36,6 +42,10 @@ async function main() {
     env.PICARD_ADMIN_EMAIL ||= 'admin@picard.local';
     env.PICARD_ADMIN_PASSWORD = generatedAdminPassword = (await loadOrCreateAdminPassword(dataDir)).value;
   }
+  // The public URL follows the port actually served, so discovery documents, token audiences and
+  // the web client all point at it when only GATEWAY_PORT is moved.
+  if (!env.PICARD_PUBLIC_URL && /^\d+$/.test(env.GATEWAY_PORT ?? ''))
+    env.PICARD_PUBLIC_URL = `http://localhost:${env.GATEWAY_PORT}`;
   const publicUrl = loadStackConfigs(env).gateway.PICARD_PUBLIC_URL.replace(/\/+$/, '');
 
   // The slow parts (three embedded databases) open together while the bus connects.
@@ -45,11 +55,30 @@ async function main() {
     resolveDatabaseTarget(env.PERSONA_DATABASE_URL || env.DATABASE_URL, dataDir, 'persona'),
     connectEventBus(env.NATS_URL, 'picard-embedded', logger),
   ]);
-  onStep(`databases open (${auth.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}), event bus ${bus.kind}`);
+  onStep(
+    `databases open (${auth.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}), event bus ${bus.kind}`,
+  );
 
   const stack = await startStack({ env, databases: { auth, memory, persona }, bus, logLevel, onStep });
+  // PICARD_WEB=off runs Picard alone (the web client is a separate application).
+  const web =
+    env.PICARD_WEB === 'off'
+      ? undefined
+      : await startWebClient({
+          picardUrl: publicUrl,
+          dataDir,
+          admin: { username: env.PICARD_ADMIN_USERNAME || 'admin', password: env.PICARD_ADMIN_PASSWORD! },
+          env,
+          logger,
+        }).catch(async (err) => {
+          await stack.stop();
+          await bus.close();
+          throw err;
+        });
+  if (web) onStep(`web client up (${web.url})`);
   printBanner({
     publicUrl,
+    webUrl: web?.url,
     seconds: (performance.now() - started) / 1000,
     admin: {
       username: env.PICARD_ADMIN_USERNAME!,
@@ -60,6 +89,7 @@ async function main() {
   });
 
   onShutdownSignal(logger, async () => {
+    await web?.stop();
     await stack.stop();
     await bus.close();
   });
