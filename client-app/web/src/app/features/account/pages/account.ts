@@ -7,8 +7,7 @@ import { ErrorMessage } from '../../../core/errors/error-message';
 import { fieldAtFault, toBffError } from '../../../core/errors/bff-error';
 import { SessionStore } from '../../../core/session/session-store';
 import { ConfirmPanel } from '../../../shared/confirm/confirm-panel';
-
-const PASSWORD_MIN = 10;
+import { PASSWORD_MIN } from '../../../shared/password-rules';
 
 @Component({
   selector: 'app-account',

@@ -7,8 +7,8 @@ import { ErrorMessage } from '../../../core/errors/error-message';
 import { fieldAtFault, toBffError } from '../../../core/errors/bff-error';
 import { SessionStore } from '../../../core/session/session-store';
 import { PicardSignIn } from '../components/picard-sign-in';
+import { PASSWORD_MIN } from '../../../shared/password-rules';
 
-export const PASSWORD_MIN = 10;
 
 /** The checks the BFF also makes, said before the round trip; the BFF's answer has the last word. */
 export function signupProblem(v: { username: string; email: string; password: string }): BffError | null {

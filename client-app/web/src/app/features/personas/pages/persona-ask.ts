@@ -10,6 +10,7 @@ import { MemoryCard } from '../../../shared/memory/memory-card';
 import { OwnerName } from '../../../shared/memory/owner-name';
 import { AskStream } from '../services/ask-stream';
 import { PersonasService, personaName } from '../services/personas.service';
+import { numberCitations } from '../services/citation-markers';
 
 /** /personas/:userId: ask someone's persona; the answer streams in, then its citations. */
 @Component({
@@ -43,6 +44,8 @@ export class PersonaAsk implements OnInit {
     if (!p.display_name.trim() && this.owners.isMine(p.user_id)) return 'your own persona';
     return personaName(p, this.users.nameOf(p.user_id));
   });
+  /** The answer with its `[memory:<id>]` markers numbered as the Sources list numbers them. */
+  protected readonly shownAnswer = computed(() => numberCitations(this.answer(), this.result()?.citations));
   /** The cited memories, in citation order; ids the caller may not see are listed bare. */
   protected readonly citations = computed(() => {
     const r = this.result();
