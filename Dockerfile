@@ -2,7 +2,7 @@
 # One image for every Picard service; the command picks the service:
 #   node gateway/dist/main.js | auth-service/dist/main.js | memory-service/dist/main.js
 #   | embedding-service/dist/main.js | persona-service/dist/main.js
-#   | client-app/server/dist/main.js (the web client: its BFF serves the built Angular app)
+#   | client-app/server/dist/server/src/main.js (the web client: its BFF serves the built Angular app)
 # (docker-compose.yml and render.yaml set it per service). `node dist/embedded.js` runs them all
 # in one process (embedded mode, data under /app/data).
 ARG NODE_IMAGE=node:20-bookworm-slim
