@@ -154,6 +154,76 @@ describe('OAuth 2.1 with a stock MCP client', () => {
     }
   });
 
+  it("takes a confidential client's form-encoded HTTP Basic credentials (RFC 6749 §2.3.1, as openid-client sends them)", async () => {
+    // What oauth4webapi (openid-client 6) does to each part before base64: it escapes even - _ . ~
+    const formEncoded = (s: string) =>
+      encodeURIComponent(s).replace(/[-_.!~*'()]|%20/g, (c) =>
+        c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+      );
+    const basic = (id: string, secret: string) => ({
+      authorization: `Basic ${Buffer.from(`${formEncoded(id)}:${formEncoded(secret)}`).toString('base64')}`,
+    });
+    const reg = await post(`${t.url}/register`, {
+      client_name: 'confidential web app',
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+    });
+    expect(reg.status).toBe(201);
+    const id = reg.json.client_id as string;
+    const secret = reg.json.client_secret as string;
+    expect(formEncoded(id)).not.toBe(id); // a UUID: its '-' are escaped
+    const token = (headers: Record<string, string>, fields: Record<string, string>) =>
+      fetch(`${t.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(fields),
+      });
+    const code = async (username: string, signup: boolean) => {
+      const { verifier, challenge } = pkce();
+      const url = `${t.url}/authorize?${new URLSearchParams({
+        response_type: 'code',
+        client_id: id,
+        redirect_uri: REDIRECT,
+        scope: 'memories:read memories:write',
+        state: 's',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      })}`;
+      const back = await approveInBrowser(t, url, { username, password: 'basic auth password 1', signup });
+      return {
+        grant_type: 'authorization_code',
+        code: back.searchParams.get('code')!,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT,
+      };
+    };
+
+    const issued = await token(basic(id, secret), await code('basil', true));
+    expect(issued.status).toBe(200);
+    const tokens = (await issued.json()) as { access_token: string; refresh_token: string };
+    expect((await callTool(t, tokens.access_token, 'retrieve_memories', {})).status).toBe(200);
+    const refreshed = await token(basic(id, secret), {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+    });
+    expect(refreshed.status).toBe(200);
+    const again = (await refreshed.json()) as { access_token: string; refresh_token: string };
+    expect((await callTool(t, again.access_token, 'retrieve_memories', {})).status).toBe(200);
+
+    // Wrong secrets are still refused: 401 invalid_client with a Basic challenge.
+    for (const wrong of [`${secret}-`, `${secret.slice(0, -1)}+`, 'not the secret']) {
+      const res = await token(basic(id, wrong), {
+        grant_type: 'refresh_token',
+        refresh_token: again.refresh_token,
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Basic/);
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
+    }
+    expect((await token(basic(id, 'wrong'), await code('basil', false))).status).toBe(401);
+  });
+
   describe('negative cases', () => {
     let clientId: string;
     const register = async () => {

@@ -3,7 +3,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { authPb } from '@picard/proto';
 import { sha256Hex } from '../../src/domain/secrets.js';
 import { ADMIN, asUser, startHarness, waitFor, type Harness } from './harness.js';
-import { basic, jwtPayload, oauth, params, pkce } from './oauth-helpers.js';
+import { basic, basicFormEncoded, formEncoded, jwtPayload, oauth, params, pkce } from './oauth-helpers.js';
 
 const ISSUER = 'http://localhost:8001';
 const REDIRECT = 'http://127.0.0.1:33418/callback';
@@ -148,6 +148,29 @@ describe('auth-service: authorization_code and client_credentials grants', () =>
       // Refresh without the secret is refused as well.
       const ok = await oauth(h, 'token', form(await confCode()), basic(conf.id, conf.secret));
       expect(await oauth(h, 'token', { grant_type: 'refresh_token', refresh_token: String(ok.body.refresh_token), client_id: conf.id })).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
+    });
+
+    it('form-encoded Basic credentials (RFC 6749 §2.3.1, as openid-client sends them) work at every endpoint', async () => {
+      // The client id is a UUID, so its '-' is always escaped; the secret's '-' and '_' too when it has any.
+      expect(formEncoded(conf.id)).not.toBe(conf.id);
+      const creds = basicFormEncoded(conf.id, conf.secret);
+      const code = await oauth(h, 'token', form(await confCode()), creds);
+      expect(code).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });
+      const refreshed = await oauth(h, 'token', { grant_type: 'refresh_token', refresh_token: String(code.body.refresh_token) }, creds);
+      expect(refreshed).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });
+      expect(await oauth(h, 'token', { grant_type: 'client_credentials' }, creds)).toMatchObject({ status: 200 });
+      expect(await oauth(h, 'introspect', { token: String(refreshed.body.access_token) }, creds)).toMatchObject({ status: 200, body: { active: true } });
+      expect(await oauth(h, 'revoke', { token: String(refreshed.body.refresh_token) }, creds)).toMatchObject({ status: 200 });
+      // A wrong secret is still refused, encoded or not, and a secret that only decodes right is not the secret.
+      for (const wrong of [basicFormEncoded(conf.id, `${conf.secret}-`), basicFormEncoded(conf.id, 'wrong secret/+='), basic(conf.id, formEncoded(`${conf.secret}~`))]) {
+        const res = await oauth(h, 'token', form(await confCode()), wrong);
+        expect(res).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+        expect(res.headers['www-authenticate']).toMatch(/^Basic/);
+        expect(await oauth(h, 'introspect', { token: 'x' }, wrong)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      }
+      // Malformed Basic (no colon) is an invalid client, not a crash.
+      const noColon = { Authorization: `Basic ${Buffer.from(conf.id).toString('base64')}` };
+      expect(await oauth(h, 'token', form(await confCode()), noColon)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     });
 
     it('client_credentials: the client acts as itself, without a refresh token or the admin scope', async () => {

@@ -34,6 +34,17 @@ export const basic = (id: string, secret: string) => ({
   Authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`,
 });
 
+/**
+ * Basic the way openid-client (oauth4webapi) sends it: each part application/x-www-form-urlencoded
+ * (RFC 6749 §2.3.1), which also escapes `-`, `_`, `.`, `~` and the like that encodeURIComponent keeps.
+ */
+export const formEncoded = (s: string) =>
+  encodeURIComponent(s).replace(/[-_.!~*'()]|%20/g, (c) => (c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+
+export const basicFormEncoded = (id: string, secret: string) => ({
+  Authorization: `Basic ${Buffer.from(`${formEncoded(id)}:${formEncoded(secret)}`).toString('base64')}`,
+});
+
 export const params = (url: string) => Object.fromEntries(new URL(url).searchParams);
 
 export const jwtPayload = (token: string) =>

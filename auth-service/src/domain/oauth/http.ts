@@ -31,13 +31,22 @@ export function oauthJson(status: number, body: unknown, headers: Record<string,
 export const oauthError = (status: number, error: string, description: string, headers?: Record<string, string>) =>
   oauthJson(status, { error, error_description: description }, headers);
 
+/** RFC 6749 §5.2: a client that tried HTTP Basic and failed gets 401 with a Basic challenge. */
+export const invalidBasicClient = (description = 'Invalid client: client is invalid') =>
+  oauthError(401, 'invalid_client', description, { 'www-authenticate': 'Basic realm="picard"' });
+
 interface PresentedCredentials {
   clientId: string;
   clientSecret: string;
   viaBasic: boolean;
 }
 
-/** RFC 6749 §2.3.1: HTTP Basic (form-url-encoded parts) or client_id[/client_secret] in the body. */
+/**
+ * RFC 6749 §2.3.1: HTTP Basic (form-url-encoded parts) or client_id[/client_secret] in the body.
+ * The one reader of client credentials for /token, /revoke and /introspect. Each Basic part is
+ * form-decoded ('+' is a space, %XX escapes); a part that is not valid encoding is taken as sent,
+ * and a plain part (no '%' or '+') decodes to itself, so unencoded pairs keep working.
+ */
 export function presentedCredentials(req: OAuthHttpRequest): PresentedCredentials | undefined {
   const header = lowerCaseKeys(req.headers).authorization;
   if (header && /^basic /i.test(header)) {
@@ -72,9 +81,7 @@ export async function authenticateClient(
     ? await clients.authenticate(creds.clientId, creds.clientSecret)
     : await clients.findPublic(creds.clientId);
   if (client) return { client };
-  return creds.viaBasic
-    ? { error: oauthError(401, 'invalid_client', 'Invalid client: client is invalid', { 'www-authenticate': 'Basic realm="picard"' }) }
-    : { error: oauthError(400, 'invalid_client', 'Invalid client: client is invalid') };
+  return creds.viaBasic ? { error: invalidBasicClient() } : { error: oauthError(400, 'invalid_client', 'Invalid client: client is invalid') };
 }
 
 export const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);

@@ -1,12 +1,23 @@
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { requestModel } from './token-model.js';
 import type { TokenEndpointDeps } from './token-state.js';
-import { lowerCaseKeys, oauthError, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
+import { invalidBasicClient, lowerCaseKeys, oauthError, oauthJson, presentedCredentials, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
 
 /** POST /token: authorization_code (PKCE), refresh_token (rotation), client_credentials. */
 export async function handleTokenRequest(d: TokenEndpointDeps, req: OAuthHttpRequest): Promise<OAuthHttpResponse> {
-  const body = req.body ?? {};
+  let body = req.body ?? {};
   const headers = lowerCaseKeys(req.headers);
+  // HTTP Basic is read once, the way /revoke and /introspect read it: form-decoded (RFC 6749 §2.3.1).
+  // The library would parse the header itself with basic-auth, undecoded, so openid-client's
+  // encoded id and secret would not match; it gets the decoded pair in the body instead.
+  const presented = presentedCredentials(req);
+  const viaBasic = presented?.viaBasic === true;
+  if (viaBasic) {
+    if (!presented.clientId) return invalidBasicClient('Invalid client: malformed Basic credentials');
+    delete headers.authorization;
+    body = { ...body, client_id: presented.clientId, client_secret: presented.clientSecret };
+    if (!presented.clientSecret) delete body.client_secret;
+  }
   // The gateway already parsed the body; tell the library there was one, in the form it expects.
   headers['content-type'] ??= 'application/x-www-form-urlencoded';
   if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
@@ -34,6 +45,7 @@ export async function handleTokenRequest(d: TokenEndpointDeps, req: OAuthHttpReq
     if (e.name === 'server_error') d.logger.error({ err: e.inner ?? err }, 'token endpoint failed');
     // Built from the error itself: the library throws its method and content-type checks before
     // it fills in the response, which would otherwise go out as 200 {}.
+    if (viaBasic && e.name === 'invalid_client') return invalidBasicClient(e.message);
     const headers = (response.headers ?? {}) as Record<string, string>;
     return oauthError(e.code, e.name, e.message, headers);
   }
