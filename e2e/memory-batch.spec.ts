@@ -308,11 +308,63 @@ describe('memory tools: batches, export/import, query filters', () => {
         error: 'permission_denied',
       });
     }
+    // Past the import cap (8 MiB of text) but within the body an import may need: 400 naming the field.
+    const tooLong = await tool(owner, 'import_memories', {
+      format: 'json',
+      data: 'x'.repeat(8 * 1024 * 1024 + 1),
+    });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.json.field).toBe('data.data');
+    // Past what any import call can need (8 MiB JSON-escaped, ~48.1 MiB): 413 saying so.
     const oversized = await tool(owner, 'import_memories', {
       format: 'json',
-      data: 'x'.repeat(3 * 1024 * 1024),
+      data: 'x'.repeat(49 * 1024 * 1024),
     });
     expect(oversized.status).toBe(413);
+    expect(oversized.json).toMatchObject({ error: 'payload_too_large', field: 'body' });
+    expect(oversized.json.message).toMatch(
+      /larger than 48\.1 MiB, the most an import_memories call can need/,
+    );
+  });
+
+  it('imports a file larger than GATEWAY_BODY_LIMIT (2 MiB) over REST and MCP; other tools still get 413', async () => {
+    // ~2.2 MB of ndjson: 220 long memories (four texts, so the embedder works on four).
+    const texts = ['alpha', 'bravo', 'charlie', 'delta'].map((w) => `${w} ${'big import '.repeat(900)}`);
+    const data = Array.from({ length: 220 }, (_, i) =>
+      JSON.stringify({ text: texts[i % 4], permission: 'private', tags: ['big'] }),
+    ).join('\n');
+    expect(
+      Buffer.byteLength(JSON.stringify({ tool: 'import_memories', data: { format: 'ndjson', data } })),
+    ).toBeGreaterThan(2 * 1024 * 1024);
+
+    const restUser = await userToken(t, await registerClient(t), 'bigrest');
+    const rest = await tool(restUser, 'import_memories', { format: 'ndjson', data });
+    expect(rest.status).toBe(200);
+    expect(rest.json.result).toEqual({ imported: 220, total: 220, errors: [] });
+
+    const mcpUser = await userToken(t, await registerClient(t), 'bigmcp');
+    const client = await connect(mcpUser.access_token);
+    const viaMcp = await client.callTool({ name: 'import_memories', arguments: { format: 'ndjson', data } });
+    expect(viaMcp.isError).toBeFalsy();
+    expect(viaMcp.structuredContent).toEqual({ imported: 220, total: 220, errors: [] });
+    // Any other call past GATEWAY_BODY_LIMIT is refused before it reaches a service, over MCP too.
+    await expect(
+      client.callTool({
+        name: 'submit_memories',
+        arguments: { memories: [{ text: data, permission: 'private' }] },
+      }),
+    ).rejects.toThrow(/413|larger than 2 MiB \(GATEWAY_BODY_LIMIT\)/);
+    await client.close();
+    const rejected = await tool(restUser, 'submit_memory', { text: data, permission: 'private' });
+    expect(rejected.status).toBe(413);
+    expect(rejected.json.message).toBe(
+      'the body is larger than 2 MiB (GATEWAY_BODY_LIMIT); only an import_memories call may be larger, up to 48.1 MiB',
+    );
+    // A large body needs a token before the gateway reads it.
+    expect(
+      (await post(`${t.url}/api/tools`, { tool: 'import_memories', data: { format: 'ndjson', data } }))
+        .status,
+    ).toBe(401);
   });
 
   describe('export and import', () => {

@@ -20,6 +20,7 @@ import { usersRouter } from './http/users.routes.js';
 import { oauthRouter } from './http/oauth.routes.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { sendError } from './http/http-errors.js';
+import { bodyLimits, jsonBody, tooLargeMessage, toolCallBody } from './http/body-limits.js';
 import { DomainError } from '@picard/service-kit';
 
 export interface AppOptions {
@@ -28,7 +29,8 @@ export interface AppOptions {
   allowedOrigins: string[];
   sessionSecret: string;
   cimdEnabled: boolean;
-  bodyLimit: string;
+  /** GATEWAY_BODY_LIMIT in bytes; import_memories calls get more (see body-limits.ts). */
+  bodyLimitBytes: number;
   clients: ServiceClients;
   /** Shared by /mcp and /api/tools, so a limit counts calls through both. */
   toolRateLimits: ToolRateLimits;
@@ -51,7 +53,8 @@ export function createApp(opts: AppOptions): Express {
       .json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
   });
   app.use(hostHeaderValidation(opts.allowedHosts));
-  app.use(express.json({ limit: opts.bodyLimit }));
+  const limits = bodyLimits(opts.bodyLimitBytes);
+  app.use(jsonBody(limits));
 
   const openapi = buildOpenApiDocument(publicUrl);
   app.get('/openapi.json', (_req, res) => res.json(openapi));
@@ -79,20 +82,22 @@ export function createApp(opts: AppOptions): Express {
     '/mcp',
     originValidation(opts.allowedOrigins),
     requireBearer(verifier, resourceMetadataUrl),
+    ...toolCallBody(limits, 'mcp'),
     mcpScopeGate(resourceMetadataUrl),
     (req, res) => mcp(req, res, req.body),
   );
 
   const apiMetadataUrl = `${publicUrl}/.well-known/oauth-protected-resource`;
   app.use('/api', requireBearer(verifier, apiMetadataUrl));
+  app.use('/api/tools', ...toolCallBody(limits, 'rest'));
   app.use(toolsRouter(toolDeps));
   app.use(usersRouter(clients, apiMetadataUrl));
 
   app.use((_req, res) => sendError(res, new DomainError('not_found', 'no such endpoint')));
-  // Malformed JSON and oversized bodies arrive here from express.json().
+  // Malformed JSON and oversized bodies arrive here from express.json() and toolCallBody().
   app.use(
     (
-      err: { status?: number; type?: string; message?: string },
+      err: { status?: number; type?: string; message?: string; limit?: number },
       _req: express.Request,
       res: express.Response,
       _next: express.NextFunction,
@@ -100,7 +105,7 @@ export function createApp(opts: AppOptions): Express {
       if (err.type === 'entity.too.large') {
         res.status(413).json({
           error: 'payload_too_large',
-          message: `the body is larger than ${opts.bodyLimit}`,
+          message: tooLargeMessage(limits, err.limit),
           field: 'body',
         });
       } else if (err.type === 'entity.parse.failed') {

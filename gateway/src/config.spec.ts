@@ -16,4 +16,22 @@ describe('gateway configuration', () => {
     expect(load).toThrow(ConfigError);
     expect(load).toThrow('GATEWAY_LOOKUP_USERS_PER_MINUTE');
   });
+
+  it('reads GATEWAY_BODY_LIMIT as bytes: 2 MiB by default, express-style sizes otherwise', () => {
+    expect(loadConfig(gatewayConfigSchema, {}).GATEWAY_BODY_LIMIT).toBe(2 * 1024 * 1024);
+    const read = (v: string) => loadConfig(gatewayConfigSchema, { GATEWAY_BODY_LIMIT: v }).GATEWAY_BODY_LIMIT;
+    expect(read('512kb')).toBe(512 * 1024);
+    expect(read(' 4MB ')).toBe(4 * 1024 * 1024);
+    expect(read('1.5mb')).toBe(1.5 * 1024 * 1024);
+    expect(read('65536')).toBe(65536);
+  });
+
+  it.each(['2', '0', '-1mb', 'lots', '2 megabytes', '65mb', '1gb'])(
+    'names a bad GATEWAY_BODY_LIMIT (%s)',
+    (value) => {
+      const load = () => loadConfig(gatewayConfigSchema, { GATEWAY_BODY_LIMIT: value });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(/GATEWAY_BODY_LIMIT.*1kb to 64mb/);
+    },
+  );
 });

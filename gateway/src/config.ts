@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { env } from '@picard/service-kit';
+import { parseSize } from './http/body-limits.js';
+
+/** A body is forwarded as one gRPC message, which carries at most 64 MiB. */
+const MAX_BODY_LIMIT = 64 * 1024 * 1024;
 
 export const gatewayConfigSchema = z.object({
   LOG_LEVEL: env.logLevel(),
@@ -26,8 +30,21 @@ export const gatewayConfigSchema = z.object({
   AUTH_CIMD_ENABLED: env.bool(true),
   /** lookup_users calls per user per minute, counted by each gateway instance on its own. */
   GATEWAY_LOOKUP_USERS_PER_MINUTE: env.positiveInt(60),
-  /** Largest JSON body accepted (express size string). */
-  GATEWAY_BODY_LIMIT: env.string('2mb'),
+  /**
+   * Largest JSON body, in bytes once parsed ("512kb", "2mb": 1024-based). import_memories calls on
+   * /mcp and /api/tools may be as large as the import cap needs (see http/body-limits.ts).
+   */
+  GATEWAY_BODY_LIMIT: env.string('2mb').transform((value, ctx) => {
+    const bytes = parseSize(value);
+    if (bytes === undefined || bytes < 1024 || bytes > MAX_BODY_LIMIT) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a size from 1kb to 64mb, such as 512kb or 2mb (b, kb, mb, gb; got "${value}")`,
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  }),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

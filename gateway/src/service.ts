@@ -81,7 +81,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     allowedOrigins,
     sessionSecret,
     cimdEnabled: config.AUTH_CIMD_ENABLED,
-    bodyLimit: config.GATEWAY_BODY_LIMIT,
+    bodyLimitBytes: config.GATEWAY_BODY_LIMIT,
     clients,
     toolRateLimits: new ToolRateLimits(TOOLS, config),
     verifier,

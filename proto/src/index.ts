@@ -5,3 +5,4 @@ export * as memoryPb from './gen/picard/v1/memory.js';
 export * as embeddingPb from './gen/picard/v1/embedding.js';
 export * as personaPb from './gen/picard/v1/persona.js';
 export { EVENT_SUBJECTS, eventSchemas, type EventSubject, type EventPayload } from './events.js';
+export { TRANSFER_MAX_CHARS, TRANSFER_MAX_ITEMS } from './limits.js';

@@ -8,14 +8,19 @@ import {
   SCOPE_READ,
   SCOPE_WRITE,
 } from './memory.validation.js';
-import { checkEach, checkFormat, exportMemories, MAX_IMPORT_ITEMS, parseImport } from './transfer/index.js';
+import {
+  checkEach,
+  checkFormat,
+  exportMemories,
+  MAX_IMPORT_CHARS,
+  MAX_IMPORT_ITEMS,
+  parseImport,
+} from './transfer/index.js';
 
 /** Memories per import transaction (and per progress message). */
 export const IMPORT_BATCH = 100;
 /** Rows read per page while exporting. */
 const EXPORT_PAGE = 1000;
-/** Past this the file would not fit one gRPC message (64 MiB) with room to spare. */
-const MAX_EXPORT_CHARS = 48 * 1024 * 1024;
 
 export interface ImportProgress {
   imported: number;
@@ -25,9 +30,10 @@ export interface ImportProgress {
 }
 
 /**
- * Export of the caller's own live memories and import of a file into them. An import is checked
- * whole before anything is written (one bad memory → nothing stored, every bad one named), then
- * written in batches, each its own transaction, reporting progress after each.
+ * Export of the caller's own live memories and import of a file into them. Both take the same caps
+ * (MAX_IMPORT_ITEMS memories, MAX_IMPORT_CHARS of text), so every export can be imported again.
+ * An import is checked whole before anything is written (one bad memory → nothing stored, every
+ * bad one named), then written in batches, each its own transaction, reporting progress after each.
  */
 export class TransferService {
   constructor(private readonly memories: MemoryService) {}
@@ -44,7 +50,7 @@ export class TransferService {
       if (records.length > MAX_IMPORT_ITEMS) {
         throw new DomainError(
           'unprocessable',
-          `more than ${MAX_IMPORT_ITEMS} memories: too many for one export file`,
+          `more than ${MAX_IMPORT_ITEMS} memories: too many for one export file (import_memories takes at most ${MAX_IMPORT_ITEMS})`,
         );
       }
       if (rows.length < EXPORT_PAGE) break;
@@ -53,10 +59,12 @@ export class TransferService {
     }
     // Oldest first reads naturally in a file and re-imports in the original order.
     const data = exportMemories(checkedFormat, records.reverse());
-    if (data.length > MAX_EXPORT_CHARS) {
+    // An export is a file import_memories must be able to read back: the same caps, or no file.
+    if (data.length > MAX_IMPORT_CHARS) {
       throw new DomainError(
         'unprocessable',
-        `the export is ${Math.round(data.length / 1048576)} MiB, more than one response carries`,
+        `the export would be ${data.length} characters (${(data.length / 1048576).toFixed(1)} MiB), more than ` +
+          `import_memories accepts in one file (${MAX_IMPORT_CHARS} characters, 8 MiB)`,
       );
     }
     return { format: checkedFormat, count: records.length, data };

@@ -32,7 +32,8 @@ export const READ = 'memories:read';
 export const WRITE = 'memories:write';
 
 /** A real embedding-service (offline model) and memory-service on loopback, over the test DB and bus. */
-export async function startStack() {
+/** `env` adds to (or overrides) memory-service's configuration. */
+export async function startStack(env: Record<string, string> = {}) {
   const schema = uniqueSchema('memory');
   const logger = testLogger();
   const db: TestDatabase = await openTestDatabase();
@@ -48,6 +49,7 @@ export async function startStack() {
     config: loadConfig(memoryConfigSchema, {
       MEMORY_ENCRYPTION_KEYS: `k1:${encryptionKey.key.toString('base64')}`,
       MEMORY_MAX_TEXT_CHARS: String(MAX_TEXT),
+      ...env,
     }),
     logger,
     database: db.target,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TRANSFER_MAX_CHARS } from '@picard/proto';
 import {
   countRows,
   failure,
@@ -135,4 +136,42 @@ describe('memory-service: export and import', () => {
     expect(out.data).not.toContain('someone else');
     expect(out.data).not.toContain('soon expired');
   });
+});
+
+describe('memory-service: an export is never larger than an import may be', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // Long memories, so the text cap is reached well before the 10,000-memory cap.
+    stack = await startStack({ MEMORY_MAX_TEXT_CHARS: '10000' });
+    // Stored as embedding_pending: the test is about sizes, not vectors.
+    await stack.embedding.stop();
+  });
+  afterAll(() => stack.stop());
+
+  it('exports up to the import cap (8 MiB) and refuses past it, naming the cap', async () => {
+    const owner = userApi(stack.client);
+    const line = (i: number) =>
+      JSON.stringify({ text: `${i} ${'long memory '.repeat(832)}`, permission: 'private' });
+    const file = (from: number, n: number) => Array.from({ length: n }, (_, i) => line(from + i)).join('\n');
+    // Two files of ~3.6 MiB, each under the import cap: together 7.5 MiB of text, exportable.
+    for (const from of [0, 375]) {
+      const data = file(from, 375);
+      expect(data.length).toBeLessThan(TRANSFER_MAX_CHARS);
+      expect((await owner.importFrom('ndjson', data)).at(-1)).toMatchObject({ imported: 375, done: true });
+    }
+    const fits = await owner.exportAs('ndjson');
+    expect(fits.count).toBe(750);
+    expect(fits.data.length).toBeLessThanOrEqual(TRANSFER_MAX_CHARS);
+
+    // 100 more memories make the file larger than import_memories takes: refused, naming the cap.
+    await owner.importFrom('ndjson', file(750, 100));
+    for (const format of ['json', 'ndjson', 'csv', 'markdown']) {
+      const err = await failure(owner.exportAs(format));
+      expect(err.code).toBe('unprocessable');
+      expect(err.message).toMatch(
+        /more than import_memories accepts in one file \(8388608 characters, 8 MiB\)/,
+      );
+    }
+    // ~16 MiB through the store: more than the default 60 s on a loaded machine.
+  }, 180_000);
 });

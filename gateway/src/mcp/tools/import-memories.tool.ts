@@ -1,13 +1,10 @@
 import { readStream } from '@picard/service-kit';
-import type { memoryPb } from '@picard/proto';
+import { TRANSFER_MAX_CHARS, type memoryPb } from '@picard/proto';
 import { z } from '../../schemas/zod.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { batchError, itemErrorSchema, itemErrorToJson } from './batch-error.js';
 import { TRANSFER_FORMATS } from './export-memories.tool.js';
 import { defineTool } from './tool-definition.js';
-
-/** memory-service's own cap (MAX_IMPORT_CHARS); the gateway's body limit may be lower. */
-const MAX_IMPORT_CHARS = 8 * 1024 * 1024;
 
 export const importMemoriesTool = defineTool({
   name: 'import_memories',
@@ -20,7 +17,7 @@ export const importMemoriesTool = defineTool({
   input: z
     .object({
       format: z.enum(TRANSFER_FORMATS).describe("The file's format."),
-      data: z.string().min(1).max(MAX_IMPORT_CHARS).describe("The file's text."),
+      data: z.string().min(1).max(TRANSFER_MAX_CHARS).describe("The file's text."),
     })
     .strict(),
   output: z.object({

@@ -1,12 +1,16 @@
 import { invalid } from '@picard/service-kit';
+import { TRANSFER_MAX_CHARS, TRANSFER_MAX_ITEMS } from '@picard/proto';
 import type { MemoryRecord, NewMemoryInput, PermissionName } from '../memory.model.js';
 
 export const TRANSFER_FORMATS = ['json', 'ndjson', 'csv', 'markdown'] as const;
 export type TransferFormat = (typeof TRANSFER_FORMATS)[number];
 
-/** Caps on one import: 10,000 items and 8 MiB of text (UTF-16 code units, i.e. `data.length`). */
-export const MAX_IMPORT_ITEMS = 10_000;
-export const MAX_IMPORT_CHARS = 8 * 1024 * 1024;
+/**
+ * Caps on one import file, and so on one export file: 10,000 items and 8 MiB of text (UTF-16 code
+ * units, i.e. `data.length`). Defined in @picard/proto, which the gateway reads too.
+ */
+export const MAX_IMPORT_ITEMS = TRANSFER_MAX_ITEMS;
+export const MAX_IMPORT_CHARS = TRANSFER_MAX_CHARS;
 
 /** One memory read from an import file, in file order. */
 export interface ImportItem extends NewMemoryInput {
