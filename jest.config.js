@@ -21,11 +21,11 @@ const services = {
     '<rootDir>/client-app/test/**/*.spec.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/client-app/src/', '<rootDir>/client-app/web/'],
-  testTimeout: 60000,
+  testTimeout: 180000,
 };
 
 export default {
   projects: [services, '<rootDir>/client-app/web/jest.config.cjs'],
-  testTimeout: 60000,
+  testTimeout: 180000,
   maxWorkers: 2,
 };

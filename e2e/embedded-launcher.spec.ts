@@ -80,7 +80,7 @@ embeddedOnly('npm start (embedded launcher)', () => {
     const env = { PICARD_DATA_DIR: dataDir, GATEWAY_PORT: String(port), CLIENT_PORT: String(webPort) };
     const first = launch(env);
     running.push(first);
-    await waitFor(first, /Picard is ready in [\d.]+ s/, 90_000);
+    await waitFor(first, /Picard is ready in [\d.]+ s/, 150_000);
     // The public URL follows GATEWAY_PORT.
     expect(first.output()).toMatch(new RegExp(`MCP endpoint\\s+http://localhost:${port}/mcp`));
     expect(first.output()).toMatch(new RegExp(`web app\\s+http://localhost:${webPort}`));
@@ -136,7 +136,7 @@ embeddedOnly('npm start (embedded launcher)', () => {
 
     const second = launch(env);
     running.push(second);
-    await waitFor(second, /Picard is ready/, 90_000);
+    await waitFor(second, /Picard is ready/, 150_000);
     // The signing key and the data survived: the old token still works and finds the memory.
     const found = await fetch(`${url}/api/tools`, {
       method: 'POST',
@@ -154,5 +154,5 @@ embeddedOnly('npm start (embedded launcher)', () => {
     expect(login.status).toBe(200);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  }, 240_000);
+  }, 400_000);
 });

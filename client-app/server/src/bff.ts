@@ -140,18 +140,11 @@ export async function startBff(o: BffOptions = {}): Promise<RunningBff> {
     throttle,
     jobs: new ImportJobs(),
   };
+  // Until registered, every request (health included) answers 503 "starting": a launcher or load
+  // balancer waits, and nobody signs up against a web app that cannot reach Picard yet.
+  if (o.autoRegister) await registerWhenPicardAnswers(registration, o.autoRegister, logger);
   ready.app = createApp(deps, session.middleware);
 
-  if (o.autoRegister) {
-    try {
-      await registration.ensure(o.autoRegister);
-    } catch (err) {
-      logger.warn(
-        { cause: (err as Error).message },
-        'could not register with Picard; run npm run register-client -w client-app',
-      );
-    }
-  }
   const host =
     config.CLIENT_HOST === '0.0.0.0' || config.CLIENT_HOST === '::' ? 'localhost' : config.CLIENT_HOST;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -178,4 +171,27 @@ export async function startBff(o: BffOptions = {}): Promise<RunningBff> {
       return stopped;
     },
   };
+}
+
+/**
+ * Registers with Picard, retrying with growing pauses (up to 30 s): in a cluster the gateway may
+ * start after the web app, and start order must not matter.
+ */
+async function registerWhenPicardAnswers(
+  registration: Registration,
+  admin: AdminCredentials,
+  logger: Logger,
+) {
+  for (let attempt = 1, pauseMs = 1000; ; attempt++, pauseMs = Math.min(pauseMs * 2, 30_000)) {
+    try {
+      await registration.ensure(admin);
+      return;
+    } catch (err) {
+      logger.warn(
+        { attempt, retryInSeconds: pauseMs / 1000, cause: (err as Error).message },
+        'could not register with Picard yet; retrying (or run npm run register-client -w client-app)',
+      );
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  }
 }
