@@ -2,12 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import knexFactory from 'knex';
-import { PGlite } from '@electric-sql/pglite';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { ADMIN, startTestStack, type TestStack } from '../../../../e2e/support/test-stack.js';
 import { startBff, type RunningBff } from '../../../server/src/index.js';
-import type { DatabaseTarget } from '../../../server/src/db.js';
+import { openBffTestDatabase } from '../../../server/test/support/bff-harness.js';
 import { Sealer } from '../../../server/src/sealing.js';
 import { launchChromium } from './chromium.js';
 
@@ -22,34 +20,6 @@ export function requireBuiltSpa(): void {
       `The web app is not built (${WEB_DIR}/index.html is missing): run npm run build -w client-app (npm install does it too), then run the browser suite again.`,
     );
   }
-}
-
-/**
- * The BFF's own database for a suite: PostgreSQL in a unique schema when PICARD_TEST_DATABASE_URL
- * is set (dropped after), else PGlite in memory.
- */
-async function openBffDatabase(): Promise<{ target: DatabaseTarget; schema: string; cleanup(): Promise<void> }> {
-  const schema = `client_app_e2e_${randomBytes(4).toString('hex')}`;
-  const url = process.env.PICARD_TEST_DATABASE_URL;
-  if (url) {
-    return {
-      target: { kind: 'postgres', url },
-      schema,
-      async cleanup() {
-        const k = knexFactory({ client: 'pg', connection: url });
-        await k.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
-        await k.destroy();
-      },
-    };
-  }
-  const pglite = await PGlite.create('memory://');
-  return {
-    target: { kind: 'pglite', pglite },
-    schema,
-    async cleanup() {
-      if (!pglite.closed) await pglite.close();
-    },
-  };
 }
 
 export interface WebStack {
@@ -78,7 +48,7 @@ export async function startWebStack(opts: { extraEnv?: NodeJS.ProcessEnv } = {})
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
   try {
-    const db = await openBffDatabase();
+    const db = await openBffTestDatabase();
     cleanups.push(() => db.cleanup());
     // No CLIENT_PUBLIC_URL: the BFF derives http://localhost:<port it got>, and registers
     // <that>/bff/auth/picard/callback as its redirect URI.
