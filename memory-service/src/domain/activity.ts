@@ -37,6 +37,8 @@ export class ActivityRecorder {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  private flushing: Promise<void> = Promise.resolve();
+
   searched(userId: string): void {
     const entry = this.bump(userId);
     entry.searches += 1;
@@ -58,7 +60,16 @@ export class ActivityRecorder {
     await this.flush();
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Saves what was counted. Flushes run one after another: a reader's flush (get_activity) must
+   * wait for the timer's flush already on its way, or it would read before those counts land.
+   */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.save());
+    return this.flushing;
+  }
+
+  private async save(): Promise<void> {
     if (this.pending.size === 0) return;
     const deltas = [...this.pending.values()];
     this.pending = new Map();
