@@ -13,6 +13,7 @@ import {
   onShutdownSignal,
   resolveDatabaseTarget,
 } from '@picard/service-kit';
+import { preloadOfflineModel } from '@picard/embedding-service';
 import {
   adminPasswordFile,
   encryptionKeysFile,
@@ -46,8 +47,11 @@ async function main() {
   // the web client all point at it when only GATEWAY_PORT is moved.
   if (!env.PICARD_PUBLIC_URL && /^\d+$/.test(env.GATEWAY_PORT ?? ''))
     env.PICARD_PUBLIC_URL = `http://localhost:${env.GATEWAY_PORT}`;
-  const publicUrl = loadStackConfigs(env).gateway.PICARD_PUBLIC_URL.replace(/\/+$/, '');
+  const configs = loadStackConfigs(env);
+  const publicUrl = configs.gateway.PICARD_PUBLIC_URL.replace(/\/+$/, '');
 
+  // The offline embedding model loads in its own thread meanwhile (startStack waits for it).
+  if (configs.embedding.EMBEDDING_PROVIDER === 'offline') preloadOfflineModel();
   // The slow parts (three embedded databases) open together while the bus connects.
   const [auth, memory, persona, bus] = await Promise.all([
     resolveDatabaseTarget(env.AUTH_DATABASE_URL || env.DATABASE_URL, dataDir, 'auth'),

@@ -5,3 +5,4 @@ export {
 } from './service.js';
 export { embeddingConfigSchema, type EmbeddingConfig } from './config.js';
 export { type EmbeddingProvider } from './providers/embedding-provider.js';
+export { preloadOfflineModel } from './providers/offline-use.provider.js';

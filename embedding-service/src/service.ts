@@ -26,11 +26,16 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
   const { config, logger } = opts;
   // Loaded before the server binds, so the health check never says SERVING without a model.
   const provider = opts.provider ?? (await createProvider(config));
+  // A provider handed in belongs to the caller, who closes it.
+  const owned = opts.provider ? undefined : provider;
   const embedder = new Embedder(provider, {
     cacheSize: config.EMBEDDING_CACHE_SIZE,
     logger,
+    // The offline model is one worker thread computing one batch at a time: a second batch in
+    // flight would only wait there, and texts arriving meanwhile merge into the next batch.
     concurrency: provider.name === 'openai' ? 4 : 1,
   });
+  const models = new ModelRegistry(embedder, config, logger);
   const grpc = await startGrpcServer({
     host: opts.grpcHost ?? config.EMBEDDING_GRPC_HOST,
     port: opts.grpcPort ?? config.EMBEDDING_GRPC_PORT,
@@ -39,9 +44,13 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
       {
         name: 'picard.v1.EmbeddingService',
         definition: embeddingPb.EmbeddingServiceService,
-        implementation: embeddingHandlers(new ModelRegistry(embedder, config, logger), logger),
+        implementation: embeddingHandlers(models, logger),
       },
     ],
+  }).catch(async (err: unknown) => {
+    await models.close();
+    await owned?.close?.();
+    throw err;
   });
   logger.info(
     { provider: provider.name, model: provider.model, dimensions: provider.dimensions },
@@ -50,6 +59,10 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
   return {
     grpc,
     provider,
-    stop: () => grpc.shutdown(),
+    async stop() {
+      await grpc.shutdown();
+      await models.close();
+      await owned?.close?.();
+    },
   };
 }

