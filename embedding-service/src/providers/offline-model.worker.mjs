@@ -110,11 +110,10 @@ function serve(port) {
     }
   };
   // Requests run one after another (the model is one CPU-bound computation at a time anyway), so
-  // answers leave in arrival order; `answer` never rejects. First in line is a warm-up: the model's
-  // first run is several times slower than the next ones (tfjs prepares the graph), better spent
-  // now, while the host finishes starting, than on the first caller.
-  /** @type {Promise<unknown>} */
-  let queue = loading.then((model) => model.embed(['warm up'])).catch(() => undefined);
+  // answers leave in arrival order; `answer` never rejects. (No warm-up run after loading: it
+  // would spare the first caller ~150 ms, but on a busy 2-core machine it made the embedded
+  // launcher's first start, which creates the databases meanwhile, 2-3 s slower.)
+  let queue = Promise.resolve();
   port.on('message', (/** @type {WorkerRequest} */ req) => {
     // Thrown here, so the requests queued behind it are never answered.
     if ('type' in req && req.type === 'crash') throw new Error('crash requested by a test');
