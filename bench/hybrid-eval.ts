@@ -32,7 +32,16 @@ export async function hybridEval(o: Options) {
   ) =>
     callUnary(
       o.memory.queryMemory.bind(o.memory),
-      { query: q, limit: o.limit, permission: 0, tags: [], anyTags: [], hybrid, ...extra },
+      {
+        query: q,
+        limit: o.limit,
+        permission: 0,
+        tags: [],
+        anyTags: [],
+        hybrid: false,
+        mode: hybrid ? 3 : 1,
+        ...extra,
+      },
       o.md(userId),
     );
 

@@ -106,7 +106,7 @@ async function main() {
   await phase('memory gRPC c=1', 1, async (i) => {
     const res = await callUnary(
       memory.queryMemory.bind(memory),
-      { query: qg(i), limit: LIMIT, permission: 0, tags: [], anyTags: [], hybrid: false },
+      { query: qg(i), limit: LIMIT, permission: 0, tags: [], anyTags: [], hybrid: false, mode: 0 },
       metadata,
     );
     serverTimings.embed.push(res.timings!.embedMs);

@@ -131,7 +131,7 @@ async function main() {
   ) =>
     callUnary(
       memory.queryMemory.bind(memory),
-      { query, limit: LIMIT, permission: 0, tags: [], anyTags: [], hybrid: false, ...extra },
+      { query, limit: LIMIT, permission: 0, tags: [], anyTags: [], hybrid: false, mode: 0, ...extra },
       md(userId),
     );
   const timings = { embed: [] as number[], search: [] as number[], decrypt: [] as number[] };

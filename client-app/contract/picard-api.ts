@@ -157,8 +157,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Search memories by meaning (tool "query_memory", scope memories:read)
-     * @description Semantic search over every memory the caller may see (their own, public ones, and those shared with them or their groups), most similar first. Each result carries its cosine similarity to the query.
+     * Search memories (tool "query_memory", scope memories:read)
+     * @description Search over every memory the caller may see (their own, public ones, and those shared with them or their groups), best match first: by meaning and by the query's words together (hybrid) unless `mode` says otherwise. Each result carries its cosine similarity to the query.
      *
      *     Sent as POST /api/tools with {"tool": "query_memory", "data": {...}}.
      */
@@ -2455,7 +2455,12 @@ export interface operations {
             tags?: string[];
             /** @description Leave out results less similar than this (cosine similarity, -1 to 1). */
             min_similarity?: number;
-            /** @description Hybrid ranking (default false): fuses vector similarity with keyword relevance on the decrypted candidates, which helps queries that name exact words (names, codes) rather than ideas. */
+            /**
+             * @description How to search (default hybrid): "vector" finds memories by meaning, "keyword" by the query's words (names, places, dates; BM25 over an index of blinded terms), "hybrid" takes candidates from both and fuses them.
+             * @enum {string}
+             */
+            mode?: 'vector' | 'keyword' | 'hybrid';
+            /** @description Older switch, used when mode is not given: true = "hybrid", false = "vector". */
             hybrid?: boolean;
           };
         };

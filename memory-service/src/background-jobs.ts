@@ -11,11 +11,16 @@ import type { MemoryStore } from './store/memory.store.js';
 import { PendingEmbeddingStore } from './store/pending-embedding.store.js';
 import type { ReembedStore } from './store/reembed.store.js';
 import { SweeperStore } from './store/sweeper.store.js';
+import type { KeywordStore } from './store/keyword.store.js';
+import type { KeywordHasher } from './domain/keyword-hasher.js';
+import { KeywordIndexJob } from './domain/keyword-index.job.js';
+import type { TableStatistics } from './domain/table-statistics.js';
 
 export interface BackgroundJobs {
   sweeper: ExpirySweeper;
   pending: PendingEmbeddingRetry;
   keyRotation: KeyRotationJob;
+  keywordIndex: KeywordIndexJob;
   /** Present while the stored vectors are of another model than the configured one. */
   reembed?: ReembedJob;
   /** Settles when the one-off jobs started at start-up (key rotation, re-embedding) are done. */
@@ -39,6 +44,8 @@ export function startBackgroundJobs(deps: {
   reembedStore: ReembedStore;
   nudge: () => void;
   reembedRetryMs?: number;
+  keywords: { hasher: KeywordHasher; store: KeywordStore };
+  statistics: TableStatistics;
 }): BackgroundJobs {
   const { knex, config, logger, cipher } = deps;
   const abort = new AbortController();
@@ -47,7 +54,10 @@ export function startBackgroundJobs(deps: {
     logger,
     graceSeconds: config.MEMORY_EXPIRY_GRACE_SECONDS,
     intervalSeconds: config.MEMORY_SWEEP_INTERVAL_SECONDS,
-    onCommitted: deps.nudge,
+    onCommitted: (deleted) => {
+      deps.nudge();
+      deps.statistics.wrote(deleted);
+    },
   });
   const pending = new PendingEmbeddingRetry({
     store: new PendingEmbeddingStore(knex),
@@ -57,6 +67,12 @@ export function startBackgroundJobs(deps: {
     intervalSeconds: config.MEMORY_EMBEDDING_RETRY_SECONDS,
   });
   const keyRotation = new KeyRotationJob({ store: new KeyRotationStore(knex), cipher, logger });
+  const keywordIndex = new KeywordIndexJob({
+    store: deps.keywords.store,
+    hasher: deps.keywords.hasher,
+    cipher,
+    logger,
+  });
   const reembed = deps.serving.isConfigured()
     ? undefined
     : new ReembedJob({
@@ -79,20 +95,28 @@ export function startBackgroundJobs(deps: {
         logger.error({ err: (err as Error).message }, `${name} stopped; it continues at the next start`);
     }
   };
+  // The keyword index follows the active key, so it is brought up to date after the rotation.
+  const rotateThenIndex = async () => {
+    if (config.MEMORY_KEY_ROTATION === 'auto')
+      await once('encryption key rotation', async () => {
+        const summary = await keyRotation.run({
+          signal: abort.signal,
+          onProgress: (p) => logger.info(p, 'encryption key rotation: re-encrypted a batch'),
+        });
+        if (summary.total > 0) logger.info(summary, 'encryption key rotation finished');
+      });
+    await once('keyword indexing', async () => {
+      const summary = await keywordIndex.run(abort.signal);
+      if (summary.indexed > 0) deps.statistics.wrote(summary.indexed);
+    });
+  };
   const settled = Promise.all([
-    config.MEMORY_KEY_ROTATION === 'auto'
-      ? once('encryption key rotation', async () => {
-          const summary = await keyRotation.run({
-            signal: abort.signal,
-            onProgress: (p) => logger.info(p, 'encryption key rotation: re-encrypted a batch'),
-          });
-          if (summary.total > 0) logger.info(summary, 'encryption key rotation finished');
-        })
-      : undefined,
+    rotateThenIndex(),
     reembed &&
       once('re-embedding', async () => {
         await reembed.run(abort.signal);
         deps.memoryStore.reembedding = false;
+        await deps.statistics.analyze();
       }),
   ]).then(() => undefined);
 
@@ -100,6 +124,7 @@ export function startBackgroundJobs(deps: {
     sweeper,
     pending,
     keyRotation,
+    keywordIndex,
     reembed,
     settled,
     async stop() {

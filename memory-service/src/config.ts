@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env } from '@picard/service-kit';
+import { DEFAULT_FUSION } from './domain/hybrid-ranking.js';
 
 export interface EncryptionKey {
   id: string;
@@ -67,6 +68,18 @@ export const memoryConfigSchema = z
         .default(7 * 24 * 3600),
     ),
     MEMORY_SWEEP_INTERVAL_SECONDS: env.positiveInt(300),
+    /** How often small writes since the last ANALYZE are folded into the planner's statistics. */
+    MEMORY_ANALYZE_INTERVAL_SECONDS: env.positiveInt(60),
+    /** How hybrid search fuses vector and keyword candidates (see domain/hybrid-ranking.ts). */
+    MEMORY_HYBRID_FUSION: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.enum(['rrf', 'weighted']).default(DEFAULT_FUSION.method),
+    ),
+    /** The keyword side's weight in hybrid fusion (default: the measured best for the method). */
+    MEMORY_HYBRID_KEYWORD_WEIGHT: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.coerce.number().min(0, 'must be 0 or more').max(10, 'must be 10 or less').optional(),
+    ),
     /** How often memories stored while the embedder was down are retried. */
     MEMORY_EMBEDDING_RETRY_SECONDS: env.positiveInt(30),
     /** auto: at start, re-encrypt rows still under an older key with the active one (online, in batches). */

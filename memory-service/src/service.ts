@@ -23,9 +23,17 @@ import { GroupStore } from './store/group.store.js';
 import { memoryHandlers } from './grpc/memory.handlers.js';
 import { memoryMigrations } from './migrations/index.js';
 import { MemoryStore } from './store/memory.store.js';
+import { KeywordHasher } from './domain/keyword-hasher.js';
+import { DEFAULT_FUSION } from './domain/hybrid-ranking.js';
+import { KeywordStore } from './store/keyword.store.js';
+import { StatisticsStore } from './store/statistics.store.js';
+import { TableStatistics } from './domain/table-statistics.js';
 import { supportsIterativeScan } from './store/schema-check.js';
 import { ReembedStore } from './store/reembed.store.js';
 import { startBackgroundJobs, type BackgroundJobs } from './background-jobs.js';
+
+/** A write this large makes the keyword corpus statistics worth recounting at once. */
+const BULK_ROWS = 100;
 
 export interface MemoryServiceOptions {
   config: MemoryConfig;
@@ -50,6 +58,10 @@ export interface MemoryServiceHandle {
   knex: Knex;
   /** Background jobs, exposed so tests and operators can run a pass now. */
   jobs: BackgroundJobs;
+  /** The store searches run through (the plan test explains its statements). */
+  memories: MemoryStore;
+  /** Planner statistics upkeep. */
+  statistics: TableStatistics;
   embedding: { provider: string; model: string; dimensions: number };
   stop(): Promise<void>;
 }
@@ -82,6 +94,17 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     const reembedStore = new ReembedStore(knex, schema);
     const serving = new ServingEmbeddings(embeddings, await reembedStore.servingModel(embeddings.info));
     const memoryStore = new MemoryStore(knex);
+    const keywordStore = new KeywordStore(knex);
+    const keywordHasher = new KeywordHasher(config.MEMORY_ENCRYPTION_KEYS, cipher.activeKeyId);
+    const statistics = new TableStatistics({
+      store: new StatisticsStore(knex),
+      logger,
+      intervalSeconds: config.MEMORY_ANALYZE_INTERVAL_SECONDS,
+    });
+    memoryStore.onWrite = (rows) => {
+      statistics.wrote(rows);
+      if (rows >= BULK_ROWS) keywordStore.forgetStats();
+    };
     const pgvector = await supportsIterativeScan(knex);
     logger.info(
       { pgvector: pgvector.version, iterativeScan: pgvector.iterative, embedding: embeddings.info },
@@ -104,6 +127,13 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       iterativeScan: pgvector.iterative,
       efSearch: config.MEMORY_HNSW_EF_SEARCH,
       onCommitted: () => relay?.nudge(),
+      keywords: { hasher: keywordHasher, store: keywordStore },
+      fusion: {
+        method: config.MEMORY_HYBRID_FUSION,
+        keywordWeight:
+          config.MEMORY_HYBRID_KEYWORD_WEIGHT ??
+          (config.MEMORY_HYBRID_FUSION === DEFAULT_FUSION.method ? DEFAULT_FUSION.keywordWeight : 1),
+      },
     });
     const domain = {
       memories,
@@ -135,7 +165,10 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       reembedStore,
       nudge: () => relay?.nudge(),
       reembedRetryMs: opts.reembedRetryMs,
+      keywords: { hasher: keywordHasher, store: keywordStore },
+      statistics,
     });
+    await statistics.start();
     relay?.start();
     recorder.start();
     const db = knex;
@@ -143,10 +176,13 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       grpc,
       knex: db,
       jobs,
+      memories: memoryStore,
+      statistics,
       embedding: { ...embeddings.info },
       async stop() {
         await grpc.shutdown();
         await jobs.stop();
+        await statistics.stop();
         await recorder.stop();
         await relay?.stop();
         embeddingClient.close();

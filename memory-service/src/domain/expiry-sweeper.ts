@@ -16,7 +16,7 @@ export interface ExpirySweeperOptions {
   intervalSeconds?: number;
   batchSize?: number;
   /** Called after each batch committed, e.g. to nudge the outbox relay. */
-  onCommitted?: () => void;
+  onCommitted?: (deleted: number) => void;
 }
 
 /**
@@ -57,7 +57,7 @@ export class ExpirySweeper {
     for (;;) {
       const swept = await this.opts.store.deleteExpiredBatch(this.graceSeconds, this.batchSize, new Date());
       deleted += swept.length;
-      if (swept.length) this.opts.onCommitted?.();
+      if (swept.length) this.opts.onCommitted?.(swept.length);
       // A wound-down service stops between batches; the rest waits for the next run.
       if (swept.length < this.batchSize || this.halted) break;
     }

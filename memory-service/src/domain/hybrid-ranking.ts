@@ -1,60 +1,66 @@
 /**
- * Hybrid ranking: vector similarity plus a bounded keyword bonus computed on the decrypted
- * candidates (the text is encrypted at rest, so no full-text index can exist in the database).
- * Keyword relevance is BM25 over the candidate set, scaled to [0, 1] by the best candidate, and
- * adds at most KEYWORD_WEIGHT to the cosine similarity. Measured on the paraphrase set
- * (bench/results/scale-*.md): reciprocal rank fusion let one shared word outrank meaning (hit@1
- * 0.87 → 0.43); a small bonus keeps meaning first and still breaks near-ties toward exact terms.
+ * Hybrid ranking: one list of candidates from the vector index (nearest meaning) and one from the
+ * blind keyword index (BM25 over the query's words), fused into one order. Both lists come from
+ * the database already filtered by visibility, so fusion only orders what the caller may see.
+ *
+ *   - weighted (default): cosine similarity + weight × min(1, keyword score), the keyword score
+ *     being BM25 relative to the query's ideal (store/keyword.store.ts), so sharing a common word
+ *     earns little and sharing the query's rare words (a name, a place) earns the full weight.
+ *     Every candidate has a similarity (the keyword query computes it too), so a memory that only
+ *     the keyword index found competes on meaning as well;
+ *   - rrf: reciprocal rank fusion, Σ weight_list / (RRF_K + rank) over the lists it appears in.
+ *
+ * The default and its weight were chosen on the development half of the conversational set and
+ * checked against the paraphrase set, where a shared word must not outrank meaning
+ * (bench/fusion-tuning.ts; results in bench/results/fusion-tuning.md and retrieval-eval-*.md).
  */
-export const KEYWORD_WEIGHT = 0.1;
-const BM25_K1 = 1.2;
-const BM25_B = 0.75;
+export type FusionMethod = 'rrf' | 'weighted';
 
-export function tokenize(text: string): string[] {
-  return (
-    text
-      .toLowerCase()
-      .normalize('NFKD')
-      .match(/[\p{L}\p{N}]+/gu)
-      ?.filter((t) => t.length > 1 && !STOP_WORDS.has(t)) ?? []
-  );
+export interface FusionOptions {
+  method: FusionMethod;
+  /** weighted: the keyword bonus of the best keyword match; rrf: the keyword list's weight (vector = 1). */
+  keywordWeight: number;
 }
 
-/** BM25 score of each document for the query, the documents themselves being the corpus. */
-export function bm25(query: string, documents: readonly string[]): number[] {
-  const terms = [...new Set(tokenize(query))];
-  const docs = documents.map(tokenize);
-  const avgLength = docs.reduce((n, d) => n + d.length, 0) / Math.max(docs.length, 1) || 1;
-  const df = new Map(terms.map((t) => [t, docs.filter((d) => d.includes(t)).length]));
-  return docs.map((doc) =>
-    terms.reduce((score, term) => {
-      const tf = doc.filter((t) => t === term).length;
-      if (tf === 0) return score;
-      const idf = Math.log(1 + (docs.length - df.get(term)! + 0.5) / (df.get(term)! + 0.5));
-      return (
-        score + (idf * tf * (BM25_K1 + 1)) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * doc.length) / avgLength))
-      );
-    }, 0),
-  );
+export const RRF_K = 60;
+export const DEFAULT_FUSION: FusionOptions = { method: 'weighted', keywordWeight: 0.1 };
+
+export interface Ranked {
+  id: string;
+  /** Cosine similarity to the query; undefined for a memory still waiting for its vector. */
+  similarity?: number;
+  /** BM25 relative to the query's ideal (≈ 0..1); undefined when only the vector list has it. */
+  keywordScore?: number;
 }
 
-/** Re-orders candidates by similarity + keyword bonus; ties keep the given (vector) order. */
-export function fuseRanks<T>(
-  query: string,
-  candidates: readonly T[],
-  textOf: (c: T) => string,
-  similarityOf: (c: T) => number,
+/** Fuses the two lists (each best first) into one, best first; ties keep the vector order. */
+export function fuse<T extends Ranked>(
+  vectorHits: readonly T[],
+  keywordHits: readonly T[],
+  opts: FusionOptions = DEFAULT_FUSION,
 ): T[] {
-  const scores = bm25(query, candidates.map(textOf));
-  const best = Math.max(0, ...scores);
-  return candidates
-    .map((c, i) => ({ c, i, fused: similarityOf(c) + (best > 0 ? (KEYWORD_WEIGHT * scores[i]!) / best : 0) }))
-    .sort((a, b) => b.fused - a.fused || a.i - b.i)
-    .map(({ c }) => c);
+  const byId = new Map<string, { item: T; score: number; order: number }>();
+  const entry = (item: T, order: number) => {
+    let e = byId.get(item.id);
+    if (!e) {
+      e = { item, score: 0, order };
+      byId.set(item.id, e);
+    } else if (e.item.keywordScore === undefined && item.keywordScore !== undefined) {
+      e.item = { ...e.item, keywordScore: item.keywordScore };
+    }
+    return e;
+  };
+  if (opts.method === 'rrf') {
+    vectorHits.forEach((item, rank) => (entry(item, rank).score += 1 / (RRF_K + rank + 1)));
+    keywordHits.forEach(
+      (item, rank) =>
+        (entry(item, vectorHits.length + rank).score += opts.keywordWeight / (RRF_K + rank + 1)),
+    );
+  } else {
+    vectorHits.forEach((item, rank) => entry(item, rank));
+    keywordHits.forEach((item, rank) => entry(item, vectorHits.length + rank));
+    for (const e of byId.values())
+      e.score = (e.item.similarity ?? 0) + opts.keywordWeight * Math.min(1, e.item.keywordScore ?? 0);
+  }
+  return [...byId.values()].sort((a, b) => b.score - a.score || a.order - b.order).map((e) => e.item);
 }
-
-const STOP_WORDS = new Set(
-  'the a an and or of to in on at for with is are was were be been my me i you your we our it its this that what which who when where how do does did have has had from by as about into'.split(
-    ' ',
-  ),
-);

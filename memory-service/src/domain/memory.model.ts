@@ -69,9 +69,12 @@ export interface QueryMemoryInput {
   /** At least one of these tags. */
   anyTags: string[];
   minSimilarity?: number;
-  /** Fuse vector similarity with keyword relevance on the decrypted candidates. */
+  /** 'unspecified' = the default (hybrid); the older `hybrid` flag asks for hybrid too. */
+  mode: SearchModeName | 'unspecified';
   hybrid: boolean;
 }
+
+export type SearchModeName = 'vector' | 'keyword' | 'hybrid';
 
 /** One bad item of a batch: its position, id when it has one, the error and the field at fault. */
 export interface ItemError {

@@ -13,7 +13,9 @@ import { decodeCursor, decodeListCursor, encodeCursor, encodeListCursor } from '
 import { listVisible, type SortField, type SortOrder } from '../store/memory-list.store.js';
 import type { MemoryRow, MemoryStore, NewMemoryRow, SearchFilter } from '../store/memory.store.js';
 import { canSee, type VisibilityFacts } from '../store/visibility.js';
-import { fuseRanks } from './hybrid-ranking.js';
+import type { KeywordStore } from '../store/keyword.store.js';
+import { fuse, type FusionOptions } from './hybrid-ranking.js';
+import type { KeywordHasher } from './keyword-hasher.js';
 import type { MemoryCipher } from './memory-cipher.js';
 import { revealRow } from './memory-reveal.js';
 import type {
@@ -24,6 +26,7 @@ import type {
   PermissionName,
   QueryMemoryInput,
   QueryTimings,
+  SearchModeName,
   UpdateMemoryInput,
 } from './memory.model.js';
 import {
@@ -57,13 +60,20 @@ export interface MemoryServiceDeps {
   efSearch: number;
   /** Called after a write committed, so the outbox relay publishes without waiting for its timer. */
   onCommitted?: () => void;
+  /** The blind keyword index: blinds terms on write and for queries; corpus statistics for BM25. */
+  keywords: { hasher: KeywordHasher; store: KeywordStore };
+  /** How hybrid search fuses its two candidate lists. */
+  fusion: FusionOptions;
 }
 
 const RETRIEVE_LIMIT = { fallback: 100, max: 1000 };
 const QUERY_LIMIT = { fallback: 10, max: 100 };
 const LIST_LIMIT = { fallback: 50, max: 500 };
-/** Hybrid ranking re-orders a wider vector candidate set than it returns. */
-const HYBRID_CANDIDATES = 4;
+/** Hybrid search takes this many times the limit from each index (at least MIN_CANDIDATES) before fusing. */
+const HYBRID_CANDIDATES = 3;
+const MIN_CANDIDATES = 30;
+/** What a query without a mode (and without the older hybrid flag) uses: measured best, see hybrid-ranking.ts. */
+export const DEFAULT_SEARCH_MODE: SearchModeName = 'hybrid';
 const SORTS: readonly string[] = ['created_at', 'updated_at', 'expiration_date'];
 const since = (t: number) => Math.round((performance.now() - t) * 100) / 100;
 
@@ -116,6 +126,7 @@ export class MemoryService {
       embedding,
       embeddingModel: embedding ? this.deps.embeddings.info.model : null,
       sharedWith: checked.sharedWith,
+      keywords: this.deps.keywords.hasher.index(checked.text),
     };
   }
 
@@ -144,35 +155,61 @@ export class MemoryService {
     const limit = checkLimit(req.limit, QUERY_LIMIT.fallback, QUERY_LIMIT.max);
     const filter = checkSearchFilter(req);
 
+    const mode = req.mode !== 'unspecified' ? req.mode : req.hybrid ? 'hybrid' : DEFAULT_SEARCH_MODE;
+
     let t = performance.now();
     const [vector] = await this.deps.embeddings.embed([text]);
     const embedMs = since(t);
 
     t = performance.now();
-    const fetch = req.hybrid ? limit * HYBRID_CANDIDATES : limit;
-    const rows = await this.deps.store.search(
-      { userId: caller.userId },
-      vector!,
-      {
-        limit: fetch,
-        efSearch: Math.max(this.deps.efSearch, 2 * fetch),
-        iterativeScan: this.deps.iterativeScan,
-      },
-      filter,
-    );
+    const viewer = { userId: caller.userId };
+    const fetch = mode === 'hybrid' ? Math.max(limit * HYBRID_CANDIDATES, MIN_CANDIDATES) : limit;
+    const byVector = () =>
+      this.deps.store.search(
+        viewer,
+        vector!,
+        {
+          limit: fetch,
+          efSearch: Math.max(this.deps.efSearch, 2 * fetch),
+          iterativeScan: this.deps.iterativeScan,
+        },
+        filter,
+      );
+    const byKeyword = async () => {
+      const { hasher, store } = this.deps.keywords;
+      return this.deps.store.keywordSearch(
+        viewer,
+        hasher.query(text),
+        await store.corpusStats(),
+        fetch,
+        filter,
+        vector,
+      );
+    };
+    const candidates = (rows: MemoryRow[]) =>
+      rows.map((r) => ({
+        row: r,
+        id: r.id,
+        similarity: r.distance === undefined ? undefined : 1 - r.distance,
+        keywordScore: r.keywordScore,
+      }));
+    let ranked: ReturnType<typeof candidates>;
+    if (mode === 'vector') ranked = candidates(await byVector());
+    else if (mode === 'keyword') ranked = candidates(await byKeyword());
+    else {
+      const [v, k] = await Promise.all([byVector(), byKeyword()]);
+      ranked = fuse(candidates(v), candidates(k), this.deps.fusion).slice(0, limit);
+    }
+    const rows = ranked.map((r) => r.row);
     const owned = rows.filter((r) => r.userId === caller.userId).map((r) => r.id);
     const shares = owned.length ? await this.deps.store.shares(owned) : new Map();
     const searchMs = since(t);
 
     t = performance.now();
-    let items = rows.map((r) => ({ ...this.reveal(caller, r, shares), similarity: 1 - r.distance! }));
-    if (req.hybrid)
-      items = fuseRanks(
-        text,
-        items,
-        (m) => m.text,
-        (m) => m.similarity,
-      ).slice(0, limit);
+    const items = ranked.map((r) => ({
+      ...this.reveal(caller, r.row, shares),
+      similarity: r.similarity ?? 0,
+    }));
     const decryptMs = since(t);
     this.deps.activity?.searched(caller.userId);
     return { items, timings: { embedMs, searchMs, decryptMs, totalMs: since(started) } };
@@ -258,6 +295,7 @@ export class MemoryService {
         ...(text !== undefined
           ? {
               sealed: this.deps.cipher.seal(id, text),
+              keywords: this.deps.keywords.hasher.index(text),
               embedding,
               embeddingModel: embedding ? this.deps.embeddings.info.model : null,
             }

@@ -7,6 +7,7 @@ import type {
   NewMemoryInput,
   PermissionName,
   QueryMemoryInput,
+  SearchModeName,
   UpdateMemoryInput,
 } from '../domain/memory.model.js';
 import type { GroupRow } from '../store/group.store.js';
@@ -124,8 +125,22 @@ export function queryFromPb(r: memoryPb.QueryMemoryRequest): QueryMemoryInput {
     tags: r.tags,
     anyTags: r.anyTags,
     minSimilarity: r.minSimilarity,
+    mode: searchModeFromPb(r.mode),
     hybrid: r.hybrid,
   };
+}
+
+const SEARCH_MODES: Record<number, SearchModeName | 'unspecified'> = {
+  [memoryPb.SearchMode.SEARCH_MODE_UNSPECIFIED]: 'unspecified',
+  [memoryPb.SearchMode.SEARCH_MODE_VECTOR]: 'vector',
+  [memoryPb.SearchMode.SEARCH_MODE_KEYWORD]: 'keyword',
+  [memoryPb.SearchMode.SEARCH_MODE_HYBRID]: 'hybrid',
+};
+
+function searchModeFromPb(m: memoryPb.SearchMode): SearchModeName | 'unspecified' {
+  const mode = SEARCH_MODES[m];
+  if (mode === undefined) throw invalid('mode', 'mode must be VECTOR, KEYWORD or HYBRID when set');
+  return mode;
 }
 
 export function groupToPb(g: GroupRow): memoryPb.Group {

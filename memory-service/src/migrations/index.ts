@@ -3,6 +3,8 @@ import { init } from './001_init.js';
 import { groupsAndActivity } from './002_groups_activity.js';
 import { embeddingState } from './003_embedding_state.js';
 import { searchDays } from './004_search_days.js';
+import { keywordIndex } from './005_keyword_index.js';
+import { listingIndexes } from './006_listing_indexes.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
 export const memoryMigrations = (dimensions: number): Migration[] => [
@@ -10,4 +12,6 @@ export const memoryMigrations = (dimensions: number): Migration[] => [
   groupsAndActivity,
   embeddingState,
   searchDays,
+  keywordIndex,
+  listingIndexes,
 ];

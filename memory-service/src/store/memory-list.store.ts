@@ -1,5 +1,6 @@
 import type { PermissionName } from '../domain/memory.model.js';
 import { fromRaw, type MemoryRow, type MemoryStore, type RawRow } from './memory.store.js';
+import { explainPlan } from './explain.js';
 import { whereListableBy, type ExpiredFilter, type Viewer } from './visibility.js';
 
 export type SortField = 'created_at' | 'updated_at' | 'expiration_date';
@@ -33,14 +34,24 @@ const SORT_EXPR: Record<SortField, string> = {
 export type ListedRow = MemoryRow & { sortKey: string };
 
 /** Keyset-paged listing of what a viewer may see (GetMemories). */
-export async function listVisible(
+export async function listVisible(...args: Parameters<typeof listQuery>): Promise<ListedRow[]> {
+  const rows = (await listQuery(...args)) as (RawRow & { sort_key: string })[];
+  return rows.map((r) => ({ ...fromRaw(r), sortKey: r.sort_key }));
+}
+
+/** The plan `listVisible` runs with (the plan test). */
+export function explainListVisible(...args: Parameters<typeof listQuery>): Promise<string> {
+  return explainPlan(args[0].knex, listQuery(...args).toSQL());
+}
+
+function listQuery(
   store: MemoryStore,
   viewer: Viewer,
   filter: ListFilter,
   sort: { field: SortField; order: SortOrder },
   limit: number,
   after?: ListPosition,
-): Promise<ListedRow[]> {
+) {
   const knex = store.knex;
   const expr = SORT_EXPR[sort.field];
   const q = store
@@ -58,6 +69,5 @@ export async function listVisible(
     const op = sort.order === 'asc' ? '>' : '<';
     q.whereRaw(`(${expr}, m.id) ${op} (?::timestamptz, ?::uuid)`, [after.key, after.id]);
   }
-  const rows = (await q) as (RawRow & { sort_key: string })[];
-  return rows.map((r) => ({ ...fromRaw(r), sortKey: r.sort_key }));
+  return q;
 }

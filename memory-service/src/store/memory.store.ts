@@ -3,6 +3,9 @@ import { enqueueEvent, type Knex } from '@picard/service-kit';
 import type { EventPayload } from '@picard/proto';
 import type { PermissionName } from '../domain/memory.model.js';
 import type { SealedText } from '../domain/memory-cipher.js';
+import type { IndexedTerms } from '../domain/keyword-hasher.js';
+import { explainPlan } from './explain.js';
+import { keywordScores, writeKeywords, type CorpusStats } from './keyword.store.js';
 import { sealedFrom, type SealedColumns } from './sealed-rows.js';
 import {
   whereNotExpired,
@@ -26,6 +29,8 @@ export interface MemoryRow {
   /** Position for keyset paging: created_at at full (microsecond) precision, as text. */
   createdKey: string;
   distance?: number;
+  /** BM25 score of a keyword search. */
+  keywordScore?: number;
 }
 
 export interface NewMemoryRow {
@@ -39,6 +44,8 @@ export interface NewMemoryRow {
   embedding: number[] | null;
   embeddingModel: string | null;
   sharedWith: Shares;
+  /** The text's blinded keyword terms. */
+  keywords: IndexedTerms;
   /** Kept from an imported file; the database's clock otherwise. */
   createdAt?: Date;
   updatedAt?: Date;
@@ -72,6 +79,8 @@ export interface LockedMemory extends VisibilityFacts {
 /** What a change writes; absent fields stay as they are. `sharedWith` replaces all share rows. */
 export interface MemoryChange {
   sealed?: SealedText;
+  /** Comes with a new text. */
+  keywords?: IndexedTerms;
   /** null marks the row pending: its text changed but the embedder was down. */
   embedding?: number[] | null;
   embeddingModel?: string | null;
@@ -108,7 +117,8 @@ export interface RawRow extends SealedColumns {
   updated_at: Date | string;
   embedding_pending: boolean;
   created_key: string;
-  distance?: number | string;
+  distance?: number | string | null;
+  keyword_score?: number | string;
 }
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
@@ -125,7 +135,8 @@ export function fromRaw(r: RawRow): MemoryRow {
     updatedAt: toDate(r.updated_at),
     embeddingPending: r.embedding_pending,
     createdKey: r.created_key,
-    ...(r.distance !== undefined ? { distance: Number(r.distance) } : {}),
+    ...(r.distance !== undefined && r.distance !== null ? { distance: Number(r.distance) } : {}),
+    ...(r.keyword_score !== undefined ? { keywordScore: Number(r.keyword_score) } : {}),
   };
 }
 
@@ -133,6 +144,9 @@ export function fromRaw(r: RawRow): MemoryRow {
 export class MemoryStore {
   /** Set while a model change writes new vectors beside the serving ones (see ReembedStore). */
   reembedding = false;
+
+  /** Told how many rows each committed write touched (planner statistics follow them). */
+  onWrite?: (rows: number) => void;
 
   constructor(readonly knex: Knex) {}
 
@@ -152,7 +166,7 @@ export class MemoryStore {
 
   /** Inserts every row with its shares and events in one transaction: all or nothing. Returns rows in input order. */
   async createMany(items: { row: NewMemoryRow; event: MemoryEvent }[]): Promise<MemoryRow[]> {
-    return this.knex.transaction(async (trx) => {
+    const created = await this.knex.transaction(async (trx) => {
       for (const chunk of chunks(items, INSERT_CHUNK)) {
         await trx('memories').insert(
           chunk.map(({ row }) => ({
@@ -173,6 +187,10 @@ export class MemoryStore {
         );
         const shares = chunk.flatMap(({ row }) => shareRows(row.id, row.sharedWith));
         if (shares.length) await trx('memory_shares').insert(shares);
+        await writeKeywords(
+          trx,
+          chunk.map(({ row }) => ({ memoryId: row.id, indexed: row.keywords })),
+        );
         for (const { event } of chunk) await enqueueEvent(trx, 'memory.created', event);
       }
       const ids = items.map((i) => i.row.id);
@@ -183,6 +201,8 @@ export class MemoryStore {
       }
       return ids.map((id) => byId.get(id)!);
     });
+    this.onWrite?.(created.length);
+    return created;
   }
 
   /** The owner's non-expired memories, newest first, after an optional keyset position. */
@@ -238,9 +258,7 @@ export class MemoryStore {
   ): Promise<string> {
     return this.knex.transaction(async (trx) => {
       await this.tuneSearch(trx, opts);
-      const { sql, bindings } = this.searchQuery(trx, viewer, vector, opts.limit, filter).toSQL();
-      const res = await trx.raw<{ rows: Record<string, string>[] }>(`EXPLAIN ${sql}`, bindings);
-      return res.rows.map((r) => r['QUERY PLAN']).join('\n');
+      return explainPlan(trx, this.searchQuery(trx, viewer, vector, opts.limit, filter).toSQL());
     });
   }
 
@@ -261,15 +279,76 @@ export class MemoryStore {
       .select(trx.raw('m.embedding <=> ?::vector AS distance', [q]))
       .whereNotNull('m.embedding')
       .where(whereVisibleTo(viewer, 'm'))
+      .where(whereMatches(filter, q))
       .orderByRaw('m.embedding <=> ?::vector', [q])
       .limit(limit);
-    if (filter.userId) query.where('m.user_id', filter.userId);
-    if (filter.permission) query.where('m.permission', filter.permission);
-    if (filter.tags?.length) query.whereRaw('m.tags @> ?::text[]', [filter.tags]);
-    if (filter.anyTags?.length) query.whereRaw('m.tags && ?::text[]', [filter.anyTags]);
-    if (filter.maxDistance !== undefined)
-      query.whereRaw('(m.embedding <=> ?::vector) <= ?', [q, filter.maxDistance]);
     return query;
+  }
+
+  /**
+   * The visible memories sharing terms with the query, best BM25 score first, with their cosine
+   * distance to `vector` when one is given (and the memory has one). `terms` are blinded query
+   * terms grouped per word (see KeywordHasher.query).
+   */
+  async keywordSearch(
+    viewer: Viewer,
+    terms: readonly string[][],
+    stats: CorpusStats,
+    limit: number,
+    filter: SearchFilter = {},
+    vector?: number[],
+  ): Promise<MemoryRow[]> {
+    if (terms.length === 0) return [];
+    const rows = (await this.keywordQuery(
+      this.knex,
+      viewer,
+      terms,
+      stats,
+      limit,
+      filter,
+      vector,
+    )) as RawRow[];
+    return rows.map(fromRaw);
+  }
+
+  /** The plan `keywordSearch` runs with (diagnostics, the plan test). */
+  async explainKeywordSearch(
+    viewer: Viewer,
+    terms: readonly string[][],
+    stats: CorpusStats,
+    limit: number,
+    filter: SearchFilter = {},
+  ): Promise<string> {
+    return explainPlan(this.knex, this.keywordQuery(this.knex, viewer, terms, stats, limit, filter).toSQL());
+  }
+
+  private keywordQuery(
+    db: Knex,
+    viewer: Viewer,
+    terms: readonly string[][],
+    stats: CorpusStats,
+    limit: number,
+    filter: SearchFilter,
+    vector?: number[],
+  ) {
+    const q = vector ? (toSql(vector) as string) : undefined;
+    return this.select(db)
+      .with('kw', keywordScores(db, terms, stats))
+      .join('kw', 'kw.memory_id', 'm.id')
+      .select('kw.score AS keyword_score')
+      .select(q ? db.raw('m.embedding <=> ?::vector AS distance', [q]) : db.raw('NULL AS distance'))
+      .where(whereVisibleTo(viewer, 'm'))
+      .where(whereMatches(filter, q))
+      .orderBy([
+        { column: 'kw.score', order: 'desc' },
+        { column: 'm.id', order: 'asc' },
+      ])
+      .limit(limit);
+  }
+
+  /** The plan of the share lookup `shares` runs per chunk of ids. */
+  explainShares(ids: string[]): Promise<string> {
+    return explainPlan(this.knex, sharesQuery(this.knex, ids).toSQL());
   }
 
   /** User and group shares per memory, for the owner's view of shared_with. */
@@ -296,6 +375,7 @@ export class MemoryStore {
       await trx('memories').where({ id }).delete();
       await enqueueEvent(trx, 'memory.deleted', event(facts!));
     });
+    this.onWrite?.(1);
   }
 
   /**
@@ -307,7 +387,7 @@ export class MemoryStore {
     refuse: (id: string, facts: VisibilityFacts | undefined) => E | undefined,
     event: (facts: VisibilityFacts & { id: string }) => MemoryEvent,
   ): Promise<{ deleted: string[]; refused: { index: number; id: string; error: E }[] }> {
-    return this.knex.transaction(async (trx) => {
+    const result = await this.knex.transaction(async (trx) => {
       const facts = await this.lockMany(trx, ids);
       const refused = ids.flatMap((id, index) => {
         const error = refuse(id, facts.get(id));
@@ -318,6 +398,8 @@ export class MemoryStore {
       for (const id of ids) await enqueueEvent(trx, 'memory.deleted', event(facts.get(id)!));
       return { deleted: ids, refused };
     });
+    this.onWrite?.(result.deleted.length);
+    return result;
   }
 
   /**
@@ -330,7 +412,7 @@ export class MemoryStore {
     authorize: (facts: LockedMemory | undefined) => void,
     decide: (facts: LockedMemory) => MemoryChange,
   ): Promise<MemoryRow> {
-    return this.knex.transaction(async (trx) => {
+    const changed = await this.knex.transaction(async (trx) => {
       const facts = await this.lock(trx, id);
       authorize(facts);
       const c = decide(facts!);
@@ -355,6 +437,7 @@ export class MemoryStore {
           ...(c.tags ? { tags: c.tags } : {}),
           updated_at: trx.raw('clock_timestamp()'),
         });
+      if (c.keywords) await writeKeywords(trx, [{ memoryId: id, indexed: c.keywords }]);
       if (c.sharedWith) {
         await trx('memory_shares').where({ memory_id: id }).delete();
         const rows = shareRows(id, c.sharedWith);
@@ -364,6 +447,8 @@ export class MemoryStore {
       else await enqueueEvent(trx, c.event.subject, c.event.payload);
       return fromRaw(await this.select(trx).where('m.id', id).first<RawRow>());
     });
+    this.onWrite?.(1);
+    return changed;
   }
 
   private async lock(trx: Knex.Transaction, id: string): Promise<LockedMemory | undefined> {
@@ -401,6 +486,18 @@ export class MemoryStore {
   }
 }
 
+/** QueryMemory's narrowing filters as a where-clause; the distance cut-off needs the query vector. */
+function whereMatches(filter: SearchFilter, vector: string | undefined) {
+  return (query: Knex.QueryBuilder) => {
+    if (filter.userId) query.where('m.user_id', filter.userId);
+    if (filter.permission) query.where('m.permission', filter.permission);
+    if (filter.tags?.length) query.whereRaw('m.tags @> ?::text[]', [filter.tags]);
+    if (filter.anyTags?.length) query.whereRaw('m.tags && ?::text[]', [filter.anyTags]);
+    if (filter.maxDistance !== undefined && vector !== undefined)
+      query.whereRaw('(m.embedding <=> ?::vector) <= ?', [vector, filter.maxDistance]);
+  };
+}
+
 /** Rows per INSERT / IN list: well under PostgreSQL's 65,535 bind parameters. */
 const INSERT_CHUNK = 500;
 
@@ -417,17 +514,18 @@ async function sharesOf(
 ): Promise<Map<string, { users: string[]; groups: string[] }>> {
   const out = new Map<string, { users: string[]; groups: string[] }>();
   if (ids.length === 0) return out;
-  const rows: { memory_id: string; principal_type: 'user' | 'group'; principal_id: string }[] = await db(
-    'memory_shares',
-  )
-    .select('memory_id', 'principal_type', 'principal_id')
-    .whereIn('memory_id', ids);
+  const rows: { memory_id: string; principal_type: 'user' | 'group'; principal_id: string }[] =
+    await sharesQuery(db, ids);
   for (const r of rows) {
     const entry = out.get(r.memory_id) ?? { users: [], groups: [] };
     (r.principal_type === 'user' ? entry.users : entry.groups).push(r.principal_id);
     out.set(r.memory_id, entry);
   }
   return out;
+}
+
+function sharesQuery(db: Knex | Knex.Transaction, ids: string[]) {
+  return db('memory_shares').select('memory_id', 'principal_type', 'principal_id').whereIn('memory_id', ids);
 }
 
 function shareRows(memoryId: string, shares: Shares) {

@@ -1,11 +1,21 @@
 import { enqueueEvent, type Knex } from '@picard/service-kit';
 import type { PermissionName } from '../domain/memory.model.js';
+import { explainPlan } from './explain.js';
 
 export interface SweptMemory {
   id: string;
   userId: string;
   permission: PermissionName;
 }
+
+const DELETE_EXPIRED = `DELETE FROM memories
+  WHERE id IN (
+    SELECT id FROM memories
+     WHERE expiration_date <= now() - make_interval(secs => ?)
+     ORDER BY expiration_date
+     LIMIT ?
+     FOR UPDATE SKIP LOCKED)
+  RETURNING id, user_id, permission`;
 
 /** SQL for the expiry sweeper: deleting a row removes its vector (same row); shares cascade. */
 export class SweeperStore {
@@ -20,14 +30,7 @@ export class SweeperStore {
   async deleteExpiredBatch(graceSeconds: number, limit: number, occurredAt: Date): Promise<SweptMemory[]> {
     return this.knex.transaction(async (trx) => {
       const res = await trx.raw<{ rows: { id: string; user_id: string; permission: PermissionName }[] }>(
-        `DELETE FROM memories
-          WHERE id IN (
-            SELECT id FROM memories
-             WHERE expiration_date <= now() - make_interval(secs => ?)
-             ORDER BY expiration_date
-             LIMIT ?
-             FOR UPDATE SKIP LOCKED)
-        RETURNING id, user_id, permission`,
+        DELETE_EXPIRED,
         [graceSeconds, Math.trunc(limit)],
       );
       const swept = res.rows.map((r) => ({ id: r.id, userId: r.user_id, permission: r.permission }));
@@ -43,6 +46,11 @@ export class SweeperStore {
       }
       return swept;
     });
+  }
+
+  /** The plan of one sweep batch (EXPLAIN only: nothing is deleted). */
+  explainExpiredBatch(graceSeconds: number, limit: number): Promise<string> {
+    return explainPlan(this.knex, { sql: DELETE_EXPIRED, bindings: [graceSeconds, Math.trunc(limit)] });
   }
 
   /** Drops per-day search counts older than `keepDays` days (by the database's date); returns how many. */

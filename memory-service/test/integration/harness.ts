@@ -32,8 +32,11 @@ export const READ = 'memories:read';
 export const WRITE = 'memories:write';
 
 /** A real embedding-service (offline model) and memory-service on loopback, over the test DB and bus. */
-/** `env` adds to (or overrides) memory-service's configuration. */
-export async function startStack(env: Record<string, string> = {}) {
+/**
+ * `env` adds to (or overrides) memory-service's configuration; `withoutBus` leaves events in the
+ * outbox (suites writing thousands of rows keep them off the bus other suites listen on).
+ */
+export async function startStack(env: Record<string, string> = {}, opts: { withoutBus?: boolean } = {}) {
   const schema = uniqueSchema('memory');
   const logger = testLogger();
   const db: TestDatabase = await openTestDatabase();
@@ -54,7 +57,7 @@ export async function startStack(env: Record<string, string> = {}) {
     logger,
     database: db.target,
     schema,
-    bus,
+    bus: opts.withoutBus ? undefined : bus,
     grpcHost: '127.0.0.1',
     grpcPort: 0,
     embeddingAddress: embedding.grpc.address,
@@ -112,7 +115,7 @@ export function userApi(
     query: (query: string, limit = 0, req: Partial<memoryPb.QueryMemoryRequest> = {}) =>
       callUnary(
         c.queryMemory.bind(c),
-        { query, limit, permission: 0, tags: [], anyTags: [], hybrid: false, ...req },
+        { query, limit, permission: 0, tags: [], anyTags: [], hybrid: false, mode: 0, ...req },
         md(),
       ),
     get: (memoryId: string) => callUnary(c.getMemory.bind(c), { memoryId }, md()),

@@ -39,6 +39,7 @@ export class MemoryClient {
           tags: [],
           anyTags: req.anyTags ?? [],
           hybrid: false,
+          mode: memoryPb.SearchMode.SEARCH_MODE_UNSPECIFIED,
         },
         callerMetadata(caller),
         QUERY_TIMEOUT_MS,

@@ -10,12 +10,22 @@ import {
 import { SCOPES } from '../../auth/scopes.js';
 import { defineTool } from './tool-definition.js';
 
+const SEARCH_MODES = {
+  vector: memoryPb.SearchMode.SEARCH_MODE_VECTOR,
+  keyword: memoryPb.SearchMode.SEARCH_MODE_KEYWORD,
+  hybrid: memoryPb.SearchMode.SEARCH_MODE_HYBRID,
+} as const;
+
+const searchModeToProto = (mode: keyof typeof SEARCH_MODES | undefined) =>
+  mode ? SEARCH_MODES[mode] : memoryPb.SearchMode.SEARCH_MODE_UNSPECIFIED;
+
 export const queryMemoryTool = defineTool({
   name: 'query_memory',
-  title: 'Search memories by meaning',
+  title: 'Search memories',
   description:
-    'Semantic search over every memory the caller may see (their own, public ones, and those shared with them ' +
-    'or their groups), most similar first. Each result carries its cosine similarity to the query.',
+    'Search over every memory the caller may see (their own, public ones, and those shared with them ' +
+    "or their groups), best match first: by meaning and by the query's words together (hybrid) unless `mode` " +
+    'says otherwise. Each result carries its cosine similarity to the query.',
   scope: SCOPES.read,
   input: z
     .object({
@@ -36,13 +46,17 @@ export const queryMemoryTool = defineTool({
         .max(1)
         .optional()
         .describe('Leave out results less similar than this (cosine similarity, -1 to 1).'),
+      mode: z
+        .enum(['vector', 'keyword', 'hybrid'])
+        .optional()
+        .describe(
+          'How to search (default hybrid): "vector" finds memories by meaning, "keyword" by the query\'s words ' +
+            '(names, places, dates; BM25 over an index of blinded terms), "hybrid" takes candidates from both and fuses them.',
+        ),
       hybrid: z
         .boolean()
         .optional()
-        .describe(
-          'Hybrid ranking (default false): fuses vector similarity with keyword relevance on the decrypted ' +
-            'candidates, which helps queries that name exact words (names, codes) rather than ideas.',
-        ),
+        .describe('Older switch, used when mode is not given: true = "hybrid", false = "vector".'),
     })
     .strict(),
   output: z.object({ memories: z.array(scoredMemorySchema) }),
@@ -60,7 +74,10 @@ export const queryMemoryTool = defineTool({
         tags: input.tags ?? [],
         anyTags: [],
         minSimilarity: input.min_similarity,
-        hybrid: input.hybrid ?? false,
+        hybrid: false,
+        mode: searchModeToProto(
+          input.mode ?? (input.hybrid === undefined ? undefined : input.hybrid ? 'hybrid' : 'vector'),
+        ),
       },
       metadata,
     );

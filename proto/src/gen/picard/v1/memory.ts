@@ -67,6 +67,58 @@ export function permissionToJSON(object: Permission): string {
   }
 }
 
+/**
+ * How QueryMemory finds candidates. UNSPECIFIED takes the service default (hybrid), or hybrid when
+ * the older `hybrid` flag is set.
+ */
+export enum SearchMode {
+  SEARCH_MODE_UNSPECIFIED = 0,
+  /** SEARCH_MODE_VECTOR - Nearest vectors only (meaning). */
+  SEARCH_MODE_VECTOR = 1,
+  /** SEARCH_MODE_KEYWORD - BM25 over the blind keyword index only (the query's words). */
+  SEARCH_MODE_KEYWORD = 2,
+  /** SEARCH_MODE_HYBRID - Candidates from both indexes, fused. */
+  SEARCH_MODE_HYBRID = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function searchModeFromJSON(object: any): SearchMode {
+  switch (object) {
+    case 0:
+    case "SEARCH_MODE_UNSPECIFIED":
+      return SearchMode.SEARCH_MODE_UNSPECIFIED;
+    case 1:
+    case "SEARCH_MODE_VECTOR":
+      return SearchMode.SEARCH_MODE_VECTOR;
+    case 2:
+    case "SEARCH_MODE_KEYWORD":
+      return SearchMode.SEARCH_MODE_KEYWORD;
+    case 3:
+    case "SEARCH_MODE_HYBRID":
+      return SearchMode.SEARCH_MODE_HYBRID;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SearchMode.UNRECOGNIZED;
+  }
+}
+
+export function searchModeToJSON(object: SearchMode): string {
+  switch (object) {
+    case SearchMode.SEARCH_MODE_UNSPECIFIED:
+      return "SEARCH_MODE_UNSPECIFIED";
+    case SearchMode.SEARCH_MODE_VECTOR:
+      return "SEARCH_MODE_VECTOR";
+    case SearchMode.SEARCH_MODE_KEYWORD:
+      return "SEARCH_MODE_KEYWORD";
+    case SearchMode.SEARCH_MODE_HYBRID:
+      return "SEARCH_MODE_HYBRID";
+    case SearchMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum ExpiredFilter {
   /** EXPIRED_FILTER_UNSPECIFIED - same as EXCLUDE */
   EXPIRED_FILTER_UNSPECIFIED = 0,
@@ -243,10 +295,14 @@ export interface QueryMemoryRequest {
   userId?: string | undefined;
   permission: Permission;
   tags: string[];
-  minSimilarity?: number | undefined;
+  minSimilarity?:
+    | number
+    | undefined;
+  /** Kept for older callers: true = SEARCH_MODE_HYBRID when `mode` is unset. */
   hybrid: boolean;
   /** Memories carrying at least one of these tags (`tags` needs all of its tags); a persona's tags use it. */
   anyTags: string[];
+  mode: SearchMode;
 }
 
 export interface QueryTimings {
@@ -2320,6 +2376,7 @@ function createBaseQueryMemoryRequest(): QueryMemoryRequest {
     minSimilarity: undefined,
     hybrid: false,
     anyTags: [],
+    mode: 0,
   };
 }
 
@@ -2348,6 +2405,9 @@ export const QueryMemoryRequest: MessageFns<QueryMemoryRequest> = {
     }
     for (const v of message.anyTags) {
       writer.uint32(66).string(v!);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(72).int32(message.mode);
     }
     return writer;
   },
@@ -2429,6 +2489,14 @@ export const QueryMemoryRequest: MessageFns<QueryMemoryRequest> = {
             message.anyTags.push(reader.string());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2463,6 +2531,7 @@ export const QueryMemoryRequest: MessageFns<QueryMemoryRequest> = {
         : globalThis.Array.isArray(object?.any_tags)
         ? object.any_tags.map((e: any) => globalThis.String(e))
         : [],
+      mode: isSet(object.mode) ? searchModeFromJSON(object.mode) : 0,
     };
   },
 
@@ -2492,6 +2561,9 @@ export const QueryMemoryRequest: MessageFns<QueryMemoryRequest> = {
     if (message.anyTags?.length) {
       obj.anyTags = message.anyTags;
     }
+    if (message.mode !== 0) {
+      obj.mode = searchModeToJSON(message.mode);
+    }
     return obj;
   },
 
@@ -2508,6 +2580,7 @@ export const QueryMemoryRequest: MessageFns<QueryMemoryRequest> = {
     message.minSimilarity = object.minSimilarity ?? undefined;
     message.hybrid = object.hybrid ?? false;
     message.anyTags = object.anyTags?.map((e) => e) || [];
+    message.mode = object.mode ?? 0;
     return message;
   },
 };

@@ -4,14 +4,34 @@ import { BOB, memory, settle, setupHttp, signedIn } from '../../../../testing/he
 import { Search, toQueryInput } from './search';
 
 describe('toQueryInput', () => {
-  it('maps the form to query_memory: hybrid flag, percent to cosine, filters', () => {
+  it('maps the form to query_memory: mode, percent to cosine, filters', () => {
     expect(
-      toQueryInput({ query: ' lisbon ', mode: 'hybrid', limit: 5, minSimilarity: 40, permission: 'public', tags: ['trip'] }),
-    ).toEqual({ query: 'lisbon', limit: 5, hybrid: true, min_similarity: 0.4, permission: 'public', tags: ['trip'] });
-    expect(toQueryInput({ query: 'x', mode: 'semantic', limit: 10, minSimilarity: null, permission: '', tags: [] })).toEqual({
+      toQueryInput({
+        query: ' lisbon ',
+        mode: 'keyword',
+        limit: 5,
+        minSimilarity: 40,
+        permission: 'public',
+        tags: ['trip'],
+      }),
+    ).toEqual({
+      query: 'lisbon',
+      limit: 5,
+      mode: 'keyword',
+      min_similarity: 0.4,
+      permission: 'public',
+      tags: ['trip'],
+    });
+    expect(
+      toQueryInput({ query: 'x', mode: 'hybrid', limit: 10, minSimilarity: null, permission: '', tags: [] }),
+    ).toEqual({
       query: 'x',
       limit: 10,
     });
+    expect(
+      toQueryInput({ query: 'x', mode: 'vector', limit: 10, minSimilarity: null, permission: '', tags: [] })
+        .mode,
+    ).toBe('vector');
   });
 });
 
@@ -38,7 +58,9 @@ describe('Search page', () => {
       },
     });
     await settle();
-    http.expectOne('/bff/tools/lookup_users').flush({ result: { users: [{ user_id: BOB, username: 'bob' }] } });
+    http
+      .expectOne('/bff/tools/lookup_users')
+      .flush({ result: { users: [{ user_id: BOB, username: 'bob' }] } });
     await settle();
     await fixture.whenStable();
 

@@ -11,7 +11,7 @@ import { MemoryCard } from '../../../shared/memory/memory-card';
 
 export interface SearchForm {
   query: string;
-  mode: 'semantic' | 'hybrid';
+  mode: NonNullable<BffToolInput<'query_memory'>['mode']>;
   limit: number;
   /** Percent, 0-100; null for no minimum. */
   minSimilarity: number | null;
@@ -21,14 +21,16 @@ export interface SearchForm {
 
 export function toQueryInput(f: SearchForm): BffToolInput<'query_memory'> {
   const input: BffToolInput<'query_memory'> = { query: f.query.trim(), limit: f.limit };
-  if (f.mode === 'hybrid') input.hybrid = true;
-  if (f.minSimilarity !== null && !Number.isNaN(f.minSimilarity)) input.min_similarity = f.minSimilarity / 100;
+  // Hybrid is Picard's default; only the other modes need saying.
+  if (f.mode !== 'hybrid') input.mode = f.mode;
+  if (f.minSimilarity !== null && !Number.isNaN(f.minSimilarity))
+    input.min_similarity = f.minSimilarity / 100;
   if (f.permission) input.permission = f.permission;
   if (f.tags.length) input.tags = [...f.tags];
   return input;
 }
 
-/** /search: query_memory by meaning, or hybrid (meaning plus exact words), similarity shown. */
+/** /search: query_memory by meaning and words (hybrid), by meaning only, or by words only; similarity shown. */
 @Component({
   selector: 'app-search',
   imports: [FormsModule, ErrorMessage, TagInput, MemoryCard],
@@ -40,7 +42,14 @@ export class Search {
   private readonly bff = inject(BffClient);
   private readonly directory = inject(UserDirectory);
 
-  protected form: SearchForm = { query: '', mode: 'semantic', limit: 10, minSimilarity: null, permission: '', tags: [] };
+  protected form: SearchForm = {
+    query: '',
+    mode: 'hybrid',
+    limit: 10,
+    minSimilarity: null,
+    permission: '',
+    tags: [],
+  };
   protected readonly results = signal<ScoredMemory[] | null>(null);
   protected readonly searching = signal(false);
   protected readonly failure = signal<BffError | null>(null);
@@ -48,7 +57,11 @@ export class Search {
 
   async search(): Promise<void> {
     if (!this.form.query.trim()) {
-      this.failure.set({ error: 'invalid_argument', field: 'query', message: 'Type what you are looking for.' });
+      this.failure.set({
+        error: 'invalid_argument',
+        field: 'query',
+        message: 'Type what you are looking for.',
+      });
       return;
     }
     this.searching.set(true);

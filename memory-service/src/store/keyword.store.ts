@@ -1,0 +1,158 @@
+import type { Knex } from '@picard/service-kit';
+import type { IndexedTerms } from '../domain/keyword-hasher.js';
+import { SEALED_COLUMNS, sealedFrom, type SealedColumns } from './sealed-rows.js';
+import type { SealedRow } from './key-rotation.store.js';
+
+/** BM25 parameters (the usual ones). */
+const K1 = 1.2;
+const B = 0.75;
+/**
+ * A term found in more memories than this is left out of the keyword score: it says little
+ * (its idf is low) and counting and scoring its postings would cost the most. This bounds a
+ * query's keyword work to MAX_QUERY_TERMS × MAX_TERM_POSTINGS postings.
+ */
+export const MAX_TERM_POSTINGS = 5000;
+/** Rows per INSERT: 4 bind parameters each, well under PostgreSQL's 65,535. */
+const TERM_CHUNK = 2000;
+/** How long the corpus size and average length are reused (they move slowly; BM25 tolerates it). */
+const STATS_TTL_MS = 30_000;
+
+export interface CorpusStats {
+  documents: number;
+  averageLength: number;
+}
+
+/** Replaces the keyword entries of these memories (inside the caller's transaction). */
+export async function writeKeywords(
+  trx: Knex.Transaction,
+  entries: readonly { memoryId: string; indexed: IndexedTerms }[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const ids = entries.map((e) => e.memoryId);
+  await trx('memory_keywords').whereIn('memory_id', ids).delete();
+  await trx('memory_keywords').insert(
+    entries.map((e) => ({ memory_id: e.memoryId, key_id: e.indexed.keyId, term_count: e.indexed.length })),
+  );
+  const postings = entries.flatMap((e) =>
+    [...e.indexed.terms].map(([term, tf]) => ({
+      term,
+      memory_id: e.memoryId,
+      tf,
+      dl: e.indexed.length,
+    })),
+  );
+  for (let i = 0; i < postings.length; i += TERM_CHUNK)
+    await trx('memory_terms').insert(postings.slice(i, i + TERM_CHUNK));
+}
+
+/**
+ * The keyword-scoring subquery: for blinded query terms (grouped per term, one entry per index
+ * key), each memory containing any of them with its BM25 score, relative to the query's ideal:
+ * 1 ≈ every searchable query word once in a memory of average length (the sum of their idf), so
+ * a memory sharing only a common word scores near 0 and one sharing the rare words near 1,
+ * whichever memories happen to be candidates. Document frequencies are counted over every memory
+ * (capped at MAX_TERM_POSTINGS), so scores rank well without reading anyone's text; visibility
+ * is applied by the caller on the result.
+ */
+export function keywordScores(db: Knex | Knex.Transaction, groups: readonly string[][], stats: CorpusStats) {
+  const terms = groups.flat();
+  const group = groups.flatMap((g, i) => g.map(() => i));
+  return db.raw(
+    `WITH q AS (SELECT * FROM unnest(?::bigint[], ?::int[]) AS q(term, g)),
+      df AS (
+        SELECT q.g, sum(c.n)::float8 AS df
+          FROM q CROSS JOIN LATERAL (
+            SELECT count(*) AS n FROM (SELECT 1 FROM memory_terms t WHERE t.term = q.term LIMIT ?) capped
+          ) c
+         GROUP BY q.g),
+      w AS (
+        SELECT q.term, q.g, ln(1 + (?::float8 - df.df + 0.5) / (df.df + 0.5)) AS idf
+          FROM q JOIN df ON df.g = q.g
+         WHERE df.df > 0 AND df.df < ?::float8),
+      ideal AS (SELECT sum(idf) AS idf FROM (SELECT DISTINCT g, idf FROM w) per_word)
+    SELECT t.memory_id,
+           (sum(w.idf * t.tf * ?::float8 / (t.tf + ?::float8 * (?::float8 + ?::float8 * t.dl / ?::float8)))
+             / max(ideal.idf))::float8 AS score
+      FROM w JOIN memory_terms t ON t.term = w.term CROSS JOIN ideal
+     GROUP BY t.memory_id`,
+    [
+      terms,
+      group,
+      MAX_TERM_POSTINGS,
+      Math.max(stats.documents, 1),
+      MAX_TERM_POSTINGS,
+      K1 + 1,
+      K1,
+      1 - B,
+      B,
+      Math.max(stats.averageLength, 1),
+    ],
+  );
+}
+
+/** Reads of the keyword index outside a search: corpus statistics and the indexing job's batches. */
+export class KeywordStore {
+  private stats?: { value: CorpusStats; at: number };
+
+  constructor(readonly knex: Knex) {}
+
+  async corpusStats(): Promise<CorpusStats> {
+    if (this.stats && performance.now() - this.stats.at < STATS_TTL_MS) return this.stats.value;
+    const [row] = await this.knex('memory_keywords').select(
+      this.knex.raw('count(*)::int AS n'),
+      this.knex.raw('coalesce(avg(term_count), 0)::float8 AS avgdl'),
+    );
+    const value = { documents: Number(row?.n ?? 0), averageLength: Number(row?.avgdl ?? 0) };
+    this.stats = { value, at: performance.now() };
+    return value;
+  }
+
+  /** Many rows changed at once: the next search recounts. */
+  forgetStats(): void {
+    this.stats = undefined;
+  }
+
+  /** Memories whose keyword entry is missing or blinded under another key than `keyId`. */
+  async countStale(keyId: string): Promise<number> {
+    const [row] = await this.stale(this.knex, keyId).count<{ n: string }[]>({ n: '*' });
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * One batch in one transaction: locks up to `limit` stale memories after `after` (keyset by
+   * id; rows a writer holds are skipped and picked up by a later pass), and writes the entries
+   * `index` makes from their sealed text (undefined: the text could not be opened, left as is).
+   */
+  async indexBatch(
+    keyId: string,
+    after: string | undefined,
+    limit: number,
+    index: (row: SealedRow) => IndexedTerms | undefined,
+  ): Promise<{ seen: number; indexed: number; failedIds: string[]; lastId?: string }> {
+    return this.knex.transaction(async (trx) => {
+      const q = this.stale(trx, keyId)
+        .select('m.id', ...SEALED_COLUMNS.map((c) => `m.${c}`))
+        .orderBy('m.id')
+        .limit(Math.trunc(limit))
+        .forUpdate('m')
+        .skipLocked();
+      if (after) q.where('m.id', '>', after);
+      const rows: (SealedColumns & { id: string })[] = await q;
+      const entries: { memoryId: string; indexed: IndexedTerms }[] = [];
+      const failedIds: string[] = [];
+      for (const r of rows) {
+        const indexed = index({ id: r.id, sealed: sealedFrom(r) });
+        if (indexed) entries.push({ memoryId: r.id, indexed });
+        else failedIds.push(r.id);
+      }
+      await writeKeywords(trx, entries);
+      return { seen: rows.length, indexed: entries.length, failedIds, lastId: rows.at(-1)?.id };
+    });
+  }
+
+  private stale(db: Knex | Knex.Transaction, keyId: string) {
+    return db({ m: 'memories' })
+      .leftJoin({ k: 'memory_keywords' }, 'k.memory_id', 'm.id')
+      .where((w) => w.whereNull('k.memory_id').orWhereNot('k.key_id', keyId));
+  }
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { memoryPb } from '@picard/proto';
+import { testLogger } from '@picard/service-kit/testing';
+import { KeywordHasher } from '../../src/domain/keyword-hasher.js';
+import { KeywordIndexJob } from '../../src/domain/keyword-index.job.js';
+import { MemoryCipher } from '../../src/domain/memory-cipher.js';
+import { KeywordStore } from '../../src/store/keyword.store.js';
+import { countRows, failure, PRIVATE, startStack, userApi, type Stack } from './harness.js';
+
+const {
+  SEARCH_MODE_VECTOR: VECTOR,
+  SEARCH_MODE_KEYWORD: KEYWORD,
+  SEARCH_MODE_HYBRID: HYBRID,
+} = memoryPb.SearchMode;
+const PUBLIC = memoryPb.Permission.PERMISSION_PUBLIC;
+const SHARED = memoryPb.Permission.PERMISSION_SHARED;
+
+/** Chatty filler that shares no rare word with the queries below. */
+const FILLER = [
+  'I had a long day at work and just want to sleep',
+  'The weather turned cold again this afternoon',
+  'We watched a documentary about deep sea creatures',
+  'My brother keeps sending me funny videos',
+  'Dinner was pasta with too much garlic',
+  'The train was late so I walked the last part',
+];
+
+describe('memory-service: keyword and hybrid search over the blind index', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.stop());
+
+  const ids = (res: memoryPb.QueryMemoryResponse) => res.memories.map((m) => m.id);
+
+  it('keyword mode finds a rare name; hybrid (the default) ranks it first as well', async () => {
+    const me = userApi(stack.client);
+    await me.submitMany(FILLER.map((text) => ({ text })));
+    const target = await me.submit({ text: 'Our neighbour Zebediah finally fixed the broken fence' });
+    for (const mode of [KEYWORD, HYBRID, memoryPb.SearchMode.SEARCH_MODE_UNSPECIFIED]) {
+      const res = await me.query('What did Zebediah do?', 3, { mode });
+      expect(ids(res)[0]).toBe(target.id);
+      expect(res.memories[0]!.similarity).toBeGreaterThan(-1);
+    }
+    // Keyword mode returns only memories sharing a word; vector mode returns the nearest anyway.
+    expect((await me.query('Zebediah', 10, { mode: KEYWORD })).memories).toHaveLength(1);
+    expect((await me.query('Zebediah', 10, { mode: VECTOR })).memories.length).toBeGreaterThan(1);
+    // The older flag still means hybrid.
+    expect(ids(await me.query('What did Zebediah do?', 3, { hybrid: true }))[0]).toBe(target.id);
+  });
+
+  it('matches across case, accents and word forms (stemming)', async () => {
+    const me = userApi(stack.client);
+    const m = await me.submit({ text: 'We ADOPTED a greyhound at the Café Müller fundraiser' });
+    for (const q of ['adoption', 'cafe muller', 'greyhounds', 'fundraisers'])
+      expect(ids(await me.query(q, 5, { mode: KEYWORD }))).toEqual([m.id]);
+  });
+
+  it('sees exactly what the visibility rule allows: own, public, shared with me; never private or expired', async () => {
+    const owner = userApi(stack.client);
+    const friend = userApi(stack.client);
+    const stranger = userApi(stack.client);
+    const word = `quokka${randomBytes(3).toString('hex')}`;
+    const secret = await owner.submit({ text: `private note on ${word}`, permission: PRIVATE });
+    const open = await owner.submit({ text: `public note on ${word}`, permission: PUBLIC });
+    const shared = await owner.submit({
+      text: `shared note on ${word}`,
+      permission: SHARED,
+      sharedWith: { users: [friend.userId], groups: [] },
+    });
+    const expired = await owner.submit({ text: `expired note on ${word}`, permission: PUBLIC });
+    await stack
+      .knex('memories')
+      .where({ id: expired.id })
+      .update({ expiration_date: new Date(Date.now() - 1000) });
+
+    for (const mode of [KEYWORD, HYBRID]) {
+      expect(new Set(ids(await owner.query(word, 10, { mode })))).toEqual(
+        new Set([secret.id, open.id, shared.id]),
+      );
+      expect(new Set(ids(await friend.query(word, 10, { mode })))).toEqual(new Set([open.id, shared.id]));
+      const seenByStranger = ids(await stranger.query(word, 10, { mode }));
+      expect(seenByStranger).toContain(open.id);
+      expect(seenByStranger).not.toContain(secret.id);
+      expect(seenByStranger).not.toContain(shared.id);
+      expect(seenByStranger).not.toContain(expired.id);
+    }
+    // Filters apply to keyword candidates too.
+    expect(ids(await owner.query(word, 10, { mode: KEYWORD, permission: SHARED }))).toEqual([shared.id]);
+    expect(ids(await stranger.query(word, 10, { mode: KEYWORD, userId: stranger.userId }))).toEqual([]);
+  });
+
+  it('keeps the index in step with update, delete and import', async () => {
+    const me = userApi(stack.client);
+    const m = await me.submit({ text: 'Booked the ferry to Inishmore' });
+    expect(ids(await me.query('Inishmore', 5, { mode: KEYWORD }))).toEqual([m.id]);
+    await me.update(m.id, { text: 'Booked the ferry to Skellig' });
+    expect(ids(await me.query('Inishmore', 5, { mode: KEYWORD }))).toEqual([]);
+    expect(ids(await me.query('Skellig', 5, { mode: KEYWORD }))).toEqual([m.id]);
+    await me.remove(m.id);
+    expect(ids(await me.query('Skellig', 5, { mode: KEYWORD }))).toEqual([]);
+    expect(
+      Number((await stack.knex('memory_terms').where({ memory_id: m.id }).count({ n: '*' }))[0]!.n),
+    ).toBe(0);
+
+    const done = await me.importFrom(
+      'json',
+      JSON.stringify({ memories: [{ text: 'Imported: the Vireo offsite' }] }),
+    );
+    expect(done.at(-1)).toMatchObject({ done: true, imported: 1 });
+    expect((await me.query('vireo', 5, { mode: KEYWORD })).memories.map((x) => x.text)).toEqual([
+      'Imported: the Vireo offsite',
+    ]);
+  });
+
+  it('holds blinded terms only: keyed integers, no words, useless under another key', async () => {
+    const me = userApi(stack.client);
+    const m = await me.submit({ text: 'Lighthouse keeper Oonagh' });
+    const rows: { term: string }[] = await stack
+      .knex('memory_terms')
+      .where({ memory_id: m.id })
+      .select('term');
+    expect(rows).toHaveLength(3);
+    const right = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id).index('oonagh');
+    const wrong = new KeywordHasher([{ id: 'k1', key: randomBytes(32) }], 'k1').index('oonagh');
+    const stored = rows.map((r) => String(r.term));
+    expect(stored).toContain([...right.terms.keys()][0]);
+    expect(stored).not.toContain([...wrong.terms.keys()][0]);
+    expect(stored.every((t) => /^-?\d+$/.test(t))).toBe(true);
+    expect(await stack.knex('memory_keywords').where({ memory_id: m.id }).first()).toMatchObject({
+      key_id: 'k1',
+      term_count: 3,
+    });
+  });
+
+  it('the indexing job fills in memories without entries and re-indexes under a rotated key', async () => {
+    const me = userApi(stack.client);
+    const m = await me.submit({ text: 'Fjallraven backpack for the Kungsleden trail' });
+    await stack.knex('memory_keywords').where({ memory_id: m.id }).delete(); // as before the index existed
+    expect(ids(await me.query('Kungsleden', 5, { mode: KEYWORD }))).toEqual([]);
+    const k1 = new KeywordHasher([stack.encryptionKey], 'k1');
+    const job = (hasher: KeywordHasher, cipher: MemoryCipher) =>
+      new KeywordIndexJob({
+        store: new KeywordStore(stack.knex),
+        hasher,
+        cipher,
+        logger: testLogger(),
+        batchSize: 7,
+      });
+    const filled = await job(k1, new MemoryCipher([stack.encryptionKey])).run();
+    expect(filled).toMatchObject({ keyId: 'k1', failed: 0, remaining: 0 });
+    expect(filled.indexed).toBeGreaterThanOrEqual(1);
+    expect(ids(await me.query('Kungsleden', 5, { mode: KEYWORD }))).toEqual([m.id]);
+
+    // A new active key: every entry is re-blinded under its own index key.
+    const k2 = { id: 'k2', key: randomBytes(32) };
+    const rotated = new KeywordHasher([stack.encryptionKey, k2], 'k2');
+    const total = await countRows(stack.knex);
+    const summary = await job(rotated, new MemoryCipher([stack.encryptionKey, k2], 'k2')).run();
+    expect(summary).toMatchObject({ keyId: 'k2', indexed: total, failed: 0, remaining: 0 });
+    expect(
+      Number((await stack.knex('memory_keywords').whereNot({ key_id: 'k2' }).count({ n: '*' }))[0]!.n),
+    ).toBe(0);
+    const stats = await new KeywordStore(stack.knex).corpusStats();
+    const find = (h: KeywordHasher) =>
+      stack.memory.memories.keywordSearch({ userId: me.userId }, h.query('Kungsleden'), stats, 5);
+    expect((await find(rotated)).map((r) => r.id)).toEqual([m.id]);
+    expect(await find(k1)).toEqual([]); // the old markers are gone
+    // Put the suite's key back for the other tests.
+    await job(k1, new MemoryCipher([stack.encryptionKey, k2], 'k1')).run();
+  });
+
+  it('refuses an unknown mode, naming the field; a query with more words than the term cap still answers', async () => {
+    const me = userApi(stack.client);
+    const err = await failure(me.query('anything', 5, { mode: 42 as memoryPb.SearchMode }));
+    expect(err).toMatchObject({ code: 'invalid_argument', field: 'mode' });
+    const long = Array.from({ length: 1500 }, (_, i) => `w${i}x`)
+      .join(' ')
+      .slice(0, 500);
+    const res = await me.query(long, 5, { mode: HYBRID });
+    expect(res.memories.length).toBeLessThanOrEqual(5);
+  });
+});

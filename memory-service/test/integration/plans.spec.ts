@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { newId } from '@picard/service-kit';
+import { KeywordHasher } from '../../src/domain/keyword-hasher.js';
+import { MemoryCipher } from '../../src/domain/memory-cipher.js';
+import type { PermissionName } from '../../src/domain/memory.model.js';
+import { createdEvent } from '../../src/domain/memory.service.js';
+import { explainListVisible } from '../../src/store/memory-list.store.js';
+import type { NewMemoryRow } from '../../src/store/memory.store.js';
+import { SweeperStore } from '../../src/store/sweeper.store.js';
+import { startStack, type Stack } from './harness.js';
+
+const DIMENSIONS = 512;
+const HNSW = /Index Scan using memories_embedding_hnsw_idx/;
+const WORDS = 'garden cello lisbon budget marathon recipe vaccine invoice sailing pottery'.split(' ');
+
+/** A random unit vector, and one close to it (cosine ≈ 0.99). */
+function randomUnit(): number[] {
+  const v = Array.from({ length: DIMENSIONS }, () => Math.random() - 0.5);
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+const near = (v: number[]) => v.map((x) => x + (Math.random() - 0.5) * 0.002);
+
+/**
+ * The planner statistics job and the search statements, at the size where plans matter: 5,000
+ * memories written through the store's own bulk path (as an import does), then EXPLAIN of the
+ * statements the stores build. Without statistics PostgreSQL guesses a handful of rows and scans
+ * exactly; with them it must use the HNSW index for searches and the b-tree indexes elsewhere.
+ */
+describe('memory-service: query plans at 5,000 memories', () => {
+  let stack: Stack;
+  const owner = newId();
+  const friend = newId();
+  const stranger = newId();
+  const query = randomUnit();
+
+  beforeAll(async () => {
+    stack = await startStack({}, { withoutBus: true });
+    const cipher = new MemoryCipher([stack.encryptionKey]);
+    const hasher = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id);
+    const row = (
+      userId: string,
+      permission: PermissionName,
+      i: number,
+      sharedWith: string[] = [],
+      embedding = randomUnit(),
+    ): NewMemoryRow => {
+      const id = newId();
+      const text = `note ${i} about ${WORDS[i % WORDS.length]} and ${WORDS[(i * 7) % WORDS.length]}`;
+      return {
+        id,
+        userId,
+        sealed: cipher.seal(id, text),
+        permission,
+        expirationDate: i % 10 === 0 ? new Date(Date.now() + 86_400_000) : null,
+        tags: [i % 3 === 0 ? 'work' : 'home'],
+        embedding,
+        embeddingModel: stack.memory.embedding.model,
+        sharedWith: { users: sharedWith, groups: [] },
+        keywords: hasher.index(text),
+      };
+    };
+    const perms: PermissionName[] = ['private', 'public', 'shared'];
+    const rows = [
+      ...Array.from({ length: 3600 }, (_, i) => row(owner, perms[i % 3]!, i, i % 3 === 2 ? [friend] : [])),
+      ...Array.from({ length: 1000 }, (_, i) => {
+        const p = i < 400 ? 'public' : i < 700 ? 'shared' : 'private';
+        return row(friend, p, i, p === 'shared' ? [owner] : []);
+      }),
+      // The nearest rows to the query, all invisible to everyone else: the iterative-scan case.
+      ...Array.from({ length: 400 }, (_, i) => row(stranger, 'private', i, [], near(query))),
+    ];
+    const before = await stack.memory.statistics.analyze().then(() => analyzedAt());
+    for (let i = 0; i < rows.length; i += 500) {
+      await stack.memory.memories.createMany(
+        rows.slice(i, i + 500).map((r) => ({ row: r, event: createdEvent(r) })),
+      );
+    }
+    // The statistics job notices the bulk write and analyzes on its own; nobody calls ANALYZE here.
+    const deadline = Date.now() + 60_000;
+    while ((await estimatedRows()) < 5000 || (await analyzedAt()) === before) {
+      if (Date.now() > deadline) throw new Error('statistics were not updated after 5,000 writes');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }, 600_000);
+  afterAll(() => stack.stop());
+
+  const estimatedRows = async () =>
+    Number(
+      (
+        await stack.knex.raw<{ rows: { n: number }[] }>(
+          "SELECT reltuples AS n FROM pg_class WHERE oid = to_regclass('memories')",
+        )
+      ).rows[0]!.n,
+    );
+  // Statistics content changes with every ANALYZE (a fresh sample); its row count is a cheap fingerprint.
+  const analyzedAt = async () =>
+    JSON.stringify(
+      (
+        await stack.knex.raw<{ rows: unknown[] }>(
+          "SELECT null_frac, n_distinct, correlation FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'memories' ORDER BY attname",
+        )
+      ).rows,
+    );
+
+  const opts = { limit: 10, efSearch: 100, iterativeScan: true };
+  const explain = (viewer: string, filter = {}) =>
+    stack.memory.memories.explainSearch({ userId: viewer }, query, opts, filter);
+
+  it('searches use the HNSW index: everything visible, owner-only, public, shared and tag-filtered', async () => {
+    expect(await explain(owner)).toMatch(HNSW);
+    expect(await explain(owner, { userId: owner })).toMatch(HNSW);
+    expect(await explain(owner, { permission: 'public' })).toMatch(HNSW);
+    expect(await explain(owner, { permission: 'shared' })).toMatch(HNSW);
+    expect(await explain(owner, { tags: ['work'] })).toMatch(HNSW);
+    expect(await explain(friend)).toMatch(HNSW);
+  });
+
+  it('the iterative scan still returns `limit` visible rows when the nearest 400 are hidden', async () => {
+    const rows = await stack.memory.memories.search({ userId: owner }, query, opts);
+    expect(rows).toHaveLength(10);
+    expect(rows.every((r) => r.userId !== stranger)).toBe(true);
+    expect((await stack.memory.memories.search({ userId: stranger }, query, opts))[0]!.userId).toBe(stranger);
+  });
+
+  it('keyword search reads postings through the term index, not a scan', async () => {
+    const hasher = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id);
+    const plan = await stack.memory.memories.explainKeywordSearch(
+      { userId: owner },
+      hasher.query('lisbon sailing'),
+      { documents: 5000, averageLength: 4 },
+      10,
+    );
+    expect(plan).toMatch(/(Index Only Scan|Index Scan|Bitmap Index Scan) (using|on) memory_terms_pkey/);
+    expect(plan).not.toMatch(/Seq Scan on memory_terms/);
+  });
+
+  it('listing, share lookups and the expiry sweep use their indexes', async () => {
+    const list = await explainListVisible(
+      stack.memory.memories,
+      { userId: owner },
+      { tags: [], expired: 'exclude' },
+      { field: 'created_at', order: 'desc' },
+      51,
+    );
+    expect(list).toMatch(/Index Scan Backward using memories_created_idx/);
+    const ownerOnly = await explainListVisible(
+      stack.memory.memories,
+      { userId: owner },
+      { userId: owner, tags: [], expired: 'exclude' },
+      { field: 'created_at', order: 'desc' },
+      51,
+    );
+    // This owner holds most rows, so walking the created_at index is as good as the per-user one.
+    expect(ownerOnly).toMatch(/Index Scan (Backward )?using memories_(user_)?created_idx/);
+    expect(ownerOnly).not.toMatch(/Seq Scan on memories/);
+    const byUpdate = await explainListVisible(
+      stack.memory.memories,
+      { userId: owner },
+      { tags: [], expired: 'exclude' },
+      { field: 'updated_at', order: 'desc' },
+      51,
+    );
+    expect(byUpdate).toMatch(/Index Scan Backward using memories_updated_idx/);
+    expect(await stack.memory.memories.explainShares([newId(), newId()])).toMatch(/memory_shares_pkey/);
+    const sweep = await new SweeperStore(stack.knex).explainExpiredBatch(0, 500);
+    expect(sweep).toMatch(/memories_expiration_idx/);
+    expect(sweep).not.toMatch(/Seq Scan on memories/);
+  });
+});
