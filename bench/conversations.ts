@@ -1,4 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
+import type { memoryPb } from '@picard/proto';
+import { userApi } from '../memory-service/test/integration/harness.js';
 
 /** One hand-written multi-session chat of bench/data/conversations and its questions. */
 export interface Conversation {
@@ -35,3 +37,21 @@ export async function loadConversations(): Promise<Conversation[]> {
 
 /** How a message is stored as a memory: who said it and when, then the words. */
 export const memoryTextOf = (date: string, speaker: string, text: string) => `${speaker} (${date}): ${text}`;
+
+/**
+ * Stores every message of the conversation as one memory of a new user, in batches of 64;
+ * returns the user, the messages as stored and memory id → message id.
+ */
+export async function storeConversation(client: memoryPb.MemoryServiceClient, conversation: Conversation) {
+  const user = userApi(client);
+  const messages = conversation.sessions.flatMap((s) =>
+    s.messages.map((m) => ({ id: m.id, text: memoryTextOf(s.date, m.speaker, m.text) })),
+  );
+  const messageOf = new Map<string, string>();
+  for (let i = 0; i < messages.length; i += 64) {
+    const chunk = messages.slice(i, i + 64);
+    const res = await user.submitMany(chunk.map((m) => ({ text: m.text })));
+    res.memories.forEach((m, j) => messageOf.set(m.id, chunk[j]!.id));
+  }
+  return { user, messages, messageOf };
+}

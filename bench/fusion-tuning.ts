@@ -18,7 +18,7 @@ import { KeywordHasher } from '../memory-service/src/domain/keyword-hasher.js';
 import { KeywordStore } from '../memory-service/src/store/keyword.store.js';
 import type { MemoryRow } from '../memory-service/src/store/memory.store.js';
 import { startStack, userApi } from '../memory-service/test/integration/harness.js';
-import { loadConversations, memoryTextOf } from './conversations.js';
+import { loadConversations, storeConversation } from './conversations.js';
 import { machineInfo, writeResults } from './report.js';
 
 const CANDIDATES = 100;
@@ -62,17 +62,7 @@ async function main() {
 
   const dev: Case[] = [];
   for (const c of await loadConversations()) {
-    const user = userApi(stack.client);
-    const messages = c.sessions.flatMap((s) =>
-      s.messages.map((m) => ({ id: m.id, text: memoryTextOf(s.date, m.speaker, m.text) })),
-    );
-    const labelOf = new Map<string, string>();
-    for (let i = 0; i < messages.length; i += 64) {
-      const chunk = messages.slice(i, i + 64);
-      (await user.submitMany(chunk.map((m) => ({ text: m.text })))).memories.forEach((m, j) =>
-        labelOf.set(m.id, chunk[j]!.id),
-      );
-    }
+    const { user, messageOf: labelOf } = await storeConversation(stack.client, c);
     for (const q of c.questions.filter((x) => x.split === 'dev'))
       dev.push({ relevant: q.evidence, ...(await candidates(user.userId, q.question, labelOf)) });
   }

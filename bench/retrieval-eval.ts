@@ -15,9 +15,9 @@ import {
   memories as paraphraseMemories,
   queries as paraphraseQueries,
 } from '../embedding-service/test/quality/dataset.js';
-import { startStack, userApi, type Stack } from '../memory-service/test/integration/harness.js';
+import { startStack, userApi } from '../memory-service/test/integration/harness.js';
 import { Bm25Index } from './bm25-baseline.js';
-import { loadConversations, memoryTextOf, type Conversation } from './conversations.js';
+import { loadConversations, memoryTextOf, storeConversation, type Conversation } from './conversations.js';
 import { machineInfo, writeResults } from './report.js';
 
 const K = [5, 10, 25] as const;
@@ -50,20 +50,6 @@ function score(questions: readonly Question[], ranked: Map<string, string[]>): S
   return s;
 }
 
-async function ingest(stack: Stack, conversation: Conversation) {
-  const user = userApi(stack.client);
-  const messages = conversation.sessions.flatMap((s) =>
-    s.messages.map((m) => ({ id: m.id, text: memoryTextOf(s.date, m.speaker, m.text) })),
-  );
-  const messageOf = new Map<string, string>();
-  for (let i = 0; i < messages.length; i += 64) {
-    const chunk = messages.slice(i, i + 64);
-    const res = await user.submitMany(chunk.map((m) => ({ text: m.text })));
-    res.memories.forEach((m, j) => messageOf.set(m.id, chunk[j]!.id));
-  }
-  return { user, messages, messageOf };
-}
-
 async function main() {
   const conversations = await loadConversations();
   const questions = conversations.flatMap((c) => c.questions);
@@ -84,7 +70,7 @@ async function main() {
     try {
       for (const c of conversations) {
         const started = performance.now();
-        const { user, messages, messageOf } = await ingest(stack, c);
+        const { user, messages, messageOf } = await storeConversation(stack.client, c);
         log(
           `  [${fusion}] ${c.title}: ${messages.length} messages stored in ${((performance.now() - started) / 1000).toFixed(1)} s`,
         );

@@ -145,6 +145,30 @@ describe('memory tools: sharing, updates, deletion, filtered listing', () => {
     );
   });
 
+  it('query_memory modes: keyword finds the exact word, hybrid is the default, a bad mode names the field', async () => {
+    await tool(owner, 'submit_memory', {
+      text: 'Dinner with the team at a sushi place downtown',
+      permission: 'private',
+    });
+    const rare = (
+      await tool(owner, 'submit_memory', {
+        text: 'The plumber Thaddeus comes on Monday',
+        permission: 'private',
+      })
+    ).json.result as Memory;
+    const keyword = await tool(owner, 'query_memory', { query: 'Thaddeus', mode: 'keyword' });
+    expect(keyword.status).toBe(200);
+    expect(ids(keyword)).toEqual([rare.id]);
+    expect(ids(await tool(owner, 'query_memory', { query: 'when is Thaddeus coming?', limit: 1 }))).toEqual([
+      rare.id,
+    ]);
+    expect(
+      (await tool(stranger, 'query_memory', { query: 'Thaddeus', mode: 'keyword' })).json.result.memories,
+    ).toEqual([]);
+    const bad = await tool(owner, 'query_memory', { query: 'x', mode: 'fuzzy' });
+    expect([bad.status, bad.json.field]).toEqual([400, 'data.mode']);
+  });
+
   it('lists with filters and walks pages without gaps or duplicates', async () => {
     for (let i = 0; i < 7; i++)
       await tool(friend, 'submit_memory', {
