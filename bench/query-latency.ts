@@ -81,18 +81,32 @@ async function main() {
         throw new Error(`query failed: ${res.text}`);
     });
   }
-  const mcp = new Client({ name: 'bench', version: '1' });
-  await mcp.connect(
-    new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
-      requestInit: { headers: { authorization: `Bearer ${viewer.access_token}` } },
+  // Stock MCP clients, one per simulated user session.
+  const mcpClients = await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const c = new Client({ name: 'bench', version: '1' });
+      await c.connect(
+        new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${viewer.access_token}` } },
+        }),
+      );
+      return c;
     }),
   );
-  const qm = queries();
-  await phase('gateway MCP c=1', 1, async (i) => {
-    const res = await mcp.callTool({ name: 'query_memory', arguments: { query: qm(i), limit: LIMIT } });
-    if (res.isError) throw new Error(JSON.stringify(res.content));
+  await phase('gateway MCP ping c=1', 1, async () => {
+    await mcpClients[0]!.ping();
   });
-  await mcp.close();
+  for (const concurrency of [1, 8]) {
+    const qm = queries();
+    await phase(`gateway MCP c=${concurrency}`, concurrency, async (i) => {
+      const res = await mcpClients[i % concurrency]!.callTool({
+        name: 'query_memory',
+        arguments: { query: qm(i), limit: LIMIT },
+      });
+      if (res.isError) throw new Error(JSON.stringify(res.content));
+    });
+  }
+  await Promise.all(mcpClients.map((c) => c.close()));
 
   // ---- behind the gateway ----
   const memory = createGrpcClient(memoryPb.MemoryServiceClient, t.stack.addresses.memory);

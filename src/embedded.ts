@@ -50,6 +50,22 @@ async function main() {
   const configs = loadStackConfigs(env);
   const publicUrl = configs.gateway.PICARD_PUBLIC_URL.replace(/\/+$/, '');
 
+  // The web client is a separate process with its own database: it starts now, beside Picard, and
+  // registers itself once the gateway answers (later starts need nothing from Picard to come up).
+  // PICARD_WEB=off runs Picard alone (the web client is a separate application).
+  const webStarting =
+    env.PICARD_WEB === 'off'
+      ? undefined
+      : startWebClient({
+          picardUrl: publicUrl,
+          dataDir,
+          admin: { username: env.PICARD_ADMIN_USERNAME || 'admin', password: env.PICARD_ADMIN_PASSWORD! },
+          env,
+          logger,
+        });
+  // Until it is awaited below, a failure must not surface as an unhandled rejection.
+  webStarting?.catch(() => undefined);
+
   // The offline embedding model loads in its own thread meanwhile (startStack waits for it).
   if (configs.embedding.EMBEDDING_PROVIDER === 'offline') preloadOfflineModel();
   // The slow parts (three embedded databases) open together while the bus connects.
@@ -63,22 +79,17 @@ async function main() {
     `databases open (${auth.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}), event bus ${bus.kind}`,
   );
 
-  const stack = await startStack({ env, databases: { auth, memory, persona }, bus, logLevel, onStep });
-  // PICARD_WEB=off runs Picard alone (the web client is a separate application).
-  const web =
-    env.PICARD_WEB === 'off'
-      ? undefined
-      : await startWebClient({
-          picardUrl: publicUrl,
-          dataDir,
-          admin: { username: env.PICARD_ADMIN_USERNAME || 'admin', password: env.PICARD_ADMIN_PASSWORD! },
-          env,
-          logger,
-        }).catch(async (err) => {
-          await stack.stop();
-          await bus.close();
-          throw err;
-        });
+  const stack = await startStack({ env, databases: { auth, memory, persona }, bus, logLevel, onStep }).catch(
+    async (err) => {
+      await (await webStarting?.catch(() => undefined))?.stop();
+      throw err;
+    },
+  );
+  const web = await webStarting?.catch(async (err) => {
+    await stack.stop();
+    await bus.close();
+    throw err;
+  });
   if (web) onStep(`web client up (${web.url})`);
   printBanner({
     publicUrl,

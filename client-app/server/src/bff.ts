@@ -174,20 +174,22 @@ export async function startBff(o: BffOptions = {}): Promise<RunningBff> {
 }
 
 /**
- * Registers with Picard, retrying with growing pauses (up to 30 s): in a cluster the gateway may
- * start after the web app, and start order must not matter.
+ * Registers with Picard, retrying with growing pauses (from 250 ms up to 30 s): in a cluster the
+ * gateway may start after the web app, and `npm start` starts both at once, so start order must
+ * not matter. The first 15 s of waiting are normal start-up and logged at debug level only.
  */
 async function registerWhenPicardAnswers(
   registration: Registration,
   admin: AdminCredentials,
   logger: Logger,
 ) {
-  for (let attempt = 1, pauseMs = 1000; ; attempt++, pauseMs = Math.min(pauseMs * 2, 30_000)) {
+  const quietUntil = Date.now() + 15_000;
+  for (let attempt = 1, pauseMs = 250; ; attempt++, pauseMs = Math.min(Math.round(pauseMs * 1.5), 30_000)) {
     try {
       await registration.ensure(admin);
       return;
     } catch (err) {
-      logger.warn(
+      logger[Date.now() < quietUntil ? 'debug' : 'warn'](
         { attempt, retryInSeconds: pauseMs / 1000, cause: (err as Error).message },
         'could not register with Picard yet; retrying (or run npm run register-client -w client-app)',
       );

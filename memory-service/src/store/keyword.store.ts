@@ -22,14 +22,23 @@ export interface CorpusStats {
   averageLength: number;
 }
 
-/** Replaces the keyword entries of these memories (inside the caller's transaction). */
+/**
+ * Writes the keyword entries of these memories inside the caller's transaction, replacing any
+ * they had (`fresh`: the memories were created in this transaction, so there is nothing to replace).
+ */
 export async function writeKeywords(
   trx: Knex.Transaction,
   entries: readonly { memoryId: string; indexed: IndexedTerms }[],
+  fresh = false,
 ): Promise<void> {
   if (entries.length === 0) return;
-  const ids = entries.map((e) => e.memoryId);
-  await trx('memory_keywords').whereIn('memory_id', ids).delete();
+  if (!fresh)
+    await trx('memory_keywords')
+      .whereIn(
+        'memory_id',
+        entries.map((e) => e.memoryId),
+      )
+      .delete();
   await trx('memory_keywords').insert(
     entries.map((e) => ({ memory_id: e.memoryId, key_id: e.indexed.keyId, term_count: e.indexed.length })),
   );

@@ -29,7 +29,7 @@ export interface MemoryRow {
   /** Position for keyset paging: created_at at full (microsecond) precision, as text. */
   createdKey: string;
   distance?: number;
-  /** BM25 score of a keyword search. */
+  /** Keyword search: BM25 relative to the query's ideal (see keyword.store.ts). */
   keywordScore?: number;
 }
 
@@ -190,6 +190,7 @@ export class MemoryStore {
         await writeKeywords(
           trx,
           chunk.map(({ row }) => ({ memoryId: row.id, indexed: row.keywords })),
+          true,
         );
         for (const { event } of chunk) await enqueueEvent(trx, 'memory.created', event);
       }
