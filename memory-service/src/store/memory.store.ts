@@ -263,9 +263,12 @@ export class MemoryStore {
     });
   }
 
+  /** SET LOCAL of both settings in one statement: each statement is a round trip (costly in PGlite). */
   private async tuneSearch(trx: Knex.Transaction, opts: SearchOptions) {
-    await trx.raw(`SET LOCAL hnsw.ef_search = ${Math.trunc(opts.efSearch)}`);
-    if (opts.iterativeScan) await trx.raw('SET LOCAL hnsw.iterative_scan = relaxed_order');
+    await trx.raw(
+      `SELECT set_config('hnsw.ef_search', ?, true)${opts.iterativeScan ? ", set_config('hnsw.iterative_scan', 'relaxed_order', true)" : ''}`,
+      [String(Math.trunc(opts.efSearch))],
+    );
   }
 
   private searchQuery(
