@@ -19,7 +19,7 @@ import { KeywordStore } from '../memory-service/src/store/keyword.store.js';
 import type { MemoryRow } from '../memory-service/src/store/memory.store.js';
 import { startStack, userApi } from '../memory-service/test/integration/harness.js';
 import { loadConversations, storeConversation } from './conversations.js';
-import { machineInfo, writeResults } from './report.js';
+import { machineInfo, runBenchmark, writeResults } from './report.js';
 
 const CANDIDATES = 100;
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -130,10 +130,4 @@ async function main() {
   log(md);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -39,7 +39,7 @@ export async function hybridEval(o: Options) {
         tags: [],
         anyTags: [],
         hybrid: false,
-        mode: hybrid ? 3 : 1,
+        mode: hybrid ? memoryPb.SearchMode.SEARCH_MODE_HYBRID : memoryPb.SearchMode.SEARCH_MODE_VECTOR,
         ...extra,
       },
       o.md(userId),

@@ -26,3 +26,17 @@ export async function writeResults(name: string, report: unknown, markdown: stri
   await writeFile(new URL(`./results/${name}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(new URL(`./results/${name}.md`, import.meta.url), markdown);
 }
+
+/**
+ * Runs a benchmark's main and exits: the stacks a benchmark starts may leave idle handles (the model's
+ * worker, pools), and a failure must give a non-zero exit code.
+ */
+export function runBenchmark(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

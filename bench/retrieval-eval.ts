@@ -18,7 +18,7 @@ import {
 import { startStack, userApi } from '../memory-service/test/integration/harness.js';
 import { Bm25Index } from './bm25-baseline.js';
 import { loadConversations, memoryTextOf, storeConversation, type Conversation } from './conversations.js';
-import { machineInfo, writeResults } from './report.js';
+import { machineInfo, runBenchmark, writeResults } from './report.js';
 
 const K = [5, 10, 25] as const;
 const FUSIONS = ['weighted', 'rrf'] as const;
@@ -204,10 +204,4 @@ async function main() {
   log(md);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

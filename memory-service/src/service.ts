@@ -24,7 +24,7 @@ import { memoryHandlers } from './grpc/memory.handlers.js';
 import { memoryMigrations } from './migrations/index.js';
 import { MemoryStore } from './store/memory.store.js';
 import { KeywordHasher } from './domain/keyword-hasher.js';
-import { DEFAULT_FUSION } from './domain/hybrid-ranking.js';
+import { fusionOptions } from './domain/hybrid-ranking.js';
 import { KeywordStore } from './store/keyword.store.js';
 import { StatisticsStore } from './store/statistics.store.js';
 import { TableStatistics } from './domain/table-statistics.js';
@@ -128,12 +128,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       efSearch: config.MEMORY_HNSW_EF_SEARCH,
       onCommitted: () => relay?.nudge(),
       keywords: { hasher: keywordHasher, store: keywordStore },
-      fusion: {
-        method: config.MEMORY_HYBRID_FUSION,
-        keywordWeight:
-          config.MEMORY_HYBRID_KEYWORD_WEIGHT ??
-          (config.MEMORY_HYBRID_FUSION === DEFAULT_FUSION.method ? DEFAULT_FUSION.keywordWeight : 1),
-      },
+      fusion: fusionOptions(config.MEMORY_HYBRID_FUSION, config.MEMORY_HYBRID_KEYWORD_WEIGHT),
     });
     const domain = {
       memories,

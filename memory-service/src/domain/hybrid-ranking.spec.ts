@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { fuse, type Ranked } from './hybrid-ranking.js';
+import { DEFAULT_FUSION, fuse, fusionOptions, type Ranked } from './hybrid-ranking.js';
 import { KeywordHasher } from './keyword-hasher.js';
 import { countTerms, keywordTerms, MAX_QUERY_TERMS, queryTerms } from './keyword-terms.js';
 
@@ -77,6 +77,12 @@ describe('fusion', () => {
     // b: 0.75 + 0.18; c: 0.7 + 0.2 (capped); a: 0.8; z: 0.5 + 0.02
     expect(fused.map((m) => m.id)).toEqual(['b', 'c', 'a', 'z']);
     expect(fused[0]!.keywordScore).toBe(0.9);
+  });
+
+  it('configured fusion: the measured weight for the default method, 1 for RRF, or the given weight', () => {
+    expect(fusionOptions('weighted')).toEqual(DEFAULT_FUSION);
+    expect(fusionOptions('rrf')).toEqual({ method: 'rrf', keywordWeight: 1 });
+    expect(fusionOptions('weighted', 0.4)).toEqual({ method: 'weighted', keywordWeight: 0.4 });
   });
 
   it('with an empty keyword list keeps the vector order', () => {

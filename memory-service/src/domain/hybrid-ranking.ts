@@ -25,6 +25,14 @@ export interface FusionOptions {
 export const RRF_K = 60;
 export const DEFAULT_FUSION: FusionOptions = { method: 'weighted', keywordWeight: 0.1 };
 
+/** The configured fusion: the measured weight for the default method, 1 (equal lists) for RRF. */
+export function fusionOptions(method: FusionMethod, keywordWeight?: number): FusionOptions {
+  return {
+    method,
+    keywordWeight: keywordWeight ?? (method === DEFAULT_FUSION.method ? DEFAULT_FUSION.keywordWeight : 1),
+  };
+}
+
 export interface Ranked {
   id: string;
   /** Cosine similarity to the query; undefined for a memory still waiting for its vector. */

@@ -303,15 +303,7 @@ export class MemoryStore {
     vector?: number[],
   ): Promise<MemoryRow[]> {
     if (terms.length === 0) return [];
-    const rows = (await this.keywordQuery(
-      this.knex,
-      viewer,
-      terms,
-      stats,
-      limit,
-      filter,
-      vector,
-    )) as RawRow[];
+    const rows = (await this.keywordQuery(viewer, terms, stats, limit, filter, vector)) as RawRow[];
     return rows.map(fromRaw);
   }
 
@@ -323,11 +315,10 @@ export class MemoryStore {
     limit: number,
     filter: SearchFilter = {},
   ): Promise<string> {
-    return explainPlan(this.knex, this.keywordQuery(this.knex, viewer, terms, stats, limit, filter).toSQL());
+    return explainPlan(this.knex, this.keywordQuery(viewer, terms, stats, limit, filter).toSQL());
   }
 
   private keywordQuery(
-    db: Knex,
     viewer: Viewer,
     terms: readonly string[][],
     stats: CorpusStats,
@@ -335,6 +326,7 @@ export class MemoryStore {
     filter: SearchFilter,
     vector?: number[],
   ) {
+    const db = this.knex;
     const q = vector ? (toSql(vector) as string) : undefined;
     return this.select(db)
       .with('kw', keywordScores(db, terms, stats))
