@@ -12,10 +12,12 @@ describe('sessionExpiredInterceptor', () => {
     const router = TestBed.inject(Router);
     const navigate = jest.spyOn(router, 'navigateByUrl');
     const call = TestBed.inject(BffClient).tool('list_groups', {});
-    http.expectOne('/bff/tools/list_groups').flush(
-      { error: 'session_expired', message: 'Sign in again.' },
-      { status: 401, statusText: 'Unauthorized' },
-    );
+    http
+      .expectOne('/bff/tools/list_groups')
+      .flush(
+        { error: 'session_expired', message: 'Sign in again.' },
+        { status: 401, statusText: 'Unauthorized' },
+      );
     await expect(call).rejects.toBeTruthy();
     await settle();
     expect(session.user()).toBeNull();
@@ -23,14 +25,34 @@ describe('sessionExpiredInterceptor', () => {
     expect(navigate).toHaveBeenCalledWith('/login');
   });
 
+  it('a late session_expired after the user signed out keeps "You are signed out."', async () => {
+    const { http, session } = setupHttp(signedIn());
+    const navigate = jest.spyOn(TestBed.inject(Router), 'navigateByUrl');
+    const inFlight = TestBed.inject(BffClient).tool('list_groups', {});
+    session.clear();
+    session.notice.set('You are signed out.');
+    http
+      .expectOne('/bff/tools/list_groups')
+      .flush(
+        { error: 'session_expired', message: 'Sign in again.' },
+        { status: 401, statusText: 'Unauthorized' },
+      );
+    await expect(inFlight).rejects.toBeTruthy();
+    await settle();
+    expect(session.notice()).toBe('You are signed out.');
+    expect(navigate).not.toHaveBeenCalled();
+  });
+
   it('leaves a wrong password on the login form alone', async () => {
     const { http, session } = setupHttp({ authenticated: false, picard_sign_in_available: false });
     const navigate = jest.spyOn(TestBed.inject(Router), 'navigateByUrl');
     const call = TestBed.inject(BffClient).login({ username: 'alice', password: 'nope' });
-    http.expectOne('/bff/auth/login').flush(
-      { error: 'invalid_credentials', message: 'Wrong username or password.' },
-      { status: 401, statusText: 'Unauthorized' },
-    );
+    http
+      .expectOne('/bff/auth/login')
+      .flush(
+        { error: 'invalid_credentials', message: 'Wrong username or password.' },
+        { status: 401, statusText: 'Unauthorized' },
+      );
     await expect(call).rejects.toBeTruthy();
     expect(session.notice()).toBeNull();
     expect(navigate).not.toHaveBeenCalled();
@@ -40,10 +62,9 @@ describe('sessionExpiredInterceptor', () => {
     const { http, session } = setupHttp(signedIn());
     const bff = TestBed.inject(BffClient);
     const forbidden = bff.tool('submit_memory', { text: 'x', permission: 'private' });
-    http.expectOne('/bff/tools/submit_memory').flush(
-      { error: 'permission_denied', message: 'Read-only.' },
-      { status: 403, statusText: 'Forbidden' },
-    );
+    http
+      .expectOne('/bff/tools/submit_memory')
+      .flush({ error: 'permission_denied', message: 'Read-only.' }, { status: 403, statusText: 'Forbidden' });
     await expect(forbidden).rejects.toBeTruthy();
     expect(session.user()?.username).toBe('alice');
 

@@ -21,11 +21,13 @@ export const sessionExpiredInterceptor: HttpInterceptorFn = (req, next) => {
     catchError((err: unknown) => {
       if (err instanceof HttpErrorResponse && req.url.startsWith('/bff/')) {
         const code = toBffError(err).error;
-        if (err.status === 401 && !SIGN_IN_CALLS.some((u) => req.url.startsWith(u))) {
+        // Only a session the page still holds can end: a late answer to a request that was in flight
+        // while the user logged out must not replace "You are signed out." with another reason.
+        if (err.status === 401 && session.signedIn() && !SIGN_IN_CALLS.some((u) => req.url.startsWith(u))) {
           if (code === 'session_expired') {
             session.expire(SESSION_ENDED_MESSAGE);
             void router.navigateByUrl('/login');
-          } else if (code === 'unauthenticated' && session.signedIn()) {
+          } else if (code === 'unauthenticated') {
             session.expire('You are signed out; please sign in again.');
             void router.navigateByUrl('/login');
           }
