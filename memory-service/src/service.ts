@@ -29,6 +29,7 @@ import { KeywordStore } from './store/keyword.store.js';
 import { StatisticsStore } from './store/statistics.store.js';
 import { TableStatistics } from './domain/table-statistics.js';
 import { supportsIterativeScan } from './store/schema-check.js';
+import { calibrateDistanceCost } from './store/distance-cost.js';
 import { ReembedStore } from './store/reembed.store.js';
 import { startBackgroundJobs, type BackgroundJobs } from './background-jobs.js';
 
@@ -105,6 +106,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       statistics.wrote(rows);
       if (rows >= BULK_ROWS) keywordStore.forgetStats();
     };
+    await calibrateDistanceCost(knex, logger);
     const pgvector = await supportsIterativeScan(knex);
     logger.info(
       { pgvector: pgvector.version, iterativeScan: pgvector.iterative, embedding: embeddings.info },
