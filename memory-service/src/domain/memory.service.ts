@@ -157,13 +157,23 @@ export class MemoryService {
 
     const mode = req.mode !== 'unspecified' ? req.mode : req.hybrid ? 'hybrid' : DEFAULT_SEARCH_MODE;
 
+    const viewer = { userId: caller.userId };
+    const fetch = mode === 'hybrid' ? Math.max(limit * HYBRID_CANDIDATES, MIN_CANDIDATES) : limit;
+    const byKeyword = async (vector?: number[]) => {
+      const { hasher, store } = this.deps.keywords;
+      const terms = hasher.query(text);
+      return this.deps.store.keywordSearch(viewer, terms, await store.corpusStats(), fetch, filter, vector);
+    };
+    // The keyword candidates need no vector, so they are read while the model embeds the query (in
+    // embedded mode the model has its own thread). A similarity floor must hold inside the keyword
+    // LIMIT, so with one they wait for the vector.
     let t = performance.now();
+    const early = mode !== 'vector' && filter.maxDistance === undefined ? byKeyword() : undefined;
+    early?.catch(() => undefined); // awaited below; a failure meanwhile must not go unhandled
     const [vector] = await this.deps.embeddings.embed([text]);
     const embedMs = since(t);
 
     t = performance.now();
-    const viewer = { userId: caller.userId };
-    const fetch = mode === 'hybrid' ? Math.max(limit * HYBRID_CANDIDATES, MIN_CANDIDATES) : limit;
     const byVector = () =>
       this.deps.store.search(
         viewer,
@@ -175,17 +185,9 @@ export class MemoryService {
         },
         filter,
       );
-    const byKeyword = async () => {
-      const { hasher, store } = this.deps.keywords;
-      return this.deps.store.keywordSearch(
-        viewer,
-        hasher.query(text),
-        await store.corpusStats(),
-        fetch,
-        filter,
-        vector,
-      );
-    };
+    const vectorRows = mode === 'keyword' ? [] : await byVector();
+    const keywordRows = mode === 'vector' ? [] : await (early ?? byKeyword(vector));
+    if (early) await this.fillDistances(keywordRows, vectorRows, vector!);
     const candidates = (rows: MemoryRow[]) =>
       rows.map((r) => ({
         row: r,
@@ -193,13 +195,12 @@ export class MemoryService {
         similarity: r.distance === undefined ? undefined : 1 - r.distance,
         keywordScore: r.keywordScore,
       }));
-    let ranked: ReturnType<typeof candidates>;
-    if (mode === 'vector') ranked = candidates(await byVector());
-    else if (mode === 'keyword') ranked = candidates(await byKeyword());
-    else {
-      const [v, k] = await Promise.all([byVector(), byKeyword()]);
-      ranked = fuse(candidates(v), candidates(k), this.deps.fusion).slice(0, limit);
-    }
+    const ranked =
+      mode === 'vector'
+        ? candidates(vectorRows)
+        : mode === 'keyword'
+          ? candidates(keywordRows)
+          : fuse(candidates(vectorRows), candidates(keywordRows), this.deps.fusion).slice(0, limit);
     const rows = ranked.map((r) => r.row);
     const owned = rows.filter((r) => r.userId === caller.userId).map((r) => r.id);
     const shares = owned.length ? await this.deps.store.shares(owned) : new Map();
@@ -213,6 +214,14 @@ export class MemoryService {
     const decryptMs = since(t);
     this.deps.activity?.searched(caller.userId);
     return { items, timings: { embedMs, searchMs, decryptMs, totalMs: since(started) } };
+  }
+
+  /** Keyword candidates read before the vector existed get their distances: from the vector results, else by id. */
+  private async fillDistances(keywordRows: MemoryRow[], vectorRows: MemoryRow[], vector: number[]) {
+    const known = new Map(vectorRows.map((r) => [r.id, r.distance]));
+    const missing = keywordRows.filter((r) => !known.has(r.id)).map((r) => r.id);
+    const fetched = await this.deps.store.distances(missing, vector);
+    for (const r of keywordRows) r.distance = known.get(r.id) ?? fetched.get(r.id);
   }
 
   async get(caller: Caller, memoryId: string): Promise<MemoryRecord> {

@@ -342,6 +342,18 @@ export class MemoryStore {
       .limit(limit);
   }
 
+  /** Cosine distances of the given memories to `vector` (memories without a vector are left out). */
+  async distances(ids: readonly string[], vector: number[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (ids.length === 0) return out;
+    const rows: { id: string; distance: number | string }[] = await this.knex('memories')
+      .select('id', this.knex.raw('embedding <=> ?::vector AS distance', [toSql(vector) as string]))
+      .whereIn('id', [...ids])
+      .whereNotNull('embedding');
+    for (const r of rows) out.set(r.id, Number(r.distance));
+    return out;
+  }
+
   /** The plan of the share lookup `shares` runs per chunk of ids. */
   explainShares(ids: string[]): Promise<string> {
     return explainPlan(this.knex, sharesQuery(this.knex, ids).toSQL());

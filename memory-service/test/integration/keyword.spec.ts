@@ -51,6 +51,25 @@ describe('memory-service: keyword and hybrid search over the blind index', () =>
     expect(ids(await me.query('What did Zebediah do?', 3, { hybrid: true }))[0]).toBe(target.id);
   });
 
+  it('keyword candidates, read while the query is embedded, carry their real similarity', async () => {
+    const me = userApi(stack.client);
+    await me.submitMany(FILLER.map((text) => ({ text })));
+    const target = await me.submit({ text: 'Aunt Philippa mailed quince jam from Tbilisi' });
+    const byVector = (await me.query('quince jam from Philippa', 50, { mode: VECTOR })).memories;
+    const expected = byVector.find((m) => m.id === target.id)!.similarity;
+    expect(expected).toBeGreaterThan(0);
+    for (const mode of [KEYWORD, HYBRID]) {
+      const found = (await me.query('quince jam from Philippa', 5, { mode })).memories;
+      expect(found.find((m) => m.id === target.id)!.similarity).toBeCloseTo(expected, 5);
+    }
+    // With a similarity floor the keyword candidates are read after the vector, inside the floor.
+    const floored = await me.query('quince jam from Philippa', 5, {
+      mode: KEYWORD,
+      minSimilarity: expected + 0.01,
+    });
+    expect(ids(floored)).not.toContain(target.id);
+  });
+
   it('matches across case, accents and word forms (stemming)', async () => {
     const me = userApi(stack.client);
     const m = await me.submit({ text: 'We ADOPTED a greyhound at the Café Müller fundraiser' });
