@@ -54,6 +54,15 @@ export class Browser {
   forgetCookie(name: string) {
     this.cookies.delete(name);
   }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  /** What a cookie-injecting attacker (a sibling subdomain, a network position) can do. */
+  setCookie(name: string, value: string) {
+    this.cookies.set(name, value);
+  }
 }
 
 const unescape = (s: string) =>

@@ -20,6 +20,7 @@ import { usersRouter } from './http/users.routes.js';
 import { oauthRouter } from './http/oauth.routes.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { sendError } from './http/http-errors.js';
+import { securityHeaders } from './http/security-headers.js';
 import { bodyLimits, jsonBody, tooLargeMessage, toolCallBody } from './http/body-limits.js';
 import { DomainError } from '@picard/service-kit';
 
@@ -53,6 +54,7 @@ export function createApp(opts: AppOptions): Express {
       .json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
   });
   app.use(hostHeaderValidation(opts.allowedHosts));
+  app.use(securityHeaders({ https: publicUrl.startsWith('https:') }));
   const limits = bodyLimits(opts.bodyLimitBytes);
   app.use(jsonBody(limits));
 

@@ -180,7 +180,7 @@ export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessio
           password: body.password ?? '',
           remoteIp: req.ip ?? '',
         });
-        await sessions.start(res, user.id);
+        await sessions.start(req, res, user.id);
         res.redirect(303, `/authorize?${new URLSearchParams(params)}`);
       } catch (err) {
         const e = fromServiceError(err);
@@ -203,7 +203,7 @@ export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessio
           password: body.password ?? '',
           displayName: body.display_name ?? '',
         });
-        await sessions.start(res, user.id);
+        await sessions.start(req, res, user.id);
         res.redirect(303, `/authorize?${new URLSearchParams(params)}`);
       } catch (err) {
         const e = fromServiceError(err);
@@ -232,7 +232,7 @@ export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessio
         toRequest(params, userId, approved),
         callerMetadata({ userId, scopes: [], clientId: params.client_id ?? '' }),
       );
-      sessions.end(res);
+      sessions.end(req, res);
       res.redirect(303, redirectTo);
     }),
   );
