@@ -21,6 +21,8 @@ import { oauthRouter } from './http/oauth.routes.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { sendError } from './http/http-errors.js';
 import { securityHeaders } from './http/security-headers.js';
+import { SourceLimits, type SourceLimitSettings } from './http/source-limits.js';
+import type { SharedRateLimits } from './clients/rate-limits.client.js';
 import { bodyLimits, jsonBody, tooLargeMessage, toolCallBody } from './http/body-limits.js';
 import { DomainError } from '@picard/service-kit';
 
@@ -33,6 +35,10 @@ export interface AppOptions {
   /** GATEWAY_BODY_LIMIT in bytes; import_memories calls get more (see body-limits.ts). */
   bodyLimitBytes: number;
   clients: ServiceClients;
+  /** GATEWAY_TRUST_PROXY: express's "trust proxy" (false, a hop count or addresses). */
+  trustProxy: false | number | string[];
+  rateLimits: SharedRateLimits;
+  limits: SourceLimitSettings;
   /** Shared by /mcp and /api/tools, so a limit counts calls through both. */
   toolRateLimits: ToolRateLimits;
   verifier: TokenVerifier;
@@ -44,7 +50,9 @@ export function createApp(opts: AppOptions): Express {
   const { clients, verifier, publicUrl, logger } = opts;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // req.ip is the client every per-source limit counts: only configured proxies may name it.
+  app.set('trust proxy', opts.trustProxy);
+  const sourceLimits = new SourceLimits(opts.rateLimits, opts.limits);
   // Before the Host check: load balancers probe with their own host names.
   app.get('/health', async (_req, res) => {
     const services = await clients.healthStates();
@@ -63,12 +71,13 @@ export function createApp(opts: AppOptions): Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
 
   app.use(oauthRouter(clients, publicUrl, opts.cimdEnabled));
-  app.use(registrationRouter(clients));
+  app.use(registrationRouter(clients, sourceLimits));
   app.use(
     authorizeRouter(
       clients,
       new BrowserSessions(opts.sessionSecret, publicUrl.startsWith('https:')),
       publicUrl,
+      sourceLimits,
     ),
   );
   app.use(adminRouter(clients, verifier));

@@ -47,7 +47,10 @@ export class BrowserSessions {
       getSessionIdentifier: (req) => BrowserSessions.sid(req) ?? '',
       cookieName: CSRF_COOKIE,
       cookieOptions: { ...this.cookieOptions(60 * 60) },
-      getCsrfTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?.csrf,
+      getCsrfTokenFromRequest: (req) => {
+        const field = (req.body as Record<string, unknown> | undefined)?.csrf;
+        return typeof field === 'string' ? field : undefined;
+      },
     });
   }
 
