@@ -36,7 +36,7 @@ export class ToolRateLimits {
       budget,
       boundedKey(userId),
       (wait) =>
-        `${tool} allows ${budget.points} calls ${perWindow(budget.windowSeconds)} per user; try again in ${wait}`,
+        `${tool} allows ${budget.points} call${budget.points === 1 ? '' : 's'} ${perWindow(budget.windowSeconds)} per user; try again in ${wait}`,
     );
   }
 }
