@@ -3,8 +3,24 @@ import { authPb, rateLimitPb } from '@picard/proto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callUnary, createGrpcClient, DomainError, loadConfig, openPglite, RateLimitedError, type DatabaseTarget, type EventBus } from '@picard/service-kit';
-import { openTestDatabase, openTestEventBus, testLogger, testMode, uniqueSchema, type TestDatabase } from '@picard/service-kit/testing';
+import {
+  callUnary,
+  createGrpcClient,
+  DomainError,
+  loadConfig,
+  openPglite,
+  RateLimitedError,
+  type DatabaseTarget,
+  type EventBus,
+} from '@picard/service-kit';
+import {
+  openTestDatabase,
+  openTestEventBus,
+  testLogger,
+  testMode,
+  uniqueSchema,
+  type TestDatabase,
+} from '@picard/service-kit/testing';
 import { authConfigSchema } from '../../src/config.js';
 import { startAuthService, type AuthServiceHandle } from '../../src/service.js';
 import { ADMIN } from '../integration/harness.js';
@@ -22,8 +38,13 @@ describe('item 4: auth-service instances on one database share the throttling co
   let dir: string | undefined;
   let bus: EventBus;
   /** PostgreSQL: the one test database. PGlite: a directory, reopened by each instance (stop() closes it). */
-  const target = async (): Promise<DatabaseTarget> => (db ? db.target : { kind: 'pglite', pglite: await openPglite(dir!) });
-  const running: { service: AuthServiceHandle; auth: authPb.AuthServiceClient; limits: rateLimitPb.RateLimitServiceClient }[] = [];
+  const target = async (): Promise<DatabaseTarget> =>
+    db ? db.target : { kind: 'pglite', pglite: await openPglite(dir!) };
+  const running: {
+    service: AuthServiceHandle;
+    auth: authPb.AuthServiceClient;
+    limits: rateLimitPb.RateLimitServiceClient;
+  }[] = [];
 
   const start = async () => {
     const config = loadConfig(authConfigSchema, {
@@ -32,7 +53,15 @@ describe('item 4: auth-service instances on one database share the throttling co
       AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
       AUTH_LOGIN_MAX_FAILURES_PER_IP: '50',
     });
-    const service = await startAuthService({ config, database: await target(), schema, bus, logger: testLogger(), grpcHost: '127.0.0.1', grpcPort: 0 });
+    const service = await startAuthService({
+      config,
+      database: await target(),
+      schema,
+      bus,
+      logger: testLogger(),
+      grpcHost: '127.0.0.1',
+      grpcPort: 0,
+    });
     const instance = {
       service,
       auth: createGrpcClient(authPb.AuthServiceClient, service.grpc.address),
@@ -53,7 +82,12 @@ describe('item 4: auth-service instances on one database share the throttling co
       (e: DomainError) => e,
     );
   const consume = (i: (typeof running)[number]) =>
-    callUnary(i.limits.consume.bind(i.limits), { limit: 'signup', key: '203.0.113.1', points: 3, windowSeconds: 3600 });
+    callUnary(i.limits.consume.bind(i.limits), {
+      limit: 'signup',
+      key: '203.0.113.1',
+      points: 3,
+      windowSeconds: 3600,
+    });
 
   beforeAll(async () => {
     if (cluster) db = await openTestDatabase();
