@@ -52,6 +52,20 @@ export function createApp(opts: AppOptions): Express {
   app.disable('x-powered-by');
   // req.ip is the client every per-source limit counts: only configured proxies may name it.
   app.set('trust proxy', opts.trustProxy);
+  if (opts.trustProxy === false) {
+    // A proxy nobody told us about makes every client one address: one warning says how to fix it.
+    let warned = false;
+    app.use((req, _res, next) => {
+      if (!warned && req.headers['x-forwarded-for']) {
+        warned = true;
+        logger.warn(
+          { peer: req.socket.remoteAddress },
+          'requests carry X-Forwarded-For but GATEWAY_TRUST_PROXY is false: rate limits count the peer; behind a proxy set GATEWAY_TRUST_PROXY to its hop count or address',
+        );
+      }
+      next();
+    });
+  }
   const sourceLimits = new SourceLimits(opts.rateLimits, opts.limits);
   // Before the Host check: load balancers probe with their own host names.
   app.get('/health', async (_req, res) => {
