@@ -1,4 +1,4 @@
-import { authPb } from '@picard/proto';
+import { authPb, rateLimitPb } from '@picard/proto';
 import {
   connectEventBus,
   openDatabase,
@@ -16,6 +16,7 @@ import type { AuthConfig } from './config.js';
 import { createAuthDomain, type AuthDomain } from './domain/auth.domain.js';
 import type { KeyRotationOptions } from './domain/signing-keys.js';
 import { createAuthHandlers } from './grpc/auth.handlers.js';
+import { createRateLimitHandlers } from './grpc/rate-limit.handlers.js';
 import { migrations } from './migrations/index.js';
 import { AuthStore } from './store/auth.store.js';
 
@@ -30,7 +31,10 @@ export interface AuthServiceOptions {
   grpcHost?: string;
   grpcPort?: number;
   /** Tuning of the Client ID Metadata Document cache (tests use a clock of their own). */
-  clientMetadata?: Pick<ClientMetadataFetcherOptions, 'cacheTtlSeconds' | 'failureTtlSeconds' | 'maxCacheEntries' | 'now'>;
+  clientMetadata?: Pick<
+    ClientMetadataFetcherOptions,
+    'cacheTtlSeconds' | 'failureTtlSeconds' | 'maxCacheEntries' | 'now'
+  >;
   /** Signing-key tuning: tests move the key-lifetime clock and set how often instances re-check. */
   signingKeys?: Pick<KeyRotationOptions, 'now' | 'checkIntervalMs'>;
 }
@@ -55,7 +59,9 @@ export function clientMetadataFetcher(
 ): ClientMetadataFetcher | undefined {
   if (!config.AUTH_CIMD_ENABLED) return undefined;
   if (config.AUTH_CIMD_ALLOW_LOOPBACK) {
-    logger.warn('AUTH_CIMD_ALLOW_LOOPBACK is on: client metadata URLs may use http and loopback hosts (development only)');
+    logger.warn(
+      'AUTH_CIMD_ALLOW_LOOPBACK is on: client metadata URLs may use http and loopback hosts (development only)',
+    );
   }
   return new ClientMetadataFetcher({
     ...tuning,
@@ -65,17 +71,27 @@ export function clientMetadataFetcher(
   });
 }
 
-export async function openAuthDatabase(target: DatabaseTarget, logger: Logger, schema = 'auth'): Promise<Knex> {
+export async function openAuthDatabase(
+  target: DatabaseTarget,
+  logger: Logger,
+  schema = 'auth',
+): Promise<Knex> {
   return openDatabase({ target, schema, migrations, logger });
 }
 
 export async function startAuthService(opts: AuthServiceOptions): Promise<AuthServiceHandle> {
   const { config, logger } = opts;
-  const knex = await openAuthDatabase(opts.database ?? (await authDatabaseTarget(config)), logger, opts.schema);
-  const ownBus = opts.bus ? undefined : await connectEventBus(config.NATS_URL, 'auth-service', logger).catch(async (err) => {
-    await knex.destroy();
-    throw err;
-  });
+  const knex = await openAuthDatabase(
+    opts.database ?? (await authDatabaseTarget(config)),
+    logger,
+    opts.schema,
+  );
+  const ownBus = opts.bus
+    ? undefined
+    : await connectEventBus(config.NATS_URL, 'auth-service', logger).catch(async (err) => {
+        await knex.destroy();
+        throw err;
+      });
   const bus = opts.bus ?? ownBus!;
   const relay = new OutboxRelay(knex, bus, logger);
   try {
@@ -94,11 +110,14 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
           maxPerIp: config.AUTH_LOGIN_MAX_FAILURES_PER_IP,
           windowSeconds: config.AUTH_LOGIN_WINDOW_SECONDS,
         },
+        rateLimitDb: knex,
         keyRotation: {
           ...opts.signingKeys,
           rotationDays: config.AUTH_SIGNING_KEY_ROTATION_DAYS,
           publishAheadSeconds: config.AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS,
-          encryptionKey: config.AUTH_KEY_ENCRYPTION_KEY ? Buffer.from(config.AUTH_KEY_ENCRYPTION_KEY, 'base64') : undefined,
+          encryptionKey: config.AUTH_KEY_ENCRYPTION_KEY
+            ? Buffer.from(config.AUTH_KEY_ENCRYPTION_KEY, 'base64')
+            : undefined,
         },
       },
       logger,
@@ -109,7 +128,10 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
         password: config.PICARD_ADMIN_PASSWORD,
         email: config.PICARD_ADMIN_EMAIL,
       });
-      logger.info({ userId: admin.id, username: admin.username }, 'admin account ensured from PICARD_ADMIN_*');
+      logger.info(
+        { userId: admin.id, username: admin.username },
+        'admin account ensured from PICARD_ADMIN_*',
+      );
     }
     relay.start();
     const grpc = await startGrpcServer({
@@ -120,6 +142,11 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
           name: 'picard.v1.AuthService',
           definition: authPb.AuthServiceService,
           implementation: createAuthHandlers(domain, store, logger),
+        },
+        {
+          name: 'picard.v1.RateLimitService',
+          definition: rateLimitPb.RateLimitServiceService,
+          implementation: createRateLimitHandlers(domain.rateLimits, logger),
         },
       ],
       logger,

@@ -334,7 +334,7 @@ export interface paths {
     put?: never;
     /**
      * Export your memories (tool "export_memories", scope memories:read)
-     * @description Every memory you own (text, permission, tags, sharing and dates) as one file in the chosen format; import_memories reads it back without loss.
+     * @description Every memory you own (text, permission, tags, sharing and dates) as one file in the chosen format; import_memories reads it back without loss. Rate-limited per user.
      *
      *     Sent as POST /api/tools with {"tool": "export_memories", "data": {...}}.
      */
@@ -598,7 +598,7 @@ export interface paths {
     put?: never;
     /**
      * Ask a user's persona (tool "query_user", scope memories:read)
-     * @description Asks a user's persona a question. It is answered from that user's memories that the caller may see (public ones, and ones shared with the caller or their groups; private ones only when you ask your own persona), most relevant first, by the configured LLM, or, without one, by quoting the memories (generated is then false). citations are the ids of the memories the answer used; memories are the ones retrieved.
+     * @description Asks a user's persona a question. It is answered from that user's memories that the caller may see (public ones, and ones shared with the caller or their groups; private ones only when you ask your own persona), most relevant first, by the configured LLM, or, without one, by quoting the memories (generated is then false). citations are the ids of the memories the answer used; memories are the ones retrieved. Rate-limited per user.
      *
      *     Sent as POST /api/tools with {"tool": "query_user", "data": {...}}.
      */
@@ -1345,7 +1345,7 @@ export interface paths {
           };
           content?: never;
         };
-        /** @description Too many registrations this hour */
+        /** @description Too many registrations this hour (from this source, or in all); Retry-After says when to try again */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3034,6 +3034,15 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   tool_import_memories: {
@@ -3768,6 +3777,15 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   tool_lookup_users: {
@@ -3828,7 +3846,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Too many calls by this user in the last minute (per gateway instance); Retry-After says when to try again */
+      /** @description Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again */
       429: {
         headers: {
           [name: string]: unknown;

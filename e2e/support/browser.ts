@@ -6,7 +6,11 @@ import { expect } from '@jest/globals';
 export class Browser {
   private readonly cookies = new Map<string, string>();
 
-  constructor(private readonly base: string) {}
+  constructor(
+    private readonly base: string,
+    /** Sent with every request, e.g. the X-Forwarded-For a trusted proxy would add. */
+    private readonly fixedHeaders: Record<string, string> = {},
+  ) {}
 
   private remember(res: Response) {
     for (const line of res.headers.getSetCookie()) {
@@ -21,7 +25,7 @@ export class Browser {
 
   private headers(extra: Record<string, string> = {}) {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    return { ...(cookie ? { cookie } : {}), ...extra };
+    return { ...this.fixedHeaders, ...(cookie ? { cookie } : {}), ...extra };
   }
 
   async get(url: string) {
@@ -53,6 +57,15 @@ export class Browser {
 
   forgetCookie(name: string) {
     this.cookies.delete(name);
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  /** What a cookie-injecting attacker (a sibling subdomain, a network position) can do. */
+  setCookie(name: string, value: string) {
+    this.cookies.set(name, value);
   }
 }
 

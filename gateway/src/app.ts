@@ -20,6 +20,9 @@ import { usersRouter } from './http/users.routes.js';
 import { oauthRouter } from './http/oauth.routes.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { sendError } from './http/http-errors.js';
+import { securityHeaders } from './http/security-headers.js';
+import { SourceLimits, type SourceLimitSettings } from './http/source-limits.js';
+import type { SharedRateLimits } from './clients/rate-limits.client.js';
 import { bodyLimits, jsonBody, tooLargeMessage, toolCallBody } from './http/body-limits.js';
 import { DomainError } from '@picard/service-kit';
 
@@ -32,6 +35,10 @@ export interface AppOptions {
   /** GATEWAY_BODY_LIMIT in bytes; import_memories calls get more (see body-limits.ts). */
   bodyLimitBytes: number;
   clients: ServiceClients;
+  /** GATEWAY_TRUST_PROXY: express's "trust proxy" (false, a hop count or addresses). */
+  trustProxy: false | number | string[];
+  rateLimits: SharedRateLimits;
+  limits: SourceLimitSettings;
   /** Shared by /mcp and /api/tools, so a limit counts calls through both. */
   toolRateLimits: ToolRateLimits;
   verifier: TokenVerifier;
@@ -43,7 +50,23 @@ export function createApp(opts: AppOptions): Express {
   const { clients, verifier, publicUrl, logger } = opts;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // req.ip is the client every per-source limit counts: only configured proxies may name it.
+  app.set('trust proxy', opts.trustProxy);
+  if (opts.trustProxy === false) {
+    // A proxy nobody told us about makes every client one address: one warning says how to fix it.
+    let warned = false;
+    app.use((req, _res, next) => {
+      if (!warned && req.headers['x-forwarded-for']) {
+        warned = true;
+        logger.warn(
+          { peer: req.socket.remoteAddress },
+          'requests carry X-Forwarded-For but GATEWAY_TRUST_PROXY is false: rate limits count the peer; behind a proxy set GATEWAY_TRUST_PROXY to its hop count or address',
+        );
+      }
+      next();
+    });
+  }
+  const sourceLimits = new SourceLimits(opts.rateLimits, opts.limits);
   // Before the Host check: load balancers probe with their own host names.
   app.get('/health', async (_req, res) => {
     const services = await clients.healthStates();
@@ -53,6 +76,7 @@ export function createApp(opts: AppOptions): Express {
       .json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
   });
   app.use(hostHeaderValidation(opts.allowedHosts));
+  app.use(securityHeaders({ https: publicUrl.startsWith('https:') }));
   const limits = bodyLimits(opts.bodyLimitBytes);
   app.use(jsonBody(limits));
 
@@ -61,12 +85,13 @@ export function createApp(opts: AppOptions): Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
 
   app.use(oauthRouter(clients, publicUrl, opts.cimdEnabled));
-  app.use(registrationRouter(clients));
+  app.use(registrationRouter(clients, sourceLimits));
   app.use(
     authorizeRouter(
       clients,
       new BrowserSessions(opts.sessionSecret, publicUrl.startsWith('https:')),
       publicUrl,
+      sourceLimits,
     ),
   );
   app.use(adminRouter(clients, verifier));

@@ -34,4 +34,29 @@ describe('gateway configuration', () => {
       expect(load).toThrow(/GATEWAY_BODY_LIMIT.*1kb to 64mb/);
     },
   );
+
+  it('trusts no proxy by default; takes a hop count or addresses, CIDRs and range names', () => {
+    const read = (v?: string) =>
+      loadConfig(gatewayConfigSchema, { GATEWAY_TRUST_PROXY: v }).GATEWAY_TRUST_PROXY;
+    expect(read()).toBe(false);
+    expect(read('false')).toBe(false);
+    expect(read('1')).toBe(1);
+    expect(read('loopback, 10.0.0.0/8 ,fd00::/8,192.0.2.7')).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.0.2.7',
+    ]);
+  });
+
+  it.each([
+    ['true', /GATEWAY_TRUST_PROXY.*must not be true/],
+    ['11', /GATEWAY_TRUST_PROXY.*hop count/],
+    ['10.0.0.0/99', /GATEWAY_TRUST_PROXY.*"10.0.0.0\/99" is not/],
+    ['proxy.example', /GATEWAY_TRUST_PROXY.*"proxy.example" is not/],
+  ])('names a bad GATEWAY_TRUST_PROXY (%s)', (value, message) => {
+    const load = () => loadConfig(gatewayConfigSchema, { GATEWAY_TRUST_PROXY: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(message);
+  });
 });

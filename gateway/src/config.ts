@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env } from '@picard/service-kit';
 import { parseSize } from './http/body-limits.js';
+import { parseTrustProxy } from './http/trust-proxy.js';
 
 /** A body is forwarded as one gRPC message, which carries at most 64 MiB. */
 const MAX_BODY_LIMIT = 64 * 1024 * 1024;
@@ -28,8 +29,32 @@ export const gatewayConfigSchema = z.object({
     .pipe(z.string().min(32, { message: 'must be at least 32 characters' }).optional()),
   /** Same variable as auth-service: whether https client ids (Client ID Metadata Documents) are accepted. */
   AUTH_CIMD_ENABLED: env.bool(true),
-  /** lookup_users calls per user per minute, counted by each gateway instance on its own. */
+  /**
+   * Which peers may tell the client's address in X-Forwarded-For (see http/trust-proxy.ts): false
+   * (default), a hop count, or addresses / CIDRs. Rate limits and login throttling count per client
+   * address (IPv6 per /64), so behind a proxy this must name it.
+   */
+  GATEWAY_TRUST_PROXY: env.string('false').transform((value, ctx) => {
+    const parsed = parseTrustProxy(value);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.value;
+  }),
+  // Per-user and per-source limits; counted in auth-service's database, so shared by every instance.
+  /** lookup_users calls per user per minute. */
   GATEWAY_LOOKUP_USERS_PER_MINUTE: env.positiveInt(60),
+  /** query_user calls (each an LLM request) per user per minute. */
+  GATEWAY_QUERY_USER_PER_MINUTE: env.positiveInt(20),
+  /** export_memories calls per user per hour. */
+  GATEWAY_EXPORTS_PER_HOUR: env.positiveInt(10),
+  /** Sign-ups on the authorization pages per source address per hour. */
+  GATEWAY_SIGNUPS_PER_HOUR: env.positiveInt(10),
+  /** Dynamic client registrations (POST /register) per source address per hour. */
+  GATEWAY_REGISTRATIONS_PER_HOUR: env.positiveInt(20),
+  /** Authorization requests naming a client id URL (a metadata document to fetch) per source address per hour. */
+  GATEWAY_CLIENT_ID_URLS_PER_HOUR: env.positiveInt(60),
   /**
    * Largest JSON body, in bytes once parsed ("512kb", "2mb": 1024-based). import_memories calls on
    * /mcp and /api/tools may be as large as the import cap needs (see http/body-limits.ts).

@@ -8,6 +8,7 @@ import { TokenVerifier } from './auth/token-verifier.js';
 import { createApp } from './app.js';
 import { TOOLS } from './mcp/tools/index.js';
 import { ToolRateLimits } from './mcp/tools/tool-rate-limits.js';
+import { SharedRateLimits } from './clients/rate-limits.client.js';
 
 export interface StartGatewayOptions {
   config: GatewayConfig;
@@ -35,6 +36,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     embedding: opts.addresses?.embedding ?? config.EMBEDDING_GRPC_ADDR,
     persona: opts.addresses?.persona ?? config.PERSONA_GRPC_ADDR,
   });
+  const rateLimits = new SharedRateLimits(opts.addresses?.auth ?? config.AUTH_GRPC_ADDR);
   const ownBus = opts.bus ? undefined : await connectEventBus(config.NATS_URL, 'gateway', logger);
   const bus = opts.bus ?? ownBus!;
 
@@ -47,6 +49,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     subscription = await denyList.sync(clients, bus, durable, logger);
   } catch (err) {
     clients.close();
+    rateLimits.close();
     await ownBus?.close();
     throw new Error(`gateway could not load token revocations from auth-service: ${(err as Error).message}`);
   }
@@ -83,7 +86,14 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     cimdEnabled: config.AUTH_CIMD_ENABLED,
     bodyLimitBytes: config.GATEWAY_BODY_LIMIT,
     clients,
-    toolRateLimits: new ToolRateLimits(TOOLS, config),
+    trustProxy: config.GATEWAY_TRUST_PROXY,
+    rateLimits,
+    limits: {
+      signupsPerHour: config.GATEWAY_SIGNUPS_PER_HOUR,
+      registrationsPerHour: config.GATEWAY_REGISTRATIONS_PER_HOUR,
+      clientIdUrlsPerHour: config.GATEWAY_CLIENT_ID_URLS_PER_HOUR,
+    },
+    toolRateLimits: new ToolRateLimits(TOOLS, config, rateLimits),
     verifier,
     logger,
   });
@@ -114,6 +124,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
       await subscription?.stop();
       await ownBus?.close();
       clients.close();
+      rateLimits.close();
     },
   };
 }

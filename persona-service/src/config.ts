@@ -16,6 +16,26 @@ export const personaConfigSchema = z
     LLM_BASE_URL: env.optionalUrl('http', 'https'),
     LLM_API_KEY: env.optionalString(),
     LLM_MODEL: env.optionalString(),
+    /**
+     * Models a persona may choose besides LLM_MODEL, comma-separated (each a request to pay for, so
+     * the operator lists them). Default: none, so only LLM_MODEL.
+     */
+    LLM_ALLOWED_MODELS: env.string('').transform((v, ctx) => {
+      const models = [
+        ...new Set(
+          v
+            .split(',')
+            .map((m) => m.trim())
+            .filter(Boolean),
+        ),
+      ];
+      const long = models.find((m) => m.length > 100);
+      if (long) {
+        ctx.addIssue({ code: 'custom', message: `"${long.slice(0, 20)}..." is longer than 100 characters` });
+        return z.NEVER;
+      }
+      return models;
+    }),
     /** Per attempt; the openai client retries timeouts too, so the worst case is (retries + 1) times this. */
     LLM_TIMEOUT_MS: env.positiveInt(30_000),
     // 0 is a valid choice (fail fast), which env.positiveInt would refuse.
@@ -36,3 +56,8 @@ export const personaConfigSchema = z
   });
 
 export type PersonaConfig = z.infer<typeof personaConfigSchema>;
+
+/** The models a persona may name: LLM_MODEL and LLM_ALLOWED_MODELS. */
+export const allowedModels = (c: PersonaConfig): string[] => [
+  ...new Set([...(c.LLM_MODEL ? [c.LLM_MODEL] : []), ...c.LLM_ALLOWED_MODELS]),
+];

@@ -9,7 +9,7 @@ import {
   type Subscription,
 } from '@picard/service-kit';
 import { personaPb } from '@picard/proto';
-import type { PersonaConfig } from './config.js';
+import { allowedModels, type PersonaConfig } from './config.js';
 import { MemoryClient } from './clients/memory.client.js';
 import { AnswerCache } from './domain/answer-cache.js';
 import { PersonaService } from './domain/persona.service.js';
@@ -54,7 +54,8 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
   let invalidation: Subscription | undefined;
   try {
     const store = new PersonaStore(knex);
-    const service = new PersonaService(store, config.LLM_MODEL);
+    const models = allowedModels(config);
+    const service = new PersonaService(store, config.LLM_MODEL, models);
     const cache = new AnswerCache(opts.answerCacheSize);
     const llm = createLlm(config, logger);
     logger.info(
@@ -63,7 +64,14 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
         ? 'persona answers come from the configured LLM'
         : 'no LLM configured: persona answers are composed offline',
     );
-    const query = new QueryService({ store, memories, llm, defaultModel: config.LLM_MODEL, cache });
+    const query = new QueryService({
+      store,
+      memories,
+      llm,
+      defaultModel: config.LLM_MODEL,
+      allowedModels: models,
+      cache,
+    });
     if (opts.bus) invalidation = await subscribeCacheInvalidation(opts.bus, cache, logger);
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.PERSONA_GRPC_HOST,

@@ -4,5 +4,6 @@ export * as authPb from './gen/picard/v1/auth.js';
 export * as memoryPb from './gen/picard/v1/memory.js';
 export * as embeddingPb from './gen/picard/v1/embedding.js';
 export * as personaPb from './gen/picard/v1/persona.js';
+export * as rateLimitPb from './gen/picard/v1/rate_limit.js';
 export { EVENT_SUBJECTS, eventSchemas, type EventSubject, type EventPayload } from './events.js';
 export { TRANSFER_MAX_CHARS, TRANSFER_MAX_ITEMS } from './limits.js';

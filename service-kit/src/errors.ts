@@ -37,6 +37,17 @@ export class DomainError extends Error {
   }
 }
 
+/** Past a rate limit: resource_exhausted (HTTP 429 with Retry-After), saying when to try again. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('resource_exhausted', message);
+    this.name = 'RateLimitedError';
+  }
+}
+
 export const invalid = (field: string, message: string) =>
   new DomainError('invalid_argument', message, field);
 export const notFound = (message: string) => new DomainError('not_found', message);
@@ -48,6 +59,7 @@ export const notYet = (what: string, issue: number) =>
 
 const CODE_KEY = 'x-error-code';
 const FIELD_KEY = 'x-error-field';
+const RETRY_KEY = 'x-retry-after';
 
 /** The gRPC edge: any thrown value becomes a ServiceError; unknown errors are hidden as internal. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
@@ -55,6 +67,7 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   const metadata = new Metadata();
   metadata.set(CODE_KEY, domain.code);
   if (domain.field) metadata.set(FIELD_KEY, domain.field);
+  if (domain instanceof RateLimitedError) metadata.set(RETRY_KEY, String(domain.retryAfterSeconds));
   return { code: ERROR_CODES[domain.code].grpc, details: domain.message, metadata };
 }
 
@@ -76,5 +89,9 @@ export function fromServiceError(err: unknown): DomainError {
       : (byGrpcStatus.get(e.code) ?? 'internal');
   const field = e.metadata?.get(FIELD_KEY)[0];
   const message = e.details || e.message || code;
+  const retry = Number(e.metadata?.get(RETRY_KEY)[0]);
+  if (code === 'resource_exhausted' && Number.isInteger(retry) && retry > 0) {
+    return new RateLimitedError(message, retry);
+  }
   return new DomainError(code, message, typeof field === 'string' ? field : undefined);
 }

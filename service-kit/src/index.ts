@@ -2,6 +2,7 @@ export { loadConfig, ConfigError, env } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export {
   DomainError,
+  RateLimitedError,
   ERROR_CODES,
   type ErrorCode,
   invalid,
@@ -43,5 +44,16 @@ export { InProcessEventBus } from './events/in-process-bus.js';
 export { NatsEventBus } from './events/nats-bus.js';
 export { connectEventBus } from './events/bus-factory.js';
 export { createOutboxTable, enqueueEvent, OutboxRelay, OUTBOX_TABLE } from './events/outbox.js';
+export {
+  RATE_LIMIT_TABLE,
+  createRateLimitTable,
+  pgRateLimiter,
+  consumeOrThrow,
+  rateLimited,
+  waitText,
+  boundedKey,
+  sourceKey,
+  type PgLimiterOptions,
+} from './rate-limits.js';
 export { onShutdownSignal, exitOnStartupError } from './lifecycle.js';
 export { runStandaloneService } from './standalone.js';

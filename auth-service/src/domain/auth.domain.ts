@@ -1,9 +1,10 @@
-import type { Logger } from '@picard/service-kit';
+import type { Knex, Logger } from '@picard/service-kit';
 import type { ClientMetadataFetcher } from '../client-metadata/index.js';
 import type { AuthStore } from '../store/auth.store.js';
 import { AuthorizationService } from './authorization.service.js';
 import { ClientsService } from './clients.service.js';
 import { LoginThrottle, type LoginLimits } from './login-throttle.js';
+import { RateLimitService } from './rate-limit.service.js';
 import { handleIntrospectRequest } from './oauth/introspect.endpoint.js';
 import { handleRevokeRequest } from './oauth/revoke.endpoint.js';
 import { handleTokenRequest } from './oauth/token.endpoint.js';
@@ -19,6 +20,8 @@ export interface AuthDomainSettings {
   codeTtlSeconds: number;
   dynamicClientsPerHour: number;
   login: LoginLimits;
+  /** Where the login throttle and the gateway's rate limits keep their counters (this service's database). */
+  rateLimitDb: Knex;
   /** Signing-key rotation (defaults: every 30 days, published 300 s ahead). */
   keyRotation?: KeyRotationOptions;
   /** Client ID Metadata Documents; absent when AUTH_CIMD_ENABLED is false. */
@@ -32,17 +35,33 @@ export interface AuthDomain {
   tokens: TokenService;
   keys: SigningKeys;
   authorization: AuthorizationService;
+  rateLimits: RateLimitService;
   token(req: OAuthHttpRequest): Promise<OAuthHttpResponse>;
   revoke(req: OAuthHttpRequest): Promise<OAuthHttpResponse>;
   introspect(req: OAuthHttpRequest): Promise<OAuthHttpResponse>;
 }
 
-export async function createAuthDomain(store: AuthStore, s: AuthDomainSettings, logger: Logger): Promise<AuthDomain> {
-  const keys = await SigningKeys.load(store, { ...s.keyRotation, issuer: s.issuer, accessTtlSeconds: s.accessTtlSeconds, logger });
-  const clients = new ClientsService(store, { dynamicClientsPerHour: s.dynamicClientsPerHour, metadata: s.clientMetadata });
+export async function createAuthDomain(
+  store: AuthStore,
+  s: AuthDomainSettings,
+  logger: Logger,
+): Promise<AuthDomain> {
+  const keys = await SigningKeys.load(store, {
+    ...s.keyRotation,
+    issuer: s.issuer,
+    accessTtlSeconds: s.accessTtlSeconds,
+    logger,
+  });
+  const clients = new ClientsService(store, {
+    dynamicClientsPerHour: s.dynamicClientsPerHour,
+    metadata: s.clientMetadata,
+  });
   const tokens = new TokenService(store, keys, clients, s.refreshTtlSeconds, logger);
-  const users = new UsersService(store, logger, new LoginThrottle(s.login));
-  const authorization = new AuthorizationService(store, clients, { issuer: s.issuer, codeTtlSeconds: s.codeTtlSeconds });
+  const users = new UsersService(store, logger, new LoginThrottle(s.rateLimitDb, s.login));
+  const authorization = new AuthorizationService(store, clients, {
+    issuer: s.issuer,
+    codeTtlSeconds: s.codeTtlSeconds,
+  });
   const deps = { store, clients, tokens, keys, logger, ...s };
   return {
     users,
@@ -50,6 +69,7 @@ export async function createAuthDomain(store: AuthStore, s: AuthDomainSettings, 
     tokens,
     keys,
     authorization,
+    rateLimits: new RateLimitService(s.rateLimitDb),
     token: (req) => handleTokenRequest(deps, req),
     revoke: (req) => handleRevokeRequest(deps, req),
     introspect: (req) => handleIntrospectRequest(deps, req),

@@ -1,71 +1,111 @@
-import { DomainError } from '@picard/service-kit';
+import { RateLimiterRes, type RateLimiterPostgres } from 'rate-limiter-flexible';
+import { boundedKey, pgRateLimiter, RateLimitedError, sourceKey, type Knex } from '@picard/service-kit';
 
 export interface LoginLimits {
+  /** Failures per account from one source before that pair pauses. */
   maxPerAccount: number;
+  /** Failures per source (any accounts) before the source pauses for a window. */
   maxPerIp: number;
   windowSeconds: number;
 }
 
-const MAX_KEYS = 100_000;
+/** The first pause of an account from one source; each further failure there doubles it, up to an hour. */
+const FIRST_PAUSE_SECONDS = 30;
+const MAX_PAUSE_SECONDS = 3600;
+/** How long a pause is remembered for the doubling: a day without failures starts over. */
+const PAUSE_MEMORY_SECONDS = 24 * 3600;
+
+const tooMany = (res: RateLimiterRes) =>
+  new RateLimitedError(
+    `too many attempts, try again in ${Math.max(1, Math.ceil(res.msBeforeNext / 1000))} s`,
+    Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+  );
 
 /**
- * Failed-login counters per account and per remote IP, in a sliding window. They live in this
- * instance's memory: with N instances behind a balancer an attacker gets up to N times the budget,
- * and a restart forgets them. That is the trade-off accepted for now (a shared store would fix it).
+ * Failed-login counters in auth-service's database (rate-limiter-flexible, RateLimiterPostgres), so
+ * every instance counts together and a restart forgets nothing.
+ *
+ * An account is throttled per source (an IPv4 address or an IPv6 /64), never as a whole: failures
+ * from one source pause that source's attempts at that account with growing delays, while the
+ * owner signs in from anywhere else. A source that fails too often on any accounts pauses for a
+ * window. A distributed guesser is slowed per source only; strong passwords are what stop it.
  */
 export class LoginThrottle {
-  private readonly failures = new Map<string, number[]>();
+  private readonly perSource: RateLimiterPostgres;
+  private readonly perAccount: RateLimiterPostgres;
+  private readonly pauses: RateLimiterPostgres;
 
-  constructor(private readonly limits: LoginLimits) {}
-
-  /** Refuses before any password work when either key is over its budget. */
-  assertAllowed(username: string, ip: string, now = Date.now()): void {
-    const waits = [
-      this.waitFor(`u:${username.toLowerCase()}`, this.limits.maxPerAccount, now),
-      ip ? this.waitFor(`ip:${ip}`, this.limits.maxPerIp, now) : 0,
-    ];
-    const wait = Math.max(...waits);
-    if (wait > 0) throw new DomainError('resource_exhausted', `too many attempts, try again in ${wait} s`);
+  constructor(
+    knex: Knex,
+    private readonly limits: LoginLimits,
+  ) {
+    const window = limits.windowSeconds;
+    this.perSource = pgRateLimiter(knex, {
+      keyPrefix: 'login.src',
+      points: limits.maxPerIp,
+      duration: window,
+      sweep: true,
+    });
+    this.perAccount = pgRateLimiter(knex, {
+      keyPrefix: 'login.acct',
+      points: limits.maxPerAccount,
+      duration: window,
+    });
+    this.pauses = pgRateLimiter(knex, {
+      keyPrefix: 'login.pause',
+      points: 1_000_000,
+      duration: PAUSE_MEMORY_SECONDS,
+    });
   }
 
-  recordFailure(username: string, ip: string, now = Date.now()): void {
-    this.push(`u:${username.toLowerCase()}`, now);
-    if (ip) this.push(`ip:${ip}`, now);
+  private static keys(username: string, ip: string) {
+    const source = sourceKey(ip);
+    return { source, account: `${boundedKey(username.toLowerCase())}|${source}` };
   }
 
-  /** A successful login clears the account's counter (not the IP's: one good password proves little). */
-  recordSuccess(username: string): void {
-    this.failures.delete(`u:${username.toLowerCase()}`);
+  /** Refuses before any password work while this source, or this account from this source, is paused. */
+  async assertAllowed(username: string, ip: string): Promise<void> {
+    const { source, account } = LoginThrottle.keys(username, ip);
+    const [bySource, byAccount] = await Promise.all([
+      ip ? this.perSource.get(source) : null,
+      this.perAccount.get(account),
+    ]);
+    const over = [
+      bySource && bySource.consumedPoints > this.limits.maxPerIp ? bySource : undefined,
+      byAccount && byAccount.consumedPoints > this.limits.maxPerAccount ? byAccount : undefined,
+    ]
+      .filter((r): r is RateLimiterRes => r !== undefined)
+      .sort((x, y) => y.msBeforeNext - x.msBeforeNext);
+    if (over[0]) throw tooMany(over[0]);
   }
 
-  private recent(key: string, now: number): number[] {
-    const since = now - this.limits.windowSeconds * 1000;
-    const list = (this.failures.get(key) ?? []).filter((t) => t > since);
-    if (list.length === 0) this.failures.delete(key);
-    else this.failures.set(key, list);
-    return list;
-  }
+  async recordFailure(username: string, ip: string): Promise<void> {
+    const { source, account } = LoginThrottle.keys(username, ip);
+    // Without an address (a caller inside the deployment) only the account counts.
+    if (ip) {
+      const bySource = await this.perSource.consume(source).catch(spent);
+      if (bySource.consumedPoints >= this.limits.maxPerIp)
+        await this.perSource.block(source, this.limits.windowSeconds);
+    }
 
-  private waitFor(key: string, max: number, now: number): number {
-    const list = this.recent(key, now);
-    if (list.length < max) return 0;
-    const freesAt = list[list.length - max]! + this.limits.windowSeconds * 1000;
-    return Math.max(1, Math.ceil((freesAt - now) / 1000));
-  }
-
-  private push(key: string, now: number): void {
-    if (!this.failures.has(key) && this.failures.size >= MAX_KEYS) this.prune(now);
-    const list = this.recent(key, now);
-    list.push(now);
-    this.failures.set(key, list);
-  }
-
-  private prune(now: number): void {
-    for (const key of [...this.failures.keys()]) this.recent(key, now);
-    // Still full (a flood of distinct keys): drop the oldest entries rather than grow without bound.
-    for (const key of this.failures.keys()) {
-      if (this.failures.size < MAX_KEYS) break;
-      this.failures.delete(key);
+    const byAccount = await this.perAccount.consume(account).catch(spent);
+    const pausedBefore = await this.pauses.get(account);
+    // Once paused, every further failure pauses again, each time twice as long.
+    if (byAccount.consumedPoints >= this.limits.maxPerAccount || pausedBefore) {
+      const n = (await this.pauses.consume(account).catch(spent)).consumedPoints;
+      await this.perAccount.block(account, Math.min(FIRST_PAUSE_SECONDS * 2 ** (n - 1), MAX_PAUSE_SECONDS));
     }
   }
+
+  /** A successful login clears this account's counters for this source (not the source's own). */
+  async recordSuccess(username: string, ip: string): Promise<void> {
+    const { account } = LoginThrottle.keys(username, ip);
+    await Promise.all([this.perAccount.delete(account), this.pauses.delete(account)]);
+  }
+}
+
+/** The library rejects consume() with a RateLimiterRes once over the points: still a count for us. */
+function spent(err: unknown): RateLimiterRes {
+  if (err instanceof RateLimiterRes) return err;
+  throw err;
 }

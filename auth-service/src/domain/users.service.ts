@@ -15,7 +15,13 @@ import { callerAccount, isAdminCaller, requireAdminAccount, requireUserWithScope
 import type { LoginThrottle } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { decodeCursor, encodeCursor } from './user-cursor.js';
-import { READ_SCOPE, validateDisplayName, validateEmail, validatePassword, validateUsername } from './validation.js';
+import {
+  READ_SCOPE,
+  validateDisplayName,
+  validateEmail,
+  validatePassword,
+  validateUsername,
+} from './validation.js';
 
 export interface EnsureAdminInput {
   username: string;
@@ -54,7 +60,8 @@ export class UsersService {
     return this.store.transaction(async (tx) => {
       const existing = await tx.users.findByUsername(username);
       if (existing) {
-        if (!existing.is_admin) this.logger.warn({ userId: existing.id, username }, 'promoting an existing user to admin');
+        if (!existing.is_admin)
+          this.logger.warn({ userId: existing.id, username }, 'promoting an existing user to admin');
         return tx.users.update(existing.id, {
           password_hash: passwordHash,
           is_admin: true,
@@ -62,7 +69,13 @@ export class UsersService {
           ...(email ? { email } : {}),
         });
       }
-      return this.insertUser(tx, { username, email: email ?? null, displayName: username, passwordHash, isAdmin: true });
+      return this.insertUser(tx, {
+        username,
+        email: email ?? null,
+        displayName: username,
+        passwordHash,
+        isAdmin: true,
+      });
     });
   }
 
@@ -75,7 +88,9 @@ export class UsersService {
     if (await this.store.users.findByUsername(username)) throw taken();
     const passwordHash = await hashPassword(password);
     try {
-      return await this.store.transaction((tx) => this.insertUser(tx, { username, email, displayName, passwordHash, isAdmin: false }));
+      return await this.store.transaction((tx) =>
+        this.insertUser(tx, { username, email, displayName, passwordHash, isAdmin: false }),
+      );
     } catch (err) {
       if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw taken();
       throw err;
@@ -84,19 +99,19 @@ export class UsersService {
 
   /**
    * One message for every failure, and the same work whether or not the account exists. Failures
-   * count per account and per remote IP (see LoginThrottle).
+   * count per source and per account from that source (see LoginThrottle).
    */
   async authenticate(username: string, password: string, remoteIp = ''): Promise<UserRow> {
     const name = typeof username === 'string' ? username : '';
-    this.throttle?.assertAllowed(name, remoteIp);
+    await this.throttle?.assertAllowed(name, remoteIp);
     const plausible = name.length > 0 && name.length <= 64;
     const user = plausible ? await this.store.users.findByUsername(name) : undefined;
     const ok = await verifyPassword(typeof password === 'string' ? password : '', user?.password_hash);
     if (!ok || !user || !user.active) {
-      this.throttle?.recordFailure(name, remoteIp);
+      await this.throttle?.recordFailure(name, remoteIp);
       throw unauthenticated('invalid username or password');
     }
-    this.throttle?.recordSuccess(name);
+    await this.throttle?.recordSuccess(name, remoteIp);
     return user;
   }
 
@@ -111,7 +126,10 @@ export class UsersService {
   }
 
   /** Own profile (or the admin's edit): email and display name; the username never changes. */
-  async update(caller: Caller, input: { userId: string; email?: string; displayName?: string }): Promise<UserRow> {
+  async update(
+    caller: Caller,
+    input: { userId: string; email?: string; displayName?: string },
+  ): Promise<UserRow> {
     const user = await this.selfOrAdmin(caller, input.userId);
     const patch: Partial<UserRow> = {};
     if (input.email !== undefined) patch.email = validateEmail(input.email);
@@ -121,7 +139,10 @@ export class UsersService {
   }
 
   /** Needs the current password; every refresh token of the account is revoked (other sessions end). */
-  async changePassword(caller: Caller, input: { userId: string; currentPassword: string; newPassword: string }): Promise<UserRow> {
+  async changePassword(
+    caller: Caller,
+    input: { userId: string; currentPassword: string; newPassword: string },
+  ): Promise<UserRow> {
     const userId = assertUuid('user_id', input.userId);
     if (caller.userId.toLowerCase() !== userId) throw forbidden('you may only change your own password');
     const newPassword = validatePassword(input.newPassword, 'new_password', USER_PASSWORD_MIN);
@@ -151,10 +172,14 @@ export class UsersService {
     });
   }
 
-  async list(caller: Caller, input: { limit: number; cursor: string }): Promise<{ users: UserRow[]; nextCursor?: string }> {
+  async list(
+    caller: Caller,
+    input: { limit: number; cursor: string },
+  ): Promise<{ users: UserRow[]; nextCursor?: string }> {
     await requireAdminAccount(this.store, caller);
     const limit = input.limit || 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid('limit', `limit must be 1-${MAX_PAGE}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+      throw invalid('limit', `limit must be 1-${MAX_PAGE}`);
     const after = input.cursor ? decodeCursor(input.cursor) : undefined;
     const rows = await this.store.users.list(limit + 1, after);
     const users = rows.slice(0, limit);
@@ -169,11 +194,13 @@ export class UsersService {
   async lookup(caller: Caller, input: { usernames: string[]; userIds: string[] }): Promise<UserRefRow[]> {
     await requireUserWithScope(this.store, caller, READ_SCOPE);
     const { usernames, userIds } = input;
-    if (usernames.length === 0 && userIds.length === 0) throw invalid('usernames', 'give usernames or user_ids to look up');
+    if (usernames.length === 0 && userIds.length === 0)
+      throw invalid('usernames', 'give usernames or user_ids to look up');
     if (usernames.length > LOOKUP_LIMITS.usernames) {
       throw invalid('usernames', `at most ${LOOKUP_LIMITS.usernames} usernames per lookup`);
     }
-    if (userIds.length > LOOKUP_LIMITS.userIds) throw invalid('user_ids', `at most ${LOOKUP_LIMITS.userIds} user_ids per lookup`);
+    if (userIds.length > LOOKUP_LIMITS.userIds)
+      throw invalid('user_ids', `at most ${LOOKUP_LIMITS.userIds} user_ids per lookup`);
     const ids = userIds.map((id, i) => assertUuid(`user_ids[${i}]`, id));
     const names = usernames.map((name, i) => {
       if (name.length < 1 || name.length > LOOKUP_LIMITS.username) {
@@ -198,7 +225,13 @@ export class UsersService {
 
   private async insertUser(
     tx: AuthStore,
-    u: { username: string; email: string | null; displayName: string; passwordHash: string; isAdmin: boolean },
+    u: {
+      username: string;
+      email: string | null;
+      displayName: string;
+      passwordHash: string;
+      isAdmin: boolean;
+    },
   ): Promise<UserRow> {
     const user = await tx.users.insert({
       id: newId(),
@@ -209,7 +242,11 @@ export class UsersService {
       is_admin: u.isAdmin,
       active: true,
     });
-    await tx.enqueue('auth.user.created', { user_id: user.id, username: u.username, occurred_at: new Date().toISOString() });
+    await tx.enqueue('auth.user.created', {
+      user_id: user.id,
+      username: u.username,
+      occurred_at: new Date().toISOString(),
+    });
     if (u.isAdmin) this.logger.info({ userId: user.id, username: u.username }, 'admin created');
     return user;
   }

@@ -3,5 +3,12 @@ import { init } from './001_init.js';
 import { authorization } from './002_authorization.js';
 import { clientMetadataUrl } from './003_client_metadata_url.js';
 import { signingKeyRotation } from './004_signing_key_rotation.js';
+import { rateLimits } from './005_rate_limits.js';
 
-export const migrations: Migration[] = [init, authorization, clientMetadataUrl, signingKeyRotation];
+export const migrations: Migration[] = [
+  init,
+  authorization,
+  clientMetadataUrl,
+  signingKeyRotation,
+  rateLimits,
+];

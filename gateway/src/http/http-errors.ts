@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
-import { DomainError, fromServiceError } from '@picard/service-kit';
+import { DomainError, fromServiceError, RateLimitedError } from '@picard/service-kit';
 import type { ZodError } from 'zod';
 import { BatchError } from '../mcp/tools/batch-error.js';
-import { RateLimitedError } from '../mcp/tools/tool-rate-limits.js';
 
 /**
  * The HTTP face of the error model: `{error, message, field?}` with the status from the one table;
@@ -13,8 +12,8 @@ export function sendError(res: Response, err: unknown): void {
     res.status(err.httpStatus).json(err.toJSON());
     return;
   }
-  if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
   const domain = err instanceof DomainError ? err : fromServiceError(err);
+  if (domain instanceof RateLimitedError) res.setHeader('Retry-After', String(domain.retryAfterSeconds));
   const body: Record<string, string> = { error: domain.code, message: domain.message };
   if (domain.field) body.field = domain.field;
   res.status(domain.httpStatus).json(body);

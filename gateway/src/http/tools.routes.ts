@@ -60,11 +60,11 @@ export function registerToolsOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
         },
         401: { description: 'Missing or invalid bearer token' },
         403: { description: `The token lacks ${tool.scope}` },
-        ...(tool.callsPerMinute
+        ...(tool.rateLimit
           ? {
               429: {
                 description:
-                  'Too many calls by this user in the last minute (per gateway instance); Retry-After says when to try again',
+                  'Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again',
                 content: { 'application/json': { schema: errorSchema } },
               },
             }

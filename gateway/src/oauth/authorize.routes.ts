@@ -3,6 +3,7 @@ import { callerMetadata, callUnary, DomainError, fromServiceError } from '@picar
 import type { authPb } from '@picard/proto';
 import type { ServiceClients } from '../clients/service-clients.js';
 import type { BrowserSessions } from './browser-session.js';
+import { retryAfter, type SourceLimits } from '../http/source-limits.js';
 import { consentPage, errorPage, loginPage, type AuthorizeParams } from './pages.js';
 
 const PARAM_NAMES = [
@@ -56,7 +57,12 @@ function errorRedirect(
  * redirect with a code. Pages are rendered here; every rule (client, redirect URI, PKCE, scopes,
  * codes) is decided by auth-service.
  */
-export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessions, issuer: string): Router {
+export function authorizeRouter(
+  clients: ServiceClients,
+  sessions: BrowserSessions,
+  issuer: string,
+  limits: SourceLimits,
+): Router {
   const router = Router();
   const auth = clients.auth;
   const form = express.urlencoded({ extended: false, limit: '16kb' });
@@ -159,13 +165,19 @@ export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessio
         await handler(req, res);
       } catch (err) {
         const e = err instanceof DomainError ? err : fromServiceError(err);
+        retryAfter(res, e);
         html(res, e.httpStatus >= 500 ? 503 : e.httpStatus, errorPage('Something went wrong', e.message));
       }
     };
 
   router.get(
     '/authorize',
-    guarded(async (req, res) => showLoginOrConsent(req, res, pickParams(req.query))),
+    guarded(async (req, res) => {
+      const params = pickParams(req.query);
+      // A URL client id makes auth-service fetch its metadata document (and keep a row for it).
+      if (/^https?:\/\//i.test(params.client_id ?? '')) await limits.clientIdUrl(req);
+      await showLoginOrConsent(req, res, params);
+    }),
   );
 
   router.post(
@@ -180,11 +192,12 @@ export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessio
           password: body.password ?? '',
           remoteIp: req.ip ?? '',
         });
-        await sessions.start(res, user.id);
+        await sessions.start(req, res, user.id);
         res.redirect(303, `/authorize?${new URLSearchParams(params)}`);
       } catch (err) {
         const e = fromServiceError(err);
         if (e.code !== 'unauthenticated' && e.code !== 'resource_exhausted') throw e;
+        retryAfter(res, e);
         await showLoginOrConsent(req, res, params, e.message, e.httpStatus);
       }
     }),
@@ -197,17 +210,21 @@ export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessio
       const params = pickParams(req.body);
       const body = req.body as Record<string, string>;
       try {
+        await limits.signup(req);
         const user = await callUnary(auth.registerUser.bind(auth), {
           username: body.username ?? '',
           email: body.email ?? '',
           password: body.password ?? '',
           displayName: body.display_name ?? '',
         });
-        await sessions.start(res, user.id);
+        await sessions.start(req, res, user.id);
         res.redirect(303, `/authorize?${new URLSearchParams(params)}`);
       } catch (err) {
         const e = fromServiceError(err);
-        if (e.code !== 'invalid_argument' && e.code !== 'already_exists') throw e;
+        if (e.code !== 'invalid_argument' && e.code !== 'already_exists' && e.code !== 'resource_exhausted') {
+          throw e;
+        }
+        retryAfter(res, e);
         await showLoginOrConsent(
           req,
           res,
@@ -232,7 +249,7 @@ export function authorizeRouter(clients: ServiceClients, sessions: BrowserSessio
         toRequest(params, userId, approved),
         callerMetadata({ userId, scopes: [], clientId: params.client_id ?? '' }),
       );
-      sessions.end(res);
+      sessions.end(req, res);
       res.redirect(303, redirectTo);
     }),
   );

@@ -3,6 +3,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from '../schemas/zod.js';
 import { callUnary, fromServiceError } from '@picard/service-kit';
 import type { ServiceClients } from '../clients/service-clients.js';
+import { retryAfter, type SourceLimits } from '../http/source-limits.js';
 
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -11,7 +12,7 @@ const strings = (v: unknown): string[] =>
  * RFC 7591 dynamic client registration, as 2025-era MCP hosts use it. Open to anyone; the
  * client is never first-party (no direct-connect tokens) and never gets memories:admin.
  */
-export function registrationRouter(clients: ServiceClients): Router {
+export function registrationRouter(clients: ServiceClients, limits: SourceLimits): Router {
   const router = Router();
   router.post('/register', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -23,6 +24,7 @@ export function registrationRouter(clients: ServiceClients): Router {
       return;
     }
     try {
+      await limits.registration(req);
       const registered = await callUnary(clients.auth.registerDynamicClient.bind(clients.auth), {
         clientName: typeof body.client_name === 'string' ? body.client_name : '',
         redirectUris: strings(body.redirect_uris),
@@ -48,6 +50,7 @@ export function registrationRouter(clients: ServiceClients): Router {
       });
     } catch (err) {
       const e = fromServiceError(err);
+      retryAfter(res, e);
       const status = e.code === 'resource_exhausted' ? 429 : e.httpStatus >= 500 ? e.httpStatus : 400;
       const error = e.field?.startsWith('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata';
       res.status(status).json({ error, error_description: e.field ? `${e.field}: ${e.message}` : e.message });
@@ -75,7 +78,10 @@ export function registerRegistrationOpenApi(registry: OpenAPIRegistry): void {
     responses: {
       201: { description: 'The registered client; client_secret only for confidential clients, shown once' },
       400: { description: 'invalid_redirect_uri or invalid_client_metadata' },
-      429: { description: 'Too many registrations this hour' },
+      429: {
+        description:
+          'Too many registrations this hour (from this source, or in all); Retry-After says when to try again',
+      },
     },
   });
   const params = z.object({

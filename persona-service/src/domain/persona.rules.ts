@@ -59,7 +59,11 @@ function normaliseTags(tags: string[]): string[] {
  * Applies a validated patch to the current settings. Every field is checked before anything is
  * returned, so a bad field means no write at all; the error names the field in the API's spelling.
  */
-export function applyPatch(current: StoredSettings, patch: PersonaPatch): StoredSettings {
+export function applyPatch(
+  current: StoredSettings,
+  patch: PersonaPatch,
+  allowedModels: readonly string[] = [],
+): StoredSettings {
   const next = { ...current };
   if (patch.displayName !== undefined) {
     next.displayName = text('display_name', patch.displayName, LIMITS.displayName, { blank: true });
@@ -71,6 +75,15 @@ export function applyPatch(current: StoredSettings, patch: PersonaPatch): Stored
   if (patch.model !== undefined) {
     // An empty model goes back to following the deployment's LLM_MODEL.
     next.model = text('model', patch.model.trim(), LIMITS.model, { blank: true }) || null;
+    // Every model is a bill the deployment pays: only the ones the operator listed.
+    if (next.model !== null && !allowedModels.includes(next.model)) {
+      throw invalid(
+        'model',
+        allowedModels.length
+          ? `model must be one of ${allowedModels.map((m) => `"${m}"`).join(', ')} (or empty for the deployment's default)`
+          : 'model must be empty: no language model is configured to choose from',
+      );
+    }
   }
   if (patch.temperature !== undefined) {
     next.temperature = range(

@@ -16,6 +16,8 @@ export class PersonaService {
     private readonly store: PersonaStore,
     /** LLM_MODEL; shown as the model of every persona that did not pick its own. */
     private readonly defaultModel: string | undefined,
+    /** LLM_MODEL and LLM_ALLOWED_MODELS: what a persona may pick. */
+    private readonly allowedModels: readonly string[] = defaultModel ? [defaultModel] : [],
   ) {}
 
   /** A persona is a public profile: any caller allowed to read memories may read it. */
@@ -53,8 +55,10 @@ export class PersonaService {
     const id = ownUserId(caller);
     // Validate before touching the database, so bad input never opens a transaction; only the tag
     // count depends on the stored tags and is checked again inside it.
-    applyPatch(PERSONA_DEFAULTS, patch);
-    const stored = await this.store.update(id, PERSONA_DEFAULTS, (current) => applyPatch(current, patch));
+    applyPatch(PERSONA_DEFAULTS, patch, this.allowedModels);
+    const stored = await this.store.update(id, PERSONA_DEFAULTS, (current) =>
+      applyPatch(current, patch, this.allowedModels),
+    );
     return this.present(stored);
   }
 

@@ -14,6 +14,8 @@ export interface QueryDeps {
   memories: MemoryClient;
   /** Absent when no LLM is configured: the offline answerer speaks instead. */
   llm?: Llm;
+  /** LLM_MODEL and LLM_ALLOWED_MODELS: a stored model outside them is not used. */
+  allowedModels?: readonly string[];
   /** LLM_MODEL, for personas that did not choose a model. */
   defaultModel?: string;
   cache: AnswerCache;
@@ -112,7 +114,11 @@ export class QueryService {
     const { llm } = this.deps;
     if (!llm) return done({ ...offlineAnswer(name, built.used), generated: false, memories: built.used });
 
-    const model = persona.model ?? this.deps.defaultModel!;
+    // A model saved before the allow-list (or since dropped from it) falls back to the default.
+    const model =
+      persona.model && (this.deps.allowedModels ?? []).includes(persona.model)
+        ? persona.model
+        : this.deps.defaultModel!;
     const cacheKey = AnswerCache.key({
       ownerId,
       prompt,

@@ -124,8 +124,8 @@ describe('persona-service over gRPC', () => {
       memoryLimit: 50,
     });
 
-    const replaced = await update({ tags: ['only'], replaceTags: true, model: 'gpt-test' }, as(userId));
-    expect(replaced).toMatchObject({ tags: ['only'], model: 'gpt-test' });
+    const replaced = await update({ tags: ['only'], replaceTags: true }, as(userId));
+    expect(replaced).toMatchObject({ tags: ['only'], model: 'offline' });
     // An empty model goes back to the deployment default.
     expect((await update({ model: '' }, as(userId))).model).toBe('offline');
   });

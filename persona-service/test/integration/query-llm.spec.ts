@@ -33,6 +33,7 @@ describe('QueryUser with an OpenAI-compatible LLM', () => {
       LLM_BASE_URL: llm.url,
       LLM_API_KEY: API_KEY,
       LLM_MODEL: MODEL,
+      LLM_ALLOWED_MODELS: 'persona-model-x',
       LLM_TIMEOUT_MS: '500',
       LLM_MAX_RETRIES: '2',
     });

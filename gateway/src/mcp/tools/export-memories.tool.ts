@@ -10,7 +10,7 @@ export const exportMemoriesTool = defineTool({
   title: 'Export your memories',
   description:
     'Every memory you own (text, permission, tags, sharing and dates) as one file in the chosen format; ' +
-    'import_memories reads it back without loss.',
+    'import_memories reads it back without loss. Rate-limited per user.',
   scope: SCOPES.read,
   input: z.object({ format: z.enum(TRANSFER_FORMATS).describe('The file format.') }).strict(),
   output: z.object({
@@ -19,6 +19,7 @@ export const exportMemoriesTool = defineTool({
     data: z.string().describe("The file's text."),
   }),
   annotations: { readOnlyHint: true },
+  rateLimit: (config) => ({ calls: config.GATEWAY_EXPORTS_PER_HOUR, windowSeconds: 3600 }),
   async run(input, { clients, metadata }) {
     const res = await callUnary(
       clients.memory.exportMemories.bind(clients.memory),

@@ -40,7 +40,7 @@ export const lookupUsersTool = defineTool({
     }),
   output: z.object({ users: z.array(userRefSchema) }),
   annotations: { readOnlyHint: true },
-  callsPerMinute: (config) => config.GATEWAY_LOOKUP_USERS_PER_MINUTE,
+  rateLimit: (config) => ({ calls: config.GATEWAY_LOOKUP_USERS_PER_MINUTE, windowSeconds: 60 }),
   async run(input, { clients, metadata }) {
     const res = await callUnary(
       clients.auth.lookupUsers.bind(clients.auth),

@@ -22,11 +22,13 @@ export const queryUserTool = defineTool({
     "Asks a user's persona a question. It is answered from that user's memories that the caller may see " +
     '(public ones, and ones shared with the caller or their groups; private ones only when you ask your own ' +
     'persona), most relevant first, by the configured LLM, or, without one, by quoting the memories (generated ' +
-    'is then false). citations are the ids of the memories the answer used; memories are the ones retrieved.',
+    'is then false). citations are the ids of the memories the answer used; memories are the ones retrieved. ' +
+    'Rate-limited per user.',
   scope: SCOPES.read,
   input: queryUserInput(),
   output: queryUserOutput,
   annotations: { readOnlyHint: true, openWorldHint: false },
+  rateLimit: (config) => ({ calls: config.GATEWAY_QUERY_USER_PER_MINUTE, windowSeconds: 60 }),
   async run(input, ctx) {
     const request = queryUserToProto(input);
     // Streaming only pays off for an MCP client that listens for progress; everyone else gets the same

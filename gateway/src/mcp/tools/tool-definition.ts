@@ -39,10 +39,10 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   output: O;
   annotations?: ToolAnnotations;
   /**
-   * Calls per minute one user may make, from the configuration; absent means unlimited. Counted
+   * Calls one user may make per window, from the configuration; absent means unlimited. Counted
    * after the input is validated, so only calls that reach a service count.
    */
-  callsPerMinute?: (config: GatewayConfig) => number;
+  rateLimit?: (config: GatewayConfig) => { calls: number; windowSeconds: number };
   run(input: z.infer<I>, ctx: ToolContext): Promise<z.infer<O>>;
 }
 
