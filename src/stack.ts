@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createLogger, loadConfig, type DatabaseTarget, type EventBus, type Logger } from '@picard/service-kit';
 import { authConfigSchema, startAuthService } from '@picard/auth-service';
 import { embeddingConfigSchema, startEmbeddingService } from '@picard/embedding-service';
@@ -21,6 +22,8 @@ export interface StackOptions {
 export interface Stack {
   gateway: GatewayHandle;
   addresses: { auth: string; memory: string; embedding: string; persona: string };
+  /** The key the services verify internal tokens with (benchmarks call them directly). */
+  internalKey: string;
   stop(): Promise<void>;
 }
 
@@ -40,7 +43,10 @@ export function loadStackConfigs(env: NodeJS.ProcessEnv) {
  * embedding → auth + memory → persona → gateway. Used by `npm start` and by the e2e suites.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const configs = loadStackConfigs(opts.env);
+  // In one process the services share the internal key without anyone handling it: a fresh one per
+  // start (tokens live a minute, nothing outside the process needs it), unless one is given.
+  const internalKey = opts.env.INTERNAL_TOKEN_KEY || randomBytes(32).toString('base64url');
+  const configs = loadStackConfigs({ ...opts.env, INTERNAL_TOKEN_KEY: internalKey });
   const logger = (name: string): Logger => createLogger(name, opts.logLevel ?? 'warn');
   const grpc = { grpcHost: LOOPBACK, grpcPort: 0 };
   const stopped: (() => Promise<void>)[] = [];
@@ -96,7 +102,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       port: opts.gatewayPort,
     });
     stopped.push(() => gateway.stop());
-    return { gateway, addresses, stop: stopAll };
+    return { gateway, addresses, internalKey, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,6 +1,10 @@
 import {
+  Metadata,
   Server,
   ServerCredentials,
+  ServerInterceptingCall,
+  status,
+  type ServerInterceptor,
   type sendUnaryData,
   type ServerUnaryCall,
   type ServerWritableStream,
@@ -10,6 +14,8 @@ import {
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from './logger.js';
 import { DomainError, toServiceError } from './errors.js';
+import { verifyIncoming } from './identity.js';
+import type { InternalTokens } from './internal-token.js';
 
 export interface GrpcService {
   /** Fully qualified service name, e.g. "picard.v1.MemoryService", reported by the health check. */
@@ -31,8 +37,13 @@ export async function startGrpcServer(opts: {
   port: number;
   services: GrpcService[];
   logger: Logger;
+  /** Verifies the internal token every call (but health checks) must carry. */
+  tokens: InternalTokens;
 }): Promise<GrpcServerHandle> {
-  const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const server = new Server({
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    interceptors: [identityInterceptor(opts.tokens, opts.logger)],
+  });
   const health = new HealthImplementation({ '': 'SERVING' });
   for (const svc of opts.services) {
     server.addService(svc.definition, svc.implementation);
@@ -67,6 +78,38 @@ export async function startGrpcServer(opts: {
       });
     },
   };
+}
+
+const HEALTH = 'grpc.health.v1.Health';
+
+/**
+ * Before any handler runs, the call's internal token must verify with this server's service as
+ * audience (the service named in the method path); otherwise the call ends UNAUTHENTICATED. Health
+ * checks are open: orchestrators probe them without a key, and they reveal only SERVING.
+ */
+function identityInterceptor(tokens: InternalTokens, logger: Logger): ServerInterceptor {
+  return (method, call) =>
+    new ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, pass) {
+            const audience = method.path.split('/')[1] ?? '';
+            if (audience === HEALTH) return pass(metadata);
+            verifyIncoming(metadata, tokens, audience).then(
+              () => pass(metadata),
+              (err: unknown) => {
+                logger.warn({ method: method.path, msg: (err as Error).message }, 'call unauthenticated');
+                call.sendStatus({
+                  code: status.UNAUTHENTICATED,
+                  details: (err as Error).message,
+                  metadata: toServiceError(err).metadata ?? new Metadata(),
+                });
+              },
+            );
+          },
+        });
+      },
+    });
 }
 
 function logOutcome(logger: Logger, method: string, started: number, err?: unknown) {

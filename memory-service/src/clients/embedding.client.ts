@@ -1,5 +1,11 @@
 import { embeddingPb } from '@picard/proto';
-import { callUnary, createGrpcClient, DomainError, waitForReady } from '@picard/service-kit';
+import {
+  callUnary,
+  createGrpcClient,
+  DomainError,
+  waitForReady,
+  type InternalTokens,
+} from '@picard/service-kit';
 
 export interface EmbeddingModelInfo {
   provider: string;
@@ -50,8 +56,8 @@ export class ServingEmbeddings implements Embeddings {
   }
 }
 
-export async function connectEmbeddings(address: string, readyTimeoutMs = 30_000) {
-  const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address);
+export async function connectEmbeddings(address: string, tokens: InternalTokens, readyTimeoutMs = 30_000) {
+  const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address, tokens);
   try {
     await waitForReady(client, readyTimeoutMs);
     const info = await callUnary(client.getModelInfo.bind(client), {});

@@ -10,6 +10,7 @@ import { memoryConfigSchema } from '../../src/config.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import { startMemoryService } from '../../src/index.js';
 import { PRIVATE, PUBLIC, startStack, userApi, type Stack } from './harness.js';
+import { withInternalKey } from '@picard/service-kit/testing';
 
 describe('memory-service: background jobs in the running service', () => {
   let stack: Stack;
@@ -35,7 +36,7 @@ describe('memory-service: background jobs in the running service', () => {
     expect(await stack.memory.jobs.pending.runOnce()).toEqual({ embedded: 0, remaining: 1 });
 
     revived = await startEmbeddingService({
-      config: loadConfig(embeddingConfigSchema, {}),
+      config: loadConfig(embeddingConfigSchema, withInternalKey({})),
       logger: stack.logger,
       grpcHost: '127.0.0.1',
       grpcPort: Number(address.split(':').at(-1)),
@@ -59,7 +60,7 @@ describe('memory-service: background jobs in the running service', () => {
     const k2 = randomBytes(32);
     const keys = `k1:${stack.encryptionKey.key.toString('base64')},k2:${k2.toString('base64')}`;
     const second = await startMemoryService({
-      config: loadConfig(memoryConfigSchema, { MEMORY_ENCRYPTION_KEYS: keys }),
+      config: loadConfig(memoryConfigSchema, withInternalKey({ MEMORY_ENCRYPTION_KEYS: keys })),
       logger: stack.logger,
       database: stack.db.target,
       schema: stack.schema,
