@@ -7,7 +7,7 @@ describe('persona-service configuration', () => {
   it('has working defaults', () => {
     const config = loadConfig(personaConfigSchema, withInternalKey({}));
     expect(config).toMatchObject({
-      PERSONA_GRPC_HOST: '0.0.0.0',
+      PERSONA_GRPC_HOST: '127.0.0.1',
       PERSONA_GRPC_PORT: 50054,
       MEMORY_GRPC_ADDR: '127.0.0.1:50052',
       LLM_TIMEOUT_MS: 30000,
