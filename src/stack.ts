@@ -15,6 +15,8 @@ export interface StackOptions {
   schemas?: { auth?: string; memory?: string; persona?: string };
   bus: EventBus;
   logLevel?: string;
+  /** Each service's logger (default: JSON to stdout at logLevel); tests read what was logged. */
+  logger?: (service: string) => Logger;
   gatewayPort?: number;
   onStep?: (what: string) => void;
 }
@@ -47,7 +49,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // start (tokens live a minute, nothing outside the process needs it), unless one is given.
   const internalKey = opts.env.INTERNAL_TOKEN_KEY || randomBytes(32).toString('base64url');
   const configs = loadStackConfigs({ ...opts.env, INTERNAL_TOKEN_KEY: internalKey });
-  const logger = (name: string): Logger => createLogger(name, opts.logLevel ?? 'warn');
+  const logger = opts.logger ?? ((name: string): Logger => createLogger(name, opts.logLevel ?? 'warn'));
   const grpc = { grpcHost: LOOPBACK, grpcPort: 0 };
   const stopped: (() => Promise<void>)[] = [];
   const stopAll = async () => {

@@ -13,7 +13,7 @@ import {
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from './logger.js';
-import { DomainError, toServiceError } from './errors.js';
+import { DomainError, publicError, toServiceError } from './errors.js';
 import { verifyIncoming } from './identity.js';
 import type { InternalTokens } from './internal-token.js';
 
@@ -112,13 +112,18 @@ function identityInterceptor(tokens: InternalTokens, logger: Logger): ServerInte
     });
 }
 
+/** Logs the outcome and returns what the client may see (an internal failure: generic, with the logged id). */
 function logOutcome(logger: Logger, method: string, started: number, err?: unknown) {
   const ms = Math.round((performance.now() - started) * 10) / 10;
-  if (!err) return logger.debug({ method, ms }, 'call ok');
-  if (err instanceof DomainError && err.code !== 'internal') {
-    return logger.info({ method, ms, code: err.code, field: err.field, msg: err.message }, 'call refused');
+  if (!err) return void logger.debug({ method, ms }, 'call ok');
+  const shown = publicError(err);
+  if (shown.log) {
+    logger.error({ method, ms, err, errorId: shown.errorId }, 'call failed');
+  } else if (err instanceof DomainError) {
+    const { code, field, message } = err;
+    logger.info({ method, ms, code, field, msg: message, errorId: err.errorId }, 'call refused');
   }
-  logger.error({ method, ms, err }, 'call failed');
+  return shown.error;
 }
 
 /** Adapts an async handler to grpc-js: thrown DomainErrors become statuses, others become INTERNAL. */
@@ -137,10 +142,7 @@ export function unary<Req, Res>(
           logOutcome(logger, method, started);
           callback(null, res);
         },
-        (err: unknown) => {
-          logOutcome(logger, method, started, err);
-          callback(toServiceError(err), null);
-        },
+        (err: unknown) => callback(toServiceError(logOutcome(logger, method, started, err)), null),
       );
   };
 }
@@ -161,9 +163,9 @@ export function serverStream<Req, Res>(
       logOutcome(logger, method, started);
       call.end();
     } catch (err) {
-      logOutcome(logger, method, started, err);
+      const shown = logOutcome(logger, method, started, err);
       // emit('error') sends the status to the client; destroy() would drop it and leave the client waiting.
-      call.emit('error', Object.assign(new Error(String((err as Error)?.message)), toServiceError(err)));
+      call.emit('error', Object.assign(new Error(shown?.message), toServiceError(shown)));
     }
   };
 }

@@ -10,6 +10,7 @@ export {
   unauthenticated,
   notYet,
   toServiceError,
+  publicError,
   fromServiceError,
 } from './errors.js';
 export { type Caller, callerMetadata, callerFrom, requireCaller } from './identity.js';

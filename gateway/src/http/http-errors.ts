@@ -1,8 +1,21 @@
 import type { Request, Response } from 'express';
-import { DomainError, fromServiceError } from '@picard/service-kit';
+import { DomainError, fromServiceError, publicError, type Logger } from '@picard/service-kit';
 import type { ZodError } from 'zod';
 import { BatchError } from '../mcp/tools/batch-error.js';
 import { RateLimitedError } from '../mcp/tools/tool-rate-limits.js';
+
+/** The app's logger (createApp puts it in app.locals), for errors logged where they are answered. */
+export const appLogger = (res: Response) => res.app?.locals.logger as Logger | undefined;
+
+/**
+ * The error a client may see: a domain error as it is; anything else generic, with a correlation
+ * id that the log line holding the full error carries too (see service-kit publicError).
+ */
+export function publicFailure(err: unknown, logger: Logger | undefined): DomainError {
+  const shown = publicError(err instanceof DomainError ? err : fromServiceError(err));
+  if (shown.log) logger?.error({ err, errorId: shown.errorId }, 'request failed');
+  return shown.error;
+}
 
 /**
  * The HTTP face of the error model: `{error, message, field?}` with the status from the one table;
@@ -14,7 +27,7 @@ export function sendError(res: Response, err: unknown): void {
     return;
   }
   if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
-  const domain = err instanceof DomainError ? err : fromServiceError(err);
+  const domain = publicFailure(err, appLogger(res));
   const body: Record<string, string> = { error: domain.code, message: domain.message };
   if (domain.field) body.field = domain.field;
   res.status(domain.httpStatus).json(body);
