@@ -5,7 +5,6 @@
  * bus (or NATS when NATS_URL is set). Same code as the cluster, packed into one process.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   connectEventBus,
@@ -20,6 +19,7 @@ import {
   encryptionKeysFile,
   loadOrCreateAdminPassword,
   loadOrCreateEncryptionKeys,
+  prepareDataDir,
 } from './embedded-secrets.js';
 import { printBanner } from './embedded-banner.js';
 import { loadStackConfigs, startStack } from './stack.js';
@@ -28,7 +28,7 @@ import { startWebClient } from './web-client.js';
 async function main() {
   const started = performance.now();
   const dataDir = resolve(process.env.PICARD_DATA_DIR || './data');
-  await mkdir(dataDir, { recursive: true });
+  await prepareDataDir(dataDir);
   const logLevel = process.env.LOG_LEVEL || 'warn';
   const logger = createLogger('picard', logLevel);
   const onStep = (what: string) =>

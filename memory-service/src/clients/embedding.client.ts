@@ -66,8 +66,12 @@ export async function connectEmbeddings(address: string, tokens: InternalTokens,
         const res = await callUnary(client.embed.bind(client), { texts, model, dimensions });
         return res.vectors.map((v) => v.values);
       } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new DomainError('unavailable', `embedding failed: ${reason}`);
+        // A transport failure's text (internal addresses) stays out of what clients are told.
+        const told = err instanceof DomainError && !err.opts.hidden;
+        throw new DomainError(
+          'unavailable',
+          `embedding failed: ${told ? err.message : 'embedding-service unreachable'}`,
+        );
       }
     };
     const embeddings: EmbeddingClient = { info, embed: (texts) => embedWith(texts, '', 0), embedWith };

@@ -8,6 +8,7 @@ import {
 } from '@picard/embedding-service';
 import { memoryConfigSchema } from '../../src/config.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
+import { sealedFrom } from '../../src/store/sealed-rows.js';
 import { startMemoryService } from '../../src/index.js';
 import { PRIVATE, PUBLIC, startStack, userApi, type Stack } from './harness.js';
 import { withInternalKey } from '@picard/service-kit/testing';
@@ -90,7 +91,7 @@ describe('memory-service: background jobs in the running service', () => {
         )
         .orderBy('created_at');
       const texts = rows.map((r) =>
-        onlyK2.open(r.id, { ciphertext: r.ciphertext, iv: r.iv, authTag: r.auth_tag, keyId: r.key_id }),
+        onlyK2.open(r.id, sealedFrom(r)),
       );
       expect(texts.sort()).toEqual(['also k1', 'sealed with k1']);
     } finally {

@@ -79,7 +79,7 @@ describe('memory-service: search by meaning', () => {
     const noisy = (v: number[]) => toSql(v.map((x) => x + (Math.random() - 0.5) * 0.02));
     const row = (userId: string, permission: string, vector: number[], text: string) => {
       const id = newId();
-      const sealed = cipher.seal(id, text);
+      const sealed = cipher.seal(id, userId, text);
       return {
         id,
         user_id: userId,
@@ -87,6 +87,7 @@ describe('memory-service: search by meaning', () => {
         iv: sealed.iv,
         auth_tag: sealed.authTag,
         key_id: sealed.keyId,
+        aad_version: sealed.aadVersion,
         permission,
         embedding: noisy(vector),
         embedding_model: 'universal-sentence-encoder-lite',
