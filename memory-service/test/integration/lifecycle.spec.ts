@@ -90,9 +90,7 @@ describe('memory-service: background jobs in the running service', () => {
           written.map((m) => m.id),
         )
         .orderBy('created_at');
-      const texts = rows.map((r) =>
-        onlyK2.open(r.id, sealedFrom(r)),
-      );
+      const texts = rows.map((r) => onlyK2.open(r.id, sealedFrom(r)));
       expect(texts.sort()).toEqual(['also k1', 'sealed with k1']);
     } finally {
       await second.stop();
