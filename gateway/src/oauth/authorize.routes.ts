@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { callerMetadata, callUnary, DomainError, fromServiceError } from '@picard/service-kit';
+import { callerMetadata, callUnary, fromServiceError } from '@picard/service-kit';
 import type { authPb } from '@picard/proto';
 import type { ServiceClients } from '../clients/service-clients.js';
 import { appLogger, publicFailure } from '../http/http-errors.js';

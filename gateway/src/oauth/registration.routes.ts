@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from '../schemas/zod.js';
-import { callUnary, fromServiceError } from '@picard/service-kit';
+import { callUnary } from '@picard/service-kit';
 import type { ServiceClients } from '../clients/service-clients.js';
 import { appLogger, publicFailure } from '../http/http-errors.js';
 
