@@ -51,5 +51,7 @@ COPY --from=build /out ./
 # (PICARD_DATA_DIR default ./data) is writable.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
-EXPOSE 8001 8000 50051 50052 50053 50054
+# Only the gateway is meant to be reached from outside; the web client's 8000 is published by
+# docker-compose itself, and the gRPC ports stay on the deployment's private network.
+EXPOSE 8001
 CMD ["node", "gateway/dist/main.js"]

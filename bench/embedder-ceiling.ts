@@ -5,13 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { embeddingPb } from '@picard/proto';
-import { callUnary, createGrpcClient } from '@picard/service-kit';
+import { callUnary, createGrpcClient, type InternalTokens } from '@picard/service-kit';
 import { measure, summarize, type Summary } from './stats.js';
 import { memoryText, rng } from './text-generator.js';
 
 export interface EmbedderCeilingOptions {
   /** host:port of a running EmbeddingService. */
   address: string;
+  /** Signs the calls (the service refuses unsigned ones). */
+  tokens: InternalTokens;
   /** Texts per Embed call (1..256; the service hands the model at most 64 at a time). */
   batchSize: number;
   /** Embed calls in flight at once (default 1). */
@@ -44,7 +46,7 @@ export interface EmbedderCeiling {
 const round = (x: number) => Math.round(x * 100) / 100;
 
 export async function measureEmbedderCeiling(opts: EmbedderCeilingOptions): Promise<EmbedderCeiling> {
-  const { address, batchSize } = opts;
+  const { address, batchSize, tokens } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256) {
     throw new Error(`batchSize must be an integer in 1..256 (got ${batchSize})`);
   }
@@ -59,7 +61,7 @@ export async function measureEmbedderCeiling(opts: EmbedderCeilingOptions): Prom
   const batch = (call: number) =>
     distinct ? pool.slice(call * batchSize, (call + 1) * batchSize) : pool.slice(0, batchSize);
 
-  const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address);
+  const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address, tokens);
   try {
     const embed = (texts: string[]) =>
       callUnary(client.embed.bind(client), { texts, model: '', dimensions: 0 }, undefined, 120_000);

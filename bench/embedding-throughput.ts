@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { createLogger, loadConfig } from '@picard/service-kit';
+import { testTokens, withInternalKey } from '@picard/service-kit/testing';
 import { embeddingConfigSchema, startEmbeddingService } from '../embedding-service/src/index.js';
 import { MAX_PROVIDER_BATCH } from '../embedding-service/src/domain/embedder.js';
 import { measureEmbedderCeiling, type EmbedderCeiling } from './embedder-ceiling.js';
@@ -32,7 +33,7 @@ async function main() {
   const loadBefore = os.loadavg().map(round);
   const modelStart = performance.now();
   const service = await startEmbeddingService({
-    config: loadConfig(embeddingConfigSchema, { EMBEDDING_PROVIDER: 'offline' }),
+    config: loadConfig(embeddingConfigSchema, withInternalKey({ EMBEDDING_PROVIDER: 'offline' })),
     logger: createLogger('embedding-bench', 'warn'),
     grpcHost: '127.0.0.1',
     grpcPort: 0,
@@ -46,8 +47,11 @@ async function main() {
   );
 
   const phases: Phase[] = [];
-  const run = async (name: string, opts: Omit<Parameters<typeof measureEmbedderCeiling>[0], 'address'>) => {
-    const res = await measureEmbedderCeiling({ address, ...opts });
+  const run = async (
+    name: string,
+    opts: Omit<Parameters<typeof measureEmbedderCeiling>[0], 'address' | 'tokens'>,
+  ) => {
+    const res = await measureEmbedderCeiling({ address, tokens: testTokens('bench'), ...opts });
     phases.push({ name, ...res });
     const l = res.callLatencyMs;
     log(

@@ -9,6 +9,7 @@
  */
 import { embeddingPb } from '@picard/proto';
 import { callUnary, createGrpcClient } from '@picard/service-kit';
+import { testTokens } from '@picard/service-kit/testing';
 import {
   memories as paraphraseMemories,
   queries as paraphraseQueries,
@@ -34,7 +35,11 @@ interface Case {
 
 async function main() {
   const stack = await startStack({}, { withoutBus: true });
-  const embedClient = createGrpcClient(embeddingPb.EmbeddingServiceClient, stack.embedding.grpc.address);
+  const embedClient = createGrpcClient(
+    embeddingPb.EmbeddingServiceClient,
+    stack.embedding.grpc.address,
+    testTokens(),
+  );
   const embed = async (text: string) =>
     (await callUnary(embedClient.embed.bind(embedClient), { texts: [text], model: '', dimensions: 0 }))
       .vectors[0]!.values;

@@ -14,7 +14,7 @@ import os from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { embeddingPb, memoryPb } from '@picard/proto';
-import { callerMetadata, callUnary, createGrpcClient } from '@picard/service-kit';
+import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
 import { memoryText, queryText, rng } from './text-generator.js';
 import { measure, summarize, type Summary } from './stats.js';
@@ -109,7 +109,11 @@ async function main() {
   await Promise.all(mcpClients.map((c) => c.close()));
 
   // ---- behind the gateway ----
-  const memory = createGrpcClient(memoryPb.MemoryServiceClient, t.stack.addresses.memory);
+  const memory = createGrpcClient(
+    memoryPb.MemoryServiceClient,
+    t.stack.addresses.memory,
+    new InternalTokens({ key: t.stack.internalKey, issuer: 'bench' }),
+  );
   const metadata = callerMetadata({
     userId: viewer.user_id,
     scopes: ['memories:read'],
@@ -131,7 +135,11 @@ async function main() {
   results['  in service: search'] = summarize(serverTimings.search.slice(-Q));
   results['  in service: decrypt'] = summarize(serverTimings.decrypt.slice(-Q));
 
-  const embedding = createGrpcClient(embeddingPb.EmbeddingServiceClient, t.stack.addresses.embedding);
+  const embedding = createGrpcClient(
+    embeddingPb.EmbeddingServiceClient,
+    t.stack.addresses.embedding,
+    new InternalTokens({ key: t.stack.internalKey, issuer: 'bench' }),
+  );
   const qe = queries();
   const vectors: number[][] = [];
   await phase('embedding c=1', 1, async (i) => {

@@ -13,7 +13,7 @@
  */
 import os from 'node:os';
 import { memoryPb } from '@picard/proto';
-import { callerMetadata, callUnary, createGrpcClient } from '@picard/service-kit';
+import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
 import { measureEmbedderCeiling } from './embedder-ceiling.js';
 import { closeSql, exactSearch, searchAt } from './scale-sql.js';
@@ -49,6 +49,7 @@ async function main() {
   // ---- the ceiling: the embedder alone, batch 64 (its provider batch), one call at a time ----
   const ceiling = await measureEmbedderCeiling({
     address: t.stack.addresses.embedding,
+    tokens: new InternalTokens({ key: t.stack.internalKey, issuer: 'bench' }),
     batchSize: 64,
     texts: 512,
   });
@@ -82,6 +83,7 @@ async function main() {
   );
   const ceilingAfter = await measureEmbedderCeiling({
     address: t.stack.addresses.embedding,
+    tokens: new InternalTokens({ key: t.stack.internalKey, issuer: 'bench' }),
     batchSize: 64,
     texts: 512,
   });
@@ -121,7 +123,11 @@ async function main() {
   }
 
   // ---- behind the gateway ----
-  const memory = createGrpcClient(memoryPb.MemoryServiceClient, t.stack.addresses.memory);
+  const memory = createGrpcClient(
+    memoryPb.MemoryServiceClient,
+    t.stack.addresses.memory,
+    new InternalTokens({ key: t.stack.internalKey, issuer: 'bench' }),
+  );
   const md = (userId: string) =>
     callerMetadata({ userId, scopes: ['memories:read'], clientId: client.client_id });
   const queryGrpc = (
@@ -147,7 +153,11 @@ async function main() {
   results['  in service: decrypt'] = summarize(timings.decrypt.slice(-Q));
 
   const { embeddingPb } = await import('@picard/proto');
-  const embedding = createGrpcClient(embeddingPb.EmbeddingServiceClient, t.stack.addresses.embedding);
+  const embedding = createGrpcClient(
+    embeddingPb.EmbeddingServiceClient,
+    t.stack.addresses.embedding,
+    new InternalTokens({ key: t.stack.internalKey, issuer: 'bench' }),
+  );
   const embed = async (text: string) =>
     (await callUnary(embedding.embed.bind(embedding), { texts: [text], model: '', dimensions: 0 }))
       .vectors[0]!.values;

@@ -1,15 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/**
+ * The data directory holds the databases and the generated secrets: only its owner may enter it
+ * (0700), including a directory an older version created more openly.
+ */
+export async function prepareDataDir(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
+}
 
 /**
  * The embedded mode must start with no set-up, so secrets that a cluster operator must provide
  * are generated once and kept beside the data (mode 0600). Losing the key file loses the
  * memories: the start-up banner says where it is.
  */
-async function readOrCreate(path: string, create: () => string): Promise<{ value: string; created: boolean }> {
-  if (existsSync(path)) return { value: (await readFile(path, 'utf8')).trim(), created: false };
+async function readOrCreate(
+  path: string,
+  create: () => string,
+): Promise<{ value: string; created: boolean }> {
+  if (existsSync(path)) {
+    await chmod(path, 0o600);
+    return { value: (await readFile(path, 'utf8')).trim(), created: false };
+  }
   const value = create();
   await writeFile(path, `${value}\n`, { mode: 0o600 });
   return { value, created: true };

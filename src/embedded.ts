@@ -4,7 +4,7 @@
  * PICARD_DATA_DIR, or PostgreSQL when DATABASE_URL is set) and events flow over the in-process
  * bus (or NATS when NATS_URL is set). Same code as the cluster, packed into one process.
  */
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
   connectEventBus,
@@ -19,6 +19,7 @@ import {
   encryptionKeysFile,
   loadOrCreateAdminPassword,
   loadOrCreateEncryptionKeys,
+  prepareDataDir,
 } from './embedded-secrets.js';
 import { printBanner } from './embedded-banner.js';
 import { loadStackConfigs, startStack } from './stack.js';
@@ -27,7 +28,7 @@ import { startWebClient } from './web-client.js';
 async function main() {
   const started = performance.now();
   const dataDir = resolve(process.env.PICARD_DATA_DIR || './data');
-  await mkdir(dataDir, { recursive: true });
+  await prepareDataDir(dataDir);
   const logLevel = process.env.LOG_LEVEL || 'warn';
   const logger = createLogger('picard', logLevel);
   const onStep = (what: string) =>
@@ -47,7 +48,8 @@ async function main() {
   // the web client all point at it when only GATEWAY_PORT is moved.
   if (!env.PICARD_PUBLIC_URL && /^\d+$/.test(env.GATEWAY_PORT ?? ''))
     env.PICARD_PUBLIC_URL = `http://localhost:${env.GATEWAY_PORT}`;
-  const configs = loadStackConfigs(env);
+  // Validation only: startStack makes the in-process internal key when none is set.
+  const configs = loadStackConfigs({ INTERNAL_TOKEN_KEY: randomBytes(32).toString('base64url'), ...env });
   const publicUrl = configs.gateway.PICARD_PUBLIC_URL.replace(/\/+$/, '');
 
   // The web client is a separate process with its own database: it starts now, beside Picard, and

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createLogger, loadConfig, type DatabaseTarget, type EventBus, type Logger } from '@picard/service-kit';
 import { authConfigSchema, startAuthService } from '@picard/auth-service';
 import { embeddingConfigSchema, startEmbeddingService } from '@picard/embedding-service';
@@ -14,6 +15,8 @@ export interface StackOptions {
   schemas?: { auth?: string; memory?: string; persona?: string };
   bus: EventBus;
   logLevel?: string;
+  /** Each service's logger (default: JSON to stdout at logLevel); tests read what was logged. */
+  logger?: (service: string) => Logger;
   gatewayPort?: number;
   onStep?: (what: string) => void;
 }
@@ -21,6 +24,8 @@ export interface StackOptions {
 export interface Stack {
   gateway: GatewayHandle;
   addresses: { auth: string; memory: string; embedding: string; persona: string };
+  /** The key the services verify internal tokens with (benchmarks call them directly). */
+  internalKey: string;
   stop(): Promise<void>;
 }
 
@@ -40,8 +45,11 @@ export function loadStackConfigs(env: NodeJS.ProcessEnv) {
  * embedding → auth + memory → persona → gateway. Used by `npm start` and by the e2e suites.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const configs = loadStackConfigs(opts.env);
-  const logger = (name: string): Logger => createLogger(name, opts.logLevel ?? 'warn');
+  // In one process the services share the internal key without anyone handling it: a fresh one per
+  // start (tokens live a minute, nothing outside the process needs it), unless one is given.
+  const internalKey = opts.env.INTERNAL_TOKEN_KEY || randomBytes(32).toString('base64url');
+  const configs = loadStackConfigs({ ...opts.env, INTERNAL_TOKEN_KEY: internalKey });
+  const logger = opts.logger ?? ((name: string): Logger => createLogger(name, opts.logLevel ?? 'warn'));
   const grpc = { grpcHost: LOOPBACK, grpcPort: 0 };
   const stopped: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -96,7 +104,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       port: opts.gatewayPort,
     });
     stopped.push(() => gateway.stop());
-    return { gateway, addresses, stop: stopAll };
+    return { gateway, addresses, internalKey, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

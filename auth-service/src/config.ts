@@ -19,7 +19,9 @@ export const authConfigSchema = z
         .refine((u) => /^https?:\/\//.test(u), { message: 'must start with http:// or https://' })
         .default('http://localhost:8001'),
     ),
-    AUTH_GRPC_HOST: env.string('0.0.0.0'),
+    /** Loopback unless set: only the deployment's network config (compose, render.yaml) opens it wider. */
+    AUTH_GRPC_HOST: env.string('127.0.0.1'),
+    INTERNAL_TOKEN_KEY: env.internalKey(),
     AUTH_GRPC_PORT: env.port(50051),
     ACCESS_TOKEN_TTL_SECONDS: env.positiveInt(3600),
     REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(2592000),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createLogger, DomainError, exitOnStartupError, loadConfig } from '@picard/service-kit';
 import { authConfigSchema } from './config.js';
@@ -27,6 +28,8 @@ async function main() {
     return;
   }
   const env = {
+    // No gRPC here: the internal key a running service needs is not asked of this tool.
+    INTERNAL_TOKEN_KEY: randomBytes(32).toString('base64url'),
     ...process.env,
     ...(values.username !== undefined ? { PICARD_ADMIN_USERNAME: values.username } : {}),
     ...(values.password !== undefined ? { PICARD_ADMIN_PASSWORD: values.password } : {}),

@@ -1,6 +1,7 @@
 import { authPb, rateLimitPb } from '@picard/proto';
 import {
   connectEventBus,
+  InternalTokens,
   openDatabase,
   OutboxRelay,
   resolveDatabaseTarget,
@@ -137,6 +138,7 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.AUTH_GRPC_HOST,
       port: opts.grpcPort ?? config.AUTH_GRPC_PORT,
+      tokens: new InternalTokens({ key: config.INTERNAL_TOKEN_KEY, issuer: 'auth-service' }),
       services: [
         {
           name: 'picard.v1.AuthService',

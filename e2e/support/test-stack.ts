@@ -6,7 +6,7 @@ import {
   uniqueSchema,
   type TestDatabase,
 } from '@picard/service-kit/testing';
-import type { EventBus } from '@picard/service-kit';
+import type { EventBus, Logger } from '@picard/service-kit';
 import { startStack, type Stack } from '../../src/stack.js';
 
 export const PUBLIC_URL = 'http://localhost:8001';
@@ -50,7 +50,7 @@ async function freePort(): Promise<number> {
  */
 export async function startTestStack(
   extraEnv: NodeJS.ProcessEnv = {},
-  opts: { realPublicUrl?: boolean } = {},
+  opts: { realPublicUrl?: boolean; logger?: (service: string) => Logger } = {},
 ): Promise<TestStack> {
   const port = opts.realPublicUrl ? await freePort() : 0;
   const publicUrl = opts.realPublicUrl ? `http://127.0.0.1:${port}` : PUBLIC_URL;
@@ -82,6 +82,7 @@ export async function startTestStack(
     bus,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     gatewayPort: port,
+    logger: opts.logger,
   });
   return {
     url: `http://127.0.0.1:${stack.gateway.port}`,

@@ -7,7 +7,9 @@ const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 export const embeddingConfigSchema = z
   .object({
     LOG_LEVEL: env.logLevel(),
-    EMBEDDING_GRPC_HOST: env.string('0.0.0.0'),
+    /** Loopback unless set: only the deployment's network config (compose, render.yaml) opens it wider. */
+    EMBEDDING_GRPC_HOST: env.string('127.0.0.1'),
+    INTERNAL_TOKEN_KEY: env.internalKey(),
     EMBEDDING_GRPC_PORT: env.port(50053),
     EMBEDDING_PROVIDER: z.preprocess(
       unsetIfEmpty,

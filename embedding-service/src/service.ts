@@ -1,4 +1,4 @@
-import { startGrpcServer, type GrpcServerHandle, type Logger } from '@picard/service-kit';
+import { InternalTokens, startGrpcServer, type GrpcServerHandle, type Logger } from '@picard/service-kit';
 import { embeddingPb } from '@picard/proto';
 import type { EmbeddingConfig } from './config.js';
 import { Embedder } from './domain/embedder.js';
@@ -40,6 +40,7 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
     host: opts.grpcHost ?? config.EMBEDDING_GRPC_HOST,
     port: opts.grpcPort ?? config.EMBEDDING_GRPC_PORT,
     logger,
+    tokens: new InternalTokens({ key: config.INTERNAL_TOKEN_KEY, issuer: 'embedding-service' }),
     services: [
       {
         name: 'picard.v1.EmbeddingService',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { toNodeHandler } from '@modelcontextprotocol/node';
@@ -49,6 +50,7 @@ export interface AppOptions {
 export function createApp(opts: AppOptions): Express {
   const { clients, verifier, publicUrl, logger } = opts;
   const app = express();
+  app.locals.logger = logger;
   app.disable('x-powered-by');
   // req.ip is the client every per-source limit counts: only configured proxies may name it.
   app.set('trust proxy', opts.trustProxy);
@@ -138,8 +140,11 @@ export function createApp(opts: AppOptions): Express {
           .status(400)
           .json({ error: 'invalid_argument', message: 'the body is not valid JSON', field: 'body' });
       } else {
-        logger.error({ err }, 'unhandled HTTP error');
-        res.status(err.status ?? 500).json({ error: 'internal', message: 'internal error' });
+        const errorId = randomUUID();
+        logger.error({ err, errorId }, 'unhandled HTTP error');
+        res
+          .status(err.status ?? 500)
+          .json({ error: 'internal', message: `internal error (error id ${errorId})` });
       }
     },
   );

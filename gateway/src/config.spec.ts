@@ -1,25 +1,28 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from '@picard/service-kit';
 import { gatewayConfigSchema } from './config.js';
+import { withInternalKey } from '@picard/service-kit/testing';
 
 describe('gateway configuration', () => {
   it('limits lookup_users to 60 calls per user per minute unless told otherwise', () => {
-    expect(loadConfig(gatewayConfigSchema, {}).GATEWAY_LOOKUP_USERS_PER_MINUTE).toBe(60);
+    expect(loadConfig(gatewayConfigSchema, withInternalKey({})).GATEWAY_LOOKUP_USERS_PER_MINUTE).toBe(60);
     expect(
-      loadConfig(gatewayConfigSchema, { GATEWAY_LOOKUP_USERS_PER_MINUTE: '5' })
+      loadConfig(gatewayConfigSchema, withInternalKey({ GATEWAY_LOOKUP_USERS_PER_MINUTE: '5' }))
         .GATEWAY_LOOKUP_USERS_PER_MINUTE,
     ).toBe(5);
   });
 
   it.each(['0', '-1', '1.5', 'many'])('names a bad GATEWAY_LOOKUP_USERS_PER_MINUTE (%s)', (value) => {
-    const load = () => loadConfig(gatewayConfigSchema, { GATEWAY_LOOKUP_USERS_PER_MINUTE: value });
+    const load = () =>
+      loadConfig(gatewayConfigSchema, withInternalKey({ GATEWAY_LOOKUP_USERS_PER_MINUTE: value }));
     expect(load).toThrow(ConfigError);
     expect(load).toThrow('GATEWAY_LOOKUP_USERS_PER_MINUTE');
   });
 
   it('reads GATEWAY_BODY_LIMIT as bytes: 2 MiB by default, express-style sizes otherwise', () => {
-    expect(loadConfig(gatewayConfigSchema, {}).GATEWAY_BODY_LIMIT).toBe(2 * 1024 * 1024);
-    const read = (v: string) => loadConfig(gatewayConfigSchema, { GATEWAY_BODY_LIMIT: v }).GATEWAY_BODY_LIMIT;
+    expect(loadConfig(gatewayConfigSchema, withInternalKey({})).GATEWAY_BODY_LIMIT).toBe(2 * 1024 * 1024);
+    const read = (v: string) =>
+      loadConfig(gatewayConfigSchema, withInternalKey({ GATEWAY_BODY_LIMIT: v })).GATEWAY_BODY_LIMIT;
     expect(read('512kb')).toBe(512 * 1024);
     expect(read(' 4MB ')).toBe(4 * 1024 * 1024);
     expect(read('1.5mb')).toBe(1.5 * 1024 * 1024);
@@ -29,7 +32,7 @@ describe('gateway configuration', () => {
   it.each(['2', '0', '-1mb', 'lots', '2 megabytes', '65mb', '1gb'])(
     'names a bad GATEWAY_BODY_LIMIT (%s)',
     (value) => {
-      const load = () => loadConfig(gatewayConfigSchema, { GATEWAY_BODY_LIMIT: value });
+      const load = () => loadConfig(gatewayConfigSchema, withInternalKey({ GATEWAY_BODY_LIMIT: value }));
       expect(load).toThrow(ConfigError);
       expect(load).toThrow(/GATEWAY_BODY_LIMIT.*1kb to 64mb/);
     },

@@ -16,6 +16,8 @@ export const gatewayConfigSchema = z.object({
   EMBEDDING_GRPC_ADDR: env.string('127.0.0.1:50053'),
   PERSONA_GRPC_ADDR: env.string('127.0.0.1:50054'),
   NATS_URL: env.optionalUrl('nats'),
+  /** Signs the caller's identity on every gRPC call to the services (they share the secret). */
+  INTERNAL_TOKEN_KEY: env.internalKey(),
   /** Extra host names the gateway answers to (DNS-rebinding protection), comma-separated. */
   GATEWAY_ALLOWED_HOSTS: env.optionalString(),
   /** Extra origins (host names) allowed to call /mcp from a browser, comma-separated. */

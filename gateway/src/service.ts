@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { connectEventBus, type EventBus, type Logger, type Subscription } from '@picard/service-kit';
+import {
+  connectEventBus,
+  InternalTokens,
+  type EventBus,
+  type Logger,
+  type Subscription,
+} from '@picard/service-kit';
 import type { GatewayConfig } from './config.js';
 import { createServiceClients, type ServiceAddresses } from './clients/service-clients.js';
 import { DenyList } from './auth/deny-list.js';
@@ -30,13 +36,17 @@ export interface GatewayHandle {
 export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHandle> {
   const { config, logger } = opts;
   const publicUrl = config.PICARD_PUBLIC_URL.replace(/\/+$/, '');
-  const clients = createServiceClients({
-    auth: opts.addresses?.auth ?? config.AUTH_GRPC_ADDR,
-    memory: opts.addresses?.memory ?? config.MEMORY_GRPC_ADDR,
-    embedding: opts.addresses?.embedding ?? config.EMBEDDING_GRPC_ADDR,
-    persona: opts.addresses?.persona ?? config.PERSONA_GRPC_ADDR,
-  });
-  const rateLimits = new SharedRateLimits(opts.addresses?.auth ?? config.AUTH_GRPC_ADDR);
+  const internalTokens = new InternalTokens({ key: config.INTERNAL_TOKEN_KEY, issuer: 'gateway' });
+  const clients = createServiceClients(
+    {
+      auth: opts.addresses?.auth ?? config.AUTH_GRPC_ADDR,
+      memory: opts.addresses?.memory ?? config.MEMORY_GRPC_ADDR,
+      embedding: opts.addresses?.embedding ?? config.EMBEDDING_GRPC_ADDR,
+      persona: opts.addresses?.persona ?? config.PERSONA_GRPC_ADDR,
+    },
+    internalTokens,
+  );
+  const rateLimits = new SharedRateLimits(opts.addresses?.auth ?? config.AUTH_GRPC_ADDR, internalTokens);
   const ownBus = opts.bus ? undefined : await connectEventBus(config.NATS_URL, 'gateway', logger);
   const bus = opts.bus ?? ownBus!;
 

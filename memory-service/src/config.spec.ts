@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from '@picard/service-kit';
 import { memoryConfigSchema } from './config.js';
+import { withInternalKey } from '@picard/service-kit/testing';
 
 const b64 = () => randomBytes(32).toString('base64');
-const load = (env: Record<string, string>) => loadConfig(memoryConfigSchema, env);
+const load = (env: Record<string, string>) => loadConfig(memoryConfigSchema, withInternalKey(env));
 
 describe('memory-service configuration', () => {
   it('parses key lists, the last key encrypting by default', () => {

@@ -49,7 +49,9 @@ export const memoryConfigSchema = z
     MEMORY_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
     NATS_URL: env.optionalUrl('nats'),
     PICARD_DATA_DIR: env.string('./data'),
-    MEMORY_GRPC_HOST: env.string('0.0.0.0'),
+    /** Loopback unless set: only the deployment's network config (compose, render.yaml) opens it wider. */
+    MEMORY_GRPC_HOST: env.string('127.0.0.1'),
+    INTERNAL_TOKEN_KEY: env.internalKey(),
     MEMORY_GRPC_PORT: env.port(50052),
     EMBEDDING_GRPC_ADDR: env.string('127.0.0.1:50053'),
     MEMORY_ENCRYPTION_KEYS: encryptionKeys,

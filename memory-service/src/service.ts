@@ -1,4 +1,5 @@
 import {
+  InternalTokens,
   openDatabase,
   OutboxRelay,
   resolveDatabaseTarget,
@@ -71,9 +72,13 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
   const { config, logger } = opts;
   const schema = opts.schema ?? 'memory';
   const cipher = new MemoryCipher(config.MEMORY_ENCRYPTION_KEYS, config.MEMORY_ENCRYPTION_KEY_ID);
+  const tokens = new InternalTokens({ key: config.INTERNAL_TOKEN_KEY, issuer: 'memory-service' });
 
   // The vector column is sized from the model, so the model must be known before migrating.
-  const embeddingClient = await connectEmbeddings(opts.embeddingAddress ?? config.EMBEDDING_GRPC_ADDR);
+  const embeddingClient = await connectEmbeddings(
+    opts.embeddingAddress ?? config.EMBEDDING_GRPC_ADDR,
+    tokens,
+  );
   const { embeddings } = embeddingClient;
   const target =
     opts.database ??
@@ -143,6 +148,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       host: opts.grpcHost ?? config.MEMORY_GRPC_HOST,
       port: opts.grpcPort ?? config.MEMORY_GRPC_PORT,
       logger,
+      tokens,
       services: [
         {
           name: 'picard.v1.MemoryService',

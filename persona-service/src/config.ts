@@ -9,7 +9,9 @@ export const personaConfigSchema = z
     PERSONA_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
     NATS_URL: env.optionalUrl('nats', 'tls'),
     PICARD_DATA_DIR: env.string('./data'),
-    PERSONA_GRPC_HOST: env.string('0.0.0.0'),
+    /** Loopback unless set: only the deployment's network config (compose, render.yaml) opens it wider. */
+    PERSONA_GRPC_HOST: env.string('127.0.0.1'),
+    INTERNAL_TOKEN_KEY: env.internalKey(),
     PERSONA_GRPC_PORT: env.port(50054),
     MEMORY_GRPC_ADDR: env.string('127.0.0.1:50052'),
     // No LLM configured means the offline answer composer (issue #5), never a start-up failure.

@@ -1,4 +1,5 @@
 import {
+  InternalTokens,
   openDatabase,
   OutboxRelay,
   startGrpcServer,
@@ -50,7 +51,8 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
   const database = opts.database ?? (await inMemoryDatabase());
   const knex = await openDatabase({ target: database, schema: opts.schema ?? 'persona', migrations, logger });
   const relay = opts.bus ? new OutboxRelay(knex, opts.bus, logger) : undefined;
-  const memories = new MemoryClient(opts.memoryAddress ?? config.MEMORY_GRPC_ADDR);
+  const tokens = new InternalTokens({ key: config.INTERNAL_TOKEN_KEY, issuer: 'persona-service' });
+  const memories = new MemoryClient(opts.memoryAddress ?? config.MEMORY_GRPC_ADDR, tokens);
   let invalidation: Subscription | undefined;
   try {
     const store = new PersonaStore(knex);
@@ -76,6 +78,7 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.PERSONA_GRPC_HOST,
       port: opts.grpcPort ?? config.PERSONA_GRPC_PORT,
+      tokens,
       services: [
         {
           name: 'picard.v1.PersonaService',

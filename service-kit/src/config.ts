@@ -54,6 +54,17 @@ export const env = {
       unsetIfEmpty,
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ),
+  /** INTERNAL_TOKEN_KEY: required wherever a service runs on its own (the embedded stack makes one). */
+  internalKey: () =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string({
+          message:
+            'is required: a secret of at least 32 characters shared by every Picard service, which signs internal gRPC calls (openssl rand -base64 32)',
+        })
+        .min(32, { message: 'must be at least 32 characters (openssl rand -base64 32)' }),
+    ),
   bool: (fallback: boolean) =>
     z.preprocess(
       unsetIfEmpty,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 
 /**
@@ -27,9 +28,19 @@ export class DomainError extends Error {
     message: string,
     /** The input field at fault, when there is one (e.g. "text", "memories[3].permission"). */
     readonly field?: string,
+    readonly opts: {
+      /** Correlation id of an internal failure: the client sees it, the log line of the full error has it. */
+      errorId?: string;
+      /** The message is not fit for clients (a transport or library failure): publicError hides it. */
+      hidden?: boolean;
+    } = {},
   ) {
     super(message);
     this.name = 'DomainError';
+  }
+
+  get errorId(): string | undefined {
+    return this.opts.errorId;
   }
 
   get httpStatus(): number {
@@ -60,14 +71,37 @@ export const notYet = (what: string, issue: number) =>
 const CODE_KEY = 'x-error-code';
 const FIELD_KEY = 'x-error-field';
 const RETRY_KEY = 'x-retry-after';
+const ID_KEY = 'x-error-id';
 
-/** The gRPC edge: any thrown value becomes a ServiceError; unknown errors are hidden as internal. */
+const GENERIC: Partial<Record<ErrorCode, string>> = {
+  unavailable: 'a service is unavailable',
+  deadline_exceeded: 'a service did not answer in time',
+};
+
+/**
+ * What a client may be told about a failure. Domain errors pass as they are; anything else (a
+ * thrown Error, an `internal` DomainError, a transport failure) becomes a generic message with a
+ * fresh correlation id, and `log` is true: the edge must log the full error with that id. An
+ * internal error a service already reported keeps its id (the service logged it).
+ */
+export function publicError(err: unknown): { error: DomainError; errorId?: string; log: boolean } {
+  if (err instanceof DomainError && !err.opts.hidden && (err.code !== 'internal' || err.errorId)) {
+    return { error: err, errorId: err.errorId, log: false };
+  }
+  const code = err instanceof DomainError ? err.code : 'internal';
+  const errorId = randomUUID();
+  const message = `${GENERIC[code] ?? 'internal error'} (error id ${errorId})`;
+  return { error: new DomainError(code, message, undefined, { errorId }), errorId, log: true };
+}
+
+/** The gRPC edge: a ServiceError from a DomainError made public (see publicError; log before). */
 export function toServiceError(err: unknown): Partial<ServiceError> {
-  const domain = err instanceof DomainError ? err : new DomainError('internal', 'internal error');
+  const domain = publicError(err).error;
   const metadata = new Metadata();
   metadata.set(CODE_KEY, domain.code);
   if (domain.field) metadata.set(FIELD_KEY, domain.field);
   if (domain instanceof RateLimitedError) metadata.set(RETRY_KEY, String(domain.retryAfterSeconds));
+  if (domain.errorId) metadata.set(ID_KEY, domain.errorId);
   return { code: ERROR_CODES[domain.code].grpc, details: domain.message, metadata };
 }
 
@@ -81,17 +115,23 @@ const byGrpcStatus = new Map<number, ErrorCode>(
 export function fromServiceError(err: unknown): DomainError {
   if (err instanceof DomainError) return err;
   const e = err as Partial<ServiceError>;
-  if (typeof e?.code !== 'number') return new DomainError('internal', String((err as Error)?.message ?? err));
+  if (typeof e?.code !== 'number') {
+    return new DomainError('internal', String((err as Error)?.message ?? err), undefined, { hidden: true });
+  }
   const sent = e.metadata?.get(CODE_KEY)[0];
-  const code =
-    typeof sent === 'string' && sent in ERROR_CODES
-      ? (sent as ErrorCode)
-      : (byGrpcStatus.get(e.code) ?? 'internal');
+  const ours = typeof sent === 'string' && sent in ERROR_CODES;
+  const code = ours ? (sent as ErrorCode) : (byGrpcStatus.get(e.code) ?? 'internal');
   const field = e.metadata?.get(FIELD_KEY)[0];
+  const errorId = e.metadata?.get(ID_KEY)[0];
   const message = e.details || e.message || code;
   const retry = Number(e.metadata?.get(RETRY_KEY)[0]);
-  if (code === 'resource_exhausted' && Number.isInteger(retry) && retry > 0) {
+  if (ours && code === 'resource_exhausted' && Number.isInteger(retry) && retry > 0) {
     return new RateLimitedError(message, retry);
   }
-  return new DomainError(code, message, typeof field === 'string' ? field : undefined);
+  // Without our code the status came from gRPC itself (connection refused, deadline...): its
+  // details name internal addresses, so they stay in the logs.
+  return new DomainError(code, message, typeof field === 'string' ? field : undefined, {
+    errorId: typeof errorId === 'string' ? errorId : undefined,
+    hidden: !ours,
+  });
 }

@@ -1,6 +1,8 @@
 import {
   credentials,
+  InterceptingCall,
   Metadata,
+  type Interceptor,
   type CallOptions,
   type Client,
   type ClientReadableStream,
@@ -8,18 +10,44 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { fromServiceError } from './errors.js';
+import { signOutgoing } from './identity.js';
+import type { InternalTokens } from './internal-token.js';
 
-type GrpcClientCtor<C> = new (
+type GrpcClientCtor<C> = (new (
   address: string,
   creds: ReturnType<typeof credentials.createInsecure>,
   options?: object,
-) => C;
+) => C) & { serviceName?: string };
 
-export function createGrpcClient<C extends Client>(Ctor: GrpcClientCtor<C>, address: string): C {
+/**
+ * A client whose every call carries an internal token for the target service (its audience is the
+ * generated client's service name), minted from the caller headers of callerMetadata, if any.
+ */
+export function createGrpcClient<C extends Client>(
+  Ctor: GrpcClientCtor<C>,
+  address: string,
+  tokens: InternalTokens,
+): C {
+  const audience = Ctor.serviceName;
+  if (!audience) throw new Error('createGrpcClient needs a generated client (it names the target service)');
   return new Ctor(address, credentials.createInsecure(), {
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.keepalive_time_ms': 30_000,
+    interceptors: [signingInterceptor(tokens, audience)],
   });
+}
+
+function signingInterceptor(tokens: InternalTokens, audience: string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        // A signing failure leaves the call without a token: the server then refuses it by name.
+        signOutgoing(metadata, tokens, audience).then(
+          (signed) => next(signed, listener),
+          () => next(metadata, listener),
+        );
+      },
+    });
 }
 
 type UnaryMethod<Req, Res> = (

@@ -1,6 +1,10 @@
 import {
+  Metadata,
   Server,
   ServerCredentials,
+  ServerInterceptingCall,
+  status,
+  type ServerInterceptor,
   type sendUnaryData,
   type ServerUnaryCall,
   type ServerWritableStream,
@@ -9,7 +13,9 @@ import {
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from './logger.js';
-import { DomainError, toServiceError } from './errors.js';
+import { DomainError, publicError, toServiceError } from './errors.js';
+import { verifyIncoming } from './identity.js';
+import type { InternalTokens } from './internal-token.js';
 
 export interface GrpcService {
   /** Fully qualified service name, e.g. "picard.v1.MemoryService", reported by the health check. */
@@ -31,8 +37,13 @@ export async function startGrpcServer(opts: {
   port: number;
   services: GrpcService[];
   logger: Logger;
+  /** Verifies the internal token every call (but health checks) must carry. */
+  tokens: InternalTokens;
 }): Promise<GrpcServerHandle> {
-  const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const server = new Server({
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    interceptors: [identityInterceptor(opts.tokens, opts.logger)],
+  });
   const health = new HealthImplementation({ '': 'SERVING' });
   for (const svc of opts.services) {
     server.addService(svc.definition, svc.implementation);
@@ -69,13 +80,50 @@ export async function startGrpcServer(opts: {
   };
 }
 
+const HEALTH = 'grpc.health.v1.Health';
+
+/**
+ * Before any handler runs, the call's internal token must verify with this server's service as
+ * audience (the service named in the method path); otherwise the call ends UNAUTHENTICATED. Health
+ * checks are open: orchestrators probe them without a key, and they reveal only SERVING.
+ */
+function identityInterceptor(tokens: InternalTokens, logger: Logger): ServerInterceptor {
+  return (method, call) =>
+    new ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, pass) {
+            const audience = method.path.split('/')[1] ?? '';
+            if (audience === HEALTH) return pass(metadata);
+            verifyIncoming(metadata, tokens, audience).then(
+              () => pass(metadata),
+              (err: unknown) => {
+                logger.warn({ method: method.path, msg: (err as Error).message }, 'call unauthenticated');
+                call.sendStatus({
+                  code: status.UNAUTHENTICATED,
+                  details: (err as Error).message,
+                  metadata: toServiceError(err).metadata ?? new Metadata(),
+                });
+              },
+            );
+          },
+        });
+      },
+    });
+}
+
+/** Logs the outcome and returns what the client may see (an internal failure: generic, with the logged id). */
 function logOutcome(logger: Logger, method: string, started: number, err?: unknown) {
   const ms = Math.round((performance.now() - started) * 10) / 10;
-  if (!err) return logger.debug({ method, ms }, 'call ok');
-  if (err instanceof DomainError && err.code !== 'internal') {
-    return logger.info({ method, ms, code: err.code, field: err.field, msg: err.message }, 'call refused');
+  if (!err) return void logger.debug({ method, ms }, 'call ok');
+  const shown = publicError(err);
+  if (shown.log) {
+    logger.error({ method, ms, err, errorId: shown.errorId }, 'call failed');
+  } else if (err instanceof DomainError) {
+    const { code, field, message } = err;
+    logger.info({ method, ms, code, field, msg: message, errorId: err.errorId }, 'call refused');
   }
-  logger.error({ method, ms, err }, 'call failed');
+  return shown.error;
 }
 
 /** Adapts an async handler to grpc-js: thrown DomainErrors become statuses, others become INTERNAL. */
@@ -94,10 +142,7 @@ export function unary<Req, Res>(
           logOutcome(logger, method, started);
           callback(null, res);
         },
-        (err: unknown) => {
-          logOutcome(logger, method, started, err);
-          callback(toServiceError(err), null);
-        },
+        (err: unknown) => callback(toServiceError(logOutcome(logger, method, started, err)), null),
       );
   };
 }
@@ -118,9 +163,9 @@ export function serverStream<Req, Res>(
       logOutcome(logger, method, started);
       call.end();
     } catch (err) {
-      logOutcome(logger, method, started, err);
+      const shown = logOutcome(logger, method, started, err);
       // emit('error') sends the status to the client; destroy() would drop it and leave the client waiting.
-      call.emit('error', Object.assign(new Error(String((err as Error)?.message)), toServiceError(err)));
+      call.emit('error', Object.assign(new Error(shown?.message), toServiceError(shown)));
     }
   };
 }

@@ -11,9 +11,16 @@ export {
   unauthenticated,
   notYet,
   toServiceError,
+  publicError,
   fromServiceError,
 } from './errors.js';
 export { type Caller, callerMetadata, callerFrom, requireCaller } from './identity.js';
+export {
+  InternalTokens,
+  INTERNAL_TOKEN_HEADER,
+  MIN_INTERNAL_KEY_LENGTH,
+  type InternalTokenOptions,
+} from './internal-token.js';
 export { newId, isUuid, assertUuid } from './ids.js';
 export {
   startGrpcServer,

@@ -5,6 +5,7 @@ import { InProcessEventBus } from './events/in-process-bus.js';
 import { NatsEventBus } from './events/nats-bus.js';
 import type { EventBus } from './events/event-bus.js';
 import { createLogger } from './logger.js';
+import { InternalTokens } from './internal-token.js';
 
 /**
  * Test wiring for both run modes. With PICARD_TEST_DATABASE_URL / PICARD_TEST_NATS_URL set
@@ -13,6 +14,16 @@ import { createLogger } from './logger.js';
  */
 export const testMode = (): 'cluster' | 'embedded' =>
   process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded';
+
+/** The internal key of a test process: its services and its gRPC clients share it, as a deployment's do. */
+export const TEST_INTERNAL_KEY = randomBytes(32).toString('base64url');
+/** A service environment with the test process's internal key (an explicit one wins). */
+export const withInternalKey = <E extends Record<string, string | undefined>>(env: E) => ({
+  INTERNAL_TOKEN_KEY: TEST_INTERNAL_KEY,
+  ...env,
+});
+/** Signs test clients' calls as a Picard service would (createGrpcClient's third argument). */
+export const testTokens = (issuer = 'test') => new InternalTokens({ key: TEST_INTERNAL_KEY, issuer });
 
 export const testLogger = () => createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 

@@ -5,6 +5,7 @@ import { authConfigSchema } from '../../src/config.js';
 import { sha256Hex } from '../../src/domain/secrets.js';
 import { ADMIN, asUser, expectError, startHarness, type Harness } from './harness.js';
 import { params, pkce } from './oauth-helpers.js';
+import { withInternalKey } from '@picard/service-kit/testing';
 
 const ISSUER = 'http://localhost:8001';
 const REDIRECT = 'http://127.0.0.1:33418/callback';
@@ -141,9 +142,9 @@ describe('auth-service: authorization requests', () => {
     });
 
     it('never lets a code live longer than 5 minutes (AUTH_CODE_TTL_SECONDS), and purges long-dead codes', async () => {
-      expect(() => loadConfig(authConfigSchema, { AUTH_CODE_TTL_SECONDS: '301' })).toThrow(ConfigError);
-      expect(() => loadConfig(authConfigSchema, { AUTH_CODE_TTL_SECONDS: '301' })).toThrow(/AUTH_CODE_TTL_SECONDS/);
-      expect(loadConfig(authConfigSchema, { AUTH_CODE_TTL_SECONDS: '60' }).AUTH_CODE_TTL_SECONDS).toBe(60);
+      expect(() => loadConfig(authConfigSchema, withInternalKey({ AUTH_CODE_TTL_SECONDS: '301' }))).toThrow(ConfigError);
+      expect(() => loadConfig(authConfigSchema, withInternalKey({ AUTH_CODE_TTL_SECONDS: '301' }))).toThrow(/AUTH_CODE_TTL_SECONDS/);
+      expect(loadConfig(authConfigSchema, withInternalKey({ AUTH_CODE_TTL_SECONDS: '60' })).AUTH_CODE_TTL_SECONDS).toBe(60);
       const old = params((await authorize()).redirectTo).code!;
       await h.knex('authorization_codes').where({ code_hash: sha256Hex(old) }).update({ expires_at: new Date(Date.now() - 2 * 86_400_000) });
       await authorize();

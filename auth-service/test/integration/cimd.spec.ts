@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { authPb } from '@picard/proto';
 import { loadConfig } from '@picard/service-kit';
-import { testLogger } from '@picard/service-kit/testing';
+import { testLogger, withInternalKey } from '@picard/service-kit/testing';
 import { authConfigSchema } from '../../src/config.js';
 import { AuthorizationService } from '../../src/domain/authorization.service.js';
 import { ClientsService } from '../../src/domain/clients.service.js';
@@ -74,9 +74,9 @@ describe('auth-service: Client ID Metadata Documents', () => {
   });
 
   it('config: CIMD is on by default, loopback off, 5 s timeout; bad values are named', () => {
-    expect(loadConfig(authConfigSchema, {})).toMatchObject({ AUTH_CIMD_ENABLED: true, AUTH_CIMD_ALLOW_LOOPBACK: false, AUTH_CIMD_TIMEOUT_MS: 5000 });
-    expect(() => loadConfig(authConfigSchema, { AUTH_CIMD_ENABLED: 'maybe' })).toThrow(/AUTH_CIMD_ENABLED/);
-    expect(() => loadConfig(authConfigSchema, { AUTH_CIMD_TIMEOUT_MS: '0' })).toThrow(/AUTH_CIMD_TIMEOUT_MS/);
+    expect(loadConfig(authConfigSchema, withInternalKey({}))).toMatchObject({ AUTH_CIMD_ENABLED: true, AUTH_CIMD_ALLOW_LOOPBACK: false, AUTH_CIMD_TIMEOUT_MS: 5000 });
+    expect(() => loadConfig(authConfigSchema, withInternalKey({ AUTH_CIMD_ENABLED: 'maybe' }))).toThrow(/AUTH_CIMD_ENABLED/);
+    expect(() => loadConfig(authConfigSchema, withInternalKey({ AUTH_CIMD_TIMEOUT_MS: '0' }))).toThrow(/AUTH_CIMD_TIMEOUT_MS/);
   });
 
   it('the full flow: check, authorize, token, refresh, introspect and revoke with the URL as client_id', async () => {
@@ -181,7 +181,7 @@ describe('auth-service: Client ID Metadata Documents', () => {
   describe('configured by the environment', () => {
     const domainWith = (env: Record<string, string>) => {
       const store = new AuthStore(h.knex);
-      const clients = new ClientsService(store, { dynamicClientsPerHour: 100, metadata: clientMetadataFetcher(loadConfig(authConfigSchema, env), testLogger()) });
+      const clients = new ClientsService(store, { dynamicClientsPerHour: 100, metadata: clientMetadataFetcher(loadConfig(authConfigSchema, withInternalKey(env)), testLogger()) });
       return { clients, authorization: new AuthorizationService(store, clients, { issuer: 'http://localhost:8001', codeTtlSeconds: 300 }) };
     };
 

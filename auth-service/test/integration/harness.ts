@@ -9,7 +9,7 @@ import {
   type Caller,
   type EventBus,
 } from '@picard/service-kit';
-import { openTestDatabase, openTestEventBus, testLogger, uniqueSchema } from '@picard/service-kit/testing';
+import { openTestDatabase, openTestEventBus, testLogger, uniqueSchema, withInternalKey, testTokens } from '@picard/service-kit/testing';
 import { expect } from '@jest/globals';
 import { authConfigSchema } from '../../src/config.js';
 import { startAuthService, type AuthServiceHandle, type AuthServiceOptions } from '../../src/service.js';
@@ -27,12 +27,12 @@ export async function startHarness(env: Record<string, string> = {}, options: Pi
     subjects: ['auth.>'],
     handler: async (m) => void events.push(m),
   });
-  const config = loadConfig(authConfigSchema, {
+  const config = loadConfig(authConfigSchema, withInternalKey({
     PICARD_ADMIN_USERNAME: ADMIN.username,
     PICARD_ADMIN_PASSWORD: ADMIN.password,
     PICARD_ADMIN_EMAIL: ADMIN.email,
     ...env,
-  });
+  }));
   const service: AuthServiceHandle = await startAuthService({
     config,
     database: db.target,
@@ -43,7 +43,7 @@ export async function startHarness(env: Record<string, string> = {}, options: Pi
     grpcPort: 0,
     ...options,
   });
-  const client = createGrpcClient(authPb.AuthServiceClient, service.grpc.address);
+  const client = createGrpcClient(authPb.AuthServiceClient, service.grpc.address, testTokens());
 
   type Method = keyof authPb.AuthServiceClient & keyof typeof authPb.AuthServiceService;
   const call = <Res>(method: Method, request: unknown, caller?: Caller): Promise<Res> => {

@@ -14,7 +14,7 @@ import {
   type DatabaseTarget,
   type EventBus,
 } from '@picard/service-kit';
-import { openTestEventBus, testLogger, testMode, uniqueSchema } from '@picard/service-kit/testing';
+import { openTestEventBus, testLogger, testMode, uniqueSchema, withInternalKey, testTokens } from '@picard/service-kit/testing';
 import { authConfigSchema } from '../../src/config.js';
 import { startAuthService, type AuthServiceHandle } from '../../src/service.js';
 import { ADMIN, asUser } from './harness.js';
@@ -46,12 +46,12 @@ describe('auth-service: signing key rotation', () => {
   };
 
   const start = async (env: Record<string, string> = {}, checkIntervalMs = 3_600_000) => {
-    const config = loadConfig(authConfigSchema, {
+    const config = loadConfig(authConfigSchema, withInternalKey({
       PICARD_ADMIN_USERNAME: ADMIN.username,
       PICARD_ADMIN_PASSWORD: ADMIN.password,
       AUTH_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY,
       ...env,
-    });
+    }));
     const service = await startAuthService({
       config,
       database: target,
@@ -62,7 +62,7 @@ describe('auth-service: signing key rotation', () => {
       grpcPort: 0,
       signingKeys: { now: clock, checkIntervalMs },
     });
-    const instance = { service, client: createGrpcClient(authPb.AuthServiceClient, service.grpc.address) };
+    const instance = { service, client: createGrpcClient(authPb.AuthServiceClient, service.grpc.address, testTokens()) };
     running.push(instance);
     return instance;
   };
@@ -212,13 +212,13 @@ describe('auth-service: signing key rotation', () => {
   });
 
   it('validates the rotation settings and names the variable', () => {
-    const bad = (env: Record<string, string>) => () => loadConfig(authConfigSchema, env);
+    const bad = (env: Record<string, string>) => () => loadConfig(authConfigSchema, withInternalKey(env));
     expect(bad({ AUTH_SIGNING_KEY_ROTATION_DAYS: '-1' })).toThrow(/AUTH_SIGNING_KEY_ROTATION_DAYS.*must be 0 or more/);
     expect(bad({ AUTH_SIGNING_KEY_ROTATION_DAYS: '1.5' })).toThrow(/AUTH_SIGNING_KEY_ROTATION_DAYS/);
     expect(bad({ AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: 'soon' })).toThrow(/AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS/);
     expect(bad({ AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: '86401' })).toThrow(/AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS.*at most 86400/);
     expect(bad({ AUTH_KEY_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/AUTH_KEY_ENCRYPTION_KEY=\(hidden\): must be the base64 of exactly 32 bytes/);
-    const ok = loadConfig(authConfigSchema, {});
+    const ok = loadConfig(authConfigSchema, withInternalKey({}));
     expect(ok).toMatchObject({ AUTH_SIGNING_KEY_ROTATION_DAYS: 30, AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: 300 });
     expect(ok.AUTH_KEY_ENCRYPTION_KEY).toBeUndefined();
   });

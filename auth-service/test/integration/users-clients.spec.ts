@@ -5,6 +5,7 @@ import { loadConfig } from '@picard/service-kit';
 import { authConfigSchema } from '../../src/config.js';
 import { sha256Hex } from '../../src/domain/secrets.js';
 import { ADMIN, asUser, expectError, startHarness, type Harness } from './harness.js';
+import { withInternalKey } from '@picard/service-kit/testing';
 
 const NEW_ADMIN_PASSWORD = 'changed-password-2';
 
@@ -63,7 +64,7 @@ describe('auth-service: users and clients', () => {
     it('stops start-up on a bad admin configuration, naming the variable', () => {
       const bad = (env: Record<string, string>) => {
         try {
-          loadConfig(authConfigSchema, env);
+          loadConfig(authConfigSchema, withInternalKey(env));
         } catch (err) {
           expect(err).toBeInstanceOf(ConfigError);
           return (err as Error).message;

@@ -18,7 +18,9 @@ import {
   openTestEventBus,
   testLogger,
   testMode,
+  testTokens,
   uniqueSchema,
+  withInternalKey,
   type TestDatabase,
 } from '@picard/service-kit/testing';
 import { authConfigSchema } from '../../src/config.js';
@@ -47,12 +49,15 @@ describe('item 4: auth-service instances on one database share the throttling co
   }[] = [];
 
   const start = async () => {
-    const config = loadConfig(authConfigSchema, {
-      PICARD_ADMIN_USERNAME: ADMIN.username,
-      PICARD_ADMIN_PASSWORD: ADMIN.password,
-      AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
-      AUTH_LOGIN_MAX_FAILURES_PER_IP: '50',
-    });
+    const config = loadConfig(
+      authConfigSchema,
+      withInternalKey({
+        PICARD_ADMIN_USERNAME: ADMIN.username,
+        PICARD_ADMIN_PASSWORD: ADMIN.password,
+        AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+        AUTH_LOGIN_MAX_FAILURES_PER_IP: '50',
+      }),
+    );
     const service = await startAuthService({
       config,
       database: await target(),
@@ -64,8 +69,8 @@ describe('item 4: auth-service instances on one database share the throttling co
     });
     const instance = {
       service,
-      auth: createGrpcClient(authPb.AuthServiceClient, service.grpc.address),
-      limits: createGrpcClient(rateLimitPb.RateLimitServiceClient, service.grpc.address),
+      auth: createGrpcClient(authPb.AuthServiceClient, service.grpc.address, testTokens()),
+      limits: createGrpcClient(rateLimitPb.RateLimitServiceClient, service.grpc.address, testTokens()),
     };
     running.push(instance);
     return instance;

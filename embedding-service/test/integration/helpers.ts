@@ -1,12 +1,13 @@
+import { withInternalKey, testTokens } from '@picard/service-kit/testing';
 import { embeddingPb } from '@picard/proto';
 import { callUnary, createGrpcClient, DomainError, loadConfig } from '@picard/service-kit';
 import { embeddingConfigSchema, type EmbeddingConfig } from '../../src/config.js';
 
 export const configFrom = (env: Record<string, string>): EmbeddingConfig =>
-  loadConfig(embeddingConfigSchema, env);
+  loadConfig(embeddingConfigSchema, withInternalKey(env));
 
 export function embeddingClient(address: string) {
-  const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address);
+  const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address, testTokens());
   return {
     client,
     embed: (texts: string[], model = '', dimensions = 0) =>

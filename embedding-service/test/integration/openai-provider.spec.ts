@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from '@picard/service-kit';
-import { testLogger } from '@picard/service-kit/testing';
+import { testLogger, withInternalKey } from '@picard/service-kit/testing';
 import {
   embeddingConfigSchema,
   startEmbeddingService,
@@ -171,11 +171,13 @@ describe('embedding-service with the openai provider', () => {
   });
 
   it('refuses openai without an API key, naming OPENAI_API_KEY', () => {
-    expect(() => loadConfig(embeddingConfigSchema, { EMBEDDING_PROVIDER: 'openai' })).toThrow(ConfigError);
-    expect(() => loadConfig(embeddingConfigSchema, { EMBEDDING_PROVIDER: 'openai' })).toThrow(
-      /OPENAI_API_KEY/,
-    );
-    expect(() => loadConfig(embeddingConfigSchema, { EMBEDDING_PROVIDER: 'magic' })).toThrow(
+    expect(() =>
+      loadConfig(embeddingConfigSchema, withInternalKey({ EMBEDDING_PROVIDER: 'openai' })),
+    ).toThrow(ConfigError);
+    expect(() =>
+      loadConfig(embeddingConfigSchema, withInternalKey({ EMBEDDING_PROVIDER: 'openai' })),
+    ).toThrow(/OPENAI_API_KEY/);
+    expect(() => loadConfig(embeddingConfigSchema, withInternalKey({ EMBEDDING_PROVIDER: 'magic' }))).toThrow(
       /EMBEDDING_PROVIDER/,
     );
   });

@@ -1,5 +1,11 @@
 import { rateLimitPb } from '@picard/proto';
-import { callUnary, createGrpcClient, RateLimitedError, waitText } from '@picard/service-kit';
+import {
+  callUnary,
+  createGrpcClient,
+  RateLimitedError,
+  waitText,
+  type InternalTokens,
+} from '@picard/service-kit';
 
 export interface Budget {
   /** Names the limit in the shared table, e.g. "signup" or "tool.query_user". */
@@ -19,8 +25,8 @@ export const perWindow = (seconds: number) =>
 export class SharedRateLimits {
   private readonly client: rateLimitPb.RateLimitServiceClient;
 
-  constructor(authAddress: string) {
-    this.client = createGrpcClient(rateLimitPb.RateLimitServiceClient, authAddress);
+  constructor(authAddress: string, tokens: InternalTokens) {
+    this.client = createGrpcClient(rateLimitPb.RateLimitServiceClient, authAddress, tokens);
   }
 
   /** Counts one event for `key`; past the budget throws a RateLimitedError with `message(wait)`. */

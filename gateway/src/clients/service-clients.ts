@@ -1,5 +1,5 @@
 import { authPb, embeddingPb, memoryPb, personaPb } from '@picard/proto';
-import { createGrpcClient, createHealthChecker } from '@picard/service-kit';
+import { createGrpcClient, createHealthChecker, type InternalTokens } from '@picard/service-kit';
 
 export interface ServiceAddresses {
   auth: string;
@@ -8,13 +8,16 @@ export interface ServiceAddresses {
   persona: string;
 }
 
-/** One channel per internal service, opened once at start-up and shared by every request. */
-export function createServiceClients(addresses: ServiceAddresses) {
+/**
+ * One channel per internal service, opened once at start-up and shared by every request; each call
+ * carries the caller's identity as an internal token signed with `tokens`.
+ */
+export function createServiceClients(addresses: ServiceAddresses, tokens: InternalTokens) {
   const clients = {
-    auth: createGrpcClient(authPb.AuthServiceClient, addresses.auth),
-    memory: createGrpcClient(memoryPb.MemoryServiceClient, addresses.memory),
-    embedding: createGrpcClient(embeddingPb.EmbeddingServiceClient, addresses.embedding),
-    persona: createGrpcClient(personaPb.PersonaServiceClient, addresses.persona),
+    auth: createGrpcClient(authPb.AuthServiceClient, addresses.auth, tokens),
+    memory: createGrpcClient(memoryPb.MemoryServiceClient, addresses.memory, tokens),
+    embedding: createGrpcClient(embeddingPb.EmbeddingServiceClient, addresses.embedding, tokens),
+    persona: createGrpcClient(personaPb.PersonaServiceClient, addresses.persona, tokens),
   };
   const health = {
     auth: { checker: createHealthChecker(addresses.auth), service: 'picard.v1.AuthService' },

@@ -1,7 +1,26 @@
 import type { Request, Response } from 'express';
-import { DomainError, fromServiceError, RateLimitedError } from '@picard/service-kit';
+import {
+  DomainError,
+  fromServiceError,
+  publicError,
+  RateLimitedError,
+  type Logger,
+} from '@picard/service-kit';
 import type { ZodError } from 'zod';
 import { BatchError } from '../mcp/tools/batch-error.js';
+
+/** The app's logger (createApp puts it in app.locals), for errors logged where they are answered. */
+export const appLogger = (res: Response) => res.app?.locals.logger as Logger | undefined;
+
+/**
+ * The error a client may see: a domain error as it is; anything else generic, with a correlation
+ * id that the log line holding the full error carries too (see service-kit publicError).
+ */
+export function publicFailure(err: unknown, logger: Logger | undefined): DomainError {
+  const shown = publicError(err instanceof DomainError ? err : fromServiceError(err));
+  if (shown.log) logger?.error({ err, errorId: shown.errorId }, 'request failed');
+  return shown.error;
+}
 
 /**
  * The HTTP face of the error model: `{error, message, field?}` with the status from the one table;
@@ -12,7 +31,7 @@ export function sendError(res: Response, err: unknown): void {
     res.status(err.httpStatus).json(err.toJSON());
     return;
   }
-  const domain = err instanceof DomainError ? err : fromServiceError(err);
+  const domain = publicFailure(err, appLogger(res));
   if (domain instanceof RateLimitedError) res.setHeader('Retry-After', String(domain.retryAfterSeconds));
   const body: Record<string, string> = { error: domain.code, message: domain.message };
   if (domain.field) body.field = domain.field;

@@ -1,5 +1,6 @@
 import { McpServer, createMcpHandler, type AuthInfo, type ServerContext } from '@modelcontextprotocol/server';
-import { DomainError, fromServiceError, type Logger } from '@picard/service-kit';
+import { DomainError, type Logger } from '@picard/service-kit';
+import { publicFailure } from '../http/http-errors.js';
 import { callerOf } from '../auth/bearer.js';
 import { TOOLS } from './tools/index.js';
 import { runTool, type ToolDeps } from './tools/run-tool.js';
@@ -11,13 +12,13 @@ import { registerMemoryPrompts } from './prompts.js';
 const SERVER_INFO = { name: 'picard', version: '0.1.0' };
 
 /** Tool failures become MCP tool errors (isError) that say what went wrong; the HTTP exchange still succeeds. */
-function toolError(err: unknown) {
+function toolError(err: unknown, logger: Logger) {
   // The per-item errors travel as JSON text, not structuredContent: stock 2025 clients validate any
   // structuredContent against the tool's output schema, error or not, and would reject the result.
   if (err instanceof BatchError) {
     return { isError: true, content: [{ type: 'text' as const, text: JSON.stringify(err.toJSON()) }] };
   }
-  const e = err instanceof DomainError ? err : fromServiceError(err);
+  const e = publicFailure(err, logger);
   const text = e.field ? `${e.code} (${e.field}): ${e.message}` : `${e.code}: ${e.message}`;
   return { isError: true, content: [{ type: 'text' as const, text }] };
 }
@@ -35,7 +36,7 @@ function extrasOf(ctx: ServerContext): ToolExtras {
   };
 }
 
-function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps): McpServer {
+function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps, logger: Logger): McpServer {
   const server = new McpServer(SERVER_INFO, {
     instructions:
       'Picard stores memories for you and finds them by meaning. Use submit_memory to remember, ' +
@@ -53,7 +54,7 @@ function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps): McpServer 
       },
       async (args: unknown, ctx: ServerContext) => {
         const caller = callerOf(authInfo);
-        if (!caller) return toolError(new DomainError('unauthenticated', 'no verified caller'));
+        if (!caller) return toolError(new DomainError('unauthenticated', 'no verified caller'), logger);
         try {
           const result = (await runTool(tool, args, caller, deps, undefined, extrasOf(ctx))) as Record<
             string,
@@ -64,12 +65,12 @@ function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps): McpServer 
             content: [{ type: 'text' as const, text: JSON.stringify(result) }],
           };
         } catch (err) {
-          return toolError(err);
+          return toolError(err, logger);
         }
       },
     );
   }
-  registerMemoryResources(server, callerOf(authInfo), deps.clients);
+  registerMemoryResources(server, callerOf(authInfo), deps.clients, logger);
   registerMemoryPrompts(server);
   return server;
 }
@@ -79,7 +80,7 @@ function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps): McpServer 
  * answers any request, and both the 2025-11-25 and the 2026-07-28 revisions are served.
  */
 export function createMcpEndpoint(deps: ToolDeps, logger: Logger) {
-  return createMcpHandler((ctx) => buildServer(ctx.authInfo, deps), {
+  return createMcpHandler((ctx) => buildServer(ctx.authInfo, deps, logger), {
     onerror: (err) => logger.warn({ err }, 'MCP request failed'),
   });
 }

@@ -1,9 +1,19 @@
 import { McpServer, ResourceNotFoundError, ResourceTemplate } from '@modelcontextprotocol/server';
 import { memoryPb } from '@picard/proto';
-import { callerMetadata, callUnary, DomainError, isUuid, type Caller } from '@picard/service-kit';
+import {
+  callerMetadata,
+  callUnary,
+  DomainError,
+  isUuid,
+  type Caller,
+  type Logger,
+} from '@picard/service-kit';
 import type { ServiceClients } from '../clients/service-clients.js';
 import { SCOPES } from '../auth/scopes.js';
 import { memoryToJson } from '../schemas/memory.schema.js';
+import { publicFailure } from '../http/http-errors.js';
+
+type Variables = Record<string, string | string[] | undefined>;
 
 const LIST_LIMIT = 100;
 const json = (uri: URL, value: unknown) => ({
@@ -18,7 +28,19 @@ export function registerMemoryResources(
   server: McpServer,
   caller: Caller | undefined,
   clients: ServiceClients,
+  logger: Logger,
 ) {
+  // A failure that is not a domain error reaches the MCP client generic, with the logged id.
+  const guarded =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        if (err instanceof ResourceNotFoundError) throw err;
+        throw publicFailure(err, logger);
+      }
+    };
   const memory = clients.memory;
   const who = () => {
     if (!caller) throw new DomainError('unauthenticated', 'no verified caller');
@@ -32,7 +54,7 @@ export function registerMemoryResources(
     'memory',
     new ResourceTemplate('memories://{memory_id}', {
       // Listing shows the caller's own newest memories; others' are reachable through users://.
-      list: async () => {
+      list: guarded(async () => {
         const { metadata } = who();
         const page = await callUnary(
           memory.retrieveMemories.bind(memory),
@@ -46,10 +68,10 @@ export function registerMemoryResources(
             mimeType: 'application/json',
           })),
         };
-      },
+      }),
     }),
     { title: 'A memory', description: 'One memory you may see, as JSON.', mimeType: 'application/json' },
-    async (uri, variables) => {
+    guarded(async (uri: URL, variables: Variables) => {
       const { metadata } = who();
       const id = variable(variables.memory_id);
       if (!isUuid(id)) throw new ResourceNotFoundError(uri.href);
@@ -62,7 +84,7 @@ export function registerMemoryResources(
         if (err instanceof DomainError && err.code === 'not_found') throw new ResourceNotFoundError(uri.href);
         throw err;
       }
-    },
+    }),
   );
 
   server.registerResource(
@@ -73,7 +95,7 @@ export function registerMemoryResources(
       description: 'The memories of one user that you may see (newest 100), as JSON.',
       mimeType: 'application/json',
     },
-    async (uri, variables) => {
+    guarded(async (uri: URL, variables: Variables) => {
       const { metadata } = who();
       const userId = variable(variables.user_id);
       if (!isUuid(userId)) throw new ResourceNotFoundError(uri.href);
@@ -92,6 +114,6 @@ export function registerMemoryResources(
         metadata,
       );
       return json(uri, { memories: page.memories.map(memoryToJson), next_cursor: page.nextCursor ?? null });
-    },
+    }),
   );
 }

@@ -1,7 +1,8 @@
 import express, { Router, type Request, type Response } from 'express';
-import { callerMetadata, callUnary, DomainError, fromServiceError } from '@picard/service-kit';
+import { callerMetadata, callUnary, fromServiceError } from '@picard/service-kit';
 import type { authPb } from '@picard/proto';
 import type { ServiceClients } from '../clients/service-clients.js';
+import { appLogger, publicFailure } from '../http/http-errors.js';
 import type { BrowserSessions } from './browser-session.js';
 import { retryAfter, type SourceLimits } from '../http/source-limits.js';
 import { consentPage, errorPage, loginPage, type AuthorizeParams } from './pages.js';
@@ -164,7 +165,7 @@ export function authorizeRouter(
         }
         await handler(req, res);
       } catch (err) {
-        const e = err instanceof DomainError ? err : fromServiceError(err);
+        const e = publicFailure(err, appLogger(res));
         retryAfter(res, e);
         html(res, e.httpStatus >= 500 ? 503 : e.httpStatus, errorPage('Something went wrong', e.message));
       }

@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from '../schemas/zod.js';
-import { callUnary, fromServiceError } from '@picard/service-kit';
+import { callUnary } from '@picard/service-kit';
 import type { ServiceClients } from '../clients/service-clients.js';
 import { retryAfter, type SourceLimits } from '../http/source-limits.js';
+import { appLogger, publicFailure } from '../http/http-errors.js';
 
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -49,7 +50,7 @@ export function registrationRouter(clients: ServiceClients, limits: SourceLimits
         scope: c.scopes.join(' '),
       });
     } catch (err) {
-      const e = fromServiceError(err);
+      const e = publicFailure(err, appLogger(res));
       retryAfter(res, e);
       const status = e.code === 'resource_exhausted' ? 429 : e.httpStatus >= 500 ? e.httpStatus : 400;
       const error = e.field?.startsWith('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata';

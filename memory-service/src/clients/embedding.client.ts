@@ -1,5 +1,11 @@
 import { embeddingPb } from '@picard/proto';
-import { callUnary, createGrpcClient, DomainError, waitForReady } from '@picard/service-kit';
+import {
+  callUnary,
+  createGrpcClient,
+  DomainError,
+  waitForReady,
+  type InternalTokens,
+} from '@picard/service-kit';
 
 export interface EmbeddingModelInfo {
   provider: string;
@@ -50,8 +56,8 @@ export class ServingEmbeddings implements Embeddings {
   }
 }
 
-export async function connectEmbeddings(address: string, readyTimeoutMs = 30_000) {
-  const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address);
+export async function connectEmbeddings(address: string, tokens: InternalTokens, readyTimeoutMs = 30_000) {
+  const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address, tokens);
   try {
     await waitForReady(client, readyTimeoutMs);
     const info = await callUnary(client.getModelInfo.bind(client), {});
@@ -60,8 +66,12 @@ export async function connectEmbeddings(address: string, readyTimeoutMs = 30_000
         const res = await callUnary(client.embed.bind(client), { texts, model, dimensions });
         return res.vectors.map((v) => v.values);
       } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new DomainError('unavailable', `embedding failed: ${reason}`);
+        // A transport failure's text (internal addresses) stays out of what clients are told.
+        const told = err instanceof DomainError && !err.opts.hidden;
+        throw new DomainError(
+          'unavailable',
+          `embedding failed: ${told ? err.message : 'embedding-service unreachable'}`,
+        );
       }
     };
     const embeddings: EmbeddingClient = { info, embed: (texts) => embedWith(texts, '', 0), embedWith };

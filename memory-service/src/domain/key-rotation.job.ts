@@ -66,7 +66,7 @@ export class KeyRotationJob {
     const failed = new Set<string>();
     const reseal = (row: SealedRow): SealedText | undefined => {
       try {
-        return cipher.seal(row.id, cipher.open(row.id, row.sealed));
+        return cipher.seal(row.id, row.sealed.ownerId, cipher.open(row.id, row.sealed));
       } catch (err) {
         logger.warn(
           { memoryId: row.id, keyId: row.sealed.keyId, err: (err as Error).message },

@@ -4,6 +4,7 @@ import { newId } from '@picard/service-kit';
 import { MemoryCipher } from './memory-cipher.js';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
+const OWNER = newId();
 
 describe('MemoryCipher', () => {
   const k1 = key('k1');
@@ -12,8 +13,8 @@ describe('MemoryCipher', () => {
   it('round-trips text, with a fresh IV every time', () => {
     const cipher = new MemoryCipher([k1]);
     const id = newId();
-    const a = cipher.seal(id, 'Grüße, 世界 🌍');
-    const b = cipher.seal(id, 'Grüße, 世界 🌍');
+    const a = cipher.seal(id, OWNER, 'Grüße, 世界 🌍');
+    const b = cipher.seal(id, OWNER, 'Grüße, 世界 🌍');
     expect(a.keyId).toBe('k1');
     expect(a.iv).toHaveLength(12);
     expect(a.iv.equals(b.iv)).toBe(false);
@@ -24,7 +25,7 @@ describe('MemoryCipher', () => {
   it('refuses tampered ciphertext, tag or IV', () => {
     const cipher = new MemoryCipher([k1]);
     const id = newId();
-    const sealed = cipher.seal(id, 'secret text');
+    const sealed = cipher.seal(id, OWNER, 'secret text');
     const flip = (b: Buffer) => Buffer.from(b.map((x, i) => (i === 0 ? x ^ 1 : x)));
     expect(() => cipher.open(id, { ...sealed, ciphertext: flip(sealed.ciphertext) })).toThrow(
       /failed authentication/,
@@ -37,13 +38,13 @@ describe('MemoryCipher', () => {
 
   it('refuses a ciphertext moved to another row', () => {
     const cipher = new MemoryCipher([k1]);
-    const sealed = cipher.seal(newId(), 'belongs to one row');
+    const sealed = cipher.seal(newId(), OWNER, 'belongs to one row');
     expect(() => cipher.open(newId(), sealed)).toThrow(/failed authentication/);
   });
 
   it('refuses an unknown key id, naming it', () => {
     const cipher = new MemoryCipher([k1]);
-    const sealed = cipher.seal(newId(), 'x');
+    const sealed = cipher.seal(newId(), OWNER, 'x');
     expect(() => cipher.open(newId(), { ...sealed, keyId: 'gone' })).toThrow(/"gone"/);
   });
 
@@ -52,13 +53,13 @@ describe('MemoryCipher', () => {
     const after = new MemoryCipher([k1, k2]);
     const oldId = newId();
     const newIdValue = newId();
-    const old = before.seal(oldId, 'old row');
-    const fresh = after.seal(newIdValue, 'new row');
+    const old = before.seal(oldId, OWNER, 'old row');
+    const fresh = after.seal(newIdValue, OWNER, 'new row');
     expect(fresh.keyId).toBe('k2');
     expect(after.open(oldId, old)).toBe('old row');
     expect(after.open(newIdValue, fresh)).toBe('new row');
     expect(() => before.open(newIdValue, fresh)).toThrow(/"k2"/);
-    expect(new MemoryCipher([k1, k2], 'k1').seal(newId(), 'x').keyId).toBe('k1');
+    expect(new MemoryCipher([k1, k2], 'k1').seal(newId(), OWNER, 'x').keyId).toBe('k1');
   });
 
   it('refuses an active key that is not configured', () => {

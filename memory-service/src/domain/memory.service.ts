@@ -119,7 +119,7 @@ export class MemoryService {
     return {
       id,
       userId: caller.userId,
-      sealed: this.deps.cipher.seal(id, checked.text),
+      sealed: this.deps.cipher.seal(id, caller.userId, checked.text),
       permission: checked.permission,
       expirationDate: checked.expirationDate,
       tags: checked.tags,
@@ -303,7 +303,7 @@ export class MemoryService {
       return {
         ...(text !== undefined
           ? {
-              sealed: this.deps.cipher.seal(id, text),
+              sealed: this.deps.cipher.seal(id, facts.userId, text),
               keywords: this.deps.keywords.hasher.index(text),
               embedding,
               embeddingModel: embedding ? this.deps.embeddings.info.model : null,

@@ -5,6 +5,7 @@ import { embeddingState } from './003_embedding_state.js';
 import { searchDays } from './004_search_days.js';
 import { keywordIndex } from './005_keyword_index.js';
 import { listingIndexes } from './006_listing_indexes.js';
+import { ownerBoundAad } from './007_owner_bound_aad.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
 export const memoryMigrations = (dimensions: number): Migration[] => [
@@ -14,4 +15,5 @@ export const memoryMigrations = (dimensions: number): Migration[] => [
   searchDays,
   keywordIndex,
   listingIndexes,
+  ownerBoundAad,
 ];

@@ -1,6 +1,10 @@
 import type { Knex } from '@picard/service-kit';
 import type { SealedText } from '../domain/memory-cipher.js';
-import { SEALED_COLUMNS, sealedFrom, type SealedColumns } from './sealed-rows.js';
+import { CURRENT_AAD_VERSION } from '../domain/memory-cipher.js';
+import { SEALED_COLUMNS, sealedColumns, sealedFrom, type SealedColumns } from './sealed-rows.js';
+
+const stale = (q: Knex.QueryBuilder, keyId: string) =>
+  q.where((w) => w.whereNot('key_id', keyId).orWhere('aad_version', '<', CURRENT_AAD_VERSION));
 
 export interface SealedRow {
   id: string;
@@ -21,9 +25,9 @@ export interface RotationBatch {
 export class KeyRotationStore {
   constructor(readonly knex: Knex) {}
 
-  /** Rows not yet sealed under `keyId`. */
+  /** Rows not yet sealed under `keyId`, or with an AAD older than the current one (owner not bound). */
   async countStale(keyId: string): Promise<number> {
-    const [row] = await this.knex('memories').whereNot('key_id', keyId).count<{ n: string }[]>({ n: '*' });
+    const [row] = await stale(this.knex('memories'), keyId).count<{ n: string }[]>({ n: '*' });
     return Number(row?.n ?? 0);
   }
 
@@ -40,9 +44,8 @@ export class KeyRotationStore {
     reseal: (row: SealedRow) => SealedText | undefined,
   ): Promise<RotationBatch> {
     return this.knex.transaction(async (trx) => {
-      const q = trx('memories')
+      const q = stale(trx('memories'), keyId)
         .select('id', ...SEALED_COLUMNS)
-        .whereNot('key_id', keyId)
         .orderBy('id')
         .limit(Math.trunc(limit))
         .forUpdate()
@@ -57,12 +60,9 @@ export class KeyRotationStore {
           failedIds.push(r.id);
           continue;
         }
-        await trx('memories').where({ id: r.id, key_id: r.key_id }).update({
-          ciphertext: sealed.ciphertext,
-          iv: sealed.iv,
-          auth_tag: sealed.authTag,
-          key_id: sealed.keyId,
-        });
+        await trx('memories')
+          .where({ id: r.id, key_id: r.key_id, aad_version: r.aad_version })
+          .update(sealedColumns(sealed));
         rewritten++;
       }
       return { seen: rows.length, rewritten, failedIds, lastId: rows.at(-1)?.id };

@@ -6,7 +6,7 @@ import type { SealedText } from '../domain/memory-cipher.js';
 import type { IndexedTerms } from '../domain/keyword-hasher.js';
 import { explainPlan } from './explain.js';
 import { keywordScores, writeKeywords, type CorpusStats } from './keyword.store.js';
-import { sealedFrom, type SealedColumns } from './sealed-rows.js';
+import { sealedColumns, sealedFrom, type SealedColumns } from './sealed-rows.js';
 import {
   whereNotExpired,
   whereVisibleTo,
@@ -100,6 +100,7 @@ const COLUMNS = [
   'm.iv',
   'm.auth_tag',
   'm.key_id',
+  'm.aad_version',
   'm.permission',
   'm.expiration_date',
   'm.tags',
@@ -172,10 +173,7 @@ export class MemoryStore {
           chunk.map(({ row }) => ({
             id: row.id,
             user_id: row.userId,
-            ciphertext: row.sealed.ciphertext,
-            iv: row.sealed.iv,
-            auth_tag: row.sealed.authTag,
-            key_id: row.sealed.keyId,
+            ...sealedColumns(row.sealed),
             permission: row.permission,
             expiration_date: row.expirationDate,
             tags: row.tags,
@@ -427,14 +425,7 @@ export class MemoryStore {
       await trx('memories')
         .where({ id })
         .update({
-          ...(c.sealed
-            ? {
-                ciphertext: c.sealed.ciphertext,
-                iv: c.sealed.iv,
-                auth_tag: c.sealed.authTag,
-                key_id: c.sealed.keyId,
-              }
-            : {}),
+          ...(c.sealed ? sealedColumns(c.sealed) : {}),
           // A new text invalidates a new-model vector made from the old one.
           ...(c.sealed && this.reembedding ? { embedding_next: null } : {}),
           ...(c.embedding !== undefined

@@ -17,6 +17,8 @@ import {
   testLogger,
   uniqueSchema,
   type TestDatabase,
+  withInternalKey,
+  testTokens,
 } from '@picard/service-kit/testing';
 import {
   embeddingConfigSchema,
@@ -43,17 +45,20 @@ export async function startStack(env: Record<string, string> = {}, opts: { witho
   const bus: EventBus = await openTestEventBus('memory-test');
   const encryptionKey = { id: 'k1', key: randomBytes(32) };
   const embedding: EmbeddingServiceHandle = await startEmbeddingService({
-    config: loadConfig(embeddingConfigSchema, {}),
+    config: loadConfig(embeddingConfigSchema, withInternalKey({})),
     logger,
     grpcHost: '127.0.0.1',
     grpcPort: 0,
   });
   const memory: MemoryServiceHandle = await startMemoryService({
-    config: loadConfig(memoryConfigSchema, {
-      MEMORY_ENCRYPTION_KEYS: `k1:${encryptionKey.key.toString('base64')}`,
-      MEMORY_MAX_TEXT_CHARS: String(MAX_TEXT),
-      ...env,
-    }),
+    config: loadConfig(
+      memoryConfigSchema,
+      withInternalKey({
+        MEMORY_ENCRYPTION_KEYS: `k1:${encryptionKey.key.toString('base64')}`,
+        MEMORY_MAX_TEXT_CHARS: String(MAX_TEXT),
+        ...env,
+      }),
+    ),
     logger,
     database: db.target,
     schema,
@@ -62,7 +67,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { witho
     grpcPort: 0,
     embeddingAddress: embedding.grpc.address,
   });
-  const client = createGrpcClient(memoryPb.MemoryServiceClient, memory.grpc.address);
+  const client = createGrpcClient(memoryPb.MemoryServiceClient, memory.grpc.address, testTokens());
   return {
     schema,
     db,

@@ -6,6 +6,7 @@ import { ExpirySweeper, SEARCH_DAYS_KEPT } from '../../src/domain/expiry-sweeper
 import { KeyRotationJob, type KeyRotationProgress } from '../../src/domain/key-rotation.job.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import { KeyRotationStore } from '../../src/store/key-rotation.store.js';
+import { SEALED_COLUMNS, sealedFrom } from '../../src/store/sealed-rows.js';
 import { SweeperStore } from '../../src/store/sweeper.store.js';
 import { PRIVATE, PUBLIC, SHARED, countRows, eventFor, startStack, userApi, type Stack } from './harness.js';
 
@@ -177,7 +178,7 @@ describe('memory-service jobs', () => {
     const rows = async (ids: string[]) =>
       (await stack
         .knex('memories')
-        .select('id', 'ciphertext', 'iv', 'auth_tag', 'key_id', stack.knex.raw('updated_at::text AS updated'))
+        .select('id', ...SEALED_COLUMNS, stack.knex.raw('updated_at::text AS updated'))
         .whereIn('id', ids)
         .orderBy('id')) as {
         id: string;
@@ -185,15 +186,12 @@ describe('memory-service jobs', () => {
         iv: Uint8Array;
         auth_tag: Uint8Array;
         key_id: string;
+        aad_version: number;
+        user_id: string;
         updated: string;
       }[];
     const open = (cipher: MemoryCipher, r: Awaited<ReturnType<typeof rows>>[number]) =>
-      cipher.open(r.id, {
-        ciphertext: Buffer.from(r.ciphertext),
-        iv: Buffer.from(r.iv),
-        authTag: Buffer.from(r.auth_tag),
-        keyId: r.key_id,
-      });
+      cipher.open(r.id, sealedFrom(r));
 
     async function seed(n: number) {
       const alice = userApi(stack.client);

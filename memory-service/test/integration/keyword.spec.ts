@@ -56,7 +56,7 @@ describe('memory-service: keyword and hybrid search over the blind index', () =>
     await me.submitMany(FILLER.map((text) => ({ text })));
     const target = await me.submit({ text: 'Aunt Philippa mailed quince jam from Tbilisi' });
     const byVector = (await me.query('quince jam from Philippa', 50, { mode: VECTOR })).memories;
-    const expected = byVector.find((m) => m.id === target.id)!.similarity;
+    const expected = byVector.find((m) => m.id === target.id)!.similarity!;
     expect(expected).toBeGreaterThan(0);
     for (const mode of [KEYWORD, HYBRID]) {
       const found = (await me.query('quince jam from Philippa', 5, { mode })).memories;

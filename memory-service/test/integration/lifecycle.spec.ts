@@ -8,8 +8,10 @@ import {
 } from '@picard/embedding-service';
 import { memoryConfigSchema } from '../../src/config.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
+import { sealedFrom } from '../../src/store/sealed-rows.js';
 import { startMemoryService } from '../../src/index.js';
 import { PRIVATE, PUBLIC, startStack, userApi, type Stack } from './harness.js';
+import { withInternalKey } from '@picard/service-kit/testing';
 
 describe('memory-service: background jobs in the running service', () => {
   let stack: Stack;
@@ -35,7 +37,7 @@ describe('memory-service: background jobs in the running service', () => {
     expect(await stack.memory.jobs.pending.runOnce()).toEqual({ embedded: 0, remaining: 1 });
 
     revived = await startEmbeddingService({
-      config: loadConfig(embeddingConfigSchema, {}),
+      config: loadConfig(embeddingConfigSchema, withInternalKey({})),
       logger: stack.logger,
       grpcHost: '127.0.0.1',
       grpcPort: Number(address.split(':').at(-1)),
@@ -59,7 +61,7 @@ describe('memory-service: background jobs in the running service', () => {
     const k2 = randomBytes(32);
     const keys = `k1:${stack.encryptionKey.key.toString('base64')},k2:${k2.toString('base64')}`;
     const second = await startMemoryService({
-      config: loadConfig(memoryConfigSchema, { MEMORY_ENCRYPTION_KEYS: keys }),
+      config: loadConfig(memoryConfigSchema, withInternalKey({ MEMORY_ENCRYPTION_KEYS: keys })),
       logger: stack.logger,
       database: stack.db.target,
       schema: stack.schema,
@@ -88,9 +90,7 @@ describe('memory-service: background jobs in the running service', () => {
           written.map((m) => m.id),
         )
         .orderBy('created_at');
-      const texts = rows.map((r) =>
-        onlyK2.open(r.id, { ciphertext: r.ciphertext, iv: r.iv, authTag: r.auth_tag, keyId: r.key_id }),
-      );
+      const texts = rows.map((r) => onlyK2.open(r.id, sealedFrom(r)));
       expect(texts.sort()).toEqual(['also k1', 'sealed with k1']);
     } finally {
       await second.stop();

@@ -53,7 +53,7 @@ describe('memory-service: query plans at 5,000 memories', () => {
       return {
         id,
         userId,
-        sealed: cipher.seal(id, text),
+        sealed: cipher.seal(id, userId, text),
         permission,
         expirationDate: i % 10 === 0 ? new Date(Date.now() + 86_400_000) : null,
         tags: [i % 3 === 0 ? 'work' : 'home'],

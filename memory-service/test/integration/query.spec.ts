@@ -4,6 +4,7 @@ import { embeddingPb } from '@picard/proto';
 import { callUnary, createGrpcClient, newId } from '@picard/service-kit';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import { PRIVATE, PUBLIC, startStack, userApi, type Stack } from './harness.js';
+import { testTokens } from '@picard/service-kit/testing';
 
 describe('memory-service: search by meaning', () => {
   let stack: Stack;
@@ -11,7 +12,11 @@ describe('memory-service: search by meaning', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, stack.embedding.grpc.address);
+    const client = createGrpcClient(
+      embeddingPb.EmbeddingServiceClient,
+      stack.embedding.grpc.address,
+      testTokens(),
+    );
     embed = async (texts) =>
       (await callUnary(client.embed.bind(client), { texts, model: '', dimensions: 0 })).vectors.map(
         (v) => v.values,
@@ -74,7 +79,7 @@ describe('memory-service: search by meaning', () => {
     const noisy = (v: number[]) => toSql(v.map((x) => x + (Math.random() - 0.5) * 0.02));
     const row = (userId: string, permission: string, vector: number[], text: string) => {
       const id = newId();
-      const sealed = cipher.seal(id, text);
+      const sealed = cipher.seal(id, userId, text);
       return {
         id,
         user_id: userId,
@@ -82,6 +87,7 @@ describe('memory-service: search by meaning', () => {
         iv: sealed.iv,
         auth_tag: sealed.authTag,
         key_id: sealed.keyId,
+        aad_version: sealed.aadVersion,
         permission,
         embedding: noisy(vector),
         embedding_model: 'universal-sentence-encoder-lite',

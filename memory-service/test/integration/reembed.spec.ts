@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { memoryPb } from '@picard/proto';
 import { createGrpcClient, loadConfig } from '@picard/service-kit';
-import { startFakeOpenAi, type FakeOpenAi } from '@picard/service-kit/testing';
+import { startFakeOpenAi, type FakeOpenAi, withInternalKey, testTokens } from '@picard/service-kit/testing';
 import {
   embeddingConfigSchema,
   startEmbeddingService,
@@ -42,22 +42,28 @@ describe('memory-service: a change of embedding model', () => {
 
     // The operator switches to an OpenAI-compatible model of another width; its API is down for now.
     openaiEmbedding = await startEmbeddingService({
-      config: loadConfig(embeddingConfigSchema, {
-        EMBEDDING_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'sk-test',
-        OPENAI_BASE_URL: `${fake.url}/v1`,
-        EMBEDDING_MODEL: NEW_MODEL,
-        EMBEDDING_DIMENSIONS: '8',
-        EMBEDDING_TIMEOUT_MS: '2000',
-      }),
+      config: loadConfig(
+        embeddingConfigSchema,
+        withInternalKey({
+          EMBEDDING_PROVIDER: 'openai',
+          OPENAI_API_KEY: 'sk-test',
+          OPENAI_BASE_URL: `${fake.url}/v1`,
+          EMBEDDING_MODEL: NEW_MODEL,
+          EMBEDDING_DIMENSIONS: '8',
+          EMBEDDING_TIMEOUT_MS: '2000',
+        }),
+      ),
       logger: stack.logger,
       grpcHost: '127.0.0.1',
       grpcPort: 0,
     });
     second = await startMemoryService({
-      config: loadConfig(memoryConfigSchema, {
-        MEMORY_ENCRYPTION_KEYS: `k1:${stack.encryptionKey.key.toString('base64')}`,
-      }),
+      config: loadConfig(
+        memoryConfigSchema,
+        withInternalKey({
+          MEMORY_ENCRYPTION_KEYS: `k1:${stack.encryptionKey.key.toString('base64')}`,
+        }),
+      ),
       logger: stack.logger,
       database: stack.db.target,
       schema: stack.schema,
@@ -66,7 +72,7 @@ describe('memory-service: a change of embedding model', () => {
       embeddingAddress: openaiEmbedding.grpc.address,
       reembedRetryMs: 100,
     });
-    const secondClient = createGrpcClient(memoryPb.MemoryServiceClient, second.grpc.address);
+    const secondClient = createGrpcClient(memoryPb.MemoryServiceClient, second.grpc.address, testTokens());
     const bob = userApi(secondClient);
     const aliceOnSecond = userApi(secondClient, { userId: alice.userId });
     expect(second.jobs.reembed?.status).toMatchObject({

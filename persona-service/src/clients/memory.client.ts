@@ -6,6 +6,7 @@ import {
   DomainError,
   invalid,
   type Caller,
+  type InternalTokens,
 } from '@picard/service-kit';
 
 const QUERY_TIMEOUT_MS = 10_000;
@@ -14,9 +15,10 @@ const QUERY_TIMEOUT_MS = 10_000;
 export class MemoryClient {
   private readonly client: memoryPb.MemoryServiceClient;
 
-  constructor(address: string) {
+  /** `tokens` signs the caller's identity on each query (memory-service believes nothing else). */
+  constructor(address: string, tokens: InternalTokens) {
     // grpc-js connects lazily, so persona-service starts even while memory-service is still coming up.
-    this.client = createGrpcClient(memoryPb.MemoryServiceClient, address);
+    this.client = createGrpcClient(memoryPb.MemoryServiceClient, address, tokens);
   }
 
   /**

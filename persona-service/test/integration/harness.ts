@@ -12,7 +12,14 @@ import {
   type EventBus,
   type Knex,
 } from '@picard/service-kit';
-import { openTestDatabase, openTestEventBus, testLogger, uniqueSchema } from '@picard/service-kit/testing';
+import {
+  openTestDatabase,
+  openTestEventBus,
+  testLogger,
+  uniqueSchema,
+  withInternalKey,
+  testTokens,
+} from '@picard/service-kit/testing';
 import { embeddingConfigSchema, startEmbeddingService } from '@picard/embedding-service';
 import { memoryConfigSchema, startMemoryService } from '@picard/memory-service';
 import { personaConfigSchema, startPersonaService } from '../../src/index.js';
@@ -36,14 +43,17 @@ export async function startPersonaStack(personaEnv: Record<string, string> = {})
   const schemas = { memory: uniqueSchema('memory'), persona: uniqueSchema('persona') };
   const grpc = { grpcHost: '127.0.0.1', grpcPort: 0 };
   const embedding = await startEmbeddingService({
-    config: loadConfig(embeddingConfigSchema, {}),
+    config: loadConfig(embeddingConfigSchema, withInternalKey({})),
     logger,
     ...grpc,
   });
   const memory = await startMemoryService({
-    config: loadConfig(memoryConfigSchema, {
-      MEMORY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    }),
+    config: loadConfig(
+      memoryConfigSchema,
+      withInternalKey({
+        MEMORY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      }),
+    ),
     logger,
     database: memoryDb.target,
     schema: schemas.memory,
@@ -52,7 +62,7 @@ export async function startPersonaStack(personaEnv: Record<string, string> = {})
     ...grpc,
   });
   const persona = await startPersonaService({
-    config: loadConfig(personaConfigSchema, personaEnv),
+    config: loadConfig(personaConfigSchema, withInternalKey(personaEnv)),
     logger,
     database: personaDb.target,
     schema: schemas.persona,
@@ -60,8 +70,8 @@ export async function startPersonaStack(personaEnv: Record<string, string> = {})
     memoryAddress: memory.grpc.address,
     ...grpc,
   });
-  const memoryClient = createGrpcClient(memoryPb.MemoryServiceClient, memory.grpc.address);
-  const personaClient = createGrpcClient(personaPb.PersonaServiceClient, persona.grpc.address);
+  const memoryClient = createGrpcClient(memoryPb.MemoryServiceClient, memory.grpc.address, testTokens());
+  const personaClient = createGrpcClient(personaPb.PersonaServiceClient, persona.grpc.address, testTokens());
   return {
     bus,
     memoryKnex: memory.knex as Knex,

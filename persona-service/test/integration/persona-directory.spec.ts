@@ -16,6 +16,8 @@ import {
   testLogger,
   uniqueSchema,
   type TestDatabase,
+  withInternalKey,
+  testTokens,
 } from '@picard/service-kit/testing';
 import { personaConfigSchema, startPersonaService, type PersonaServiceHandle } from '../../src/index.js';
 
@@ -33,7 +35,7 @@ describe('persona-service: the persona directory', () => {
     db = await openTestDatabase();
     bus = await openTestEventBus('persona-directory-test');
     handle = await startPersonaService({
-      config: loadConfig(personaConfigSchema, { MEMORY_GRPC_ADDR: '127.0.0.1:1' }),
+      config: loadConfig(personaConfigSchema, withInternalKey({ MEMORY_GRPC_ADDR: '127.0.0.1:1' })),
       database: db.target,
       schema,
       bus,
@@ -41,7 +43,7 @@ describe('persona-service: the persona directory', () => {
       grpcHost: '127.0.0.1',
       grpcPort: 0,
     });
-    client = createGrpcClient(personaPb.PersonaServiceClient, handle.grpc.address);
+    client = createGrpcClient(personaPb.PersonaServiceClient, handle.grpc.address, testTokens());
   });
 
   afterAll(async () => {

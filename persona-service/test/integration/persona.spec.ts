@@ -17,6 +17,8 @@ import {
   testLogger,
   uniqueSchema,
   type TestDatabase,
+  withInternalKey,
+  testTokens,
 } from '@picard/service-kit/testing';
 import { personaConfigSchema, startPersonaService, type PersonaServiceHandle } from '../../src/index.js';
 
@@ -34,7 +36,7 @@ describe('persona-service over gRPC', () => {
     bus = await openTestEventBus('persona-test');
     handle = await startPersonaService({
       // Port 1: nothing listens there, so QueryUser's dependency is reliably down.
-      config: loadConfig(personaConfigSchema, { MEMORY_GRPC_ADDR: '127.0.0.1:1' }),
+      config: loadConfig(personaConfigSchema, withInternalKey({ MEMORY_GRPC_ADDR: '127.0.0.1:1' })),
       database: db.target,
       schema,
       bus,
@@ -42,7 +44,7 @@ describe('persona-service over gRPC', () => {
       grpcHost: '127.0.0.1',
       grpcPort: 0,
     });
-    client = createGrpcClient(personaPb.PersonaServiceClient, handle.grpc.address);
+    client = createGrpcClient(personaPb.PersonaServiceClient, handle.grpc.address, testTokens());
   });
 
   afterAll(async () => {

@@ -4584,8 +4584,9 @@ export const AdminSummary_MemoriesByPermissionEntry: MessageFns<AdminSummary_Mem
 
 /**
  * Memories: encrypted storage, permissions, sharing, expiry, search.
- * Every call reads the caller's identity from gRPC metadata (x-user-id, x-scopes, x-client-id),
- * set by the gateway; the service re-checks permissions itself.
+ * Every call carries the caller's identity as an internal token (x-picard-internal-token) signed
+ * for this service by the gateway or a service acting for the caller; the service verifies it
+ * before anything else and re-checks permissions itself.
  */
 export type MemoryServiceService = typeof MemoryServiceService;
 export const MemoryServiceService = {
