@@ -39,9 +39,13 @@ export interface AuthDomain {
 
 export async function createAuthDomain(store: AuthStore, s: AuthDomainSettings, logger: Logger): Promise<AuthDomain> {
   const keys = await SigningKeys.load(store, { ...s.keyRotation, issuer: s.issuer, accessTtlSeconds: s.accessTtlSeconds, logger });
-  const clients = new ClientsService(store, { dynamicClientsPerHour: s.dynamicClientsPerHour, metadata: s.clientMetadata });
+  const clients = new ClientsService(store, {
+    dynamicClientsPerHour: s.dynamicClientsPerHour,
+    metadata: s.clientMetadata,
+    accessTtlSeconds: s.accessTtlSeconds,
+  });
   const tokens = new TokenService(store, keys, clients, s.refreshTtlSeconds, logger);
-  const users = new UsersService(store, logger, new LoginThrottle(s.login));
+  const users = new UsersService(store, logger, new LoginThrottle(s.login), s.accessTtlSeconds);
   const authorization = new AuthorizationService(store, clients, { issuer: s.issuer, codeTtlSeconds: s.codeTtlSeconds });
   const deps = { store, clients, tokens, keys, logger, ...s };
   return {

@@ -1,8 +1,9 @@
 import { assertUuid, DomainError, invalid, isUuid, newId, notFound, type Caller } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { ClientMetadataFetcher } from '../client-metadata/index.js';
-import type { ClientRow } from '../store/clients.store.js';
+import { publicClientId, type ClientRow } from '../store/clients.store.js';
 import { requireAdminAccount } from './access.js';
+import { recordCutoff } from './cutoffs.js';
 import { newSecret, secretMatches, sha256Hex } from './secrets.js';
 import { ADMIN_SCOPE, DEFAULT_CLIENT_SCOPES, validateClientName, validateRedirectUris, validateScopes } from './validation.js';
 
@@ -36,6 +37,8 @@ export interface RegisteredClient {
 
 export interface ClientsSettings {
   dynamicClientsPerHour: number;
+  /** Access-token lifetime: how long a cut-off must be kept (see recordCutoff). */
+  accessTtlSeconds?: number;
   /** Resolves client_ids that are URLs (Client ID Metadata Documents); absent when CIMD is disabled. */
   metadata?: ClientMetadataFetcher;
 }
@@ -188,12 +191,19 @@ export class ClientsService {
     return (await this.store.clients.update(clientId, patch)) ?? this.found(clientId);
   }
 
-  /** Its refresh tokens, codes and consents are deleted with it (foreign keys cascade), so none can be redeemed. */
+  /**
+   * Its refresh tokens, codes and consents are deleted with it (foreign keys cascade), so none can be
+   * redeemed; a cut-off ends the access tokens it holds.
+   */
   async delete(caller: Caller, clientIdInput: string): Promise<boolean> {
     const clientId = assertUuid('client_id', clientIdInput);
     await requireAdminAccount(this.store, caller);
-    await this.found(clientId);
-    return this.store.clients.delete(clientId);
+    const client = await this.found(clientId);
+    return this.store.transaction(async (tx) => {
+      const deleted = await tx.clients.delete(clientId);
+      if (deleted) await recordCutoff(tx, this.s.accessTtlSeconds ?? 3600, { clientId: publicClientId(client) });
+      return deleted;
+    });
   }
 
   /** The old secret stops working at once. */

@@ -25,6 +25,10 @@ export interface AccessTokenClaims {
   scope: string[];
   /** RFC 8707 resource; the issuer (the gateway's URL) when absent. */
   audience?: string;
+  /** The refresh family (grant) the token belongs to, so revoking the grant can cut it off. */
+  familyId?: string;
+  /** An admin-made service principal acting as itself (sub = its client id). */
+  servicePrincipal?: boolean;
 }
 
 export interface SignedAccessToken {
@@ -39,6 +43,12 @@ export interface VerifiedAccessToken extends JWTPayload {
   exp: number;
   client_id: string;
   scope: string;
+  /** The refresh family (grant) of the token, when it has one. */
+  fid?: string;
+  /** iat in milliseconds: cut-offs compare against it, so a token issued just after one is not refused. */
+  iat_ms?: number;
+  /** Set only on tokens of an admin-made service principal acting as itself. */
+  svc?: boolean;
 }
 
 export interface KeyRotationOptions {
@@ -245,9 +255,16 @@ export class SigningKeys {
     const row = this.signingRow(this.now());
     if (!row) throw new Error('no active signing key');
     const jti = randomUUID();
-    const iat = Math.floor(Date.now() / 1000);
+    const issuedMs = Date.now();
+    const iat = Math.floor(issuedMs / 1000);
     const exp = iat + this.ttlSeconds;
-    const token = await new SignJWT({ client_id: claims.clientId, scope: claims.scope.join(' ') })
+    const token = await new SignJWT({
+      client_id: claims.clientId,
+      scope: claims.scope.join(' '),
+      iat_ms: issuedMs,
+      ...(claims.familyId ? { fid: claims.familyId } : {}),
+      ...(claims.servicePrincipal ? { svc: true } : {}),
+    })
       .setProtectedHeader({ alg: ALG, typ: 'at+jwt', kid: row.kid })
       .setIssuer(this.opts.issuer)
       .setAudience(claims.audience ?? this.opts.issuer)

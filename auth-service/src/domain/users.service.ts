@@ -11,6 +11,9 @@ import {
 } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { UserRefRow, UserRow } from '../store/users.store.js';
+import type { ConsentRow } from '../store/consents.store.js';
+import { publicClientId } from '../store/clients.store.js';
+import { recordCutoff } from './cutoffs.js';
 import { callerAccount, isAdminCaller, requireAdminAccount, requireUserWithScope } from './access.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -42,6 +45,8 @@ export class UsersService {
     private readonly store: AuthStore,
     private readonly logger: Logger,
     private readonly throttle?: LoginThrottle,
+    /** Access-token lifetime: how long a cut-off must be kept (see recordCutoff). */
+    private readonly accessTtlSeconds = 3600,
   ) {}
 
   /** Creates the admin, or makes the named account the admin with this password (and email, if given). */
@@ -133,6 +138,8 @@ export class UsersService {
     const passwordHash = await hashPassword(newPassword);
     return this.store.transaction(async (tx) => {
       await tx.tokens.revokeAllForUser(user.id);
+      // Access tokens too: whoever held one must sign in again with the new password.
+      await recordCutoff(tx, this.accessTtlSeconds, { userId: user.id });
       return tx.users.update(user.id, { password_hash: passwordHash });
     });
   }
@@ -145,9 +152,36 @@ export class UsersService {
     return this.store.transaction(async (tx) => {
       const updated = await tx.users.update(user.id, { active: false });
       const n = await tx.tokens.revokeAllForUser(user.id);
+      // Persisted, so a gateway started after the deactivation still refuses the user's live tokens.
+      await recordCutoff(tx, this.accessTtlSeconds, { userId: user.id });
       await tx.enqueue('auth.user.deactivated', { user_id: user.id, occurred_at: new Date().toISOString() });
       this.logger.info({ userId: user.id, byUserId: caller.userId, refreshRevoked: n }, 'user deactivated');
       return updated;
+    });
+  }
+
+  /** The clients the user approved (or that created the account through direct connect). */
+  async listConsents(caller: Caller, userIdInput: string): Promise<(ConsentRow & { client_name: string })[]> {
+    const user = await this.selfOrAdmin(caller, userIdInput);
+    return this.store.consents.listForUser(user.id);
+  }
+
+  /**
+   * The client may no longer act for the user: the consent goes, with the client's refresh tokens
+   * for this user and (by a cut-off) its live access tokens. The direct-connect flow then refuses
+   * it until the user approves it again.
+   */
+  async withdrawConsent(caller: Caller, input: { userId: string; clientId: string }): Promise<boolean> {
+    const user = await this.selfOrAdmin(caller, input.userId);
+    const clientId = assertUuid('client_id', input.clientId);
+    return this.store.transaction(async (tx) => {
+      const client = await tx.clients.findById(clientId);
+      const withdrawn = await tx.consents.delete(user.id, clientId);
+      if (!withdrawn || !client) return false;
+      const n = await tx.tokens.revokeForUserAndClient(user.id, clientId);
+      await recordCutoff(tx, this.accessTtlSeconds, { userId: user.id, clientId: publicClientId(client) });
+      this.logger.info({ userId: user.id, clientId, refreshRevoked: n }, 'consent withdrawn');
+      return true;
     });
   }
 

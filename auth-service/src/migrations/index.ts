@@ -3,5 +3,6 @@ import { init } from './001_init.js';
 import { authorization } from './002_authorization.js';
 import { clientMetadataUrl } from './003_client_metadata_url.js';
 import { signingKeyRotation } from './004_signing_key_rotation.js';
+import { securityHardening } from './005_security_hardening.js';
 
-export const migrations: Migration[] = [init, authorization, clientMetadataUrl, signingKeyRotation];
+export const migrations: Migration[] = [init, authorization, clientMetadataUrl, signingKeyRotation, securityHardening];

@@ -12,6 +12,8 @@ export interface ClientRow {
   token_endpoint_auth_method: string;
   first_party: boolean;
   user_token_flow_enabled: boolean;
+  /** Made a service principal by the admin: may act as itself (client_credentials) on user data. */
+  service_principal: boolean;
   created_by_user_id: string | null;
   /** The https URL a Client ID Metadata Document client calls itself; null for registered clients. */
   metadata_url: string | null;
@@ -21,7 +23,11 @@ export interface ClientRow {
 /** What a client calls itself: its metadata URL, else its UUID (access tokens and introspection say this). */
 export const publicClientId = (c: Pick<ClientRow, 'client_id' | 'metadata_url'>): string => c.metadata_url ?? c.client_id;
 
-export type NewClientRow = Omit<ClientRow, 'created_at' | 'metadata_url'> & { metadata_url?: string | null };
+export type NewClientRow = Omit<ClientRow, 'created_at' | 'metadata_url' | 'service_principal'> & {
+  metadata_url?: string | null;
+  service_principal?: boolean;
+  registered_from?: string | null;
+};
 
 const fromDb = (r: Record<string, unknown>): ClientRow => ({
   ...(r as unknown as ClientRow),
@@ -57,7 +63,9 @@ export class ClientsStore {
 
   async update(
     clientId: string,
-    patch: Partial<Pick<ClientRow, 'client_name' | 'redirect_uris' | 'scopes' | 'user_token_flow_enabled' | 'secret_hash'>>,
+    patch: Partial<
+      Pick<ClientRow, 'client_name' | 'redirect_uris' | 'scopes' | 'user_token_flow_enabled' | 'secret_hash' | 'service_principal'>
+    >,
   ): Promise<ClientRow | undefined> {
     const values: Record<string, unknown> = { ...patch };
     if (patch.redirect_uris) values.redirect_uris = JSON.stringify(patch.redirect_uris);

@@ -28,7 +28,7 @@ export async function handleIntrospectRequest(d: IntrospectDeps, req: OAuthHttpR
 
   if (looksLikeJwt(token)) {
     const p = await d.keys.verifyAccessToken(token);
-    if (!p || p.client_id !== publicId || (await d.tokens.isRevoked(p.jti))) return oauthJson(200, INACTIVE);
+    if (!p || p.client_id !== publicId || (await d.tokens.isInvalidated(p))) return oauthJson(200, INACTIVE);
     const user = await d.store.users.findById(p.sub);
     if (!user?.active) return oauthJson(200, INACTIVE);
     return oauthJson(200, {

@@ -47,7 +47,15 @@ export function requestModel(d: TokenEndpointDeps, body: Record<string, string>)
     },
 
     async generateAccessToken(client, user, scope) {
-      st.signed = await d.keys.signAccessToken({ userId: String(user.id), clientId: String(client.publicId ?? client.id), scope: scope ?? [], audience: st.audience });
+      st.signed = await d.keys.signAccessToken({
+        userId: String(user.id),
+        clientId: String(client.publicId ?? client.id),
+        scope: scope ?? [],
+        audience: st.audience,
+        // The grant's refresh family, so that revoking the grant cuts its access tokens off too.
+        familyId: st.familyId ?? st.presented?.family_id,
+        servicePrincipal: grant === 'client_credentials' && client.servicePrincipal === true,
+      });
       return st.signed.token;
     },
 
