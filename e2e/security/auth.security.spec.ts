@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
+import { importJWK, SignJWT, type JWK } from 'jose';
 import { createLogger, loadConfig } from '@picard/service-kit';
 import { gatewayConfigSchema, startGateway } from '@picard/gateway';
 import { approveInBrowser } from '../support/browser.js';
@@ -9,6 +10,7 @@ import {
   bearer,
   callTool,
   post,
+  queryDb,
   registerClient,
   startTestStack,
   userToken,
@@ -212,5 +214,87 @@ describe('security: auth-service (issue #11)', () => {
       email: 'cora@example.test',
     });
     expect(mint.status).toBe(403);
+  });
+
+  it('item 5: open registration cannot mint client principals; client-subject tokens need an admin-made service principal', async () => {
+    // Dynamic registration no longer offers client_credentials.
+    const asked = await post(`${t.url}/register`, {
+      client_name: 'self-principal',
+      redirect_uris: ['https://attacker.example/cb'],
+      grant_types: ['authorization_code', 'client_credentials'],
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    expect(asked.status).toBe(400);
+    expect(asked.json.error_description).toMatch(/grant_types\[1\]/);
+
+    // A dynamic client registered before the fix still lists the grant: the token endpoint refuses it.
+    const legacy = await post(`${t.url}/register`, {
+      client_name: 'legacy',
+      redirect_uris: ['https://legacy.example/cb'],
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    expect(legacy.status).toBe(201);
+    await queryDb(
+      t,
+      'auth',
+      (s) =>
+        `UPDATE ${s}.clients SET grant_types = '["authorization_code","refresh_token","client_credentials"]'::jsonb WHERE client_id = $1`,
+      [legacy.json.client_id],
+    );
+    const minted = await form(t, '/token', {
+      grant_type: 'client_credentials',
+      client_id: legacy.json.client_id,
+      client_secret: legacy.json.client_secret,
+    });
+    expect(minted.status).toBe(400);
+    expect(minted.json.error).toBe('unauthorized_client');
+
+    // A client-subject token minted before the fix (sub = the client's id) is refused on user-data tools.
+    const [row] = await queryDb(
+      t,
+      'auth',
+      (s) => `SELECT kid, private_jwk FROM ${s}.signing_keys ORDER BY created_at LIMIT 1`,
+    );
+    const jwk = (
+      typeof row!.private_jwk === 'string' ? JSON.parse(row!.private_jwk) : row!.private_jwk
+    ) as JWK;
+    const now = Math.floor(Date.now() / 1000);
+    const old = await new SignJWT({ scope: 'memories:read memories:write', client_id: legacy.json.client_id })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: String(row!.kid) })
+      .setIssuer(t.publicUrl)
+      .setAudience(t.publicUrl)
+      .setSubject(legacy.json.client_id)
+      .setJti(crypto.randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(await importJWK(jwk, 'ES256'));
+    const stored = await callTool(t, old, 'submit_memory', { text: 'I am not a user' });
+    expect(stored.status).toBe(401);
+
+    // The admin makes a first-party client a service principal: then, and only then, it may act as itself.
+    const service = await registerClient(t);
+    const before = await form(t, '/token', { grant_type: 'client_credentials', ...service });
+    expect(before.json.error).toBe('unauthorized_client');
+    const made = await send(t, 'PATCH', `/api/admin/clients/${service.client_id}`, adminAuth(), {
+      service_principal: true,
+    });
+    expect(made.status).toBe(200);
+    expect(made.json).toMatchObject({
+      service_principal: true,
+      grant_types: expect.arrayContaining(['client_credentials']),
+    });
+    const dynamicPrincipal = await send(
+      t,
+      'PATCH',
+      `/api/admin/clients/${legacy.json.client_id}`,
+      adminAuth(),
+      {
+        service_principal: true,
+      },
+    );
+    expect(dynamicPrincipal.json.field).toBe('service_principal');
+    const granted = await form(t, '/token', { grant_type: 'client_credentials', ...service });
+    expect(granted.status).toBe(200);
+    expect((await callTool(t, granted.json.access_token!, 'retrieve_memories', {})).status).toBe(200);
   });
 });

@@ -27,6 +27,8 @@ export interface UpdateClientInput {
   redirectUris: string[];
   scopes: string[];
   userTokenFlowEnabled?: boolean;
+  /** Lets the client use client_credentials and act as itself on user data (admin-registered clients only). */
+  servicePrincipal?: boolean;
 }
 
 export interface RegisteredClient {
@@ -138,7 +140,8 @@ export class ClientsService {
     if (redirectUris.length === 0) throw invalid('redirect_uris', 'redirect_uris needs at least one entry');
     const method = validateMethod(input.tokenEndpointAuthMethod || 'client_secret_basic', DYNAMIC_METHODS);
     const confidential = method !== 'none';
-    const grantTypes = validateGrantTypes(input.grantTypes, confidential ? CONFIDENTIAL_GRANTS : USER_GRANTS, USER_GRANTS);
+    // Never client_credentials: anyone may register, and a client acting as itself is not a user.
+    const grantTypes = validateGrantTypes(input.grantTypes, USER_GRANTS, USER_GRANTS);
     // Hosts often ask for every scope the metadata lists; the admin scope is silently left out.
     const requested = validateScopes(input.scopes).filter((s) => s !== ADMIN_SCOPE);
     const scopes = requested.length > 0 ? requested : validateScopes([]);
@@ -186,6 +189,14 @@ export class ClientsService {
         throw invalid('user_token_flow_enabled', 'only first-party (admin-registered) clients may use the user-token flow');
       }
       patch.user_token_flow_enabled = input.userTokenFlowEnabled;
+    }
+    if (input.servicePrincipal !== undefined) {
+      if (input.servicePrincipal && (!current.first_party || current.secret_hash === null)) {
+        throw invalid('service_principal', 'only confidential first-party (admin-registered) clients may be service principals');
+      }
+      patch.service_principal = input.servicePrincipal;
+      const others = current.grant_types.filter((g) => g !== 'client_credentials');
+      patch.grant_types = input.servicePrincipal ? [...others, 'client_credentials'] : others;
     }
     if (Object.keys(patch).length === 0) return current;
     return (await this.store.clients.update(clientId, patch)) ?? this.found(clientId);

@@ -64,12 +64,13 @@ export class ClientsStore {
   async update(
     clientId: string,
     patch: Partial<
-      Pick<ClientRow, 'client_name' | 'redirect_uris' | 'scopes' | 'user_token_flow_enabled' | 'secret_hash' | 'service_principal'>
+      Pick<ClientRow, 'client_name' | 'redirect_uris' | 'scopes' | 'user_token_flow_enabled' | 'secret_hash' | 'service_principal' | 'grant_types'>
     >,
   ): Promise<ClientRow | undefined> {
     const values: Record<string, unknown> = { ...patch };
     if (patch.redirect_uris) values.redirect_uris = JSON.stringify(patch.redirect_uris);
     if (patch.scopes) values.scopes = JSON.stringify(patch.scopes);
+    if (patch.grant_types) values.grant_types = JSON.stringify(patch.grant_types);
     const [row] = await this.db('clients').where({ client_id: clientId }).update(values).returning('*');
     return row ? fromDb(row) : undefined;
   }

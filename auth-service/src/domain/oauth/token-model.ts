@@ -27,7 +27,10 @@ export function requestModel(d: TokenEndpointDeps, body: Record<string, string>)
       return {
         id: client.client_id,
         publicId: publicClientId(client),
-        grants: client.grant_types,
+        // client_credentials only for a service principal the admin made: for anyone else it would mint
+        // a principal that is not a user (older dynamic registrations may still list the grant).
+        grants: client.grant_types.filter((g) => g !== 'client_credentials' || client.service_principal),
+        servicePrincipal: client.service_principal,
         confidential: client.secret_hash !== null,
         scopes: client.scopes,
       };
