@@ -1,6 +1,7 @@
 import { authPb } from '@picard/proto';
 import {
   connectEventBus,
+  DomainError,
   openDatabase,
   OutboxRelay,
   resolveDatabaseTarget,
@@ -33,6 +34,13 @@ export interface AuthServiceOptions {
   clientMetadata?: Pick<ClientMetadataFetcherOptions, 'cacheTtlSeconds' | 'failureTtlSeconds' | 'maxCacheEntries' | 'now'>;
   /** Signing-key tuning: tests move the key-lifetime clock and set how often instances re-check. */
   signingKeys?: Pick<KeyRotationOptions, 'now' | 'checkIntervalMs'>;
+}
+
+/** The bootstrap admin's settings come from the environment: name the variable that is wrong. */
+export function adminSettingError(err: unknown): unknown {
+  if (!(err instanceof DomainError) || !err.field) return err;
+  const variable = err.field === 'password' ? 'PICARD_ADMIN_PASSWORD' : err.field === 'email' ? 'PICARD_ADMIN_EMAIL' : 'PICARD_ADMIN_USERNAME';
+  return new Error(`${variable}: ${err.message}`);
 }
 
 export interface AuthServiceHandle {
@@ -108,7 +116,7 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
         username: config.PICARD_ADMIN_USERNAME,
         password: config.PICARD_ADMIN_PASSWORD,
         email: config.PICARD_ADMIN_EMAIL,
-      });
+      }).catch((err: unknown) => Promise.reject(adminSettingError(err)));
       logger.info({ userId: admin.id, username: admin.username }, 'admin account ensured from PICARD_ADMIN_*');
     }
     relay.start();

@@ -49,7 +49,11 @@ export class UsersService {
     private readonly accessTtlSeconds = 3600,
   ) {}
 
-  /** Creates the admin, or makes the named account the admin with this password (and email, if given). */
+  /**
+   * Creates the admin, or sets the existing admin's password (and email, if given). An ordinary
+   * account of that name is refused: promoting it would hand its holder, and every token and consent
+   * it has, the admin's powers.
+   */
   async ensureAdmin(input: EnsureAdminInput): Promise<UserRow> {
     const username = validateUsername(input.username);
     const password = validatePassword(input.password);
@@ -59,7 +63,13 @@ export class UsersService {
     return this.store.transaction(async (tx) => {
       const existing = await tx.users.findByUsername(username);
       if (existing) {
-        if (!existing.is_admin) this.logger.warn({ userId: existing.id, username }, 'promoting an existing user to admin');
+        if (!existing.is_admin) {
+          throw new DomainError(
+            'unprocessable',
+            `"${username}" is an existing ordinary account and is never turned into the admin: choose another admin username`,
+            'username',
+          );
+        }
         return tx.users.update(existing.id, {
           password_hash: passwordHash,
           is_admin: true,
