@@ -16,9 +16,16 @@ import { publicClientId } from '../store/clients.store.js';
 import { recordCutoff } from './cutoffs.js';
 import { callerAccount, isAdminCaller, requireAdminAccount, requireUserWithScope } from './access.js';
 import type { LoginThrottle } from './login-throttle.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { decodeCursor, encodeCursor } from './user-cursor.js';
-import { READ_SCOPE, validateDisplayName, validateEmail, validatePassword, validateUsername } from './validation.js';
+import {
+  READ_SCOPE,
+  validateDisplayName,
+  validateEmail,
+  validateNewPassword,
+  validatePassword,
+  validateUsername,
+} from './validation.js';
 
 export interface EnsureAdminInput {
   username: string;
@@ -34,8 +41,6 @@ export interface RegisterUserInput {
 }
 
 const UNIQUE_VIOLATION = '23505';
-/** Users choosing a password now get a longer minimum than the bootstrap admin (kept at 8 for compatibility). */
-export const USER_PASSWORD_MIN = 10;
 const MAX_PAGE = 200;
 /** Bounds of one LookupUsers call (the gateway's lookup_users repeats them). */
 export const LOOKUP_LIMITS = { usernames: 20, userIds: 100, username: 64 } as const;
@@ -85,10 +90,12 @@ export class UsersService {
   async register(input: RegisterUserInput): Promise<UserRow> {
     const username = validateUsername(input.username);
     const email = validateEmail(input.email);
-    const password = validatePassword(input.password, 'password', USER_PASSWORD_MIN);
+    const password = validateNewPassword(input.password, 'password');
     const displayName = input.displayName?.trim() ? validateDisplayName(input.displayName) : username;
-    if (await this.store.users.findByUsername(username)) throw taken();
+    // Hash before looking the name up: "taken" then costs as much as a sign-up, so the form cannot be
+    // used as a cheap way to list which usernames exist.
     const passwordHash = await hashPassword(password);
+    if (await this.store.users.findByUsername(username)) throw taken();
     try {
       return await this.store.transaction((tx) => this.insertUser(tx, { username, email, displayName, passwordHash, isAdmin: false }));
     } catch (err) {
@@ -112,6 +119,11 @@ export class UsersService {
       throw unauthenticated('invalid username or password');
     }
     this.throttle?.recordSuccess(name);
+    // A hash made with older, weaker parameters is replaced now that the password is at hand.
+    if (needsRehash(user.password_hash)) {
+      const rehashed = await hashPassword(password);
+      return this.store.users.update(user.id, { password_hash: rehashed });
+    }
     return user;
   }
 
@@ -139,7 +151,7 @@ export class UsersService {
   async changePassword(caller: Caller, input: { userId: string; currentPassword: string; newPassword: string }): Promise<UserRow> {
     const userId = assertUuid('user_id', input.userId);
     if (caller.userId.toLowerCase() !== userId) throw forbidden('you may only change your own password');
-    const newPassword = validatePassword(input.newPassword, 'new_password', USER_PASSWORD_MIN);
+    const newPassword = validateNewPassword(input.newPassword, 'new_password');
     const user = await this.store.users.findById(userId);
     if (!user?.active) throw forbidden('this account is deactivated or does not exist');
     if (!(await verifyPassword(input.currentPassword ?? '', user.password_hash))) {

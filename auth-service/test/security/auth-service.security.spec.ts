@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes, scryptSync } from 'node:crypto';
 import type { authPb } from '@picard/proto';
 import { loadConfig } from '@picard/service-kit';
 import { testLogger } from '@picard/service-kit/testing';
 import { authConfigSchema } from '../../src/config.js';
 import { startAuthService } from '../../src/service.js';
-import { ADMIN, startHarness, type Harness } from '../integration/harness.js';
+import { ADMIN, asUser, expectError, startHarness, type Harness } from '../integration/harness.js';
+import { oauth, pkce, params } from '../integration/oauth-helpers.js';
 
 /** Issue #11, auth-service items: each test reproduces the attack and failed before the fix. */
 describe('security: auth-service (issue #11)', () => {
@@ -63,5 +65,113 @@ describe('security: auth-service (issue #11)', () => {
     } finally {
       await other.close().catch(() => undefined);
     }
+  });
+
+  it('item 11: introspection needs a confidential client; scrypt N >= 2^17 with rehash on login; new passwords >= 12 and not common; sign-up "taken" costs a sign-up', async () => {
+    // Introspection: a public client names itself with client_id alone, which anyone can do.
+    const REDIRECT = 'https://public.example.com/cb';
+    const pub = (
+      await h.call<authPb.RegisteredClient>('registerDynamicClient', {
+        clientName: 'public',
+        redirectUris: [REDIRECT],
+        scopes: [],
+        grantTypes: [],
+        tokenEndpointAuthMethod: 'none',
+        firstParty: false,
+        remoteIp: '',
+      })
+    ).client!;
+    const user = await h.call<authPb.User>('registerUser', {
+      username: 'ivy',
+      email: 'ivy@example.com',
+      password: 'ivy has a long one',
+      displayName: '',
+    });
+    const { verifier, challenge } = pkce();
+    const { redirectTo } = await h.call<authPb.AuthorizeResponse>(
+      'authorize',
+      {
+        userId: user.id,
+        clientId: pub.clientId,
+        redirectUri: REDIRECT,
+        scope: 'memories:read',
+        state: '',
+        codeChallenge: challenge,
+        codeChallengeMethod: 'S256',
+        resource: '',
+        approved: true,
+      },
+      asUser(user.id),
+    );
+    const tokens = await oauth(h, 'token', {
+      grant_type: 'authorization_code',
+      code: params(redirectTo).code!,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: pub.clientId,
+    });
+    expect(tokens.status).toBe(200);
+    const probe = await oauth(h, 'introspect', {
+      token: String(tokens.body.access_token),
+      client_id: pub.clientId,
+    });
+    expect(probe).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    expect(probe.body.active).toBeUndefined();
+
+    // scrypt: new hashes use N = 2^17; an old N = 2^15 hash still verifies and is replaced at login.
+    expect((await h.knex('users').where({ id: user.id }).first()).password_hash).toMatch(
+      /^scrypt\$ln=17,r=8,p=1\$/,
+    );
+    const salt = randomBytes(16);
+    const oldKey = scryptSync('legacy user password', salt, 32, {
+      N: 2 ** 15,
+      r: 8,
+      p: 1,
+      maxmem: 64 * 1024 * 1024,
+    });
+    await h
+      .knex('users')
+      .where({ id: user.id })
+      .update({
+        password_hash: `scrypt$ln=15,r=8,p=1$${salt.toString('base64')}$${oldKey.toString('base64')}`,
+      });
+    await h.call('authenticateUser', { username: 'ivy', password: 'legacy user password' });
+    const rehashed = (await h.knex('users').where({ id: user.id }).first()).password_hash as string;
+    expect(rehashed).toMatch(/^scrypt\$ln=17,r=8,p=1\$/);
+    expect(
+      (await h.call<authPb.User>('authenticateUser', { username: 'ivy', password: 'legacy user password' }))
+        .id,
+    ).toBe(user.id);
+
+    // New passwords: at least 12 characters, and not on the common-password list (any case).
+    const signUp = (username: string, password: string) =>
+      h.call<authPb.User>('registerUser', {
+        username,
+        email: `${username}@example.com`,
+        password,
+        displayName: '',
+      });
+    await expectError(signUp('jack', 'eleven-char'), 'invalid_argument', 'password', /at least 12/);
+    await expectError(signUp('jack', 'QWERTY123456'), 'invalid_argument', 'password', /commonly used/);
+    await expectError(
+      h.call(
+        'changePassword',
+        { userId: user.id, currentPassword: 'legacy user password', newPassword: 'qazwsxedcrfv' },
+        asUser(user.id),
+      ),
+      'invalid_argument',
+      'new_password',
+      /commonly used/,
+    );
+
+    // "This username is taken" takes as long as a real sign-up (the password is hashed first), so the
+    // form is no faster a way to list usernames than signing up.
+    let t0 = performance.now();
+    await signUp('kim', 'kim chose this one');
+    const fresh = performance.now() - t0;
+    t0 = performance.now();
+    await expectError(signUp('kim', 'another long password'), 'already_exists', 'username');
+    const taken = performance.now() - t0;
+    expect(taken).toBeGreaterThan(fresh * 0.4);
   });
 });
