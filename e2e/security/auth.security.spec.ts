@@ -297,4 +297,42 @@ describe('security: auth-service (issue #11)', () => {
     expect(granted.status).toBe(200);
     expect((await callTool(t, granted.json.access_token!, 'retrieve_memories', {})).status).toBe(200);
   });
+
+  it('item 8: malformed authorization requests of dynamic clients show the error page instead of redirecting', async () => {
+    const attacker = 'https://attacker.example/landing';
+    const dcr = await post(`${t.url}/register`, {
+      client_name: 'phish',
+      redirect_uris: [attacker],
+      token_endpoint_auth_method: 'none',
+    });
+    expect(dcr.status).toBe(201);
+    const malformed = (clientId: string, redirectUri: string, extra: Record<string, string>) =>
+      fetch(
+        `${t.url}/authorize?${new URLSearchParams({
+          response_type: 'code',
+          client_id: clientId,
+          redirect_uri: redirectUri,
+          state: 's',
+          ...extra,
+        })}`,
+        { redirect: 'manual' },
+      );
+    // No PKCE, an unknown scope, a wrong response_type: each a page, never a 303 to the attacker.
+    for (const extra of [
+      {},
+      { code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', scope: 'openid' },
+      { code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', response_type: 'token' },
+    ]) {
+      const res = await malformed(dcr.json.client_id, attacker, extra);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(await res.text()).toContain('This sign-in request cannot be completed');
+    }
+    // A first-party client (registered by the admin) still gets its errors at its redirect URI.
+    const trusted = await malformed(client.client_id, REDIRECT, {});
+    expect(trusted.status).toBe(303);
+    expect(trusted.headers.get('location')).toMatch(
+      /^http:\/\/localhost:3000\/callback\?error=invalid_request/,
+    );
+  });
 });

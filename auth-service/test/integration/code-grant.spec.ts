@@ -45,6 +45,8 @@ describe('auth-service: authorization_code and client_credentials grants', () =>
       grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], tokenEndpointAuthMethod: 'client_secret_basic', firstParty: true,
     }, asUser(admin.id));
     conf = { id: reg.client!.clientId, secret: reg.clientSecret! };
+    // client_credentials is granted only to a service principal the admin made (issue #11).
+    await h.call('updateClient', { clientId: conf.id, redirectUris: [], scopes: [], servicePrincipal: true }, asUser(admin.id));
     jwks = createLocalJWKSet(JSON.parse((await h.call<authPb.Jwks>('getJwks', {})).keysJson) as JSONWebKeySet);
   });
   afterAll(async () => h?.close());
@@ -179,7 +181,7 @@ describe('auth-service: authorization_code and client_credentials grants', () =>
       expect(res).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'memories:read memories:write' } });
       expect(res.body.refresh_token).toBeUndefined();
       const { payload } = await jwtVerify(String(res.body.access_token), jwks, { issuer: ISSUER, audience: ISSUER });
-      expect(payload).toMatchObject({ sub: conf.id, client_id: conf.id });
+      expect(payload).toMatchObject({ sub: conf.id, client_id: conf.id, svc: true });
       expect(await oauth(h, 'token', { grant_type: 'client_credentials', scope: 'memories:read' }, basic(conf.id, conf.secret))).toMatchObject({ status: 200, body: { scope: 'memories:read' } });
       expect(await oauth(h, 'token', { grant_type: 'client_credentials', scope: 'memories:admin' }, basic(conf.id, conf.secret))).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
       expect(await oauth(h, 'token', { grant_type: 'client_credentials' }, basic(conf.id, 'wrong'))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
