@@ -46,7 +46,9 @@ export const authConfigSchema = z
       unsetIfEmpty,
       z.coerce.number().int({ message: 'must be a whole number of seconds' }).min(0, { message: 'must be 0 or more' }).max(86400, { message: 'must be at most 86400' }).default(300),
     ),
-    // Optional: base64 of 32 bytes; private signing keys are then stored AES-256-GCM encrypted.
+    // Base64 of 32 bytes; private signing keys are stored AES-256-GCM encrypted with it (keys stored
+    // in plain before it was set are encrypted at start). Required with PostgreSQL (cluster mode);
+    // the embedded launcher generates one beside the data.
     AUTH_KEY_ENCRYPTION_KEY: z.preprocess(
       unsetIfEmpty,
       z
@@ -70,6 +72,14 @@ export const authConfigSchema = z
     PICARD_ADMIN_EMAIL: z.preprocess(unsetIfEmpty, z.email({ message: 'must be an email address' }).optional()),
   })
   .superRefine((c, ctx) => {
+    if ((c.DATABASE_URL || c.AUTH_DATABASE_URL) && !c.AUTH_KEY_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_KEY_ENCRYPTION_KEY'],
+        message:
+          'is required when auth-service uses PostgreSQL (DATABASE_URL or AUTH_DATABASE_URL): the private signing keys are stored encrypted with it; generate one with `openssl rand -base64 32`',
+      });
+    }
     if (c.PICARD_ADMIN_USERNAME && !c.PICARD_ADMIN_PASSWORD) {
       ctx.addIssue({ code: 'custom', path: ['PICARD_ADMIN_PASSWORD'], message: 'is required when PICARD_ADMIN_USERNAME is set' });
     }

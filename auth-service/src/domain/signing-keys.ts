@@ -13,7 +13,7 @@ import {
 import type { Logger } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { SigningKeyRow } from '../store/keys.store.js';
-import { openPrivateJwk, sealPrivateJwk } from './key-encryption.js';
+import { isEnvelope, openPrivateJwk, sealPrivateJwk } from './key-encryption.js';
 import { allowedResources } from './resource.js';
 
 const ALG = 'ES256';
@@ -110,11 +110,21 @@ export class SigningKeys {
   /** Loads the keys, creating the first one (or the next one, when a rotation is overdue). */
   static async load(store: AuthStore, opts: SigningKeysOptions): Promise<SigningKeys> {
     const keys = new SigningKeys(store, opts);
+    await keys.encryptPlainKeys();
     await keys.check();
     if (!keys.signingRow(keys.now())) throw new Error('no signing key could be loaded');
     // A key that does not decrypt (wrong AUTH_KEY_ENCRYPTION_KEY) must stop the start, not the first login.
     await keys.privateKey(keys.signingRow(keys.now())!);
     return keys;
+  }
+
+  /** Keys stored before AUTH_KEY_ENCRYPTION_KEY was set are sealed with it now, not left readable. */
+  private async encryptPlainKeys(): Promise<void> {
+    const key = this.opts.encryptionKey;
+    if (!key) return;
+    const plain = (await this.store.keys.listAll()).filter((r) => !isEnvelope(r.private_jwk));
+    for (const row of plain) await this.store.keys.updatePrivateJwk(row.kid, sealPrivateJwk(row.private_jwk, row.kid, key));
+    if (plain.length > 0) this.opts.logger.info({ encrypted: plain.length }, 'signing keys stored in plain are now encrypted at rest');
   }
 
   get ttlSeconds(): number {

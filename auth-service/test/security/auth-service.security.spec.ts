@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, scryptSync } from 'node:crypto';
 import type { authPb } from '@picard/proto';
-import { loadConfig } from '@picard/service-kit';
+import { ConfigError, loadConfig } from '@picard/service-kit';
 import { testLogger } from '@picard/service-kit/testing';
 import { authConfigSchema } from '../../src/config.js';
 import { startAuthService } from '../../src/service.js';
@@ -173,5 +173,46 @@ describe('security: auth-service (issue #11)', () => {
     await expectError(signUp('kim', 'another long password'), 'already_exists', 'username');
     const taken = performance.now() - t0;
     expect(taken).toBeGreaterThan(fresh * 0.4);
+  });
+
+  it('item 9: signing keys are encrypted at rest (plain ones on start), and cluster mode requires AUTH_KEY_ENCRYPTION_KEY', async () => {
+    expect(() => loadConfig(authConfigSchema, { DATABASE_URL: 'postgres://db.example/picard' })).toThrow(
+      ConfigError,
+    );
+    expect(() => loadConfig(authConfigSchema, { DATABASE_URL: 'postgres://db.example/picard' })).toThrow(
+      /AUTH_KEY_ENCRYPTION_KEY/,
+    );
+
+    // A deployment from before: its key is stored in plain. Started with a key, the row is sealed.
+    const plain = await startHarness();
+    try {
+      const [before] = await plain.knex('signing_keys').select('kid', 'private_jwk');
+      const stored = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
+      expect(stored(before.private_jwk).d).toEqual(expect.any(String));
+      const key = randomBytes(32).toString('base64');
+      const sealed = await startAuthService({
+        config: { ...plain.config, AUTH_KEY_ENCRYPTION_KEY: key },
+        database: plain.database,
+        schema: plain.schema,
+        bus: plain.bus,
+        logger: testLogger(),
+        grpcHost: '127.0.0.1',
+        grpcPort: 0,
+      });
+      const [after] = await plain.knex('signing_keys').select('kid', 'private_jwk');
+      expect(after.kid).toBe(before.kid);
+      expect(stored(after.private_jwk)).toMatchObject({ enc: 'A256GCM' });
+      expect(JSON.stringify(after.private_jwk)).not.toContain(String(stored(before.private_jwk).d));
+      // The same key still signs, so tokens issued before stay valid.
+      const signed = await sealed.domain.keys.signAccessToken({
+        userId: crypto.randomUUID(),
+        clientId: 'c',
+        scope: ['memories:read'],
+      });
+      expect(await plain.service.domain.keys.verifyAccessToken(signed.token)).toBeDefined();
+      await sealed.stop();
+    } finally {
+      await plain.close().catch(() => undefined);
+    }
   });
 });
