@@ -96,6 +96,8 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
         refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
         codeTtlSeconds: config.AUTH_CODE_TTL_SECONDS,
         dynamicClientsPerHour: config.AUTH_DYNAMIC_CLIENTS_PER_HOUR,
+        dynamicClientsPerSourcePerHour: config.AUTH_DYNAMIC_CLIENTS_PER_SOURCE_PER_HOUR,
+        metadataClients: { retentionDays: config.AUTH_CIMD_CLIENT_RETENTION_DAYS, max: config.AUTH_CIMD_MAX_CLIENTS },
         clientMetadata: clientMetadataFetcher(config, logger, opts.clientMetadata),
         login: {
           maxPerAccount: config.AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT,

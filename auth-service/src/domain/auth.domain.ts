@@ -2,7 +2,7 @@ import type { Logger } from '@picard/service-kit';
 import type { ClientMetadataFetcher } from '../client-metadata/index.js';
 import type { AuthStore } from '../store/auth.store.js';
 import { AuthorizationService } from './authorization.service.js';
-import { ClientsService } from './clients.service.js';
+import { ClientsService, type ClientsSettings } from './clients.service.js';
 import { LoginThrottle, type LoginLimits } from './login-throttle.js';
 import { handleIntrospectRequest } from './oauth/introspect.endpoint.js';
 import { handleRevokeRequest } from './oauth/revoke.endpoint.js';
@@ -18,6 +18,8 @@ export interface AuthDomainSettings {
   refreshTtlSeconds: number;
   codeTtlSeconds: number;
   dynamicClientsPerHour: number;
+  dynamicClientsPerSourcePerHour?: number;
+  metadataClients?: ClientsSettings['metadataClients'];
   login: LoginLimits;
   /** Signing-key rotation (defaults: every 30 days, published 300 s ahead). */
   keyRotation?: KeyRotationOptions;
@@ -41,6 +43,8 @@ export async function createAuthDomain(store: AuthStore, s: AuthDomainSettings, 
   const keys = await SigningKeys.load(store, { ...s.keyRotation, issuer: s.issuer, accessTtlSeconds: s.accessTtlSeconds, logger });
   const clients = new ClientsService(store, {
     dynamicClientsPerHour: s.dynamicClientsPerHour,
+    dynamicClientsPerSourcePerHour: s.dynamicClientsPerSourcePerHour,
+    metadataClients: s.metadataClients,
     metadata: s.clientMetadata,
     accessTtlSeconds: s.accessTtlSeconds,
   });

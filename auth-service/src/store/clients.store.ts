@@ -27,6 +27,7 @@ export type NewClientRow = Omit<ClientRow, 'created_at' | 'metadata_url' | 'serv
   metadata_url?: string | null;
   service_principal?: boolean;
   registered_from?: string | null;
+  last_used_at?: Date | null;
 };
 
 const fromDb = (r: Record<string, unknown>): ClientRow => ({
@@ -51,13 +52,29 @@ export class ClientsStore {
   }
 
   /** Dynamic registrations since a time, for the registration rate limit (shared by every instance). */
-  async countDynamicSince(since: Date): Promise<number> {
+  async countDynamicSince(since: Date, source?: string): Promise<number> {
     // Metadata-document clients are not registrations: their documents bound them, not this cap.
-    const [row] = await this.db('clients')
-      .where({ first_party: false })
-      .whereNull('metadata_url')
-      .andWhere('created_at', '>=', since)
-      .count({ n: '*' });
+    const q = this.db('clients').where({ first_party: false }).whereNull('metadata_url').andWhere('created_at', '>=', since);
+    if (source !== undefined) q.andWhere({ registered_from: source });
+    const [row] = await q.count({ n: '*' });
+    return Number((row as { n: unknown }).n);
+  }
+
+  /** Records a use of a metadata-document client, unless one was recorded after `unlessAfter`. */
+  async touchMetadataClient(clientId: string, unlessAfter: Date): Promise<void> {
+    await this.db('clients')
+      .where({ client_id: clientId })
+      .andWhere((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<', unlessAfter))
+      .update({ last_used_at: this.db.fn.now() });
+  }
+
+  /** Metadata-document clients not presented since `before` go, with their grants (foreign keys cascade). */
+  async deleteUnusedMetadataClients(before: Date): Promise<number> {
+    return this.db('clients').whereNotNull('metadata_url').andWhere('last_used_at', '<', before).delete();
+  }
+
+  async countMetadataClients(): Promise<number> {
+    const [row] = await this.db('clients').whereNotNull('metadata_url').count({ n: '*' });
     return Number((row as { n: unknown }).n);
   }
 
@@ -99,7 +116,7 @@ export class ClientsStore {
         grant_types: JSON.stringify(row.grant_types),
       })
       .onConflict('metadata_url')
-      .merge(['client_name', 'redirect_uris', 'grant_types'])
+      .merge(['client_name', 'redirect_uris', 'grant_types', 'last_used_at'])
       .returning('*');
     return fromDb(saved);
   }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, scryptSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { authPb } from '@picard/proto';
 import { ConfigError, loadConfig } from '@picard/service-kit';
 import { testLogger } from '@picard/service-kit/testing';
@@ -213,6 +215,89 @@ describe('security: auth-service (issue #11)', () => {
       await sealed.stop();
     } finally {
       await plain.close().catch(() => undefined);
+    }
+  });
+
+  it('item 6: dynamic registration is a quota per source, not one global cap; metadata-document clients are capped and cleaned up', async () => {
+    const register = (remoteIp: string) =>
+      h.call<authPb.RegisteredClient>('registerDynamicClient', {
+        clientName: 'flood',
+        redirectUris: ['https://flood.example/cb'],
+        scopes: [],
+        grantTypes: [],
+        tokenEndpointAuthMethod: 'none',
+        firstParty: false,
+        remoteIp,
+      });
+    // One attacker (addresses of one IPv6 /64) spends its own quota of 10 an hour...
+    for (let i = 0; i < 10; i++) await register(`2001:db8:1:2::${(i + 1).toString(16)}`);
+    await expectError(
+      register('2001:db8:1:2:ffff:ffff:ffff:ffff'),
+      'resource_exhausted',
+      undefined,
+      /your address/,
+    );
+    // ...and everyone else can still register.
+    expect((await register('2001:db8:9:9::1')).client!.clientId).toEqual(expect.any(String));
+    expect((await register('192.0.2.7')).client!.clientId).toEqual(expect.any(String));
+
+    // Metadata-document clients: at most AUTH_CIMD_MAX_CLIENTS rows; rows unused for the retention
+    // period are deleted to make room.
+    const server = http.createServer((req, res) => {
+      const path = req.url ?? '';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          client_id: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
+          client_name: `Host ${path}`,
+          redirect_uris: ['http://127.0.0.1:9/cb'],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = (n: number) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/c${n}.json`;
+    const capped = await startHarness({ AUTH_CIMD_ALLOW_LOOPBACK: 'true', AUTH_CIMD_MAX_CLIENTS: '2' });
+    try {
+      const check = (clientId: string) =>
+        capped.call<authPb.AuthorizationCheck>('checkAuthorization', {
+          userId: '',
+          clientId,
+          redirectUri: 'http://127.0.0.1:9/cb',
+          scope: '',
+          state: '',
+          codeChallenge: 'x'.repeat(43),
+          codeChallengeMethod: 'S256',
+          resource: '',
+          approved: false,
+        });
+      expect((await check(url(1))).error).toBe('');
+      expect((await check(url(2))).error).toBe('');
+      const refused = await check(url(3));
+      expect(refused).toMatchObject({ error: 'invalid_request', redirectTrusted: false });
+      expect(refused.errorDescription).toMatch(/too many metadata-document clients/);
+      // Known clients keep working at the cap.
+      expect((await check(url(1))).error).toBe('');
+      // c2 has not been presented for 31 days: it makes room for c3.
+      await capped
+        .knex('clients')
+        .where({ metadata_url: url(2) })
+        .update({ last_used_at: new Date(Date.now() - 31 * 86_400_000) });
+      expect((await check(url(3))).error).toBe('');
+      expect(
+        await capped
+          .knex('clients')
+          .where({ metadata_url: url(2) })
+          .first(),
+      ).toBeUndefined();
+      expect(
+        await capped
+          .knex('clients')
+          .where({ metadata_url: url(1) })
+          .first(),
+      ).toBeDefined();
+    } finally {
+      await capped.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
