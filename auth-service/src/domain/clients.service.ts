@@ -280,8 +280,8 @@ const TOUCH_EVERY_MS = 3600_000;
 
 /**
  * The quota key of a registration: the IPv4 address, or the /64 of an IPv6 one (one subscriber
- * usually holds a whole /64). Undefined for calls without an address (not through the gateway,
- * which always sends it): only the total applies to them.
+ * usually holds a whole /64). Undefined for calls without a usable address (not through the
+ * gateway, which always sends one): only the total applies to them.
  */
 export function registrationSource(remoteIp: string | undefined): string | undefined {
   const ip = (remoteIp ?? '').trim().toLowerCase();
@@ -289,7 +289,7 @@ export function registrationSource(remoteIp: string | undefined): string | undef
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
   if (mapped) return mapped[1]!;
   if (isIPv4(ip)) return ip;
-  if (!isIPv6(ip)) return 'unknown';
+  if (!isIPv6(ip)) return undefined;
   // Expand "::" so the first four groups are the /64.
   const [head, tail = ''] = ip.split('::');
   const left = head ? head.split(':') : [];
