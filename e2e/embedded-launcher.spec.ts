@@ -97,6 +97,10 @@ embeddedOnly('npm start (embedded launcher)', () => {
     // Generated secrets are private to the owner.
     const keyFile = join(dataDir, 'memory-encryption-keys');
     expect((await stat(keyFile)).mode & 0o077).toBe(0);
+    // The signing keys are encrypted at rest with a generated AUTH_KEY_ENCRYPTION_KEY (issue #11).
+    const authKeyFile = join(dataDir, 'auth-key-encryption-key');
+    expect((await stat(authKeyFile)).mode & 0o077).toBe(0);
+    expect(Buffer.from((await readFile(authKeyFile, 'utf8')).trim(), 'base64')).toHaveLength(32);
     const password = (await readFile(join(dataDir, 'admin-password'), 'utf8')).trim();
 
     const basic = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;

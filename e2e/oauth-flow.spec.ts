@@ -279,12 +279,15 @@ describe('OAuth 2.1 with a stock MCP client', () => {
       expect(res.html).not.toContain('evil.example/steal?');
     });
 
-    it('sends the plain PKCE method and a missing challenge back as errors', async () => {
+    it('shows the plain PKCE method and a missing challenge of a dynamic client as errors on the page', async () => {
+      // A dynamically registered client's redirect URI is not trusted with errors (RFC 9700 §4.11.2).
       const plain = await new Browser(t.url).get(authorizeUrl({ code_challenge_method: 'plain' }));
-      expect(plain.status).toBe(303);
-      expect(new URL(plain.location!).searchParams.get('error')).toBe('invalid_request');
+      expect(plain.status).toBe(400);
+      expect(plain.location).toBeNull();
+      expect(plain.html).toContain('invalid_request');
       const none = await new Browser(t.url).get(authorizeUrl({ code_challenge: '' }));
-      expect(new URL(none.location!).searchParams.get('error')).toBe('invalid_request');
+      expect(none.status).toBe(400);
+      expect(none.html).toContain('PKCE is required');
     });
 
     it('refuses login and consent forms without the CSRF token', async () => {

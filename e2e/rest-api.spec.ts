@@ -187,11 +187,14 @@ describe('REST API through the gateway', () => {
       expect(first.status).toBe(200);
       const pair = (await first.json()) as { access_token: string; refresh_token: string };
       expect(pair.refresh_token).not.toBe(erin.refresh_token);
+      const mine = await callTool(t, pair.access_token, 'retrieve_memories', {});
+      expect(mine.status).toBe(200);
       const again = await form(erin.refresh_token);
       expect(again.status).toBe(400);
       expect(((await again.json()) as { error: string }).error).toBe('invalid_grant');
-      const mine = await callTool(t, pair.access_token, 'retrieve_memories', {});
-      expect(mine.status).toBe(200);
+      // The replay revoked the whole family, the newest access token included (issue #11).
+      const after = await callTool(t, pair.access_token, 'retrieve_memories', {});
+      expect(after.status).toBe(401);
     });
   });
 

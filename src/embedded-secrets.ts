@@ -32,9 +32,15 @@ async function readOrCreate(
 
 export const encryptionKeysFile = (dataDir: string) => join(dataDir, 'memory-encryption-keys');
 export const adminPasswordFile = (dataDir: string) => join(dataDir, 'admin-password');
+export const authKeyEncryptionKeyFile = (dataDir: string) => join(dataDir, 'auth-key-encryption-key');
 
 export function loadOrCreateEncryptionKeys(dataDir: string) {
   return readOrCreate(encryptionKeysFile(dataDir), () => `k1:${randomBytes(32).toString('base64')}`);
+}
+
+/** AUTH_KEY_ENCRYPTION_KEY: the private signing keys are stored encrypted with it (base64 of 32 bytes). */
+export function loadOrCreateAuthKeyEncryptionKey(dataDir: string) {
+  return readOrCreate(authKeyEncryptionKeyFile(dataDir), () => randomBytes(32).toString('base64'));
 }
 
 export function loadOrCreateAdminPassword(dataDir: string) {

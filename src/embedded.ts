@@ -18,6 +18,7 @@ import {
   adminPasswordFile,
   encryptionKeysFile,
   loadOrCreateAdminPassword,
+  loadOrCreateAuthKeyEncryptionKey,
   loadOrCreateEncryptionKeys,
   prepareDataDir,
 } from './embedded-secrets.js';
@@ -38,6 +39,8 @@ async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env, PICARD_DATA_DIR: dataDir };
   const keysGenerated = !env.MEMORY_ENCRYPTION_KEYS;
   if (keysGenerated) env.MEMORY_ENCRYPTION_KEYS = (await loadOrCreateEncryptionKeys(dataDir)).value;
+  // Signing keys at rest are always encrypted; without this key they only sign new tokens after a restart.
+  env.AUTH_KEY_ENCRYPTION_KEY ||= (await loadOrCreateAuthKeyEncryptionKey(dataDir)).value;
   let generatedAdminPassword: string | undefined;
   if (!env.PICARD_ADMIN_PASSWORD) {
     env.PICARD_ADMIN_USERNAME ||= 'admin';

@@ -27,8 +27,10 @@ export const authConfigSchema = z
     REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(2592000),
     // OAuth 2.1 caps authorization codes at a few minutes; 5 is the most Picard allows.
     AUTH_CODE_TTL_SECONDS: env.positiveInt(300).pipe(z.number().max(300, { message: 'must be at most 300' })),
-    // RFC 7591 registration is open to anyone: a cap per hour (all instances together).
-    AUTH_DYNAMIC_CLIENTS_PER_HOUR: env.positiveInt(100),
+    // RFC 7591 registration is open to anyone: a quota per caller address (IPv6 by /64) per hour, and
+    // a far higher total per hour (all instances together) that one source alone cannot reach.
+    AUTH_DYNAMIC_CLIENTS_PER_SOURCE_PER_HOUR: env.positiveInt(10),
+    AUTH_DYNAMIC_CLIENTS_PER_HOUR: env.positiveInt(1000),
     // Login brute-force limits: failures per account and per remote IP within the window.
     AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: env.positiveInt(5),
     AUTH_LOGIN_MAX_FAILURES_PER_IP: env.positiveInt(20),
@@ -38,6 +40,10 @@ export const authConfigSchema = z
     // Development and tests only: lets metadata URLs use http and loopback addresses.
     AUTH_CIMD_ALLOW_LOOPBACK: env.bool(false),
     AUTH_CIMD_TIMEOUT_MS: env.positiveInt(5000),
+    // Metadata-document clients are rows anyone can make by presenting a URL: rows unused for this many
+    // days are deleted, and past the cap no new URL is admitted (known ones keep working).
+    AUTH_CIMD_CLIENT_RETENTION_DAYS: env.positiveInt(30),
+    AUTH_CIMD_MAX_CLIENTS: env.positiveInt(10000),
     // Signing-key rotation (issue #3): days a key signs (0: no automatic rotation), and how long a new
     // key sits in the JWKS before it signs, so every gateway's cache holds it first.
     AUTH_SIGNING_KEY_ROTATION_DAYS: z.preprocess(
@@ -48,7 +54,9 @@ export const authConfigSchema = z
       unsetIfEmpty,
       z.coerce.number().int({ message: 'must be a whole number of seconds' }).min(0, { message: 'must be 0 or more' }).max(86400, { message: 'must be at most 86400' }).default(300),
     ),
-    // Optional: base64 of 32 bytes; private signing keys are then stored AES-256-GCM encrypted.
+    // Base64 of 32 bytes; private signing keys are stored AES-256-GCM encrypted with it (keys stored
+    // in plain before it was set are encrypted at start). Required with PostgreSQL (cluster mode);
+    // the embedded launcher generates one beside the data.
     AUTH_KEY_ENCRYPTION_KEY: z.preprocess(
       unsetIfEmpty,
       z
@@ -72,6 +80,14 @@ export const authConfigSchema = z
     PICARD_ADMIN_EMAIL: z.preprocess(unsetIfEmpty, z.email({ message: 'must be an email address' }).optional()),
   })
   .superRefine((c, ctx) => {
+    if ((c.DATABASE_URL || c.AUTH_DATABASE_URL) && !c.AUTH_KEY_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_KEY_ENCRYPTION_KEY'],
+        message:
+          'is required when auth-service uses PostgreSQL (DATABASE_URL or AUTH_DATABASE_URL): the private signing keys are stored encrypted with it; generate one with `openssl rand -base64 32`',
+      });
+    }
     if (c.PICARD_ADMIN_USERNAME && !c.PICARD_ADMIN_PASSWORD) {
       ctx.addIssue({ code: 'custom', path: ['PICARD_ADMIN_PASSWORD'], message: 'is required when PICARD_ADMIN_USERNAME is set' });
     }

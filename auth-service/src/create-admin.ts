@@ -4,7 +4,7 @@ import { createLogger, DomainError, exitOnStartupError, loadConfig } from '@pica
 import { authConfigSchema } from './config.js';
 import { AuthStore } from './store/auth.store.js';
 import { UsersService } from './domain/users.service.js';
-import { authDatabaseTarget, openAuthDatabase } from './service.js';
+import { adminSettingError, authDatabaseTarget, openAuthDatabase } from './service.js';
 
 const USAGE = `Usage: npm run create-admin -- --username <name> --password <secret> [--email <address>]
 Flags fall back to PICARD_ADMIN_USERNAME, PICARD_ADMIN_PASSWORD and PICARD_ADMIN_EMAIL.
@@ -51,4 +51,7 @@ async function main() {
   }
 }
 
-main().catch((err) => exitOnStartupError(err instanceof DomainError ? new Error(`${err.field ?? 'input'}: ${err.message}`) : err));
+main().catch((err) => {
+  const named = adminSettingError(err);
+  exitOnStartupError(named instanceof DomainError ? new Error(`${named.field ?? 'input'}: ${named.message}`) : named);
+});

@@ -1,6 +1,7 @@
 import { authPb, rateLimitPb } from '@picard/proto';
 import {
   connectEventBus,
+  DomainError,
   InternalTokens,
   openDatabase,
   OutboxRelay,
@@ -38,6 +39,18 @@ export interface AuthServiceOptions {
   >;
   /** Signing-key tuning: tests move the key-lifetime clock and set how often instances re-check. */
   signingKeys?: Pick<KeyRotationOptions, 'now' | 'checkIntervalMs'>;
+}
+
+/** The bootstrap admin's settings come from the environment: name the variable that is wrong. */
+export function adminSettingError(err: unknown): unknown {
+  if (!(err instanceof DomainError) || !err.field) return err;
+  const variable =
+    err.field === 'password'
+      ? 'PICARD_ADMIN_PASSWORD'
+      : err.field === 'email'
+        ? 'PICARD_ADMIN_EMAIL'
+        : 'PICARD_ADMIN_USERNAME';
+  return new Error(`${variable}: ${err.message}`);
 }
 
 export interface AuthServiceHandle {
@@ -105,6 +118,11 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
         refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
         codeTtlSeconds: config.AUTH_CODE_TTL_SECONDS,
         dynamicClientsPerHour: config.AUTH_DYNAMIC_CLIENTS_PER_HOUR,
+        dynamicClientsPerSourcePerHour: config.AUTH_DYNAMIC_CLIENTS_PER_SOURCE_PER_HOUR,
+        metadataClients: {
+          retentionDays: config.AUTH_CIMD_CLIENT_RETENTION_DAYS,
+          max: config.AUTH_CIMD_MAX_CLIENTS,
+        },
         clientMetadata: clientMetadataFetcher(config, logger, opts.clientMetadata),
         login: {
           maxPerAccount: config.AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT,
@@ -124,11 +142,13 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       logger,
     );
     if (config.PICARD_ADMIN_USERNAME && config.PICARD_ADMIN_PASSWORD) {
-      const admin = await domain.users.ensureAdmin({
-        username: config.PICARD_ADMIN_USERNAME,
-        password: config.PICARD_ADMIN_PASSWORD,
-        email: config.PICARD_ADMIN_EMAIL,
-      });
+      const admin = await domain.users
+        .ensureAdmin({
+          username: config.PICARD_ADMIN_USERNAME,
+          password: config.PICARD_ADMIN_PASSWORD,
+          email: config.PICARD_ADMIN_EMAIL,
+        })
+        .catch((err: unknown) => Promise.reject(adminSettingError(err)));
       logger.info(
         { userId: admin.id, username: admin.username },
         'admin account ensured from PICARD_ADMIN_*',

@@ -1308,6 +1308,135 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/users/me/consents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The clients you allowed to act for you, and with which scopes */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Your consents, newest first */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              consents: components['schemas']['Consent'][];
+            };
+          };
+        };
+        /** @description Bad input; `field` names it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or invalid token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description The token lacks the scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/users/me/consents/{client_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Withdraw a consent: the client's tokens for you stop working and it may not mint new ones */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          client_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Withdrawn */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Bad input; `field` names it */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or invalid token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description The token lacks the scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description No consent for this client */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/register': {
     parameters: {
       query?: never;
@@ -1744,7 +1873,7 @@ export interface paths {
     };
     options?: never;
     head?: never;
-    /** Change a client (name, redirect URIs, scopes, direct-connect flow on/off) */
+    /** Change a client (name, redirect URIs, scopes, direct-connect flow on/off, service principal on/off) */
     patch: {
       parameters: {
         query?: never;
@@ -2245,6 +2374,14 @@ export interface components {
       current_password: string;
       new_password: string;
     };
+    Consent: {
+      /** Format: uuid */
+      client_id: string;
+      client_name: string;
+      scopes: string[];
+      created_at: string;
+      updated_at: string;
+    };
     ClientMetadata: {
       client_name?: string;
       redirect_uris: string[];
@@ -2262,6 +2399,7 @@ export interface components {
       token_endpoint_auth_method: string;
       first_party: boolean;
       user_token_flow_enabled: boolean;
+      service_principal: boolean;
       created_at: string;
     };
     ClientUpdate: {
@@ -2269,6 +2407,7 @@ export interface components {
       redirect_uris?: string[];
       scopes?: ('memories:read' | 'memories:write' | 'memories:admin')[];
       user_token_flow_enabled?: boolean;
+      service_principal?: boolean;
     };
     AdminSummary: {
       /** @description Users with any memory or activity. */

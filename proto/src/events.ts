@@ -19,6 +19,16 @@ export const eventSchemas = {
     expires_at: z.iso.datetime(),
     occurred_at: z.iso.datetime(),
   }),
+  // Access tokens issued at or before cutoff_at that match every field given are invalid (a
+  // deactivation, password change, client deletion, grant revocation or consent withdrawal).
+  'auth.token.cutoff': z.object({
+    user_id: z.uuid().optional(),
+    client_id: z.string().optional(),
+    family_id: z.uuid().optional(),
+    cutoff_at: z.iso.datetime(),
+    expires_at: z.iso.datetime(),
+    occurred_at: z.iso.datetime(),
+  }),
   'memory.created': memoryEvent,
   'memory.updated': memoryEvent,
   // reason: 'expired' when the sweeper removed it after the grace period.

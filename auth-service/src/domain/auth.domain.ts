@@ -2,7 +2,7 @@ import type { Knex, Logger } from '@picard/service-kit';
 import type { ClientMetadataFetcher } from '../client-metadata/index.js';
 import type { AuthStore } from '../store/auth.store.js';
 import { AuthorizationService } from './authorization.service.js';
-import { ClientsService } from './clients.service.js';
+import { ClientsService, type ClientsSettings } from './clients.service.js';
 import { LoginThrottle, type LoginLimits } from './login-throttle.js';
 import { RateLimitService } from './rate-limit.service.js';
 import { handleIntrospectRequest } from './oauth/introspect.endpoint.js';
@@ -19,6 +19,8 @@ export interface AuthDomainSettings {
   refreshTtlSeconds: number;
   codeTtlSeconds: number;
   dynamicClientsPerHour: number;
+  dynamicClientsPerSourcePerHour?: number;
+  metadataClients?: ClientsSettings['metadataClients'];
   login: LoginLimits;
   /** Where the login throttle and the gateway's rate limits keep their counters (this service's database). */
   rateLimitDb: Knex;
@@ -54,10 +56,18 @@ export async function createAuthDomain(
   });
   const clients = new ClientsService(store, {
     dynamicClientsPerHour: s.dynamicClientsPerHour,
+    dynamicClientsPerSourcePerHour: s.dynamicClientsPerSourcePerHour,
+    metadataClients: s.metadataClients,
     metadata: s.clientMetadata,
+    accessTtlSeconds: s.accessTtlSeconds,
   });
   const tokens = new TokenService(store, keys, clients, s.refreshTtlSeconds, logger);
-  const users = new UsersService(store, logger, new LoginThrottle(s.rateLimitDb, s.login));
+  const users = new UsersService(
+    store,
+    logger,
+    new LoginThrottle(s.rateLimitDb, s.login),
+    s.accessTtlSeconds,
+  );
   const authorization = new AuthorizationService(store, clients, {
     issuer: s.issuer,
     codeTtlSeconds: s.codeTtlSeconds,

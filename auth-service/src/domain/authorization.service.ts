@@ -21,12 +21,20 @@ export interface AuthorizationCheckResult {
 
 type Evaluation =
   | { kind: 'untrusted'; field: 'client_id' | 'redirect_uri'; error: string; description: string; client?: ClientRow }
-  | { kind: 'redirect-error'; client: ClientRow; error: string; description: string }
+  | { kind: 'redirect-error'; client: ClientRow; field: string; error: string; description: string }
   | { kind: 'ok'; client: ClientRow; scopes: string[]; resource: string | null };
 
 // RFC 7636 §4.1: 43-128 unreserved characters (an S256 challenge is always 43).
 const PKCE_VALUE = /^[A-Za-z0-9._~-]{43,128}$/;
 const MAX_STATE = 1024;
+
+/**
+ * Whether errors of a malformed request may go to the client's redirect URI. Anyone can register a
+ * dynamic client or host a metadata document naming any redirect URI, so for those an error redirect
+ * is an open redirect (RFC 9700 §4.11.2): the error is shown on the page instead. Admin-registered
+ * (first-party) clients are trusted.
+ */
+const redirectsErrors = (client: ClientRow): boolean => client.first_party;
 
 /** Adds parameters to a registered redirect URI, keeping the query it already has. */
 export function redirectWith(uri: string, params: Record<string, string | undefined>): string {
@@ -49,7 +57,7 @@ export class AuthorizationService {
   async check(input: AuthorizationInput): Promise<AuthorizationCheckResult> {
     const e = await this.evaluate(input);
     if (e.kind === 'ok') return { client: e.client, scopes: e.scopes, error: '', errorDescription: '', redirectTrusted: true, errorRedirect: '' };
-    if (e.kind === 'untrusted') {
+    if (e.kind === 'untrusted' || !redirectsErrors(e.client)) {
       return { client: e.client, scopes: [], error: e.error, errorDescription: e.description, redirectTrusted: false, errorRedirect: '' };
     }
     return {
@@ -71,7 +79,10 @@ export class AuthorizationService {
 
     const e = await this.evaluate(input);
     if (e.kind === 'untrusted') throw invalid(e.field, e.description);
-    if (e.kind === 'redirect-error') return this.errorRedirect(input, e.error, e.description);
+    if (e.kind === 'redirect-error') {
+      if (!redirectsErrors(e.client)) throw invalid(e.field, e.description);
+      return this.errorRedirect(input, e.error, e.description);
+    }
     if (!input.approved) return this.errorRedirect(input, 'access_denied', 'the user denied the request');
     // The admin scope is for admins only, whatever the client may ask for.
     const scopes = user.is_admin ? e.scopes : e.scopes.filter((s) => s !== ADMIN_SCOPE);
@@ -122,29 +133,29 @@ export class AuthorizationService {
         description: 'redirect_uri is not one of the URIs registered for this client',
       };
     }
-    const fail = (error: string, description: string): Evaluation => ({ kind: 'redirect-error', client, error, description });
+    const fail = (field: string, error: string, description: string): Evaluation => ({ kind: 'redirect-error', client, field, error, description });
     if (!client.grant_types.includes('authorization_code')) {
-      return fail('unauthorized_client', 'this client may not use the authorization_code grant');
+      return fail('client_id', 'unauthorized_client', 'this client may not use the authorization_code grant');
     }
-    if ((input.state ?? '').length > MAX_STATE) return fail('invalid_request', `state must be at most ${MAX_STATE} characters`);
-    if (!input.codeChallenge) return fail('invalid_request', 'PKCE is required: code_challenge is missing');
+    if ((input.state ?? '').length > MAX_STATE) return fail('state', 'invalid_request', `state must be at most ${MAX_STATE} characters`);
+    if (!input.codeChallenge) return fail('code_challenge', 'invalid_request', 'PKCE is required: code_challenge is missing');
     if (input.codeChallengeMethod !== 'S256') {
-      return fail('invalid_request', 'code_challenge_method must be S256 ("plain" and absent methods are refused)');
+      return fail('code_challenge_method', 'invalid_request', 'code_challenge_method must be S256 ("plain" and absent methods are refused)');
     }
-    if (!PKCE_VALUE.test(input.codeChallenge)) return fail('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9._~-]');
+    if (!PKCE_VALUE.test(input.codeChallenge)) return fail('code_challenge', 'invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9._~-]');
 
     const requested = (input.scope ?? '').split(' ').filter(Boolean);
     for (const s of requested) {
-      if (!SCOPES.includes(s as (typeof SCOPES)[number])) return fail('invalid_scope', `unknown scope "${s}"`);
-      if (!client.scopes.includes(s)) return fail('invalid_scope', `scope "${s}" is not allowed for this client`);
+      if (!SCOPES.includes(s as (typeof SCOPES)[number])) return fail('scope', 'invalid_scope', `unknown scope "${s}"`);
+      if (!client.scopes.includes(s)) return fail('scope', 'invalid_scope', `scope "${s}" is not allowed for this client`);
     }
     const scopes = requested.length > 0 ? [...new Set(requested)] : client.scopes.filter((s) => s !== ADMIN_SCOPE);
-    if (scopes.length === 0) return fail('invalid_scope', 'no scope to grant');
+    if (scopes.length === 0) return fail('scope', 'invalid_scope', 'no scope to grant');
 
     let resource: string | null = null;
     if (input.resource) {
       const matched = matchResource(this.s.issuer, input.resource);
-      if (!matched) return fail('invalid_target', `resource must be ${this.s.issuer} or ${this.s.issuer}/mcp`);
+      if (!matched) return fail('resource', 'invalid_target', `resource must be ${this.s.issuer} or ${this.s.issuer}/mcp`);
       resource = matched;
     }
     return { kind: 'ok', client, scopes, resource };

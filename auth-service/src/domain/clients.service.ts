@@ -1,8 +1,10 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { assertUuid, DomainError, invalid, isUuid, newId, notFound, type Caller } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { ClientMetadataFetcher } from '../client-metadata/index.js';
-import type { ClientRow } from '../store/clients.store.js';
+import { publicClientId, type ClientRow } from '../store/clients.store.js';
 import { requireAdminAccount } from './access.js';
+import { recordCutoff } from './cutoffs.js';
 import { newSecret, secretMatches, sha256Hex } from './secrets.js';
 import { ADMIN_SCOPE, DEFAULT_CLIENT_SCOPES, validateClientName, validateRedirectUris, validateScopes } from './validation.js';
 
@@ -17,6 +19,8 @@ export interface RegisterClientInput {
   scopes: string[];
   grantTypes: string[];
   tokenEndpointAuthMethod: string;
+  /** Dynamic registration: the caller's address, for the per-source quota. */
+  remoteIp?: string;
 }
 
 export interface UpdateClientInput {
@@ -26,6 +30,8 @@ export interface UpdateClientInput {
   redirectUris: string[];
   scopes: string[];
   userTokenFlowEnabled?: boolean;
+  /** Lets the client use client_credentials and act as itself on user data (admin-registered clients only). */
+  servicePrincipal?: boolean;
 }
 
 export interface RegisteredClient {
@@ -36,6 +42,12 @@ export interface RegisteredClient {
 
 export interface ClientsSettings {
   dynamicClientsPerHour: number;
+  /** Registrations per caller address (IPv6 by /64) per hour. Default 10. */
+  dynamicClientsPerSourcePerHour?: number;
+  /** Metadata-document client rows: deleted after this many days unused; no new URL past the cap. */
+  metadataClients?: { retentionDays: number; max: number };
+  /** Access-token lifetime: how long a cut-off must be kept (see recordCutoff). */
+  accessTtlSeconds?: number;
   /** Resolves client_ids that are URLs (Client ID Metadata Documents); absent when CIMD is disabled. */
   metadata?: ClientMetadataFetcher;
 }
@@ -64,6 +76,7 @@ export class ClientsService {
     if (!this.s.metadata || !/^https?:\/\//i.test(clientId)) return undefined;
     const doc = await this.s.metadata.resolve(clientId);
     const known = await this.store.clients.findByMetadataUrl(doc.clientId);
+    if (known) await this.store.clients.touchMetadataClient(known.client_id, new Date(Date.now() - TOUCH_EVERY_MS));
     if (
       known &&
       known.client_name === doc.clientName &&
@@ -72,6 +85,7 @@ export class ClientsService {
     ) {
       return known;
     }
+    if (!known) await this.admitMetadataClient();
     // Whoever hosts the document controls it: never first-party, never the admin scope, no secret.
     return this.store.clients.upsertByMetadataUrl({
       client_id: newId(),
@@ -85,7 +99,20 @@ export class ClientsService {
       first_party: false,
       user_token_flow_enabled: false,
       created_by_user_id: null,
+      last_used_at: new Date(),
     });
+  }
+
+  /**
+   * Anyone can make a metadata-document row by presenting a new URL: rows unused for the retention
+   * period go first, and at the cap a new URL is refused (clients already known keep working).
+   */
+  private async admitMetadataClient(): Promise<void> {
+    const limits = this.s.metadataClients ?? { retentionDays: 30, max: 10000 };
+    await this.store.clients.deleteUnusedMetadataClients(new Date(Date.now() - limits.retentionDays * 86_400_000));
+    if ((await this.store.clients.countMetadataClients()) >= limits.max) {
+      throw new DomainError('resource_exhausted', 'too many metadata-document clients are known; try again later', 'client_id');
+    }
   }
 
   /** resolve() for the OAuth endpoints, where an unusable metadata document just means an invalid client. */
@@ -135,11 +162,17 @@ export class ClientsService {
     if (redirectUris.length === 0) throw invalid('redirect_uris', 'redirect_uris needs at least one entry');
     const method = validateMethod(input.tokenEndpointAuthMethod || 'client_secret_basic', DYNAMIC_METHODS);
     const confidential = method !== 'none';
-    const grantTypes = validateGrantTypes(input.grantTypes, confidential ? CONFIDENTIAL_GRANTS : USER_GRANTS, USER_GRANTS);
+    // Never client_credentials: anyone may register, and a client acting as itself is not a user.
+    const grantTypes = validateGrantTypes(input.grantTypes, USER_GRANTS, USER_GRANTS);
     // Hosts often ask for every scope the metadata lists; the admin scope is silently left out.
     const requested = validateScopes(input.scopes).filter((s) => s !== ADMIN_SCOPE);
     const scopes = requested.length > 0 ? requested : validateScopes([]);
     const since = new Date(Date.now() - 3600_000);
+    // Per source first: one caller exhausts its own quota long before the total, which stays for everyone else.
+    const source = registrationSource(input.remoteIp);
+    if (source && (await this.store.clients.countDynamicSince(since, source)) >= (this.s.dynamicClientsPerSourcePerHour ?? 10)) {
+      throw new DomainError('resource_exhausted', 'too many client registrations from your address in the last hour; try again later');
+    }
     if ((await this.store.clients.countDynamicSince(since)) >= this.s.dynamicClientsPerHour) {
       throw new DomainError('resource_exhausted', 'too many client registrations in the last hour; try again later');
     }
@@ -155,6 +188,7 @@ export class ClientsService {
       first_party: false,
       user_token_flow_enabled: false,
       created_by_user_id: null,
+      registered_from: source ?? null,
     });
     return { client, secret };
   }
@@ -184,16 +218,31 @@ export class ClientsService {
       }
       patch.user_token_flow_enabled = input.userTokenFlowEnabled;
     }
+    if (input.servicePrincipal !== undefined) {
+      if (input.servicePrincipal && (!current.first_party || current.secret_hash === null)) {
+        throw invalid('service_principal', 'only confidential first-party (admin-registered) clients may be service principals');
+      }
+      patch.service_principal = input.servicePrincipal;
+      const others = current.grant_types.filter((g) => g !== 'client_credentials');
+      patch.grant_types = input.servicePrincipal ? [...others, 'client_credentials'] : others;
+    }
     if (Object.keys(patch).length === 0) return current;
     return (await this.store.clients.update(clientId, patch)) ?? this.found(clientId);
   }
 
-  /** Its refresh tokens, codes and consents are deleted with it (foreign keys cascade), so none can be redeemed. */
+  /**
+   * Its refresh tokens, codes and consents are deleted with it (foreign keys cascade), so none can be
+   * redeemed; a cut-off ends the access tokens it holds.
+   */
   async delete(caller: Caller, clientIdInput: string): Promise<boolean> {
     const clientId = assertUuid('client_id', clientIdInput);
     await requireAdminAccount(this.store, caller);
-    await this.found(clientId);
-    return this.store.clients.delete(clientId);
+    const client = await this.found(clientId);
+    return this.store.transaction(async (tx) => {
+      const deleted = await tx.clients.delete(clientId);
+      if (deleted) await recordCutoff(tx, this.s.accessTtlSeconds ?? 3600, { clientId: publicClientId(client) });
+      return deleted;
+    });
   }
 
   /** The old secret stops working at once. */
@@ -224,6 +273,32 @@ export class ClientsService {
     if (!client) throw notFound('client not found');
     return client;
   }
+}
+
+/** A metadata-document row records a use at most this often (one write per client per hour). */
+const TOUCH_EVERY_MS = 3600_000;
+
+/**
+ * The quota key of a registration: the IPv4 address, or the /64 of an IPv6 one (one subscriber
+ * usually holds a whole /64). Undefined for calls without a usable address (not through the
+ * gateway, which always sends one): only the total applies to them.
+ */
+export function registrationSource(remoteIp: string | undefined): string | undefined {
+  const ip = (remoteIp ?? '').trim().toLowerCase();
+  if (!ip) return undefined;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIPv4(ip)) return ip;
+  if (!isIPv6(ip)) return undefined;
+  // Expand "::" so the first four groups are the /64.
+  const [head, tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = ip.includes('::') && tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 function validateMethod(value: string, allowed: string[]): string {

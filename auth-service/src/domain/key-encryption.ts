@@ -9,7 +9,7 @@ interface Envelope {
   ct: string;
 }
 
-const isEnvelope = (v: Jwk): v is Jwk & Envelope => v.enc === 'A256GCM' && typeof v.ct === 'string';
+export const isEnvelope = (v: Jwk): v is Jwk & Envelope => v.enc === 'A256GCM' && typeof v.ct === 'string';
 
 // The kid is bound as additional data, so an envelope copied onto another row does not decrypt.
 export function sealPrivateJwk(jwk: Jwk, kid: string, key: Buffer | undefined): Jwk {

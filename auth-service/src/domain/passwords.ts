@@ -3,9 +3,11 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 /**
  * Password hashing with scrypt (memory-hard, in node:crypto). The encoded form carries its own
  * parameters, so they can be raised later without breaking stored hashes:
- *   scrypt$ln=15,r=8,p=1$<salt base64>$<hash base64>
+ *   scrypt$ln=17,r=8,p=1$<salt base64>$<hash base64>
+ * N = 2^17, r = 8, p = 1 is OWASP's minimum for scrypt (128 MiB, run on libuv's thread pool, not the
+ * event loop). Hashes made with the earlier ln=15 still verify and are replaced at the next login.
  */
-const DEFAULTS = { ln: 15, r: 8, p: 1 };
+const DEFAULTS = { ln: 17, r: 8, p: 1 };
 const KEY_LEN = 32;
 const SALT_LEN = 16;
 export const MAX_PASSWORD_LENGTH = 1024;
@@ -38,6 +40,15 @@ function parse(encoded: string): Parsed | undefined {
   // Refuse parameters that would make one verification a denial of service.
   if (params.ln < 10 || params.ln > 20 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) return undefined;
   return { params, salt: Buffer.from(m[4]!, 'base64'), key: Buffer.from(m[5]!, 'base64') };
+}
+
+/** True when a stored hash uses weaker parameters than new ones get (or cannot be read). */
+export function needsRehash(encoded: string | null | undefined): boolean {
+  if (!encoded) return false;
+  const parsed = parse(encoded);
+  if (!parsed) return false;
+  const { ln, r, p } = parsed.params;
+  return ln < DEFAULTS.ln || r < DEFAULTS.r || p < DEFAULTS.p;
 }
 
 /**

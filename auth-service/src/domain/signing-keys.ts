@@ -13,7 +13,7 @@ import {
 import type { Logger } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { SigningKeyRow } from '../store/keys.store.js';
-import { openPrivateJwk, sealPrivateJwk } from './key-encryption.js';
+import { isEnvelope, openPrivateJwk, sealPrivateJwk } from './key-encryption.js';
 import { allowedResources } from './resource.js';
 
 const ALG = 'ES256';
@@ -25,6 +25,10 @@ export interface AccessTokenClaims {
   scope: string[];
   /** RFC 8707 resource; the issuer (the gateway's URL) when absent. */
   audience?: string;
+  /** The refresh family (grant) the token belongs to, so revoking the grant can cut it off. */
+  familyId?: string;
+  /** An admin-made service principal acting as itself (sub = its client id). */
+  servicePrincipal?: boolean;
 }
 
 export interface SignedAccessToken {
@@ -39,6 +43,12 @@ export interface VerifiedAccessToken extends JWTPayload {
   exp: number;
   client_id: string;
   scope: string;
+  /** The refresh family (grant) of the token, when it has one. */
+  fid?: string;
+  /** iat in milliseconds: cut-offs compare against it, so a token issued just after one is not refused. */
+  iat_ms?: number;
+  /** Set only on tokens of an admin-made service principal acting as itself. */
+  svc?: boolean;
 }
 
 export interface KeyRotationOptions {
@@ -100,11 +110,21 @@ export class SigningKeys {
   /** Loads the keys, creating the first one (or the next one, when a rotation is overdue). */
   static async load(store: AuthStore, opts: SigningKeysOptions): Promise<SigningKeys> {
     const keys = new SigningKeys(store, opts);
+    await keys.encryptPlainKeys();
     await keys.check();
     if (!keys.signingRow(keys.now())) throw new Error('no signing key could be loaded');
     // A key that does not decrypt (wrong AUTH_KEY_ENCRYPTION_KEY) must stop the start, not the first login.
     await keys.privateKey(keys.signingRow(keys.now())!);
     return keys;
+  }
+
+  /** Keys stored before AUTH_KEY_ENCRYPTION_KEY was set are sealed with it now, not left readable. */
+  private async encryptPlainKeys(): Promise<void> {
+    const key = this.opts.encryptionKey;
+    if (!key) return;
+    const plain = (await this.store.keys.listAll()).filter((r) => !isEnvelope(r.private_jwk));
+    for (const row of plain) await this.store.keys.updatePrivateJwk(row.kid, sealPrivateJwk(row.private_jwk, row.kid, key));
+    if (plain.length > 0) this.opts.logger.info({ encrypted: plain.length }, 'signing keys stored in plain are now encrypted at rest');
   }
 
   get ttlSeconds(): number {
@@ -245,9 +265,16 @@ export class SigningKeys {
     const row = this.signingRow(this.now());
     if (!row) throw new Error('no active signing key');
     const jti = randomUUID();
-    const iat = Math.floor(Date.now() / 1000);
+    const issuedMs = Date.now();
+    const iat = Math.floor(issuedMs / 1000);
     const exp = iat + this.ttlSeconds;
-    const token = await new SignJWT({ client_id: claims.clientId, scope: claims.scope.join(' ') })
+    const token = await new SignJWT({
+      client_id: claims.clientId,
+      scope: claims.scope.join(' '),
+      iat_ms: issuedMs,
+      ...(claims.familyId ? { fid: claims.familyId } : {}),
+      ...(claims.servicePrincipal ? { svc: true } : {}),
+    })
       .setProtectedHeader({ alg: ALG, typ: 'at+jwt', kid: row.kid })
       .setIssuer(this.opts.issuer)
       .setAudience(claims.audience ?? this.opts.issuer)

@@ -11,14 +11,18 @@ import {
 } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { UserRefRow, UserRow } from '../store/users.store.js';
+import type { ConsentRow } from '../store/consents.store.js';
+import { publicClientId } from '../store/clients.store.js';
+import { recordCutoff } from './cutoffs.js';
 import { callerAccount, isAdminCaller, requireAdminAccount, requireUserWithScope } from './access.js';
 import type { LoginThrottle } from './login-throttle.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { decodeCursor, encodeCursor } from './user-cursor.js';
 import {
   READ_SCOPE,
   validateDisplayName,
   validateEmail,
+  validateNewPassword,
   validatePassword,
   validateUsername,
 } from './validation.js';
@@ -37,8 +41,6 @@ export interface RegisterUserInput {
 }
 
 const UNIQUE_VIOLATION = '23505';
-/** Users choosing a password now get a longer minimum than the bootstrap admin (kept at 8 for compatibility). */
-export const USER_PASSWORD_MIN = 10;
 const MAX_PAGE = 200;
 /** Bounds of one LookupUsers call (the gateway's lookup_users repeats them). */
 export const LOOKUP_LIMITS = { usernames: 20, userIds: 100, username: 64 } as const;
@@ -48,9 +50,15 @@ export class UsersService {
     private readonly store: AuthStore,
     private readonly logger: Logger,
     private readonly throttle?: LoginThrottle,
+    /** Access-token lifetime: how long a cut-off must be kept (see recordCutoff). */
+    private readonly accessTtlSeconds = 3600,
   ) {}
 
-  /** Creates the admin, or makes the named account the admin with this password (and email, if given). */
+  /**
+   * Creates the admin, or sets the existing admin's password (and email, if given). An ordinary
+   * account of that name is refused: promoting it would hand its holder, and every token and consent
+   * it has, the admin's powers.
+   */
   async ensureAdmin(input: EnsureAdminInput): Promise<UserRow> {
     const username = validateUsername(input.username);
     const password = validatePassword(input.password);
@@ -60,8 +68,13 @@ export class UsersService {
     return this.store.transaction(async (tx) => {
       const existing = await tx.users.findByUsername(username);
       if (existing) {
-        if (!existing.is_admin)
-          this.logger.warn({ userId: existing.id, username }, 'promoting an existing user to admin');
+        if (!existing.is_admin) {
+          throw new DomainError(
+            'unprocessable',
+            `"${username}" is an existing ordinary account and is never turned into the admin: choose another admin username`,
+            'username',
+          );
+        }
         return tx.users.update(existing.id, {
           password_hash: passwordHash,
           is_admin: true,
@@ -83,10 +96,12 @@ export class UsersService {
   async register(input: RegisterUserInput): Promise<UserRow> {
     const username = validateUsername(input.username);
     const email = validateEmail(input.email);
-    const password = validatePassword(input.password, 'password', USER_PASSWORD_MIN);
+    const password = validateNewPassword(input.password, 'password');
     const displayName = input.displayName?.trim() ? validateDisplayName(input.displayName) : username;
-    if (await this.store.users.findByUsername(username)) throw taken();
+    // Hash before looking the name up: "taken" then costs as much as a sign-up, so the form cannot be
+    // used as a cheap way to list which usernames exist.
     const passwordHash = await hashPassword(password);
+    if (await this.store.users.findByUsername(username)) throw taken();
     try {
       return await this.store.transaction((tx) =>
         this.insertUser(tx, { username, email, displayName, passwordHash, isAdmin: false }),
@@ -112,6 +127,11 @@ export class UsersService {
       throw unauthenticated('invalid username or password');
     }
     await this.throttle?.recordSuccess(name, remoteIp);
+    // A hash made with older, weaker parameters is replaced now that the password is at hand.
+    if (needsRehash(user.password_hash)) {
+      const rehashed = await hashPassword(password);
+      return this.store.users.update(user.id, { password_hash: rehashed });
+    }
     return user;
   }
 
@@ -145,7 +165,7 @@ export class UsersService {
   ): Promise<UserRow> {
     const userId = assertUuid('user_id', input.userId);
     if (caller.userId.toLowerCase() !== userId) throw forbidden('you may only change your own password');
-    const newPassword = validatePassword(input.newPassword, 'new_password', USER_PASSWORD_MIN);
+    const newPassword = validateNewPassword(input.newPassword, 'new_password');
     const user = await this.store.users.findById(userId);
     if (!user?.active) throw forbidden('this account is deactivated or does not exist');
     if (!(await verifyPassword(input.currentPassword ?? '', user.password_hash))) {
@@ -154,6 +174,8 @@ export class UsersService {
     const passwordHash = await hashPassword(newPassword);
     return this.store.transaction(async (tx) => {
       await tx.tokens.revokeAllForUser(user.id);
+      // Access tokens too: whoever held one must sign in again with the new password.
+      await recordCutoff(tx, this.accessTtlSeconds, { userId: user.id });
       return tx.users.update(user.id, { password_hash: passwordHash });
     });
   }
@@ -166,9 +188,36 @@ export class UsersService {
     return this.store.transaction(async (tx) => {
       const updated = await tx.users.update(user.id, { active: false });
       const n = await tx.tokens.revokeAllForUser(user.id);
+      // Persisted, so a gateway started after the deactivation still refuses the user's live tokens.
+      await recordCutoff(tx, this.accessTtlSeconds, { userId: user.id });
       await tx.enqueue('auth.user.deactivated', { user_id: user.id, occurred_at: new Date().toISOString() });
       this.logger.info({ userId: user.id, byUserId: caller.userId, refreshRevoked: n }, 'user deactivated');
       return updated;
+    });
+  }
+
+  /** The clients the user approved (or that created the account through direct connect). */
+  async listConsents(caller: Caller, userIdInput: string): Promise<(ConsentRow & { client_name: string })[]> {
+    const user = await this.selfOrAdmin(caller, userIdInput);
+    return this.store.consents.listForUser(user.id);
+  }
+
+  /**
+   * The client may no longer act for the user: the consent goes, with the client's refresh tokens
+   * for this user and (by a cut-off) its live access tokens. The direct-connect flow then refuses
+   * it until the user approves it again.
+   */
+  async withdrawConsent(caller: Caller, input: { userId: string; clientId: string }): Promise<boolean> {
+    const user = await this.selfOrAdmin(caller, input.userId);
+    const clientId = assertUuid('client_id', input.clientId);
+    return this.store.transaction(async (tx) => {
+      const client = await tx.clients.findById(clientId);
+      const withdrawn = await tx.consents.delete(user.id, clientId);
+      if (!withdrawn || !client) return false;
+      const n = await tx.tokens.revokeForUserAndClient(user.id, clientId);
+      await recordCutoff(tx, this.accessTtlSeconds, { userId: user.id, clientId: publicClientId(client) });
+      this.logger.info({ userId: user.id, clientId, refreshRevoked: n }, 'consent withdrawn');
+      return true;
     });
   }
 

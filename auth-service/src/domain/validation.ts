@@ -1,4 +1,5 @@
 import { invalid } from '@picard/service-kit';
+import { isCommonPassword } from './common-passwords.js';
 
 export const SCOPES = ['memories:read', 'memories:write', 'memories:admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -31,6 +32,17 @@ export function validatePassword(value: unknown, field = 'password', min = 8): s
   if (typeof value !== 'string' || value.length < min) throw invalid(field, `${field} must be at least ${min} characters`);
   if (value.length > 1024) throw invalid(field, `${field} must be at most 1024 characters`);
   return value;
+}
+
+/** Passwords users choose from now on (sign-up, change): ASVS 2.1 length and a common-password check. */
+export const NEW_PASSWORD_MIN = 12;
+
+export function validateNewPassword(value: unknown, field = 'password'): string {
+  const password = validatePassword(value, field, NEW_PASSWORD_MIN);
+  if (isCommonPassword(password)) {
+    throw invalid(field, `${field} is on a list of commonly used passwords; choose another`);
+  }
+  return password;
 }
 
 export function validateDisplayName(value: unknown, field = 'display_name'): string {

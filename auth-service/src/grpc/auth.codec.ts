@@ -2,6 +2,8 @@ import type { authPb } from '@picard/proto';
 import type { AuthorizationCheckResult } from '../domain/authorization.service.js';
 import { publicClientId, type ClientRow } from '../store/clients.store.js';
 import type { UserRefRow, UserRow } from '../store/users.store.js';
+import type { ConsentRow } from '../store/consents.store.js';
+import type { CutoffRow } from '../store/tokens.store.js';
 
 export const encodeUser = (u: UserRow): authPb.User => ({
   id: u.id,
@@ -25,6 +27,23 @@ export const encodeClient = (c: ClientRow): authPb.Client => ({
   firstParty: c.first_party,
   userTokenFlowEnabled: c.user_token_flow_enabled,
   createdAt: c.created_at,
+  servicePrincipal: c.service_principal,
+});
+
+export const encodeCutoff = (c: CutoffRow): authPb.TokenCutoff => ({
+  userId: c.user_id ?? '',
+  clientId: c.client_id ?? '',
+  familyId: c.family_id ?? '',
+  cutoffAt: c.cutoff_at,
+  expiresAt: c.expires_at,
+});
+
+export const encodeConsent = (c: ConsentRow & { client_name: string }): authPb.Consent => ({
+  clientId: c.client_id,
+  clientName: c.client_name,
+  scopes: c.scope.split(' ').filter(Boolean),
+  createdAt: c.created_at,
+  updatedAt: c.updated_at,
 });
 
 export const encodeCheck = (c: AuthorizationCheckResult): authPb.AuthorizationCheck => ({

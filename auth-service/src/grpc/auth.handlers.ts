@@ -3,7 +3,7 @@ import { requireCaller, unary, type Logger } from '@picard/service-kit';
 import type { AuthDomain } from '../domain/auth.domain.js';
 import { requireAdminAccount } from '../domain/access.js';
 import type { AuthStore } from '../store/auth.store.js';
-import { encodeCheck, encodeClient, encodeUser, encodeUserRef } from './auth.codec.js';
+import { encodeCheck, encodeClient, encodeConsent, encodeCutoff, encodeUser, encodeUserRef } from './auth.codec.js';
 
 /** decode → domain → encode; nothing else. */
 export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger: Logger): authPb.AuthServiceServer {
@@ -79,6 +79,15 @@ export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger:
     introspect: unary(logger, 'Introspect', (req: authPb.OAuthRequest) => domain.introspect(req)),
     listRevocations: unary(logger, 'ListRevocations', async (req: authPb.ListRevocationsRequest) => ({
       revocations: (await domain.tokens.listRevocations(req.since)).map((r) => ({ jti: r.jti, expiresAt: r.expires_at })),
+      // Every live cut-off, whatever `since` says: there are few, and a starting gateway needs them all.
+      cutoffs: (await domain.tokens.listCutoffs()).map(encodeCutoff),
+    })),
+    listConsents: unary(logger, 'ListConsents', async (req: authPb.ListConsentsRequest, call) => ({
+      consents: (await domain.users.listConsents(requireCaller(call.metadata), req.userId)).map(encodeConsent),
+    })),
+    withdrawConsent: unary(logger, 'WithdrawConsent', async (req: authPb.WithdrawConsentRequest, call) => ({
+      clientId: req.clientId,
+      withdrawn: await domain.users.withdrawConsent(requireCaller(call.metadata), req),
     })),
 
     getJwks: unary(logger, 'GetJwks', async () => ({ keysJson: JSON.stringify(await domain.keys.currentJwks()) })),

@@ -4,6 +4,7 @@ import { authorization } from './002_authorization.js';
 import { clientMetadataUrl } from './003_client_metadata_url.js';
 import { signingKeyRotation } from './004_signing_key_rotation.js';
 import { rateLimits } from './005_rate_limits.js';
+import { securityHardening } from './006_security_hardening.js';
 
 export const migrations: Migration[] = [
   init,
@@ -11,4 +12,5 @@ export const migrations: Migration[] = [
   clientMetadataUrl,
   signingKeyRotation,
   rateLimits,
+  securityHardening,
 ];

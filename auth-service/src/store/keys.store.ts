@@ -53,6 +53,10 @@ export class KeysStore {
     });
   }
 
+  async updatePrivateJwk(kid: string, privateJwk: Jwk): Promise<void> {
+    await this.db('signing_keys').where({ kid }).update({ private_jwk: JSON.stringify(privateJwk) });
+  }
+
   /** Retires every key still without an end, except the given one. */
   async retireOthers(kid: string, at: Date): Promise<number> {
     return this.db('signing_keys').whereNull('retired_at').whereNot({ kid }).update({ retired_at: at });

@@ -20,6 +20,22 @@ export interface RevocationRow {
   expires_at: Date;
 }
 
+export interface CutoffRow {
+  user_id: string | null;
+  client_id: string | null;
+  family_id: string | null;
+  cutoff_at: Date;
+  expires_at: Date;
+}
+
+const cutoffFromDb = (r: Record<string, unknown>): CutoffRow => ({
+  user_id: (r.user_id as string | null) ?? null,
+  client_id: (r.client_id as string | null) ?? null,
+  family_id: (r.family_id as string | null) ?? null,
+  cutoff_at: toDate(r.cutoff_at),
+  expires_at: toDate(r.expires_at),
+});
+
 const refreshFromDb = (r: Record<string, unknown>): RefreshTokenRow => ({
   ...(r as unknown as RefreshTokenRow),
   expires_at: toDate(r.expires_at),
@@ -62,6 +78,13 @@ export class TokensStore {
       .update({ revoked_at: this.db.fn.now() });
   }
 
+  async revokeForUserAndClient(userId: string, clientId: string): Promise<number> {
+    return this.db('refresh_tokens')
+      .where({ user_id: userId, client_id: clientId })
+      .whereNull('revoked_at')
+      .update({ revoked_at: this.db.fn.now() });
+  }
+
   async revokeAllForUser(userId: string): Promise<number> {
     return this.db('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: this.db.fn.now() });
   }
@@ -85,5 +108,31 @@ export class TokensStore {
     if (since) q.andWhere('created_at', '>=', since);
     const rows = await q.orderBy('created_at');
     return rows.map((r: Record<string, unknown>) => ({ jti: String(r.jti), expires_at: toDate(r.expires_at) }));
+  }
+
+  async insertCutoff(row: CutoffRow): Promise<void> {
+    await this.db('token_cutoffs').insert(row);
+  }
+
+  /** Cut-offs that can still match a live token, oldest first. */
+  async listCutoffs(now: Date): Promise<CutoffRow[]> {
+    const rows = await this.db('token_cutoffs').where('expires_at', '>', now).orderBy('id');
+    return rows.map(cutoffFromDb);
+  }
+
+  /** True when a cut-off matches the token: every column it sets equals the token's, and it was issued no later. */
+  async isCutOff(t: { userId: string; clientId: string; familyId?: string; issuedAt: Date }): Promise<boolean> {
+    const row = await this.db('token_cutoffs')
+      .where('expires_at', '>', new Date())
+      .andWhere('cutoff_at', '>=', t.issuedAt)
+      .andWhere((q) => q.whereNull('user_id').orWhere('user_id', t.userId))
+      .andWhere((q) => q.whereNull('client_id').orWhere('client_id', t.clientId))
+      .andWhere((q) => (t.familyId ? q.whereNull('family_id').orWhere('family_id', t.familyId) : q.whereNull('family_id')))
+      .first();
+    return row !== undefined;
+  }
+
+  async deleteExpiredCutoffs(now: Date): Promise<void> {
+    await this.db('token_cutoffs').where('expires_at', '<=', now).delete();
   }
 }

@@ -18,6 +18,7 @@ describe('auth-service: authorization requests', () => {
   let publicClient: authPb.Client;
   let adminClient: authPb.Client;
   let refreshOnlyClient: authPb.Client;
+  let trustedClient: authPb.Client;
   const { challenge } = pkce();
 
   const request = (patch: Partial<authPb.AuthorizeRequest> = {}): authPb.AuthorizeRequest => ({
@@ -49,6 +50,7 @@ describe('auth-service: authorization requests', () => {
       h.call<authPb.RegisteredClient>('registerClient', { clientName: 'x', redirectUris: [], scopes: [], grantTypes: [], tokenEndpointAuthMethod: '', firstParty: true, ...r }, asUser(admin.id));
     adminClient = (await reg({ clientName: 'Admin console', redirectUris: ['https://console.example.com/cb'], scopes: ['memories:read', 'memories:write', 'memories:admin'] })).client!;
     refreshOnlyClient = (await reg({ redirectUris: [REDIRECT], grantTypes: ['refresh_token'] })).client!;
+    trustedClient = (await reg({ clientName: 'First party', redirectUris: [REDIRECT] })).client!;
   });
   afterAll(async () => h?.close());
 
@@ -83,8 +85,8 @@ describe('auth-service: authorization requests', () => {
       ['an unknown scope', { scope: 'openid' }, 'invalid_scope', /openid/],
       ['a foreign resource', { resource: 'https://other.example/mcp' }, 'invalid_target', /resource/],
       ['a resource on another path', { resource: `${ISSUER}/api` }, 'invalid_target', /resource/],
-    ])('returns %s to the redirect URI with state and iss', async (_what, patch, error, description) => {
-      const c = await check(patch);
+    ])('returns %s to the redirect URI of a first-party client with state and iss', async (_what, patch, error, description) => {
+      const c = await check({ clientId: trustedClient.clientId, ...patch });
       expect(c).toMatchObject({ error, redirectTrusted: true });
       expect(c.errorDescription).toMatch(description);
       expect(c.errorRedirect.startsWith(`${REDIRECT}?`)).toBe(true);
@@ -113,8 +115,10 @@ describe('auth-service: authorization requests', () => {
     it('re-validates: an untrusted redirect is an error naming the field, never a redirect', async () => {
       await expectError(authorize({ redirectUri: 'https://evil.example/cb' }), 'invalid_argument', 'redirect_uri');
       await expectError(authorize({ clientId: '6f1c1c52-0d8e-4a43-9d0f-6d1d7a4b8c11' }), 'invalid_argument', 'client_id');
-      const plain = await authorize({ codeChallengeMethod: 'plain' });
+      const plain = await authorize({ codeChallengeMethod: 'plain', clientId: trustedClient.clientId });
       expect(params(plain.redirectTo)).toMatchObject({ error: 'invalid_request', state: 'st-123', iss: ISSUER });
+      // A dynamic client's redirect URI is not trusted with errors (RFC 9700 §4.11.2).
+      await expectError(authorize({ codeChallengeMethod: 'plain' }), 'invalid_argument', 'code_challenge_method');
     });
 
     it('sends access_denied when the user says no, and records no code', async () => {

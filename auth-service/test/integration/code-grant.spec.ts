@@ -45,6 +45,8 @@ describe('auth-service: authorization_code and client_credentials grants', () =>
       grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], tokenEndpointAuthMethod: 'client_secret_basic', firstParty: true,
     }, asUser(admin.id));
     conf = { id: reg.client!.clientId, secret: reg.clientSecret! };
+    // client_credentials is granted only to a service principal the admin made (issue #11).
+    await h.call('updateClient', { clientId: conf.id, redirectUris: [], scopes: [], servicePrincipal: true }, asUser(admin.id));
     jwks = createLocalJWKSet(JSON.parse((await h.call<authPb.Jwks>('getJwks', {})).keysJson) as JSONWebKeySet);
   });
   afterAll(async () => h?.close());
@@ -70,9 +72,9 @@ describe('auth-service: authorization_code and client_credentials grants', () =>
     expect(jwtPayload(String(res.body.access_token)).aud).toBe(`${ISSUER}/mcp`);
     const refreshed = await oauth(h, 'token', { grant_type: 'refresh_token', refresh_token: String(res.body.refresh_token), client_id: pub.clientId });
     expect(jwtPayload(String(refreshed.body.access_token)).aud).toBe(`${ISSUER}/mcp`);
-    // Our own introspection accepts both audiences.
-    const intro = await oauth(h, 'introspect', { token: String(refreshed.body.access_token), client_id: pub.clientId });
-    expect(intro.body).toMatchObject({ active: true, aud: `${ISSUER}/mcp`, sub: user.id });
+    // auth-service's own verification (introspection, revocation) accepts both audiences.
+    const verified = await h.service.domain.keys.verifyAccessToken(String(refreshed.body.access_token));
+    expect(verified).toMatchObject({ aud: `${ISSUER}/mcp`, sub: user.id });
   });
 
   it.each([
@@ -97,7 +99,8 @@ describe('auth-service: authorization_code and client_credentials grants', () =>
     const list = await h.call<authPb.ListRevocationsResponse>('listRevocations', {});
     expect(list.revocations.map((r) => r.jti)).toContain(jti);
     await waitFor(() => h.events.find((e) => e.subject === 'auth.token.revoked' && (e.payload as { jti: string }).jti === jti));
-    expect(await oauth(h, 'introspect', { token: String(first.body.access_token), client_id: pub.clientId })).toMatchObject({ body: { active: false } });
+    const verified = await h.service.domain.keys.verifyAccessToken(String(first.body.access_token));
+    expect(await h.service.domain.tokens.isInvalidated(verified!)).toBe(true);
   });
 
   it('refuses an expired code', async () => {
@@ -178,7 +181,7 @@ describe('auth-service: authorization_code and client_credentials grants', () =>
       expect(res).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'memories:read memories:write' } });
       expect(res.body.refresh_token).toBeUndefined();
       const { payload } = await jwtVerify(String(res.body.access_token), jwks, { issuer: ISSUER, audience: ISSUER });
-      expect(payload).toMatchObject({ sub: conf.id, client_id: conf.id });
+      expect(payload).toMatchObject({ sub: conf.id, client_id: conf.id, svc: true });
       expect(await oauth(h, 'token', { grant_type: 'client_credentials', scope: 'memories:read' }, basic(conf.id, conf.secret))).toMatchObject({ status: 200, body: { scope: 'memories:read' } });
       expect(await oauth(h, 'token', { grant_type: 'client_credentials', scope: 'memories:admin' }, basic(conf.id, conf.secret))).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
       expect(await oauth(h, 'token', { grant_type: 'client_credentials' }, basic(conf.id, 'wrong'))).toMatchObject({ status: 401, body: { error: 'invalid_client' } });

@@ -53,6 +53,10 @@ export async function startHarness(env: Record<string, string> = {}, options: Pi
 
   return {
     config,
+    /** The database and schema, for a second service instance on the same data. */
+    database: db.target,
+    schema,
+    bus,
     service,
     client,
     events,

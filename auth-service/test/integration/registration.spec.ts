@@ -39,9 +39,9 @@ describe('auth-service: client registration and management', () => {
     });
 
     it('registers a confidential client whose secret is shown once and stored hashed', async () => {
-      const r = await dcr({ tokenEndpointAuthMethod: 'client_secret_post', grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] });
+      const r = await dcr({ tokenEndpointAuthMethod: 'client_secret_post', grantTypes: ['authorization_code', 'refresh_token'] });
       expect(r.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(r.client!.grantTypes).toContain('client_credentials');
+      expect(r.client!.grantTypes).not.toContain('client_credentials');
       const row = await h.knex('clients').where({ client_id: r.client!.clientId }).first();
       expect(row.secret_hash).toBe(sha256Hex(r.clientSecret!));
       const basicDefault = await dcr({ tokenEndpointAuthMethod: '' });
@@ -143,7 +143,7 @@ describe('auth-service: client registration and management', () => {
       const byA = await issue(a, 'flow-user', 'flow@example.com');
       expect((await h.knex('users').where({ id: byA.userId }).first()).created_by_client_id).toBe(a.client!.clientId);
       expect((await issue(a, 'FLOW-USER', 'flow@example.com')).userId).toBe(byA.userId);
-      await expectError(issue(b, 'flow-user', 'flow@example.com'), 'permission_denied', undefined, /created or who consented/);
+      await expectError(issue(b, 'flow-user', 'flow@example.com'), 'permission_denied', undefined, /who consented/);
       // A user who signed up on their own is off limits too, until they approve the client.
       const self = await h.call<authPb.User>('registerUser', { username: 'self-made', email: 'self@example.com', password: 'self-made-pass', displayName: '' });
       await expectError(issue(b, 'self-made', 'self@example.com'), 'permission_denied');

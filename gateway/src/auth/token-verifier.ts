@@ -63,9 +63,17 @@ export class TokenVerifier {
     if (!sub || !jti || !exp || typeof scope !== 'string' || typeof clientId !== 'string') {
       throw unauthenticated('the access token lacks required claims');
     }
-    const issuedAtMs = (payload.iat ?? 0) * 1000;
-    if (this.denyList.refuses({ jti, userId: sub, issuedAtMs }))
+    // iat_ms is the exact issue time; a token without it may have been issued at any moment of its second.
+    const issuedAtMs =
+      typeof payload.iat_ms === 'number' ? payload.iat_ms : ((payload.iat ?? 0) + 1) * 1000 - 1;
+    const familyId = typeof payload.fid === 'string' ? payload.fid : undefined;
+    if (this.denyList.refuses({ jti, userId: sub, clientId, familyId, issuedAtMs }))
       throw unauthenticated('the access token has been revoked');
+    // A client acting as itself (client_credentials: sub = its own id) is not a user; only a client the
+    // admin made a service principal may touch user data that way.
+    if (sub === clientId && payload.svc !== true) {
+      throw unauthenticated('tokens of a client acting as itself are accepted only for service principals');
+    }
     return { token, userId: sub, clientId, scopes: scope.split(' ').filter(Boolean), jti, expiresAt: exp };
   }
 

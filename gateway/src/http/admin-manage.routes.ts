@@ -20,6 +20,7 @@ const clientSchema = z
     token_endpoint_auth_method: z.string(),
     first_party: z.boolean(),
     user_token_flow_enabled: z.boolean(),
+    service_principal: z.boolean(),
     created_at: z.string(),
   })
   .openapi('Client');
@@ -33,6 +34,7 @@ const clientToJson = (c: authPb.Client) => ({
   token_endpoint_auth_method: c.tokenEndpointAuthMethod,
   first_party: c.firstParty,
   user_token_flow_enabled: c.userTokenFlowEnabled,
+  service_principal: c.servicePrincipal,
   created_at: (c.createdAt ?? new Date(0)).toISOString(),
 });
 
@@ -42,6 +44,8 @@ const clientUpdate = z
     redirect_uris: z.array(z.string()).optional(),
     scopes: z.array(z.enum(ALL_SCOPES as [string, ...string[]])).optional(),
     user_token_flow_enabled: z.boolean().optional(),
+    // A service principal may use client_credentials and act as itself (sub = its id) on user-data tools.
+    service_principal: z.boolean().optional(),
   })
   .strict()
   .openapi('ClientUpdate');
@@ -76,6 +80,7 @@ export function adminManageRouter(clients: ServiceClients, verifier: TokenVerifi
           redirectUris: b.redirect_uris ?? [],
           scopes: b.scopes ?? [],
           userTokenFlowEnabled: b.user_token_flow_enabled,
+          servicePrincipal: b.service_principal,
         },
         admin(res),
       );
@@ -152,7 +157,8 @@ export function registerAdminManageOpenApi(registry: OpenAPIRegistry, errorSchem
     method: 'patch',
     path: '/api/admin/clients/{client_id}',
     tags: ['admin'],
-    summary: 'Change a client (name, redirect URIs, scopes, direct-connect flow on/off)',
+    summary:
+      'Change a client (name, redirect URIs, scopes, direct-connect flow on/off, service principal on/off)',
     security,
     request: { params: clientId, body: { content: { 'application/json': { schema: clientUpdate } } } },
     responses: { 200: json(clientSchema, 'The client'), ...errors },

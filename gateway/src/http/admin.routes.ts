@@ -85,6 +85,7 @@ export function adminRouter(clients: ServiceClients, verifier: TokenVerifier): R
           grantTypes: ['authorization_code', 'refresh_token'],
           tokenEndpointAuthMethod: 'client_secret_basic',
           firstParty: true,
+          remoteIp: '',
         },
         callerMetadata(res.locals.caller as Caller),
       );

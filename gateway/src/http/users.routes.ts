@@ -39,12 +39,30 @@ const passwordBody = z
   .strict()
   .openapi('PasswordChange');
 
+export const consentSchema = z
+  .object({
+    client_id: z.uuid(),
+    client_name: z.string(),
+    scopes: z.array(z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('Consent');
+
+const consentToJson = (c: authPb.Consent) => ({
+  client_id: c.clientId,
+  client_name: c.clientName,
+  scopes: c.scopes,
+  created_at: (c.createdAt ?? new Date(0)).toISOString(),
+  updated_at: (c.updatedAt ?? new Date(0)).toISOString(),
+});
+
 const me = (req: Request) => {
   const caller = callerOf(req.auth)!;
   return { caller, metadata: callerMetadata(caller) };
 };
 
-/** The signed-in user's own account: profile, password, deactivation. */
+/** The signed-in user's own account: profile, password, deactivation, consents. */
 export function usersRouter(clients: ServiceClients, resourceMetadataUrl: string): Router {
   const router = Router();
   const auth = clients.auth;
@@ -92,6 +110,36 @@ export function usersRouter(clients: ServiceClients, resourceMetadataUrl: string
         },
         metadata,
       );
+      res.status(204).end();
+    }),
+  );
+
+  router.get(
+    '/api/users/me/consents',
+    read,
+    handled(async (req, res) => {
+      const { caller, metadata } = me(req);
+      const { consents } = await callUnary(auth.listConsents.bind(auth), { userId: caller.userId }, metadata);
+      res.json({ consents: consents.map(consentToJson) });
+    }),
+  );
+
+  router.delete(
+    '/api/users/me/consents/:client_id',
+    write,
+    handled(async (req, res) => {
+      const { caller, metadata } = me(req);
+      const result = await callUnary(
+        auth.withdrawConsent.bind(auth),
+        { userId: caller.userId, clientId: String(req.params.client_id) },
+        metadata,
+      );
+      if (!result.withdrawn) {
+        res
+          .status(404)
+          .json({ error: 'not_found', message: 'no consent for this client', field: 'client_id' });
+        return;
+      }
       res.status(204).end();
     }),
   );
@@ -152,5 +200,35 @@ export function registerUsersOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
     tags: ['users'],
     security: [{ bearerAuth: [SCOPES.write] }],
     responses: { 200: user, ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/users/me/consents',
+    summary: 'The clients you allowed to act for you, and with which scopes',
+    tags: ['users'],
+    security: [{ bearerAuth: [SCOPES.read] }],
+    responses: {
+      200: {
+        description: 'Your consents, newest first',
+        content: { 'application/json': { schema: z.object({ consents: z.array(consentSchema) }) } },
+      },
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/users/me/consents/{client_id}',
+    summary: "Withdraw a consent: the client's tokens for you stop working and it may not mint new ones",
+    tags: ['users'],
+    security: [{ bearerAuth: [SCOPES.write] }],
+    request: { params: z.object({ client_id: z.uuid() }) },
+    responses: {
+      204: { description: 'Withdrawn' },
+      404: {
+        description: 'No consent for this client',
+        content: { 'application/json': { schema: errorSchema } },
+      },
+      ...errors,
+    },
   });
 }

@@ -95,6 +95,18 @@ export function authorizeRouter(
       return undefined;
     }
     if (params.response_type !== 'code') {
+      // Only a first-party client's redirect URI is trusted with an error (RFC 9700 §4.11.2).
+      if (!result.client?.firstParty) {
+        html(
+          res,
+          400,
+          errorPage(
+            'This sign-in request cannot be completed',
+            'unsupported_response_type: response_type must be "code"',
+          ),
+        );
+        return undefined;
+      }
       res.redirect(
         303,
         errorRedirect(

@@ -34,6 +34,8 @@ export function registrationRouter(clients: ServiceClients, limits: SourceLimits
         tokenEndpointAuthMethod:
           typeof body.token_endpoint_auth_method === 'string' ? body.token_endpoint_auth_method : '',
         firstParty: false,
+        // The per-source registration quota counts by the caller's address (as login throttling does).
+        remoteIp: req.ip ?? '',
       });
       const c = registered.client!;
       res.status(201).json({

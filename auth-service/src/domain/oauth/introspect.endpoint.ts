@@ -3,7 +3,7 @@ import { publicClientId } from '../../store/clients.store.js';
 import type { ClientsService } from '../clients.service.js';
 import type { SigningKeys } from '../signing-keys.js';
 import type { TokenService } from '../tokens.service.js';
-import { authenticateTokenRequest, looksLikeJwt, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
+import { authenticateTokenRequest, looksLikeJwt, oauthError, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
 
 export interface IntrospectDeps {
   store: AuthStore;
@@ -16,19 +16,25 @@ export interface IntrospectDeps {
 const INACTIVE = { active: false };
 
 /**
- * RFC 7662, for clients about their own tokens: a token issued to another client is reported
- * inactive, so introspection cannot be used to probe other clients' tokens.
+ * RFC 7662, for confidential clients about their own tokens: a token issued to another client is
+ * reported inactive, so introspection cannot be used to probe other clients' tokens. A public client
+ * proves nothing by naming itself (anyone can), so it may not introspect at all (RFC 7662 §2.1).
  */
 export async function handleIntrospectRequest(d: IntrospectDeps, req: OAuthHttpRequest): Promise<OAuthHttpResponse> {
   const auth = await authenticateTokenRequest(req, d.clients);
   if ('error' in auth) return auth.error;
+  if (auth.client.secret_hash === null) {
+    return oauthError(401, 'invalid_client', 'Invalid client: introspection needs an authenticated confidential client', {
+      'www-authenticate': 'Basic realm="picard"',
+    });
+  }
   const { token } = auth;
   // Access tokens name the client as it calls itself; refresh tokens keep the internal UUID.
   const publicId = publicClientId(auth.client);
 
   if (looksLikeJwt(token)) {
     const p = await d.keys.verifyAccessToken(token);
-    if (!p || p.client_id !== publicId || (await d.tokens.isRevoked(p.jti))) return oauthJson(200, INACTIVE);
+    if (!p || p.client_id !== publicId || (await d.tokens.isInvalidated(p))) return oauthJson(200, INACTIVE);
     const user = await d.store.users.findById(p.sub);
     if (!user?.active) return oauthJson(200, INACTIVE);
     return oauthJson(200, {

@@ -27,7 +27,10 @@ export function requestModel(d: TokenEndpointDeps, body: Record<string, string>)
       return {
         id: client.client_id,
         publicId: publicClientId(client),
-        grants: client.grant_types,
+        // client_credentials only for a service principal the admin made: for anyone else it would mint
+        // a principal that is not a user (older dynamic registrations may still list the grant).
+        grants: client.grant_types.filter((g) => g !== 'client_credentials' || client.service_principal),
+        servicePrincipal: client.service_principal,
         confidential: client.secret_hash !== null,
         scopes: client.scopes,
       };
@@ -47,7 +50,15 @@ export function requestModel(d: TokenEndpointDeps, body: Record<string, string>)
     },
 
     async generateAccessToken(client, user, scope) {
-      st.signed = await d.keys.signAccessToken({ userId: String(user.id), clientId: String(client.publicId ?? client.id), scope: scope ?? [], audience: st.audience });
+      st.signed = await d.keys.signAccessToken({
+        userId: String(user.id),
+        clientId: String(client.publicId ?? client.id),
+        scope: scope ?? [],
+        audience: st.audience,
+        // The grant's refresh family, so that revoking the grant cuts its access tokens off too.
+        familyId: st.familyId ?? st.presented?.family_id,
+        servicePrincipal: grant === 'client_credentials' && client.servicePrincipal === true,
+      });
       return st.signed.token;
     },
 

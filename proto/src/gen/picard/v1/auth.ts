@@ -105,7 +105,11 @@ export interface Client {
   /** Registered by the admin (first-party) rather than dynamically. */
   firstParty: boolean;
   userTokenFlowEnabled: boolean;
-  createdAt: Date | undefined;
+  createdAt:
+    | Date
+    | undefined;
+  /** Made a service principal by the admin: may use client_credentials and act as itself on user-data tools. */
+  servicePrincipal: boolean;
 }
 
 export interface RegisteredClient {
@@ -123,6 +127,8 @@ export interface RegisterClientRequest {
   grantTypes: string[];
   tokenEndpointAuthMethod: string;
   firstParty: boolean;
+  /** Dynamic registration: the caller's address, for the per-source registration quota. */
+  remoteIp: string;
 }
 
 export interface GetClientRequest {
@@ -142,6 +148,7 @@ export interface UpdateClientRequest {
   redirectUris: string[];
   scopes: string[];
   userTokenFlowEnabled?: boolean | undefined;
+  servicePrincipal?: boolean | undefined;
 }
 
 export interface DeleteClientRequest {
@@ -250,8 +257,48 @@ export interface Revocation {
   expiresAt: Date | undefined;
 }
 
+/**
+ * "Access tokens issued at or before cutoff_at are invalid" for every token matching all the fields
+ * that are set (user, client as the token names it, refresh family). Listed until expires_at, when
+ * every token it could match has expired anyway.
+ */
+export interface TokenCutoff {
+  userId: string;
+  clientId: string;
+  familyId: string;
+  cutoffAt: Date | undefined;
+  expiresAt: Date | undefined;
+}
+
 export interface ListRevocationsResponse {
   revocations: Revocation[];
+  cutoffs: TokenCutoff[];
+}
+
+export interface ListConsentsRequest {
+  userId: string;
+}
+
+export interface Consent {
+  clientId: string;
+  clientName: string;
+  scopes: string[];
+  createdAt: Date | undefined;
+  updatedAt: Date | undefined;
+}
+
+export interface ListConsentsResponse {
+  consents: Consent[];
+}
+
+export interface WithdrawConsentRequest {
+  userId: string;
+  clientId: string;
+}
+
+export interface WithdrawConsentResponse {
+  clientId: string;
+  withdrawn: boolean;
 }
 
 export interface GetJwksRequest {
@@ -1565,6 +1612,7 @@ function createBaseClient(): Client {
     firstParty: false,
     userTokenFlowEnabled: false,
     createdAt: undefined,
+    servicePrincipal: false,
   };
 }
 
@@ -1596,6 +1644,9 @@ export const Client: MessageFns<Client> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(74).fork()).join();
+    }
+    if (message.servicePrincipal !== false) {
+      writer.uint32(80).bool(message.servicePrincipal);
     }
     return writer;
   },
@@ -1685,6 +1736,14 @@ export const Client: MessageFns<Client> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.servicePrincipal = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1740,6 +1799,11 @@ export const Client: MessageFns<Client> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      servicePrincipal: isSet(object.servicePrincipal)
+        ? globalThis.Boolean(object.servicePrincipal)
+        : isSet(object.service_principal)
+        ? globalThis.Boolean(object.service_principal)
+        : false,
     };
   },
 
@@ -1772,6 +1836,9 @@ export const Client: MessageFns<Client> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.servicePrincipal !== false) {
+      obj.servicePrincipal = message.servicePrincipal;
+    }
     return obj;
   },
 
@@ -1789,6 +1856,7 @@ export const Client: MessageFns<Client> = {
     message.firstParty = object.firstParty ?? false;
     message.userTokenFlowEnabled = object.userTokenFlowEnabled ?? false;
     message.createdAt = object.createdAt ?? undefined;
+    message.servicePrincipal = object.servicePrincipal ?? false;
     return message;
   },
 };
@@ -1892,6 +1960,7 @@ function createBaseRegisterClientRequest(): RegisterClientRequest {
     grantTypes: [],
     tokenEndpointAuthMethod: "",
     firstParty: false,
+    remoteIp: "",
   };
 }
 
@@ -1914,6 +1983,9 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     }
     if (message.firstParty !== false) {
       writer.uint32(48).bool(message.firstParty);
+    }
+    if (message.remoteIp !== "") {
+      writer.uint32(58).string(message.remoteIp);
     }
     return writer;
   },
@@ -1979,6 +2051,14 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
             message.firstParty = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.remoteIp = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2019,6 +2099,11 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
         : isSet(object.first_party)
         ? globalThis.Boolean(object.first_party)
         : false,
+      remoteIp: isSet(object.remoteIp)
+        ? globalThis.String(object.remoteIp)
+        : isSet(object.remote_ip)
+        ? globalThis.String(object.remote_ip)
+        : "",
     };
   },
 
@@ -2042,6 +2127,9 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     if (message.firstParty !== false) {
       obj.firstParty = message.firstParty;
     }
+    if (message.remoteIp !== "") {
+      obj.remoteIp = message.remoteIp;
+    }
     return obj;
   },
 
@@ -2056,6 +2144,7 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     message.grantTypes = object.grantTypes?.map((e) => e) || [];
     message.tokenEndpointAuthMethod = object.tokenEndpointAuthMethod ?? "";
     message.firstParty = object.firstParty ?? false;
+    message.remoteIp = object.remoteIp ?? "";
     return message;
   },
 };
@@ -2255,7 +2344,14 @@ export const ListClientsResponse: MessageFns<ListClientsResponse> = {
 };
 
 function createBaseUpdateClientRequest(): UpdateClientRequest {
-  return { clientId: "", clientName: undefined, redirectUris: [], scopes: [], userTokenFlowEnabled: undefined };
+  return {
+    clientId: "",
+    clientName: undefined,
+    redirectUris: [],
+    scopes: [],
+    userTokenFlowEnabled: undefined,
+    servicePrincipal: undefined,
+  };
 }
 
 export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
@@ -2274,6 +2370,9 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
     }
     if (message.userTokenFlowEnabled !== undefined) {
       writer.uint32(40).bool(message.userTokenFlowEnabled);
+    }
+    if (message.servicePrincipal !== undefined) {
+      writer.uint32(48).bool(message.servicePrincipal);
     }
     return writer;
   },
@@ -2331,6 +2430,14 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
             message.userTokenFlowEnabled = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.servicePrincipal = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2366,6 +2473,11 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
         : isSet(object.user_token_flow_enabled)
         ? globalThis.Boolean(object.user_token_flow_enabled)
         : undefined,
+      servicePrincipal: isSet(object.servicePrincipal)
+        ? globalThis.Boolean(object.servicePrincipal)
+        : isSet(object.service_principal)
+        ? globalThis.Boolean(object.service_principal)
+        : undefined,
     };
   },
 
@@ -2386,6 +2498,9 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
     if (message.userTokenFlowEnabled !== undefined) {
       obj.userTokenFlowEnabled = message.userTokenFlowEnabled;
     }
+    if (message.servicePrincipal !== undefined) {
+      obj.servicePrincipal = message.servicePrincipal;
+    }
     return obj;
   },
 
@@ -2399,6 +2514,7 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
     message.redirectUris = object.redirectUris?.map((e) => e) || [];
     message.scopes = object.scopes?.map((e) => e) || [];
     message.userTokenFlowEnabled = object.userTokenFlowEnabled ?? undefined;
+    message.servicePrincipal = object.servicePrincipal ?? undefined;
     return message;
   },
 };
@@ -4253,14 +4369,170 @@ export const Revocation: MessageFns<Revocation> = {
   },
 };
 
+function createBaseTokenCutoff(): TokenCutoff {
+  return { userId: "", clientId: "", familyId: "", cutoffAt: undefined, expiresAt: undefined };
+}
+
+export const TokenCutoff: MessageFns<TokenCutoff> = {
+  encode(message: TokenCutoff, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(18).string(message.clientId);
+    }
+    if (message.familyId !== "") {
+      writer.uint32(26).string(message.familyId);
+    }
+    if (message.cutoffAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.cutoffAt), writer.uint32(34).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TokenCutoff {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTokenCutoff();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.familyId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cutoffAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TokenCutoff {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      familyId: isSet(object.familyId)
+        ? globalThis.String(object.familyId)
+        : isSet(object.family_id)
+        ? globalThis.String(object.family_id)
+        : "",
+      cutoffAt: isSet(object.cutoffAt)
+        ? fromJsonTimestamp(object.cutoffAt)
+        : isSet(object.cutoff_at)
+        ? fromJsonTimestamp(object.cutoff_at)
+        : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: TokenCutoff): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.familyId !== "") {
+      obj.familyId = message.familyId;
+    }
+    if (message.cutoffAt !== undefined) {
+      obj.cutoffAt = message.cutoffAt.toISOString();
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TokenCutoff>, I>>(base?: I): TokenCutoff {
+    return TokenCutoff.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TokenCutoff>, I>>(object: I): TokenCutoff {
+    const message = createBaseTokenCutoff();
+    message.userId = object.userId ?? "";
+    message.clientId = object.clientId ?? "";
+    message.familyId = object.familyId ?? "";
+    message.cutoffAt = object.cutoffAt ?? undefined;
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
+
 function createBaseListRevocationsResponse(): ListRevocationsResponse {
-  return { revocations: [] };
+  return { revocations: [], cutoffs: [] };
 }
 
 export const ListRevocationsResponse: MessageFns<ListRevocationsResponse> = {
   encode(message: ListRevocationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.revocations) {
       Revocation.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.cutoffs) {
+      TokenCutoff.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -4286,6 +4558,14 @@ export const ListRevocationsResponse: MessageFns<ListRevocationsResponse> = {
             message.revocations.push(Revocation.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cutoffs.push(TokenCutoff.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4303,6 +4583,7 @@ export const ListRevocationsResponse: MessageFns<ListRevocationsResponse> = {
       revocations: globalThis.Array.isArray(object?.revocations)
         ? object.revocations.map((e: any) => Revocation.fromJSON(e))
         : [],
+      cutoffs: globalThis.Array.isArray(object?.cutoffs) ? object.cutoffs.map((e: any) => TokenCutoff.fromJSON(e)) : [],
     };
   },
 
@@ -4310,6 +4591,9 @@ export const ListRevocationsResponse: MessageFns<ListRevocationsResponse> = {
     const obj: any = {};
     if (message.revocations?.length) {
       obj.revocations = message.revocations.map((e) => Revocation.toJSON(e));
+    }
+    if (message.cutoffs?.length) {
+      obj.cutoffs = message.cutoffs.map((e) => TokenCutoff.toJSON(e));
     }
     return obj;
   },
@@ -4320,6 +4604,480 @@ export const ListRevocationsResponse: MessageFns<ListRevocationsResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListRevocationsResponse>, I>>(object: I): ListRevocationsResponse {
     const message = createBaseListRevocationsResponse();
     message.revocations = object.revocations?.map((e) => Revocation.fromPartial(e)) || [];
+    message.cutoffs = object.cutoffs?.map((e) => TokenCutoff.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListConsentsRequest(): ListConsentsRequest {
+  return { userId: "" };
+}
+
+export const ListConsentsRequest: MessageFns<ListConsentsRequest> = {
+  encode(message: ListConsentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConsentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConsentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConsentsRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListConsentsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConsentsRequest>, I>>(base?: I): ListConsentsRequest {
+    return ListConsentsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConsentsRequest>, I>>(object: I): ListConsentsRequest {
+    const message = createBaseListConsentsRequest();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseConsent(): Consent {
+  return { clientId: "", clientName: "", scopes: [], createdAt: undefined, updatedAt: undefined };
+}
+
+export const Consent: MessageFns<Consent> = {
+  encode(message: Consent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.clientName !== "") {
+      writer.uint32(18).string(message.clientName);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Consent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Consent {
+    return {
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      clientName: isSet(object.clientName)
+        ? globalThis.String(object.clientName)
+        : isSet(object.client_name)
+        ? globalThis.String(object.client_name)
+        : "",
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Consent): unknown {
+    const obj: any = {};
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.clientName !== "") {
+      obj.clientName = message.clientName;
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Consent>, I>>(base?: I): Consent {
+    return Consent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Consent>, I>>(object: I): Consent {
+    const message = createBaseConsent();
+    message.clientId = object.clientId ?? "";
+    message.clientName = object.clientName ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListConsentsResponse(): ListConsentsResponse {
+  return { consents: [] };
+}
+
+export const ListConsentsResponse: MessageFns<ListConsentsResponse> = {
+  encode(message: ListConsentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.consents) {
+      Consent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConsentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConsentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consents.push(Consent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConsentsResponse {
+    return {
+      consents: globalThis.Array.isArray(object?.consents) ? object.consents.map((e: any) => Consent.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListConsentsResponse): unknown {
+    const obj: any = {};
+    if (message.consents?.length) {
+      obj.consents = message.consents.map((e) => Consent.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConsentsResponse>, I>>(base?: I): ListConsentsResponse {
+    return ListConsentsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConsentsResponse>, I>>(object: I): ListConsentsResponse {
+    const message = createBaseListConsentsResponse();
+    message.consents = object.consents?.map((e) => Consent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseWithdrawConsentRequest(): WithdrawConsentRequest {
+  return { userId: "", clientId: "" };
+}
+
+export const WithdrawConsentRequest: MessageFns<WithdrawConsentRequest> = {
+  encode(message: WithdrawConsentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(18).string(message.clientId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawConsentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawConsentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WithdrawConsentRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+    };
+  },
+
+  toJSON(message: WithdrawConsentRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WithdrawConsentRequest>, I>>(base?: I): WithdrawConsentRequest {
+    return WithdrawConsentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WithdrawConsentRequest>, I>>(object: I): WithdrawConsentRequest {
+    const message = createBaseWithdrawConsentRequest();
+    message.userId = object.userId ?? "";
+    message.clientId = object.clientId ?? "";
+    return message;
+  },
+};
+
+function createBaseWithdrawConsentResponse(): WithdrawConsentResponse {
+  return { clientId: "", withdrawn: false };
+}
+
+export const WithdrawConsentResponse: MessageFns<WithdrawConsentResponse> = {
+  encode(message: WithdrawConsentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.withdrawn !== false) {
+      writer.uint32(16).bool(message.withdrawn);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawConsentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawConsentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.withdrawn = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WithdrawConsentResponse {
+    return {
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      withdrawn: isSet(object.withdrawn) ? globalThis.Boolean(object.withdrawn) : false,
+    };
+  },
+
+  toJSON(message: WithdrawConsentResponse): unknown {
+    const obj: any = {};
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.withdrawn !== false) {
+      obj.withdrawn = message.withdrawn;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WithdrawConsentResponse>, I>>(base?: I): WithdrawConsentResponse {
+    return WithdrawConsentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WithdrawConsentResponse>, I>>(object: I): WithdrawConsentResponse {
+    const message = createBaseWithdrawConsentResponse();
+    message.clientId = object.clientId ?? "";
+    message.withdrawn = object.withdrawn ?? false;
     return message;
   },
 };
@@ -4680,6 +5438,31 @@ export const AuthServiceService = {
       Buffer.from(ListRevocationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListRevocationsResponse => ListRevocationsResponse.decode(value),
   },
+  /**
+   * The signed-in user's consents: which clients they approved, for what scope; withdrawing one ends
+   * that client's tokens for the user.
+   */
+  listConsents: {
+    path: "/picard.v1.AuthService/ListConsents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConsentsRequest): Buffer => Buffer.from(ListConsentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConsentsRequest => ListConsentsRequest.decode(value),
+    responseSerialize: (value: ListConsentsResponse): Buffer =>
+      Buffer.from(ListConsentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConsentsResponse => ListConsentsResponse.decode(value),
+  },
+  withdrawConsent: {
+    path: "/picard.v1.AuthService/WithdrawConsent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WithdrawConsentRequest): Buffer =>
+      Buffer.from(WithdrawConsentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WithdrawConsentRequest => WithdrawConsentRequest.decode(value),
+    responseSerialize: (value: WithdrawConsentResponse): Buffer =>
+      Buffer.from(WithdrawConsentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WithdrawConsentResponse => WithdrawConsentResponse.decode(value),
+  },
   /** Signing keys */
   getJwks: {
     path: "/picard.v1.AuthService/GetJwks" as const,
@@ -4727,6 +5510,12 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   revoke: handleUnaryCall<OAuthRequest, OAuthResponse>;
   introspect: handleUnaryCall<OAuthRequest, OAuthResponse>;
   listRevocations: handleUnaryCall<ListRevocationsRequest, ListRevocationsResponse>;
+  /**
+   * The signed-in user's consents: which clients they approved, for what scope; withdrawing one ends
+   * that client's tokens for the user.
+   */
+  listConsents: handleUnaryCall<ListConsentsRequest, ListConsentsResponse>;
+  withdrawConsent: handleUnaryCall<WithdrawConsentRequest, WithdrawConsentResponse>;
   /** Signing keys */
   getJwks: handleUnaryCall<GetJwksRequest, Jwks>;
 }
@@ -5084,6 +5873,40 @@ export interface AuthServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListRevocationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The signed-in user's consents: which clients they approved, for what scope; withdrawing one ends
+   * that client's tokens for the user.
+   */
+  listConsents(
+    request: ListConsentsRequest,
+    callback: (error: ServiceError | null, response: ListConsentsResponse) => void,
+  ): ClientUnaryCall;
+  listConsents(
+    request: ListConsentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConsentsResponse) => void,
+  ): ClientUnaryCall;
+  listConsents(
+    request: ListConsentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConsentsResponse) => void,
+  ): ClientUnaryCall;
+  withdrawConsent(
+    request: WithdrawConsentRequest,
+    callback: (error: ServiceError | null, response: WithdrawConsentResponse) => void,
+  ): ClientUnaryCall;
+  withdrawConsent(
+    request: WithdrawConsentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WithdrawConsentResponse) => void,
+  ): ClientUnaryCall;
+  withdrawConsent(
+    request: WithdrawConsentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WithdrawConsentResponse) => void,
   ): ClientUnaryCall;
   /** Signing keys */
   getJwks(request: GetJwksRequest, callback: (error: ServiceError | null, response: Jwks) => void): ClientUnaryCall;
