@@ -145,7 +145,7 @@ describe('security: auth-service (issue #11)', () => {
       200,
     );
     const fresh = await startGateway({
-      config: loadConfig(gatewayConfigSchema, t.env),
+      config: loadConfig(gatewayConfigSchema, { ...t.env, INTERNAL_TOKEN_KEY: t.stack.internalKey }),
       logger: createLogger('gateway-2', 'silent'),
       bus: t.bus,
       addresses: t.stack.addresses,

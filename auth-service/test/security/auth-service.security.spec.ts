@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { authPb } from '@picard/proto';
 import { ConfigError, loadConfig } from '@picard/service-kit';
-import { testLogger } from '@picard/service-kit/testing';
+import { testLogger, withInternalKey } from '@picard/service-kit/testing';
 import { authConfigSchema } from '../../src/config.js';
 import { startAuthService } from '../../src/service.js';
 import { ADMIN, asUser, expectError, startHarness, type Harness } from '../integration/harness.js';
@@ -50,10 +50,13 @@ describe('security: auth-service (issue #11)', () => {
         displayName: '',
       });
       const second = startAuthService({
-        config: loadConfig(authConfigSchema, {
-          PICARD_ADMIN_USERNAME: 'Mallory',
-          PICARD_ADMIN_PASSWORD: 'operator chosen password',
-        }),
+        config: loadConfig(
+          authConfigSchema,
+          withInternalKey({
+            PICARD_ADMIN_USERNAME: 'Mallory',
+            PICARD_ADMIN_PASSWORD: 'operator chosen password',
+          }),
+        ),
         database: other.database,
         schema: other.schema,
         bus: other.bus,
@@ -178,12 +181,9 @@ describe('security: auth-service (issue #11)', () => {
   });
 
   it('item 9: signing keys are encrypted at rest (plain ones on start), and cluster mode requires AUTH_KEY_ENCRYPTION_KEY', async () => {
-    expect(() => loadConfig(authConfigSchema, { DATABASE_URL: 'postgres://db.example/picard' })).toThrow(
-      ConfigError,
-    );
-    expect(() => loadConfig(authConfigSchema, { DATABASE_URL: 'postgres://db.example/picard' })).toThrow(
-      /AUTH_KEY_ENCRYPTION_KEY/,
-    );
+    const cluster = withInternalKey({ DATABASE_URL: 'postgres://db.example/picard' });
+    expect(() => loadConfig(authConfigSchema, cluster)).toThrow(ConfigError);
+    expect(() => loadConfig(authConfigSchema, cluster)).toThrow(/AUTH_KEY_ENCRYPTION_KEY/);
 
     // A deployment from before: its key is stored in plain. Started with a key, the row is sealed.
     const plain = await startHarness();
