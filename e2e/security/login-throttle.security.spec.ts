@@ -20,7 +20,11 @@ describe('item 4: login throttling per client address, shared in the database', 
       AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: '5',
     });
     direct = await startGateway({
-      config: loadConfig(gatewayConfigSchema, { ...t.env, GATEWAY_TRUST_PROXY: undefined }),
+      config: loadConfig(gatewayConfigSchema, {
+        ...t.env,
+        INTERNAL_TOKEN_KEY: t.stack.internalKey,
+        GATEWAY_TRUST_PROXY: undefined,
+      }),
       logger: createLogger('gateway-direct', 'silent'),
       addresses: t.stack.addresses,
       bus: t.bus,

@@ -40,7 +40,7 @@ describe('gateway configuration', () => {
 
   it('trusts no proxy by default; takes a hop count or addresses, CIDRs and range names', () => {
     const read = (v?: string) =>
-      loadConfig(gatewayConfigSchema, { GATEWAY_TRUST_PROXY: v }).GATEWAY_TRUST_PROXY;
+      loadConfig(gatewayConfigSchema, withInternalKey({ GATEWAY_TRUST_PROXY: v })).GATEWAY_TRUST_PROXY;
     expect(read()).toBe(false);
     expect(read('false')).toBe(false);
     expect(read('1')).toBe(1);
@@ -58,7 +58,7 @@ describe('gateway configuration', () => {
     ['10.0.0.0/99', /GATEWAY_TRUST_PROXY.*"10.0.0.0\/99" is not/],
     ['proxy.example', /GATEWAY_TRUST_PROXY.*"proxy.example" is not/],
   ])('names a bad GATEWAY_TRUST_PROXY (%s)', (value, message) => {
-    const load = () => loadConfig(gatewayConfigSchema, { GATEWAY_TRUST_PROXY: value });
+    const load = () => loadConfig(gatewayConfigSchema, withInternalKey({ GATEWAY_TRUST_PROXY: value }));
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(message);
   });
