@@ -2218,6 +2218,8 @@ export interface components {
         users: string[];
         groups: string[];
       };
+      /** @description True while the memory has no vector yet (the embedder was unreachable when it was written); a background retry embeds it, and until then search by meaning cannot find it. */
+      embedding_pending: boolean;
     };
     Error: {
       /** @description Error code, e.g. invalid_argument, not_found, permission_denied. */

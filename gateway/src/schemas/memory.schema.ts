@@ -37,6 +37,11 @@ export const memorySchema = z
     shared_with: z
       .object({ users: z.array(z.uuid()), groups: z.array(z.uuid()) })
       .describe('Who a shared memory is shared with; shown to its owner only.'),
+    embedding_pending: z
+      .boolean()
+      .describe(
+        'True while the memory has no vector yet (the embedder was unreachable when it was written); a background retry embeds it, and until then search by meaning cannot find it.',
+      ),
   })
   .openapi('Memory');
 
@@ -58,6 +63,7 @@ export function memoryToJson(m: memoryPb.Memory): MemoryJson {
     updated_at: (m.updatedAt ?? new Date(0)).toISOString(),
     tags: m.tags,
     shared_with: { users: m.sharedWith?.users ?? [], groups: m.sharedWith?.groups ?? [] },
+    embedding_pending: m.embeddingPending,
   };
 }
 

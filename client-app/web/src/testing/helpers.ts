@@ -14,7 +14,13 @@ export const BOB = '22222222-2222-4222-8222-222222222222';
 export function signedIn(overrides: { can_write?: boolean; is_admin?: boolean } = {}): SessionInfo {
   return {
     authenticated: true,
-    user: { id: 'web-1', username: 'alice', email: 'alice@example.com', picard_user_id: ME, sign_in: 'password' },
+    user: {
+      id: 'web-1',
+      username: 'alice',
+      email: 'alice@example.com',
+      picard_user_id: ME,
+      sign_in: 'password',
+    },
     scopes: overrides.can_write === false ? ['memories:read'] : ['memories:read', 'memories:write'],
     can_write: overrides.can_write ?? true,
     is_admin: overrides.is_admin ?? false,
@@ -32,6 +38,7 @@ export function memory(overrides: Partial<Memory> = {}): Memory {
     updated_at: '2026-01-02T10:00:00.000Z',
     tags: [],
     shared_with: { users: [], groups: [] },
+    embedding_pending: false,
     ...overrides,
   };
 }
