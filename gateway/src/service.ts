@@ -15,6 +15,7 @@ import { createApp } from './app.js';
 import { TOOLS } from './mcp/tools/index.js';
 import { ToolRateLimits } from './mcp/tools/tool-rate-limits.js';
 import { SharedRateLimits } from './clients/rate-limits.client.js';
+import { hostname } from 'node:os';
 
 export interface StartGatewayOptions {
   config: GatewayConfig;
@@ -53,7 +54,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
   const denyList = new DenyList();
   // Each gateway instance has its own consumer (every instance must see every revocation); it is
   // ephemeral because the deny-list is rebuilt from auth-service at start.
-  const durable = `gateway-${process.env.HOSTNAME ?? 'local'}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const durable = `gateway-${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
   let subscription: Subscription | undefined;
   try {
     subscription = await denyList.sync(clients, bus, durable, logger);
