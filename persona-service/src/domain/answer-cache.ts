@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 export interface CachedAnswer {
   answer: string;
@@ -22,9 +23,11 @@ export interface AnswerKeyParts {
  * covers changes the key cannot show (a deletion or a permission change leaves no updated_at).
  */
 export class AnswerCache {
-  private readonly entries = new Map<string, { ownerId: string; value: CachedAnswer }>();
+  private readonly entries: LRUCache<string, { ownerId: string; value: CachedAnswer }>;
 
-  constructor(private readonly maxEntries = 500) {}
+  constructor(maxEntries = 500) {
+    this.entries = new LRUCache({ max: maxEntries });
+  }
 
   static key(p: AnswerKeyParts): string {
     const memories = p.memories
@@ -37,30 +40,18 @@ export class AnswerCache {
   }
 
   get(key: string): CachedAnswer | undefined {
-    const hit = this.entries.get(key);
-    if (!hit) return undefined;
-    // Re-insert: a Map iterates in insertion order, so the first key is the least recently used.
-    this.entries.delete(key);
-    this.entries.set(key, hit);
-    return hit.value;
+    return this.entries.get(key)?.value;
   }
 
   set(key: string, ownerId: string, value: CachedAnswer): void {
-    this.entries.delete(key);
     this.entries.set(key, { ownerId, value });
-    while (this.entries.size > this.maxEntries)
-      this.entries.delete(this.entries.keys().next().value as string);
   }
 
   invalidateUser(ownerId: string): number {
-    let dropped = 0;
-    for (const [key, entry] of this.entries) {
-      if (entry.ownerId === ownerId) {
-        this.entries.delete(key);
-        dropped++;
-      }
-    }
-    return dropped;
+    // Collected first: deleting while walking the cache's list is not something it promises to allow.
+    const keys = [...this.entries.entries()].filter(([, e]) => e.ownerId === ownerId).map(([k]) => k);
+    for (const key of keys) this.entries.delete(key);
+    return keys.length;
   }
 
   get size(): number {
