@@ -7,6 +7,7 @@ import {
   bearer,
   callTool,
   post,
+  request,
   registerClient,
   startTestStack,
   userToken,
@@ -14,22 +15,6 @@ import {
 } from './support/test-stack.js';
 
 const adminAuth = () => ({ authorization: basic(ADMIN.username, ADMIN.password) });
-
-async function send(
-  t: TestStack,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: unknown,
-) {
-  const res = await fetch(`${t.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
 
 async function eventually(check: () => Promise<boolean>) {
   for (let i = 0; i < 100; i++) {
@@ -50,7 +35,7 @@ describe('accounts and client administration over REST', () => {
 
   it('shows and updates your own profile, naming a bad field', async () => {
     const ulla = await userToken(t, client, 'ulla');
-    const me = await send(t, 'GET', '/api/users/me', bearer(ulla.access_token));
+    const me = await request('GET', `${t.url}/api/users/me`, bearer(ulla.access_token));
     expect(me.status).toBe(200);
     expect(me.json).toMatchObject({
       id: ulla.user_id,
@@ -59,23 +44,27 @@ describe('accounts and client administration over REST', () => {
       is_admin: false,
       active: true,
     });
-    const bad = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), { email: 'not-an-email' });
+    const bad = await request('PATCH', `${t.url}/api/users/me`, bearer(ulla.access_token), {
+      email: 'not-an-email',
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.field).toBe('email');
-    const typo = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), { displayname: 'U' });
+    const typo = await request('PATCH', `${t.url}/api/users/me`, bearer(ulla.access_token), {
+      displayname: 'U',
+    });
     expect(typo.json.field).toBe('displayname');
-    const ok = await send(t, 'PATCH', '/api/users/me', bearer(ulla.access_token), {
+    const ok = await request('PATCH', `${t.url}/api/users/me`, bearer(ulla.access_token), {
       display_name: 'Ulla U.',
     });
     expect(ok.json.display_name).toBe('Ulla U.');
-    expect((await send(t, 'GET', '/api/users/me', {})).status).toBe(401);
+    expect((await request('GET', `${t.url}/api/users/me`, {})).status).toBe(401);
   });
 
   it('deactivating your account stops every token you hold, at once', async () => {
     const vera = await userToken(t, client, 'vera');
     const second = await userToken(t, client, 'vera');
     expect((await callTool(t, second.access_token, 'retrieve_memories', {})).status).toBe(200);
-    const off = await send(t, 'POST', '/api/users/me/deactivate', bearer(vera.access_token));
+    const off = await request('POST', `${t.url}/api/users/me/deactivate`, bearer(vera.access_token));
     expect(off.status).toBe(200);
     expect(off.json.active).toBe(false);
     expect(
@@ -98,16 +87,16 @@ describe('accounts and client administration over REST', () => {
 
   it('lets the admin list and deactivate users, and nobody else', async () => {
     const walt = await userToken(t, client, 'walt');
-    expect((await send(t, 'GET', '/api/admin/users', bearer(walt.access_token))).status).toBe(403);
-    const list = await send(t, 'GET', '/api/admin/users?limit=200', adminAuth());
+    expect((await request('GET', `${t.url}/api/admin/users`, bearer(walt.access_token))).status).toBe(403);
+    const list = await request('GET', `${t.url}/api/admin/users?limit=200`, adminAuth());
     expect(list.status).toBe(200);
     expect(list.json.users.map((u: { username: string }) => u.username)).toEqual(
       expect.arrayContaining(['walt', ADMIN.username]),
     );
-    expect((await send(t, 'POST', '/api/admin/users/not-a-uuid/deactivate', adminAuth())).json.field).toBe(
-      'user_id',
-    );
-    const off = await send(t, 'POST', `/api/admin/users/${walt.user_id}/deactivate`, adminAuth());
+    expect(
+      (await request('POST', `${t.url}/api/admin/users/not-a-uuid/deactivate`, adminAuth())).json.field,
+    ).toBe('user_id');
+    const off = await request('POST', `${t.url}/api/admin/users/${walt.user_id}/deactivate`, adminAuth());
     expect(off.json).toMatchObject({ id: walt.user_id, active: false });
     expect(
       await eventually(
@@ -133,30 +122,39 @@ describe('accounts and client administration over REST', () => {
       });
     expect((await token(mine.client_secret)).status).toBe(200);
 
-    const listed = await send(t, 'GET', '/api/admin/clients', adminAuth());
+    const listed = await request('GET', `${t.url}/api/admin/clients`, adminAuth());
     expect(listed.json.clients.map((c: { client_id: string }) => c.client_id)).toContain(mine.client_id);
 
-    const off = await send(t, 'PATCH', `/api/admin/clients/${mine.client_id}`, adminAuth(), {
+    const off = await request('PATCH', `${t.url}/api/admin/clients/${mine.client_id}`, adminAuth(), {
       user_token_flow_enabled: false,
     });
     expect(off.json.user_token_flow_enabled).toBe(false);
     expect((await token(mine.client_secret)).status).toBe(403);
-    await send(t, 'PATCH', `/api/admin/clients/${mine.client_id}`, adminAuth(), {
+    await request('PATCH', `${t.url}/api/admin/clients/${mine.client_id}`, adminAuth(), {
       user_token_flow_enabled: true,
     });
 
-    const rotated = await send(t, 'POST', `/api/admin/clients/${mine.client_id}/rotate-secret`, adminAuth());
+    const rotated = await request(
+      'POST',
+      `${t.url}/api/admin/clients/${mine.client_id}/rotate-secret`,
+      adminAuth(),
+    );
     expect(rotated.json.client_secret).not.toBe(mine.client_secret);
     expect((await token(mine.client_secret)).status).toBe(401);
     expect((await token(rotated.json.client_secret)).status).toBe(200);
 
     const xena = await userToken(t, client, 'yann');
     expect(
-      (await send(t, 'DELETE', `/api/admin/clients/${mine.client_id}`, bearer(xena.access_token))).status,
+      (await request('DELETE', `${t.url}/api/admin/clients/${mine.client_id}`, bearer(xena.access_token)))
+        .status,
     ).toBe(403);
-    expect((await send(t, 'DELETE', `/api/admin/clients/${mine.client_id}`, adminAuth())).status).toBe(204);
+    expect(
+      (await request('DELETE', `${t.url}/api/admin/clients/${mine.client_id}`, adminAuth())).status,
+    ).toBe(204);
     expect((await token(rotated.json.client_secret)).status).toBe(401);
-    expect((await send(t, 'PATCH', '/api/admin/clients/nope', adminAuth(), {})).json.field).toBe('client_id');
+    expect((await request('PATCH', `${t.url}/api/admin/clients/nope`, adminAuth(), {})).json.field).toBe(
+      'client_id',
+    );
   });
 
   it('changes the password of a user who signed up on the login page', async () => {
@@ -194,18 +192,18 @@ describe('accounts and client administration over REST', () => {
     });
     const { access_token } = (await tokens.json()) as { access_token: string };
 
-    const wrong = await send(t, 'POST', '/api/users/me/password', bearer(access_token), {
+    const wrong = await request('POST', `${t.url}/api/users/me/password`, bearer(access_token), {
       current_password: 'nope',
       new_password: 'second password 2',
     });
     expect(wrong.status).toBe(401);
     expect(wrong.json.field).toBe('current_password');
-    const short = await send(t, 'POST', '/api/users/me/password', bearer(access_token), {
+    const short = await request('POST', `${t.url}/api/users/me/password`, bearer(access_token), {
       current_password: 'first password 1',
       new_password: 'short',
     });
     expect(short.json.field).toBe('new_password');
-    const ok = await send(t, 'POST', '/api/users/me/password', bearer(access_token), {
+    const ok = await request('POST', `${t.url}/api/users/me/password`, bearer(access_token), {
       current_password: 'first password 1',
       new_password: 'second password 2',
     });

@@ -5,10 +5,12 @@ import {
   bearer,
   callTool,
   post,
+  refused,
   queryDb,
   registerClient,
   startTestStack,
   userToken,
+  within,
   type TestStack,
   type UserToken,
 } from './support/test-stack.js';
@@ -192,9 +194,9 @@ describe('REST API through the gateway', () => {
       const again = await form(erin.refresh_token);
       expect(again.status).toBe(400);
       expect(((await again.json()) as { error: string }).error).toBe('invalid_grant');
-      // The replay revoked the whole family, the newest access token included (issue #11).
-      const after = await callTool(t, pair.access_token, 'retrieve_memories', {});
-      expect(after.status).toBe(401);
+      // The replay revoked the whole family, the newest access token included (issue #11); the
+      // cut-off reaches every gateway as an event, so within a second rather than at once.
+      expect(await within(1000, refused(t, pair.access_token))).toBe(true);
     });
   });
 

@@ -10,10 +10,13 @@ import {
   bearer,
   callTool,
   post,
+  refused,
+  request,
   queryDb,
   registerClient,
   startTestStack,
   userToken,
+  within,
   type TestStack,
 } from '../support/test-stack.js';
 
@@ -21,28 +24,6 @@ import {
 
 const adminAuth = () => ({ authorization: basic(ADMIN.username, ADMIN.password) });
 const REDIRECT = 'http://localhost:3000/callback';
-
-async function send(
-  t: { url: string },
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: unknown,
-) {
-  const res = await fetch(`${t.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
 
 async function form(t: TestStack, path: string, body: Record<string, string>) {
   const res = await fetch(`${t.url}${path}`, {
@@ -52,20 +33,6 @@ async function form(t: TestStack, path: string, body: Record<string, string>) {
   });
   return { status: res.status, json: (await res.json().catch(() => undefined)) as Record<string, string> };
 }
-
-/** True once `check` holds, polling for at most `ms` (the issue asks for every gateway within 1 s). */
-async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const refused = (t: { url: string }, token: string) => async () =>
-  (await send(t, 'POST', '/api/tools', bearer(token), { tool: 'retrieve_memories', data: {} })).status ===
-  401;
 
 function authorizeUrl(t: TestStack, clientId: string, scope: string) {
   const verifier = randomBytes(32).toString('base64url');
@@ -98,7 +65,7 @@ describe('security: auth-service (issue #11)', () => {
     });
     const pia = await userToken(t, client, 'pia');
     expect((await callTool(t, pia.access_token, 'retrieve_memories', {})).status).toBe(200);
-    const changed = await send(t, 'POST', '/api/users/me/password', bearer(pia.access_token), {
+    const changed = await request('POST', `${t.url}/api/users/me/password`, bearer(pia.access_token), {
       current_password: 'pia first passphrase 1',
       new_password: 'pia second passphrase 2',
     });
@@ -136,14 +103,16 @@ describe('security: auth-service (issue #11)', () => {
     // Deleting a client ends the access tokens it holds.
     const doomed = await registerClient(t);
     const dora = await userToken(t, doomed, 'dora');
-    expect((await send(t, 'DELETE', `/api/admin/clients/${doomed.client_id}`, adminAuth())).status).toBe(204);
+    expect(
+      (await request('DELETE', `${t.url}/api/admin/clients/${doomed.client_id}`, adminAuth())).status,
+    ).toBe(204);
     expect(await within(1000, refused(t, dora.access_token))).toBe(true);
 
     // Deactivation, then a gateway that starts afterwards: it still refuses the user's live token.
     const dave = await userToken(t, client, 'dave');
-    expect((await send(t, 'POST', `/api/admin/users/${dave.user_id}/deactivate`, adminAuth())).status).toBe(
-      200,
-    );
+    expect(
+      (await request('POST', `${t.url}/api/admin/users/${dave.user_id}/deactivate`, adminAuth())).status,
+    ).toBe(200);
     const fresh = await startGateway({
       config: loadConfig(gatewayConfigSchema, { ...t.env, INTERNAL_TOKEN_KEY: t.stack.internalKey }),
       logger: createLogger('gateway-2', 'silent'),
@@ -158,7 +127,7 @@ describe('security: auth-service (issue #11)', () => {
       expect(await refused(fresh, rita.access_token)()).toBe(true);
       expect(
         (
-          await send(fresh, 'POST', '/api/tools', bearer(other.access_token), {
+          await request('POST', `${fresh.url}/api/tools`, bearer(other.access_token), {
             tool: 'retrieve_memories',
             data: {},
           })
@@ -188,7 +157,7 @@ describe('security: auth-service (issue #11)', () => {
     });
     const full = await userToken(t, client, 'cora');
     expect(full.scope.split(' ').sort()).toEqual(['memories:read', 'memories:write']);
-    const list = await send(t, 'GET', '/api/users/me/consents', bearer(full.access_token));
+    const list = await request('GET', `${t.url}/api/users/me/consents`, bearer(full.access_token));
     expect(list.status).toBe(200);
     expect(list.json.consents).toEqual([
       expect.objectContaining({
@@ -199,10 +168,9 @@ describe('security: auth-service (issue #11)', () => {
     ]);
 
     // Withdrawn: live access tokens and refresh tokens of the client end, and it may not mint more.
-    const withdrawn = await send(
-      t,
+    const withdrawn = await request(
       'DELETE',
-      `/api/users/me/consents/${client.client_id}`,
+      `${t.url}/api/users/me/consents/${client.client_id}`,
       bearer(full.access_token),
     );
     expect(withdrawn.status).toBe(204);
@@ -286,7 +254,7 @@ describe('security: auth-service (issue #11)', () => {
       client_secret: service.client_secret,
     });
     expect(before.json.error).toBe('unauthorized_client');
-    const made = await send(t, 'PATCH', `/api/admin/clients/${service.client_id}`, adminAuth(), {
+    const made = await request('PATCH', `${t.url}/api/admin/clients/${service.client_id}`, adminAuth(), {
       service_principal: true,
     });
     expect(made.status).toBe(200);
@@ -294,10 +262,9 @@ describe('security: auth-service (issue #11)', () => {
       service_principal: true,
       grant_types: expect.arrayContaining(['client_credentials']),
     });
-    const dynamicPrincipal = await send(
-      t,
+    const dynamicPrincipal = await request(
       'PATCH',
-      `/api/admin/clients/${legacy.json.client_id}`,
+      `${t.url}/api/admin/clients/${legacy.json.client_id}`,
       adminAuth(),
       {
         service_principal: true,

@@ -105,11 +105,17 @@ export async function startTestStack(
 export const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+/** One HTTP call with a JSON body (a string is sent as is); the reply parsed as JSON when it is JSON. */
+export async function request(
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+  body?: unknown,
+) {
   const res = await fetch(url, {
-    method: 'POST',
+    method,
     headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
   let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
@@ -120,6 +126,26 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   }
   return { status: res.status, headers: res.headers, json, text };
 }
+
+export const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  request('POST', url, headers, body);
+
+/**
+ * True once `check` holds, polling for at most `ms`. Revocations reach a gateway as events, so
+ * "refused within a second" is what the security model promises, not "refused at once".
+ */
+export async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A check for `within`: the token no longer opens the tools endpoint. */
+export const refused = (t: { url: string }, token: string) => async () =>
+  (await callTool(t, token, 'retrieve_memories', {})).status === 401;
 
 export interface UserToken {
   access_token: string;
@@ -163,7 +189,7 @@ export async function userToken(
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-export async function callTool(t: TestStack, token: string, tool: string, data: unknown) {
+export async function callTool(t: { url: string }, token: string, tool: string, data: unknown) {
   return post(`${t.url}/api/tools`, { tool, data }, bearer(token));
 }
 
