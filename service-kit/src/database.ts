@@ -1,11 +1,12 @@
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
-import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from './logger.js';
+import { PGliteThread, type EmbeddedDatabase } from './pglite-thread.js';
 
 export type { Knex };
+export type { EmbeddedDatabase, EmbeddedQueryable } from './pglite-thread.js';
 
-export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; pglite: PGlite };
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; pglite: EmbeddedDatabase };
 
 export interface Migration {
   name: string;
@@ -74,14 +75,11 @@ async function createVectorExtension(knex: Knex) {
 
 /**
  * Opens (or creates) an embedded PostgreSQL with pgvector in dataDir; `memory://` keeps it in RAM.
- * Loaded lazily so cluster deployments never load the WebAssembly build.
+ * Each runs in its own worker thread, so its statements never stall the event loop and the
+ * embedded launcher's databases work on several cores; cluster deployments never load it.
  */
-export async function openPglite(dataDir: string): Promise<PGlite> {
-  const [{ PGlite }, { vector }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite-pgvector'),
-  ]);
-  return PGlite.create(dataDir, { extensions: { vector } });
+export function openPglite(dataDir: string): Promise<EmbeddedDatabase> {
+  return PGliteThread.open(dataDir);
 }
 
 /**

@@ -38,6 +38,8 @@ export {
   type Knex,
   type Migration,
   type DatabaseTarget,
+  type EmbeddedDatabase,
+  type EmbeddedQueryable,
 } from './database.js';
 export {
   subjectMatches,

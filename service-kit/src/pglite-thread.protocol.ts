@@ -1,0 +1,37 @@
+/**
+ * The messages between pglite-thread.ts and its worker, pglite.worker.mjs (plain JavaScript, which
+ * names these types in JSDoc and is type-checked against them).
+ */
+import type { QueryOptions, Results } from '@electric-sql/pglite';
+
+/** workerData of the database's worker: where the database lives, and a role so importing the file elsewhere starts nothing. */
+export interface PgliteWorkerData {
+  role: 'picard-pglite';
+  dataDir: string;
+}
+
+/** Runs on the open transaction `tx` when given, else on its own (waiting for any open transaction). */
+export type PgliteRequest =
+  | { id: number; op: 'query'; sql: string; params?: unknown[]; options?: QueryOptions; tx?: number }
+  | { id: number; op: 'exec'; sql: string; options?: QueryOptions; tx?: number }
+  /** Opens a transaction; the reply's result is its number, to name in later requests. */
+  | { id: number; op: 'begin' }
+  /** Ends transaction `tx`: commits, or rolls back when `commit` is false. */
+  | { id: number; op: 'end'; tx: number; commit: boolean }
+  | { id: number; op: 'close' };
+
+/** A database error's message and its fields (code, detail, constraint, …): errors lose own fields in a structured clone. */
+export interface PgliteErrorData {
+  message: string;
+  fields: Record<string, string | number>;
+}
+
+export type PgliteReply =
+  | { id: number; result: Results | Results[] | number | null }
+  | { id: number; error: PgliteErrorData };
+
+/**
+ * Posted once: the database is open (with an empty array, to tell whether replies arrive in this
+ * realm), or it could not be (the thread then ends).
+ */
+export type PgliteLoadReply = { type: 'ready'; probe: unknown[] } | { type: 'failed'; error: PgliteErrorData };

@@ -1,0 +1,125 @@
+// @ts-check
+/**
+ * One embedded PostgreSQL (PGlite with pgvector) in a worker thread. PGlite is WebAssembly that
+ * runs every statement synchronously on the thread that holds it; in the main thread a search,
+ * an ANALYZE or a migration would stall HTTP, gRPC and every other service of the embedded
+ * launcher. pglite-thread.ts owns the worker and speaks the protocol of pglite-thread.protocol.ts.
+ *
+ * Plain JavaScript for the same reason as embedding-service's model worker: a Worker loads its
+ * file with Node's own loader (outside jest's transform and tsx), from src/ and from dist/.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+/** @typedef {import('./pglite-thread.protocol.js').PgliteRequest} PgliteRequest */
+/** @typedef {import('./pglite-thread.protocol.js').PgliteReply} PgliteReply */
+/** @typedef {import('./pglite-thread.protocol.js').PgliteLoadReply} PgliteLoadReply */
+/** @typedef {import('./pglite-thread.protocol.js').PgliteErrorData} PgliteErrorData */
+/** @typedef {import('./pglite-thread.protocol.js').PgliteWorkerData} PgliteWorkerData */
+/** @typedef {import('@electric-sql/pglite').Transaction} Transaction */
+/** @typedef {import('@electric-sql/pglite').PGlite} PGlite */
+
+/**
+ * Keeps what callers branch on (code, constraint, detail, …): a structured clone of an Error keeps
+ * only its message.
+ * @param {unknown} err
+ * @returns {PgliteErrorData}
+ */
+function errorData(err) {
+  /** @type {Record<string, string | number>} */
+  const fields = {};
+  if (err && typeof err === 'object') {
+    for (const [key, value] of Object.entries(err)) {
+      if (typeof value === 'string' || typeof value === 'number') fields[key] = value;
+    }
+  }
+  return { message: err instanceof Error ? err.message : String(err), fields };
+}
+
+/**
+ * @param {import('node:worker_threads').MessagePort} port
+ * @param {PgliteWorkerData} data
+ */
+async function serve(port, data) {
+  /** @type {PGlite} */
+  let db;
+  try {
+    const [{ PGlite }, { vector }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite-pgvector'),
+    ]);
+    db = await PGlite.create(data.dataDir, { extensions: { vector } });
+  } catch (err) {
+    port.postMessage(/** @type {PgliteLoadReply} */ ({ type: 'failed', error: errorData(err) }));
+    return;
+  }
+
+  /** Open transactions by number: the handle, the function that ends it, and its outcome. */
+  /** @type {Map<number, { tx: Transaction, end: (commit: boolean) => void, done: Promise<void> }>} */
+  const open = new Map();
+  let nextTx = 1;
+
+  /** @param {number | undefined} tx */
+  const on = (tx) => {
+    if (tx === undefined) return db;
+    const t = open.get(tx)?.tx;
+    if (!t) throw new Error(`no open transaction ${tx}`);
+    return t;
+  };
+
+  /** @param {PgliteRequest} req */
+  const run = async (req) => {
+    switch (req.op) {
+      case 'query':
+        return on(req.tx).query(req.sql, req.params, req.options);
+      case 'exec':
+        return on(req.tx).exec(req.sql, req.options);
+      case 'begin': {
+        const id = nextTx++;
+        /** @type {(commit: boolean) => void} */
+        let end = () => undefined;
+        /** @type {Promise<boolean>} */
+        const held = new Promise((resolve) => (end = resolve));
+        /** @type {(tx: Transaction) => void} */
+        let entered = () => undefined;
+        /** @type {Promise<Transaction>} */
+        const inside = new Promise((resolve) => (entered = resolve));
+        // PGlite holds its lock for the callback's whole run: the transaction stays open, and
+        // other statements wait, until `end` says how it ends.
+        const done = db
+          .transaction(async (tx) => {
+            entered(tx);
+            if (!(await held)) await tx.rollback();
+          })
+          .finally(() => open.delete(id));
+        const tx = await Promise.race([
+          inside,
+          done.then(() => Promise.reject(new Error('the transaction ended before it began'))),
+        ]);
+        open.set(id, { tx, end, done });
+        return id;
+      }
+      case 'end': {
+        const t = open.get(req.tx);
+        if (!t) throw new Error(`no open transaction ${req.tx}`);
+        t.end(req.commit);
+        await t.done;
+        return null;
+      }
+      case 'close':
+        await db.close();
+        return null;
+    }
+  };
+
+  port.on('message', (/** @type {PgliteRequest} */ req) => {
+    // Not awaited one by one: PGlite queues statements itself, and a statement inside an open
+    // transaction must not wait behind one that waits for that transaction to end.
+    run(req).then(
+      (result) => port.postMessage(/** @type {PgliteReply} */ ({ id: req.id, result })),
+      (err) => port.postMessage(/** @type {PgliteReply} */ ({ id: req.id, error: errorData(err) })),
+    );
+  });
+  port.postMessage(/** @type {PgliteLoadReply} */ ({ type: 'ready', probe: [] }));
+}
+
+if (!isMainThread && parentPort && workerData?.role === 'picard-pglite') void serve(parentPort, workerData);
