@@ -73,23 +73,25 @@ async function main() {
 
   // The offline embedding model loads in its own thread meanwhile (startStack waits for it).
   if (configs.embedding.EMBEDDING_PROVIDER === 'offline') preloadOfflineModel();
-  // The slow parts (three embedded databases) open together while the bus connects.
-  const [auth, memory, persona, bus] = await Promise.all([
-    resolveDatabaseTarget(env.AUTH_DATABASE_URL || env.DATABASE_URL, dataDir, 'auth'),
-    resolveDatabaseTarget(env.MEMORY_DATABASE_URL || env.DATABASE_URL, dataDir, 'memory'),
-    resolveDatabaseTarget(env.PERSONA_DATABASE_URL || env.DATABASE_URL, dataDir, 'persona'),
-    connectEventBus(env.NATS_URL, 'picard-embedded', logger),
-  ]);
-  onStep(
-    `databases open (${auth.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}), event bus ${bus.kind}`,
+  // The slow parts (three embedded databases, each in its own thread) open together while the bus
+  // connects; each service starts as soon as its own database is open.
+  const databases = {
+    auth: resolveDatabaseTarget(env.AUTH_DATABASE_URL || env.DATABASE_URL, dataDir, 'auth'),
+    memory: resolveDatabaseTarget(env.MEMORY_DATABASE_URL || env.DATABASE_URL, dataDir, 'memory'),
+    persona: resolveDatabaseTarget(env.PERSONA_DATABASE_URL || env.DATABASE_URL, dataDir, 'persona'),
+  };
+  const bus = await connectEventBus(env.NATS_URL, 'picard-embedded', logger);
+  void Promise.all([databases.auth, databases.memory, databases.persona]).then(
+    ([auth]) =>
+      onStep(
+        `databases open (${auth.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'}), event bus ${bus.kind}`,
+      ),
+    () => undefined,
   );
-
-  const stack = await startStack({ env, databases: { auth, memory, persona }, bus, logLevel, onStep }).catch(
-    async (err) => {
-      await (await webStarting?.catch(() => undefined))?.stop();
-      throw err;
-    },
-  );
+  const stack = await startStack({ env, databases, bus, logLevel, onStep }).catch(async (err) => {
+    await (await webStarting?.catch(() => undefined))?.stop();
+    throw err;
+  });
   const web = await webStarting?.catch(async (err) => {
     await stack.stop();
     await bus.close();

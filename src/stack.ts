@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, loadConfig, type DatabaseTarget, type EventBus, type Logger } from '@picard/service-kit';
+import {
+  createLogger,
+  loadConfig,
+  type DatabaseTarget,
+  type EventBus,
+  type Logger,
+} from '@picard/service-kit';
 import { authConfigSchema, startAuthService } from '@picard/auth-service';
 import { embeddingConfigSchema, startEmbeddingService } from '@picard/embedding-service';
 import { memoryConfigSchema, startMemoryService } from '@picard/memory-service';
@@ -10,7 +16,12 @@ const LOOPBACK = '127.0.0.1';
 
 export interface StackOptions {
   env: NodeJS.ProcessEnv;
-  databases: { auth: DatabaseTarget; memory: DatabaseTarget; persona: DatabaseTarget };
+  /** Each service starts as soon as its own database is open (the launcher opens them together). */
+  databases: {
+    auth: DatabaseTarget | Promise<DatabaseTarget>;
+    memory: DatabaseTarget | Promise<DatabaseTarget>;
+    persona: DatabaseTarget | Promise<DatabaseTarget>;
+  };
   /** Schema per service; defaults to the service names. Tests use unique ones. */
   schemas?: { auth?: string; memory?: string; persona?: string };
   bus: EventBus;
@@ -42,7 +53,7 @@ export function loadStackConfigs(env: NodeJS.ProcessEnv) {
 
 /**
  * Starts every service in this process, each on its own loopback gRPC port, in dependency order:
- * embedding → auth + memory → persona → gateway. Used by `npm start` and by the e2e suites.
+ * auth beside embedding → memory → persona → gateway. Used by `npm start` and by the e2e suites.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   // In one process the services share the internal key without anyone handling it: a fresh one per
@@ -55,39 +66,52 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const stopAll = async () => {
     for (const stop of stopped.reverse()) await stop().catch(() => undefined);
   };
+  // Awaited where each service starts; until then a failure must not count as unhandled.
+  for (const db of Object.values(opts.databases)) Promise.resolve(db).catch(() => undefined);
   try {
-    const embedding = await startEmbeddingService({ config: configs.embedding, logger: logger('embedding-service'), ...grpc });
-    stopped.push(() => embedding.stop());
-    opts.onStep?.(`embedding model (${configs.embedding.EMBEDDING_PROVIDER}) loaded`);
-
-    const [auth, memory] = await Promise.all([
+    // auth-service needs nothing from the others: it migrates and hashes the admin password while
+    // the embedding model loads (the model is the slow part of every start).
+    const authStarting = Promise.resolve(opts.databases.auth).then((database) =>
       startAuthService({
         config: configs.auth,
-        database: opts.databases.auth,
+        database,
         schema: opts.schemas?.auth,
         bus: opts.bus,
         logger: logger('auth-service'),
         ...grpc,
       }),
-      startMemoryService({
-        config: { ...configs.memory, EMBEDDING_GRPC_ADDR: embedding.grpc.address },
-        database: opts.databases.memory,
-        schema: opts.schemas?.memory,
-        bus: opts.bus,
-        logger: logger('memory-service'),
-        ...grpc,
-      }),
-    ]);
-    stopped.push(() => auth.stop(), () => memory.stop());
+    );
+    // Stopped with the others if a later start fails; a failure of its own surfaces below (the
+    // empty handler only keeps it from counting as unhandled while the model loads).
+    authStarting.catch(() => undefined);
+    stopped.push(async () => (await authStarting.catch(() => undefined))?.stop());
+    const embedding = await startEmbeddingService({
+      config: configs.embedding,
+      logger: logger('embedding-service'),
+      ...grpc,
+    });
+    stopped.push(() => embedding.stop());
+    opts.onStep?.(`embedding model (${configs.embedding.EMBEDDING_PROVIDER}) loaded`);
+
+    const memory = await startMemoryService({
+      config: { ...configs.memory, EMBEDDING_GRPC_ADDR: embedding.grpc.address },
+      database: await opts.databases.memory,
+      schema: opts.schemas?.memory,
+      bus: opts.bus,
+      logger: logger('memory-service'),
+      ...grpc,
+    });
+    stopped.push(() => memory.stop());
     const persona = await startPersonaService({
       config: { ...configs.persona, MEMORY_GRPC_ADDR: memory.grpc.address },
-      database: opts.databases.persona,
+      database: await opts.databases.persona,
       schema: opts.schemas?.persona,
       bus: opts.bus,
       logger: logger('persona-service'),
       ...grpc,
     });
     stopped.push(() => persona.stop());
+    const auth = await authStarting;
     opts.onStep?.('auth, memory and persona services up');
 
     const addresses = {

@@ -2,12 +2,23 @@
  * The messages between pglite-thread.ts and its worker, pglite.worker.mjs (plain JavaScript, which
  * names these types in JSDoc and is type-checked against them).
  */
-import type { QueryOptions, Results } from '@electric-sql/pglite';
+import type { PGliteOptions, QueryOptions, Results } from '@electric-sql/pglite';
+
+/** A compiled WebAssembly.Module (the project's lib settings do not declare WebAssembly; PGlite's types do). */
+export type WasmModule = NonNullable<PGliteOptions['pgliteWasmModule']>;
 
 /** workerData of the database's worker: where the database lives, and a role so importing the file elsewhere starts nothing. */
 export interface PgliteWorkerData {
   role: 'picard-pglite';
   dataDir: string;
+  artifacts: PgliteArtifacts;
+}
+
+/** PGlite's compiled WebAssembly and file-system bundle, shared by the process's database threads. */
+export interface PgliteArtifacts {
+  pgliteWasmModule: WasmModule;
+  initdbWasmModule: WasmModule;
+  fsBundle: Uint8Array;
 }
 
 /** Runs on the open transaction `tx` when given, else on its own (waiting for any open transaction). */
@@ -27,11 +38,11 @@ export interface PgliteErrorData {
 }
 
 export type PgliteReply =
-  | { id: number; result: Results | Results[] | number | null }
-  | { id: number; error: PgliteErrorData };
+  { id: number; result: Results | Results[] | number | null } | { id: number; error: PgliteErrorData };
 
 /**
  * Posted once: the database is open (with an empty array, to tell whether replies arrive in this
  * realm), or it could not be (the thread then ends).
  */
-export type PgliteLoadReply = { type: 'ready'; probe: unknown[] } | { type: 'failed'; error: PgliteErrorData };
+export type PgliteLoadReply =
+  { type: 'ready'; probe: unknown[] } | { type: 'failed'; error: PgliteErrorData };

@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { QueryOptions, Results } from '@electric-sql/pglite';
@@ -7,10 +10,36 @@ import type {
   PgliteReply,
   PgliteRequest,
   PgliteWorkerData,
+  PgliteArtifacts,
+  WasmModule,
 } from './pglite-thread.protocol.js';
 
 // Beside this file in src/ (jest, tsx) and in dist/ (the build emits it there).
 const WORKER_FILE = fileURLToPath(new URL('./pglite.worker.mjs', import.meta.url));
+
+let artifacts: Promise<PgliteArtifacts> | undefined;
+const { WebAssembly } = globalThis as unknown as {
+  WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
+};
+
+/**
+ * PGlite's WebAssembly, compiled once per process and handed to every database thread (a compiled
+ * module crosses threads without recompiling), with its file-system bundle read once.
+ */
+function pgliteArtifacts(): Promise<PgliteArtifacts> {
+  artifacts ??= (async () => {
+    const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    const [pgliteWasmModule, initdbWasmModule, fsBundle] = await Promise.all([
+      readFile(join(dist, 'pglite.wasm')).then((b) => WebAssembly.compile(b)),
+      readFile(join(dist, 'initdb.wasm')).then((b) => WebAssembly.compile(b)),
+      readFile(join(dist, 'pglite.data')),
+    ]);
+    return { pgliteWasmModule, initdbWasmModule, fsBundle };
+  })();
+  // A failed read is retried by the next database rather than remembered.
+  artifacts.catch(() => (artifacts = undefined));
+  return artifacts;
+}
 
 /** What a statement can run on: the database, or one open transaction of it. */
 export interface EmbeddedQueryable {
@@ -64,8 +93,8 @@ export class PGliteThread implements EmbeddedDatabase {
   /** Whether replies arrive from another realm than this module's (see inThisRealm). */
   private foreignRealm = false;
 
-  private constructor(dataDir: string) {
-    const workerData: PgliteWorkerData = { role: 'picard-pglite', dataDir };
+  private constructor(dataDir: string, artifacts: PgliteArtifacts) {
+    const workerData: PgliteWorkerData = { role: 'picard-pglite', dataDir, artifacts };
     // No inherited node flags: the worker is plain JavaScript and needs no loader (tsx, jest's).
     this.worker = new Worker(WORKER_FILE, { workerData, execArgv: [] });
     this.waitReady = new Promise<void>((resolve, reject) => {
@@ -95,7 +124,7 @@ export class PGliteThread implements EmbeddedDatabase {
 
   /** Opens (or creates) the database in `dataDir` (`memory://` keeps it in RAM) in a new thread. */
   static async open(dataDir: string): Promise<PGliteThread> {
-    const db = new PGliteThread(dataDir);
+    const db = new PGliteThread(dataDir, await pgliteArtifacts());
     await db.waitReady;
     db.worker.unref();
     return db;

@@ -8,7 +8,11 @@
  * Plain JavaScript for the same reason as embedding-service's model worker: a Worker loads its
  * file with Node's own loader (outside jest's transform and tsx), from src/ and from dist/.
  */
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 
 /** @typedef {import('./pglite-thread.protocol.js').PgliteRequest} PgliteRequest */
 /** @typedef {import('./pglite-thread.protocol.js').PgliteReply} PgliteReply */
@@ -36,6 +40,63 @@ function errorData(err) {
 }
 
 /**
+ * A new database starts from a template: a gzipped data directory of a freshly initialized PGlite.
+ * Running initdb in WebAssembly costs ~3 s of CPU per database; unpacking the template ~0.6 s
+ * (1 s onto disk), which is most of the embedded launcher's first start and of every test stack.
+ * The template is made by service-kit's build (and by the first database created without one),
+ * one per PGlite version, beside the package (service-kit/.pglite-template/, not in git).
+ */
+const TEMPLATE_DIR = fileURLToPath(new URL('../.pglite-template/', import.meta.url));
+
+async function templateFile() {
+  const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  const pkg = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8'));
+  return join(TEMPLATE_DIR, `pglite-${pkg.version}.tar.gz`);
+}
+
+/**
+ * Opens the database in dataDir; one that does not exist yet is unpacked from the template, or
+ * initialized and then saved as the template when there is none.
+ * @param {string} dataDir
+ * @param {import('./pglite-thread.protocol.js').PgliteArtifacts} artifacts
+ * @returns {Promise<PGlite>}
+ */
+async function openDatabase(dataDir, artifacts) {
+  const [{ PGlite }, { vector }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-pgvector'),
+  ]);
+  const options = {
+    extensions: { vector },
+    pgliteWasmModule: artifacts.pgliteWasmModule,
+    initdbWasmModule: artifacts.initdbWasmModule,
+    fsBundle: new Blob([artifacts.fsBundle]),
+  };
+  const fresh = dataDir.startsWith('memory://') || !existsSync(join(dataDir, 'PG_VERSION'));
+  if (!fresh) return PGlite.create(dataDir, options);
+  const file = await templateFile();
+  const template = await readFile(file).catch(() => undefined);
+  if (template) return PGlite.create(dataDir, { ...options, loadDataDir: new Blob([template]) });
+  const db = await PGlite.create(dataDir, options);
+  // Best effort: without a template the next database is only slower to create.
+  await saveTemplate(db, file).catch(() => undefined);
+  return db;
+}
+
+/**
+ * Writes db's data directory as the template, whole or not at all (a temporary file renamed).
+ * @param {PGlite} db a database nothing has written to since initdb
+ * @param {string} file
+ */
+async function saveTemplate(db, file) {
+  const dump = Buffer.from(await (await db.dumpDataDir('gzip')).arrayBuffer());
+  await mkdir(dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}-${threadId}.partial`;
+  await writeFile(partial, dump);
+  await rename(partial, file);
+}
+
+/**
  * @param {import('node:worker_threads').MessagePort} port
  * @param {PgliteWorkerData} data
  */
@@ -43,11 +104,7 @@ async function serve(port, data) {
   /** @type {PGlite} */
   let db;
   try {
-    const [{ PGlite }, { vector }] = await Promise.all([
-      import('@electric-sql/pglite'),
-      import('@electric-sql/pglite-pgvector'),
-    ]);
-    db = await PGlite.create(data.dataDir, { extensions: { vector } });
+    db = await openDatabase(data.dataDir, data.artifacts);
   } catch (err) {
     port.postMessage(/** @type {PgliteLoadReply} */ ({ type: 'failed', error: errorData(err) }));
     return;
