@@ -7,6 +7,7 @@
  *   memory gRPC    MemoryService.QueryMemory straight to the service (embed + search + decrypt)
  *   embedding      EmbeddingService.Embed of one query (the model alone)
  *   raw pgvector   the statement the service runs, on the same database, for a precomputed vector
+ *   batch ingest   submit_memories, 100 per call, one client (BENCH_BATCH_MEMORIES, 2000)
  * Options (env): BENCH_MEMORIES (10000), BENCH_QUERIES (500), BENCH_LOAD_CONCURRENCY (32),
  * BENCH_MODE=cluster with PICARD_TEST_DATABASE_URL/PICARD_TEST_NATS_URL for PostgreSQL + NATS.
  */
@@ -24,6 +25,8 @@ const N = Number(process.env.BENCH_MEMORIES ?? 10_000);
 const Q = Number(process.env.BENCH_QUERIES ?? 500);
 const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 32);
 const LIMIT = 10;
+const BATCH_MEMORIES = Number(process.env.BENCH_BATCH_MEMORIES ?? 2000);
+const BATCH_SIZE = 100;
 const mode = process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded';
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -108,6 +111,27 @@ async function main() {
   }
   await Promise.all(mcpClients.map((c) => c.close()));
 
+  // ---- batch ingest: one client sending submit_memories batches one after another ----
+  const batchStart = performance.now();
+  const batches = Math.ceil(BATCH_MEMORIES / BATCH_SIZE);
+  await measure(batches, 1, async (b) => {
+    const memories = Array.from({ length: BATCH_SIZE }, (_, k) => ({
+      text: memoryText(r, N + b * BATCH_SIZE + k),
+      permission: 'private',
+    }));
+    const res = await callTool(t, users[1]!.access_token, 'submit_memories', { memories });
+    if (res.status !== 200) throw new Error(`batch ingest failed at ${b}: ${res.status} ${res.text}`);
+  });
+  const batchSeconds = (performance.now() - batchStart) / 1000;
+  const batchIngest = {
+    memories: batches * BATCH_SIZE,
+    batch_size: BATCH_SIZE,
+    per_second: round((batches * BATCH_SIZE) / batchSeconds),
+  };
+  log(
+    `submit_memories: ${batchIngest.memories} memories in batches of ${BATCH_SIZE}: ${batchIngest.per_second}/s`,
+  );
+
   // ---- behind the gateway ----
   const memory = createGrpcClient(
     memoryPb.MemoryServiceClient,
@@ -182,6 +206,7 @@ async function main() {
     queries_per_phase: Q,
     limit: LIMIT,
     load: { seconds: round(loadSeconds), per_second: round(N / loadSeconds), concurrency: LOAD_CONCURRENCY },
+    batch_ingest: batchIngest,
     latency_ms: results,
     breakdown_p50: breakdown,
   };
@@ -239,6 +264,7 @@ function markdown(report: {
   memories: number;
   queries_per_phase: number;
   load: Record<string, number>;
+  batch_ingest: Record<string, number>;
   latency_ms: Record<string, Summary>;
   breakdown_p50: Record<string, number>;
 }) {
@@ -250,6 +276,7 @@ ${report.date}; ${report.memories} memories (a quarter public, four users), ${re
 machine: ${JSON.stringify(report.machine)}.
 
 Load through the gateway (submit_memory, concurrency ${report.load.concurrency}): ${report.load.per_second} memories/s.
+Batch ingest (submit_memories, ${report.batch_ingest.batch_size} per call, one client, after the queries): ${report.batch_ingest.per_second} memories/s.
 
 ${rows}
 

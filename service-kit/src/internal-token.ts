@@ -1,4 +1,5 @@
 import { jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { unauthenticated } from './errors.js';
 import type { Caller } from './identity.js';
 
@@ -7,6 +8,11 @@ import type { Caller } from './identity.js';
  * shared INTERNAL_TOKEN_KEY) minted per call, whose audience is the target gRPC service, so a
  * token captured on its way to one service is useless against another, and whose lifetime is a
  * minute, so a captured one soon is useless at all.
+ *
+ * Signing and verifying cost ~1.5 ms of the event loop per call (WebCrypto jobs), several times per
+ * request: a token is reused for the same caller and audience while it has at least half its life
+ * left, and a verified token is remembered until it expires. A captured token replays no longer
+ * than before (its expiry is unchanged).
  *
  * Symmetric rather than EdDSA: every Picard service both verifies and (gateway, persona,
  * memory) signs, all under one operator; per-service key pairs would add a public-key
@@ -18,6 +24,10 @@ const TYPE = 'picard-internal+jwt';
 const LIFETIME_SECONDS = 60;
 /** Tolerated clock difference between two hosts of one deployment. */
 const SKEW_SECONDS = 5;
+/** A signed token is sent again while younger than this. */
+const REUSE_SECONDS = LIFETIME_SECONDS / 2;
+/** Distinct callers × audiences (and tokens) remembered at once. */
+const CACHE_ENTRIES = 2000;
 export const MIN_INTERNAL_KEY_LENGTH = 32;
 
 export interface InternalTokenOptions {
@@ -33,6 +43,10 @@ export class InternalTokens {
   private readonly secret: Uint8Array;
   private readonly now: () => number;
   readonly issuer: string;
+  private readonly signed = new LRUCache<string, { token: string; iat: number }>({ max: CACHE_ENTRIES });
+  private readonly verified = new LRUCache<string, { caller: Caller | undefined; exp: number }>({
+    max: CACHE_ENTRIES,
+  });
 
   constructor(opts: InternalTokenOptions) {
     if (opts.key.length < MIN_INTERNAL_KEY_LENGTH) {
@@ -44,8 +58,11 @@ export class InternalTokens {
   }
 
   /** A token for one call to `audience` (a gRPC service name); no caller = a service's own call. */
-  sign(caller: Caller | undefined, audience: string): Promise<string> {
+  async sign(caller: Caller | undefined, audience: string): Promise<string> {
     const iat = Math.floor(this.now() / 1000);
+    const key = [audience, caller?.userId, caller?.scopes.join(' '), caller?.clientId].join('\n');
+    const kept = this.signed.get(key);
+    if (kept && iat - kept.iat < REUSE_SECONDS) return kept.token;
     const jwt = new SignJWT(
       caller ? { scope: caller.scopes.join(' '), client_id: caller.clientId } : { scope: '' },
     )
@@ -55,7 +72,9 @@ export class InternalTokens {
       .setIssuedAt(iat)
       .setExpirationTime(iat + LIFETIME_SECONDS);
     if (caller) jwt.setSubject(caller.userId);
-    return jwt.sign(this.secret);
+    const token = await jwt.sign(this.secret);
+    this.signed.set(key, { token, iat });
+    return token;
   }
 
   /**
@@ -63,6 +82,10 @@ export class InternalTokens {
    * signature, another audience, expired, not ours) is UNAUTHENTICATED, with the reason.
    */
   async verify(token: string, audience: string): Promise<Caller | undefined> {
+    const key = `${audience} ${token}`;
+    const known = this.verified.get(key);
+    if (known && this.now() < known.exp * 1000)
+      return known.caller && { ...known.caller, scopes: [...known.caller.scopes] };
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.secret, {
@@ -77,12 +100,17 @@ export class InternalTokens {
     } catch (err) {
       throw unauthenticated(`internal token refused: ${(err as Error).message}`);
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') return undefined;
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
-    return {
-      userId: payload.sub,
-      scopes: scope ? scope.split(' ') : [],
-      clientId: typeof payload.client_id === 'string' ? payload.client_id : '',
-    };
+    const caller =
+      typeof payload.sub !== 'string' || payload.sub === ''
+        ? undefined
+        : {
+            userId: payload.sub,
+            scopes: scope ? scope.split(' ') : [],
+            clientId: typeof payload.client_id === 'string' ? payload.client_id : '',
+          };
+    this.verified.set(key, { caller, exp: payload.exp! });
+    // A copy: callers may not change what the next call with this token is told.
+    return caller && { ...caller, scopes: [...caller.scopes] };
   }
 }
