@@ -95,6 +95,16 @@ describe('bearer token checks at /api and /mcp', () => {
     expect((await mcpCall(token)).status).toBe(401);
   });
 
+  it('refuses a token once it expires, although it was accepted (and its check remembered) before', async () => {
+    const token = await forge({}, { exp: Math.floor(Date.now() / 1000) + 2 });
+    expect((await callTool(t, token, 'retrieve_memories', {})).status).toBe(200);
+    expect((await mcpCall(token)).status).toBe(200);
+    expect(await within(4000, async () => (await mcpCall(token)).status === 401)).toBe(true);
+    const api = await callTool(t, token, 'retrieve_memories', {});
+    expect(api.status).toBe(401);
+    expect(api.headers.get('www-authenticate')).toMatch(/expired/);
+  });
+
   it('refuses a revoked token at /mcp', async () => {
     const amy = await userToken(t, client, 'amy');
     expect((await mcpCall(amy.access_token)).status).toBe(200);

@@ -5,6 +5,7 @@ import {
   type JSONWebKeySet,
   type JWTPayload,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { callUnary, DomainError, unauthenticated } from '@picard/service-kit';
 import type { ServiceClients } from '../clients/service-clients.js';
 import type { DenyList } from './deny-list.js';
@@ -19,15 +20,20 @@ export interface VerifiedToken {
 }
 
 const JWKS_REFRESH_MIN_MS = 30_000;
+/** Distinct live tokens whose signature check is remembered (a few hundred bytes each). */
+const VERIFIED_TOKENS = 5000;
 
 /**
  * Checks an access token entirely locally: signature against auth-service's JWKS (fetched over
  * gRPC and refreshed when an unknown key id shows up), issuer, audience, expiry, then the
- * deny-list. No network call per request.
+ * deny-list. No network call per request. A token's signature and claims are checked once and
+ * remembered until it expires (an ES256 verification is ~0.4 ms of the event loop per request);
+ * the deny-list is asked on every request.
  */
 export class TokenVerifier {
   private jwks?: ReturnType<typeof createLocalJWKSet>;
   private lastFetch = 0;
+  private readonly verified = new LRUCache<string, JWTPayload>({ max: VERIFIED_TOKENS });
 
   constructor(
     private readonly clients: ServiceClients,
@@ -78,6 +84,8 @@ export class TokenVerifier {
   }
 
   private async check(token: string): Promise<JWTPayload> {
+    const known = this.verified.get(token);
+    if (known && Date.now() < known.exp! * 1000) return known;
     const { payload } = await jwtVerify(token, this.jwks!, {
       issuer: this.issuer,
       audience: this.audiences,
@@ -85,6 +93,7 @@ export class TokenVerifier {
       algorithms: ['ES256'],
       requiredClaims: ['exp', 'sub', 'jti'],
     });
+    this.verified.set(token, payload);
     return payload;
   }
 }
