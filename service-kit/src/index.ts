@@ -49,6 +49,7 @@ export {
   type SubscribeOptions,
   type Subscription,
 } from './events/event-bus.js';
+export { PeriodicJob, type PeriodicJobOptions } from './periodic-job.js';
 export { InProcessEventBus } from './events/in-process-bus.js';
 export { NatsEventBus } from './events/nats-bus.js';
 export { connectEventBus } from './events/bus-factory.js';

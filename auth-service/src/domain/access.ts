@@ -30,7 +30,11 @@ export async function isAdminCaller(store: AuthStore, caller: Caller): Promise<b
  * A signed-in user with a live account and the scope the gateway checked for the call, checked
  * again here so a mis-routed call cannot skip it.
  */
-export async function requireUserWithScope(store: AuthStore, caller: Caller, scope: string): Promise<UserRow> {
+export async function requireUserWithScope(
+  store: AuthStore,
+  caller: Caller,
+  scope: string,
+): Promise<UserRow> {
   if (!isUuid(caller.userId)) throw unauthenticated('the caller identity carries no valid user id');
   if (!caller.scopes.includes(scope)) throw forbidden(`the ${scope} scope is required`);
   const account = await callerAccount(store, caller);

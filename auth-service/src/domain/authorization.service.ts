@@ -20,7 +20,13 @@ export interface AuthorizationCheckResult {
 }
 
 type Evaluation =
-  | { kind: 'untrusted'; field: 'client_id' | 'redirect_uri'; error: string; description: string; client?: ClientRow }
+  | {
+      kind: 'untrusted';
+      field: 'client_id' | 'redirect_uri';
+      error: string;
+      description: string;
+      client?: ClientRow;
+    }
   | { kind: 'redirect-error'; client: ClientRow; field: string; error: string; description: string }
   | { kind: 'ok'; client: ClientRow; scopes: string[]; resource: string | null };
 
@@ -56,9 +62,24 @@ export class AuthorizationService {
 
   async check(input: AuthorizationInput): Promise<AuthorizationCheckResult> {
     const e = await this.evaluate(input);
-    if (e.kind === 'ok') return { client: e.client, scopes: e.scopes, error: '', errorDescription: '', redirectTrusted: true, errorRedirect: '' };
+    if (e.kind === 'ok')
+      return {
+        client: e.client,
+        scopes: e.scopes,
+        error: '',
+        errorDescription: '',
+        redirectTrusted: true,
+        errorRedirect: '',
+      };
     if (e.kind === 'untrusted' || !redirectsErrors(e.client)) {
-      return { client: e.client, scopes: [], error: e.error, errorDescription: e.description, redirectTrusted: false, errorRedirect: '' };
+      return {
+        client: e.client,
+        scopes: [],
+        error: e.error,
+        errorDescription: e.description,
+        redirectTrusted: false,
+        errorRedirect: '',
+      };
     }
     return {
       client: e.client,
@@ -73,7 +94,8 @@ export class AuthorizationService {
   /** The user's decision. Returns where the browser goes next: the code, or an RFC 6749 error. */
   async authorize(metadataCaller: Caller, input: AuthorizationInput): Promise<string> {
     const userId = assertUuid('user_id', input.userId);
-    if (metadataCaller.userId.toLowerCase() !== userId) throw forbidden('user_id must be the signed-in caller');
+    if (metadataCaller.userId.toLowerCase() !== userId)
+      throw forbidden('user_id must be the signed-in caller');
     const user = await this.store.users.findById(userId);
     if (!user?.active) throw forbidden('this account is deactivated or does not exist');
 
@@ -86,7 +108,8 @@ export class AuthorizationService {
     if (!input.approved) return this.errorRedirect(input, 'access_denied', 'the user denied the request');
     // The admin scope is for admins only, whatever the client may ask for.
     const scopes = user.is_admin ? e.scopes : e.scopes.filter((s) => s !== ADMIN_SCOPE);
-    if (scopes.length === 0) return this.errorRedirect(input, 'invalid_scope', 'no requested scope can be granted to this user');
+    if (scopes.length === 0)
+      return this.errorRedirect(input, 'invalid_scope', 'no requested scope can be granted to this user');
 
     const code = newSecret();
     await this.store.transaction(async (tx) => {
@@ -110,7 +133,12 @@ export class AuthorizationService {
 
   private errorRedirect(input: AuthorizationInput, error: string, description: string): string {
     const state = input.state && input.state.length <= MAX_STATE ? input.state : undefined;
-    return redirectWith(input.redirectUri, { error, error_description: description, state, iss: this.s.issuer });
+    return redirectWith(input.redirectUri, {
+      error,
+      error_description: description,
+      state,
+      iss: this.s.issuer,
+    });
   }
 
   private async evaluate(input: AuthorizationInput): Promise<Evaluation> {
@@ -122,7 +150,13 @@ export class AuthorizationService {
       if (!(err instanceof DomainError) || err.field !== 'client_id') throw err;
       return { kind: 'untrusted', field: 'client_id', error: 'invalid_request', description: err.message };
     }
-    if (!client) return { kind: 'untrusted', field: 'client_id', error: 'invalid_request', description: 'unknown client_id' };
+    if (!client)
+      return {
+        kind: 'untrusted',
+        field: 'client_id',
+        error: 'invalid_request',
+        description: 'unknown client_id',
+      };
     // Exact string match (no normalisation): anything else opens redirects to look-alike URIs.
     if (!input.redirectUri || !client.redirect_uris.includes(input.redirectUri)) {
       return {
@@ -133,29 +167,54 @@ export class AuthorizationService {
         description: 'redirect_uri is not one of the URIs registered for this client',
       };
     }
-    const fail = (field: string, error: string, description: string): Evaluation => ({ kind: 'redirect-error', client, field, error, description });
+    const fail = (field: string, error: string, description: string): Evaluation => ({
+      kind: 'redirect-error',
+      client,
+      field,
+      error,
+      description,
+    });
     if (!client.grant_types.includes('authorization_code')) {
       return fail('client_id', 'unauthorized_client', 'this client may not use the authorization_code grant');
     }
-    if ((input.state ?? '').length > MAX_STATE) return fail('state', 'invalid_request', `state must be at most ${MAX_STATE} characters`);
-    if (!input.codeChallenge) return fail('code_challenge', 'invalid_request', 'PKCE is required: code_challenge is missing');
+    if ((input.state ?? '').length > MAX_STATE)
+      return fail('state', 'invalid_request', `state must be at most ${MAX_STATE} characters`);
+    if (!input.codeChallenge)
+      return fail('code_challenge', 'invalid_request', 'PKCE is required: code_challenge is missing');
     if (input.codeChallengeMethod !== 'S256') {
-      return fail('code_challenge_method', 'invalid_request', 'code_challenge_method must be S256 ("plain" and absent methods are refused)');
+      return fail(
+        'code_challenge_method',
+        'invalid_request',
+        'code_challenge_method must be S256 ("plain" and absent methods are refused)',
+      );
     }
-    if (!PKCE_VALUE.test(input.codeChallenge)) return fail('code_challenge', 'invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9._~-]');
+    if (!PKCE_VALUE.test(input.codeChallenge))
+      return fail(
+        'code_challenge',
+        'invalid_request',
+        'code_challenge must be 43-128 characters of [A-Za-z0-9._~-]',
+      );
 
     const requested = (input.scope ?? '').split(' ').filter(Boolean);
     for (const s of requested) {
-      if (!SCOPES.includes(s as (typeof SCOPES)[number])) return fail('scope', 'invalid_scope', `unknown scope "${s}"`);
-      if (!client.scopes.includes(s)) return fail('scope', 'invalid_scope', `scope "${s}" is not allowed for this client`);
+      if (!SCOPES.includes(s as (typeof SCOPES)[number]))
+        return fail('scope', 'invalid_scope', `unknown scope "${s}"`);
+      if (!client.scopes.includes(s))
+        return fail('scope', 'invalid_scope', `scope "${s}" is not allowed for this client`);
     }
-    const scopes = requested.length > 0 ? [...new Set(requested)] : client.scopes.filter((s) => s !== ADMIN_SCOPE);
+    const scopes =
+      requested.length > 0 ? [...new Set(requested)] : client.scopes.filter((s) => s !== ADMIN_SCOPE);
     if (scopes.length === 0) return fail('scope', 'invalid_scope', 'no scope to grant');
 
     let resource: string | null = null;
     if (input.resource) {
       const matched = matchResource(this.s.issuer, input.resource);
-      if (!matched) return fail('resource', 'invalid_target', `resource must be ${this.s.issuer} or ${this.s.issuer}/mcp`);
+      if (!matched)
+        return fail(
+          'resource',
+          'invalid_target',
+          `resource must be ${this.s.issuer} or ${this.s.issuer}/mcp`,
+        );
       resource = matched;
     }
     return { kind: 'ok', client, scopes, resource };

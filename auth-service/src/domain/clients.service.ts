@@ -6,7 +6,13 @@ import { publicClientId, type ClientRow } from '../store/clients.store.js';
 import { requireAdminAccount } from './access.js';
 import { recordCutoff } from './cutoffs.js';
 import { newSecret, secretMatches, sha256Hex } from './secrets.js';
-import { ADMIN_SCOPE, DEFAULT_CLIENT_SCOPES, validateClientName, validateRedirectUris, validateScopes } from './validation.js';
+import {
+  ADMIN_SCOPE,
+  DEFAULT_CLIENT_SCOPES,
+  validateClientName,
+  validateRedirectUris,
+  validateScopes,
+} from './validation.js';
 
 const USER_GRANTS = ['authorization_code', 'refresh_token'];
 const CONFIDENTIAL_GRANTS = [...USER_GRANTS, 'client_credentials'];
@@ -76,7 +82,8 @@ export class ClientsService {
     if (!this.s.metadata || !/^https?:\/\//i.test(clientId)) return undefined;
     const doc = await this.s.metadata.resolve(clientId);
     const known = await this.store.clients.findByMetadataUrl(doc.clientId);
-    if (known) await this.store.clients.touchMetadataClient(known.client_id, new Date(Date.now() - TOUCH_EVERY_MS));
+    if (known)
+      await this.store.clients.touchMetadataClient(known.client_id, new Date(Date.now() - TOUCH_EVERY_MS));
     if (
       known &&
       known.client_name === doc.clientName &&
@@ -109,9 +116,15 @@ export class ClientsService {
    */
   private async admitMetadataClient(): Promise<void> {
     const limits = this.s.metadataClients ?? { retentionDays: 30, max: 10000 };
-    await this.store.clients.deleteUnusedMetadataClients(new Date(Date.now() - limits.retentionDays * 86_400_000));
+    await this.store.clients.deleteUnusedMetadataClients(
+      new Date(Date.now() - limits.retentionDays * 86_400_000),
+    );
     if ((await this.store.clients.countMetadataClients()) >= limits.max) {
-      throw new DomainError('resource_exhausted', 'too many metadata-document clients are known; try again later', 'client_id');
+      throw new DomainError(
+        'resource_exhausted',
+        'too many metadata-document clients are known; try again later',
+        'client_id',
+      );
     }
   }
 
@@ -170,11 +183,21 @@ export class ClientsService {
     const since = new Date(Date.now() - 3600_000);
     // Per source first: one caller exhausts its own quota long before the total, which stays for everyone else.
     const source = registrationSource(input.remoteIp);
-    if (source && (await this.store.clients.countDynamicSince(since, source)) >= (this.s.dynamicClientsPerSourcePerHour ?? 10)) {
-      throw new DomainError('resource_exhausted', 'too many client registrations from your address in the last hour; try again later');
+    if (
+      source &&
+      (await this.store.clients.countDynamicSince(since, source)) >=
+        (this.s.dynamicClientsPerSourcePerHour ?? 10)
+    ) {
+      throw new DomainError(
+        'resource_exhausted',
+        'too many client registrations from your address in the last hour; try again later',
+      );
     }
     if ((await this.store.clients.countDynamicSince(since)) >= this.s.dynamicClientsPerHour) {
-      throw new DomainError('resource_exhausted', 'too many client registrations in the last hour; try again later');
+      throw new DomainError(
+        'resource_exhausted',
+        'too many client registrations in the last hour; try again later',
+      );
     }
     const secret = confidential ? newSecret() : undefined;
     const client = await this.store.clients.insert({
@@ -214,13 +237,19 @@ export class ClientsService {
     if (input.scopes.length > 0) patch.scopes = validateScopes(input.scopes);
     if (input.userTokenFlowEnabled !== undefined) {
       if (input.userTokenFlowEnabled && !current.first_party) {
-        throw invalid('user_token_flow_enabled', 'only first-party (admin-registered) clients may use the user-token flow');
+        throw invalid(
+          'user_token_flow_enabled',
+          'only first-party (admin-registered) clients may use the user-token flow',
+        );
       }
       patch.user_token_flow_enabled = input.userTokenFlowEnabled;
     }
     if (input.servicePrincipal !== undefined) {
       if (input.servicePrincipal && (!current.first_party || current.secret_hash === null)) {
-        throw invalid('service_principal', 'only confidential first-party (admin-registered) clients may be service principals');
+        throw invalid(
+          'service_principal',
+          'only confidential first-party (admin-registered) clients may be service principals',
+        );
       }
       patch.service_principal = input.servicePrincipal;
       const others = current.grant_types.filter((g) => g !== 'client_credentials');
@@ -240,7 +269,8 @@ export class ClientsService {
     const client = await this.found(clientId);
     return this.store.transaction(async (tx) => {
       const deleted = await tx.clients.delete(clientId);
-      if (deleted) await recordCutoff(tx, this.s.accessTtlSeconds ?? 3600, { clientId: publicClientId(client) });
+      if (deleted)
+        await recordCutoff(tx, this.s.accessTtlSeconds ?? 3600, { clientId: publicClientId(client) });
       return deleted;
     });
   }
@@ -250,7 +280,8 @@ export class ClientsService {
     const clientId = assertUuid('client_id', clientIdInput);
     await requireAdminAccount(this.store, caller);
     const current = await this.found(clientId);
-    if (current.secret_hash === null) throw new DomainError('unprocessable', 'a public client has no secret to rotate', 'client_id');
+    if (current.secret_hash === null)
+      throw new DomainError('unprocessable', 'a public client has no secret to rotate', 'client_id');
     const secret = newSecret();
     const client = (await this.store.clients.update(clientId, { secret_hash: sha256Hex(secret) }))!;
     return { client, secret };
@@ -294,7 +325,9 @@ export function registrationSource(remoteIp: string | undefined): string | undef
   const [head, tail = ''] = ip.split('::');
   const left = head ? head.split(':') : [];
   const right = ip.includes('::') && tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
   return `${groups
     .slice(0, 4)
     .map((g) => g.replace(/^0+(?=.)/, ''))
@@ -303,7 +336,10 @@ export function registrationSource(remoteIp: string | undefined): string | undef
 
 function validateMethod(value: string, allowed: string[]): string {
   if (!allowed.includes(value)) {
-    throw invalid('token_endpoint_auth_method', `token_endpoint_auth_method must be one of ${allowed.join(', ')}`);
+    throw invalid(
+      'token_endpoint_auth_method',
+      `token_endpoint_auth_method must be one of ${allowed.join(', ')}`,
+    );
   }
   return value;
 }
@@ -311,7 +347,8 @@ function validateMethod(value: string, allowed: string[]): string {
 function validateGrantTypes(values: string[], allowed: string[], defaults: string[]): string[] {
   if (values.length === 0) return [...defaults];
   values.forEach((v, i) => {
-    if (!allowed.includes(v)) throw invalid(`grant_types[${i}]`, `grant_types[${i}] must be one of ${allowed.join(', ')}`);
+    if (!allowed.includes(v))
+      throw invalid(`grant_types[${i}]`, `grant_types[${i}] must be one of ${allowed.join(', ')}`);
   });
   return [...new Set(values)];
 }

@@ -18,7 +18,12 @@ export function sealPrivateJwk(jwk: Jwk, kid: string, key: Buffer | undefined): 
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(kid));
   const ct = Buffer.concat([cipher.update(JSON.stringify(jwk), 'utf8'), cipher.final()]);
-  const envelope: Envelope = { enc: 'A256GCM', iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+  const envelope: Envelope = {
+    enc: 'A256GCM',
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    ct: ct.toString('base64'),
+  };
   return { ...envelope };
 }
 

@@ -17,7 +17,9 @@ function derive(password: string, salt: Buffer, p: { ln: number; r: number; p: n
   // scrypt needs 128*N*r bytes; Node's default maxmem (32 MiB) is exactly too small for N=2^15, r=8.
   const options: ScryptOptions = { N, r: p.r, p: p.p, maxmem: 256 * N * p.r };
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFC'), salt, KEY_LEN, options, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(password.normalize('NFC'), salt, KEY_LEN, options, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
 }
 
@@ -38,7 +40,8 @@ function parse(encoded: string): Parsed | undefined {
   if (!m) return undefined;
   const params = { ln: Number(m[1]), r: Number(m[2]), p: Number(m[3]) };
   // Refuse parameters that would make one verification a denial of service.
-  if (params.ln < 10 || params.ln > 20 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) return undefined;
+  if (params.ln < 10 || params.ln > 20 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16)
+    return undefined;
   return { params, salt: Buffer.from(m[4]!, 'base64'), key: Buffer.from(m[5]!, 'base64') };
 }
 

@@ -10,7 +10,7 @@ import {
   type JWK,
   type JWTPayload,
 } from 'jose';
-import type { Logger } from '@picard/service-kit';
+import { PeriodicJob, type Logger } from '@picard/service-kit';
 import type { AuthStore } from '../store/auth.store.js';
 import type { SigningKeyRow } from '../store/keys.store.js';
 import { isEnvelope, openPrivateJwk, sealPrivateJwk } from './key-encryption.js';
@@ -77,7 +77,12 @@ export interface SigningKeyInfo {
   retiredAt: Date | null;
 }
 
-const info = (r: SigningKeyRow): SigningKeyInfo => ({ kid: r.kid, createdAt: r.created_at, activatesAt: r.activates_at, retiredAt: r.retired_at });
+const info = (r: SigningKeyRow): SigningKeyInfo => ({
+  kid: r.kid,
+  createdAt: r.created_at,
+  activatesAt: r.activates_at,
+  retiredAt: r.retired_at,
+});
 
 /**
  * The ES256 keys that sign access tokens, kept in signing_keys so every instance and every restart
@@ -95,8 +100,7 @@ export class SigningKeys {
   private readonly rotationDays: number;
   private readonly publishAheadMs: number;
   private readonly clock: () => Date;
-  private timer?: NodeJS.Timeout;
-  private inflight?: Promise<unknown>;
+  private job?: PeriodicJob<void>;
 
   private constructor(
     private readonly store: AuthStore,
@@ -123,8 +127,13 @@ export class SigningKeys {
     const key = this.opts.encryptionKey;
     if (!key) return;
     const plain = (await this.store.keys.listAll()).filter((r) => !isEnvelope(r.private_jwk));
-    for (const row of plain) await this.store.keys.updatePrivateJwk(row.kid, sealPrivateJwk(row.private_jwk, row.kid, key));
-    if (plain.length > 0) this.opts.logger.info({ encrypted: plain.length }, 'signing keys stored in plain are now encrypted at rest');
+    for (const row of plain)
+      await this.store.keys.updatePrivateJwk(row.kid, sealPrivateJwk(row.private_jwk, row.kid, key));
+    if (plain.length > 0)
+      this.opts.logger.info(
+        { encrypted: plain.length },
+        'signing keys stored in plain are now encrypted at rest',
+      );
   }
 
   get ttlSeconds(): number {
@@ -136,7 +145,10 @@ export class SigningKeys {
   }
 
   private isPublished(r: SigningKeyRow, now: number): boolean {
-    return r.created_at.getTime() <= now && (r.retired_at === null || now < r.retired_at.getTime() + this.ttlSeconds * 1000);
+    return (
+      r.created_at.getTime() <= now &&
+      (r.retired_at === null || now < r.retired_at.getTime() + this.ttlSeconds * 1000)
+    );
   }
 
   private static isActive(r: SigningKeyRow, now: number): boolean {
@@ -200,7 +212,10 @@ export class SigningKeys {
     });
     await this.refresh();
     if (made?.created) {
-      this.opts.logger.info({ kid: made.row.kid, activatesAt: made.row.activates_at.toISOString() }, 'signing key created');
+      this.opts.logger.info(
+        { kid: made.row.kid, activatesAt: made.row.activates_at.toISOString() },
+        'signing key created',
+      );
     }
     return made && info(made.row);
   }
@@ -223,7 +238,10 @@ export class SigningKeys {
   private privateKey(row: SigningKeyRow): Promise<CryptoKey> {
     let key = this.privateKeys.get(row.kid);
     if (!key) {
-      key = importJWK(openPrivateJwk(row.private_jwk, row.kid, this.opts.encryptionKey) as JWK, ALG) as Promise<CryptoKey>;
+      key = importJWK(
+        openPrivateJwk(row.private_jwk, row.kid, this.opts.encryptionKey) as JWK,
+        ALG,
+      ) as Promise<CryptoKey>;
       this.privateKeys.set(row.kid, key);
       key.catch(() => this.privateKeys.delete(row.kid));
     }
@@ -232,27 +250,30 @@ export class SigningKeys {
 
   /** Runs check() on a timer (unref'd: it never keeps the process alive). */
   start(): void {
-    if (this.timer) return;
-    const every = this.opts.checkIntervalMs ?? Math.min(60_000, Math.max(5_000, this.publishAheadMs / 4));
-    this.timer = setInterval(() => {
-      if (this.inflight) return;
-      this.inflight = this.check()
-        .catch((err: unknown) => this.opts.logger.error({ err }, 'signing key check failed'))
-        .finally(() => (this.inflight = undefined));
-    }, every);
-    this.timer.unref();
+    this.job ??= new PeriodicJob({
+      name: 'signing key check',
+      logger: this.opts.logger,
+      run: async () => {
+        await this.check();
+      },
+      everyMs: this.opts.checkIntervalMs ?? Math.min(60_000, Math.max(5_000, this.publishAheadMs / 4)),
+    });
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.inflight;
+    await this.job?.stop();
+    this.job = undefined;
   }
 
   /** The published keys (public parts only) as of the last read of the table. */
   jwks(): { keys: JWK[] } {
     const now = this.now();
-    return { keys: this.rows.filter((r) => this.isPublished(r, now)).map((r) => ({ ...(r.public_jwk as JWK), kid: r.kid, alg: r.alg, use: 'sig' })) };
+    return {
+      keys: this.rows
+        .filter((r) => this.isPublished(r, now))
+        .map((r) => ({ ...(r.public_jwk as JWK), kid: r.kid, alg: r.alg, use: 'sig' })),
+    };
   }
 
   /** What GetJwks serves: read fresh, since a gateway asks only when it meets a kid it lacks. */

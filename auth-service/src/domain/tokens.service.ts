@@ -64,10 +64,18 @@ export class TokenService {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.store.transaction(async (tx) => {
-          const { user, consented } = await this.userForFlow(tx, clientId, clientScope, username, email, input.createIfMissing);
+          const { user, consented } = await this.userForFlow(
+            tx,
+            clientId,
+            clientScope,
+            username,
+            email,
+            input.createIfMissing,
+          );
           // Only what the user consented to, and only what the client may still ask for.
           const scope = clientScope.filter((s) => consented.includes(s));
-          if (scope.length === 0) throw forbidden('the user consented to no scope this client may still carry');
+          if (scope.length === 0)
+            throw forbidden('the user consented to no scope this client may still carry');
           const pair = await this.issuePair(tx, { userId: user.id, clientId, scope, familyId: newId() });
           return { ...pair, userId: user.id };
         });
@@ -114,7 +122,11 @@ export class TokenService {
       created_by_client_id: clientId,
     });
     await tx.consents.upsert(created.id, clientId, clientScope.join(' '));
-    await tx.enqueue('auth.user.created', { user_id: created.id, username, occurred_at: new Date().toISOString() });
+    await tx.enqueue('auth.user.created', {
+      user_id: created.id,
+      username,
+      occurred_at: new Date().toISOString(),
+    });
     return { user: created, consented: clientScope };
   }
 
@@ -123,10 +135,20 @@ export class TokenService {
     tx: AuthStore,
     p: { userId: string; clientId: string; scope: string[]; familyId: string; refreshId?: string },
   ): Promise<Omit<IssuedTokens, 'userId'>> {
-    const access = await this.keys.signAccessToken({ userId: p.userId, clientId: p.clientId, scope: p.scope, familyId: p.familyId });
+    const access = await this.keys.signAccessToken({
+      userId: p.userId,
+      clientId: p.clientId,
+      scope: p.scope,
+      familyId: p.familyId,
+    });
     const refreshToken = newSecret();
     const refreshExpiresAt = new Date(Date.now() + this.refreshTtlSeconds * 1000);
-    await this.saveRefreshToken(tx, { ...p, id: p.refreshId ?? newId(), token: refreshToken, expiresAt: refreshExpiresAt });
+    await this.saveRefreshToken(tx, {
+      ...p,
+      id: p.refreshId ?? newId(),
+      token: refreshToken,
+      expiresAt: refreshExpiresAt,
+    });
     return {
       accessToken: access.token,
       refreshToken,
@@ -173,7 +195,10 @@ export class TokenService {
       await this.cutOff(tx, { familyId: row.family_id });
       return revoked;
     });
-    this.logger.warn({ familyId: row.family_id, userId: row.user_id, clientId: row.client_id, revoked: n, reason }, 'refresh token family revoked');
+    this.logger.warn(
+      { familyId: row.family_id, userId: row.user_id, clientId: row.client_id, revoked: n, reason },
+      'refresh token family revoked',
+    );
   }
 
   /** A client gave the grant up (RFC 7009): every refresh token of the family goes, and its access tokens. */
@@ -240,10 +265,18 @@ export class TokenService {
           return revoked;
         })
       : 0;
-    const live = fresh.access_tokens.map((t) => ({ jti: t.jti, expiresAt: new Date(t.expires_at) })).filter((t) => t.expiresAt > new Date());
+    const live = fresh.access_tokens
+      .map((t) => ({ jti: t.jti, expiresAt: new Date(t.expires_at) }))
+      .filter((t) => t.expiresAt > new Date());
     await this.revokeJtis(live);
     this.logger.warn(
-      { clientId: fresh.client_id, userId: fresh.user_id, familyId: fresh.family_id, refreshRevoked: n, accessRevoked: live.length },
+      {
+        clientId: fresh.client_id,
+        userId: fresh.user_id,
+        familyId: fresh.family_id,
+        refreshRevoked: n,
+        accessRevoked: live.length,
+      },
       'authorization code replayed: its tokens are revoked',
     );
   }

@@ -9,7 +9,8 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown; id?: unknown };
     const createdAt = new Date(String(v.t));
-    if (typeof v.id === 'string' && isUuid(v.id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id: v.id };
+    if (typeof v.id === 'string' && isUuid(v.id) && !Number.isNaN(createdAt.getTime()))
+      return { createdAt, id: v.id };
   } catch {
     // fall through
   }

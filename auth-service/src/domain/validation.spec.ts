@@ -42,10 +42,12 @@ describe('redirect URI validation', () => {
 
   it('refuses a non-list, an oversized list and an oversized URI', () => {
     expect(fieldOf(() => validateRedirectUris('https://a.example.com'))).toBe('redirect_uris');
-    expect(fieldOf(() => validateRedirectUris(Array.from({ length: 21 }, (_, i) => `https://a.example.com/${i}`)))).toBe(
-      'redirect_uris',
+    expect(
+      fieldOf(() => validateRedirectUris(Array.from({ length: 21 }, (_, i) => `https://a.example.com/${i}`))),
+    ).toBe('redirect_uris');
+    expect(fieldOf(() => validateRedirectUris([`https://a.example.com/${'x'.repeat(2000)}`]))).toBe(
+      'redirect_uris[0]',
     );
-    expect(fieldOf(() => validateRedirectUris([`https://a.example.com/${'x'.repeat(2000)}`]))).toBe('redirect_uris[0]');
   });
 });
 
@@ -58,8 +60,10 @@ describe('other fields', () => {
 
   it('username and email', () => {
     expect(validateUsername('alice.b_c-1')).toBe('alice.b_c-1');
-    for (const bad of ['ab', 'a'.repeat(65), 'alice smith', 'alice@x', '']) expect(fieldOf(() => validateUsername(bad))).toBe('username');
+    for (const bad of ['ab', 'a'.repeat(65), 'alice smith', 'alice@x', ''])
+      expect(fieldOf(() => validateUsername(bad))).toBe('username');
     expect(validateEmail(' alice@example.com ')).toBe('alice@example.com');
-    for (const bad of ['alice', 'alice@', 'a b@example.com', '@example.com', 'a@b']) expect(fieldOf(() => validateEmail(bad))).toBe('email');
+    for (const bad of ['alice', 'alice@', 'a b@example.com', '@example.com', 'a@b'])
+      expect(fieldOf(() => validateEmail(bad))).toBe('email');
   });
 });

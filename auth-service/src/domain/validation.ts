@@ -29,7 +29,8 @@ export function validateEmail(value: unknown, field = 'email'): string {
 }
 
 export function validatePassword(value: unknown, field = 'password', min = 8): string {
-  if (typeof value !== 'string' || value.length < min) throw invalid(field, `${field} must be at least ${min} characters`);
+  if (typeof value !== 'string' || value.length < min)
+    throw invalid(field, `${field} must be at least ${min} characters`);
   if (value.length > 1024) throw invalid(field, `${field} must be at most 1024 characters`);
   return value;
 }
@@ -66,7 +67,8 @@ const isLoopbackHost = (host: string) =>
  */
 export function validateRedirectUri(value: unknown, field: string): string {
   if (typeof value !== 'string' || value === '') throw invalid(field, `${field} is required`);
-  if (value.length > MAX_URI_LENGTH) throw invalid(field, `${field} must be at most ${MAX_URI_LENGTH} characters`);
+  if (value.length > MAX_URI_LENGTH)
+    throw invalid(field, `${field} must be at most ${MAX_URI_LENGTH} characters`);
   let url: URL;
   try {
     url = new URL(value);
@@ -77,22 +79,29 @@ export function validateRedirectUri(value: unknown, field: string): string {
   if (url.username || url.password) throw invalid(field, `${field} must not contain user information`);
   if (url.protocol === 'https:') return value;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return value;
-  if (url.protocol === 'http:') throw invalid(field, `${field} may use http only on a loopback host; use https`);
+  if (url.protocol === 'http:')
+    throw invalid(field, `${field} may use http only on a loopback host; use https`);
   throw invalid(field, `${field} must use https (or http on a loopback host)`);
 }
 
 export function validateRedirectUris(values: unknown, field = 'redirect_uris'): string[] {
   if (!Array.isArray(values)) throw invalid(field, `${field} must be a list`);
-  if (values.length > MAX_REDIRECT_URIS) throw invalid(field, `${field} must have at most ${MAX_REDIRECT_URIS} entries`);
+  if (values.length > MAX_REDIRECT_URIS)
+    throw invalid(field, `${field} must have at most ${MAX_REDIRECT_URIS} entries`);
   const uris = values.map((v, i) => validateRedirectUri(v, `${field}[${i}]`));
   return [...new Set(uris)];
 }
 
-export function validateScopes(values: unknown, field = 'scopes', fallback: Scope[] = DEFAULT_CLIENT_SCOPES): Scope[] {
+export function validateScopes(
+  values: unknown,
+  field = 'scopes',
+  fallback: Scope[] = DEFAULT_CLIENT_SCOPES,
+): Scope[] {
   if (!Array.isArray(values)) throw invalid(field, `${field} must be a list`);
   if (values.length === 0) return [...fallback];
   values.forEach((v, i) => {
-    if (!SCOPES.includes(v as Scope)) throw invalid(`${field}[${i}]`, `${field}[${i}] must be one of ${SCOPES.join(', ')}`);
+    if (!SCOPES.includes(v as Scope))
+      throw invalid(`${field}[${i}]`, `${field}[${i}] must be one of ${SCOPES.join(', ')}`);
   });
   return [...new Set(values as Scope[])];
 }

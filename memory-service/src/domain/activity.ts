@@ -1,4 +1,4 @@
-import { assertUuid, forbidden, type Caller, type Logger } from '@picard/service-kit';
+import { assertUuid, forbidden, PeriodicJob, type Caller, type Logger } from '@picard/service-kit';
 import type { ActivityDelta, ActivityStore, DaySearches } from '../store/activity.store.js';
 import { requireScope, SCOPE_READ } from './memory.validation.js';
 
@@ -29,7 +29,7 @@ export function lastDays(now: Date, days: number, stored: DaySearches[]): DaySea
  */
 export class ActivityRecorder {
   private pending = new Map<string, ActivityDelta>();
-  private timer?: NodeJS.Timeout;
+  private job?: PeriodicJob<void>;
 
   constructor(
     private readonly store: ActivityStore,
@@ -51,12 +51,17 @@ export class ActivityRecorder {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
-    this.timer.unref();
+    this.job ??= new PeriodicJob({
+      name: 'activity flush',
+      logger: this.logger,
+      run: () => this.flush(),
+      everyMs: FLUSH_MS,
+    });
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    await this.job?.stop();
     await this.flush();
   }
 

@@ -1,4 +1,4 @@
-import type { Logger } from '@picard/service-kit';
+import { PeriodicJob, type Logger } from '@picard/service-kit';
 import type { SweeperStore } from '../store/sweeper.store.js';
 
 export const DEFAULT_EXPIRY_GRACE_SECONDS = 7 * 24 * 3600;
@@ -29,9 +29,7 @@ export class ExpirySweeper {
   readonly graceSeconds: number;
   readonly intervalMs: number;
   readonly batchSize: number;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<{ deleted: number }>;
-  private stopped = true;
+  private readonly job: PeriodicJob<{ deleted: number }>;
   /** Set by stop(): a run in progress ends after its current batch. */
   private halted = false;
 
@@ -44,12 +42,18 @@ export class ExpirySweeper {
     if (!(this.intervalMs > 0)) throw new Error('sweep interval must be > 0 seconds');
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1)
       throw new Error('sweep batch size must be a positive integer');
+    this.job = new PeriodicJob({
+      name: 'expiry sweep',
+      logger: opts.logger,
+      run: () => this.sweep(),
+      everyMs: this.intervalMs,
+      firstAfterMs: Math.min(this.intervalMs, 5_000),
+    });
   }
 
   /** Sweeps until no expired row is left (or stop() is called); a call during a run joins it. */
   runOnce(): Promise<{ deleted: number }> {
-    this.running ??= this.sweep().finally(() => (this.running = undefined));
-    return this.running;
+    return this.job.runNow();
   }
 
   private async sweep(): Promise<{ deleted: number }> {
@@ -72,31 +76,13 @@ export class ExpirySweeper {
 
   /** Runs soon after start, then every interval; the timer never keeps the process alive. */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
     this.halted = false;
-    this.schedule(Math.min(this.intervalMs, 5_000));
-  }
-
-  private schedule(ms: number) {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.runOnce()
-        .catch((err) => this.opts.logger.warn({ err }, 'expiry sweep failed; retrying at the next interval'))
-        .finally(() => {
-          if (!this.stopped) this.schedule(this.intervalMs);
-        });
-    }, ms);
-    this.timer.unref();
+    this.job.start();
   }
 
   /** Stops the timer and waits for a run in progress to finish its current batch. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.halted = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+    await this.job.stop();
   }
 }

@@ -1,4 +1,4 @@
-import { DomainError, type Logger } from '@picard/service-kit';
+import { DomainError, PeriodicJob, type Logger } from '@picard/service-kit';
 import type { Embeddings } from '../clients/embedding.client.js';
 import type { PendingEmbeddingStore } from '../store/pending-embedding.store.js';
 import type { MemoryCipher } from './memory-cipher.js';
@@ -22,8 +22,7 @@ export interface PendingPass {
  * interval, not one per memory.
  */
 export class PendingEmbeddingRetry {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<PendingPass>;
+  private readonly job: PeriodicJob<PendingPass>;
 
   constructor(
     private readonly opts: {
@@ -33,28 +32,26 @@ export class PendingEmbeddingRetry {
       logger: Logger;
       intervalSeconds: number;
     },
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(
-      () =>
-        void this.runOnce().catch((err: unknown) =>
-          this.opts.logger.error({ err }, 'pending embeddings: the pass failed; retrying at the next tick'),
-        ),
-      this.opts.intervalSeconds * 1000,
-    );
-    this.timer.unref();
+  ) {
+    this.job = new PeriodicJob({
+      name: 'pending embeddings pass',
+      logger: opts.logger,
+      run: () => this.pass(),
+      everyMs: opts.intervalSeconds * 1000,
+    });
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass over every pending memory; concurrent callers share the pass in progress. */
   runOnce(): Promise<PendingPass> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.job.runNow();
   }
 
   private async pass(): Promise<PendingPass> {

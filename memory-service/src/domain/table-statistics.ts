@@ -1,4 +1,4 @@
-import type { Logger } from '@picard/service-kit';
+import { PeriodicJob, type Logger } from '@picard/service-kit';
 import type { StatisticsStore } from '../store/statistics.store.js';
 
 /** Changes (rows written) that make statistics stale: this share of the table, and at least MIN_CHANGES. */
@@ -19,7 +19,7 @@ const SETTLE_MS = 1000;
 export class TableStatistics {
   private changes = 0;
   private rows = 0;
-  private timer?: NodeJS.Timeout;
+  private job?: PeriodicJob<void>;
   private settle?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
@@ -31,10 +31,15 @@ export class TableStatistics {
     const estimate = await this.opts.store.estimatedRows();
     this.rows = Math.max(0, estimate);
     if (estimate < 0) await this.analyze();
-    this.timer = setInterval(() => {
-      if (this.changes > 0) void this.analyze();
-    }, this.opts.intervalSeconds * 1000);
-    this.timer.unref();
+    this.job ??= new PeriodicJob({
+      name: 'planner statistics',
+      logger: this.opts.logger,
+      run: async () => {
+        if (this.changes > 0) await this.analyze();
+      },
+      everyMs: this.opts.intervalSeconds * 1000,
+    });
+    this.job.start();
   }
 
   /** Rows inserted, changed or deleted. */
@@ -74,7 +79,7 @@ export class TableStatistics {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    await this.job?.stop();
     clearTimeout(this.settle);
     await this.running;
   }

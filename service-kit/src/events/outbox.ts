@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { EventPayload, EventSubject } from '@picard/proto';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
+import { PeriodicJob } from '../periodic-job.js';
 import type { EventBus } from './event-bus.js';
 
 export const OUTBOX_TABLE = 'outbox';
@@ -33,46 +34,33 @@ export async function enqueueEvent<S extends EventSubject>(
  * crash between publish and delete yields a duplicate that consumers drop.
  */
 export class OutboxRelay {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly job: PeriodicJob<number>;
 
   constructor(
     private readonly knex: Knex,
     private readonly bus: EventBus,
     private readonly logger: Logger,
-    private readonly intervalMs = 1000,
+    intervalMs = 1000,
     private readonly batchSize = 100,
-  ) {}
+  ) {
+    this.job = new PeriodicJob({
+      name: 'outbox drain',
+      logger,
+      run: () => this.drain(),
+      everyMs: intervalMs,
+      firstAfterMs: 0,
+      // A full batch means more is waiting; a failure waits longer.
+      nextAfterMs: ({ result, error }) => (error ? intervalMs * 2 : result === batchSize ? 0 : intervalMs),
+    });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.job.start();
   }
 
   /** Asks for a drain soon, e.g. right after a write committed. */
   nudge(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
-  }
-
-  private schedule(ms: number) {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
-    this.timer.unref();
-  }
-
-  private async tick() {
-    if (this.running || this.stopped) return;
-    this.running = this.drain()
-      .then((n) => (n === this.batchSize ? 0 : this.intervalMs))
-      .catch((err) => {
-        this.logger.warn({ err }, 'outbox drain failed; retrying');
-        return this.intervalMs * 2;
-      })
-      .then((next) => {
-        this.running = undefined;
-        if (!this.stopped) this.schedule(next);
-      });
+    this.job.runSoon();
   }
 
   /** Publishes one batch; returns how many rows were sent. */
@@ -106,9 +94,7 @@ export class OutboxRelay {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.job.stop();
     // Last chance to hand over what is pending; what fails stays in the table for the next start.
     await this.drain().catch(() => undefined);
   }

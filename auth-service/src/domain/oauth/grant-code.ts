@@ -45,14 +45,20 @@ export function codeGrant(d: TokenEndpointDeps, st: TokenRequestState): CodePart
       }
       // RFC 6749 §4.1.3 calls a mismatch invalid_grant; the library would say invalid_request.
       if (st.body.redirect_uri !== row.redirect_uri) {
-        throw new OAuth2Server.InvalidGrantError('Invalid grant: `redirect_uri` does not match the authorization request');
+        throw new OAuth2Server.InvalidGrantError(
+          'Invalid grant: `redirect_uri` does not match the authorization request',
+        );
       }
       return true;
     },
   };
 }
 
-export async function saveCodeTokens(d: TokenEndpointDeps, st: TokenRequestState, token: OAuth2Server.Token): Promise<boolean> {
+export async function saveCodeTokens(
+  d: TokenEndpointDeps,
+  st: TokenRequestState,
+  token: OAuth2Server.Token,
+): Promise<boolean> {
   const { code, familyId, signed } = st;
   if (!code || !familyId || !signed || !token.refreshToken || !token.refreshTokenExpiresAt) return false;
   await d.store.transaction(async (tx) => {
@@ -66,7 +72,10 @@ export async function saveCodeTokens(d: TokenEndpointDeps, st: TokenRequestState
       expiresAt: token.refreshTokenExpiresAt!,
       resource: code.resource,
     });
-    await tx.codes.recordAccessToken(code.code_hash, { jti: signed.jti, expires_at: signed.expiresAt.toISOString() });
+    await tx.codes.recordAccessToken(code.code_hash, {
+      jti: signed.jti,
+      expires_at: signed.expiresAt.toISOString(),
+    });
   });
   // A replay that raced this redemption found nothing to revoke yet: finish its work now.
   const after = await d.store.codes.find(code.code_hash);

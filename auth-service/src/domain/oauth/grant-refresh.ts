@@ -39,7 +39,11 @@ export function refreshGrant(d: TokenEndpointDeps, st: TokenRequestState): Refre
   };
 }
 
-export async function saveRotatedTokens(d: TokenEndpointDeps, st: TokenRequestState, token: OAuth2Server.Token): Promise<boolean> {
+export async function saveRotatedTokens(
+  d: TokenEndpointDeps,
+  st: TokenRequestState,
+  token: OAuth2Server.Token,
+): Promise<boolean> {
   const { presented, successorId } = st;
   if (!presented || !successorId || !token.refreshToken || !token.refreshTokenExpiresAt) return false;
   await d.tokens.saveRefreshToken(d.store, {

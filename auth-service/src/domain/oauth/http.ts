@@ -20,16 +20,29 @@ export const lowerCaseKeys = (h: Record<string, string>) =>
   Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
 
 /** Token-endpoint answers must never be cached (RFC 6749 §5.1). */
-export function oauthJson(status: number, body: unknown, headers: Record<string, string> = {}): OAuthHttpResponse {
+export function oauthJson(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): OAuthHttpResponse {
   return {
     status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
+      ...headers,
+    },
     bodyJson: JSON.stringify(body),
   };
 }
 
-export const oauthError = (status: number, error: string, description: string, headers?: Record<string, string>) =>
-  oauthJson(status, { error, error_description: description }, headers);
+export const oauthError = (
+  status: number,
+  error: string,
+  description: string,
+  headers?: Record<string, string>,
+) => oauthJson(status, { error, error_description: description }, headers);
 
 /** RFC 6749 §5.2: a client that tried HTTP Basic and failed gets 401 with a Basic challenge. */
 export const invalidBasicClient = (description = 'Invalid client: client is invalid') =>
@@ -60,7 +73,11 @@ export function presentedCredentials(req: OAuthHttpRequest): PresentedCredential
         return s;
       }
     };
-    return { clientId: part(decoded.slice(0, colon)), clientSecret: part(decoded.slice(colon + 1)), viaBasic: true };
+    return {
+      clientId: part(decoded.slice(0, colon)),
+      clientSecret: part(decoded.slice(colon + 1)),
+      viaBasic: true,
+    };
   }
   const { client_id: clientId, client_secret: clientSecret } = req.body ?? {};
   // A public client names itself with client_id alone (RFC 7009 §2.1, RFC 7662 allows the same).
@@ -75,13 +92,19 @@ export async function authenticateClient(
 ): Promise<{ client: ClientRow } | { error: OAuthHttpResponse }> {
   const creds = presentedCredentials(req);
   if (!creds) {
-    return { error: oauthError(401, 'invalid_client', 'Invalid client: cannot retrieve client credentials', { 'www-authenticate': 'Basic realm="picard"' }) };
+    return {
+      error: oauthError(401, 'invalid_client', 'Invalid client: cannot retrieve client credentials', {
+        'www-authenticate': 'Basic realm="picard"',
+      }),
+    };
   }
   const client = creds.clientSecret
     ? await clients.authenticate(creds.clientId, creds.clientSecret)
     : await clients.findPublic(creds.clientId);
   if (client) return { client };
-  return creds.viaBasic ? { error: invalidBasicClient() } : { error: oauthError(400, 'invalid_client', 'Invalid client: client is invalid') };
+  return creds.viaBasic
+    ? { error: invalidBasicClient() }
+    : { error: oauthError(400, 'invalid_client', 'Invalid client: client is invalid') };
 }
 
 export const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
@@ -92,7 +115,9 @@ export async function authenticateTokenRequest(
   clients: ClientsService,
 ): Promise<{ client: ClientRow; token: string } | { error: OAuthHttpResponse }> {
   if ((req.method || 'POST').toUpperCase() !== 'POST') {
-    return { error: oauthError(405, 'invalid_request', 'Invalid request: method must be POST', { allow: 'POST' }) };
+    return {
+      error: oauthError(405, 'invalid_request', 'Invalid request: method must be POST', { allow: 'POST' }),
+    };
   }
   const auth = await authenticateClient(req, clients);
   if ('error' in auth) return auth;

@@ -3,7 +3,14 @@ import { publicClientId } from '../../store/clients.store.js';
 import type { ClientsService } from '../clients.service.js';
 import type { SigningKeys } from '../signing-keys.js';
 import type { TokenService } from '../tokens.service.js';
-import { authenticateTokenRequest, looksLikeJwt, oauthError, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
+import {
+  authenticateTokenRequest,
+  looksLikeJwt,
+  oauthError,
+  oauthJson,
+  type OAuthHttpRequest,
+  type OAuthHttpResponse,
+} from './http.js';
 
 export interface IntrospectDeps {
   store: AuthStore;
@@ -20,13 +27,21 @@ const INACTIVE = { active: false };
  * reported inactive, so introspection cannot be used to probe other clients' tokens. A public client
  * proves nothing by naming itself (anyone can), so it may not introspect at all (RFC 7662 §2.1).
  */
-export async function handleIntrospectRequest(d: IntrospectDeps, req: OAuthHttpRequest): Promise<OAuthHttpResponse> {
+export async function handleIntrospectRequest(
+  d: IntrospectDeps,
+  req: OAuthHttpRequest,
+): Promise<OAuthHttpResponse> {
   const auth = await authenticateTokenRequest(req, d.clients);
   if ('error' in auth) return auth.error;
   if (auth.client.secret_hash === null) {
-    return oauthError(401, 'invalid_client', 'Invalid client: introspection needs an authenticated confidential client', {
-      'www-authenticate': 'Basic realm="picard"',
-    });
+    return oauthError(
+      401,
+      'invalid_client',
+      'Invalid client: introspection needs an authenticated confidential client',
+      {
+        'www-authenticate': 'Basic realm="picard"',
+      },
+    );
   }
   const { token } = auth;
   // Access tokens name the client as it calls itself; refresh tokens keep the internal UUID.

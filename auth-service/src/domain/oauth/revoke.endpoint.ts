@@ -2,7 +2,13 @@ import { publicClientId, type ClientRow } from '../../store/clients.store.js';
 import type { ClientsService } from '../clients.service.js';
 import type { SigningKeys } from '../signing-keys.js';
 import type { TokenService } from '../tokens.service.js';
-import { authenticateTokenRequest, looksLikeJwt, oauthJson, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
+import {
+  authenticateTokenRequest,
+  looksLikeJwt,
+  oauthJson,
+  type OAuthHttpRequest,
+  type OAuthHttpResponse,
+} from './http.js';
 
 export interface RevokeDeps {
   clients: ClientsService;

@@ -5,7 +5,9 @@ import { codeGrant, saveCodeTokens } from './grant-code.js';
 import { refreshGrant, saveRotatedTokens } from './grant-refresh.js';
 import type { TokenEndpointDeps, TokenRequestState } from './token-state.js';
 
-export type TokenModel = OAuth2Server.AuthorizationCodeModel & OAuth2Server.RefreshTokenModel & OAuth2Server.ClientCredentialsModel;
+export type TokenModel = OAuth2Server.AuthorizationCodeModel &
+  OAuth2Server.RefreshTokenModel &
+  OAuth2Server.ClientCredentialsModel;
 
 /** The library's model, made per request (see TokenRequestState). */
 export function requestModel(d: TokenEndpointDeps, body: Record<string, string>): TokenModel {
@@ -20,7 +22,9 @@ export function requestModel(d: TokenEndpointDeps, body: Record<string, string>)
      * client must present its secret, whatever the grant.
      */
     async getClient(clientId, clientSecret) {
-      const client = clientSecret ? await d.clients.authenticate(clientId, clientSecret) : await d.clients.findPublic(clientId);
+      const client = clientSecret
+        ? await d.clients.authenticate(clientId, clientSecret)
+        : await d.clients.findPublic(clientId);
       if (!client) return false;
       // id is the internal UUID, which codes and refresh tokens store, so the library's "issued to this
       // client" checks compare like with like; publicId is what the client calls itself (its metadata URL).

@@ -1,10 +1,21 @@
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { requestModel } from './token-model.js';
 import type { TokenEndpointDeps } from './token-state.js';
-import { invalidBasicClient, lowerCaseKeys, oauthError, oauthJson, presentedCredentials, type OAuthHttpRequest, type OAuthHttpResponse } from './http.js';
+import {
+  invalidBasicClient,
+  lowerCaseKeys,
+  oauthError,
+  oauthJson,
+  presentedCredentials,
+  type OAuthHttpRequest,
+  type OAuthHttpResponse,
+} from './http.js';
 
 /** POST /token: authorization_code (PKCE), refresh_token (rotation), client_credentials. */
-export async function handleTokenRequest(d: TokenEndpointDeps, req: OAuthHttpRequest): Promise<OAuthHttpResponse> {
+export async function handleTokenRequest(
+  d: TokenEndpointDeps,
+  req: OAuthHttpRequest,
+): Promise<OAuthHttpResponse> {
   let body = req.body ?? {};
   const headers = lowerCaseKeys(req.headers);
   // HTTP Basic is read once, the way /revoke and /introspect read it: form-decoded (RFC 6749 §2.3.1).
@@ -23,7 +34,12 @@ export async function handleTokenRequest(d: TokenEndpointDeps, req: OAuthHttpReq
   if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
     headers['content-length'] = String(new URLSearchParams(body).toString().length);
   }
-  const request = new OAuth2Server.Request({ method: req.method || 'POST', headers, query: req.query ?? {}, body });
+  const request = new OAuth2Server.Request({
+    method: req.method || 'POST',
+    headers,
+    query: req.query ?? {},
+    body,
+  });
   const response = new OAuth2Server.Response({ headers: {} });
   const server = new OAuth2Server({
     model: requestModel(d, body),
@@ -32,7 +48,11 @@ export async function handleTokenRequest(d: TokenEndpointDeps, req: OAuthHttpReq
     alwaysIssueNewRefreshToken: true,
     // Public clients name themselves with client_id alone; getClient still refuses a confidential
     // client that sent no secret. client_credentials always needs one.
-    requireClientAuthentication: { authorization_code: false, refresh_token: false, client_credentials: true },
+    requireClientAuthentication: {
+      authorization_code: false,
+      refresh_token: false,
+      client_credentials: true,
+    },
   });
   try {
     await server.token(request, response);
@@ -49,5 +69,9 @@ export async function handleTokenRequest(d: TokenEndpointDeps, req: OAuthHttpReq
     const headers = (response.headers ?? {}) as Record<string, string>;
     return oauthError(e.code, e.name, e.message, headers);
   }
-  return oauthJson(response.status ?? 200, response.body ?? {}, (response.headers ?? {}) as Record<string, string>);
+  return oauthJson(
+    response.status ?? 200,
+    response.body ?? {},
+    (response.headers ?? {}) as Record<string, string>,
+  );
 }
