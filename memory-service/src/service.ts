@@ -103,7 +103,8 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     const keywordStore = new KeywordStore(knex);
     const keywordHasher = new KeywordHasher(config.MEMORY_ENCRYPTION_KEYS, cipher.activeKeyId);
     const statistics = new TableStatistics({
-      store: new StatisticsStore(knex),
+      // PostgreSQL's autovacuum keeps tables vacuumed; PGlite has none.
+      store: new StatisticsStore(knex, { vacuum: target.kind === 'pglite' }),
       logger,
       intervalSeconds: config.MEMORY_ANALYZE_INTERVAL_SECONDS,
     });
