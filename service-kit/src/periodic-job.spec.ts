@@ -7,13 +7,17 @@ function recordingLogger() {
   const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
   const logger = createLogger('test', 'silent');
   logger.warn = ((obj: Record<string, unknown>, msg: string) =>
-    warnings.push({ obj, msg })) as typeof logger.warn;
+    warnings.push({ obj, msg })) as unknown as typeof logger.warn;
   return { logger, warnings };
 }
 
 describe('PeriodicJob', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('runs after the first wait, then every interval, never two runs at once', async () => {
     const { logger } = recordingLogger();
