@@ -5,7 +5,9 @@
 #   | client-app/server/dist/server/src/main.js (the web client: its BFF serves the built Angular app)
 # (docker-compose.yml and render.yaml set it per service). `node dist/embedded.js` runs them all
 # in one process (embedded mode, data under /app/data).
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node.js 22, a supported LTS (20 reached end of life in April 2026; the test suite still runs on 20,
+# the oldest release package.json allows).
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
