@@ -79,6 +79,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         bus: opts.bus,
         logger: logger('auth-service'),
         ...grpc,
+        // The admin password's scrypt hash overlaps the other services' start; awaited at the end.
+        adminInBackground: true,
       }),
     );
     // Stopped with the others if a later start fails; a failure of its own surfaces below (the
@@ -128,6 +130,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       port: opts.gatewayPort,
     });
     stopped.push(() => gateway.stop());
+    await auth.adminEnsured;
     return { gateway, addresses, internalKey, stop: stopAll };
   } catch (err) {
     await stopAll();

@@ -39,6 +39,11 @@ export interface AuthServiceOptions {
   >;
   /** Signing-key tuning: tests move the key-lifetime clock and set how often instances re-check. */
   signingKeys?: Pick<KeyRotationOptions, 'now' | 'checkIntervalMs'>;
+  /**
+   * Return once gRPC listens, before the PICARD_ADMIN_* account is applied (a scrypt hash, ~0.4 s);
+   * the caller then awaits `adminEnsured`. The embedded stack starts the gateway meanwhile.
+   */
+  adminInBackground?: boolean;
 }
 
 /** The bootstrap admin's settings come from the environment: name the variable that is wrong. */
@@ -58,6 +63,8 @@ export interface AuthServiceHandle {
   /** The service's database, for tools and tests that must look at rows (never for other services). */
   knex: Knex;
   domain: AuthDomain;
+  /** Settles once the PICARD_ADMIN_* account is applied; rejects (naming the variable) if it cannot be. */
+  adminEnsured: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -141,19 +148,21 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       },
       logger,
     );
-    if (config.PICARD_ADMIN_USERNAME && config.PICARD_ADMIN_PASSWORD) {
-      const admin = await domain.users
-        .ensureAdmin({
-          username: config.PICARD_ADMIN_USERNAME,
-          password: config.PICARD_ADMIN_PASSWORD,
-          email: config.PICARD_ADMIN_EMAIL,
-        })
-        .catch((err: unknown) => Promise.reject(adminSettingError(err)));
-      logger.info(
-        { userId: admin.id, username: admin.username },
-        'admin account ensured from PICARD_ADMIN_*',
-      );
-    }
+    const { PICARD_ADMIN_USERNAME: username, PICARD_ADMIN_PASSWORD: password } = config;
+    const adminEnsured =
+      username && password
+        ? domain.users.ensureAdmin({ username, password, email: config.PICARD_ADMIN_EMAIL }).then(
+            (admin) =>
+              logger.info(
+                { userId: admin.id, username: admin.username },
+                'admin account ensured from PICARD_ADMIN_*',
+              ),
+            (err: unknown) => Promise.reject(adminSettingError(err)),
+          )
+        : Promise.resolve();
+    // Awaited below or by the caller; until then a failure must not count as unhandled.
+    adminEnsured.catch(() => undefined);
+    if (!opts.adminInBackground) await adminEnsured;
     relay.start();
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.AUTH_GRPC_HOST,
@@ -178,7 +187,9 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       grpc,
       knex,
       domain,
+      adminEnsured,
       async stop() {
+        await adminEnsured.catch(() => undefined);
         await domain.keys.stop();
         await grpc.shutdown();
         await relay.stop();

@@ -70,6 +70,41 @@ describe('security: auth-service (issue #11)', () => {
     } finally {
       await other.close().catch(() => undefined);
     }
+    // The embedded stack applies the admin in the background and awaits it before it is ready:
+    // the same refusal, from adminEnsured, and the account stays ordinary.
+    const third = await startHarness();
+    try {
+      await third.call('registerUser', {
+        username: 'mallory',
+        email: 'mallory@example.com',
+        password: 'mallory owns this one',
+        displayName: '',
+      });
+      const background = await startAuthService({
+        config: loadConfig(
+          authConfigSchema,
+          withInternalKey({
+            PICARD_ADMIN_USERNAME: 'Mallory',
+            PICARD_ADMIN_PASSWORD: 'operator chosen password',
+          }),
+        ),
+        database: third.database,
+        schema: third.schema,
+        bus: third.bus,
+        logger: testLogger(),
+        grpcHost: '127.0.0.1',
+        grpcPort: 0,
+        adminInBackground: true,
+      });
+      await expect(background.adminEnsured).rejects.toThrow(
+        /^PICARD_ADMIN_USERNAME: "Mallory" is an existing ordinary account/,
+      );
+      const mallory = await background.domain.users.authenticate('mallory', 'mallory owns this one');
+      expect(mallory.is_admin).toBe(false);
+      await background.stop();
+    } finally {
+      await third.close().catch(() => undefined);
+    }
   });
 
   it('item 11: introspection needs a confidential client; scrypt N >= 2^17 with rehash on login; new passwords >= 12 and not common; sign-up "taken" costs a sign-up', async () => {
