@@ -14,10 +14,15 @@ const SETTLE_MS = 1000;
  * ANALYZE runs at start when the table was never analyzed, soon after writes have changed a
  * tenth of the table (bulk writes, imports, re-embedding, re-indexing), and on a timer for the
  * trickle of small writes. PostgreSQL's autovacuum does the same on its own schedule; this makes
- * bulk writes visible to the planner right away in both modes.
+ * bulk writes visible to the planner right away in both modes. The timer's run also vacuums where
+ * there is no autovacuum (PGlite): a whole pass over the tables, so at most once per interval and
+ * never in the middle of a bulk write (at 10,000 memories it held PGlite for ~0.2-0.5 s, and
+ * vacuuming after every tenth of a load cut ingest by a third).
  */
 export class TableStatistics {
   private changes = 0;
+  /** Rows written since the last vacuum. */
+  private unvacuumed = 0;
   private rows = 0;
   private job?: PeriodicJob<void>;
   private settle?: NodeJS.Timeout;
@@ -35,7 +40,8 @@ export class TableStatistics {
       name: 'planner statistics',
       logger: this.opts.logger,
       run: async () => {
-        if (this.changes > 0) await this.analyze();
+        if (this.unvacuumed > 0) await this.analyze({ vacuum: true });
+        else if (this.changes > 0) await this.analyze();
       },
       everyMs: this.opts.intervalSeconds * 1000,
     });
@@ -45,6 +51,7 @@ export class TableStatistics {
   /** Rows inserted, changed or deleted. */
   wrote(rows: number): void {
     this.changes += rows;
+    this.unvacuumed += rows;
     if (this.settle || this.stopped) return;
     if (this.changes >= Math.max(MIN_CHANGES, STALE_SHARE * this.rows)) {
       this.settle = setTimeout(() => {
@@ -55,14 +62,19 @@ export class TableStatistics {
     }
   }
 
-  /** Runs ANALYZE now (one at a time); failures are logged, never thrown: statistics are an optimisation. */
-  analyze(): Promise<void> {
+  /**
+   * Runs ANALYZE now (one at a time; with `vacuum`, VACUUM (ANALYZE) where there is no autovacuum);
+   * failures are logged, never thrown: statistics are an optimisation.
+   */
+  analyze(opts: { vacuum?: boolean } = {}): Promise<void> {
     this.running ??= (async () => {
       const changes = this.changes;
+      const unvacuumed = this.unvacuumed;
       const started = performance.now();
       try {
-        await this.opts.store.analyze();
+        await this.opts.store.analyze(opts);
         this.changes -= changes;
+        if (opts.vacuum) this.unvacuumed -= unvacuumed;
         this.rows = Math.max(0, await this.opts.store.estimatedRows());
         this.opts.logger.debug(
           { rows: this.rows, changes, ms: Math.round(performance.now() - started) },

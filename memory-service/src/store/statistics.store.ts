@@ -14,9 +14,11 @@ export class StatisticsStore {
     private readonly opts: { vacuum: boolean },
   ) {}
 
-  async analyze(): Promise<void> {
+  /** ANALYZE, or VACUUM (ANALYZE) when asked and this database has no autovacuum. */
+  async analyze(opts: { vacuum?: boolean } = {}): Promise<void> {
     const tables = PLANNED_TABLES.map(() => '??').join(', ');
-    await this.knex.raw(`${this.opts.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} ${tables}`, PLANNED_TABLES);
+    const statement = this.opts.vacuum && opts.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE';
+    await this.knex.raw(`${statement} ${tables}`, PLANNED_TABLES);
   }
 
   /** The planner's idea of the memories table's size; -1 when it was never analyzed. */
