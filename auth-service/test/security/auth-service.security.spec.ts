@@ -41,15 +41,16 @@ describe('security: auth-service (issue #11)', () => {
     expect(admin.is_admin).toBe(true);
 
     // At start-up the error names the variable. (A failed start closes an in-memory PGlite: own harness.)
-    const other = await startHarness();
-    try {
-      await other.call('registerUser', {
+    // Each case: a fresh database where "mallory" is an ordinary account, and a start naming her the admin.
+    const startNamingMallory = async (adminInBackground: boolean) => {
+      const harness = await startHarness();
+      await harness.call('registerUser', {
         username: 'mallory',
         email: 'mallory@example.com',
         password: 'mallory owns this one',
         displayName: '',
       });
-      const second = startAuthService({
+      const starting = startAuthService({
         config: loadConfig(
           authConfigSchema,
           withInternalKey({
@@ -57,53 +58,34 @@ describe('security: auth-service (issue #11)', () => {
             PICARD_ADMIN_PASSWORD: 'operator chosen password',
           }),
         ),
-        database: other.database,
-        schema: other.schema,
-        bus: other.bus,
+        database: harness.database,
+        schema: harness.schema,
+        bus: harness.bus,
         logger: testLogger(),
         grpcHost: '127.0.0.1',
         grpcPort: 0,
+        adminInBackground,
       });
-      await expect(second).rejects.toThrow(
-        /^PICARD_ADMIN_USERNAME: "Mallory" is an existing ordinary account/,
-      );
+      return { harness, starting };
+    };
+    const refusal = /^PICARD_ADMIN_USERNAME: "Mallory" is an existing ordinary account/;
+    const other = await startNamingMallory(false);
+    try {
+      await expect(other.starting).rejects.toThrow(refusal);
     } finally {
-      await other.close().catch(() => undefined);
+      await other.harness.close().catch(() => undefined);
     }
     // The embedded stack applies the admin in the background and awaits it before it is ready:
     // the same refusal, from adminEnsured, and the account stays ordinary.
-    const third = await startHarness();
+    const third = await startNamingMallory(true);
     try {
-      await third.call('registerUser', {
-        username: 'mallory',
-        email: 'mallory@example.com',
-        password: 'mallory owns this one',
-        displayName: '',
-      });
-      const background = await startAuthService({
-        config: loadConfig(
-          authConfigSchema,
-          withInternalKey({
-            PICARD_ADMIN_USERNAME: 'Mallory',
-            PICARD_ADMIN_PASSWORD: 'operator chosen password',
-          }),
-        ),
-        database: third.database,
-        schema: third.schema,
-        bus: third.bus,
-        logger: testLogger(),
-        grpcHost: '127.0.0.1',
-        grpcPort: 0,
-        adminInBackground: true,
-      });
-      await expect(background.adminEnsured).rejects.toThrow(
-        /^PICARD_ADMIN_USERNAME: "Mallory" is an existing ordinary account/,
-      );
+      const background = await third.starting;
+      await expect(background.adminEnsured).rejects.toThrow(refusal);
       const mallory = await background.domain.users.authenticate('mallory', 'mallory owns this one');
       expect(mallory.is_admin).toBe(false);
       await background.stop();
     } finally {
-      await third.close().catch(() => undefined);
+      await third.harness.close().catch(() => undefined);
     }
   });
 
