@@ -6,6 +6,7 @@ import { searchDays } from './004_search_days.js';
 import { keywordIndex } from './005_keyword_index.js';
 import { listingIndexes } from './006_listing_indexes.js';
 import { ownerBoundAad } from './007_owner_bound_aad.js';
+import { coveringTermIndex } from './008_covering_term_index.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
 export const memoryMigrations = (dimensions: number): Migration[] => [
@@ -16,4 +17,5 @@ export const memoryMigrations = (dimensions: number): Migration[] => [
   keywordIndex,
   listingIndexes,
   ownerBoundAad,
+  coveringTermIndex,
 ];

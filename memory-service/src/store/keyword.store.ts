@@ -7,11 +7,19 @@ import type { SealedRow } from './key-rotation.store.js';
 const K1 = 1.2;
 const B = 0.75;
 /**
- * A term found in more memories than this is left out of the keyword score: it says little
- * (its idf is low) and counting and scoring its postings would cost the most. This bounds a
- * query's keyword work to MAX_QUERY_TERMS × MAX_TERM_POSTINGS postings.
+ * The postings one query may read, shared evenly among its words: a word found in more memories
+ * than its share is left out of the keyword score. Such a word says little (its idf is low) and
+ * counting and scoring its postings would cost the most, so a query counts at most this many
+ * index entries and scores at most this many postings, however long it is (1-2 ms at 100,000
+ * memories). A short query's words each get a large share (5 words: 2,000 memories each).
  */
-export const MAX_TERM_POSTINGS = 5000;
+export const QUERY_POSTING_BUDGET = 10_000;
+/** Not below this per word, so a 32-word query still scores words found in a few hundred memories. */
+const MIN_WORD_POSTINGS = 300;
+
+export const wordPostingCap = (words: number) =>
+  Math.max(MIN_WORD_POSTINGS, Math.floor(QUERY_POSTING_BUDGET / Math.max(words, 1)));
+
 /** Rows per INSERT: 4 bind parameters each, well under PostgreSQL's 65,535. */
 const TERM_CHUNK = 2000;
 /** How long the corpus size and average length are reused (they move slowly; BM25 tolerates it). */
@@ -56,16 +64,19 @@ export async function writeKeywords(
 
 /**
  * The keyword-scoring subquery: for blinded query terms (grouped per term, one entry per index
- * key), each memory containing any of them with its BM25 score, relative to the query's ideal:
+ * key), each memory containing any of them with its BM25 score, best first, relative to the query's ideal:
  * 1 ≈ every searchable query word once in a memory of average length (the sum of their idf), so
  * a memory sharing only a common word scores near 0 and one sharing the rare words near 1,
  * whichever memories happen to be candidates. Document frequencies are counted over every memory
- * (capped at MAX_TERM_POSTINGS), so scores rank well without reading anyone's text; visibility
- * is applied by the caller on the result.
+ * (capped at the word's share of the budget), so scores rank well without reading anyone's text.
+ * Visibility is applied by the caller on the result: it is ordered, so a join that keeps that
+ * order (a nested loop over the memories' key) stops after the caller's LIMIT visible rows instead
+ * of looking up every scored memory. Postings are scored from the covering term index.
  */
 export function keywordScores(db: Knex | Knex.Transaction, groups: readonly string[][], stats: CorpusStats) {
   const terms = groups.flat();
   const group = groups.flatMap((g, i) => g.map(() => i));
+  const cap = wordPostingCap(groups.length);
   return db.raw(
     `WITH q AS (SELECT * FROM unnest(?::bigint[], ?::int[]) AS q(term, g)),
       df AS (
@@ -83,13 +94,14 @@ export function keywordScores(db: Knex | Knex.Transaction, groups: readonly stri
            (sum(w.idf * t.tf * ?::float8 / (t.tf + ?::float8 * (?::float8 + ?::float8 * t.dl / ?::float8)))
              / max(ideal.idf))::float8 AS score
       FROM w JOIN memory_terms t ON t.term = w.term CROSS JOIN ideal
-     GROUP BY t.memory_id`,
+     GROUP BY t.memory_id
+     ORDER BY score DESC, t.memory_id`,
     [
       terms,
       group,
-      MAX_TERM_POSTINGS,
+      cap,
       Math.max(stats.documents, 1),
-      MAX_TERM_POSTINGS,
+      cap,
       K1 + 1,
       K1,
       1 - B,

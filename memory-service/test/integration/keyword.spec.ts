@@ -5,7 +5,10 @@ import { testLogger } from '@picard/service-kit/testing';
 import { KeywordHasher } from '../../src/domain/keyword-hasher.js';
 import { KeywordIndexJob } from '../../src/domain/keyword-index.job.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
-import { KeywordStore } from '../../src/store/keyword.store.js';
+import { createdEvent } from '../../src/domain/memory.service.js';
+import { KeywordStore, wordPostingCap } from '../../src/store/keyword.store.js';
+import type { NewMemoryRow } from '../../src/store/memory.store.js';
+import { newId } from '@picard/service-kit';
 import { countRows, failure, PRIVATE, startStack, userApi, type Stack } from './harness.js';
 
 const {
@@ -200,5 +203,49 @@ describe('memory-service: keyword and hybrid search over the blind index', () =>
       .slice(0, 500);
     const res = await me.query(long, 5, { mode: HYBRID });
     expect(res.memories.length).toBeLessThanOrEqual(5);
+  });
+
+  it('a query reads a bounded number of postings: a word in more memories than its share is left out of a long query', async () => {
+    const cipher = new MemoryCipher([stack.encryptionKey]);
+    const hasher = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id);
+    const [me, other] = [newId(), newId()];
+    const row = (userId: string, text: string): NewMemoryRow => {
+      const id = newId();
+      return {
+        id,
+        userId,
+        sealed: cipher.seal(id, userId, text),
+        permission: 'private',
+        expirationDate: null,
+        tags: [],
+        embedding: null,
+        embeddingModel: null,
+        sharedWith: { users: [], groups: [] },
+        keywords: hasher.index(text),
+      };
+    };
+    // Someone else's short memories score higher than mine; they must be skipped, not stop the search.
+    const theirs = Array.from({ length: 330 }, () => row(other, 'quokka'));
+    const mine = [
+      ...Array.from({ length: 4 }, (_, i) =>
+        row(me, `a long note ${i} about the quokka we saw on the island trip`),
+      ),
+      row(me, 'a long note about the quokka and the wombat we saw on the island'),
+    ];
+    await stack.memory.memories.createMany(
+      [...theirs, ...mine].map((r) => ({ row: r, event: createdEvent(r) })),
+    );
+    const stats = await new KeywordStore(stack.knex).corpusStats();
+    const search = (query: string) =>
+      stack.memory.memories.keywordSearch({ userId: me }, hasher.query(query), stats, 10);
+
+    const short = await search('quokka wombat');
+    expect(short.map((r) => r.id).sort()).toEqual(mine.map((r) => r.id).sort());
+    expect(short[0]!.id).toBe(mine[4]!.id);
+
+    // 32 words: each may cost at most its share of the budget, which 'quokka' (335 memories) exceeds.
+    const filler = Array.from({ length: 30 }, (_, i) => `absentword${i}`).join(' ');
+    expect(wordPostingCap(32)).toBeLessThan(335);
+    expect((await search(`quokka wombat ${filler}`)).map((r) => r.id)).toEqual([mine[4]!.id]);
   });
 });
