@@ -33,7 +33,7 @@ export interface TestStack {
  * PostgreSQL in unique schemas when PICARD_TEST_DATABASE_URL is set), real bus, real HTTP.
  */
 /** A free loopback port, for suites whose public URL must be the real address (OAuth discovery). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

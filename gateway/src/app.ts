@@ -44,6 +44,8 @@ export interface AppOptions {
   toolRateLimits: ToolRateLimits;
   verifier: TokenVerifier;
   logger: Logger;
+  /** What the gateway still waits for before it can check tokens (undefined once ready). */
+  starting?: () => string | undefined;
 }
 
 /** The gateway's HTTP surface. Routes are thin: validation, identity, one gRPC call. */
@@ -72,10 +74,27 @@ export function createApp(opts: AppOptions): Express {
   // Before the Host check: load balancers probe with their own host names.
   app.get('/health', async (_req, res) => {
     const services = await clients.healthStates();
+    const waitingFor = opts.starting?.();
+    if (waitingFor) {
+      res
+        .status(503)
+        .json({
+          status: 'starting',
+          waiting_for: waitingFor,
+          services: { gateway: 'NOT_SERVING', ...services },
+        });
+      return;
+    }
     const ok = Object.values(services).every((s) => s === 'SERVING');
     res
       .status(ok ? 200 : 503)
       .json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
+  });
+  app.use((_req, res, next) => {
+    const waitingFor = opts.starting?.();
+    if (!waitingFor) return next();
+    res.setHeader('Retry-After', '2');
+    sendError(res, new DomainError('unavailable', `the gateway is starting: waiting for ${waitingFor}`));
   });
   app.use(hostHeaderValidation(opts.allowedHosts));
   app.use(securityHeaders({ https: publicUrl.startsWith('https:') }));

@@ -48,22 +48,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     internalTokens,
   );
   const rateLimits = new SharedRateLimits(opts.addresses?.auth ?? config.AUTH_GRPC_ADDR, internalTokens);
-  const ownBus = opts.bus ? undefined : await connectEventBus(config.NATS_URL, 'gateway', logger);
-  const bus = opts.bus ?? ownBus!;
-
   const denyList = new DenyList();
-  // Each gateway instance has its own consumer (every instance must see every revocation); it is
-  // ephemeral because the deny-list is rebuilt from auth-service at start.
-  const durable = `gateway-${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
-  let subscription: Subscription | undefined;
-  try {
-    subscription = await denyList.sync(clients, bus, durable, logger);
-  } catch (err) {
-    clients.close();
-    rateLimits.close();
-    await ownBus?.close();
-    throw new Error(`gateway could not load token revocations from auth-service: ${(err as Error).message}`);
-  }
+  // The gateway listens at once and answers 503 (and says why on /health) until NATS and
+  // auth-service are reachable: in a cluster it may well start first.
+  let waitingFor: string | undefined = 'its dependencies';
   const verifier = new TokenVerifier(clients, denyList, publicUrl, [publicUrl, `${publicUrl}/mcp`]);
 
   // The public host and loopback, plus what the operator adds (comma-separated).
@@ -107,6 +95,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     toolRateLimits: new ToolRateLimits(TOOLS, config, rateLimits),
     verifier,
     logger,
+    starting: () => waitingFor,
   });
 
   const host = opts.host ?? config.GATEWAY_HOST;
@@ -122,6 +111,27 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
   });
   const port = (server.address() as { port: number }).port;
   logger.info({ host, port, publicUrl }, 'gateway listening');
+
+  let ownBus: EventBus | undefined;
+  let subscription: Subscription | undefined;
+  try {
+    waitingFor = 'NATS (NATS_URL)';
+    ownBus = opts.bus ? undefined : await connectEventBus(config.NATS_URL, 'gateway', logger);
+    waitingFor = 'auth-service (AUTH_GRPC_ADDR)';
+    // Each gateway instance has its own consumer (every instance must see every revocation); it is
+    // ephemeral because the deny-list is rebuilt from auth-service at start.
+    const durable = `gateway-${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    subscription = await denyList.sync(clients, opts.bus ?? ownBus!, durable, logger);
+  } catch (err) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    clients.close();
+    rateLimits.close();
+    await ownBus?.close();
+    throw new Error(`gateway could not start: ${(err as Error).message}`, { cause: err });
+  }
+  waitingFor = undefined;
+  logger.info('gateway ready');
 
   return {
     port,

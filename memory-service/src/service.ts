@@ -78,6 +78,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
   const embeddingClient = await connectEmbeddings(
     opts.embeddingAddress ?? config.EMBEDDING_GRPC_ADDR,
     tokens,
+    logger,
   );
   const { embeddings } = embeddingClient;
   const target =

@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
+import { waitForDependency } from './dependency-wait.js';
 import type { Logger } from './logger.js';
 import { PGliteThread, type EmbeddedDatabase } from './pglite-thread.js';
 
@@ -42,7 +43,14 @@ export async function openDatabase(opts: {
           searchPath: [schema, 'public'],
         });
 
-  await knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
+  // PostgreSQL may come up after the service (the first statement opens the first connection).
+  await waitForDependency(
+    'PostgreSQL (DATABASE_URL)',
+    () => knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]),
+    {
+      logger: opts.logger,
+    },
+  );
   await createVectorExtension(knex);
   const source: Knex.MigrationSource<Migration> = {
     getMigrations: async () => opts.migrations,

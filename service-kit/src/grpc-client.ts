@@ -2,6 +2,7 @@ import {
   credentials,
   InterceptingCall,
   Metadata,
+  status,
   type Interceptor,
   type CallOptions,
   type Client,
@@ -83,9 +84,15 @@ export async function* readStream<Res>(stream: ClientReadableStream<Res>): Async
   }
 }
 
-/** Waits until the channel connects, so start-up order problems show up as one clear error. */
+/** Waits until the channel connects; a channel still down at the deadline fails as UNAVAILABLE. */
 export function waitForReady(client: Client, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) =>
-    client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())),
+    client.waitForReady(Date.now() + timeoutMs, (err) =>
+      err
+        ? reject(
+            Object.assign(new Error(`not connected after ${timeoutMs} ms`), { code: status.UNAVAILABLE }),
+          )
+        : resolve(),
+    ),
   );
 }

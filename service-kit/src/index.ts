@@ -50,6 +50,7 @@ export {
   type Subscription,
 } from './events/event-bus.js';
 export { PeriodicJob, type PeriodicJobOptions } from './periodic-job.js';
+export { waitForDependency, isNotUpYet, type DependencyWaitOptions } from './dependency-wait.js';
 export { InProcessEventBus } from './events/in-process-bus.js';
 export { NatsEventBus } from './events/nats-bus.js';
 export { connectEventBus } from './events/bus-factory.js';

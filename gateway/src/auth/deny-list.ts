@@ -1,5 +1,5 @@
 import { eventSchemas } from '@picard/proto';
-import { callUnary, type EventBus, type Logger } from '@picard/service-kit';
+import { callUnary, waitForDependency, type EventBus, type Logger } from '@picard/service-kit';
 import type { ServiceClients } from '../clients/service-clients.js';
 
 /**
@@ -87,8 +87,17 @@ export class DenyList {
     return this.revoked.size;
   }
 
-  /** Subscribes first, then loads the backlog, so a revocation in between is not missed. */
-  async sync(clients: ServiceClients, bus: EventBus, durable: string, logger: Logger) {
+  /**
+   * Subscribes first, then loads the backlog, so a revocation in between is not missed. The
+   * backlog comes from auth-service, waited for (with `onWaiting` told) when it is not up yet.
+   */
+  async sync(
+    clients: ServiceClients,
+    bus: EventBus,
+    durable: string,
+    logger: Logger,
+    onWaiting?: (what: string | undefined) => void,
+  ) {
     const subscription = await bus.subscribe({
       durable,
       ephemeral: true,
@@ -114,6 +123,20 @@ export class DenyList {
         this.add(event.jti, new Date(event.expires_at));
       },
     });
+    try {
+      await waitForDependency('auth-service (AUTH_GRPC_ADDR)', () => this.loadBacklog(clients), {
+        logger,
+        onWaiting,
+      });
+    } catch (err) {
+      await subscription.stop();
+      throw err;
+    }
+    logger.info({ revoked: this.size, cutoffs: this.cutoffs.size }, 'token deny-list loaded');
+    return subscription;
+  }
+
+  private async loadBacklog(clients: ServiceClients) {
     const { revocations, cutoffs } = await callUnary(clients.auth.listRevocations.bind(clients.auth), {
       since: new Date(0),
     });
@@ -128,8 +151,6 @@ export class DenyList {
         expiresAt: c.expiresAt,
       });
     }
-    logger.info({ revoked: this.size, cutoffs: this.cutoffs.size }, 'token deny-list loaded');
-    return subscription;
   }
 }
 

@@ -3,8 +3,10 @@ import {
   callUnary,
   createGrpcClient,
   DomainError,
+  waitForDependency,
   waitForReady,
   type InternalTokens,
+  type Logger,
 } from '@picard/service-kit';
 
 export interface EmbeddingModelInfo {
@@ -56,11 +58,18 @@ export class ServingEmbeddings implements Embeddings {
   }
 }
 
-export async function connectEmbeddings(address: string, tokens: InternalTokens, readyTimeoutMs = 30_000) {
+export async function connectEmbeddings(address: string, tokens: InternalTokens, logger: Logger) {
   const client = createGrpcClient(embeddingPb.EmbeddingServiceClient, address, tokens);
   try {
-    await waitForReady(client, readyTimeoutMs);
-    const info = await callUnary(client.getModelInfo.bind(client), {});
+    // Waited for however long it takes: embedding-service may start after this one.
+    const info = await waitForDependency(
+      `embedding-service at ${address} (EMBEDDING_GRPC_ADDR)`,
+      async () => {
+        await waitForReady(client, 5_000);
+        return callUnary(client.getModelInfo.bind(client), {});
+      },
+      { logger },
+    );
     const embedWith = async (texts: string[], model: string, dimensions: number) => {
       try {
         const res = await callUnary(client.embed.bind(client), { texts, model, dimensions });

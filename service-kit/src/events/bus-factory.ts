@@ -1,3 +1,4 @@
+import { waitForDependency } from '../dependency-wait.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from './event-bus.js';
 import { InProcessEventBus } from './in-process-bus.js';
@@ -9,5 +10,6 @@ export async function connectEventBus(
   name: string,
   logger: Logger,
 ): Promise<EventBus> {
-  return natsUrl ? NatsEventBus.connect(natsUrl, name, logger) : new InProcessEventBus(logger);
+  if (!natsUrl) return new InProcessEventBus(logger);
+  return waitForDependency('NATS (NATS_URL)', () => NatsEventBus.connect(natsUrl, name, logger), { logger });
 }
