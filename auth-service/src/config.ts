@@ -48,11 +48,21 @@ export const authConfigSchema = z
     // key sits in the JWKS before it signs, so every gateway's cache holds it first.
     AUTH_SIGNING_KEY_ROTATION_DAYS: z.preprocess(
       unsetIfEmpty,
-      z.coerce.number().int({ message: 'must be a whole number of days' }).min(0, { message: 'must be 0 or more' }).max(3650, { message: 'must be at most 3650' }).default(30),
+      z.coerce
+        .number()
+        .int({ message: 'must be a whole number of days' })
+        .min(0, { message: 'must be 0 or more' })
+        .max(3650, { message: 'must be at most 3650' })
+        .default(30),
     ),
     AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: z.preprocess(
       unsetIfEmpty,
-      z.coerce.number().int({ message: 'must be a whole number of seconds' }).min(0, { message: 'must be 0 or more' }).max(86400, { message: 'must be at most 86400' }).default(300),
+      z.coerce
+        .number()
+        .int({ message: 'must be a whole number of seconds' })
+        .min(0, { message: 'must be 0 or more' })
+        .max(86400, { message: 'must be at most 86400' })
+        .default(300),
     ),
     // Base64 of 32 bytes; private signing keys are stored AES-256-GCM encrypted with it (keys stored
     // in plain before it was set are encrypted at start). Required with PostgreSQL (cluster mode);
@@ -70,14 +80,19 @@ export const authConfigSchema = z
       unsetIfEmpty,
       z
         .string()
-        .regex(/^[A-Za-z0-9._-]{3,64}$/, { message: 'must be 3-64 characters of letters, digits, ".", "_" or "-"' })
+        .regex(/^[A-Za-z0-9._-]{3,64}$/, {
+          message: 'must be 3-64 characters of letters, digits, ".", "_" or "-"',
+        })
         .optional(),
     ),
     PICARD_ADMIN_PASSWORD: z.preprocess(
       unsetIfEmpty,
       z.string().min(8, { message: 'must be at least 8 characters' }).max(1024).optional(),
     ),
-    PICARD_ADMIN_EMAIL: z.preprocess(unsetIfEmpty, z.email({ message: 'must be an email address' }).optional()),
+    PICARD_ADMIN_EMAIL: z.preprocess(
+      unsetIfEmpty,
+      z.email({ message: 'must be an email address' }).optional(),
+    ),
   })
   .superRefine((c, ctx) => {
     if ((c.DATABASE_URL || c.AUTH_DATABASE_URL) && !c.AUTH_KEY_ENCRYPTION_KEY) {
@@ -89,10 +104,18 @@ export const authConfigSchema = z
       });
     }
     if (c.PICARD_ADMIN_USERNAME && !c.PICARD_ADMIN_PASSWORD) {
-      ctx.addIssue({ code: 'custom', path: ['PICARD_ADMIN_PASSWORD'], message: 'is required when PICARD_ADMIN_USERNAME is set' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PICARD_ADMIN_PASSWORD'],
+        message: 'is required when PICARD_ADMIN_USERNAME is set',
+      });
     }
     if (c.PICARD_ADMIN_PASSWORD && !c.PICARD_ADMIN_USERNAME) {
-      ctx.addIssue({ code: 'custom', path: ['PICARD_ADMIN_USERNAME'], message: 'is required when PICARD_ADMIN_PASSWORD is set' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PICARD_ADMIN_USERNAME'],
+        message: 'is required when PICARD_ADMIN_PASSWORD is set',
+      });
     }
   });
 

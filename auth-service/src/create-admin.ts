@@ -36,7 +36,8 @@ async function main() {
     ...(values.email !== undefined ? { PICARD_ADMIN_EMAIL: values.email } : {}),
   };
   const config = loadConfig(authConfigSchema, env);
-  if (!config.PICARD_ADMIN_USERNAME || !config.PICARD_ADMIN_PASSWORD) throw new Error(`--username and --password are required.\n${USAGE}`);
+  if (!config.PICARD_ADMIN_USERNAME || !config.PICARD_ADMIN_PASSWORD)
+    throw new Error(`--username and --password are required.\n${USAGE}`);
   const logger = createLogger('create-admin', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const knex = await openAuthDatabase(await authDatabaseTarget(config), logger);
   try {
@@ -53,5 +54,7 @@ async function main() {
 
 main().catch((err) => {
   const named = adminSettingError(err);
-  exitOnStartupError(named instanceof DomainError ? new Error(`${named.field ?? 'input'}: ${named.message}`) : named);
+  exitOnStartupError(
+    named instanceof DomainError ? new Error(`${named.field ?? 'input'}: ${named.message}`) : named,
+  );
 });

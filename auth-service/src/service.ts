@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { authPb, rateLimitPb } from '@picard/proto';
 import {
   connectEventBus,
@@ -149,16 +150,27 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       logger,
     );
     const { PICARD_ADMIN_USERNAME: username, PICARD_ADMIN_PASSWORD: password } = config;
+    // The admin settings are compared by a fingerprint keyed from the signing-key encryption key
+    // (a sub-key of its own); without that key they are applied at every start.
+    const fingerprintKey = config.AUTH_KEY_ENCRYPTION_KEY
+      ? createHmac('sha256', Buffer.from(config.AUTH_KEY_ENCRYPTION_KEY, 'base64'))
+          .update('picard admin settings v1')
+          .digest()
+      : undefined;
     const adminEnsured =
       username && password
-        ? domain.users.ensureAdmin({ username, password, email: config.PICARD_ADMIN_EMAIL }).then(
-            (admin) =>
-              logger.info(
-                { userId: admin.id, username: admin.username },
-                'admin account ensured from PICARD_ADMIN_*',
-              ),
-            (err: unknown) => Promise.reject(adminSettingError(err)),
-          )
+        ? domain.users
+            .applyConfiguredAdmin({ username, password, email: config.PICARD_ADMIN_EMAIL }, fingerprintKey)
+            .then(
+              ({ admin, applied }) =>
+                logger.info(
+                  { userId: admin.id, username: admin.username },
+                  applied
+                    ? 'admin account set from PICARD_ADMIN_*'
+                    : 'admin account kept: PICARD_ADMIN_* unchanged since last applied',
+                ),
+              (err: unknown) => Promise.reject(adminSettingError(err)),
+            )
         : Promise.resolve();
     // Awaited below or by the caller; until then a failure must not count as unhandled.
     adminEnsured.catch(() => undefined);

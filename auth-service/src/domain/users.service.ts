@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   assertUuid,
   DomainError,
@@ -53,6 +54,31 @@ export class UsersService {
     /** Access-token lifetime: how long a cut-off must be kept (see recordCutoff). */
     private readonly accessTtlSeconds = 3600,
   ) {}
+
+  /**
+   * PICARD_ADMIN_* at start: applied (ensureAdmin) when the admin is missing, inactive, or the
+   * settings differ from the ones last applied. Compared as an HMAC under `fingerprintKey` (a key
+   * from the service's configuration), so an unchanged start costs no password hash and a password
+   * the admin changed since is kept; the fingerprint tells nothing without the key, and whoever has
+   * the key has the configuration, password included. Without a key the settings are always applied.
+   */
+  async applyConfiguredAdmin(
+    input: EnsureAdminInput,
+    fingerprintKey?: Buffer,
+  ): Promise<{ admin: UserRow; applied: boolean }> {
+    const fingerprint = fingerprintKey && adminFingerprint(fingerprintKey, input);
+    if (fingerprint) {
+      const existing = await this.store.users.findByUsername(input.username);
+      const stored =
+        existing?.is_admin &&
+        existing.active &&
+        (await this.store.users.configuredAdminFingerprint(input.username));
+      if (existing && stored && sameText(stored, fingerprint)) return { admin: existing, applied: false };
+    }
+    const admin = await this.ensureAdmin(input);
+    if (fingerprint) await this.store.users.recordConfiguredAdmin(input.username, fingerprint);
+    return { admin, applied: true };
+  }
 
   /**
    * Creates the admin, or sets the existing admin's password (and email, if given). An ordinary
@@ -302,3 +328,12 @@ export class UsersService {
 }
 
 const taken = () => new DomainError('already_exists', 'this username is taken', 'username');
+
+function adminFingerprint(key: Buffer, input: EnsureAdminInput): string {
+  return createHmac('sha256', key)
+    .update(JSON.stringify([input.username.toLowerCase(), input.password, input.email ?? '']))
+    .digest('base64url');
+}
+
+const sameText = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));

@@ -3,10 +3,21 @@ import { requireCaller, unary, type Logger } from '@picard/service-kit';
 import type { AuthDomain } from '../domain/auth.domain.js';
 import { requireAdminAccount } from '../domain/access.js';
 import type { AuthStore } from '../store/auth.store.js';
-import { encodeCheck, encodeClient, encodeConsent, encodeCutoff, encodeUser, encodeUserRef } from './auth.codec.js';
+import {
+  encodeCheck,
+  encodeClient,
+  encodeConsent,
+  encodeCutoff,
+  encodeUser,
+  encodeUserRef,
+} from './auth.codec.js';
 
 /** decode → domain → encode; nothing else. */
-export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger: Logger): authPb.AuthServiceServer {
+export function createAuthHandlers(
+  domain: AuthDomain,
+  store: AuthStore,
+  logger: Logger,
+): authPb.AuthServiceServer {
   return {
     // At start-up the service calls the domain directly; over gRPC only an admin may (re)set the admin.
     ensureAdmin: unary(logger, 'EnsureAdmin', async (req: authPb.EnsureAdminRequest, call) => {
@@ -43,10 +54,14 @@ export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger:
       const { client, secret } = await domain.clients.register(requireCaller(call.metadata), req);
       return { client: encodeClient(client), clientSecret: secret };
     }),
-    registerDynamicClient: unary(logger, 'RegisterDynamicClient', async (req: authPb.RegisterClientRequest) => {
-      const { client, secret } = await domain.clients.registerDynamic(req);
-      return { client: encodeClient(client), clientSecret: secret };
-    }),
+    registerDynamicClient: unary(
+      logger,
+      'RegisterDynamicClient',
+      async (req: authPb.RegisterClientRequest) => {
+        const { client, secret } = await domain.clients.registerDynamic(req);
+        return { client: encodeClient(client), clientSecret: secret };
+      },
+    ),
     getClient: unary(logger, 'GetClient', async (req: authPb.GetClientRequest, call) =>
       encodeClient(await domain.clients.get(requireCaller(call.metadata), req.clientId)),
     ),
@@ -60,10 +75,17 @@ export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger:
       clientId: req.clientId,
       deleted: await domain.clients.delete(requireCaller(call.metadata), req.clientId),
     })),
-    rotateClientSecret: unary(logger, 'RotateClientSecret', async (req: authPb.RotateClientSecretRequest, call) => {
-      const { client, secret } = await domain.clients.rotateSecret(requireCaller(call.metadata), req.clientId);
-      return { client: encodeClient(client), clientSecret: secret };
-    }),
+    rotateClientSecret: unary(
+      logger,
+      'RotateClientSecret',
+      async (req: authPb.RotateClientSecretRequest, call) => {
+        const { client, secret } = await domain.clients.rotateSecret(
+          requireCaller(call.metadata),
+          req.clientId,
+        );
+        return { client: encodeClient(client), clientSecret: secret };
+      },
+    ),
 
     issueUserToken: unary(logger, 'IssueUserToken', async (req: authPb.IssueUserTokenRequest) =>
       domain.tokens.issueUserToken(req),
@@ -78,18 +100,25 @@ export function createAuthHandlers(domain: AuthDomain, store: AuthStore, logger:
     revoke: unary(logger, 'Revoke', (req: authPb.OAuthRequest) => domain.revoke(req)),
     introspect: unary(logger, 'Introspect', (req: authPb.OAuthRequest) => domain.introspect(req)),
     listRevocations: unary(logger, 'ListRevocations', async (req: authPb.ListRevocationsRequest) => ({
-      revocations: (await domain.tokens.listRevocations(req.since)).map((r) => ({ jti: r.jti, expiresAt: r.expires_at })),
+      revocations: (await domain.tokens.listRevocations(req.since)).map((r) => ({
+        jti: r.jti,
+        expiresAt: r.expires_at,
+      })),
       // Every live cut-off, whatever `since` says: there are few, and a starting gateway needs them all.
       cutoffs: (await domain.tokens.listCutoffs()).map(encodeCutoff),
     })),
     listConsents: unary(logger, 'ListConsents', async (req: authPb.ListConsentsRequest, call) => ({
-      consents: (await domain.users.listConsents(requireCaller(call.metadata), req.userId)).map(encodeConsent),
+      consents: (await domain.users.listConsents(requireCaller(call.metadata), req.userId)).map(
+        encodeConsent,
+      ),
     })),
     withdrawConsent: unary(logger, 'WithdrawConsent', async (req: authPb.WithdrawConsentRequest, call) => ({
       clientId: req.clientId,
       withdrawn: await domain.users.withdrawConsent(requireCaller(call.metadata), req),
     })),
 
-    getJwks: unary(logger, 'GetJwks', async () => ({ keysJson: JSON.stringify(await domain.keys.currentJwks()) })),
+    getJwks: unary(logger, 'GetJwks', async () => ({
+      keysJson: JSON.stringify(await domain.keys.currentJwks()),
+    })),
   };
 }

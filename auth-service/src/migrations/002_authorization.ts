@@ -39,7 +39,11 @@ export const authorization: Migration = {
     });
 
     await knex.schema.alterTable('users', (t) => {
-      t.uuid('created_by_client_id').nullable().references('client_id').inTable('clients').onDelete('SET NULL');
+      t.uuid('created_by_client_id')
+        .nullable()
+        .references('client_id')
+        .inTable('clients')
+        .onDelete('SET NULL');
     });
 
     await knex.schema.alterTable('refresh_tokens', (t) => {

@@ -21,7 +21,8 @@ export interface ClientRow {
 }
 
 /** What a client calls itself: its metadata URL, else its UUID (access tokens and introspection say this). */
-export const publicClientId = (c: Pick<ClientRow, 'client_id' | 'metadata_url'>): string => c.metadata_url ?? c.client_id;
+export const publicClientId = (c: Pick<ClientRow, 'client_id' | 'metadata_url'>): string =>
+  c.metadata_url ?? c.client_id;
 
 export type NewClientRow = Omit<ClientRow, 'created_at' | 'metadata_url' | 'service_principal'> & {
   metadata_url?: string | null;
@@ -54,7 +55,10 @@ export class ClientsStore {
   /** Dynamic registrations since a time, for the registration rate limit (shared by every instance). */
   async countDynamicSince(since: Date, source?: string): Promise<number> {
     // Metadata-document clients are not registrations: their documents bound them, not this cap.
-    const q = this.db('clients').where({ first_party: false }).whereNull('metadata_url').andWhere('created_at', '>=', since);
+    const q = this.db('clients')
+      .where({ first_party: false })
+      .whereNull('metadata_url')
+      .andWhere('created_at', '>=', since);
     if (source !== undefined) q.andWhere({ registered_from: source });
     const [row] = await q.count({ n: '*' });
     return Number((row as { n: unknown }).n);
@@ -81,7 +85,16 @@ export class ClientsStore {
   async update(
     clientId: string,
     patch: Partial<
-      Pick<ClientRow, 'client_name' | 'redirect_uris' | 'scopes' | 'user_token_flow_enabled' | 'secret_hash' | 'service_principal' | 'grant_types'>
+      Pick<
+        ClientRow,
+        | 'client_name'
+        | 'redirect_uris'
+        | 'scopes'
+        | 'user_token_flow_enabled'
+        | 'secret_hash'
+        | 'service_principal'
+        | 'grant_types'
+      >
     >,
   ): Promise<ClientRow | undefined> {
     const values: Record<string, unknown> = { ...patch };

@@ -28,10 +28,15 @@ const fromDb = (r: Record<string, unknown>): AuthorizationCodeRow => ({
   expires_at: toDate(r.expires_at),
   used_at: toDateOrNull(r.used_at),
   replayed_at: toDateOrNull(r.replayed_at),
-  access_tokens: (typeof r.access_tokens === 'string' ? JSON.parse(r.access_tokens) : (r.access_tokens ?? [])) as IssuedAccessToken[],
+  access_tokens: (typeof r.access_tokens === 'string'
+    ? JSON.parse(r.access_tokens)
+    : (r.access_tokens ?? [])) as IssuedAccessToken[],
 });
 
-export type NewAuthorizationCode = Omit<AuthorizationCodeRow, 'used_at' | 'family_id' | 'access_tokens' | 'replayed_at'>;
+export type NewAuthorizationCode = Omit<
+  AuthorizationCodeRow,
+  'used_at' | 'family_id' | 'access_tokens' | 'replayed_at'
+>;
 
 export class CodesStore {
   constructor(private readonly db: Db) {}
@@ -64,7 +69,10 @@ export class CodesStore {
   }
 
   async markReplayed(codeHash: string): Promise<void> {
-    await this.db('authorization_codes').where({ code_hash: codeHash }).whereNull('replayed_at').update({ replayed_at: this.db.fn.now() });
+    await this.db('authorization_codes')
+      .where({ code_hash: codeHash })
+      .whereNull('replayed_at')
+      .update({ replayed_at: this.db.fn.now() });
   }
 
   /** Spent or expired codes are useless after a day; keeping them that long lets a replay still be detected. */

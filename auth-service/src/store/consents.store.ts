@@ -43,7 +43,10 @@ export class ConsentsStore {
   }
 
   async delete(userId: string, clientId: string): Promise<boolean> {
-    const rows = await this.db('consents').where({ user_id: userId, client_id: clientId }).delete().returning('client_id');
+    const rows = await this.db('consents')
+      .where({ user_id: userId, client_id: clientId })
+      .delete()
+      .returning('client_id');
     return rows.length === 1;
   }
 

@@ -24,7 +24,11 @@ export class KeysStore {
 
   /** Every stored key, oldest first. The table stays tiny: keys past their publication are deleted. */
   async listAll(): Promise<SigningKeyRow[]> {
-    const rows = await this.db('signing_keys').orderBy([{ column: 'activates_at' }, { column: 'created_at' }, { column: 'kid' }]);
+    const rows = await this.db('signing_keys').orderBy([
+      { column: 'activates_at' },
+      { column: 'created_at' },
+      { column: 'kid' },
+    ]);
     return rows.map((r: Record<string, unknown>) => ({
       kid: String(r.kid),
       alg: String(r.alg),
@@ -54,7 +58,9 @@ export class KeysStore {
   }
 
   async updatePrivateJwk(kid: string, privateJwk: Jwk): Promise<void> {
-    await this.db('signing_keys').where({ kid }).update({ private_jwk: JSON.stringify(privateJwk) });
+    await this.db('signing_keys')
+      .where({ kid })
+      .update({ private_jwk: JSON.stringify(privateJwk) });
   }
 
   /** Retires every key still without an end, except the given one. */

@@ -68,7 +68,10 @@ export class TokensStore {
   }
 
   async revokeRefreshToken(id: string): Promise<void> {
-    await this.db('refresh_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: this.db.fn.now() });
+    await this.db('refresh_tokens')
+      .where({ id })
+      .whereNull('revoked_at')
+      .update({ revoked_at: this.db.fn.now() });
   }
 
   async revokeFamily(familyId: string): Promise<number> {
@@ -86,7 +89,10 @@ export class TokensStore {
   }
 
   async revokeAllForUser(userId: string): Promise<number> {
-    return this.db('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: this.db.fn.now() });
+    return this.db('refresh_tokens')
+      .where({ user_id: userId })
+      .whereNull('revoked_at')
+      .update({ revoked_at: this.db.fn.now() });
   }
 
   /** Returns false when the jti was already on the list. */
@@ -107,7 +113,10 @@ export class TokensStore {
     const q = this.db('revocations').select('jti', 'expires_at').where('expires_at', '>', now);
     if (since) q.andWhere('created_at', '>=', since);
     const rows = await q.orderBy('created_at');
-    return rows.map((r: Record<string, unknown>) => ({ jti: String(r.jti), expires_at: toDate(r.expires_at) }));
+    return rows.map((r: Record<string, unknown>) => ({
+      jti: String(r.jti),
+      expires_at: toDate(r.expires_at),
+    }));
   }
 
   async insertCutoff(row: CutoffRow): Promise<void> {
@@ -121,13 +130,20 @@ export class TokensStore {
   }
 
   /** True when a cut-off matches the token: every column it sets equals the token's, and it was issued no later. */
-  async isCutOff(t: { userId: string; clientId: string; familyId?: string; issuedAt: Date }): Promise<boolean> {
+  async isCutOff(t: {
+    userId: string;
+    clientId: string;
+    familyId?: string;
+    issuedAt: Date;
+  }): Promise<boolean> {
     const row = await this.db('token_cutoffs')
       .where('expires_at', '>', new Date())
       .andWhere('cutoff_at', '>=', t.issuedAt)
       .andWhere((q) => q.whereNull('user_id').orWhere('user_id', t.userId))
       .andWhere((q) => q.whereNull('client_id').orWhere('client_id', t.clientId))
-      .andWhere((q) => (t.familyId ? q.whereNull('family_id').orWhere('family_id', t.familyId) : q.whereNull('family_id')))
+      .andWhere((q) =>
+        t.familyId ? q.whereNull('family_id').orWhere('family_id', t.familyId) : q.whereNull('family_id'),
+      )
       .first();
     return row !== undefined;
   }

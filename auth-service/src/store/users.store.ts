@@ -17,7 +17,10 @@ export interface UserRow {
 /** What any signed-in user may learn about another account. */
 export type UserRefRow = Pick<UserRow, 'id' | 'username'>;
 
-const fromDb = (r: Record<string, unknown>): UserRow => ({ ...(r as unknown as UserRow), created_at: toDate(r.created_at) });
+const fromDb = (r: Record<string, unknown>): UserRow => ({
+  ...(r as unknown as UserRow),
+  created_at: toDate(r.created_at),
+});
 
 export class UsersStore {
   constructor(private readonly db: Db) {}
@@ -25,6 +28,19 @@ export class UsersStore {
   async findById(id: string): Promise<UserRow | undefined> {
     const row = await this.db('users').where({ id }).first();
     return row ? fromDb(row) : undefined;
+  }
+
+  /** The fingerprint of the PICARD_ADMIN_* settings last applied to this admin (see 007_configured_admin). */
+  async configuredAdminFingerprint(username: string): Promise<string | undefined> {
+    const row = await this.db('configured_admin').where({ username: username.toLowerCase() }).first();
+    return row?.fingerprint;
+  }
+
+  async recordConfiguredAdmin(username: string, fingerprint: string): Promise<void> {
+    await this.db('configured_admin')
+      .insert({ username: username.toLowerCase(), fingerprint, applied_at: new Date() })
+      .onConflict('username')
+      .merge();
   }
 
   async findByUsername(username: string): Promise<UserRow | undefined> {
@@ -55,11 +71,14 @@ export class UsersStore {
   async list(limit: number, after?: { createdAt: Date; id: string }): Promise<UserRow[]> {
     // Compared at millisecond precision: the cursor carries a JS Date, the column has microseconds.
     const q = this.db('users').orderByRaw(`date_trunc('milliseconds', created_at), id`).limit(limit);
-    if (after) q.whereRaw(`(date_trunc('milliseconds', created_at), id) > (?, ?)`, [after.createdAt, after.id]);
+    if (after)
+      q.whereRaw(`(date_trunc('milliseconds', created_at), id) > (?, ?)`, [after.createdAt, after.id]);
     return (await q).map(fromDb);
   }
 
-  async insert(row: Omit<UserRow, 'created_at' | 'created_by_client_id'> & { created_by_client_id?: string | null }): Promise<UserRow> {
+  async insert(
+    row: Omit<UserRow, 'created_at' | 'created_by_client_id'> & { created_by_client_id?: string | null },
+  ): Promise<UserRow> {
     const [inserted] = await this.db('users').insert(row).returning('*');
     return fromDb(inserted);
   }
