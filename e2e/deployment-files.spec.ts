@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
@@ -10,8 +8,7 @@ import { memoryConfigSchema } from '@picard/memory-service';
 import { personaConfigSchema } from '@picard/persona-service';
 import { gatewayConfigSchema } from '@picard/gateway';
 import { parseConfig as parseClientConfig } from '../client-app/server/src/config.js';
-
-type Env = Record<string, string>;
+import { key32, operatorSecrets, renderCompose, type Env } from './support/compose.js';
 
 /**
  * Issue #12: docker-compose.yml and render.yaml cannot drift from the code. Each service's own
@@ -35,18 +32,7 @@ const GRPC: Record<string, { port: string; addr: string }> = {
   'persona-service/dist/main.js': { port: 'PERSONA_GRPC_PORT', addr: 'PERSONA_GRPC_ADDR' },
 };
 
-const key32 = () => randomBytes(32).toString('base64');
-/** What an operator supplies (the files' header comments say so), as valid values. */
-const OPERATOR: Env = {
-  MEMORY_ENCRYPTION_KEYS: `k1:${key32()}`,
-  PICARD_ADMIN_PASSWORD: 'a long operator secret',
-  AUTH_KEY_ENCRYPTION_KEY: key32(),
-  CLIENT_TOKEN_KEY: key32(),
-  CLIENT_SESSION_SECRET: key32(),
-  INTERNAL_TOKEN_KEY: key32(),
-  PICARD_PUBLIC_URL: 'https://picard-gateway.example.com',
-  CLIENT_PUBLIC_URL: 'https://picard-web.example.com',
-};
+const OPERATOR = operatorSecrets();
 
 interface Deployed {
   name: string;
@@ -97,13 +83,8 @@ function checkServices(services: Deployed[]) {
 
 describe('deployment files agree with the services’ configuration', () => {
   it('docker-compose.yml, rendered by docker-compose itself', () => {
-    const rendered = parse(
-      execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
-        env: { PATH: process.env.PATH, ...OPERATOR },
-        encoding: 'utf8',
-      }),
-    ) as { services: Record<string, { command?: string[]; environment?: Env; ports?: unknown[] }> };
-    const services: Deployed[] = Object.entries(rendered.services)
+    const rendered = renderCompose(OPERATOR);
+    const services: Deployed[] = Object.entries(rendered)
       .filter(([, s]) => s.command?.[0] === 'node')
       .map(([name, s]) => ({ name, main: s.command![1]!, env: s.environment ?? {}, host: name }));
     checkServices(services);

@@ -157,7 +157,7 @@ export interface UserToken {
 }
 
 /** Registers a first-party client as the admin, the way an operator would. */
-export async function registerClient(t: TestStack, scopes?: string[]) {
+export async function registerClient(t: { url: string }, scopes?: string[]) {
   const res = await post(
     `${t.url}/api/admin/clients/register`,
     {
@@ -172,7 +172,7 @@ export async function registerClient(t: TestStack, scopes?: string[]) {
 }
 
 export async function userToken(
-  t: TestStack,
+  t: { url: string },
   client: { client_id: string; client_secret: string },
   username: string,
 ) {
