@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env } from '@picard/service-kit';
+import { env, metricsEnv } from '@picard/service-kit';
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
@@ -7,6 +7,7 @@ const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 export const authConfigSchema = z
   .object({
     LOG_LEVEL: env.logLevel(),
+    ...metricsEnv,
     DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
     AUTH_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
     NATS_URL: env.optionalUrl('nats'),

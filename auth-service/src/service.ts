@@ -13,6 +13,7 @@ import {
   type GrpcServerHandle,
   type Knex,
   type Logger,
+  watchOutbox,
 } from '@picard/service-kit';
 import { ClientMetadataFetcher, type ClientMetadataFetcherOptions } from './client-metadata/index.js';
 import type { AuthConfig } from './config.js';
@@ -195,6 +196,7 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       logger,
     });
     domain.keys.start();
+    const unwatchOutbox = watchOutbox('auth-service', knex);
     return {
       grpc,
       knex,
@@ -202,6 +204,7 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       adminEnsured,
       async stop() {
         await adminEnsured.catch(() => undefined);
+        unwatchOutbox();
         await domain.keys.stop();
         await grpc.shutdown();
         await relay.stop();

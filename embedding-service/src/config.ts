@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env } from '@picard/service-kit';
+import { env, metricsEnv } from '@picard/service-kit';
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
@@ -7,6 +7,7 @@ const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 export const embeddingConfigSchema = z
   .object({
     LOG_LEVEL: env.logLevel(),
+    ...metricsEnv,
     /** Loopback unless set: only the deployment's network config (compose, render.yaml) opens it wider. */
     EMBEDDING_GRPC_HOST: env.string('127.0.0.1'),
     INTERNAL_TOKEN_KEY: env.internalKey(),

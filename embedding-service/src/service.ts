@@ -1,4 +1,10 @@
-import { InternalTokens, startGrpcServer, type GrpcServerHandle, type Logger } from '@picard/service-kit';
+import {
+  InternalTokens,
+  startGrpcServer,
+  watchQueue,
+  type GrpcServerHandle,
+  type Logger,
+} from '@picard/service-kit';
 import { embeddingPb } from '@picard/proto';
 import type { EmbeddingConfig } from './config.js';
 import { Embedder } from './domain/embedder.js';
@@ -36,6 +42,7 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
     concurrency: provider.name === 'openai' ? 4 : 1,
   });
   const models = new ModelRegistry(embedder, config, logger);
+  const unwatch = watchQueue(provider.name, () => embedder.queueDepth);
   const grpc = await startGrpcServer({
     host: opts.grpcHost ?? config.EMBEDDING_GRPC_HOST,
     port: opts.grpcPort ?? config.EMBEDDING_GRPC_PORT,
@@ -49,6 +56,7 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
       },
     ],
   }).catch(async (err: unknown) => {
+    unwatch();
     await models.close();
     await owned?.close?.();
     throw err;
@@ -61,6 +69,7 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
     grpc,
     provider,
     async stop() {
+      unwatch();
       await grpc.shutdown();
       await models.close();
       await owned?.close?.();

@@ -25,7 +25,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { SourceLimits, type SourceLimitSettings } from './http/source-limits.js';
 import type { SharedRateLimits } from './clients/rate-limits.client.js';
 import { bodyLimits, jsonBody, tooLargeMessage, toolCallBody } from './http/body-limits.js';
-import { DomainError } from '@picard/service-kit';
+import { DomainError, mayScrape, metricsRegistry } from '@picard/service-kit';
 
 export interface AppOptions {
   publicUrl: string;
@@ -44,6 +44,8 @@ export interface AppOptions {
   toolRateLimits: ToolRateLimits;
   verifier: TokenVerifier;
   logger: Logger;
+  /** METRICS_TOKEN: bearer token a Prometheus scrape of /metrics must carry (without it: loopback only). */
+  metricsToken?: string;
   /** What the gateway still waits for before it can check tokens (undefined once ready). */
   starting?: () => string | undefined;
 }
@@ -76,19 +78,34 @@ export function createApp(opts: AppOptions): Express {
     const services = await clients.healthStates();
     const waitingFor = opts.starting?.();
     if (waitingFor) {
-      res
-        .status(503)
-        .json({
-          status: 'starting',
-          waiting_for: waitingFor,
-          services: { gateway: 'NOT_SERVING', ...services },
-        });
+      res.status(503).json({
+        status: 'starting',
+        waiting_for: waitingFor,
+        services: { gateway: 'NOT_SERVING', ...services },
+      });
       return;
     }
     const ok = Object.values(services).every((s) => s === 'SERVING');
     res
       .status(ok ? 200 : 503)
       .json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
+  });
+  // Also before the Host check (scrapers use their own host names); in embedded mode every
+  // service shares this process, so this shows them all.
+  app.get('/metrics', async (req, res) => {
+    if (!mayScrape(req.headers.authorization, req.socket.remoteAddress, opts.metricsToken)) {
+      sendError(
+        res,
+        new DomainError(
+          opts.metricsToken ? 'unauthenticated' : 'permission_denied',
+          opts.metricsToken
+            ? 'metrics need the METRICS_TOKEN bearer token'
+            : 'metrics are served to loopback only unless METRICS_TOKEN is set',
+        ),
+      );
+      return;
+    }
+    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
   app.use((_req, res, next) => {
     const waitingFor = opts.starting?.();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env } from '@picard/service-kit';
+import { env, metricsEnv } from '@picard/service-kit';
 import { parseSize } from './http/body-limits.js';
 import { parseTrustProxy } from './http/trust-proxy.js';
 
@@ -8,6 +8,7 @@ const MAX_BODY_LIMIT = 64 * 1024 * 1024;
 
 export const gatewayConfigSchema = z.object({
   LOG_LEVEL: env.logLevel(),
+  METRICS_TOKEN: metricsEnv.METRICS_TOKEN,
   GATEWAY_HOST: env.string('0.0.0.0'),
   GATEWAY_PORT: env.port(8001),
   PICARD_PUBLIC_URL: env.string('http://localhost:8001').pipe(z.url({ message: 'must be a URL' })),

@@ -96,6 +96,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     verifier,
     logger,
     starting: () => waitingFor,
+    metricsToken: config.METRICS_TOKEN,
   });
 
   const host = opts.host ?? config.GATEWAY_HOST;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env } from '@picard/service-kit';
+import { env, metricsEnv } from '@picard/service-kit';
 import { DEFAULT_FUSION } from './domain/hybrid-ranking.js';
 
 export interface EncryptionKey {
@@ -45,6 +45,7 @@ const encryptionKeys = z.preprocess(
 export const memoryConfigSchema = z
   .object({
     LOG_LEVEL: env.logLevel(),
+    ...metricsEnv,
     DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
     MEMORY_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
     NATS_URL: env.optionalUrl('nats'),

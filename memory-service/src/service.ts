@@ -9,6 +9,7 @@ import {
   type GrpcServerHandle,
   type Knex,
   type Logger,
+  watchOutbox,
 } from '@picard/service-kit';
 import { memoryPb } from '@picard/proto';
 import { connectEmbeddings, ServingEmbeddings } from './clients/embedding.client.js';
@@ -177,6 +178,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     relay?.start();
     recorder.start();
     const db = knex;
+    const unwatchOutbox = watchOutbox('memory-service', db);
     return {
       grpc,
       knex: db,
@@ -185,6 +187,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       statistics,
       embedding: { ...embeddings.info },
       async stop() {
+        unwatchOutbox();
         await grpc.shutdown();
         await jobs.stop();
         await statistics.stop();

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { env } from '@picard/service-kit';
+import { env, metricsEnv } from '@picard/service-kit';
 
 /** persona-service environment; names are the project's decided ones (see README configuration table). */
 export const personaConfigSchema = z
   .object({
     LOG_LEVEL: env.logLevel(),
+    ...metricsEnv,
     DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
     PERSONA_DATABASE_URL: env.optionalUrl('postgres', 'postgresql'),
     NATS_URL: env.optionalUrl('nats', 'tls'),

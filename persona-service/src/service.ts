@@ -8,6 +8,7 @@ import {
   type GrpcServerHandle,
   type Logger,
   type Subscription,
+  watchOutbox,
 } from '@picard/service-kit';
 import { personaPb } from '@picard/proto';
 import { allowedModels, type PersonaConfig } from './config.js';
@@ -89,9 +90,11 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
       logger,
     });
     relay?.start();
+    const unwatchOutbox = watchOutbox('persona-service', knex);
     return {
       grpc,
       async stop() {
+        unwatchOutbox();
         await grpc.shutdown();
         await invalidation?.stop();
         memories.close();

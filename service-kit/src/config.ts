@@ -74,3 +74,10 @@ export const env = {
         .transform((v) => v === 'true' || v === '1' || v === 'yes'),
     ),
 };
+
+/** METRICS_*: each service's Prometheus endpoint (metrics.ts); the gateway serves it on its own port. */
+export const metricsEnv = {
+  METRICS_PORT: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65535).optional()),
+  METRICS_HOST: env.string('127.0.0.1'),
+  METRICS_TOKEN: env.optionalString(),
+};

@@ -15,6 +15,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from './logger.js';
 import { DomainError, publicError, toServiceError } from './errors.js';
 import { verifyIncoming } from './identity.js';
+import { grpcServerSeconds } from './metrics.js';
 import type { InternalTokens } from './internal-token.js';
 
 export interface GrpcService {
@@ -42,7 +43,7 @@ export async function startGrpcServer(opts: {
 }): Promise<GrpcServerHandle> {
   const server = new Server({
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    interceptors: [identityInterceptor(opts.tokens, opts.logger)],
+    interceptors: [metricsInterceptor(), identityInterceptor(opts.tokens, opts.logger)],
   });
   const health = new HealthImplementation({ '': 'SERVING' });
   for (const svc of opts.services) {
@@ -87,6 +88,21 @@ const HEALTH = 'grpc.health.v1.Health';
  * audience (the service named in the method path); otherwise the call ends UNAUTHENTICATED. Health
  * checks are open: orchestrators probe them without a key, and they reveal only SERVING.
  */
+/** Every call's duration and status code, per service and method (health checks left out). */
+function metricsInterceptor(): ServerInterceptor {
+  return (method, call) => {
+    const [, service = '', name = ''] = method.path.split('/');
+    if (service === HEALTH) return new ServerInterceptingCall(call);
+    const done = grpcServerSeconds.startTimer({ service, method: name });
+    return new ServerInterceptingCall(call, {
+      sendStatus(s, next) {
+        done({ code: status[s.code] ?? String(s.code) });
+        next(s);
+      },
+    });
+  };
+}
+
 function identityInterceptor(tokens: InternalTokens, logger: Logger): ServerInterceptor {
   return (method, call) =>
     new ServerInterceptingCall(call, {

@@ -1,4 +1,14 @@
-export { loadConfig, ConfigError, env } from './config.js';
+export { loadConfig, ConfigError, env, metricsEnv } from './config.js';
+export {
+  metricsRegistry,
+  grpcServerSeconds,
+  toolSeconds,
+  watchQueue,
+  watchOutbox,
+  mayScrape,
+  startMetricsServer,
+  serveMetricsIfConfigured,
+} from './metrics.js';
 export { createLogger, type Logger } from './logger.js';
 export {
   DomainError,

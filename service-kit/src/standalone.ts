@@ -5,9 +5,13 @@ import { connectEventBus } from './events/bus-factory.js';
 import type { EventBus } from './events/event-bus.js';
 import { exitOnStartupError, onShutdownSignal } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
+import { serveMetricsIfConfigured } from './metrics.js';
 
 interface StandaloneConfig {
   LOG_LEVEL: string;
+  METRICS_PORT?: number;
+  METRICS_HOST: string;
+  METRICS_TOKEN?: string;
   NATS_URL?: string;
   DATABASE_URL?: string;
   PICARD_DATA_DIR: string;
@@ -33,6 +37,8 @@ export async function runStandaloneService<C extends StandaloneConfig>(o: {
   try {
     const config = loadConfig(o.configSchema);
     const logger = createLogger(o.name, config.LOG_LEVEL);
+    // Served while the service still waits for its dependencies.
+    const metrics = await serveMetricsIfConfigured(config, logger);
     const short = o.name.replace(/-service$/, '');
     const database = await resolveDatabaseTarget(
       o.ownDatabaseUrl(config) ?? config.DATABASE_URL,
@@ -44,6 +50,7 @@ export async function runStandaloneService<C extends StandaloneConfig>(o: {
     onShutdownSignal(logger, async () => {
       await service.stop();
       await bus.close();
+      await metrics?.close();
     });
   } catch (err) {
     exitOnStartupError(err);

@@ -55,6 +55,11 @@ export class Embedder {
     });
   }
 
+  /** Texts waiting for the provider. */
+  get queueDepth(): number {
+    return this.batcher.waiting;
+  }
+
   async embed(texts: string[]): Promise<EmbedResult> {
     validateTexts(texts);
     let cached = 0;

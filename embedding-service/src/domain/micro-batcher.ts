@@ -27,6 +27,11 @@ export class MicroBatcher<I, O> {
     private readonly opts: MicroBatcherOptions,
   ) {}
 
+  /** Inputs waiting for a provider call (the metrics' queue depth). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });

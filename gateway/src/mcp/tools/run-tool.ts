@@ -1,4 +1,4 @@
-import { callerMetadata, DomainError, type Caller } from '@picard/service-kit';
+import { callerMetadata, DomainError, toolSeconds, type Caller } from '@picard/service-kit';
 import { ZodError } from 'zod';
 import type { ServiceClients } from '../../clients/service-clients.js';
 import { fromZodError } from '../../http/http-errors.js';
@@ -20,9 +20,29 @@ export async function runTool(
   tool: ToolDefinition,
   rawInput: unknown,
   caller: Caller,
-  { clients, rateLimits }: ToolDeps,
+  deps: ToolDeps,
   fieldPrefix?: string,
   extras: ToolExtras = {},
+): Promise<unknown> {
+  // REST nests the tool's input under `data` (the field prefix); MCP passes it as is.
+  const done = toolSeconds.startTimer({ tool: tool.name, transport: fieldPrefix ? 'rest' : 'mcp' });
+  try {
+    const result = await checkedRun(tool, rawInput, caller, deps, fieldPrefix, extras);
+    done({ outcome: 'ok' });
+    return result;
+  } catch (err) {
+    done({ outcome: err instanceof DomainError ? err.code : 'internal' });
+    throw err;
+  }
+}
+
+async function checkedRun(
+  tool: ToolDefinition,
+  rawInput: unknown,
+  caller: Caller,
+  { clients, rateLimits }: ToolDeps,
+  fieldPrefix: string | undefined,
+  extras: ToolExtras,
 ): Promise<unknown> {
   if (!caller.scopes.includes(tool.scope)) {
     throw new DomainError('permission_denied', `${tool.name} needs the scope ${tool.scope}`);
