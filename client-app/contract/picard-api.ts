@@ -2804,6 +2804,11 @@ export interface operations {
             expiration_date?: string | null;
             /** @description Labels for filtering (at most 20, 1-64 characters each). */
             tags?: string[];
+            /**
+             * Format: date-time
+             * @description The memory's updated_at as you last read it: the change is refused (409 conflict) if the memory changed since. Leave out to change it whatever happened meanwhile.
+             */
+            expected_updated_at?: string;
           };
         };
       };
@@ -2932,6 +2937,11 @@ export interface operations {
               /** @description Group ids (groups you own or belong to) whose members may see the memory. */
               groups?: string[];
             };
+            /**
+             * Format: date-time
+             * @description The memory's updated_at as you last read it: the change is refused (409 conflict) if the memory changed since. Leave out to change it whatever happened meanwhile.
+             */
+            expected_updated_at?: string;
           };
         };
       };

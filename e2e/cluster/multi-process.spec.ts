@@ -104,4 +104,42 @@ clusterPass('the cluster as separate processes, configured by docker-compose.yml
     expect((await callTool(g1!, ben.access_token, 'retrieve_memories', {})).status).toBe(401);
     expect(cluster.exited()).toEqual([]);
   });
+
+  it('no lost updates across gateways: one version, one winner; one refresh token, one new token', async () => {
+    const [g1, g2] = cluster.gateways.map((url) => ({ url }));
+    const client = await registerClient(g1!);
+    const cleo = await userToken(g1!, client, 'cleo');
+    const m = (
+      await callTool(g1!, cleo.access_token, 'submit_memory', { text: 'draft one', permission: 'private' })
+    ).json.result;
+    const writes = await Promise.all(
+      [g1!, g2!].map((g, i) =>
+        callTool(g, cleo.access_token, 'update_memory', {
+          memory_id: m.id,
+          text: `draft from gateway ${i + 1}`,
+          expected_updated_at: m.updated_at,
+        }),
+      ),
+    );
+    expect(writes.map((w) => w.status).sort()).toEqual([200, 409]);
+    const lost = writes.find((w) => w.status === 409)!;
+    expect(lost.json).toMatchObject({ error: 'conflict', field: 'data.expected_updated_at' });
+    const won = writes.find((w) => w.status === 200)!.json.result;
+    expect((await callTool(g2!, cleo.access_token, 'get_memory', { memory_id: m.id })).json.result.text).toBe(
+      won.text,
+    );
+
+    // The same refresh token presented at both gateways at once: exactly one exchange succeeds.
+    const refresh = (g: { url: string }) =>
+      fetch(`${g.url}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(client.client_id, client.client_secret),
+        },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cleo.refresh_token }),
+      }).then((r) => r.status);
+    expect((await Promise.all([refresh(g1!), refresh(g2!), refresh(g1!)])).sort()).toEqual([200, 400, 400]);
+    expect(cluster.exited()).toEqual([]);
+  });
 });

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   permission_denied: { grpc: status.PERMISSION_DENIED, http: 403 },
   not_found: { grpc: status.NOT_FOUND, http: 404 },
   already_exists: { grpc: status.ALREADY_EXISTS, http: 409 },
+  conflict: { grpc: status.ABORTED, http: 409 },
   resource_exhausted: { grpc: status.RESOURCE_EXHAUSTED, http: 429 },
   unavailable: { grpc: status.UNAVAILABLE, http: 503 },
   deadline_exceeded: { grpc: status.DEADLINE_EXCEEDED, http: 504 },

@@ -254,6 +254,7 @@ const STATUS_OF: Record<string, number> = {
   permission_denied: 403,
   not_found: 404,
   already_exists: 409,
+  conflict: 409,
   resource_exhausted: 429,
   unavailable: 503,
   deadline_exceeded: 504,

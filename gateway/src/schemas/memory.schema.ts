@@ -24,6 +24,14 @@ function permissionName(p: memoryPb.Permission): PermissionName {
 
 export const isoDateTime = () => z.iso.datetime({ offset: true });
 
+/** Optimistic concurrency on a change: the memory's `updated_at` as last read. */
+export const expectedUpdatedAt = () =>
+  isoDateTime()
+    .optional()
+    .describe(
+      "The memory's updated_at as you last read it: the change is refused (409 conflict) if the memory changed since. Leave out to change it whatever happened meanwhile.",
+    );
+
 export const memorySchema = z
   .object({
     id: z.uuid(),

@@ -44,6 +44,8 @@ export interface UpdateMemoryInput {
   clearExpirationDate: boolean;
   tags: string[];
   replaceTags: boolean;
+  /** Refuse with `conflict` unless the memory was last changed at this instant (optimistic concurrency). */
+  expectedUpdatedAt?: Date;
 }
 
 export interface ListMemoriesInput {

@@ -11,7 +11,13 @@ import {
 import type { Embeddings } from '../clients/embedding.client.js';
 import { decodeCursor, decodeListCursor, encodeCursor, encodeListCursor } from '../store/cursor.js';
 import { listVisible, type SortField, type SortOrder } from '../store/memory-list.store.js';
-import type { MemoryRow, MemoryStore, NewMemoryRow, SearchFilter } from '../store/memory.store.js';
+import type {
+  LockedMemory,
+  MemoryRow,
+  MemoryStore,
+  NewMemoryRow,
+  SearchFilter,
+} from '../store/memory.store.js';
 import { canSee, type VisibilityFacts } from '../store/visibility.js';
 import type { KeywordStore } from '../store/keyword.store.js';
 import { fuse, type FusionOptions } from './hybrid-ranking.js';
@@ -253,6 +259,7 @@ export class MemoryService {
       memoryId: string;
       permission: PermissionName | 'unspecified';
       sharedWith: { users: string[]; groups: string[] };
+      expectedUpdatedAt?: Date;
     },
   ): Promise<MemoryRecord> {
     requireScope(caller, SCOPE_WRITE);
@@ -264,6 +271,7 @@ export class MemoryService {
       id,
       ownerOnly(caller, groupIds, id, 'change the permissions of'),
       (facts) => ({
+        ...checkUnchangedSince(facts, req.expectedUpdatedAt),
         permission: checked.permission,
         sharedWith: checked.sharedWith,
         event: {
@@ -297,6 +305,7 @@ export class MemoryService {
     // Embed before opening the transaction; an unreachable embedder leaves the new text pending.
     const embedding = text === undefined ? undefined : (await this.embedOrPending([text]))[0];
     const row = await this.deps.store.change(id, ownerOnly(caller, groupIds, id, 'update'), (facts) => {
+      checkUnchangedSince(facts, req.expectedUpdatedAt);
       const merged = req.replaceTags ? tags : [...new Set([...facts.tags, ...tags])];
       if (merged.length > MAX_TAGS)
         throw invalid('tags', `at most ${MAX_TAGS} tags (got ${merged.length} after merging)`);
@@ -428,6 +437,21 @@ export function ownerRefusal(
   if (!facts || !canSee({ userId: caller.userId, groupIds }, facts))
     return notFound(`memory ${id} not found`);
   return forbidden(`only the owner may ${verb} a memory`);
+}
+
+/**
+ * Optimistic concurrency: a client that read the memory at `expected` refuses to overwrite a change
+ * it has not seen. Checked on the locked row, after the owner check (a stranger learns nothing).
+ */
+function checkUnchangedSince(facts: LockedMemory, expected: Date | undefined): Record<string, never> {
+  if (expected && facts.updatedAt.getTime() !== expected.getTime()) {
+    throw new DomainError(
+      'conflict',
+      `the memory was changed at ${facts.updatedAt.toISOString()}, after expected_updated_at ${expected.toISOString()}: read it again and retry`,
+      'expected_updated_at',
+    );
+  }
+  return {};
 }
 
 function ownerOnly(caller: Caller, groupIds: readonly string[], id: string, verb: string) {

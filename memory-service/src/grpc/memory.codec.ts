@@ -69,6 +69,7 @@ export function modifyPermissionsFromPb(r: memoryPb.ModifyPermissionsRequest) {
     memoryId: r.memoryId,
     permission: permissionFromPb(r.permission),
     sharedWith: sharedWithFromPb(r.sharedWith),
+    expectedUpdatedAt: r.expectedUpdatedAt,
   };
 }
 
@@ -80,6 +81,7 @@ export function updateFromPb(r: memoryPb.UpdateMemoryRequest): UpdateMemoryInput
     clearExpirationDate: r.clearExpirationDate,
     tags: r.tags,
     replaceTags: r.replaceTags,
+    expectedUpdatedAt: r.expectedUpdatedAt,
   };
 }
 

@@ -74,6 +74,8 @@ type MemoryEvent = EventPayload<'memory.created'>;
 export interface LockedMemory extends VisibilityFacts {
   id: string;
   tags: string[];
+  /** Millisecond precision, as the API shows it (each change moves it by at least 1 ms). */
+  updatedAt: Date;
 }
 
 /** What a change writes; absent fields stay as they are. `sharedWith` replaces all share rows. */
@@ -434,7 +436,11 @@ export class MemoryStore {
           ...(c.permission ? { permission: c.permission } : {}),
           ...(c.expirationDate !== undefined ? { expiration_date: c.expirationDate } : {}),
           ...(c.tags ? { tags: c.tags } : {}),
-          updated_at: trx.raw('clock_timestamp()'),
+          // Strictly later than before at the API's millisecond precision, so an updated_at a
+          // client read names one version (expected_updated_at).
+          updated_at: trx.raw(
+            "greatest(date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', updated_at) + interval '1 millisecond')",
+          ),
         });
       if (c.keywords) await writeKeywords(trx, [{ memoryId: id, indexed: c.keywords }]);
       if (c.sharedWith) {
@@ -464,8 +470,9 @@ export class MemoryStore {
         permission: PermissionName;
         expiration_date: Date | string | null;
         tags: string[] | null;
+        updated_at: Date | string;
       }[] = await trx('memories')
-        .select('id', 'user_id', 'permission', 'expiration_date', 'tags')
+        .select('id', 'user_id', 'permission', 'expiration_date', 'tags', 'updated_at')
         .whereIn('id', chunk)
         .orderBy('id')
         .forUpdate();
@@ -478,6 +485,7 @@ export class MemoryStore {
           expirationDate: row.expiration_date === null ? null : toDate(row.expiration_date),
           sharedWith: shares.get(row.id) ?? { users: [], groups: [] },
           tags: row.tags ?? [],
+          updatedAt: toDate(row.updated_at),
         });
       }
     }

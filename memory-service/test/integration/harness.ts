@@ -141,6 +141,12 @@ export function userApi(
         { memoryId, permission, sharedWith: { users: [], groups: [], ...sharedWith } },
         md(),
       ),
+    modify: (memoryId: string, req: Partial<memoryPb.ModifyPermissionsRequest>) =>
+      callUnary(
+        c.modifyPermissions.bind(c),
+        { memoryId, permission: PRIVATE, sharedWith: { users: [], groups: [] }, ...req },
+        md(),
+      ),
     submitMany: (memories: Partial<memoryPb.NewMemory>[]) =>
       callUnary(
         c.submitMemories.bind(c),

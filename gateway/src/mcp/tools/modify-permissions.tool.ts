@@ -1,6 +1,7 @@
 import { callUnary } from '@picard/service-kit';
 import { z } from '../../schemas/zod.js';
 import {
+  expectedUpdatedAt,
   memorySchema,
   memoryToJson,
   permissionToProto,
@@ -22,6 +23,7 @@ export const modifyPermissionsTool = defineTool({
       memory_id: z.uuid(),
       permission: z.enum(['private', 'public', 'shared']),
       shared_with: sharedWithInput().optional(),
+      expected_updated_at: expectedUpdatedAt(),
     })
     .strict(),
   output: memorySchema,
@@ -33,6 +35,7 @@ export const modifyPermissionsTool = defineTool({
         memoryId: input.memory_id,
         permission: permissionToProto(input.permission),
         sharedWith: sharedWithToProto(input.shared_with),
+        expectedUpdatedAt: input.expected_updated_at ? new Date(input.expected_updated_at) : undefined,
       },
       metadata,
     );

@@ -1,6 +1,12 @@
 import { callUnary } from '@picard/service-kit';
 import { z } from '../../schemas/zod.js';
-import { isoDateTime, memorySchema, memoryToJson, tagsInput } from '../../schemas/memory.schema.js';
+import {
+  expectedUpdatedAt,
+  isoDateTime,
+  memorySchema,
+  memoryToJson,
+  tagsInput,
+} from '../../schemas/memory.schema.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { defineTool } from './tool-definition.js';
 
@@ -16,6 +22,7 @@ export const updateMemoryTool = defineTool({
       text: z.string().min(1).optional(),
       expiration_date: isoDateTime().nullable().optional(),
       tags: tagsInput().optional(),
+      expected_updated_at: expectedUpdatedAt(),
     })
     .strict(),
   output: memorySchema,
@@ -30,6 +37,7 @@ export const updateMemoryTool = defineTool({
         clearExpirationDate: input.expiration_date === null,
         tags: input.tags ?? [],
         replaceTags: input.tags !== undefined,
+        expectedUpdatedAt: input.expected_updated_at ? new Date(input.expected_updated_at) : undefined,
       },
       metadata,
     );

@@ -222,6 +222,8 @@ export interface UpdateMemoryRequest {
   clearExpirationDate: boolean;
   tags: string[];
   replaceTags: boolean;
+  /** Optimistic concurrency: refused with `conflict` unless the memory's updated_at is still this. */
+  expectedUpdatedAt?: Date | undefined;
 }
 
 export interface DeleteMemoryRequest {
@@ -255,7 +257,11 @@ export interface DeleteMemoriesResponse {
 export interface ModifyPermissionsRequest {
   memoryId: string;
   permission: Permission;
-  sharedWith: SharedWith | undefined;
+  sharedWith:
+    | SharedWith
+    | undefined;
+  /** As in UpdateMemoryRequest. */
+  expectedUpdatedAt?: Date | undefined;
 }
 
 export interface GetMemoryRequest {
@@ -1151,6 +1157,7 @@ function createBaseUpdateMemoryRequest(): UpdateMemoryRequest {
     clearExpirationDate: false,
     tags: [],
     replaceTags: false,
+    expectedUpdatedAt: undefined,
   };
 }
 
@@ -1173,6 +1180,9 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     }
     if (message.replaceTags !== false) {
       writer.uint32(48).bool(message.replaceTags);
+    }
+    if (message.expectedUpdatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expectedUpdatedAt), writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1238,6 +1248,14 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
             message.replaceTags = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.expectedUpdatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1274,6 +1292,11 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
         : isSet(object.replace_tags)
         ? globalThis.Boolean(object.replace_tags)
         : false,
+      expectedUpdatedAt: isSet(object.expectedUpdatedAt)
+        ? fromJsonTimestamp(object.expectedUpdatedAt)
+        : isSet(object.expected_updated_at)
+        ? fromJsonTimestamp(object.expected_updated_at)
+        : undefined,
     };
   },
 
@@ -1297,6 +1320,9 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     if (message.replaceTags !== false) {
       obj.replaceTags = message.replaceTags;
     }
+    if (message.expectedUpdatedAt !== undefined) {
+      obj.expectedUpdatedAt = message.expectedUpdatedAt.toISOString();
+    }
     return obj;
   },
 
@@ -1311,6 +1337,7 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     message.clearExpirationDate = object.clearExpirationDate ?? false;
     message.tags = object.tags?.map((e) => e) || [];
     message.replaceTags = object.replaceTags ?? false;
+    message.expectedUpdatedAt = object.expectedUpdatedAt ?? undefined;
     return message;
   },
 };
@@ -1773,7 +1800,7 @@ export const DeleteMemoriesResponse: MessageFns<DeleteMemoriesResponse> = {
 };
 
 function createBaseModifyPermissionsRequest(): ModifyPermissionsRequest {
-  return { memoryId: "", permission: 0, sharedWith: undefined };
+  return { memoryId: "", permission: 0, sharedWith: undefined, expectedUpdatedAt: undefined };
 }
 
 export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
@@ -1786,6 +1813,9 @@ export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
     }
     if (message.sharedWith !== undefined) {
       SharedWith.encode(message.sharedWith, writer.uint32(26).fork()).join();
+    }
+    if (message.expectedUpdatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expectedUpdatedAt), writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1827,6 +1857,14 @@ export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
             message.sharedWith = SharedWith.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.expectedUpdatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1852,6 +1890,11 @@ export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
         : isSet(object.shared_with)
         ? SharedWith.fromJSON(object.shared_with)
         : undefined,
+      expectedUpdatedAt: isSet(object.expectedUpdatedAt)
+        ? fromJsonTimestamp(object.expectedUpdatedAt)
+        : isSet(object.expected_updated_at)
+        ? fromJsonTimestamp(object.expected_updated_at)
+        : undefined,
     };
   },
 
@@ -1866,6 +1909,9 @@ export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
     if (message.sharedWith !== undefined) {
       obj.sharedWith = SharedWith.toJSON(message.sharedWith);
     }
+    if (message.expectedUpdatedAt !== undefined) {
+      obj.expectedUpdatedAt = message.expectedUpdatedAt.toISOString();
+    }
     return obj;
   },
 
@@ -1879,6 +1925,7 @@ export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
     message.sharedWith = (object.sharedWith !== undefined && object.sharedWith !== null)
       ? SharedWith.fromPartial(object.sharedWith)
       : undefined;
+    message.expectedUpdatedAt = object.expectedUpdatedAt ?? undefined;
     return message;
   },
 };
