@@ -9,7 +9,7 @@ export interface MicroBatcherOptions {
   maxBatch: number;
   /** How many `run` calls may be in flight at once. */
   concurrency: number;
-  /** How long the first input of a batch waits for company. */
+  /** How long the first input of a batch waits for company while other calls are in flight. */
   lingerMs: number;
 }
 
@@ -20,7 +20,7 @@ export interface MicroBatcherOptions {
 export class MicroBatcher<I, O> {
   private readonly queue: Pending<I, O>[] = [];
   private active = 0;
-  private timer?: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout | NodeJS.Immediate;
 
   constructor(
     private readonly run: (inputs: I[]) => Promise<O[]>,
@@ -39,12 +39,18 @@ export class MicroBatcher<I, O> {
     });
   }
 
+  /**
+   * Idle, the first input leaves at the end of this tick (with whatever was submitted in it):
+   * lingering would only add its delay to every lone request, and inputs arriving while that call
+   * runs queue and leave together anyway. With calls in flight and a slot free, it lingers for company.
+   */
   private schedule() {
     if (this.timer || this.active >= this.opts.concurrency || this.queue.length === 0) return;
-    this.timer = setTimeout(() => {
+    const go = () => {
       this.timer = undefined;
       this.flush();
-    }, this.opts.lingerMs);
+    };
+    this.timer = this.active === 0 ? setImmediate(go) : setTimeout(go, this.opts.lingerMs);
   }
 
   private flush() {
