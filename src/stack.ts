@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import {
   createLogger,
   loadConfig,
@@ -14,18 +13,6 @@ import { personaConfigSchema, startPersonaService } from '@picard/persona-servic
 import { gatewayConfigSchema, startGateway, type GatewayHandle } from '@picard/gateway';
 
 const LOOPBACK = '127.0.0.1';
-
-/** A loopback port free right now (the OS picks it); the caller binds it at once. */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, LOOPBACK, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export interface StackOptions {
   env: NodeJS.ProcessEnv;
@@ -66,7 +53,7 @@ export function loadStackConfigs(env: NodeJS.ProcessEnv) {
 
 /**
  * Starts every service in this process, each on its own loopback gRPC port, in dependency order:
- * auth beside embedding → memory beside persona → gateway. Used by `npm start` and by the e2e suites.
+ * auth beside embedding → memory → persona → gateway. Used by `npm start` and by the e2e suites.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   // In one process the services share the internal key without anyone handling it: a fresh one per
@@ -100,21 +87,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // empty handler only keeps it from counting as unhandled while the model loads).
     authStarting.catch(() => undefined);
     stopped.push(async () => (await authStarting.catch(() => undefined))?.stop());
-    // persona-service needs nothing but its database and memory-service's address: it starts now,
-    // on a port picked for memory-service (persona connects lazily), instead of after it.
-    const memoryPort = await freeLoopbackPort();
-    const personaStarting = Promise.resolve(opts.databases.persona).then((database) =>
-      startPersonaService({
-        config: { ...configs.persona, MEMORY_GRPC_ADDR: `${LOOPBACK}:${memoryPort}` },
-        database,
-        schema: opts.schemas?.persona,
-        bus: opts.bus,
-        logger: logger('persona-service'),
-        ...grpc,
-      }),
-    );
-    personaStarting.catch(() => undefined);
-    stopped.push(async () => (await personaStarting.catch(() => undefined))?.stop());
     const embedding = await startEmbeddingService({
       config: configs.embedding,
       logger: logger('embedding-service'),
@@ -123,40 +95,41 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     stopped.push(() => embedding.stop());
     opts.onStep?.(`embedding model (${configs.embedding.EMBEDDING_PROVIDER}) loaded`);
 
-    const memoryStarting = Promise.resolve(opts.databases.memory).then((database) =>
-      startMemoryService({
-        config: { ...configs.memory, EMBEDDING_GRPC_ADDR: embedding.grpc.address },
-        database,
-        schema: opts.schemas?.memory,
-        bus: opts.bus,
-        logger: logger('memory-service'),
-        grpcHost: LOOPBACK,
-        grpcPort: memoryPort,
-      }),
-    );
-    memoryStarting.catch(() => undefined);
-    stopped.push(async () => (await memoryStarting.catch(() => undefined))?.stop());
-    const [auth, persona] = await Promise.all([authStarting, personaStarting]);
-    // The gateway needs addresses only: it starts while memory-service finishes (migrations, the
-    // model's dimensions), and Picard is ready when both are.
+    const memory = await startMemoryService({
+      config: { ...configs.memory, EMBEDDING_GRPC_ADDR: embedding.grpc.address },
+      database: await opts.databases.memory,
+      schema: opts.schemas?.memory,
+      bus: opts.bus,
+      logger: logger('memory-service'),
+      ...grpc,
+    });
+    stopped.push(() => memory.stop());
+    const persona = await startPersonaService({
+      config: { ...configs.persona, MEMORY_GRPC_ADDR: memory.grpc.address },
+      database: await opts.databases.persona,
+      schema: opts.schemas?.persona,
+      bus: opts.bus,
+      logger: logger('persona-service'),
+      ...grpc,
+    });
+    stopped.push(() => persona.stop());
+    const auth = await authStarting;
+    opts.onStep?.('auth, memory and persona services up');
+
     const addresses = {
       auth: auth.grpc.address,
-      memory: `${LOOPBACK}:${memoryPort}`,
+      memory: memory.grpc.address,
       embedding: embedding.grpc.address,
       persona: persona.grpc.address,
     };
-    const gatewayStarting = startGateway({
+    const gateway = await startGateway({
       config: configs.gateway,
       logger: logger('gateway'),
       bus: opts.bus,
       addresses,
       port: opts.gatewayPort,
     });
-    gatewayStarting.catch(() => undefined);
-    stopped.push(async () => (await gatewayStarting.catch(() => undefined))?.stop());
-    await memoryStarting;
-    opts.onStep?.('auth, memory and persona services up');
-    const gateway = await gatewayStarting;
+    stopped.push(() => gateway.stop());
     await auth.adminEnsured;
     return { gateway, addresses, internalKey, stop: stopAll };
   } catch (err) {

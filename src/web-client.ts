@@ -83,8 +83,7 @@ async function waitUntilHealthy(healthUrl: string, exited: Promise<number | null
     } catch {
       // not listening yet
     }
-    // Often: start-up is counted in tenths of a second, and a refused loopback fetch costs nothing.
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`the web client did not answer ${healthUrl} within ${READY_TIMEOUT_MS / 1000} s`);
 }
