@@ -3,7 +3,7 @@
  * time goes. Each phase uses its own distinct queries, so no phase is helped by the embedding
  * cache of another. Phases:
  *   gateway REST   POST /api/tools query_memory (HTTP + token check + gRPC + everything below)
- *   gateway MCP    tools/call over MCP Streamable HTTP (SDK client)
+ *   gateway MCP    tools/call over MCP Streamable HTTP (stock SDK clients in a separate process)
  *   memory gRPC    MemoryService.QueryMemory straight to the service (embed + search + decrypt)
  *   embedding      EmbeddingService.Embed of one query (the model alone)
  *   raw pgvector   the statement the service runs, on the same database, for a precomputed vector
@@ -11,9 +11,9 @@
  * Options (env): BENCH_MEMORIES (10000), BENCH_QUERIES (500), BENCH_LOAD_CONCURRENCY (32),
  * BENCH_MODE=cluster with PICARD_TEST_DATABASE_URL/PICARD_TEST_NATS_URL for PostgreSQL + NATS.
  */
+import { spawn } from 'node:child_process';
 import os from 'node:os';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { fileURLToPath } from 'node:url';
 import { embeddingPb, memoryPb } from '@picard/proto';
 import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
@@ -84,32 +84,34 @@ async function main() {
         throw new Error(`query failed: ${res.text}`);
     });
   }
-  // Stock MCP clients, one per simulated user session.
-  const mcpClients = await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      const c = new Client({ name: 'bench', version: '1' });
-      await c.connect(
-        new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
-          requestInit: { headers: { authorization: `Bearer ${viewer.access_token}` } },
-        }),
-      );
-      return c;
-    }),
-  );
-  await phase('gateway MCP ping c=1', 1, async () => {
-    await mcpClients[0]!.ping();
+  // Stock MCP clients, one per simulated user session, in a process of their own as real hosts are
+  // (bench/mcp-clients.mjs): their work must not share the server's event loop.
+  const mcpPhases = [
+    { name: 'gateway MCP ping c=1', kind: 'ping', concurrency: 1, texts: () => () => '' },
+    { name: 'gateway MCP c=1', kind: 'query', concurrency: 1, texts: queries },
+    { name: 'gateway MCP c=8', kind: 'query', concurrency: 8, texts: queries },
+  ].map((p) => {
+    const text = p.texts();
+    return {
+      name: p.name,
+      kind: p.kind,
+      concurrency: p.concurrency,
+      warmup: Array.from({ length: 20 }, (_, i) => text(Q + i)),
+      queries: Array.from({ length: Q }, (_, i) => text(i)),
+    };
   });
-  for (const concurrency of [1, 8]) {
-    const qm = queries();
-    await phase(`gateway MCP c=${concurrency}`, concurrency, async (i) => {
-      const res = await mcpClients[i % concurrency]!.callTool({
-        name: 'query_memory',
-        arguments: { query: qm(i), limit: LIMIT },
-      });
-      if (res.isError) throw new Error(JSON.stringify(res.content));
-    });
+  const mcpSamples = await runMcpClients({
+    url: t.url,
+    token: viewer.access_token,
+    limit: LIMIT,
+    phases: mcpPhases,
+  });
+  for (const p of mcpPhases) {
+    results[p.name] = summarize(mcpSamples[p.name]!);
+    log(
+      `${p.name.padEnd(22)} p50 ${results[p.name]!.p50} ms  p95 ${results[p.name]!.p95} ms  p99 ${results[p.name]!.p99} ms`,
+    );
   }
-  await Promise.all(mcpClients.map((c) => c.close()));
 
   // ---- batch ingest: one client sending submit_memories batches one after another ----
   const batchStart = performance.now();
@@ -273,7 +275,8 @@ function markdown(report: {
   return `# query_memory latency (${report.mode} mode)
 
 ${report.date}; ${report.memories} memories (a quarter public, four users), ${report.queries_per_phase} distinct queries per phase, top-${LIMIT};
-machine: ${JSON.stringify(report.machine)}.
+machine: ${JSON.stringify(report.machine)}. REST and gRPC phases run in the server's process; the MCP phases'
+stock SDK clients run in a process of their own (both share the machine's cores).
 
 Load through the gateway (submit_memory, concurrency ${report.load.concurrency}): ${report.load.per_second} memories/s.
 Batch ingest (submit_memories, ${report.batch_ingest.batch_size} per call, one client, after the queries): ${report.batch_ingest.per_second} memories/s.
@@ -290,3 +293,16 @@ main().catch((err) => {
   process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
+
+/** Runs the MCP phases in a child process (bench/mcp-clients.mjs) and returns its samples per phase. */
+async function runMcpClients(job: object): Promise<Record<string, number[]>> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./mcp-clients.mjs', import.meta.url))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(JSON.stringify(job));
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the MCP client process failed (exit ${code})`);
+  return JSON.parse(out) as Record<string, number[]>;
+}
