@@ -37,9 +37,14 @@ describe('metrics', () => {
   it('counts tool calls per interface and outcome, and gRPC calls per method and code', async () => {
     const client = await registerClient(t);
     const ana = await userToken(t, client, 'ana');
-    expect((await callTool(t, ana.access_token, 'submit_memory', { text: 'metrics are fun', permission: 'private' })).status).toBe(
-      200,
-    );
+    expect(
+      (
+        await callTool(t, ana.access_token, 'submit_memory', {
+          text: 'metrics are fun',
+          permission: 'private',
+        })
+      ).status,
+    ).toBe(200);
     expect((await callTool(t, ana.access_token, 'query_memory', { query: 'fun' })).status).toBe(200);
     expect((await callTool(t, ana.access_token, 'query_memory', { query: 42 })).status).toBe(400);
     const mcp = new Client({ name: 'metrics-test', version: '1.0.0' });
