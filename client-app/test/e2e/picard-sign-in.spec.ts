@@ -79,10 +79,13 @@ describe('the web app in a browser: Sign in with Picard, read-only grants, token
     const { page } = reader;
     await page.goto('/login');
     await page.getByRole('checkbox', { name: /Read-only access/ }).check();
-    await expect(page.getByRole('link', { name: 'Sign in with Picard' }).getAttribute('href')).resolves.toBe(
-      '/bff/auth/picard/start?access=read',
-    );
-    await page.getByRole('link', { name: 'Sign in with Picard' }).click();
+    // The link is re-rendered after the change is detected, not in the same turn as the click: wait
+    // for it (a loaded CI machine once read the old href).
+    const readOnlyLink = page.locator('a[href="/bff/auth/picard/start?access=read"]', {
+      hasText: 'Sign in with Picard',
+    });
+    await readOnlyLink.waitFor({ timeout: 10_000 });
+    await readOnlyLink.click();
     await page.getByRole('heading', { name: 'Sign in to Picard' }).waitFor();
     await page.getByLabel('Username').fill(USER.username);
     await page.getByLabel('Password').fill(USER.password);
@@ -121,12 +124,20 @@ describe('the web app in a browser: Sign in with Picard, read-only grants, token
     await page.getByText('Read-only', { exact: true }).first().waitFor();
 
     // Forcing it from the page, with the CSRF header the app would send: refused.
-    const forced = await reader.api('POST', '/bff/tools/submit_memory', { text: 'forced write', permission: 'private' });
+    const forced = await reader.api('POST', '/bff/tools/submit_memory', {
+      text: 'forced write',
+      permission: 'private',
+    });
     expect(forced.status).toBe(403);
-    expect(forced.json).toMatchObject({ error: expect.any(String), message: expect.stringMatching(/read-only/) });
+    expect(forced.json).toMatchObject({
+      error: expect.any(String),
+      message: expect.stringMatching(/read-only/),
+    });
     const [id] = await page.evaluate(() => [location.pathname]);
     expect(id).toBe('/account');
-    const del = await reader.api('POST', '/bff/tools/delete_memories', { ids: ['00000000-0000-4000-8000-000000000000'] });
+    const del = await reader.api('POST', '/bff/tools/delete_memories', {
+      ids: ['00000000-0000-4000-8000-000000000000'],
+    });
     expect(del.status).toBe(403);
     const imported = await reader.api('POST', '/bff/imports', { format: 'json', data: '[{"text":"x"}]' });
     expect(imported.status).toBe(403);
@@ -134,7 +145,10 @@ describe('the web app in a browser: Sign in with Picard, read-only grants, token
     await page.goto('/memories');
     expect(await listedTexts(page)).toEqual([FIRST]);
     // The same write with a full grant (the other browser) goes through: the refusal is the scope's.
-    const allowed = await writer.api('POST', '/bff/tools/submit_memory', { text: 'a second note', permission: 'private' });
+    const allowed = await writer.api('POST', '/bff/tools/submit_memory', {
+      text: 'a second note',
+      permission: 'private',
+    });
     expect(allowed.status).toBe(200);
   }, 120_000);
 
@@ -143,7 +157,11 @@ describe('the web app in a browser: Sign in with Picard, read-only grants, token
     const [user] = await w.bff.knex('users').where({ username: USER.username }).select('id');
     const before = (await w.picardTokens()).filter((t) => t.userId === user.id);
     expect(before).toHaveLength(2); // the writer's grant and the reader's
-    const [row] = await w.bff.knex('picard_tokens').where({ user_id: user.id }).orderBy('expires_at', 'desc').select('expires_at');
+    const [row] = await w.bff
+      .knex('picard_tokens')
+      .where({ user_id: user.id })
+      .orderBy('expires_at', 'desc')
+      .select('expires_at');
     // Wait until every access token the BFF holds for pat has expired.
     const wait = new Date(row.expires_at).getTime() - Date.now() + 1500;
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -166,7 +184,11 @@ describe('the web app in a browser: Sign in with Picard, read-only grants, token
     const SECOND = 'Written after the access token had expired: the app did not ask me to sign in again.';
     await createMemory(writer, { text: SECOND, permission: 'private' });
     await page.goto('/memories');
-    await eventually(async () => expect(await listedTexts(page)).toContain(SECOND), 10_000, 'the new memory in the list');
+    await eventually(
+      async () => expect(await listedTexts(page)).toContain(SECOND),
+      10_000,
+      'the new memory in the list',
+    );
     expect(new URL(page.url()).pathname).toBe('/memories');
     await expect(page.getByRole('heading', { name: 'Sign in to Picard' }).count()).resolves.toBe(0);
     await expect(page.getByText('please sign in again').count()).resolves.toBe(0);
@@ -179,7 +201,11 @@ describe('the web app in a browser: Sign in with Picard, read-only grants, token
     expect(writerNow).toBeDefined(); // rotated
     // The read-only browser, idle all along, still works too.
     await reader.page.goto('/memories');
-    await eventually(async () => expect(await listedTexts(reader.page)).toContain(SECOND), 10_000, 'the reader sees it');
+    await eventually(
+      async () => expect(await listedTexts(reader.page)).toContain(SECOND),
+      10_000,
+      'the reader sees it',
+    );
     expect(new URL(reader.page.url()).pathname).toBe('/memories');
   }, 120_000);
 });
