@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { authPb, rateLimitPb } from '@picard/proto';
 import {
   connectEventBus,
@@ -151,17 +150,16 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       logger,
     );
     const { PICARD_ADMIN_USERNAME: username, PICARD_ADMIN_PASSWORD: password } = config;
-    // The admin settings are compared by a fingerprint keyed from the signing-key encryption key
-    // (a sub-key of its own); without that key they are applied at every start.
-    const fingerprintKey = config.AUTH_KEY_ENCRYPTION_KEY
-      ? createHmac('sha256', Buffer.from(config.AUTH_KEY_ENCRYPTION_KEY, 'base64'))
-          .update('picard admin settings v1')
-          .digest()
-      : undefined;
     const adminEnsured =
       username && password
         ? domain.users
-            .applyConfiguredAdmin({ username, password, email: config.PICARD_ADMIN_EMAIL }, fingerprintKey)
+            .applyConfiguredAdmin(
+              { username, password, email: config.PICARD_ADMIN_EMAIL },
+              // Without this key the settings are applied at every start.
+              config.AUTH_KEY_ENCRYPTION_KEY
+                ? Buffer.from(config.AUTH_KEY_ENCRYPTION_KEY, 'base64')
+                : undefined,
+            )
             .then(
               ({ admin, applied }) =>
                 logger.info(

@@ -4,7 +4,8 @@ import { parse } from 'yaml';
 
 export type Env = Record<string, string>;
 
-const key32 = () => randomBytes(32).toString('base64');
+/** Base64 of 32 random bytes, as `openssl rand -base64 32` makes them. */
+export const key32 = () => randomBytes(32).toString('base64');
 
 /** What an operator supplies to a deployment (the files' header comments say so), as valid values. */
 export function operatorSecrets(): Env {
@@ -34,5 +35,3 @@ export function renderCompose(variables: Env): Record<string, ComposeService> {
   });
   return (parse(out) as { services: Record<string, ComposeService> }).services;
 }
-
-export { key32 };

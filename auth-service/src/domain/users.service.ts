@@ -57,16 +57,16 @@ export class UsersService {
 
   /**
    * PICARD_ADMIN_* at start: applied (ensureAdmin) when the admin is missing, inactive, or the
-   * settings differ from the ones last applied. Compared as an HMAC under `fingerprintKey` (a key
-   * from the service's configuration), so an unchanged start costs no password hash and a password
+   * settings differ from the ones last applied. Compared as an HMAC under a sub-key of `configKey`
+   * (AUTH_KEY_ENCRYPTION_KEY), so an unchanged start costs no password hash and a password
    * the admin changed since is kept; the fingerprint tells nothing without the key, and whoever has
    * the key has the configuration, password included. Without a key the settings are always applied.
    */
   async applyConfiguredAdmin(
     input: EnsureAdminInput,
-    fingerprintKey?: Buffer,
+    configKey?: Buffer,
   ): Promise<{ admin: UserRow; applied: boolean }> {
-    const fingerprint = fingerprintKey && adminFingerprint(fingerprintKey, input);
+    const fingerprint = configKey && adminFingerprint(configKey, input);
     if (fingerprint) {
       const existing = await this.store.users.findByUsername(input.username);
       const stored =
@@ -329,7 +329,9 @@ export class UsersService {
 
 const taken = () => new DomainError('already_exists', 'this username is taken', 'username');
 
-function adminFingerprint(key: Buffer, input: EnsureAdminInput): string {
+function adminFingerprint(configKey: Buffer, input: EnsureAdminInput): string {
+  // A sub-key of its own, so the configured key is never used for two purposes.
+  const key = createHmac('sha256', configKey).update('picard admin settings v1').digest();
   return createHmac('sha256', key)
     .update(JSON.stringify([input.username.toLowerCase(), input.password, input.email ?? '']))
     .digest('base64url');
