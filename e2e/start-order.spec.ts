@@ -11,7 +11,7 @@ import { authConfigSchema, startAuthService } from '@picard/auth-service';
 import { embeddingConfigSchema, startEmbeddingService } from '@picard/embedding-service';
 import { memoryConfigSchema, startMemoryService } from '@picard/memory-service';
 import { gatewayConfigSchema, startGateway } from '@picard/gateway';
-import { freePort, request } from './support/test-stack.js';
+import { laterPort, request } from './support/test-stack.js';
 
 /** A logger that keeps what it was told, so a test can read "waiting for …". */
 function recordingLogger() {
@@ -44,7 +44,7 @@ describe('start order: a service started before its dependencies waits for them'
   });
 
   it('the gateway started before auth-service answers 503 naming what it waits for, then serves', async () => {
-    const [authPort, gatewayPort] = [await freePort(), await freePort()];
+    const [authPort, gatewayPort] = [await laterPort(), await laterPort()];
     const url = `http://127.0.0.1:${gatewayPort}`;
     const bus = await openTestEventBus('start-order');
     cleanups.push(() => bus.close());
@@ -55,9 +55,9 @@ describe('start order: a service started before its dependencies waits for them'
       bus,
       addresses: {
         auth: `127.0.0.1:${authPort}`,
-        memory: `127.0.0.1:${await freePort()}`,
-        embedding: `127.0.0.1:${await freePort()}`,
-        persona: `127.0.0.1:${await freePort()}`,
+        memory: `127.0.0.1:${await laterPort()}`,
+        embedding: `127.0.0.1:${await laterPort()}`,
+        persona: `127.0.0.1:${await laterPort()}`,
       },
       host: '127.0.0.1',
       port: gatewayPort,
@@ -111,7 +111,7 @@ describe('start order: a service started before its dependencies waits for them'
   }, 60_000);
 
   it('memory-service started before embedding-service waits for the model, then starts', async () => {
-    const embeddingPort = await freePort();
+    const embeddingPort = await laterPort();
     const { logger, lines } = recordingLogger();
     const db = await openTestDatabase();
     const schema = uniqueSchema('memory');

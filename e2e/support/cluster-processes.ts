@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { operatorSecrets, renderCompose, type Env } from './compose.js';
-import { freePort } from './test-stack.js';
+import { laterPort } from './test-stack.js';
 
 /**
  * The cluster as docker-compose.yml describes it, each service its own OS process running its
@@ -66,7 +66,7 @@ export async function startComposeCluster(opts: {
   dbUrl.pathname = `/${dbName}`;
 
   const natsDir = mkdtempSync(join(tmpdir(), 'picard-cluster-nats-'));
-  const natsPort = await freePort();
+  const natsPort = await laterPort();
   const nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', natsDir], {
     stdio: 'ignore',
   });
@@ -85,7 +85,7 @@ export async function startComposeCluster(opts: {
     const n = opts.instances?.[name] ?? 1;
     instances.set(
       name,
-      await Promise.all(Array.from({ length: n }, async () => ({ port: await freePort() }))),
+      await Promise.all(Array.from({ length: n }, async () => ({ port: await laterPort() }))),
     );
   }
   const portOf = (service: string, i: number) => {

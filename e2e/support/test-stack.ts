@@ -32,6 +32,26 @@ export interface TestStack {
  * The whole system for an e2e suite: real gRPC services, real databases (PGlite in memory, or
  * PostgreSQL in unique schemas when PICARD_TEST_DATABASE_URL is set), real bus, real HTTP.
  */
+/**
+ * A free loopback port below the ephemeral range, for a server bound seconds later (a child
+ * process): a port the OS hands out for `listen(0)` meanwhile can then never be the same one.
+ * Ports given out here are not given out again in this test process.
+ */
+export async function laterPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+const handedOut = new Set<number>();
+
 /** A free loopback port, for suites whose public URL must be the real address (OAuth discovery). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import {
   connectEventBus,
   InternalTokens,
@@ -101,7 +101,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
 
   const host = opts.host ?? config.GATEWAY_HOST;
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.port ?? config.GATEWAY_PORT, host, () => resolve(s));
+    // Not app.listen: express 5 calls its callback on a listen error too, which would resolve
+    // with a server that never listened.
+    const s = createServer(app);
+    s.listen(opts.port ?? config.GATEWAY_PORT, host, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
