@@ -340,13 +340,18 @@ describe('memory tools: batches, export/import, query filters', () => {
     const restUser = await userToken(t, await registerClient(t), 'bigrest');
     const rest = await tool(restUser, 'import_memories', { format: 'ndjson', data });
     expect(rest.status).toBe(200);
-    expect(rest.json.result).toEqual({ imported: 220, total: 220, errors: [] });
+    expect(rest.json.result).toEqual({
+      imported: 220,
+      total: 220,
+      errors: [],
+      import_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
 
     const mcpUser = await userToken(t, await registerClient(t), 'bigmcp');
     const client = await connect(mcpUser.access_token);
     const viaMcp = await client.callTool({ name: 'import_memories', arguments: { format: 'ndjson', data } });
     expect(viaMcp.isError).toBeFalsy();
-    expect(viaMcp.structuredContent).toEqual({ imported: 220, total: 220, errors: [] });
+    expect(viaMcp.structuredContent).toMatchObject({ imported: 220, total: 220, errors: [] });
     // Any other call past GATEWAY_BODY_LIMIT is refused before it reaches a service, over MCP too.
     await expect(
       client.callTool({
@@ -408,17 +413,23 @@ describe('memory tools: batches, export/import, query filters', () => {
       const fresh = await userToken(t, await registerClient(t), 'ivy');
       const client = await connect(fresh.access_token);
       const progress: { progress: number; total?: number }[] = [];
-      const res = await client.callTool(
-        { name: 'import_memories', arguments: { format: 'ndjson', data: exported.ndjson!.data } },
-        undefined,
-        { onprogress: (p) => progress.push(p) },
-      );
+      const args = { format: 'ndjson', data: exported.ndjson!.data, import_id: 'ivy-restore-1' };
+      const res = await client.callTool({ name: 'import_memories', arguments: args }, undefined, {
+        onprogress: (p) => progress.push(p),
+      });
       expect(res.isError).toBeFalsy();
-      expect(res.structuredContent).toEqual({
+      const done = {
         imported: exported.ndjson!.count,
         total: exported.ndjson!.count,
         errors: [],
-      });
+        import_id: 'ivy-restore-1',
+      };
+      expect(res.structuredContent).toEqual(done);
+      // The same import again (a client retrying after a lost reply) writes nothing more.
+      const again = await client.callTool({ name: 'import_memories', arguments: args });
+      expect(again.structuredContent).toEqual(done);
+      const stored = await tool(fresh, 'retrieve_memories', { limit: 100 });
+      expect(stored.json.result.memories).toHaveLength(exported.ndjson!.count);
       expect(progress.length).toBeGreaterThan(0);
       expect(progress.at(-1)).toMatchObject({
         progress: exported.ndjson!.count,

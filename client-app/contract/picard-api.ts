@@ -356,7 +356,7 @@ export interface paths {
     put?: never;
     /**
      * Import memories from a file (tool "import_memories", scope memories:write)
-     * @description Stores the memories of a file written by export_memories (or by hand in the same format) as new memories of yours, in batches. MCP clients that pass a progress token get a progress notification per batch. Items that cannot be imported are listed in errors; when none could be, the call fails.
+     * @description Stores the memories of a file written by export_memories (or by hand in the same format) as new memories of yours, in batches. MCP clients that pass a progress token get a progress notification per batch. Items that cannot be imported are listed in errors; when none could be, the call fails. An import cut off by a fault is retried; if it still fails, calling again with the returned (or your own) import_id and the same file imports only what is missing: nothing is written twice.
      *
      *     Sent as POST /api/tools with {"tool": "import_memories", "data": {...}}.
      */
@@ -3216,6 +3216,8 @@ export interface operations {
             format: 'json' | 'ndjson' | 'csv' | 'markdown';
             /** @description The file's text. */
             data: string;
+            /** @description Names this import so that calling again with the same id and file resumes it (default: a new id). */
+            import_id?: string;
           };
         };
       };
@@ -3234,6 +3236,8 @@ export interface operations {
               total: number;
               /** @description One per item that could not be imported. */
               errors: components['schemas']['ItemError'][];
+              /** @description Resumes this import when passed again with the same file. */
+              import_id: string;
             };
           };
         };

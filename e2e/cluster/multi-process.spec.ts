@@ -10,9 +10,10 @@ const clusterPass = databaseUrl && process.env.PICARD_TEST_NATS_URL ? describe :
 
 /**
  * Issue #12, part 1: every service as its own process, started from its built main.js as
- * docker-compose.yml configures it, two gateways and two memory-services, all started at once with
- * the gateways first. The MCP slice runs through both gateways alternately. Runs in CI's cluster
- * pass (it needs a PostgreSQL server it may create a database on, and nats-server).
+ * docker-compose.yml configures it, two instances of gateway, memory-, persona- and
+ * embedding-service (callers spread over both), all started at once with the gateways first. The
+ * MCP slice runs through both gateways alternately. Runs in CI's cluster pass (it needs a
+ * PostgreSQL server it may create a database on, and nats-server).
  */
 clusterPass('the cluster as separate processes, configured by docker-compose.yml', () => {
   let cluster: Cluster;
@@ -21,7 +22,7 @@ clusterPass('the cluster as separate processes, configured by docker-compose.yml
     llm = await startFakeOpenAi({ reply: 'From her memories: she takes the night train.' });
     cluster = await startComposeCluster({
       databaseUrl: databaseUrl!,
-      instances: { gateway: 2, 'memory-service': 2 },
+      instances: { gateway: 2, 'memory-service': 2, 'persona-service': 2, 'embedding-service': 2 },
       admin: ADMIN,
       variables: { LLM_BASE_URL: llm.url, LLM_API_KEY: 'test-key', LLM_MODEL: 'fake-model' },
     });
@@ -32,16 +33,18 @@ clusterPass('the cluster as separate processes, configured by docker-compose.yml
     await llm?.close();
   }, 60_000);
 
-  it('runs every service of the compose file, two gateways and two memory-services, none exited', () => {
+  it('runs every service of the compose file, two of each stateless one, none exited', () => {
     expect(cluster.processes.map((p) => p.name).sort()).toEqual([
       'auth-service',
       'client-app',
-      'embedding-service',
+      'embedding-service#1',
+      'embedding-service#2',
       'gateway#1',
       'gateway#2',
       'memory-service#1',
       'memory-service#2',
-      'persona-service',
+      'persona-service#1',
+      'persona-service#2',
     ]);
     expect(cluster.exited()).toEqual([]);
   });
@@ -52,7 +55,7 @@ clusterPass('the cluster as separate processes, configured by docker-compose.yml
     const ana = await userToken(g2!, client, 'ana');
     const ben = await userToken(g1!, client, 'ben');
 
-    // Written through one gateway (and memory-service #1), found through the other (#2).
+    // Written through one gateway, found through the other (each spreads its calls over both memory-services).
     const note = await callTool(g1!, ana.access_token, 'submit_memory', {
       text: 'Ana takes the night train to Vienna every June',
       permission: 'shared',
@@ -85,6 +88,11 @@ clusterPass('the cluster as separate processes, configured by docker-compose.yml
     expect(answer.status).toBe(200);
     expect(answer.json.result.answer).toMatch(/she takes the night train/);
     expect(JSON.stringify(llm.chatRequests().at(-1))).toContain('night train to Vienna');
+    // Two questions in a row through one gateway reach both persona-services (round robin).
+    for (const prompt of ['Where does Ana go in June?', 'Which city does Ana visit?']) {
+      const next = await callTool(g1!, ben.access_token, 'query_user', { user_id: ana.user_id, prompt });
+      expect(next.json.result.answer).toMatch(/she takes the night train/);
+    }
 
     // A token revoked at one gateway is refused at the other within a second (events over NATS).
     await fetch(`${g1!.url}/revoke`, {

@@ -18,6 +18,7 @@ export interface ClusterProcess {
   name: string;
   service: string;
   env: Env;
+  command: string[];
   child: ChildProcess;
   output: string[];
   exit?: { code: number | null; signal: NodeJS.Signals | null };
@@ -29,9 +30,17 @@ export interface Cluster {
   gateways: string[];
   webClient: string;
   publicUrl: string;
+  /** The cluster's own database (every service's schema). */
+  databaseUrl: string;
   admin: { username: string; password: string };
-  /** Processes that exited (none should while the test runs). */
+  /** Processes that exited (none should while the test runs), except those stopped on purpose. */
   exited(): ClusterProcess[];
+  /** Sends `signal` to a process (a fault) and waits for it to exit. */
+  kill(name: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a killed process again, same command and environment. */
+  restart(name: string): Promise<void>;
+  /** The cluster's NATS server: stopped (its JetStream store kept) and started again on its port. */
+  nats: { url: string; stop(): Promise<void>; start(): Promise<void> };
   /** The last lines a process printed, for failure messages. */
   tail(name: string, lines?: number): string;
   stop(): Promise<void>;
@@ -50,7 +59,11 @@ const OWN_PORT: Record<string, string> = {
 export async function startComposeCluster(opts: {
   /** PICARD_TEST_DATABASE_URL: a server where this harness may create and drop a database. */
   databaseUrl: string;
-  /** Instances per service (default one); gateway #n calls memory-service #n when there are several. */
+  /**
+   * Instances per service (default one). A service's callers get every instance's address, as a
+   * compose or platform DNS name with one record per replica gives them (gRPC spreads calls over
+   * them); the web client talks to gateway #1.
+   */
   instances?: Record<string, number>;
   admin: { username: string; password: string };
   /** More compose variables (LLM_BASE_URL, …). */
@@ -67,10 +80,14 @@ export async function startComposeCluster(opts: {
 
   const natsDir = mkdtempSync(join(tmpdir(), 'picard-cluster-nats-'));
   const natsPort = await laterPort();
-  const nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', natsDir], {
-    stdio: 'ignore',
-  });
-  await waitForPort(natsPort);
+  const startNats = async () => {
+    const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', natsDir], {
+      stdio: 'ignore',
+    });
+    await waitForPort(natsPort);
+    return server;
+  };
+  let nats: ChildProcess | undefined = await startNats();
 
   const rendered = renderCompose({
     ...operatorSecrets(),
@@ -107,7 +124,12 @@ export async function startComposeCluster(opts: {
           return /:8000$/.test(whole) ? `http://127.0.0.1:${webPort}` : publicUrl;
         }
         if (!instances.has(host)) return whole;
-        return `${scheme ? `${scheme}://` : ''}127.0.0.1:${portOf(host, instance)}`;
+        if (scheme) return `${scheme}://127.0.0.1:${portOf(host, instance)}`;
+        // A gRPC address: every instance, in grpc-js's list syntax.
+        return `ipv4:${instances
+          .get(host)!
+          .map((i) => `127.0.0.1:${i.port}`)
+          .join(',')}`;
       },
     );
   };
@@ -122,34 +144,55 @@ export async function startComposeCluster(opts: {
       for (const [k, v] of Object.entries(s.environment ?? {})) env[k] = rewrite(String(v), i);
       env[OWN_PORT[service]!] = String(portOf(service, i));
       const name = count > 1 ? `${service}#${i + 1}` : service;
-      const child = spawn(s.command![0]!, s.command!.slice(1), {
-        env: { PATH: process.env.PATH!, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const p: ClusterProcess = { name, service, env, child, output: [] };
-      const keep = (chunk: Buffer) => {
-        p.output.push(...chunk.toString().split('\n').filter(Boolean));
-        if (p.output.length > 400) p.output.splice(0, p.output.length - 400);
-      };
-      child.stdout!.on('data', keep);
-      child.stderr!.on('data', keep);
-      child.on('exit', (code, signal) => (p.exit = { code, signal }));
+      const p = { name, service, env, command: s.command!, output: [] } as unknown as ClusterProcess;
+      launch(p);
       processes.push(p);
     }
   }
+  const named = (name: string) => {
+    const p = processes.find((q) => q.name === name);
+    if (!p) throw new Error(`no process ${name} in this cluster`);
+    return p;
+  };
+  const killed = new Set<ClusterProcess>();
 
   const cluster: Cluster = {
     processes,
     gateways: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
     webClient: `http://127.0.0.1:${webPort}`,
     publicUrl,
+    databaseUrl: dbUrl.toString(),
     admin: opts.admin,
-    exited: () => processes.filter((p) => p.exit),
+    exited: () => processes.filter((p) => p.exit && !killed.has(p)),
+    async kill(name, signal = 'SIGKILL') {
+      const p = named(name);
+      killed.add(p);
+      const gone = new Promise((r) => p.child.once('exit', r));
+      p.child.kill(signal);
+      await gone;
+    },
+    async restart(name) {
+      const p = named(name);
+      if (!p.exit) throw new Error(`${name} is still running`);
+      p.exit = undefined;
+      launch(p);
+      killed.delete(p);
+    },
+    nats: {
+      url: `nats://127.0.0.1:${natsPort}`,
+      async stop() {
+        if (nats) await stopProcess(nats);
+        nats = undefined;
+      },
+      async start() {
+        nats ??= await startNats();
+      },
+    },
     tail: (name, lines = 30) =>
       (processes.find((p) => p.name === name)?.output ?? []).slice(-lines).join('\n'),
     async stop() {
       await Promise.all(processes.map((p) => stopProcess(p.child)));
-      await stopProcess(nats);
+      if (nats) await stopProcess(nats);
       rmSync(natsDir, { recursive: true, force: true });
       const admin = new pg.Client({ connectionString: opts.databaseUrl });
       await admin.connect();
@@ -158,6 +201,22 @@ export async function startComposeCluster(opts: {
     },
   };
   return cluster;
+}
+
+/** Starts (or starts again) a process with its command and environment, keeping its last lines. */
+function launch(p: ClusterProcess): void {
+  const child = spawn(p.command[0]!, p.command.slice(1), {
+    env: { PATH: process.env.PATH!, ...p.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer) => {
+    p.output.push(...chunk.toString().split('\n').filter(Boolean));
+    if (p.output.length > 400) p.output.splice(0, p.output.length - 400);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.on('exit', (code, signal) => (p.exit = { code, signal }));
+  p.child = child;
 }
 
 /** Until every gateway reports all services SERVING and the web client is up; fails fast if a process exits. */

@@ -22,6 +22,7 @@ import { MemoryService } from './domain/memory.service.js';
 import { TransferService } from './domain/transfer.service.js';
 import { ActivityStore } from './store/activity.store.js';
 import { GroupStore } from './store/group.store.js';
+import { ImportBatchStore } from './store/import-batch.store.js';
 import { memoryHandlers } from './grpc/memory.handlers.js';
 import { memoryMigrations } from './migrations/index.js';
 import { MemoryStore } from './store/memory.store.js';
@@ -145,7 +146,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       batch: new MemoryBatchService(memories),
       groups,
       activity: new ActivityService(activityStore, recorder),
-      transfer: new TransferService(memories),
+      transfer: new TransferService(memories, new ImportBatchStore(knex)),
     };
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.MEMORY_GRPC_HOST,

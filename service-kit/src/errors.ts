@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { isConnectionLost } from './connection-lost.js';
 
 /**
  * The one error model. Domain code throws DomainError with a code; the gRPC edge turns it
@@ -82,14 +83,15 @@ const GENERIC: Partial<Record<ErrorCode, string>> = {
 /**
  * What a client may be told about a failure. Domain errors pass as they are; anything else (a
  * thrown Error, an `internal` DomainError, a transport failure) becomes a generic message with a
- * fresh correlation id, and `log` is true: the edge must log the full error with that id. An
+ * fresh correlation id, and `log` is true: the edge must log the full error with that id (a lost
+ * database connection is `unavailable`, the rest `internal`). An
  * internal error a service already reported keeps its id (the service logged it).
  */
 export function publicError(err: unknown): { error: DomainError; errorId?: string; log: boolean } {
   if (err instanceof DomainError && !err.opts.hidden && (err.code !== 'internal' || err.errorId)) {
     return { error: err, errorId: err.errorId, log: false };
   }
-  const code = err instanceof DomainError ? err.code : 'internal';
+  const code = err instanceof DomainError ? err.code : isConnectionLost(err) ? 'unavailable' : 'internal';
   const errorId = randomUUID();
   const message = `${GENERIC[code] ?? 'internal error'} (error id ${errorId})`;
   return { error: new DomainError(code, message, undefined, { errorId }), errorId, log: true };

@@ -32,11 +32,22 @@ export function createGrpcClient<C extends Client>(
   const audience = Ctor.serviceName;
   if (!audience) throw new Error('createGrpcClient needs a generated client (it names the target service)');
   return new Ctor(address, credentials.createInsecure(), {
+    ...SPREAD_OVER_INSTANCES,
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.keepalive_time_ms': 30_000,
     interceptors: [signingInterceptor(tokens, audience)],
   });
 }
+
+/**
+ * An address may stand for several instances: a DNS name with one record per replica (compose
+ * scale, a platform's private network) or a list (`ipv4:127.0.0.1:50052,127.0.0.1:50062`). gRPC's
+ * default policy sticks to the first; round robin spreads calls over every instance that is up and
+ * leaves a dead one out as soon as its connection drops, so its callers move to the others.
+ */
+export const SPREAD_OVER_INSTANCES = {
+  'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+};
 
 function signingInterceptor(tokens: InternalTokens, audience: string): Interceptor {
   return (options, nextCall) =>

@@ -5,6 +5,7 @@ import {
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { SPREAD_OVER_INSTANCES } from './grpc-client.js';
 
 const HealthClient = makeGenericClientConstructor(healthService as unknown as ServiceDefinition, 'Health');
 
@@ -12,7 +13,11 @@ export type ServingState = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'UNREACHABLE'
 
 /** Asks a service's standard grpc.health.v1 endpoint how it is doing. */
 export function createHealthChecker(address: string) {
-  const client = new HealthClient(address, credentials.createInsecure()) as unknown as Client & {
+  const client = new HealthClient(
+    address,
+    credentials.createInsecure(),
+    SPREAD_OVER_INSTANCES,
+  ) as unknown as Client & {
     check(
       req: { service: string },
       opts: object,

@@ -6,6 +6,8 @@ export const DEFAULT_SWEEP_INTERVAL_SECONDS = 300;
 export const DEFAULT_SWEEP_BATCH_SIZE = 500;
 /** Per-day search counts (the activity dashboard shows 30 days) are kept this long, then dropped. */
 export const SEARCH_DAYS_KEPT = 400;
+/** An import can be resumed (its batches skipped) this long; then its record goes. */
+export const IMPORT_BATCHES_KEPT_DAYS = 7;
 
 export interface ExpirySweeperOptions {
   store: SweeperStore;
@@ -23,7 +25,8 @@ export interface ExpirySweeperOptions {
  * Deletes memories whose expiry is older than the grace period. Expired memories are already
  * invisible to reads; the grace period leaves the owner time to see (`expired: "include"`) and
  * extend them. Each batch is its own transaction, so a crash loses no event and repeats no delete.
- * Each run also drops per-day search counts older than SEARCH_DAYS_KEPT.
+ * Each run also drops per-day search counts older than SEARCH_DAYS_KEPT and imports' batch records
+ * older than IMPORT_BATCHES_KEPT_DAYS.
  */
 export class ExpirySweeper {
   readonly graceSeconds: number;
@@ -71,6 +74,12 @@ export class ExpirySweeper {
     const pruned = await this.opts.store.deleteSearchDaysBefore(SEARCH_DAYS_KEPT);
     if (pruned)
       this.opts.logger.info({ pruned, keptDays: SEARCH_DAYS_KEPT }, 'old search day counts dropped');
+    const forgotten = await this.opts.store.deleteImportBatchesBefore(IMPORT_BATCHES_KEPT_DAYS);
+    if (forgotten)
+      this.opts.logger.info(
+        { forgotten, keptDays: IMPORT_BATCHES_KEPT_DAYS },
+        'old import batch records dropped',
+      );
     return { deleted };
   }
 

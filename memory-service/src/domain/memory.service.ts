@@ -110,8 +110,7 @@ export class MemoryService {
         out.push(...(await this.deps.embeddings.embed(texts.slice(i, i + EMBED_BATCH))));
       return out;
     } catch (err) {
-      if (!(err instanceof DomainError) || (err.code !== 'unavailable' && err.code !== 'deadline_exceeded'))
-        throw err;
+      if (!isEmbedderDown(err)) throw err;
       this.deps.logger.warn(
         { err: err.message, count: texts.length },
         'embedder unavailable: storing memories as pending',
@@ -176,7 +175,10 @@ export class MemoryService {
     let t = performance.now();
     const early = mode !== 'vector' && filter.maxDistance === undefined ? byKeyword() : undefined;
     early?.catch(() => undefined); // awaited below; a failure meanwhile must not go unhandled
-    const [vector] = await this.deps.embeddings.embed([text]);
+    // Keyword mode uses the vector only for each result's similarity: it keeps working (similarity
+    // 0) while the embedder is down, like memories stored pending.
+    const vector =
+      mode === 'keyword' ? await this.vectorIfUp(text) : (await this.deps.embeddings.embed([text]))[0];
     const embedMs = since(t);
 
     t = performance.now();
@@ -193,7 +195,7 @@ export class MemoryService {
       );
     const vectorRows = mode === 'keyword' ? [] : await byVector();
     const keywordRows = mode === 'vector' ? [] : await (early ?? byKeyword(vector));
-    if (early) await this.fillDistances(keywordRows, vectorRows, vector!);
+    if (early && vector) await this.fillDistances(keywordRows, vectorRows, vector);
     const candidates = (rows: MemoryRow[]) =>
       rows.map((r) => ({
         row: r,
@@ -223,6 +225,19 @@ export class MemoryService {
   }
 
   /** Keyword candidates read before the vector existed get their distances: from the vector results, else by id. */
+  private async vectorIfUp(text: string): Promise<number[] | undefined> {
+    try {
+      return (await this.deps.embeddings.embed([text]))[0];
+    } catch (err) {
+      if (!isEmbedderDown(err)) throw err;
+      this.deps.logger.warn(
+        { err: (err as Error).message },
+        'embedder unavailable: keyword results without similarity',
+      );
+      return undefined;
+    }
+  }
+
   private async fillDistances(keywordRows: MemoryRow[], vectorRows: MemoryRow[], vector: number[]) {
     const known = new Map(vectorRows.map((r) => [r.id, r.distance]));
     const missing = keywordRows.filter((r) => !known.has(r.id)).map((r) => r.id);
@@ -459,4 +474,9 @@ function ownerOnly(caller: Caller, groupIds: readonly string[], id: string, verb
     const refusal = ownerRefusal(caller, groupIds, id, verb, facts);
     if (refusal) throw refusal;
   };
+}
+
+/** The embedder did not answer (down, restarting, overloaded), as opposed to refusing the input. */
+function isEmbedderDown(err: unknown): err is DomainError {
+  return err instanceof DomainError && (err.code === 'unavailable' || err.code === 'deadline_exceeded');
 }

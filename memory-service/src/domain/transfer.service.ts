@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { DomainError, invalid, type Caller } from '@picard/service-kit';
+import type { ImportBatchStore } from '../store/import-batch.store.js';
 import { createdEvent, type MemoryService } from './memory.service.js';
 import type { ItemError, MemoryRecord } from './memory.model.js';
 import {
@@ -34,9 +36,14 @@ export interface ImportProgress {
  * (MAX_IMPORT_ITEMS memories, MAX_IMPORT_CHARS of text), so every export can be imported again.
  * An import is checked whole before anything is written (one bad memory → nothing stored, every
  * bad one named), then written in batches, each its own transaction, reporting progress after each.
+ * An import with an id can be retried after a fault: batches already written under that id are
+ * skipped (see import-batch.store.ts), so a retry completes it without writing anything twice.
  */
 export class TransferService {
-  constructor(private readonly memories: MemoryService) {}
+  constructor(
+    private readonly memories: MemoryService,
+    private readonly importBatches: ImportBatchStore,
+  ) {}
 
   async export(caller: Caller, format: string): Promise<{ format: string; count: number; data: string }> {
     requireScope(caller, SCOPE_READ);
@@ -70,8 +77,9 @@ export class TransferService {
     return { format: checkedFormat, count: records.length, data };
   }
 
-  async *import(caller: Caller, format: string, data: string): AsyncGenerator<ImportProgress> {
+  async *import(caller: Caller, format: string, data: string, importId = ''): AsyncGenerator<ImportProgress> {
     requireScope(caller, SCOPE_WRITE);
+    checkImportId(importId);
     const { deps } = this.memories;
     const parsed = parseImport(format, data, {});
     const groupIds = parsed.items.some((i) => i.sharedWith.groups.length)
@@ -92,9 +100,13 @@ export class TransferService {
     }
     if (total === 0) throw invalid('data', 'the file holds no memories');
 
+    const fileDigest = createHash('sha256').update(format).update('\0').update(data).digest('base64url');
+    const done = importId ? await this.writtenBatches(caller, importId, fileDigest) : new Set<number>();
     let imported = 0;
-    yield { imported, total, done: false, errors: [] };
+    for (const first of done) imported += Math.min(IMPORT_BATCH, checked.valid.length - first);
+    yield { imported, total, done: imported === total, errors: [] };
     for (let i = 0; i < checked.valid.length; i += IMPORT_BATCH) {
+      if (done.has(i)) continue;
       const batch = checked.valid.slice(i, i + IMPORT_BATCH);
       const vectors = await this.memories.embedOrPending(batch.map((b) => b.value.text));
       const rows = batch.map((b, j) => ({
@@ -105,10 +117,41 @@ export class TransferService {
             ? b.item.updatedAt
             : b.item.createdAt,
       }));
-      await deps.store.createMany(rows.map((row) => ({ row, event: createdEvent(row) })));
+      const mark = importId ? { userId: caller.userId, importId, firstItem: i, fileDigest } : undefined;
+      try {
+        await deps.store.createMany(
+          rows.map((row) => ({ row, event: createdEvent(row) })),
+          mark,
+        );
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION)
+          throw new DomainError(
+            'conflict',
+            `import ${importId} is running elsewhere: another attempt wrote this batch first`,
+            'import_id',
+          );
+        throw err;
+      }
       this.memories.written(caller);
       imported += batch.length;
       yield { imported, total, done: imported === total, errors: [] };
     }
   }
+
+  /** First items of the batches already written under `importId`; the id must be this file's. */
+  private async writtenBatches(caller: Caller, importId: string, fileDigest: string): Promise<Set<number>> {
+    const written = await this.importBatches.written(caller.userId, importId);
+    if (written.some((b) => b.fileDigest !== fileDigest))
+      throw invalid('import_id', `import ${importId} was started with another file: use a new import_id`);
+    return new Set(written.map((b) => b.firstItem));
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+/** Client-chosen (or the gateway's UUID): printable and short, since it is stored and echoed. */
+const IMPORT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+function checkImportId(importId: string): void {
+  if (importId && !IMPORT_ID.test(importId))
+    throw invalid('import_id', 'import_id must be 1-100 letters, digits or . _ : -');
 }

@@ -115,7 +115,12 @@ export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.M
       logger,
       'ImportMemories',
       async function* (req, call) {
-        for await (const p of transfer.import(requireCaller(call.metadata), req.format, req.data)) {
+        for await (const p of transfer.import(
+          requireCaller(call.metadata),
+          req.format,
+          req.data,
+          req.importId,
+        )) {
           yield { ...p, errors: p.errors.map(itemErrorToPb) };
         }
       },

@@ -7,6 +7,7 @@ import { keywordIndex } from './005_keyword_index.js';
 import { listingIndexes } from './006_listing_indexes.js';
 import { ownerBoundAad } from './007_owner_bound_aad.js';
 import { coveringTermIndex } from './008_covering_term_index.js';
+import { importBatches } from './009_import_batches.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
 export const memoryMigrations = (dimensions: number): Migration[] => [
@@ -18,4 +19,5 @@ export const memoryMigrations = (dimensions: number): Migration[] => [
   listingIndexes,
   ownerBoundAad,
   coveringTermIndex,
+  importBatches,
 ];

@@ -5,6 +5,7 @@ import type { PermissionName } from '../domain/memory.model.js';
 import type { SealedText } from '../domain/memory-cipher.js';
 import type { IndexedTerms } from '../domain/keyword-hasher.js';
 import { explainPlan } from './explain.js';
+import { markImportBatch, type ImportBatchMark } from './import-batch.store.js';
 import { keywordScores, writeKeywords, type CorpusStats } from './keyword.store.js';
 import { sealedColumns, sealedFrom, type SealedColumns } from './sealed-rows.js';
 import {
@@ -167,9 +168,16 @@ export class MemoryStore {
     return created!;
   }
 
-  /** Inserts every row with its shares and events in one transaction: all or nothing. Returns rows in input order. */
-  async createMany(items: { row: NewMemoryRow; event: MemoryEvent }[]): Promise<MemoryRow[]> {
+  /**
+   * Inserts every row with its shares and events in one transaction: all or nothing. Returns rows in
+   * input order. With `importBatch`, the batch is recorded in the same transaction.
+   */
+  async createMany(
+    items: { row: NewMemoryRow; event: MemoryEvent }[],
+    importBatch?: ImportBatchMark,
+  ): Promise<MemoryRow[]> {
     const created = await this.knex.transaction(async (trx) => {
+      if (importBatch) await markImportBatch(trx, importBatch);
       for (const chunk of chunks(items, INSERT_CHUNK)) {
         await trx('memories').insert(
           chunk.map(({ row }) => ({

@@ -53,6 +53,13 @@ export class SweeperStore {
     return explainPlan(this.knex, { sql: DELETE_EXPIRED, bindings: [graceSeconds, Math.trunc(limit)] });
   }
 
+  /** Forgets imports' batches older than `keepDays` days: after that a retry imports the file anew. */
+  async deleteImportBatchesBefore(keepDays: number): Promise<number> {
+    return this.knex('import_batches')
+      .where('created_at', '<', this.knex.raw('now() - make_interval(days => ?)', [Math.trunc(keepDays)]))
+      .del();
+  }
+
   /** Drops per-day search counts older than `keepDays` days (by the database's date); returns how many. */
   async deleteSearchDaysBefore(keepDays: number): Promise<number> {
     return this.knex('user_search_days')

@@ -171,13 +171,24 @@ export function userApi(
       callUnary(c.removeGroupMember.bind(c), { groupId, userId }, md()),
     listGroups: () => callUnary(c.listGroups.bind(c), {}, md()),
     exportAs: (format: string) => callUnary(c.exportMemories.bind(c), { format }, md()),
-    importFrom: async (format: string, data: string) => {
+    importFrom: async (format: string, data: string, importId = '') => {
       const progress: memoryPb.ImportMemoriesProgress[] = [];
       for await (const p of readStream<memoryPb.ImportMemoriesProgress>(
-        c.importMemories({ format, data }, md()),
+        c.importMemories({ format, data, importId }, md()),
       ))
         progress.push(p);
       return progress;
+    },
+    /** Starts an import and walks away (cancels the call) once `stopAt` memories are reported stored. */
+    importAbandoned: async (format: string, data: string, importId: string, stopAt: number) => {
+      const call = c.importMemories({ format, data, importId }, md());
+      for await (const p of readStream<memoryPb.ImportMemoriesProgress>(call)) {
+        if (p.imported >= stopAt) {
+          call.cancel();
+          return p.imported;
+        }
+      }
+      throw new Error(`the import finished before ${stopAt} memories`);
     },
     activity: (userId?: string) => callUnary(c.getActivity.bind(c), { userId }, md()),
     summary: () => callUnary(c.getAdminSummary.bind(c), {}, md()),

@@ -21,6 +21,15 @@ const TRICKY = [
   'Émojis 🧠✨ and RTL שלום and combining é',
 ];
 
+/** Every text the user owns, read back through an export (it pages through all of them). */
+async function ownTexts(u: ReturnType<typeof userApi>): Promise<string[]> {
+  const { data } = await u.exportAs('ndjson');
+  return data
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { text: string }).text);
+}
+
 describe('memory-service: export and import', () => {
   let stack: Stack;
   beforeAll(async () => {
@@ -101,6 +110,62 @@ describe('memory-service: export and import', () => {
       [4, 'expiration_date'],
     ]);
     expect(await countRows(stack.knex)).toBe(before);
+  });
+
+  it('resumes an import by its id: a retry writes only what is missing, never twice', async () => {
+    const u = userApi(stack.client);
+    const file = Array.from({ length: 250 }, (_, i) => JSON.stringify({ text: `resumed note ${i}` })).join(
+      '\n',
+    );
+    const acknowledged = await u.importAbandoned('ndjson', file, 'import-1', 100);
+    expect(acknowledged).toBeGreaterThanOrEqual(100);
+
+    const retry = await u.importFrom('ndjson', file, 'import-1');
+    // The retry starts from what is stored: at least the batches acknowledged before it was abandoned.
+    expect(retry[0]!.imported).toBeGreaterThanOrEqual(acknowledged);
+    expect(retry.at(-1)).toMatchObject({ imported: 250, total: 250, done: true });
+    const texts = await ownTexts(u);
+    expect(texts).toHaveLength(250);
+    expect(new Set(texts).size).toBe(250);
+
+    // Once complete, the same import again writes nothing.
+    expect((await u.importFrom('ndjson', file, 'import-1')).map((p) => p.imported)).toEqual([250]);
+    expect(await ownTexts(u)).toHaveLength(250);
+    // Without an id, the same file is a new import.
+    await u.importFrom('ndjson', file);
+    expect(await ownTexts(u)).toHaveLength(500);
+  });
+
+  it('an import id belongs to one file and one user; two attempts at once never both write a batch', async () => {
+    const u = userApi(stack.client);
+    const file = (n: number, word: string) =>
+      Array.from({ length: n }, (_, i) => JSON.stringify({ text: `${word} ${i}` })).join('\n');
+    await u.importFrom('ndjson', file(3, 'first'), 'shared-id');
+    const other = await failure(u.importFrom('ndjson', file(3, 'second'), 'shared-id'));
+    expect([other.code, other.field]).toEqual(['invalid_argument', 'import_id']);
+    expect(other.message).toMatch(/another file/);
+    // Another user's import under the same id is theirs alone.
+    const v = userApi(stack.client);
+    expect((await v.importFrom('ndjson', file(3, 'second'), 'shared-id')).at(-1)!.imported).toBe(3);
+    for (const bad of ['has space', 'x'.repeat(101), 'semi;colon']) {
+      expect((await failure(u.importFrom('ndjson', file(1, 'bad'), bad))).field).toBe('import_id');
+    }
+
+    const w = userApi(stack.client);
+    const big = file(300, 'raced');
+    const outcomes = await Promise.allSettled([
+      w.importFrom('ndjson', big, 'raced'),
+      w.importFrom('ndjson', big, 'raced'),
+    ]);
+    for (const o of outcomes) {
+      if (o.status === 'rejected') expect([o.reason.code, o.reason.field]).toEqual(['conflict', 'import_id']);
+    }
+    expect(outcomes.some((o) => o.status === 'fulfilled')).toBe(true);
+    const texts = await ownTexts(w);
+    expect(new Set(texts).size).toBe(texts.length);
+    // Whatever the race left, a retry completes the file exactly.
+    await w.importFrom('ndjson', big, 'raced');
+    expect(await ownTexts(w)).toHaveLength(300);
   });
 
   it('refuses bad formats, empty files and calls without scope', async () => {

@@ -336,9 +336,15 @@ export interface ExportMemoriesResponse {
 export interface ImportMemoriesRequest {
   format: string;
   data: string;
+  /**
+   * Names this import so a retry after a fault resumes it: batches already written under the same
+   * id (and the same file) are skipped, never written twice. Empty: no resumption.
+   */
+  importId: string;
 }
 
 export interface ImportMemoriesProgress {
+  /** Memories of the file stored under this import, earlier attempts' included. */
   imported: number;
   total: number;
   done: boolean;
@@ -3021,7 +3027,7 @@ export const ExportMemoriesResponse: MessageFns<ExportMemoriesResponse> = {
 };
 
 function createBaseImportMemoriesRequest(): ImportMemoriesRequest {
-  return { format: "", data: "" };
+  return { format: "", data: "", importId: "" };
 }
 
 export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
@@ -3031,6 +3037,9 @@ export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
     }
     if (message.data !== "") {
       writer.uint32(18).string(message.data);
+    }
+    if (message.importId !== "") {
+      writer.uint32(26).string(message.importId);
     }
     return writer;
   },
@@ -3064,6 +3073,14 @@ export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
             message.data = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3080,6 +3097,11 @@ export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
     return {
       format: isSet(object.format) ? globalThis.String(object.format) : "",
       data: isSet(object.data) ? globalThis.String(object.data) : "",
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
     };
   },
 
@@ -3091,6 +3113,9 @@ export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
     if (message.data !== "") {
       obj.data = message.data;
     }
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
     return obj;
   },
 
@@ -3101,6 +3126,7 @@ export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
     const message = createBaseImportMemoriesRequest();
     message.format = object.format ?? "";
     message.data = object.data ?? "";
+    message.importId = object.importId ?? "";
     return message;
   },
 };
