@@ -1,0 +1,284 @@
+/**
+ * `npm run bench:load`: concurrent MCP clients (stock SDK, in a process of their own) run a mixed
+ * workload (submit, query, get, update, share, query_user) for a fixed time against a real Picard,
+ * sampling every server process's RSS. Reports throughput, p50/p95/p99 and errors per operation.
+ *
+ * BENCH_TARGET:
+ *   embedded  `npm start` as a newcomer runs it (node dist/embedded.js, fresh data directory)
+ *   cluster   every service its own process as docker-compose.yml configures it (two gateways,
+ *             BENCH_INSTANCES memory- and embedding-services, default 2), on a fresh database of
+ *             PICARD_TEST_DATABASE_URL and a NATS server of its own (needs `npm run build`)
+ *   scale     query-only and submit-only load against the cluster with 1, then 2 memory- and
+ *             embedding-service processes
+ * BENCH_CLIENTS (16), BENCH_SECONDS (60; a soak: 600), BENCH_NAME (results file, default load-<target>).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startComposeCluster, waitUntilServing } from '../e2e/support/cluster-processes.js';
+import { ADMIN, laterPort, registerClient, userToken } from '../e2e/support/test-stack.js';
+import { machineInfo, runBenchmark, writeResults } from './report.js';
+import { summarize, type Summary } from './stats.js';
+import { memoryText, queryText, rng } from './text-generator.js';
+
+const TARGET = process.env.BENCH_TARGET ?? 'embedded';
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 2);
+const RSS_EVERY_MS = 5_000;
+const MIXES: Record<string, Record<string, number>> = {
+  mixed: { submit: 25, query: 35, get: 15, update: 10, share: 5, query_user: 10 },
+  query: { query: 1 },
+  submit: { submit: 1 },
+};
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+interface Target {
+  gateways: string[];
+  /** Server processes whose memory is watched. */
+  processes: { name: string; pid: number }[];
+  stop(): Promise<void>;
+}
+
+interface RunResult {
+  target: string;
+  mix: string;
+  instances?: number;
+  clients: number;
+  seconds: number;
+  operations: Record<string, Summary & { per_second: number; errors: number }>;
+  total_per_second: number;
+  errors: number;
+  error_examples: Record<string, string[]>;
+  rss_mib: Record<string, { warm: number; end: number; max: number; growth_percent: number }>;
+  rss_timeline: { at_s: number; mib: Record<string, number> }[];
+}
+
+async function startEmbedded(): Promise<Target> {
+  const dataDir = await mkdtemp(join(os.tmpdir(), 'picard-load-'));
+  const port = await laterPort();
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../dist/embedded.js', import.meta.url))], {
+    env: {
+      PATH: process.env.PATH,
+      PICARD_DATA_DIR: dataDir,
+      GATEWAY_PORT: String(port),
+      PICARD_WEB: 'off',
+      PICARD_ADMIN_USERNAME: ADMIN.username,
+      PICARD_ADMIN_PASSWORD: ADMIN.password,
+      PICARD_ADMIN_EMAIL: ADMIN.email,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let banner = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (banner += d));
+  const url = `http://127.0.0.1:${port}`;
+  // The banner, not /health: the admin account is set up in the background after the services serve.
+  await until(async () => /Picard is ready/.test(banner), 90_000, child);
+  return {
+    gateways: [url],
+    processes: [{ name: 'picard (npm start)', pid: child.pid! }],
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startCluster(instances: number): Promise<Target> {
+  const databaseUrl = process.env.PICARD_TEST_DATABASE_URL;
+  if (!databaseUrl)
+    throw new Error('the cluster target needs PICARD_TEST_DATABASE_URL (see scripts/services.sh)');
+  const cluster = await startComposeCluster({
+    databaseUrl,
+    instances: { gateway: 2, 'memory-service': instances, 'embedding-service': instances },
+    admin: ADMIN,
+  });
+  await waitUntilServing(cluster, 240_000);
+  return {
+    gateways: cluster.gateways,
+    processes: cluster.processes
+      .filter((p) => p.service !== 'client-app')
+      .map((p) => ({ name: p.name, pid: p.child.pid! })),
+    stop: () => cluster.stop(),
+  };
+}
+
+async function until(check: () => Promise<boolean>, ms: number, child?: ChildProcess) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (child && child.exitCode !== null) throw new Error(`the server exited (${child.exitCode})`);
+    if (Date.now() > deadline) throw new Error(`not ready after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function rssMib(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function runLoad(target: Target, label: string, mix: string, instances?: number): Promise<RunResult> {
+  const client = await registerClient({ url: target.gateways[0]! });
+  const users = await Promise.all(
+    Array.from({ length: CLIENTS }, (_, i) => userToken({ url: target.gateways[0]! }, client, `load-${i}`)),
+  );
+  const r = rng(7);
+  const job = {
+    gateways: target.gateways,
+    users: users.map((u) => ({ token: u.access_token, userId: u.user_id })),
+    seconds: SECONDS,
+    mix: MIXES[mix],
+    texts: Array.from({ length: 2000 }, (_, i) => memoryText(r, i)),
+    queries: Array.from({ length: 500 }, (_, i) => queryText(r, 10_000 + i)),
+    seed: 12,
+  };
+  const timeline: RunResult['rss_timeline'] = [];
+  const started = Date.now();
+  const sample = () =>
+    timeline.push({
+      at_s: Math.round((Date.now() - started) / 1000),
+      mib: Object.fromEntries(target.processes.map((p) => [p.name, rssMib(p.pid)])),
+    });
+  sample();
+  const sampler = setInterval(sample, RSS_EVERY_MS);
+  log(`${label}: ${CLIENTS} MCP clients, ${mix} workload, ${SECONDS} s`);
+  const out = await runClients(job);
+  clearInterval(sampler);
+  sample();
+
+  const operations: RunResult['operations'] = {};
+  for (const [op, ms] of Object.entries(out.samples)) {
+    operations[op] = {
+      ...summarize(ms),
+      per_second: round(ms.length / out.seconds),
+      errors: out.errors[op] ?? 0,
+    };
+  }
+  // Warm: the first sample after a sixth of the run (model loaded, caches and pools filled).
+  const warm = timeline.find((t) => t.at_s >= SECONDS / 6) ?? timeline[0]!;
+  const end = timeline.at(-1)!;
+  const rss: RunResult['rss_mib'] = {};
+  for (const p of target.processes) {
+    const max = Math.max(...timeline.map((t) => t.mib[p.name] ?? 0));
+    const [w, e] = [warm.mib[p.name]!, end.mib[p.name]!];
+    rss[p.name] = { warm: w, end: e, max, growth_percent: round(((e - w) / w) * 100) };
+  }
+  const calls = Object.values(out.samples).reduce((a, s) => a + s.length, 0);
+  const errors = Object.values(out.errors).reduce((a, n) => a + n, 0);
+  const result: RunResult = {
+    target: label,
+    mix,
+    instances,
+    clients: CLIENTS,
+    seconds: round(out.seconds),
+    operations,
+    total_per_second: round(calls / out.seconds),
+    errors,
+    error_examples: out.examples,
+    rss_mib: rss,
+    rss_timeline: timeline,
+  };
+  log(resultTable(result));
+  return result;
+}
+
+async function runClients(job: object): Promise<{
+  seconds: number;
+  samples: Record<string, number[]>;
+  errors: Record<string, number>;
+  examples: Record<string, string[]>;
+}> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./load-clients.mjs', import.meta.url))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(JSON.stringify(job));
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the load client process failed (exit ${code})`);
+  return JSON.parse(out);
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+function resultTable(r: RunResult): string {
+  const ops = Object.entries(r.operations).map(
+    ([op, s]) => `| ${op} | ${s.n} | ${s.per_second} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.errors} |`,
+  );
+  const rss = Object.entries(r.rss_mib).map(
+    ([p, m]) => `| ${p} | ${m.warm} | ${m.end} | ${m.max} | ${m.growth_percent} % |`,
+  );
+  return [
+    `**${r.target}**, ${r.mix} workload${r.instances ? `, ${r.instances} memory- and embedding-service processes` : ''}: ${r.clients} clients for ${r.seconds} s, ${r.total_per_second} calls/s, ${r.errors} errors`,
+    '',
+    '| operation | calls | per s | p50 ms | p95 ms | p99 ms | errors |',
+    '|---|---|---|---|---|---|---|',
+    ...ops,
+    '',
+    `RSS (MiB; warm = after ${Math.round(r.seconds / 6)} s):`,
+    '',
+    '| process | warm | end | max | growth |',
+    '|---|---|---|---|---|',
+    ...rss,
+    ...(r.errors ? ['', `Errors: ${JSON.stringify(r.error_examples)}`] : []),
+  ].join('\n');
+}
+
+async function main() {
+  const name = process.env.BENCH_NAME ?? `load-${TARGET}`;
+  const runs: RunResult[] = [];
+  if (TARGET === 'embedded' || TARGET === 'cluster') {
+    const target = TARGET === 'embedded' ? await startEmbedded() : await startCluster(INSTANCES);
+    try {
+      runs.push(
+        await runLoad(
+          target,
+          TARGET,
+          process.env.BENCH_MIX ?? 'mixed',
+          TARGET === 'cluster' ? INSTANCES : undefined,
+        ),
+      );
+    } finally {
+      await target.stop();
+    }
+  } else if (TARGET === 'scale') {
+    for (const instances of [1, 2]) {
+      const target = await startCluster(instances);
+      try {
+        for (const mix of ['query', 'submit']) runs.push(await runLoad(target, 'cluster', mix, instances));
+      } finally {
+        await target.stop();
+      }
+    }
+  } else {
+    throw new Error(`BENCH_TARGET must be embedded, cluster or scale (got ${TARGET})`);
+  }
+  const conditions = {
+    machine: machineInfo(),
+    load_average_at_end: os.loadavg().map(round),
+    note: 'clients in their own process on the same machine; the services and the clients share its cores',
+  };
+  await writeResults(
+    name,
+    { conditions, runs },
+    [
+      `# ${name}`,
+      '',
+      `\`BENCH_TARGET=${TARGET} npm run bench:load\` — ${conditions.machine.cpus} cores (${conditions.machine.cpu}), ${conditions.machine.memory_gib} GiB, Node ${conditions.machine.node}. ${conditions.note}.`,
+      '',
+      ...runs.map((r) => `${resultTable(r)}\n`),
+    ].join('\n'),
+  );
+  log(`results: bench/results/${name}.md`);
+}
+
+runBenchmark(main);
