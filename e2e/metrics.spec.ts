@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { watchBus } from '@picard/service-kit';
 import {
   bearer,
   callTool,
@@ -81,5 +82,32 @@ describe('metrics', () => {
     ).toBeGreaterThanOrEqual(0);
     expect(sample(m, 'picard_embedding_queue_depth', { provider: 'offline' })).toBe(0);
     expect(sample(m, 'picard_process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it("reports each service's database and outbox and the bus's consumers in /health and /metrics", async () => {
+    // npm start and the standalone services watch the bus they open; this suite opens its own.
+    const unwatch = watchBus('e2e', t.bus);
+    try {
+      const health = await request('GET', `${t.url}/health`);
+      expect(health.status).toBe(200);
+      for (const service of ['auth-service', 'memory-service', 'persona-service'])
+        expect(health.json.databases[service]).toMatchObject({
+          database: 'ok',
+          outbox: { pending: expect.any(Number), oldest_age_seconds: expect.any(Number) },
+        });
+      expect(health.json.bus.e2e).toMatchObject({ connected: true, consumers: expect.any(Object) });
+      // The gateways's deny-list and the persona cache consume events: their backlogs are listed.
+      expect(Object.keys(health.json.bus.e2e.consumers).length).toBeGreaterThanOrEqual(2);
+
+      const m = (await request('GET', `${t.url}/metrics`)).text;
+      expect(sample(m, 'picard_database_up', { service: 'memory-service' })).toBe(1);
+      expect(sample(m, 'picard_bus_connected', { bus: 'e2e' })).toBe(1);
+      const consumer = Object.keys(health.json.bus.e2e.consumers)[0]!;
+      expect(
+        sample(m, 'picard_bus_consumer_pending_messages', { bus: 'e2e', consumer }),
+      ).toBeGreaterThanOrEqual(0);
+    } finally {
+      unwatch();
+    }
   });
 });

@@ -206,6 +206,17 @@ clusterPass('the cluster under faults (reliability)', () => {
       }
       // The events wait in the services' outboxes.
       held = Number((await sql<{ n: string }>('SELECT count(*) AS n FROM memory.outbox'))[0]!.n);
+      // Health says so: the service degraded (bus gone, backlog growing), the gateway still serving.
+      const memory = await fetch(`${cluster.metricsUrl('memory-service#1')}/health`);
+      expect(memory.status).toBe(503);
+      expect(await memory.json()).toMatchObject({
+        status: 'degraded',
+        services: { 'memory-service': { database: 'ok', outbox: { pending: expect.any(Number) } } },
+        bus: { 'memory-service': { connected: false } },
+      });
+      const front = await fetch(`${gateway(1).url}/health`);
+      expect(front.status).toBe(200);
+      expect(await front.json()).toMatchObject({ bus: { gateway: { connected: false } } });
     } finally {
       await cluster.nats.start();
     }

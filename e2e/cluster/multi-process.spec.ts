@@ -49,6 +49,37 @@ clusterPass('the cluster as separate processes, configured by docker-compose.yml
     expect(cluster.exited()).toEqual([]);
   });
 
+  it('each gRPC service reports its database, outbox backlog and bus on its METRICS_PORT', async () => {
+    for (const name of ['auth-service', 'memory-service#1', 'memory-service#2', 'persona-service#1']) {
+      const res = await fetch(`${cluster.metricsUrl(name)}/health`);
+      const health = (await res.json()) as {
+        status: string;
+        services: Record<string, { database: string; outbox: { pending: number } }>;
+        bus: Record<string, { kind: string; connected: boolean; consumers: Record<string, number> }>;
+      };
+      const service = name.replace(/#\d$/, '');
+      expect({ name, status: res.status, health }).toMatchObject({
+        status: 200,
+        health: {
+          status: 'ok',
+          services: { [service]: { database: 'ok', outbox: { pending: expect.any(Number) } } },
+          bus: { [service]: { kind: 'nats', connected: true } },
+        },
+      });
+      const metrics = await (await fetch(`${cluster.metricsUrl(name)}/metrics`)).text();
+      expect(metrics).toContain(`picard_database_up{service="${service}"} 1`);
+      expect(metrics).toContain(`picard_bus_connected{bus="${service}"} 1`);
+    }
+    // persona-service reads memory events (its answer cache): its consumer's backlog is reported.
+    const persona = await (await fetch(`${cluster.metricsUrl('persona-service#1')}/metrics`)).text();
+    expect(persona).toMatch(
+      /picard_bus_consumer_pending_messages\{bus="persona-service",consumer="[^"]+"\} \d+/,
+    );
+    // The gateway's /health shows its own bus (its deny-list consumer) beside the services' states.
+    const gateway = await (await fetch(`${cluster.gateways[0]}/health`)).json();
+    expect(gateway).toMatchObject({ status: 'ok', bus: { gateway: { kind: 'nats', connected: true } } });
+  });
+
   it('the MCP slice through both gateways: tokens, submit, query, share, persona answer, revocation', async () => {
     const [g1, g2] = cluster.gateways.map((url) => ({ url }));
     const client = await registerClient(g1!);

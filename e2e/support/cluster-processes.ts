@@ -30,6 +30,8 @@ export interface Cluster {
   gateways: string[];
   webClient: string;
   publicUrl: string;
+  /** `http://127.0.0.1:<METRICS_PORT>` of a process that serves /metrics and /health there. */
+  metricsUrl(name: string): string;
   /** The cluster's own database (every service's schema). */
   databaseUrl: string;
   admin: { username: string; password: string };
@@ -143,6 +145,8 @@ export async function startComposeCluster(opts: {
       const env: Env = {};
       for (const [k, v] of Object.entries(s.environment ?? {})) env[k] = rewrite(String(v), i);
       env[OWN_PORT[service]!] = String(portOf(service, i));
+      // Each container has its own METRICS_PORT; here they share one host.
+      if (env.METRICS_PORT) env.METRICS_PORT = String(await laterPort());
       const name = count > 1 ? `${service}#${i + 1}` : service;
       const p = { name, service, env, command: s.command!, output: [] } as unknown as ClusterProcess;
       launch(p);
@@ -164,6 +168,11 @@ export async function startComposeCluster(opts: {
     databaseUrl: dbUrl.toString(),
     admin: opts.admin,
     exited: () => processes.filter((p) => p.exit && !killed.has(p)),
+    metricsUrl(name) {
+      const port = named(name).env.METRICS_PORT;
+      if (!port) throw new Error(`${name} has no METRICS_PORT in docker-compose.yml`);
+      return `http://127.0.0.1:${port}`;
+    },
     async kill(name, signal = 'SIGKILL') {
       const p = named(name);
       killed.add(p);

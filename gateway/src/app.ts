@@ -25,7 +25,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { SourceLimits, type SourceLimitSettings } from './http/source-limits.js';
 import type { SharedRateLimits } from './clients/rate-limits.client.js';
 import { bodyLimits, jsonBody, tooLargeMessage, toolCallBody } from './http/body-limits.js';
-import { DomainError, mayScrape, metricsRegistry } from '@picard/service-kit';
+import { DomainError, localHealth, mayScrape, metricsRegistry } from '@picard/service-kit';
 
 export interface AppOptions {
   publicUrl: string;
@@ -85,10 +85,19 @@ export function createApp(opts: AppOptions): Express {
       });
       return;
     }
-    const ok = Object.values(services).every((s) => s === 'SERVING');
-    res
-      .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ok' : 'degraded', services: { gateway: 'SERVING', ...services } });
+    // This process's own databases, outboxes and bus (in embedded mode: every service's). A bus
+    // outage is reported, not failed on: the gateway keeps serving (events wait in the outboxes),
+    // and a load balancer must not take every gateway out of rotation for it.
+    const local = await localHealth();
+    const ok =
+      Object.values(services).every((s) => s === 'SERVING') &&
+      Object.values(local.services).every((s) => s.database === 'ok');
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ok' : 'degraded',
+      services: { gateway: 'SERVING', ...services },
+      databases: local.services,
+      bus: local.bus,
+    });
   });
   // Also before the Host check (scrapers use their own host names); in embedded mode every
   // service shares this process, so this shows them all.
@@ -175,6 +184,15 @@ export function createApp(opts: AppOptions): Express {
         res
           .status(400)
           .json({ error: 'invalid_argument', message: 'the body is not valid JSON', field: 'body' });
+      } else if (err.status !== undefined && err.status >= 400 && err.status < 500) {
+        // body-parser's other refusals (a charset or Content-Encoding it cannot decode, a body that
+        // does not inflate) and the router's (a path parameter that does not URL-decode).
+        const field = err.message?.startsWith('Failed to decode param') ? 'path' : 'body';
+        res.status(err.status).json({
+          error: err.status === 415 ? 'unsupported_media_type' : 'invalid_argument',
+          message: `the ${field} cannot be read: ${err.message}`,
+          field,
+        });
       } else {
         const errorId = randomUUID();
         logger.error({ err, errorId }, 'unhandled HTTP error');

@@ -5,10 +5,10 @@ export {
   toolSeconds,
   watchQueue,
   watchOutbox,
-  mayScrape,
-  startMetricsServer,
-  serveMetricsIfConfigured,
+  watchBus,
 } from './metrics.js';
+export { mayScrape, startMetricsServer, serveMetricsIfConfigured } from './metrics-server.js';
+export { localHealth, type LocalHealth } from './health-report.js';
 export { createLogger, type Logger } from './logger.js';
 export {
   DomainError,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from './logger.js';
-import { mayScrape, startMetricsServer, watchQueue } from './metrics.js';
+import { watchQueue } from './metrics.js';
+import { mayScrape, startMetricsServer } from './metrics-server.js';
 
 describe('metrics endpoint', () => {
   it('without METRICS_TOKEN only loopback may scrape; with it, only its bearers', () => {

@@ -1,8 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Logger } from './logger.js';
+import type { BusHealth, EventBus } from './events/event-bus.js';
 
 /**
  * One Prometheus registry per process (prom-client). In the cluster each service serves it on
@@ -51,26 +49,32 @@ export function watchQueue(provider: string, depth: () => number): () => void {
 }
 
 const outboxes = new Map<string, Knex>();
-/** One scrape reads each outbox once for both gauges. */
-async function outboxState(): Promise<Map<string, { pending: number; age: number }>> {
-  const out = new Map<string, { pending: number; age: number }>();
+/** A service's outbox, or `unreachable` when its database did not answer. */
+export type OutboxState = { pending: number; age: number } | 'unreachable';
+const OUTBOX_READ_TIMEOUT_MS = 2_000;
+
+async function outboxState(): Promise<Map<string, OutboxState>> {
+  const out = new Map<string, OutboxState>();
   await Promise.all(
     [...outboxes].map(async ([service, knex]) => {
       try {
-        const [row] = await knex('outbox').select(
-          knex.raw('count(*)::int AS pending'),
-          knex.raw('coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age'),
-        );
+        const [row] = await knex('outbox')
+          .select(
+            knex.raw('count(*)::int AS pending'),
+            knex.raw('coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age'),
+          )
+          .timeout(OUTBOX_READ_TIMEOUT_MS);
         out.set(service, { pending: Number(row?.pending ?? 0), age: Number(row?.age ?? 0) });
       } catch {
-        // A database that cannot answer leaves the series out of this scrape.
+        out.set(service, 'unreachable');
       }
     }),
   );
   return out;
 }
-let pendingScrape: Promise<Map<string, { pending: number; age: number }>> | undefined;
-const scrapeOutboxes = () => {
+let pendingScrape: Promise<Map<string, OutboxState>> | undefined;
+/** Each watched outbox, read once however many gauges and health checks ask at the same time. */
+export const outboxStates = () => {
   pendingScrape ??= outboxState().finally(() => setImmediate(() => (pendingScrape = undefined)));
   return pendingScrape;
 };
@@ -81,7 +85,8 @@ new Gauge({
   registers: [metricsRegistry],
   async collect() {
     this.reset();
-    for (const [service, s] of await scrapeOutboxes()) this.set({ service }, s.pending);
+    for (const [service, s] of await outboxStates())
+      if (s !== 'unreachable') this.set({ service }, s.pending);
   },
 });
 new Gauge({
@@ -91,7 +96,55 @@ new Gauge({
   registers: [metricsRegistry],
   async collect() {
     this.reset();
-    for (const [service, s] of await scrapeOutboxes()) this.set({ service }, s.age);
+    for (const [service, s] of await outboxStates()) if (s !== 'unreachable') this.set({ service }, s.age);
+  },
+});
+new Gauge({
+  name: 'picard_database_up',
+  help: "1 when the service's database answered the last scrape, 0 when it did not, by service",
+  labelNames: ['service'] as const,
+  registers: [metricsRegistry],
+  async collect() {
+    this.reset();
+    for (const [service, s] of await outboxStates()) this.set({ service }, s === 'unreachable' ? 0 : 1);
+  },
+});
+
+const buses = new Map<string, EventBus>();
+/** Reports a process's bus (connection, consumer backlog) at every scrape and health check. */
+export function watchBus(name: string, bus: EventBus): () => void {
+  buses.set(name, bus);
+  return () => {
+    if (buses.get(name) === bus) buses.delete(name);
+  };
+}
+let pendingBusRead: Promise<Map<string, BusHealth>> | undefined;
+/** Each watched bus's health, asked once however many gauges and health checks ask at the same time. */
+export const busStates = () => {
+  pendingBusRead ??= Promise.all([...buses].map(async ([name, bus]) => [name, await bus.health()] as const))
+    .then((entries) => new Map(entries))
+    .finally(() => setImmediate(() => (pendingBusRead = undefined)));
+  return pendingBusRead;
+};
+new Gauge({
+  name: 'picard_bus_connected',
+  help: '1 while the event bus is connected, 0 while it reconnects, by bus (the service that opened it)',
+  labelNames: ['bus'] as const,
+  registers: [metricsRegistry],
+  async collect() {
+    this.reset();
+    for (const [bus, h] of await busStates()) this.set({ bus }, h.connected ? 1 : 0);
+  },
+});
+new Gauge({
+  name: 'picard_bus_consumer_pending_messages',
+  help: 'Events a consumer has not handled yet (undelivered or unacknowledged), by bus and consumer',
+  labelNames: ['bus', 'consumer'] as const,
+  registers: [metricsRegistry],
+  async collect() {
+    this.reset();
+    for (const [bus, h] of await busStates())
+      for (const [consumer, pending] of Object.entries(h.consumers)) this.set({ bus, consumer }, pending);
   },
 });
 
@@ -101,65 +154,4 @@ export function watchOutbox(service: string, knex: Knex): () => void {
   return () => {
     if (outboxes.get(service) === knex) outboxes.delete(service);
   };
-}
-
-/** Whether a scrape may read the metrics: with a token, only bearers of it; without one, loopback only. */
-export function mayScrape(
-  authorization: string | undefined,
-  remoteAddress: string | undefined,
-  token?: string,
-) {
-  if (token) {
-    const given = Buffer.from(authorization?.replace(/^Bearer\s+/i, '') ?? '');
-    const expected = Buffer.from(token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  }
-  return remoteAddress === '127.0.0.1' || remoteAddress === '::1' || remoteAddress === '::ffff:127.0.0.1';
-}
-
-/** A service without an HTTP server of its own serves `/metrics` on METRICS_PORT. */
-export async function startMetricsServer(opts: {
-  host: string;
-  port: number;
-  token?: string;
-  logger: Logger;
-}): Promise<{ port: number; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    if (!mayScrape(req.headers.authorization, req.socket.remoteAddress, opts.token)) {
-      res.writeHead(opts.token ? 401 : 403, { 'content-type': 'text/plain' }).end('metrics: not allowed\n');
-      return;
-    }
-    metricsRegistry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(body),
-      (err: unknown) => {
-        opts.logger.error({ err }, 'metrics could not be collected');
-        res.writeHead(500).end();
-      },
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, resolve);
-  });
-  const port = (server.address() as { port: number }).port;
-  opts.logger.info({ host: opts.host, port }, 'metrics served at /metrics');
-  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-/** Starts the metrics server when METRICS_PORT is set (a standalone service; embedded mode uses the gateway's). */
-export async function serveMetricsIfConfigured(
-  config: { METRICS_PORT?: number; METRICS_HOST: string; METRICS_TOKEN?: string },
-  logger: Logger,
-): Promise<{ close(): Promise<void> } | undefined> {
-  if (config.METRICS_PORT === undefined) return undefined;
-  return startMetricsServer({
-    host: config.METRICS_HOST,
-    port: config.METRICS_PORT,
-    token: config.METRICS_TOKEN,
-    logger,
-  });
 }

@@ -5,7 +5,7 @@ import { connectEventBus } from './events/bus-factory.js';
 import type { EventBus } from './events/event-bus.js';
 import { exitOnStartupError, onShutdownSignal } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
-import { serveMetricsIfConfigured } from './metrics.js';
+import { serveMetricsIfConfigured } from './metrics-server.js';
 
 interface StandaloneConfig {
   LOG_LEVEL: string;

@@ -1,15 +1,29 @@
 import { waitForDependency } from '../dependency-wait.js';
+import { watchBus } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from './event-bus.js';
 import { InProcessEventBus } from './in-process-bus.js';
 import { NatsEventBus } from './nats-bus.js';
 
-/** NATS when a URL is configured; otherwise the in-process bus (only useful inside one process). */
+/**
+ * NATS when a URL is configured; otherwise the in-process bus (only useful inside one process).
+ * Either is watched under `name` (metrics, `/health`) until it is closed.
+ */
 export async function connectEventBus(
   natsUrl: string | undefined,
   name: string,
   logger: Logger,
 ): Promise<EventBus> {
-  if (!natsUrl) return new InProcessEventBus(logger);
-  return waitForDependency('NATS (NATS_URL)', () => NatsEventBus.connect(natsUrl, name, logger), { logger });
+  const bus = natsUrl
+    ? await waitForDependency('NATS (NATS_URL)', () => NatsEventBus.connect(natsUrl, name, logger), {
+        logger,
+      })
+    : new InProcessEventBus(logger);
+  const unwatch = watchBus(name, bus);
+  const close = bus.close.bind(bus);
+  bus.close = async () => {
+    unwatch();
+    await close();
+  };
+  return bus;
 }

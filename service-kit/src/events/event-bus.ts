@@ -24,6 +24,15 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** What `/health` and the metrics say about a process's bus. */
+export interface BusHealth {
+  kind: 'nats' | 'in-process';
+  /** False while NATS is unreachable (the client keeps reconnecting; publishes wait in the outboxes). */
+  connected: boolean;
+  /** Per consumer: messages not yet handled (undelivered, or delivered and not acknowledged). */
+  consumers: Record<string, number>;
+}
+
 /**
  * The one event-bus contract with two implementations: NATS JetStream for clusters and an
  * in-process bus for the embedded mode. Delivery is at least once; a handler that throws gets
@@ -33,6 +42,7 @@ export interface EventBus {
   readonly kind: 'nats' | 'in-process';
   publish(message: BusMessage): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  health(): Promise<BusHealth>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import {
   subjectMatches,
+  type BusHealth,
   type BusMessage,
   type EventBus,
   type SubscribeOptions,
@@ -10,6 +11,8 @@ import {
 interface Consumer extends SubscribeOptions {
   seen: Set<string>;
   active: boolean;
+  /** Messages published to it and not yet handled. */
+  pending: number;
 }
 
 const MAX_SEEN = 10_000;
@@ -36,6 +39,7 @@ export class InProcessEventBus implements EventBus {
       if (consumer.seen.has(message.id)) continue;
       consumer.seen.add(message.id);
       if (consumer.seen.size > MAX_SEEN) consumer.seen.delete(consumer.seen.values().next().value as string);
+      consumer.pending++;
       setImmediate(() => void this.deliver(consumer, message, 0));
     }
   }
@@ -44,6 +48,7 @@ export class InProcessEventBus implements EventBus {
     if (!consumer.active) return;
     try {
       await consumer.handler(message);
+      consumer.pending--;
     } catch (err) {
       const delay = this.retryDelaysMs[Math.min(attempt, this.retryDelaysMs.length - 1)] ?? 1000;
       this.logger.warn(
@@ -54,8 +59,15 @@ export class InProcessEventBus implements EventBus {
     }
   }
 
+  async health(): Promise<BusHealth> {
+    const consumers: Record<string, number> = {};
+    for (const c of this.consumers)
+      if (c.active) consumers[c.durable] = (consumers[c.durable] ?? 0) + c.pending;
+    return { kind: this.kind, connected: !this.closed, consumers };
+  }
+
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer: Consumer = { ...options, seen: new Set(), active: true };
+    const consumer: Consumer = { ...options, seen: new Set(), active: true, pending: 0 };
     this.consumers.push(consumer);
     return {
       stop: async () => {

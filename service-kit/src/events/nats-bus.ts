@@ -2,6 +2,7 @@ import {
   AckPolicy,
   connect,
   DeliverPolicy,
+  Events,
   JSONCodec,
   RetentionPolicy,
   type ConsumerMessages,
@@ -10,7 +11,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { Logger } from '../logger.js';
-import type { BusMessage, EventBus, SubscribeOptions, Subscription } from './event-bus.js';
+import type { BusHealth, BusMessage, EventBus, SubscribeOptions, Subscription } from './event-bus.js';
 
 const STREAM = 'PICARD';
 const STREAM_SUBJECTS = ['auth.>', 'memory.>'];
@@ -24,12 +25,45 @@ const codec = JSONCodec<unknown>();
 export class NatsEventBus implements EventBus {
   readonly kind = 'nats' as const;
 
+  private connected = true;
+  /** The durable consumers this process reads, for their backlog in health(). */
+  private readonly durables = new Set<string>();
+
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === Events.Disconnect) {
+          this.connected = false;
+          logger.warn({ server: s.data }, 'NATS connection lost: reconnecting (events wait in the outboxes)');
+        } else if (s.type === Events.Reconnect) {
+          this.connected = true;
+          logger.info({ server: s.data }, 'NATS connection back');
+        }
+      }
+    })();
+  }
+
+  async health(): Promise<BusHealth> {
+    const consumers: Record<string, number> = {};
+    if (this.connected) {
+      await Promise.all(
+        [...this.durables].map(async (durable) => {
+          try {
+            const info = await this.jsm.consumers.info(STREAM, durable);
+            consumers[durable] = info.num_pending + info.num_ack_pending;
+          } catch {
+            // Unknown at the moment (the server is busy or just went away): left out.
+          }
+        }),
+      );
+    }
+    return { kind: this.kind, connected: this.connected, consumers };
+  }
 
   static async connect(url: string, name: string, logger: Logger): Promise<NatsEventBus> {
     const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
@@ -63,6 +97,7 @@ export class NatsEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const running: ConsumerMessages[] = [];
+    const names: string[] = [];
     for (const subject of options.subjects) {
       const durable = `${options.durable}-${subject.replace(/[.*>]/g, (c) => ({ '.': '_', '*': 'STAR', '>': 'ALL' })[c]!)}`;
       await this.jsm.consumers.add(STREAM, {
@@ -74,6 +109,8 @@ export class NatsEventBus implements EventBus {
         max_deliver: -1,
         ...(options.ephemeral ? { inactive_threshold: 60 * 1e9 } : {}),
       });
+      this.durables.add(durable);
+      names.push(durable);
       const consumer = await this.js.consumers.get(STREAM, durable);
       const messages = await consumer.consume({ max_messages: 64 });
       running.push(messages);
@@ -93,6 +130,7 @@ export class NatsEventBus implements EventBus {
     return {
       stop: async () => {
         for (const m of running) m.stop();
+        for (const durable of names) this.durables.delete(durable);
       },
     };
   }
