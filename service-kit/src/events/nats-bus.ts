@@ -1,21 +1,20 @@
+import { connect } from '@nats-io/transport-node';
 import {
   AckPolicy,
-  connect,
   DeliverPolicy,
-  Events,
-  JSONCodec,
+  jetstream,
+  jetstreamManager,
   RetentionPolicy,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
-  type NatsConnection,
-} from 'nats';
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../logger.js';
 import type { BusHealth, BusMessage, EventBus, SubscribeOptions, Subscription } from './event-bus.js';
 
 const STREAM = 'PICARD';
 const STREAM_SUBJECTS = ['auth.>', 'memory.>'];
-const codec = JSONCodec<unknown>();
 
 /**
  * NATS JetStream: one stream holds every event; each subscriber is a durable, explicit-ack
@@ -37,12 +36,15 @@ export class NatsEventBus implements EventBus {
   ) {
     void (async () => {
       for await (const s of nc.status()) {
-        if (s.type === Events.Disconnect) {
+        if (s.type === 'disconnect') {
           this.connected = false;
-          logger.warn({ server: s.data }, 'NATS connection lost: reconnecting (events wait in the outboxes)');
-        } else if (s.type === Events.Reconnect) {
+          logger.warn(
+            { server: s.server },
+            'NATS connection lost: reconnecting (events wait in the outboxes)',
+          );
+        } else if (s.type === 'reconnect') {
           this.connected = true;
-          logger.info({ server: s.data }, 'NATS connection back');
+          logger.info({ server: s.server }, 'NATS connection back');
         }
       }
     })();
@@ -67,7 +69,7 @@ export class NatsEventBus implements EventBus {
 
   static async connect(url: string, name: string, logger: Logger): Promise<NatsEventBus> {
     const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     try {
       await jsm.streams.info(STREAM);
     } catch {
@@ -85,11 +87,11 @@ export class NatsEventBus implements EventBus {
       }
     }
     logger.info({ url }, 'connected to NATS JetStream');
-    return new NatsEventBus(nc, nc.jetstream(), jsm, logger);
+    return new NatsEventBus(nc, jetstream(nc), jsm, logger);
   }
 
   async publish(message: BusMessage): Promise<void> {
-    await this.js.publish(message.subject, codec.encode({ id: message.id, payload: message.payload }), {
+    await this.js.publish(message.subject, JSON.stringify({ id: message.id, payload: message.payload }), {
       msgID: message.id,
       timeout: 5000,
     });
@@ -116,13 +118,13 @@ export class NatsEventBus implements EventBus {
       running.push(messages);
       void (async () => {
         for await (const m of messages) {
-          const body = codec.decode(m.data) as { id: string; payload: unknown };
+          const body = m.json<{ id: string; payload: unknown }>();
           try {
             await options.handler({ id: body.id, subject: m.subject, payload: body.payload });
             m.ack();
           } catch (err) {
             this.logger.warn({ err, subject: m.subject, durable }, 'handler failed, will be redelivered');
-            m.nak(Math.min(30_000, 500 * 2 ** Math.min(m.info.redeliveryCount, 6)));
+            m.nak(Math.min(30_000, 500 * 2 ** Math.min(m.info.deliveryCount, 6)));
           }
         }
       })();
