@@ -7,3 +7,4 @@ export * as personaPb from './gen/picard/v1/persona.js';
 export * as rateLimitPb from './gen/picard/v1/rate_limit.js';
 export { EVENT_SUBJECTS, eventSchemas, type EventSubject, type EventPayload } from './events.js';
 export { TRANSFER_MAX_CHARS, TRANSFER_MAX_ITEMS } from './limits.js';
+export { SCOPES, ALL_SCOPES, type Scope } from './scopes.js';

@@ -1,5 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
-import { unauthenticated } from './errors.js';
+import type { Scope } from '@picard/proto';
+import { forbidden, unauthenticated } from './errors.js';
 import { INTERNAL_TOKEN_HEADER, type InternalTokens } from './internal-token.js';
 
 /** Who is calling, as verified by the gateway and carried to services in a signed internal token. */
@@ -73,4 +74,9 @@ export async function verifyIncoming(metadata: Metadata, tokens: InternalTokens,
     throw unauthenticated('no internal token: internal calls are accepted only from Picard services');
   }
   setCaller(metadata, await tokens.verify(token, audience));
+}
+
+/** Services re-check scopes themselves, so a mis-routed call cannot skip the gateway's check. */
+export function requireScope(caller: Caller, scope: Scope): void {
+  if (!caller.scopes.includes(scope)) throw forbidden(`this call needs the ${scope} scope`);
 }

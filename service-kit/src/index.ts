@@ -24,7 +24,7 @@ export {
   publicError,
   fromServiceError,
 } from './errors.js';
-export { type Caller, callerMetadata, callerFrom, requireCaller } from './identity.js';
+export { type Caller, callerMetadata, callerFrom, requireCaller, requireScope } from './identity.js';
 export {
   InternalTokens,
   INTERNAL_TOKEN_HEADER,

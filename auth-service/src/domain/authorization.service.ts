@@ -5,7 +5,8 @@ import type { ClientRow } from '../store/clients.store.js';
 import type { ClientsService } from './clients.service.js';
 import { matchResource } from './resource.js';
 import { newSecret, sha256Hex } from './secrets.js';
-import { ADMIN_SCOPE, SCOPES } from './validation.js';
+import { ALL_SCOPES, type Scope } from '@picard/proto';
+import { ADMIN_SCOPE } from './validation.js';
 
 /** The authorization request exactly as the contract carries it. */
 export type AuthorizationInput = authPb.AuthorizeRequest;
@@ -197,8 +198,7 @@ export class AuthorizationService {
 
     const requested = (input.scope ?? '').split(' ').filter(Boolean);
     for (const s of requested) {
-      if (!SCOPES.includes(s as (typeof SCOPES)[number]))
-        return fail('scope', 'invalid_scope', `unknown scope "${s}"`);
+      if (!ALL_SCOPES.includes(s as Scope)) return fail('scope', 'invalid_scope', `unknown scope "${s}"`);
       if (!client.scopes.includes(s))
         return fail('scope', 'invalid_scope', `scope "${s}" is not allowed for this client`);
     }

@@ -1,11 +1,11 @@
 import { invalid } from '@picard/service-kit';
+import { ALL_SCOPES, SCOPES as SCOPE, type Scope } from '@picard/proto';
 import { isCommonPassword } from './common-passwords.js';
 
-export const SCOPES = ['memories:read', 'memories:write', 'memories:admin'] as const;
-export type Scope = (typeof SCOPES)[number];
-export const DEFAULT_CLIENT_SCOPES: Scope[] = ['memories:read', 'memories:write'];
-export const ADMIN_SCOPE: Scope = 'memories:admin';
-export const READ_SCOPE: Scope = 'memories:read';
+export type { Scope };
+export const DEFAULT_CLIENT_SCOPES: Scope[] = [SCOPE.read, SCOPE.write];
+export const ADMIN_SCOPE: Scope = SCOPE.admin;
+export const READ_SCOPE: Scope = SCOPE.read;
 
 const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
 // Deliberately basic: one @, no spaces, a dot in the domain. Real checking is a mail round trip.
@@ -100,8 +100,8 @@ export function validateScopes(
   if (!Array.isArray(values)) throw invalid(field, `${field} must be a list`);
   if (values.length === 0) return [...fallback];
   values.forEach((v, i) => {
-    if (!SCOPES.includes(v as Scope))
-      throw invalid(`${field}[${i}]`, `${field}[${i}] must be one of ${SCOPES.join(', ')}`);
+    if (!ALL_SCOPES.includes(v as Scope))
+      throw invalid(`${field}[${i}]`, `${field}[${i}] must be one of ${ALL_SCOPES.join(', ')}`);
   });
   return [...new Set(values as Scope[])];
 }

@@ -1,16 +1,14 @@
-import { assertUuid, forbidden, invalid, type Caller } from '@picard/service-kit';
+import { assertUuid, invalid } from '@picard/service-kit';
+import { SCOPES } from '@picard/proto';
 import type { NewMemoryInput, PermissionName } from './memory.model.js';
 
-export const SCOPE_READ = 'memories:read';
-export const SCOPE_WRITE = 'memories:write';
+export { requireScope } from '@picard/service-kit';
+export const SCOPE_READ = SCOPES.read;
+export const SCOPE_WRITE = SCOPES.write;
 export const MAX_TAGS = 20;
 export const MAX_TAG_CHARS = 64;
 export const MAX_SHARED_USERS = 100;
 export const MAX_SHARED_GROUPS = 20;
-
-export function requireScope(caller: Caller, scope: string): void {
-  if (!caller.scopes.includes(scope)) throw forbidden(`this call needs the ${scope} scope`);
-}
 
 /** Text that is blank after trimming or longer than the limit never reaches the embedder. */
 export function checkText(field: string, text: string, maxChars: number): string {
