@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurably } from './durable-file.js';
 
 /**
  * The data directory holds the databases and the generated secrets: only its owner may enter it
@@ -26,13 +27,25 @@ async function readOrCreate(
     return { value: (await readFile(path, 'utf8')).trim(), created: false };
   }
   const value = create();
-  await writeFile(path, `${value}\n`, { mode: 0o600 });
+  // On the disk before any database is written with it: a lost key is lost data.
+  await writeFileDurably(path, `${value}\n`);
   return { value, created: true };
 }
 
-export const encryptionKeysFile = (dataDir: string) => join(dataDir, 'memory-encryption-keys');
-export const adminPasswordFile = (dataDir: string) => join(dataDir, 'admin-password');
-export const authKeyEncryptionKeyFile = (dataDir: string) => join(dataDir, 'auth-key-encryption-key');
+/**
+ * The generated secrets a data directory keeps beside its databases, by file name. A backup holds
+ * them all: without them the databases it holds cannot be read.
+ */
+export const SECRET_FILES = ['memory-encryption-keys', 'auth-key-encryption-key', 'admin-password'] as const;
+const [ENCRYPTION_KEYS, AUTH_KEY_ENCRYPTION_KEY, ADMIN_PASSWORD] = SECRET_FILES;
+
+/** The embedded databases of a data directory, each in the subdirectory of that name. */
+export const EMBEDDED_DATABASES = ['auth', 'memory', 'persona'] as const;
+export type EmbeddedDatabaseName = (typeof EMBEDDED_DATABASES)[number];
+
+export const encryptionKeysFile = (dataDir: string) => join(dataDir, ENCRYPTION_KEYS);
+export const adminPasswordFile = (dataDir: string) => join(dataDir, ADMIN_PASSWORD);
+export const authKeyEncryptionKeyFile = (dataDir: string) => join(dataDir, AUTH_KEY_ENCRYPTION_KEY);
 
 export function loadOrCreateEncryptionKeys(dataDir: string) {
   return readOrCreate(encryptionKeysFile(dataDir), () => `k1:${randomBytes(32).toString('base64')}`);

@@ -12,6 +12,7 @@ import {
   exitOnStartupError,
   onShutdownSignal,
   resolveDatabaseTarget,
+  type DatabaseTarget,
 } from '@picard/service-kit';
 import { preloadOfflineModel } from '@picard/embedding-service';
 import {
@@ -22,7 +23,9 @@ import {
   loadOrCreateEncryptionKeys,
   prepareDataDir,
 } from './embedded-secrets.js';
+import { claimDataDir, DataDirInUseError } from './data-dir-claim.js';
 import { printBanner } from './embedded-banner.js';
+import { snapshotRoute } from './snapshot-route.js';
 import { loadStackConfigs, startStack } from './stack.js';
 import { startWebClient } from './web-client.js';
 
@@ -32,6 +35,24 @@ async function main() {
   await prepareDataDir(dataDir);
   const logLevel = process.env.LOG_LEVEL || 'warn';
   const logger = createLogger('picard', logLevel);
+  // Before anything in the directory is opened: one process at a time (a second Picard, or a
+  // backup or restore at work, is refused), and the channel `npm run backup` takes snapshots by.
+  // A file system without unix sockets costs those two, not the start.
+  const opening = new Map<string, Promise<DatabaseTarget>>();
+  const claim = await claimDataDir(
+    dataDir,
+    'picard',
+    snapshotRoute((name) => opening.get(name)),
+  ).catch((err: NodeJS.ErrnoException) => {
+    // Only a socket the file system refuses (a system error code) is passed over; a holder, or one
+    // that does not answer, stops the start.
+    if (err instanceof DataDirInUseError || !err.code) throw err;
+    logger.warn(
+      { err: err.message },
+      'no control socket in the data directory: a second start on it is not refused, and `npm run backup` needs Picard stopped',
+    );
+    return undefined;
+  });
   const onStep = (what: string) =>
     process.stdout.write(`  ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s  ${what}\n`);
   process.stdout.write(`Picard is starting (data in ${dataDir})\n`);
@@ -80,6 +101,7 @@ async function main() {
     memory: resolveDatabaseTarget(env.MEMORY_DATABASE_URL || env.DATABASE_URL, dataDir, 'memory'),
     persona: resolveDatabaseTarget(env.PERSONA_DATABASE_URL || env.DATABASE_URL, dataDir, 'persona'),
   };
+  for (const [name, database] of Object.entries(databases)) opening.set(name, database);
   const bus = await connectEventBus(env.NATS_URL, 'picard-embedded', logger);
   void Promise.all([databases.auth, databases.memory, databases.persona]).then(
     ([auth]) =>
@@ -114,6 +136,7 @@ async function main() {
     await web?.stop();
     await stack.stop();
     await bus.close();
+    await claim?.release();
   });
 }
 

@@ -70,17 +70,21 @@ export async function freePort(): Promise<number> {
  */
 export async function startTestStack(
   extraEnv: NodeJS.ProcessEnv = {},
-  opts: { realPublicUrl?: boolean; logger?: (service: string) => Logger } = {},
+  opts: {
+    realPublicUrl?: boolean;
+    logger?: (service: string) => Logger;
+    /** Data that exists already (a restored backup): these schemas of this PostgreSQL, left as they are at stop. */
+    existing?: { url: string; schemas: TestStack['schemas'] };
+  } = {},
 ): Promise<TestStack> {
   const port = opts.realPublicUrl ? await freePort() : 0;
   const publicUrl = opts.realPublicUrl ? `http://127.0.0.1:${port}` : PUBLIC_URL;
-  const [auth, memory, persona] = await Promise.all([
-    openTestDatabase(),
-    openTestDatabase(),
-    openTestDatabase(),
-  ]);
+  const existing = opts.existing;
+  const [auth, memory, persona] = existing
+    ? [existingDatabase(existing.url), existingDatabase(existing.url), existingDatabase(existing.url)]
+    : await Promise.all([openTestDatabase(), openTestDatabase(), openTestDatabase()]);
   const bus = await openTestEventBus('e2e');
-  const schemas = {
+  const schemas = existing?.schemas ?? {
     auth: uniqueSchema('auth'),
     memory: uniqueSchema('memory'),
     persona: uniqueSchema('persona'),
@@ -121,6 +125,12 @@ export async function startTestStack(
     },
   };
 }
+
+/** A PostgreSQL database the suite brought (a restored backup): its owner drops it, not stop(). */
+const existingDatabase = (url: string): TestDatabase => ({
+  target: { kind: 'postgres', url },
+  cleanup: async () => undefined,
+});
 
 export const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

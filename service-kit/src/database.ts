@@ -2,7 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { waitForDependency } from './dependency-wait.js';
 import type { Logger } from './logger.js';
-import { PGliteThread, type EmbeddedDatabase } from './pglite-thread.js';
+import { PGliteThread, type EmbeddedDatabase, type OpenOptions } from './pglite-thread.js';
 
 export type { Knex };
 export type { EmbeddedDatabase, EmbeddedQueryable } from './pglite-thread.js';
@@ -102,8 +102,8 @@ async function createVectorExtension(knex: Knex) {
  * Each runs in its own worker thread, so its statements never stall the event loop and the
  * embedded launcher's databases work on several cores; cluster deployments never load it.
  */
-export function openPglite(dataDir: string): Promise<EmbeddedDatabase> {
-  return PGliteThread.open(dataDir);
+export function openPglite(dataDir: string, opts: OpenOptions = {}): Promise<EmbeddedDatabase> {
+  return PGliteThread.open(dataDir, opts);
 }
 
 /**

@@ -12,6 +12,8 @@ export interface PgliteWorkerData {
   role: 'picard-pglite';
   dataDir: string;
   artifacts: PgliteArtifacts;
+  /** A data directory (dumpDataDir's tar) to create the database from; refused where one exists. */
+  initial?: Uint8Array;
 }
 
 /** PGlite's compiled WebAssembly and file-system bundle, shared by the process's database threads. */
@@ -29,6 +31,8 @@ export type PgliteRequest =
   | { id: number; op: 'begin' }
   /** Ends transaction `tx`: commits, or rolls back when `commit` is false. */
   | { id: number; op: 'end'; tx: number; commit: boolean }
+  /** Checkpoints, then replies with the data directory as an uncompressed tar. */
+  | { id: number; op: 'dump' }
   | { id: number; op: 'close' };
 
 /** A database error's message and its fields (code, detail, constraint, …): errors lose own fields in a structured clone. */
@@ -38,7 +42,8 @@ export interface PgliteErrorData {
 }
 
 export type PgliteReply =
-  { id: number; result: Results | Results[] | number | null } | { id: number; error: PgliteErrorData };
+  | { id: number; result: Results | Results[] | Uint8Array | number | null }
+  | { id: number; error: PgliteErrorData };
 
 /**
  * Posted once: the database is open (with an empty array, to tell whether replies arrive in this

@@ -55,7 +55,17 @@ export interface EmbeddedDatabase extends EmbeddedQueryable {
   readonly waitReady: Promise<void>;
   readonly closed: boolean;
   transaction<T>(fn: (tx: EmbeddedQueryable) => Promise<T>): Promise<T>;
+  /**
+   * The data directory as an uncompressed tar, after a checkpoint: a consistent snapshot holding
+   * every transaction committed before it (backups; `openPglite(dir, { initial })` restores it).
+   */
+  dumpDataDir(): Promise<Uint8Array>;
   close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Creates the database from this dump (dumpDataDir's tar); refused where a database exists. */
+  initial?: Uint8Array;
 }
 
 /** A database error as the worker described it, with the fields (code, constraint, …) callers branch on. */
@@ -93,8 +103,8 @@ export class PGliteThread implements EmbeddedDatabase {
   /** Whether replies arrive from another realm than this module's (see inThisRealm). */
   private foreignRealm = false;
 
-  private constructor(dataDir: string, artifacts: PgliteArtifacts) {
-    const workerData: PgliteWorkerData = { role: 'picard-pglite', dataDir, artifacts };
+  private constructor(dataDir: string, artifacts: PgliteArtifacts, opts: OpenOptions) {
+    const workerData: PgliteWorkerData = { role: 'picard-pglite', dataDir, artifacts, initial: opts.initial };
     // No inherited node flags: the worker is plain JavaScript and needs no loader (tsx, jest's).
     this.worker = new Worker(WORKER_FILE, { workerData, execArgv: [] });
     this.waitReady = new Promise<void>((resolve, reject) => {
@@ -123,8 +133,8 @@ export class PGliteThread implements EmbeddedDatabase {
   }
 
   /** Opens (or creates) the database in `dataDir` (`memory://` keeps it in RAM) in a new thread. */
-  static async open(dataDir: string): Promise<PGliteThread> {
-    const db = new PGliteThread(dataDir, await pgliteArtifacts());
+  static async open(dataDir: string, opts: OpenOptions = {}): Promise<PGliteThread> {
+    const db = new PGliteThread(dataDir, await pgliteArtifacts(), opts);
     await db.waitReady;
     db.worker.unref();
     return db;
@@ -159,6 +169,10 @@ export class PGliteThread implements EmbeddedDatabase {
     }
     await this.request({ op: 'end', tx, commit: true });
     return result;
+  }
+
+  dumpDataDir(): Promise<Uint8Array> {
+    return this.request({ op: 'dump' }) as Promise<Uint8Array>;
   }
 
   async close(): Promise<void> {

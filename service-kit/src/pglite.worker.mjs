@@ -9,10 +9,11 @@
  * file with Node's own loader (outside jest's transform and tsx), from src/ and from dist/.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
+import { DURABLE_START_PARAMS, DurableNodeFS, syncTree } from './pglite-durable-fs.mjs';
 
 /** @typedef {import('./pglite-thread.protocol.js').PgliteRequest} PgliteRequest */
 /** @typedef {import('./pglite-thread.protocol.js').PgliteReply} PgliteReply */
@@ -55,32 +56,66 @@ async function templateFile() {
 }
 
 /**
- * Opens the database in dataDir; one that does not exist yet is unpacked from the template, or
- * initialized and then saved as the template when there is none.
+ * Marks a database directory whose creation has not finished. A process killed while unpacking
+ * leaves files that look like a database (PG_VERSION comes before the configuration files): the
+ * next open finds the mark and creates the database again. Nothing was ever acknowledged from such
+ * a directory: the mark goes only once the database is whole and on the disk.
+ */
+const CREATING = '.picard-creating';
+
+/**
+ * Opens the database in dataDir; one that does not exist yet is unpacked from `initial` (a backup
+ * being restored) or the template, or initialized and then saved as the template when there is
+ * none. On disk it runs with fsync on (see pglite-durable-fs.mjs), and a new one is flushed whole
+ * before it is used.
  * @param {string} dataDir
  * @param {import('./pglite-thread.protocol.js').PgliteArtifacts} artifacts
+ * @param {Uint8Array} [initial] a data directory as dumpDataDir wrote it (tar)
  * @returns {Promise<PGlite>}
  */
-async function openDatabase(dataDir, artifacts) {
+async function openDatabase(dataDir, artifacts, initial) {
   const [{ PGlite }, { vector }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-pgvector'),
   ]);
+  const inMemory = dataDir.startsWith('memory://');
+  if (!inMemory && existsSync(join(dataDir, CREATING))) await emptyDirectory(dataDir);
   const options = {
     extensions: { vector },
     pgliteWasmModule: artifacts.pgliteWasmModule,
     initdbWasmModule: artifacts.initdbWasmModule,
     fsBundle: new Blob([artifacts.fsBundle]),
+    ...(inMemory ? { dataDir } : { fs: new DurableNodeFS(dataDir), startParams: DURABLE_START_PARAMS }),
   };
-  const fresh = dataDir.startsWith('memory://') || !existsSync(join(dataDir, 'PG_VERSION'));
-  if (!fresh) return PGlite.create(dataDir, options);
+  const exists = !inMemory && existsSync(join(dataDir, 'PG_VERSION'));
+  if (initial && exists) throw new Error(`${dataDir} already holds a database: it is not replaced`);
+  if (exists) return PGlite.create(options);
+
+  /** @param {() => Promise<PGlite>} create */
+  const created = async (create) => {
+    if (inMemory) return create();
+    await writeFile(join(dataDir, CREATING), '');
+    const db = await create();
+    syncTree(dataDir);
+    await rm(join(dataDir, CREATING));
+    syncTree(dataDir, { shallow: true });
+    return db;
+  };
+  const unpacked = (/** @type {Uint8Array} */ tar) =>
+    created(() => PGlite.create({ ...options, loadDataDir: new Blob([tar]) }));
+  if (initial) return unpacked(initial);
   const file = await templateFile();
   const template = await readFile(file).catch(() => undefined);
-  if (template) return PGlite.create(dataDir, { ...options, loadDataDir: new Blob([template]) });
-  const db = await PGlite.create(dataDir, options);
+  if (template) return unpacked(template);
+  const db = await created(() => PGlite.create(options));
   // Best effort: without a template the next database is only slower to create.
   await saveTemplate(db, file).catch(() => undefined);
   return db;
+}
+
+/** @param {string} dir */
+async function emptyDirectory(dir) {
+  for (const entry of await readdir(dir)) await rm(join(dir, entry), { recursive: true, force: true });
 }
 
 /**
@@ -104,7 +139,7 @@ async function serve(port, data) {
   /** @type {PGlite} */
   let db;
   try {
-    db = await openDatabase(data.dataDir, data.artifacts);
+    db = await openDatabase(data.dataDir, data.artifacts, data.initial);
   } catch (err) {
     port.postMessage(/** @type {PgliteLoadReply} */ ({ type: 'failed', error: errorData(err) }));
     return;
@@ -162,6 +197,11 @@ async function serve(port, data) {
         await t.done;
         return null;
       }
+      case 'dump':
+        // A checkpoint first, so that a restored copy opens without replaying WAL; the dump itself
+        // is one synchronous read of the files, between two statements (a consistent snapshot).
+        await db.exec('CHECKPOINT');
+        return new Uint8Array(await (await db.dumpDataDir('none')).arrayBuffer());
       case 'close':
         await db.close();
         return null;
@@ -172,7 +212,12 @@ async function serve(port, data) {
     // Not awaited one by one: PGlite queues statements itself, and a statement inside an open
     // transaction must not wait behind one that waits for that transaction to end.
     run(req).then(
-      (result) => port.postMessage(/** @type {PgliteReply} */ ({ id: req.id, result })),
+      (result) =>
+        port.postMessage(
+          /** @type {PgliteReply} */ ({ id: req.id, result }),
+          // A dump (the size of the database) moves to the caller instead of being copied.
+          result instanceof Uint8Array ? [result.buffer] : [],
+        ),
       (err) => port.postMessage(/** @type {PgliteReply} */ ({ id: req.id, error: errorData(err) })),
     );
   });
