@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import express from 'express';
 import { Browser, hiddenFields } from '../support/browser.js';
-import { registerClient, startTestStack, type TestStack } from '../support/test-stack.js';
+import { registerClient, startTestStack, userToken, type TestStack } from '../support/test-stack.js';
 import { securityHeaders } from '../../gateway/src/http/security-headers.js';
 
 const PUBLIC_URL = 'https://picard.example';
@@ -98,5 +98,73 @@ describe('item 11: gateway hardening of the authorization pages', () => {
     const own = await victim.post('/authorize/consent', { ...hiddenFields(again.html), decision: 'approve' });
     expect(own.status).toBe(303);
     expect(new URL(own.location!).searchParams.get('code')).toBeTruthy();
+  });
+
+  // Found by the fuzz suite (e2e/fuzz): each was a 5xx, an empty answer or no answer at all.
+  it('a consent form whose client_id is not ASCII is refused by name, not a 503', async () => {
+    const browser = new Browser(t.url);
+    const login = await browser.get(authorizeUrl());
+    const step = await browser.post('/authorize/signup', {
+      ...hiddenFields(login.html),
+      username: 'consent-fuzz',
+      email: 'consent-fuzz@example.test',
+      password: 'fuzzed pass phrase 9q2w',
+    });
+    const consent = await browser.get(step.location!);
+    const res = await browser.post('/authorize/consent', {
+      ...hiddenFields(consent.html),
+      client_id: 'client\u00e9\u0007',
+      decision: 'approve',
+    });
+    expect(res.status).toBe(400);
+    expect(res.html).toContain('client_id must be a client id or the URL of its metadata document');
+  });
+});
+
+describe('requests the gateway cannot read are refused with a reason', () => {
+  let t: TestStack;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTestStack();
+    token = (await userToken(t, await registerClient(t), 'unreadable')).access_token;
+  });
+  afterAll(() => t?.stop());
+
+  it('a body nested thousands of levels deep: 400 naming the body (it overflowed the MCP transport: 500)', async () => {
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    for (const path of ['/mcp', '/api/tools']) {
+      const res = await fetch(`${t.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${token}`,
+        },
+        body: deep,
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'invalid_argument', field: 'body' });
+    }
+  });
+
+  it('headers past 16 KiB: 431 with a JSON reason (Node answered with an empty body)', async () => {
+    const res = await fetch(`${t.url}/health?${'q'.repeat(20_000)}`);
+    expect(res.status).toBe(431);
+    expect(await res.json()).toEqual({
+      error: 'invalid_argument',
+      message: 'the request line and headers are larger than 16 KiB',
+      field: 'headers',
+    });
+  });
+
+  it('an error message quoting a lone surrogate still reaches the client (the call never ended)', async () => {
+    const res = await fetch(`${t.url}/api/tools`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ tool: 'import_memories', data: { format: 'json', data: '\u{1F11E}' } }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_argument', field: 'data.data' });
   });
 });

@@ -174,7 +174,9 @@ export function createApp(opts: AppOptions): Express {
       res: express.Response,
       _next: express.NextFunction,
     ) => {
-      if (err.type === 'entity.too.large') {
+      if (err instanceof DomainError) {
+        sendError(res, err);
+      } else if (err.type === 'entity.too.large') {
         res.status(413).json({
           error: 'payload_too_large',
           message: tooLargeMessage(limits, err.limit),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   connectEventBus,
   InternalTokens,
@@ -104,6 +105,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     // Not app.listen: express 5 calls its callback on a listen error too, which would resolve
     // with a server that never listened.
     const s = createServer(app);
+    s.on('clientError', answerUnreadableRequest);
     s.listen(opts.port ?? config.GATEWAY_PORT, host, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -152,4 +154,28 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
       rateLimits.close();
     },
   };
+}
+
+/**
+ * Requests Node refuses before express sees them (headers past 16 KiB, a malformed request line):
+ * its default answer has no body, so the client is not told why. Same JSON shape as every refusal.
+ */
+function answerUnreadableRequest(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify({
+    error: 'invalid_argument',
+    message: tooLarge
+      ? 'the request line and headers are larger than 16 KiB'
+      : 'the request is not valid HTTP',
+    field: tooLarge ? 'headers' : 'request',
+  });
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `connection: close\r\n\r\n${body}`,
+  );
 }

@@ -105,7 +105,9 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   if (domain.field) metadata.set(FIELD_KEY, domain.field);
   if (domain instanceof RateLimitedError) metadata.set(RETRY_KEY, String(domain.retryAfterSeconds));
   if (domain.errorId) metadata.set(ID_KEY, domain.errorId);
-  return { code: ERROR_CODES[domain.code].grpc, details: domain.message, metadata };
+  // A message quoting input may hold a lone surrogate, which grpc-js cannot encode (the call would
+  // never end); replaced by U+FFFD.
+  return { code: ERROR_CODES[domain.code].grpc, details: domain.message.toWellFormed(), metadata };
 }
 
 const byGrpcStatus = new Map<number, ErrorCode>(

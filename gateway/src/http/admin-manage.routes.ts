@@ -113,7 +113,8 @@ export function adminManageRouter(clients: ServiceClients, verifier: TokenVerifi
       const limit = Number(req.query.limit ?? 0);
       const r = await callUnary(
         auth.listUsers.bind(auth),
-        { limit: Number.isInteger(limit) ? limit : -1, cursor: param(req.query.cursor) },
+        // Past int32 the request would not serialize (a 500); -1, like any bad limit, is refused naming it.
+        { limit: (limit | 0) === limit ? limit : -1, cursor: param(req.query.cursor) },
         admin(res),
       );
       res.json({ users: r.users.map(userToJson), next_cursor: r.nextCursor ?? null });

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { TRANSFER_MAX_CHARS } from '@picard/proto';
+import { DomainError } from '@picard/service-kit';
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
@@ -114,7 +115,32 @@ export function toolCallBody(limits: BodyLimits, route: 'mcp' | 'rest'): Request
       next(tooLarge(limits.defaultBytes));
       return;
     }
+    // JSON.parse takes any depth, but the MCP transport serializes the body again, recursively: a
+    // few thousand levels overflow its stack. No tool input nests anywhere near this.
+    if (nestsDeeperThan(req.body, MAX_BODY_DEPTH)) {
+      next(
+        new DomainError('invalid_argument', `the body nests deeper than ${MAX_BODY_DEPTH} levels`, 'body'),
+      );
+      return;
+    }
     next();
   };
   return [parse, check];
+}
+
+const MAX_BODY_DEPTH = 64;
+
+/** Whether objects and arrays in a parsed JSON value nest deeper than `max` (level by level: no recursion). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length; depth++) {
+    if (depth > max) return true;
+    const next: unknown[] = [];
+    for (const v of level) {
+      if (v === null || typeof v !== 'object') continue;
+      for (const child of Object.values(v)) if (child !== null && typeof child === 'object') next.push(child);
+    }
+    level = next;
+  }
+  return false;
 }

@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { callerMetadata, callUnary, fromServiceError } from '@picard/service-kit';
+import { callerMetadata, callUnary, fromServiceError, invalid } from '@picard/service-kit';
 import type { authPb } from '@picard/proto';
 import type { ServiceClients } from '../clients/service-clients.js';
 import { appLogger, publicFailure } from '../http/http-errors.js';
@@ -257,6 +257,9 @@ export function authorizeRouter(
       const userId = await sessions.userId(req);
       if (!userId) return res.redirect(303, `/authorize?${new URLSearchParams(params)}`);
       const approved = (req.body as Record<string, string>).decision === 'approve';
+      // It travels in gRPC metadata, which holds printable ASCII only; no client id is anything else.
+      if (!/^[\x20-\x7e]*$/.test(params.client_id ?? ''))
+        throw invalid('client_id', 'client_id must be a client id or the URL of its metadata document');
       const { redirectTo } = await callUnary(
         auth.authorize.bind(auth),
         toRequest(params, userId, approved),
