@@ -12,14 +12,14 @@
  *             embedding-service processes
  * BENCH_CLIENTS (16), BENCH_SECONDS (60; a soak: 600), BENCH_NAME (results file, default load-<target>).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startComposeCluster, waitUntilServing } from '../e2e/support/cluster-processes.js';
+import { launch, waitFor } from '../e2e/support/launcher.js';
 import { ADMIN, laterPort, registerClient, userToken } from '../e2e/support/test-stack.js';
+import { runChildJob } from './child-job.js';
 import { machineInfo, runBenchmark, writeResults } from './report.js';
 import { summarize, type Summary } from './stats.js';
 import { memoryText, queryText, rng } from './text-generator.js';
@@ -60,30 +60,15 @@ interface RunResult {
 async function startEmbedded(): Promise<Target> {
   const dataDir = await mkdtemp(join(os.tmpdir(), 'picard-load-'));
   const port = await laterPort();
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../dist/embedded.js', import.meta.url))], {
-    env: {
-      PATH: process.env.PATH,
-      PICARD_DATA_DIR: dataDir,
-      GATEWAY_PORT: String(port),
-      PICARD_WEB: 'off',
-      PICARD_ADMIN_USERNAME: ADMIN.username,
-      PICARD_ADMIN_PASSWORD: ADMIN.password,
-      PICARD_ADMIN_EMAIL: ADMIN.email,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let banner = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (banner += d));
-  const url = `http://127.0.0.1:${port}`;
+  const picard = launch(dataDir, port);
   // The banner, not /health: the admin account is set up in the background after the services serve.
-  await until(async () => /Picard is ready/.test(banner), 90_000, child);
+  await waitFor(picard, /Picard is ready/);
   return {
-    gateways: [url],
-    processes: [{ name: 'picard (npm start)', pid: child.pid! }],
+    gateways: [`http://127.0.0.1:${port}`],
+    processes: [{ name: 'picard (npm start)', pid: picard.child.pid! }],
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      picard.child.kill('SIGTERM');
+      await picard.exited;
       await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -106,15 +91,6 @@ async function startCluster(instances: number): Promise<Target> {
       .map((p) => ({ name: p.name, pid: p.child.pid! })),
     stop: () => cluster.stop(),
   };
-}
-
-async function until(check: () => Promise<boolean>, ms: number, child?: ChildProcess) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (child && child.exitCode !== null) throw new Error(`the server exited (${child.exitCode})`);
-    if (Date.now() > deadline) throw new Error(`not ready after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 function rssMib(pid: number): number {
@@ -151,7 +127,12 @@ async function runLoad(target: Target, label: string, mix: string, instances?: n
   sample();
   const sampler = setInterval(sample, RSS_EVERY_MS);
   log(`${label}: ${CLIENTS} MCP clients, ${mix} workload, ${SECONDS} s`);
-  const out = await runClients(job);
+  const out = await runChildJob<{
+    seconds: number;
+    samples: Record<string, number[]>;
+    errors: Record<string, number>;
+    examples: Record<string, string[]>;
+  }>('load-clients.mjs', job);
   clearInterval(sampler);
   sample();
 
@@ -189,23 +170,6 @@ async function runLoad(target: Target, label: string, mix: string, instances?: n
   };
   log(resultTable(result));
   return result;
-}
-
-async function runClients(job: object): Promise<{
-  seconds: number;
-  samples: Record<string, number[]>;
-  errors: Record<string, number>;
-  examples: Record<string, string[]>;
-}> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./load-clients.mjs', import.meta.url))], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdin.end(JSON.stringify(job));
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`the load client process failed (exit ${code})`);
-  return JSON.parse(out);
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;

@@ -11,9 +11,8 @@
  * Options (env): BENCH_MEMORIES (10000), BENCH_QUERIES (500), BENCH_LOAD_CONCURRENCY (32),
  * BENCH_MODE=cluster with PICARD_TEST_DATABASE_URL/PICARD_TEST_NATS_URL for PostgreSQL + NATS.
  */
-import { spawn } from 'node:child_process';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { runChildJob } from './child-job.js';
 import { embeddingPb, memoryPb } from '@picard/proto';
 import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
@@ -100,7 +99,7 @@ async function main() {
       queries: Array.from({ length: Q }, (_, i) => text(i)),
     };
   });
-  const mcpSamples = await runMcpClients({
+  const mcpSamples = await runChildJob<Record<string, number[]>>('mcp-clients.mjs', {
     url: t.url,
     token: viewer.access_token,
     limit: LIMIT,
@@ -293,16 +292,3 @@ main().catch((err) => {
   process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
-
-/** Runs the MCP phases in a child process (bench/mcp-clients.mjs) and returns its samples per phase. */
-async function runMcpClients(job: object): Promise<Record<string, number[]>> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./mcp-clients.mjs', import.meta.url))], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdin.end(JSON.stringify(job));
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`the MCP client process failed (exit ${code})`);
-  return JSON.parse(out) as Record<string, number[]>;
-}

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LAUNCHER, run, waitFor, type Running } from './support/launcher.js';
 
 /**
  * What a newcomer runs: `npm start` (node dist/embedded.js) as a real child process, with its
@@ -11,35 +11,7 @@ import { join } from 'node:path';
  * itself), serves, keeps data across a restart and stops cleanly (web client included) on
  * SIGTERM; and that a bad setting stops it with a message naming the variable.
  */
-const entry = join(process.cwd(), 'dist', 'embedded.js');
 const embeddedOnly = process.env.PICARD_TEST_DATABASE_URL ? describe.skip : describe;
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function launch(env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitFor(r: Running, pattern: RegExp, ms = 45_000) {
-  const until = Date.now() + ms;
-  while (!pattern.test(r.output())) {
-    if (r.child.exitCode !== null || Date.now() > until)
-      throw new Error(`did not see ${pattern}:\n${r.output()}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
 
 /** A POST to the web client the way its page makes one: session cookie and XSRF header first. */
 async function postAsBrowser(webUrl: string, path: string, body: unknown) {
@@ -66,11 +38,14 @@ embeddedOnly('npm start (embedded launcher)', () => {
   });
 
   it('has been built (npm install builds it)', () => {
-    expect(existsSync(entry)).toBe(true);
+    expect(existsSync(LAUNCHER)).toBe(true);
   });
 
   it('stops at once on a bad setting, naming the variable', async () => {
-    const r = launch({ GATEWAY_PORT: 'eighty', PICARD_DATA_DIR: join(tmpdir(), 'picard-never-used') });
+    const r = run(LAUNCHER, [], {
+      GATEWAY_PORT: 'eighty',
+      PICARD_DATA_DIR: join(tmpdir(), 'picard-never-used'),
+    });
     expect(await r.exited).toBe(1);
     expect(r.output()).toMatch(/GATEWAY_PORT="eighty"/);
   });
@@ -78,7 +53,7 @@ embeddedOnly('npm start (embedded launcher)', () => {
   it('comes up with nothing configured, serves, survives a restart and stops on SIGTERM', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'picard-launcher-'));
     const env = { PICARD_DATA_DIR: dataDir, GATEWAY_PORT: String(port), CLIENT_PORT: String(webPort) };
-    const first = launch(env);
+    const first = run(LAUNCHER, [], env);
     running.push(first);
     await waitFor(first, /Picard is ready in [\d.]+ s/, 150_000);
     // The public URL follows GATEWAY_PORT.
@@ -138,7 +113,7 @@ embeddedOnly('npm start (embedded launcher)', () => {
     expect(await first.exited).toBe(0);
     await expect(fetch(`${webUrl}/bff/health`)).rejects.toThrow();
 
-    const second = launch(env);
+    const second = run(LAUNCHER, [], env);
     running.push(second);
     await waitFor(second, /Picard is ready/, 150_000);
     // The signing key and the data survived: the old token still works and finds the memory.
