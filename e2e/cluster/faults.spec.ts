@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { startFakeOpenAi, type FakeOpenAi } from '@picard/service-kit/testing';
 import { startComposeCluster, waitUntilServing, type Cluster } from '../support/cluster-processes.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
@@ -230,6 +232,18 @@ clusterPass('the cluster under faults (reliability)', () => {
       return Number(rows[0]!.n) === 0;
     });
     expect(drained).toBe(true);
+    // Nothing lost, nothing twice: the stream holds exactly one memory.created per memory ever
+    // written in this suite (a relay that re-sends a row after a crash is deduplicated by its id).
+    const nc = await connect({ servers: cluster.nats.url });
+    try {
+      const stream = await (
+        await jetstreamManager(nc)
+      ).streams.info('PICARD', { subjects_filter: 'memory.created' });
+      const written = Number((await sql<{ n: string }>('SELECT count(*) AS n FROM memory.memories'))[0]!.n);
+      expect(stream.state.subjects?.['memory.created']).toBe(written);
+    } finally {
+      await nc.close();
+    }
     // The revocation reached the other gateway, and the persona caches dropped Dan's stale answer.
     expect(
       await within(
