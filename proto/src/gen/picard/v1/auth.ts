@@ -5,7 +5,7 @@
 // source: picard/v1/auth.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -17,8 +17,8 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
-import { Timestamp } from '../../google/protobuf/timestamp.js';
+} from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
 
 export interface User {
   id: string;
@@ -105,13 +105,17 @@ export interface Client {
   /** Registered by the admin (first-party) rather than dynamically. */
   firstParty: boolean;
   userTokenFlowEnabled: boolean;
-  createdAt: Date | undefined;
+  createdAt:
+    | Date
+    | undefined;
   /** Made a service principal by the admin: may use client_credentials and act as itself on user-data tools. */
   servicePrincipal: boolean;
 }
 
 export interface RegisteredClient {
-  client: Client | undefined;
+  client:
+    | Client
+    | undefined;
   /** Present once, at registration or rotation; only a hash is stored. */
   clientSecret?: string | undefined;
 }
@@ -131,7 +135,8 @@ export interface GetClientRequest {
   clientId: string;
 }
 
-export interface ListClientsRequest {}
+export interface ListClientsRequest {
+}
 
 export interface ListClientsResponse {
   clients: Client[];
@@ -229,7 +234,9 @@ export interface AuthorizeResponse {
 
 export interface AuthorizationCheck {
   /** The client asking; absent when the client is unknown. */
-  client?: Client | undefined;
+  client?:
+    | Client
+    | undefined;
   /** The scopes that would be granted (requested ∩ allowed; the client's defaults if none requested). */
   scopes: string[];
   /** Set when the request cannot proceed (RFC 6749 error code and description). */
@@ -294,36 +301,29 @@ export interface WithdrawConsentResponse {
   withdrawn: boolean;
 }
 
-export interface GetJwksRequest {}
+export interface GetJwksRequest {
+}
 
 export interface Jwks {
   keysJson: string;
 }
 
 function createBaseUser(): User {
-  return {
-    id: '',
-    username: '',
-    email: '',
-    displayName: '',
-    isAdmin: false,
-    active: false,
-    createdAt: undefined,
-  };
+  return { id: "", username: "", email: "", displayName: "", isAdmin: false, active: false, createdAt: undefined };
 }
 
 export const User: MessageFns<User> = {
   encode(message: User, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.id !== '') {
+    if (message.id !== "") {
       writer.uint32(10).string(message.id);
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(18).string(message.username);
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       writer.uint32(26).string(message.email);
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       writer.uint32(34).string(message.displayName);
     }
     if (message.isAdmin !== false) {
@@ -342,7 +342,7 @@ export const User: MessageFns<User> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -421,40 +421,40 @@ export const User: MessageFns<User> = {
 
   fromJSON(object: any): User {
     return {
-      id: isSet(object.id) ? globalThis.String(object.id) : '',
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      email: isSet(object.email) ? globalThis.String(object.email) : '',
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : '',
+        ? globalThis.String(object.display_name)
+        : "",
       isAdmin: isSet(object.isAdmin)
         ? globalThis.Boolean(object.isAdmin)
         : isSet(object.is_admin)
-          ? globalThis.Boolean(object.is_admin)
-          : false,
+        ? globalThis.Boolean(object.is_admin)
+        : false,
       active: isSet(object.active) ? globalThis.Boolean(object.active) : false,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-          ? fromJsonTimestamp(object.created_at)
-          : undefined,
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
     };
   },
 
   toJSON(message: User): unknown {
     const obj: any = {};
-    if (message.id !== '') {
+    if (message.id !== "") {
       obj.id = message.id;
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       obj.email = message.email;
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       obj.displayName = message.displayName;
     }
     if (message.isAdmin !== false) {
@@ -474,10 +474,10 @@ export const User: MessageFns<User> = {
   },
   fromPartial<I extends Exact<DeepPartial<User>, I>>(object: I): User {
     const message = createBaseUser();
-    message.id = object.id ?? '';
-    message.username = object.username ?? '';
-    message.email = object.email ?? '';
-    message.displayName = object.displayName ?? '';
+    message.id = object.id ?? "";
+    message.username = object.username ?? "";
+    message.email = object.email ?? "";
+    message.displayName = object.displayName ?? "";
     message.isAdmin = object.isAdmin ?? false;
     message.active = object.active ?? false;
     message.createdAt = object.createdAt ?? undefined;
@@ -486,18 +486,18 @@ export const User: MessageFns<User> = {
 };
 
 function createBaseEnsureAdminRequest(): EnsureAdminRequest {
-  return { username: '', password: '', email: '' };
+  return { username: "", password: "", email: "" };
 }
 
 export const EnsureAdminRequest: MessageFns<EnsureAdminRequest> = {
   encode(message: EnsureAdminRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(10).string(message.username);
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       writer.uint32(18).string(message.password);
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       writer.uint32(26).string(message.email);
     }
     return writer;
@@ -507,7 +507,7 @@ export const EnsureAdminRequest: MessageFns<EnsureAdminRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -554,21 +554,21 @@ export const EnsureAdminRequest: MessageFns<EnsureAdminRequest> = {
 
   fromJSON(object: any): EnsureAdminRequest {
     return {
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      password: isSet(object.password) ? globalThis.String(object.password) : '',
-      email: isSet(object.email) ? globalThis.String(object.email) : '',
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
     };
   },
 
   toJSON(message: EnsureAdminRequest): unknown {
     const obj: any = {};
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       obj.password = message.password;
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       obj.email = message.email;
     }
     return obj;
@@ -579,29 +579,29 @@ export const EnsureAdminRequest: MessageFns<EnsureAdminRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<EnsureAdminRequest>, I>>(object: I): EnsureAdminRequest {
     const message = createBaseEnsureAdminRequest();
-    message.username = object.username ?? '';
-    message.password = object.password ?? '';
-    message.email = object.email ?? '';
+    message.username = object.username ?? "";
+    message.password = object.password ?? "";
+    message.email = object.email ?? "";
     return message;
   },
 };
 
 function createBaseRegisterUserRequest(): RegisterUserRequest {
-  return { username: '', email: '', password: '', displayName: '' };
+  return { username: "", email: "", password: "", displayName: "" };
 }
 
 export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
   encode(message: RegisterUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(10).string(message.username);
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       writer.uint32(18).string(message.email);
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       writer.uint32(26).string(message.password);
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       writer.uint32(34).string(message.displayName);
     }
     return writer;
@@ -611,7 +611,7 @@ export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -666,29 +666,29 @@ export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
 
   fromJSON(object: any): RegisterUserRequest {
     return {
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      email: isSet(object.email) ? globalThis.String(object.email) : '',
-      password: isSet(object.password) ? globalThis.String(object.password) : '',
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : '',
+        ? globalThis.String(object.display_name)
+        : "",
     };
   },
 
   toJSON(message: RegisterUserRequest): unknown {
     const obj: any = {};
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       obj.email = message.email;
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       obj.password = message.password;
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       obj.displayName = message.displayName;
     }
     return obj;
@@ -699,27 +699,27 @@ export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<RegisterUserRequest>, I>>(object: I): RegisterUserRequest {
     const message = createBaseRegisterUserRequest();
-    message.username = object.username ?? '';
-    message.email = object.email ?? '';
-    message.password = object.password ?? '';
-    message.displayName = object.displayName ?? '';
+    message.username = object.username ?? "";
+    message.email = object.email ?? "";
+    message.password = object.password ?? "";
+    message.displayName = object.displayName ?? "";
     return message;
   },
 };
 
 function createBaseAuthenticateUserRequest(): AuthenticateUserRequest {
-  return { username: '', password: '', remoteIp: '' };
+  return { username: "", password: "", remoteIp: "" };
 }
 
 export const AuthenticateUserRequest: MessageFns<AuthenticateUserRequest> = {
   encode(message: AuthenticateUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(10).string(message.username);
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       writer.uint32(18).string(message.password);
     }
-    if (message.remoteIp !== '') {
+    if (message.remoteIp !== "") {
       writer.uint32(26).string(message.remoteIp);
     }
     return writer;
@@ -729,7 +729,7 @@ export const AuthenticateUserRequest: MessageFns<AuthenticateUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -776,25 +776,25 @@ export const AuthenticateUserRequest: MessageFns<AuthenticateUserRequest> = {
 
   fromJSON(object: any): AuthenticateUserRequest {
     return {
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      password: isSet(object.password) ? globalThis.String(object.password) : '',
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
       remoteIp: isSet(object.remoteIp)
         ? globalThis.String(object.remoteIp)
         : isSet(object.remote_ip)
-          ? globalThis.String(object.remote_ip)
-          : '',
+        ? globalThis.String(object.remote_ip)
+        : "",
     };
   },
 
   toJSON(message: AuthenticateUserRequest): unknown {
     const obj: any = {};
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.password !== '') {
+    if (message.password !== "") {
       obj.password = message.password;
     }
-    if (message.remoteIp !== '') {
+    if (message.remoteIp !== "") {
       obj.remoteIp = message.remoteIp;
     }
     return obj;
@@ -805,20 +805,20 @@ export const AuthenticateUserRequest: MessageFns<AuthenticateUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<AuthenticateUserRequest>, I>>(object: I): AuthenticateUserRequest {
     const message = createBaseAuthenticateUserRequest();
-    message.username = object.username ?? '';
-    message.password = object.password ?? '';
-    message.remoteIp = object.remoteIp ?? '';
+    message.username = object.username ?? "";
+    message.password = object.password ?? "";
+    message.remoteIp = object.remoteIp ?? "";
     return message;
   },
 };
 
 function createBaseGetUserRequest(): GetUserRequest {
-  return { userId: '' };
+  return { userId: "" };
 }
 
 export const GetUserRequest: MessageFns<GetUserRequest> = {
   encode(message: GetUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     return writer;
@@ -828,7 +828,7 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -862,14 +862,14 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: GetUserRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -880,18 +880,18 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetUserRequest>, I>>(object: I): GetUserRequest {
     const message = createBaseGetUserRequest();
-    message.userId = object.userId ?? '';
+    message.userId = object.userId ?? "";
     return message;
   },
 };
 
 function createBaseUpdateUserRequest(): UpdateUserRequest {
-  return { userId: '', email: undefined, displayName: undefined };
+  return { userId: "", email: undefined, displayName: undefined };
 }
 
 export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
   encode(message: UpdateUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     if (message.email !== undefined) {
@@ -907,7 +907,7 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -957,20 +957,20 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       email: isSet(object.email) ? globalThis.String(object.email) : undefined,
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : undefined,
+        ? globalThis.String(object.display_name)
+        : undefined,
     };
   },
 
   toJSON(message: UpdateUserRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     if (message.email !== undefined) {
@@ -987,7 +987,7 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<UpdateUserRequest>, I>>(object: I): UpdateUserRequest {
     const message = createBaseUpdateUserRequest();
-    message.userId = object.userId ?? '';
+    message.userId = object.userId ?? "";
     message.email = object.email ?? undefined;
     message.displayName = object.displayName ?? undefined;
     return message;
@@ -995,18 +995,18 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
 };
 
 function createBaseChangePasswordRequest(): ChangePasswordRequest {
-  return { userId: '', currentPassword: '', newPassword: '' };
+  return { userId: "", currentPassword: "", newPassword: "" };
 }
 
 export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
   encode(message: ChangePasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.currentPassword !== '') {
+    if (message.currentPassword !== "") {
       writer.uint32(18).string(message.currentPassword);
     }
-    if (message.newPassword !== '') {
+    if (message.newPassword !== "") {
       writer.uint32(26).string(message.newPassword);
     }
     return writer;
@@ -1016,7 +1016,7 @@ export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1066,30 +1066,30 @@ export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       currentPassword: isSet(object.currentPassword)
         ? globalThis.String(object.currentPassword)
         : isSet(object.current_password)
-          ? globalThis.String(object.current_password)
-          : '',
+        ? globalThis.String(object.current_password)
+        : "",
       newPassword: isSet(object.newPassword)
         ? globalThis.String(object.newPassword)
         : isSet(object.new_password)
-          ? globalThis.String(object.new_password)
-          : '',
+        ? globalThis.String(object.new_password)
+        : "",
     };
   },
 
   toJSON(message: ChangePasswordRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.currentPassword !== '') {
+    if (message.currentPassword !== "") {
       obj.currentPassword = message.currentPassword;
     }
-    if (message.newPassword !== '') {
+    if (message.newPassword !== "") {
       obj.newPassword = message.newPassword;
     }
     return obj;
@@ -1100,20 +1100,20 @@ export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ChangePasswordRequest>, I>>(object: I): ChangePasswordRequest {
     const message = createBaseChangePasswordRequest();
-    message.userId = object.userId ?? '';
-    message.currentPassword = object.currentPassword ?? '';
-    message.newPassword = object.newPassword ?? '';
+    message.userId = object.userId ?? "";
+    message.currentPassword = object.currentPassword ?? "";
+    message.newPassword = object.newPassword ?? "";
     return message;
   },
 };
 
 function createBaseDeactivateUserRequest(): DeactivateUserRequest {
-  return { userId: '' };
+  return { userId: "" };
 }
 
 export const DeactivateUserRequest: MessageFns<DeactivateUserRequest> = {
   encode(message: DeactivateUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     return writer;
@@ -1123,7 +1123,7 @@ export const DeactivateUserRequest: MessageFns<DeactivateUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1157,14 +1157,14 @@ export const DeactivateUserRequest: MessageFns<DeactivateUserRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: DeactivateUserRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -1175,13 +1175,13 @@ export const DeactivateUserRequest: MessageFns<DeactivateUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeactivateUserRequest>, I>>(object: I): DeactivateUserRequest {
     const message = createBaseDeactivateUserRequest();
-    message.userId = object.userId ?? '';
+    message.userId = object.userId ?? "";
     return message;
   },
 };
 
 function createBaseListUsersRequest(): ListUsersRequest {
-  return { limit: 0, cursor: '' };
+  return { limit: 0, cursor: "" };
 }
 
 export const ListUsersRequest: MessageFns<ListUsersRequest> = {
@@ -1189,7 +1189,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
     if (message.limit !== 0) {
       writer.uint32(8).int32(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       writer.uint32(18).string(message.cursor);
     }
     return writer;
@@ -1199,7 +1199,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1239,7 +1239,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
   fromJSON(object: any): ListUsersRequest {
     return {
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
-      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : '',
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
     };
   },
 
@@ -1248,7 +1248,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       obj.cursor = message.cursor;
     }
     return obj;
@@ -1260,7 +1260,7 @@ export const ListUsersRequest: MessageFns<ListUsersRequest> = {
   fromPartial<I extends Exact<DeepPartial<ListUsersRequest>, I>>(object: I): ListUsersRequest {
     const message = createBaseListUsersRequest();
     message.limit = object.limit ?? 0;
-    message.cursor = object.cursor ?? '';
+    message.cursor = object.cursor ?? "";
     return message;
   },
 };
@@ -1284,7 +1284,7 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1327,8 +1327,8 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
       nextCursor: isSet(object.nextCursor)
         ? globalThis.String(object.nextCursor)
         : isSet(object.next_cursor)
-          ? globalThis.String(object.next_cursor)
-          : undefined,
+        ? globalThis.String(object.next_cursor)
+        : undefined,
     };
   },
 
@@ -1373,7 +1373,7 @@ export const LookupUsersRequest: MessageFns<LookupUsersRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1418,8 +1418,8 @@ export const LookupUsersRequest: MessageFns<LookupUsersRequest> = {
       userIds: globalThis.Array.isArray(object?.userIds)
         ? object.userIds.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.user_ids)
-          ? object.user_ids.map((e: any) => globalThis.String(e))
-          : [],
+        ? object.user_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1446,15 +1446,15 @@ export const LookupUsersRequest: MessageFns<LookupUsersRequest> = {
 };
 
 function createBaseUserRef(): UserRef {
-  return { userId: '', username: '' };
+  return { userId: "", username: "" };
 }
 
 export const UserRef: MessageFns<UserRef> = {
   encode(message: UserRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(18).string(message.username);
     }
     return writer;
@@ -1464,7 +1464,7 @@ export const UserRef: MessageFns<UserRef> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1506,18 +1506,18 @@ export const UserRef: MessageFns<UserRef> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
+        ? globalThis.String(object.user_id)
+        : "",
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
     };
   },
 
   toJSON(message: UserRef): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
     return obj;
@@ -1528,8 +1528,8 @@ export const UserRef: MessageFns<UserRef> = {
   },
   fromPartial<I extends Exact<DeepPartial<UserRef>, I>>(object: I): UserRef {
     const message = createBaseUserRef();
-    message.userId = object.userId ?? '';
-    message.username = object.username ?? '';
+    message.userId = object.userId ?? "";
+    message.username = object.username ?? "";
     return message;
   },
 };
@@ -1550,7 +1550,7 @@ export const LookupUsersResponse: MessageFns<LookupUsersResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1580,9 +1580,7 @@ export const LookupUsersResponse: MessageFns<LookupUsersResponse> = {
   },
 
   fromJSON(object: any): LookupUsersResponse {
-    return {
-      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => UserRef.fromJSON(e)) : [],
-    };
+    return { users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => UserRef.fromJSON(e)) : [] };
   },
 
   toJSON(message: LookupUsersResponse): unknown {
@@ -1605,12 +1603,12 @@ export const LookupUsersResponse: MessageFns<LookupUsersResponse> = {
 
 function createBaseClient(): Client {
   return {
-    clientId: '',
-    clientName: '',
+    clientId: "",
+    clientName: "",
     redirectUris: [],
     scopes: [],
     grantTypes: [],
-    tokenEndpointAuthMethod: '',
+    tokenEndpointAuthMethod: "",
     firstParty: false,
     userTokenFlowEnabled: false,
     createdAt: undefined,
@@ -1620,10 +1618,10 @@ function createBaseClient(): Client {
 
 export const Client: MessageFns<Client> = {
   encode(message: Client, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       writer.uint32(18).string(message.clientName);
     }
     for (const v of message.redirectUris) {
@@ -1635,7 +1633,7 @@ export const Client: MessageFns<Client> = {
     for (const v of message.grantTypes) {
       writer.uint32(42).string(v!);
     }
-    if (message.tokenEndpointAuthMethod !== '') {
+    if (message.tokenEndpointAuthMethod !== "") {
       writer.uint32(50).string(message.tokenEndpointAuthMethod);
     }
     if (message.firstParty !== false) {
@@ -1657,7 +1655,7 @@ export const Client: MessageFns<Client> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1763,60 +1761,58 @@ export const Client: MessageFns<Client> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       clientName: isSet(object.clientName)
         ? globalThis.String(object.clientName)
         : isSet(object.client_name)
-          ? globalThis.String(object.client_name)
-          : '',
+        ? globalThis.String(object.client_name)
+        : "",
       redirectUris: globalThis.Array.isArray(object?.redirectUris)
         ? object.redirectUris.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.redirect_uris)
-          ? object.redirect_uris.map((e: any) => globalThis.String(e))
-          : [],
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
+        ? object.redirect_uris.map((e: any) => globalThis.String(e))
         : [],
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
       grantTypes: globalThis.Array.isArray(object?.grantTypes)
         ? object.grantTypes.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.grant_types)
-          ? object.grant_types.map((e: any) => globalThis.String(e))
-          : [],
+        ? object.grant_types.map((e: any) => globalThis.String(e))
+        : [],
       tokenEndpointAuthMethod: isSet(object.tokenEndpointAuthMethod)
         ? globalThis.String(object.tokenEndpointAuthMethod)
         : isSet(object.token_endpoint_auth_method)
-          ? globalThis.String(object.token_endpoint_auth_method)
-          : '',
+        ? globalThis.String(object.token_endpoint_auth_method)
+        : "",
       firstParty: isSet(object.firstParty)
         ? globalThis.Boolean(object.firstParty)
         : isSet(object.first_party)
-          ? globalThis.Boolean(object.first_party)
-          : false,
+        ? globalThis.Boolean(object.first_party)
+        : false,
       userTokenFlowEnabled: isSet(object.userTokenFlowEnabled)
         ? globalThis.Boolean(object.userTokenFlowEnabled)
         : isSet(object.user_token_flow_enabled)
-          ? globalThis.Boolean(object.user_token_flow_enabled)
-          : false,
+        ? globalThis.Boolean(object.user_token_flow_enabled)
+        : false,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-          ? fromJsonTimestamp(object.created_at)
-          : undefined,
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
       servicePrincipal: isSet(object.servicePrincipal)
         ? globalThis.Boolean(object.servicePrincipal)
         : isSet(object.service_principal)
-          ? globalThis.Boolean(object.service_principal)
-          : false,
+        ? globalThis.Boolean(object.service_principal)
+        : false,
     };
   },
 
   toJSON(message: Client): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       obj.clientName = message.clientName;
     }
     if (message.redirectUris?.length) {
@@ -1828,7 +1824,7 @@ export const Client: MessageFns<Client> = {
     if (message.grantTypes?.length) {
       obj.grantTypes = message.grantTypes;
     }
-    if (message.tokenEndpointAuthMethod !== '') {
+    if (message.tokenEndpointAuthMethod !== "") {
       obj.tokenEndpointAuthMethod = message.tokenEndpointAuthMethod;
     }
     if (message.firstParty !== false) {
@@ -1851,12 +1847,12 @@ export const Client: MessageFns<Client> = {
   },
   fromPartial<I extends Exact<DeepPartial<Client>, I>>(object: I): Client {
     const message = createBaseClient();
-    message.clientId = object.clientId ?? '';
-    message.clientName = object.clientName ?? '';
+    message.clientId = object.clientId ?? "";
+    message.clientName = object.clientName ?? "";
     message.redirectUris = object.redirectUris?.map((e) => e) || [];
     message.scopes = object.scopes?.map((e) => e) || [];
     message.grantTypes = object.grantTypes?.map((e) => e) || [];
-    message.tokenEndpointAuthMethod = object.tokenEndpointAuthMethod ?? '';
+    message.tokenEndpointAuthMethod = object.tokenEndpointAuthMethod ?? "";
     message.firstParty = object.firstParty ?? false;
     message.userTokenFlowEnabled = object.userTokenFlowEnabled ?? false;
     message.createdAt = object.createdAt ?? undefined;
@@ -1884,7 +1880,7 @@ export const RegisteredClient: MessageFns<RegisteredClient> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1927,8 +1923,8 @@ export const RegisteredClient: MessageFns<RegisteredClient> = {
       clientSecret: isSet(object.clientSecret)
         ? globalThis.String(object.clientSecret)
         : isSet(object.client_secret)
-          ? globalThis.String(object.client_secret)
-          : undefined,
+        ? globalThis.String(object.client_secret)
+        : undefined,
     };
   },
 
@@ -1948,8 +1944,9 @@ export const RegisteredClient: MessageFns<RegisteredClient> = {
   },
   fromPartial<I extends Exact<DeepPartial<RegisteredClient>, I>>(object: I): RegisteredClient {
     const message = createBaseRegisteredClient();
-    message.client =
-      object.client !== undefined && object.client !== null ? Client.fromPartial(object.client) : undefined;
+    message.client = (object.client !== undefined && object.client !== null)
+      ? Client.fromPartial(object.client)
+      : undefined;
     message.clientSecret = object.clientSecret ?? undefined;
     return message;
   },
@@ -1957,19 +1954,19 @@ export const RegisteredClient: MessageFns<RegisteredClient> = {
 
 function createBaseRegisterClientRequest(): RegisterClientRequest {
   return {
-    clientName: '',
+    clientName: "",
     redirectUris: [],
     scopes: [],
     grantTypes: [],
-    tokenEndpointAuthMethod: '',
+    tokenEndpointAuthMethod: "",
     firstParty: false,
-    remoteIp: '',
+    remoteIp: "",
   };
 }
 
 export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
   encode(message: RegisterClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       writer.uint32(10).string(message.clientName);
     }
     for (const v of message.redirectUris) {
@@ -1981,13 +1978,13 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     for (const v of message.grantTypes) {
       writer.uint32(34).string(v!);
     }
-    if (message.tokenEndpointAuthMethod !== '') {
+    if (message.tokenEndpointAuthMethod !== "") {
       writer.uint32(42).string(message.tokenEndpointAuthMethod);
     }
     if (message.firstParty !== false) {
       writer.uint32(48).bool(message.firstParty);
     }
-    if (message.remoteIp !== '') {
+    if (message.remoteIp !== "") {
       writer.uint32(58).string(message.remoteIp);
     }
     return writer;
@@ -1997,7 +1994,7 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2079,42 +2076,40 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
       clientName: isSet(object.clientName)
         ? globalThis.String(object.clientName)
         : isSet(object.client_name)
-          ? globalThis.String(object.client_name)
-          : '',
+        ? globalThis.String(object.client_name)
+        : "",
       redirectUris: globalThis.Array.isArray(object?.redirectUris)
         ? object.redirectUris.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.redirect_uris)
-          ? object.redirect_uris.map((e: any) => globalThis.String(e))
-          : [],
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
+        ? object.redirect_uris.map((e: any) => globalThis.String(e))
         : [],
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
       grantTypes: globalThis.Array.isArray(object?.grantTypes)
         ? object.grantTypes.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.grant_types)
-          ? object.grant_types.map((e: any) => globalThis.String(e))
-          : [],
+        ? object.grant_types.map((e: any) => globalThis.String(e))
+        : [],
       tokenEndpointAuthMethod: isSet(object.tokenEndpointAuthMethod)
         ? globalThis.String(object.tokenEndpointAuthMethod)
         : isSet(object.token_endpoint_auth_method)
-          ? globalThis.String(object.token_endpoint_auth_method)
-          : '',
+        ? globalThis.String(object.token_endpoint_auth_method)
+        : "",
       firstParty: isSet(object.firstParty)
         ? globalThis.Boolean(object.firstParty)
         : isSet(object.first_party)
-          ? globalThis.Boolean(object.first_party)
-          : false,
+        ? globalThis.Boolean(object.first_party)
+        : false,
       remoteIp: isSet(object.remoteIp)
         ? globalThis.String(object.remoteIp)
         : isSet(object.remote_ip)
-          ? globalThis.String(object.remote_ip)
-          : '',
+        ? globalThis.String(object.remote_ip)
+        : "",
     };
   },
 
   toJSON(message: RegisterClientRequest): unknown {
     const obj: any = {};
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       obj.clientName = message.clientName;
     }
     if (message.redirectUris?.length) {
@@ -2126,13 +2121,13 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     if (message.grantTypes?.length) {
       obj.grantTypes = message.grantTypes;
     }
-    if (message.tokenEndpointAuthMethod !== '') {
+    if (message.tokenEndpointAuthMethod !== "") {
       obj.tokenEndpointAuthMethod = message.tokenEndpointAuthMethod;
     }
     if (message.firstParty !== false) {
       obj.firstParty = message.firstParty;
     }
-    if (message.remoteIp !== '') {
+    if (message.remoteIp !== "") {
       obj.remoteIp = message.remoteIp;
     }
     return obj;
@@ -2143,24 +2138,24 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<RegisterClientRequest>, I>>(object: I): RegisterClientRequest {
     const message = createBaseRegisterClientRequest();
-    message.clientName = object.clientName ?? '';
+    message.clientName = object.clientName ?? "";
     message.redirectUris = object.redirectUris?.map((e) => e) || [];
     message.scopes = object.scopes?.map((e) => e) || [];
     message.grantTypes = object.grantTypes?.map((e) => e) || [];
-    message.tokenEndpointAuthMethod = object.tokenEndpointAuthMethod ?? '';
+    message.tokenEndpointAuthMethod = object.tokenEndpointAuthMethod ?? "";
     message.firstParty = object.firstParty ?? false;
-    message.remoteIp = object.remoteIp ?? '';
+    message.remoteIp = object.remoteIp ?? "";
     return message;
   },
 };
 
 function createBaseGetClientRequest(): GetClientRequest {
-  return { clientId: '' };
+  return { clientId: "" };
 }
 
 export const GetClientRequest: MessageFns<GetClientRequest> = {
   encode(message: GetClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     return writer;
@@ -2170,7 +2165,7 @@ export const GetClientRequest: MessageFns<GetClientRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2204,14 +2199,14 @@ export const GetClientRequest: MessageFns<GetClientRequest> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
     };
   },
 
   toJSON(message: GetClientRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     return obj;
@@ -2222,7 +2217,7 @@ export const GetClientRequest: MessageFns<GetClientRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetClientRequest>, I>>(object: I): GetClientRequest {
     const message = createBaseGetClientRequest();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     return message;
   },
 };
@@ -2240,7 +2235,7 @@ export const ListClientsRequest: MessageFns<ListClientsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2295,7 +2290,7 @@ export const ListClientsResponse: MessageFns<ListClientsResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2326,9 +2321,7 @@ export const ListClientsResponse: MessageFns<ListClientsResponse> = {
 
   fromJSON(object: any): ListClientsResponse {
     return {
-      clients: globalThis.Array.isArray(object?.clients)
-        ? object.clients.map((e: any) => Client.fromJSON(e))
-        : [],
+      clients: globalThis.Array.isArray(object?.clients) ? object.clients.map((e: any) => Client.fromJSON(e)) : [],
     };
   },
 
@@ -2352,7 +2345,7 @@ export const ListClientsResponse: MessageFns<ListClientsResponse> = {
 
 function createBaseUpdateClientRequest(): UpdateClientRequest {
   return {
-    clientId: '',
+    clientId: "",
     clientName: undefined,
     redirectUris: [],
     scopes: [],
@@ -2363,7 +2356,7 @@ function createBaseUpdateClientRequest(): UpdateClientRequest {
 
 export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
   encode(message: UpdateClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     if (message.clientName !== undefined) {
@@ -2388,7 +2381,7 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2462,37 +2455,35 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       clientName: isSet(object.clientName)
         ? globalThis.String(object.clientName)
         : isSet(object.client_name)
-          ? globalThis.String(object.client_name)
-          : undefined,
+        ? globalThis.String(object.client_name)
+        : undefined,
       redirectUris: globalThis.Array.isArray(object?.redirectUris)
         ? object.redirectUris.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.redirect_uris)
-          ? object.redirect_uris.map((e: any) => globalThis.String(e))
-          : [],
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
+        ? object.redirect_uris.map((e: any) => globalThis.String(e))
         : [],
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
       userTokenFlowEnabled: isSet(object.userTokenFlowEnabled)
         ? globalThis.Boolean(object.userTokenFlowEnabled)
         : isSet(object.user_token_flow_enabled)
-          ? globalThis.Boolean(object.user_token_flow_enabled)
-          : undefined,
+        ? globalThis.Boolean(object.user_token_flow_enabled)
+        : undefined,
       servicePrincipal: isSet(object.servicePrincipal)
         ? globalThis.Boolean(object.servicePrincipal)
         : isSet(object.service_principal)
-          ? globalThis.Boolean(object.service_principal)
-          : undefined,
+        ? globalThis.Boolean(object.service_principal)
+        : undefined,
     };
   },
 
   toJSON(message: UpdateClientRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     if (message.clientName !== undefined) {
@@ -2518,7 +2509,7 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<UpdateClientRequest>, I>>(object: I): UpdateClientRequest {
     const message = createBaseUpdateClientRequest();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     message.clientName = object.clientName ?? undefined;
     message.redirectUris = object.redirectUris?.map((e) => e) || [];
     message.scopes = object.scopes?.map((e) => e) || [];
@@ -2529,12 +2520,12 @@ export const UpdateClientRequest: MessageFns<UpdateClientRequest> = {
 };
 
 function createBaseDeleteClientRequest(): DeleteClientRequest {
-  return { clientId: '' };
+  return { clientId: "" };
 }
 
 export const DeleteClientRequest: MessageFns<DeleteClientRequest> = {
   encode(message: DeleteClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     return writer;
@@ -2544,7 +2535,7 @@ export const DeleteClientRequest: MessageFns<DeleteClientRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2578,14 +2569,14 @@ export const DeleteClientRequest: MessageFns<DeleteClientRequest> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
     };
   },
 
   toJSON(message: DeleteClientRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     return obj;
@@ -2596,18 +2587,18 @@ export const DeleteClientRequest: MessageFns<DeleteClientRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeleteClientRequest>, I>>(object: I): DeleteClientRequest {
     const message = createBaseDeleteClientRequest();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     return message;
   },
 };
 
 function createBaseDeleteClientResponse(): DeleteClientResponse {
-  return { clientId: '', deleted: false };
+  return { clientId: "", deleted: false };
 }
 
 export const DeleteClientResponse: MessageFns<DeleteClientResponse> = {
   encode(message: DeleteClientResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     if (message.deleted !== false) {
@@ -2620,7 +2611,7 @@ export const DeleteClientResponse: MessageFns<DeleteClientResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2662,15 +2653,15 @@ export const DeleteClientResponse: MessageFns<DeleteClientResponse> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
     };
   },
 
   toJSON(message: DeleteClientResponse): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     if (message.deleted !== false) {
@@ -2684,19 +2675,19 @@ export const DeleteClientResponse: MessageFns<DeleteClientResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeleteClientResponse>, I>>(object: I): DeleteClientResponse {
     const message = createBaseDeleteClientResponse();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     message.deleted = object.deleted ?? false;
     return message;
   },
 };
 
 function createBaseRotateClientSecretRequest(): RotateClientSecretRequest {
-  return { clientId: '' };
+  return { clientId: "" };
 }
 
 export const RotateClientSecretRequest: MessageFns<RotateClientSecretRequest> = {
   encode(message: RotateClientSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     return writer;
@@ -2706,7 +2697,7 @@ export const RotateClientSecretRequest: MessageFns<RotateClientSecretRequest> = 
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2740,14 +2731,14 @@ export const RotateClientSecretRequest: MessageFns<RotateClientSecretRequest> = 
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
     };
   },
 
   toJSON(message: RotateClientSecretRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     return obj;
@@ -2756,31 +2747,29 @@ export const RotateClientSecretRequest: MessageFns<RotateClientSecretRequest> = 
   create<I extends Exact<DeepPartial<RotateClientSecretRequest>, I>>(base?: I): RotateClientSecretRequest {
     return RotateClientSecretRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<RotateClientSecretRequest>, I>>(
-    object: I,
-  ): RotateClientSecretRequest {
+  fromPartial<I extends Exact<DeepPartial<RotateClientSecretRequest>, I>>(object: I): RotateClientSecretRequest {
     const message = createBaseRotateClientSecretRequest();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     return message;
   },
 };
 
 function createBaseIssueUserTokenRequest(): IssueUserTokenRequest {
-  return { clientId: '', clientSecret: '', username: '', email: '', createIfMissing: false };
+  return { clientId: "", clientSecret: "", username: "", email: "", createIfMissing: false };
 }
 
 export const IssueUserTokenRequest: MessageFns<IssueUserTokenRequest> = {
   encode(message: IssueUserTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
-    if (message.clientSecret !== '') {
+    if (message.clientSecret !== "") {
       writer.uint32(18).string(message.clientSecret);
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       writer.uint32(26).string(message.username);
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       writer.uint32(34).string(message.email);
     }
     if (message.createIfMissing !== false) {
@@ -2793,7 +2782,7 @@ export const IssueUserTokenRequest: MessageFns<IssueUserTokenRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2859,35 +2848,35 @@ export const IssueUserTokenRequest: MessageFns<IssueUserTokenRequest> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       clientSecret: isSet(object.clientSecret)
         ? globalThis.String(object.clientSecret)
         : isSet(object.client_secret)
-          ? globalThis.String(object.client_secret)
-          : '',
-      username: isSet(object.username) ? globalThis.String(object.username) : '',
-      email: isSet(object.email) ? globalThis.String(object.email) : '',
+        ? globalThis.String(object.client_secret)
+        : "",
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
       createIfMissing: isSet(object.createIfMissing)
         ? globalThis.Boolean(object.createIfMissing)
         : isSet(object.create_if_missing)
-          ? globalThis.Boolean(object.create_if_missing)
-          : false,
+        ? globalThis.Boolean(object.create_if_missing)
+        : false,
     };
   },
 
   toJSON(message: IssueUserTokenRequest): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
-    if (message.clientSecret !== '') {
+    if (message.clientSecret !== "") {
       obj.clientSecret = message.clientSecret;
     }
-    if (message.username !== '') {
+    if (message.username !== "") {
       obj.username = message.username;
     }
-    if (message.email !== '') {
+    if (message.email !== "") {
       obj.email = message.email;
     }
     if (message.createIfMissing !== false) {
@@ -2901,37 +2890,37 @@ export const IssueUserTokenRequest: MessageFns<IssueUserTokenRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<IssueUserTokenRequest>, I>>(object: I): IssueUserTokenRequest {
     const message = createBaseIssueUserTokenRequest();
-    message.clientId = object.clientId ?? '';
-    message.clientSecret = object.clientSecret ?? '';
-    message.username = object.username ?? '';
-    message.email = object.email ?? '';
+    message.clientId = object.clientId ?? "";
+    message.clientSecret = object.clientSecret ?? "";
+    message.username = object.username ?? "";
+    message.email = object.email ?? "";
     message.createIfMissing = object.createIfMissing ?? false;
     return message;
   },
 };
 
 function createBaseTokenResponse(): TokenResponse {
-  return { accessToken: '', refreshToken: '', tokenType: '', expiresIn: 0, scope: '', userId: '' };
+  return { accessToken: "", refreshToken: "", tokenType: "", expiresIn: 0, scope: "", userId: "" };
 }
 
 export const TokenResponse: MessageFns<TokenResponse> = {
   encode(message: TokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.accessToken !== '') {
+    if (message.accessToken !== "") {
       writer.uint32(10).string(message.accessToken);
     }
-    if (message.refreshToken !== '') {
+    if (message.refreshToken !== "") {
       writer.uint32(18).string(message.refreshToken);
     }
-    if (message.tokenType !== '') {
+    if (message.tokenType !== "") {
       writer.uint32(26).string(message.tokenType);
     }
     if (message.expiresIn !== 0) {
       writer.uint32(32).int32(message.expiresIn);
     }
-    if (message.scope !== '') {
+    if (message.scope !== "") {
       writer.uint32(42).string(message.scope);
     }
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(50).string(message.userId);
     }
     return writer;
@@ -2941,7 +2930,7 @@ export const TokenResponse: MessageFns<TokenResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3015,50 +3004,50 @@ export const TokenResponse: MessageFns<TokenResponse> = {
       accessToken: isSet(object.accessToken)
         ? globalThis.String(object.accessToken)
         : isSet(object.access_token)
-          ? globalThis.String(object.access_token)
-          : '',
+        ? globalThis.String(object.access_token)
+        : "",
       refreshToken: isSet(object.refreshToken)
         ? globalThis.String(object.refreshToken)
         : isSet(object.refresh_token)
-          ? globalThis.String(object.refresh_token)
-          : '',
+        ? globalThis.String(object.refresh_token)
+        : "",
       tokenType: isSet(object.tokenType)
         ? globalThis.String(object.tokenType)
         : isSet(object.token_type)
-          ? globalThis.String(object.token_type)
-          : '',
+        ? globalThis.String(object.token_type)
+        : "",
       expiresIn: isSet(object.expiresIn)
         ? globalThis.Number(object.expiresIn)
         : isSet(object.expires_in)
-          ? globalThis.Number(object.expires_in)
-          : 0,
-      scope: isSet(object.scope) ? globalThis.String(object.scope) : '',
+        ? globalThis.Number(object.expires_in)
+        : 0,
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: TokenResponse): unknown {
     const obj: any = {};
-    if (message.accessToken !== '') {
+    if (message.accessToken !== "") {
       obj.accessToken = message.accessToken;
     }
-    if (message.refreshToken !== '') {
+    if (message.refreshToken !== "") {
       obj.refreshToken = message.refreshToken;
     }
-    if (message.tokenType !== '') {
+    if (message.tokenType !== "") {
       obj.tokenType = message.tokenType;
     }
     if (message.expiresIn !== 0) {
       obj.expiresIn = Math.round(message.expiresIn);
     }
-    if (message.scope !== '') {
+    if (message.scope !== "") {
       obj.scope = message.scope;
     }
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -3069,23 +3058,23 @@ export const TokenResponse: MessageFns<TokenResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<TokenResponse>, I>>(object: I): TokenResponse {
     const message = createBaseTokenResponse();
-    message.accessToken = object.accessToken ?? '';
-    message.refreshToken = object.refreshToken ?? '';
-    message.tokenType = object.tokenType ?? '';
+    message.accessToken = object.accessToken ?? "";
+    message.refreshToken = object.refreshToken ?? "";
+    message.tokenType = object.tokenType ?? "";
     message.expiresIn = object.expiresIn ?? 0;
-    message.scope = object.scope ?? '';
-    message.userId = object.userId ?? '';
+    message.scope = object.scope ?? "";
+    message.userId = object.userId ?? "";
     return message;
   },
 };
 
 function createBaseOAuthRequest(): OAuthRequest {
-  return { method: '', headers: {}, query: {}, body: {} };
+  return { method: "", headers: {}, query: {}, body: {} };
 }
 
 export const OAuthRequest: MessageFns<OAuthRequest> = {
   encode(message: OAuthRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.method !== '') {
+    if (message.method !== "") {
       writer.uint32(10).string(message.method);
     }
     globalThis.Object.entries(message.headers).forEach(([key, value]: [string, string]) => {
@@ -3104,7 +3093,7 @@ export const OAuthRequest: MessageFns<OAuthRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3168,55 +3157,55 @@ export const OAuthRequest: MessageFns<OAuthRequest> = {
 
   fromJSON(object: any): OAuthRequest {
     return {
-      method: isSet(object.method) ? globalThis.String(object.method) : '',
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
       headers: isObject(object.headers)
         ? (globalThis.Object.entries(object.headers) as [string, any][]).reduce(
-            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.String(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : {},
       query: isObject(object.query)
         ? (globalThis.Object.entries(object.query) as [string, any][]).reduce(
-            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.String(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : {},
       body: isObject(object.body)
         ? (globalThis.Object.entries(object.body) as [string, any][]).reduce(
-            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.String(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : {},
     };
   },
 
   toJSON(message: OAuthRequest): unknown {
     const obj: any = {};
-    if (message.method !== '') {
+    if (message.method !== "") {
       obj.method = message.method;
     }
     if (message.headers) {
@@ -3254,7 +3243,7 @@ export const OAuthRequest: MessageFns<OAuthRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<OAuthRequest>, I>>(object: I): OAuthRequest {
     const message = createBaseOAuthRequest();
-    message.method = object.method ?? '';
+    message.method = object.method ?? "";
     message.headers = (globalThis.Object.entries(object.headers ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -3287,15 +3276,15 @@ export const OAuthRequest: MessageFns<OAuthRequest> = {
 };
 
 function createBaseOAuthRequest_HeadersEntry(): OAuthRequest_HeadersEntry {
-  return { key: '', value: '' };
+  return { key: "", value: "" };
 }
 
 export const OAuthRequest_HeadersEntry: MessageFns<OAuthRequest_HeadersEntry> = {
   encode(message: OAuthRequest_HeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -3305,7 +3294,7 @@ export const OAuthRequest_HeadersEntry: MessageFns<OAuthRequest_HeadersEntry> = 
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3344,17 +3333,17 @@ export const OAuthRequest_HeadersEntry: MessageFns<OAuthRequest_HeadersEntry> = 
 
   fromJSON(object: any): OAuthRequest_HeadersEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
-      value: isSet(object.value) ? globalThis.String(object.value) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
   toJSON(message: OAuthRequest_HeadersEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       obj.value = message.value;
     }
     return obj;
@@ -3363,26 +3352,24 @@ export const OAuthRequest_HeadersEntry: MessageFns<OAuthRequest_HeadersEntry> = 
   create<I extends Exact<DeepPartial<OAuthRequest_HeadersEntry>, I>>(base?: I): OAuthRequest_HeadersEntry {
     return OAuthRequest_HeadersEntry.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<OAuthRequest_HeadersEntry>, I>>(
-    object: I,
-  ): OAuthRequest_HeadersEntry {
+  fromPartial<I extends Exact<DeepPartial<OAuthRequest_HeadersEntry>, I>>(object: I): OAuthRequest_HeadersEntry {
     const message = createBaseOAuthRequest_HeadersEntry();
-    message.key = object.key ?? '';
-    message.value = object.value ?? '';
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseOAuthRequest_QueryEntry(): OAuthRequest_QueryEntry {
-  return { key: '', value: '' };
+  return { key: "", value: "" };
 }
 
 export const OAuthRequest_QueryEntry: MessageFns<OAuthRequest_QueryEntry> = {
   encode(message: OAuthRequest_QueryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -3392,7 +3379,7 @@ export const OAuthRequest_QueryEntry: MessageFns<OAuthRequest_QueryEntry> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3431,17 +3418,17 @@ export const OAuthRequest_QueryEntry: MessageFns<OAuthRequest_QueryEntry> = {
 
   fromJSON(object: any): OAuthRequest_QueryEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
-      value: isSet(object.value) ? globalThis.String(object.value) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
   toJSON(message: OAuthRequest_QueryEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       obj.value = message.value;
     }
     return obj;
@@ -3452,22 +3439,22 @@ export const OAuthRequest_QueryEntry: MessageFns<OAuthRequest_QueryEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<OAuthRequest_QueryEntry>, I>>(object: I): OAuthRequest_QueryEntry {
     const message = createBaseOAuthRequest_QueryEntry();
-    message.key = object.key ?? '';
-    message.value = object.value ?? '';
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseOAuthRequest_BodyEntry(): OAuthRequest_BodyEntry {
-  return { key: '', value: '' };
+  return { key: "", value: "" };
 }
 
 export const OAuthRequest_BodyEntry: MessageFns<OAuthRequest_BodyEntry> = {
   encode(message: OAuthRequest_BodyEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -3477,7 +3464,7 @@ export const OAuthRequest_BodyEntry: MessageFns<OAuthRequest_BodyEntry> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3516,17 +3503,17 @@ export const OAuthRequest_BodyEntry: MessageFns<OAuthRequest_BodyEntry> = {
 
   fromJSON(object: any): OAuthRequest_BodyEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
-      value: isSet(object.value) ? globalThis.String(object.value) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
   toJSON(message: OAuthRequest_BodyEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       obj.value = message.value;
     }
     return obj;
@@ -3537,14 +3524,14 @@ export const OAuthRequest_BodyEntry: MessageFns<OAuthRequest_BodyEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<OAuthRequest_BodyEntry>, I>>(object: I): OAuthRequest_BodyEntry {
     const message = createBaseOAuthRequest_BodyEntry();
-    message.key = object.key ?? '';
-    message.value = object.value ?? '';
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseOAuthResponse(): OAuthResponse {
-  return { status: 0, headers: {}, bodyJson: '' };
+  return { status: 0, headers: {}, bodyJson: "" };
 }
 
 export const OAuthResponse: MessageFns<OAuthResponse> = {
@@ -3555,7 +3542,7 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
     globalThis.Object.entries(message.headers).forEach(([key, value]: [string, string]) => {
       OAuthResponse_HeadersEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
-    if (message.bodyJson !== '') {
+    if (message.bodyJson !== "") {
       writer.uint32(26).string(message.bodyJson);
     }
     return writer;
@@ -3565,7 +3552,7 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3618,23 +3605,23 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
       status: isSet(object.status) ? globalThis.Number(object.status) : 0,
       headers: isObject(object.headers)
         ? (globalThis.Object.entries(object.headers) as [string, any][]).reduce(
-            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.String(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : {},
       bodyJson: isSet(object.bodyJson)
         ? globalThis.String(object.bodyJson)
         : isSet(object.body_json)
-          ? globalThis.String(object.body_json)
-          : '',
+        ? globalThis.String(object.body_json)
+        : "",
     };
   },
 
@@ -3652,7 +3639,7 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
         });
       }
     }
-    if (message.bodyJson !== '') {
+    if (message.bodyJson !== "") {
       obj.bodyJson = message.bodyJson;
     }
     return obj;
@@ -3673,21 +3660,21 @@ export const OAuthResponse: MessageFns<OAuthResponse> = {
       },
       {},
     );
-    message.bodyJson = object.bodyJson ?? '';
+    message.bodyJson = object.bodyJson ?? "";
     return message;
   },
 };
 
 function createBaseOAuthResponse_HeadersEntry(): OAuthResponse_HeadersEntry {
-  return { key: '', value: '' };
+  return { key: "", value: "" };
 }
 
 export const OAuthResponse_HeadersEntry: MessageFns<OAuthResponse_HeadersEntry> = {
   encode(message: OAuthResponse_HeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -3697,7 +3684,7 @@ export const OAuthResponse_HeadersEntry: MessageFns<OAuthResponse_HeadersEntry> 
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3736,17 +3723,17 @@ export const OAuthResponse_HeadersEntry: MessageFns<OAuthResponse_HeadersEntry> 
 
   fromJSON(object: any): OAuthResponse_HeadersEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
-      value: isSet(object.value) ? globalThis.String(object.value) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
   toJSON(message: OAuthResponse_HeadersEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       obj.value = message.value;
     }
     return obj;
@@ -3755,54 +3742,52 @@ export const OAuthResponse_HeadersEntry: MessageFns<OAuthResponse_HeadersEntry> 
   create<I extends Exact<DeepPartial<OAuthResponse_HeadersEntry>, I>>(base?: I): OAuthResponse_HeadersEntry {
     return OAuthResponse_HeadersEntry.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<OAuthResponse_HeadersEntry>, I>>(
-    object: I,
-  ): OAuthResponse_HeadersEntry {
+  fromPartial<I extends Exact<DeepPartial<OAuthResponse_HeadersEntry>, I>>(object: I): OAuthResponse_HeadersEntry {
     const message = createBaseOAuthResponse_HeadersEntry();
-    message.key = object.key ?? '';
-    message.value = object.value ?? '';
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function createBaseAuthorizeRequest(): AuthorizeRequest {
   return {
-    userId: '',
-    clientId: '',
-    redirectUri: '',
-    scope: '',
-    state: '',
-    codeChallenge: '',
-    codeChallengeMethod: '',
-    resource: '',
+    userId: "",
+    clientId: "",
+    redirectUri: "",
+    scope: "",
+    state: "",
+    codeChallenge: "",
+    codeChallengeMethod: "",
+    resource: "",
     approved: false,
   };
 }
 
 export const AuthorizeRequest: MessageFns<AuthorizeRequest> = {
   encode(message: AuthorizeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(18).string(message.clientId);
     }
-    if (message.redirectUri !== '') {
+    if (message.redirectUri !== "") {
       writer.uint32(26).string(message.redirectUri);
     }
-    if (message.scope !== '') {
+    if (message.scope !== "") {
       writer.uint32(34).string(message.scope);
     }
-    if (message.state !== '') {
+    if (message.state !== "") {
       writer.uint32(42).string(message.state);
     }
-    if (message.codeChallenge !== '') {
+    if (message.codeChallenge !== "") {
       writer.uint32(50).string(message.codeChallenge);
     }
-    if (message.codeChallengeMethod !== '') {
+    if (message.codeChallengeMethod !== "") {
       writer.uint32(58).string(message.codeChallengeMethod);
     }
-    if (message.resource !== '') {
+    if (message.resource !== "") {
       writer.uint32(66).string(message.resource);
     }
     if (message.approved !== false) {
@@ -3815,7 +3800,7 @@ export const AuthorizeRequest: MessageFns<AuthorizeRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3913,59 +3898,59 @@ export const AuthorizeRequest: MessageFns<AuthorizeRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       redirectUri: isSet(object.redirectUri)
         ? globalThis.String(object.redirectUri)
         : isSet(object.redirect_uri)
-          ? globalThis.String(object.redirect_uri)
-          : '',
-      scope: isSet(object.scope) ? globalThis.String(object.scope) : '',
-      state: isSet(object.state) ? globalThis.String(object.state) : '',
+        ? globalThis.String(object.redirect_uri)
+        : "",
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
       codeChallenge: isSet(object.codeChallenge)
         ? globalThis.String(object.codeChallenge)
         : isSet(object.code_challenge)
-          ? globalThis.String(object.code_challenge)
-          : '',
+        ? globalThis.String(object.code_challenge)
+        : "",
       codeChallengeMethod: isSet(object.codeChallengeMethod)
         ? globalThis.String(object.codeChallengeMethod)
         : isSet(object.code_challenge_method)
-          ? globalThis.String(object.code_challenge_method)
-          : '',
-      resource: isSet(object.resource) ? globalThis.String(object.resource) : '',
+        ? globalThis.String(object.code_challenge_method)
+        : "",
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
       approved: isSet(object.approved) ? globalThis.Boolean(object.approved) : false,
     };
   },
 
   toJSON(message: AuthorizeRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
-    if (message.redirectUri !== '') {
+    if (message.redirectUri !== "") {
       obj.redirectUri = message.redirectUri;
     }
-    if (message.scope !== '') {
+    if (message.scope !== "") {
       obj.scope = message.scope;
     }
-    if (message.state !== '') {
+    if (message.state !== "") {
       obj.state = message.state;
     }
-    if (message.codeChallenge !== '') {
+    if (message.codeChallenge !== "") {
       obj.codeChallenge = message.codeChallenge;
     }
-    if (message.codeChallengeMethod !== '') {
+    if (message.codeChallengeMethod !== "") {
       obj.codeChallengeMethod = message.codeChallengeMethod;
     }
-    if (message.resource !== '') {
+    if (message.resource !== "") {
       obj.resource = message.resource;
     }
     if (message.approved !== false) {
@@ -3979,26 +3964,26 @@ export const AuthorizeRequest: MessageFns<AuthorizeRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<AuthorizeRequest>, I>>(object: I): AuthorizeRequest {
     const message = createBaseAuthorizeRequest();
-    message.userId = object.userId ?? '';
-    message.clientId = object.clientId ?? '';
-    message.redirectUri = object.redirectUri ?? '';
-    message.scope = object.scope ?? '';
-    message.state = object.state ?? '';
-    message.codeChallenge = object.codeChallenge ?? '';
-    message.codeChallengeMethod = object.codeChallengeMethod ?? '';
-    message.resource = object.resource ?? '';
+    message.userId = object.userId ?? "";
+    message.clientId = object.clientId ?? "";
+    message.redirectUri = object.redirectUri ?? "";
+    message.scope = object.scope ?? "";
+    message.state = object.state ?? "";
+    message.codeChallenge = object.codeChallenge ?? "";
+    message.codeChallengeMethod = object.codeChallengeMethod ?? "";
+    message.resource = object.resource ?? "";
     message.approved = object.approved ?? false;
     return message;
   },
 };
 
 function createBaseAuthorizeResponse(): AuthorizeResponse {
-  return { redirectTo: '' };
+  return { redirectTo: "" };
 }
 
 export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
   encode(message: AuthorizeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.redirectTo !== '') {
+    if (message.redirectTo !== "") {
       writer.uint32(10).string(message.redirectTo);
     }
     return writer;
@@ -4008,7 +3993,7 @@ export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4042,14 +4027,14 @@ export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
       redirectTo: isSet(object.redirectTo)
         ? globalThis.String(object.redirectTo)
         : isSet(object.redirect_to)
-          ? globalThis.String(object.redirect_to)
-          : '',
+        ? globalThis.String(object.redirect_to)
+        : "",
     };
   },
 
   toJSON(message: AuthorizeResponse): unknown {
     const obj: any = {};
-    if (message.redirectTo !== '') {
+    if (message.redirectTo !== "") {
       obj.redirectTo = message.redirectTo;
     }
     return obj;
@@ -4060,20 +4045,13 @@ export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<AuthorizeResponse>, I>>(object: I): AuthorizeResponse {
     const message = createBaseAuthorizeResponse();
-    message.redirectTo = object.redirectTo ?? '';
+    message.redirectTo = object.redirectTo ?? "";
     return message;
   },
 };
 
 function createBaseAuthorizationCheck(): AuthorizationCheck {
-  return {
-    client: undefined,
-    scopes: [],
-    error: '',
-    errorDescription: '',
-    redirectTrusted: false,
-    errorRedirect: '',
-  };
+  return { client: undefined, scopes: [], error: "", errorDescription: "", redirectTrusted: false, errorRedirect: "" };
 }
 
 export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
@@ -4084,16 +4062,16 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
     for (const v of message.scopes) {
       writer.uint32(18).string(v!);
     }
-    if (message.error !== '') {
+    if (message.error !== "") {
       writer.uint32(26).string(message.error);
     }
-    if (message.errorDescription !== '') {
+    if (message.errorDescription !== "") {
       writer.uint32(34).string(message.errorDescription);
     }
     if (message.redirectTrusted !== false) {
       writer.uint32(40).bool(message.redirectTrusted);
     }
-    if (message.errorRedirect !== '') {
+    if (message.errorRedirect !== "") {
       writer.uint32(50).string(message.errorRedirect);
     }
     return writer;
@@ -4103,7 +4081,7 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4175,25 +4153,23 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
   fromJSON(object: any): AuthorizationCheck {
     return {
       client: isSet(object.client) ? Client.fromJSON(object.client) : undefined,
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
-        : [],
-      error: isSet(object.error) ? globalThis.String(object.error) : '',
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
       errorDescription: isSet(object.errorDescription)
         ? globalThis.String(object.errorDescription)
         : isSet(object.error_description)
-          ? globalThis.String(object.error_description)
-          : '',
+        ? globalThis.String(object.error_description)
+        : "",
       redirectTrusted: isSet(object.redirectTrusted)
         ? globalThis.Boolean(object.redirectTrusted)
         : isSet(object.redirect_trusted)
-          ? globalThis.Boolean(object.redirect_trusted)
-          : false,
+        ? globalThis.Boolean(object.redirect_trusted)
+        : false,
       errorRedirect: isSet(object.errorRedirect)
         ? globalThis.String(object.errorRedirect)
         : isSet(object.error_redirect)
-          ? globalThis.String(object.error_redirect)
-          : '',
+        ? globalThis.String(object.error_redirect)
+        : "",
     };
   },
 
@@ -4205,16 +4181,16 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
     if (message.scopes?.length) {
       obj.scopes = message.scopes;
     }
-    if (message.error !== '') {
+    if (message.error !== "") {
       obj.error = message.error;
     }
-    if (message.errorDescription !== '') {
+    if (message.errorDescription !== "") {
       obj.errorDescription = message.errorDescription;
     }
     if (message.redirectTrusted !== false) {
       obj.redirectTrusted = message.redirectTrusted;
     }
-    if (message.errorRedirect !== '') {
+    if (message.errorRedirect !== "") {
       obj.errorRedirect = message.errorRedirect;
     }
     return obj;
@@ -4225,13 +4201,14 @@ export const AuthorizationCheck: MessageFns<AuthorizationCheck> = {
   },
   fromPartial<I extends Exact<DeepPartial<AuthorizationCheck>, I>>(object: I): AuthorizationCheck {
     const message = createBaseAuthorizationCheck();
-    message.client =
-      object.client !== undefined && object.client !== null ? Client.fromPartial(object.client) : undefined;
+    message.client = (object.client !== undefined && object.client !== null)
+      ? Client.fromPartial(object.client)
+      : undefined;
     message.scopes = object.scopes?.map((e) => e) || [];
-    message.error = object.error ?? '';
-    message.errorDescription = object.errorDescription ?? '';
+    message.error = object.error ?? "";
+    message.errorDescription = object.errorDescription ?? "";
     message.redirectTrusted = object.redirectTrusted ?? false;
-    message.errorRedirect = object.errorRedirect ?? '';
+    message.errorRedirect = object.errorRedirect ?? "";
     return message;
   },
 };
@@ -4252,7 +4229,7 @@ export const ListRevocationsRequest: MessageFns<ListRevocationsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4304,12 +4281,12 @@ export const ListRevocationsRequest: MessageFns<ListRevocationsRequest> = {
 };
 
 function createBaseRevocation(): Revocation {
-  return { jti: '', expiresAt: undefined };
+  return { jti: "", expiresAt: undefined };
 }
 
 export const Revocation: MessageFns<Revocation> = {
   encode(message: Revocation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.jti !== '') {
+    if (message.jti !== "") {
       writer.uint32(10).string(message.jti);
     }
     if (message.expiresAt !== undefined) {
@@ -4322,7 +4299,7 @@ export const Revocation: MessageFns<Revocation> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4361,18 +4338,18 @@ export const Revocation: MessageFns<Revocation> = {
 
   fromJSON(object: any): Revocation {
     return {
-      jti: isSet(object.jti) ? globalThis.String(object.jti) : '',
+      jti: isSet(object.jti) ? globalThis.String(object.jti) : "",
       expiresAt: isSet(object.expiresAt)
         ? fromJsonTimestamp(object.expiresAt)
         : isSet(object.expires_at)
-          ? fromJsonTimestamp(object.expires_at)
-          : undefined,
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
     };
   },
 
   toJSON(message: Revocation): unknown {
     const obj: any = {};
-    if (message.jti !== '') {
+    if (message.jti !== "") {
       obj.jti = message.jti;
     }
     if (message.expiresAt !== undefined) {
@@ -4386,25 +4363,25 @@ export const Revocation: MessageFns<Revocation> = {
   },
   fromPartial<I extends Exact<DeepPartial<Revocation>, I>>(object: I): Revocation {
     const message = createBaseRevocation();
-    message.jti = object.jti ?? '';
+    message.jti = object.jti ?? "";
     message.expiresAt = object.expiresAt ?? undefined;
     return message;
   },
 };
 
 function createBaseTokenCutoff(): TokenCutoff {
-  return { userId: '', clientId: '', familyId: '', cutoffAt: undefined, expiresAt: undefined };
+  return { userId: "", clientId: "", familyId: "", cutoffAt: undefined, expiresAt: undefined };
 }
 
 export const TokenCutoff: MessageFns<TokenCutoff> = {
   encode(message: TokenCutoff, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(18).string(message.clientId);
     }
-    if (message.familyId !== '') {
+    if (message.familyId !== "") {
       writer.uint32(26).string(message.familyId);
     }
     if (message.cutoffAt !== undefined) {
@@ -4420,7 +4397,7 @@ export const TokenCutoff: MessageFns<TokenCutoff> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4486,40 +4463,40 @@ export const TokenCutoff: MessageFns<TokenCutoff> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       familyId: isSet(object.familyId)
         ? globalThis.String(object.familyId)
         : isSet(object.family_id)
-          ? globalThis.String(object.family_id)
-          : '',
+        ? globalThis.String(object.family_id)
+        : "",
       cutoffAt: isSet(object.cutoffAt)
         ? fromJsonTimestamp(object.cutoffAt)
         : isSet(object.cutoff_at)
-          ? fromJsonTimestamp(object.cutoff_at)
-          : undefined,
+        ? fromJsonTimestamp(object.cutoff_at)
+        : undefined,
       expiresAt: isSet(object.expiresAt)
         ? fromJsonTimestamp(object.expiresAt)
         : isSet(object.expires_at)
-          ? fromJsonTimestamp(object.expires_at)
-          : undefined,
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
     };
   },
 
   toJSON(message: TokenCutoff): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
-    if (message.familyId !== '') {
+    if (message.familyId !== "") {
       obj.familyId = message.familyId;
     }
     if (message.cutoffAt !== undefined) {
@@ -4536,9 +4513,9 @@ export const TokenCutoff: MessageFns<TokenCutoff> = {
   },
   fromPartial<I extends Exact<DeepPartial<TokenCutoff>, I>>(object: I): TokenCutoff {
     const message = createBaseTokenCutoff();
-    message.userId = object.userId ?? '';
-    message.clientId = object.clientId ?? '';
-    message.familyId = object.familyId ?? '';
+    message.userId = object.userId ?? "";
+    message.clientId = object.clientId ?? "";
+    message.familyId = object.familyId ?? "";
     message.cutoffAt = object.cutoffAt ?? undefined;
     message.expiresAt = object.expiresAt ?? undefined;
     return message;
@@ -4564,7 +4541,7 @@ export const ListRevocationsResponse: MessageFns<ListRevocationsResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4606,9 +4583,7 @@ export const ListRevocationsResponse: MessageFns<ListRevocationsResponse> = {
       revocations: globalThis.Array.isArray(object?.revocations)
         ? object.revocations.map((e: any) => Revocation.fromJSON(e))
         : [],
-      cutoffs: globalThis.Array.isArray(object?.cutoffs)
-        ? object.cutoffs.map((e: any) => TokenCutoff.fromJSON(e))
-        : [],
+      cutoffs: globalThis.Array.isArray(object?.cutoffs) ? object.cutoffs.map((e: any) => TokenCutoff.fromJSON(e)) : [],
     };
   },
 
@@ -4635,12 +4610,12 @@ export const ListRevocationsResponse: MessageFns<ListRevocationsResponse> = {
 };
 
 function createBaseListConsentsRequest(): ListConsentsRequest {
-  return { userId: '' };
+  return { userId: "" };
 }
 
 export const ListConsentsRequest: MessageFns<ListConsentsRequest> = {
   encode(message: ListConsentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     return writer;
@@ -4650,7 +4625,7 @@ export const ListConsentsRequest: MessageFns<ListConsentsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4684,14 +4659,14 @@ export const ListConsentsRequest: MessageFns<ListConsentsRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: ListConsentsRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -4702,21 +4677,21 @@ export const ListConsentsRequest: MessageFns<ListConsentsRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListConsentsRequest>, I>>(object: I): ListConsentsRequest {
     const message = createBaseListConsentsRequest();
-    message.userId = object.userId ?? '';
+    message.userId = object.userId ?? "";
     return message;
   },
 };
 
 function createBaseConsent(): Consent {
-  return { clientId: '', clientName: '', scopes: [], createdAt: undefined, updatedAt: undefined };
+  return { clientId: "", clientName: "", scopes: [], createdAt: undefined, updatedAt: undefined };
 }
 
 export const Consent: MessageFns<Consent> = {
   encode(message: Consent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       writer.uint32(18).string(message.clientName);
     }
     for (const v of message.scopes) {
@@ -4735,7 +4710,7 @@ export const Consent: MessageFns<Consent> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4801,35 +4776,33 @@ export const Consent: MessageFns<Consent> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       clientName: isSet(object.clientName)
         ? globalThis.String(object.clientName)
         : isSet(object.client_name)
-          ? globalThis.String(object.client_name)
-          : '',
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
-        : [],
+        ? globalThis.String(object.client_name)
+        : "",
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-          ? fromJsonTimestamp(object.created_at)
-          : undefined,
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
       updatedAt: isSet(object.updatedAt)
         ? fromJsonTimestamp(object.updatedAt)
         : isSet(object.updated_at)
-          ? fromJsonTimestamp(object.updated_at)
-          : undefined,
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
     };
   },
 
   toJSON(message: Consent): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
-    if (message.clientName !== '') {
+    if (message.clientName !== "") {
       obj.clientName = message.clientName;
     }
     if (message.scopes?.length) {
@@ -4849,8 +4822,8 @@ export const Consent: MessageFns<Consent> = {
   },
   fromPartial<I extends Exact<DeepPartial<Consent>, I>>(object: I): Consent {
     const message = createBaseConsent();
-    message.clientId = object.clientId ?? '';
-    message.clientName = object.clientName ?? '';
+    message.clientId = object.clientId ?? "";
+    message.clientName = object.clientName ?? "";
     message.scopes = object.scopes?.map((e) => e) || [];
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
@@ -4874,7 +4847,7 @@ export const ListConsentsResponse: MessageFns<ListConsentsResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4905,9 +4878,7 @@ export const ListConsentsResponse: MessageFns<ListConsentsResponse> = {
 
   fromJSON(object: any): ListConsentsResponse {
     return {
-      consents: globalThis.Array.isArray(object?.consents)
-        ? object.consents.map((e: any) => Consent.fromJSON(e))
-        : [],
+      consents: globalThis.Array.isArray(object?.consents) ? object.consents.map((e: any) => Consent.fromJSON(e)) : [],
     };
   },
 
@@ -4930,15 +4901,15 @@ export const ListConsentsResponse: MessageFns<ListConsentsResponse> = {
 };
 
 function createBaseWithdrawConsentRequest(): WithdrawConsentRequest {
-  return { userId: '', clientId: '' };
+  return { userId: "", clientId: "" };
 }
 
 export const WithdrawConsentRequest: MessageFns<WithdrawConsentRequest> = {
   encode(message: WithdrawConsentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(18).string(message.clientId);
     }
     return writer;
@@ -4948,7 +4919,7 @@ export const WithdrawConsentRequest: MessageFns<WithdrawConsentRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4990,22 +4961,22 @@ export const WithdrawConsentRequest: MessageFns<WithdrawConsentRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
     };
   },
 
   toJSON(message: WithdrawConsentRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     return obj;
@@ -5016,19 +4987,19 @@ export const WithdrawConsentRequest: MessageFns<WithdrawConsentRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<WithdrawConsentRequest>, I>>(object: I): WithdrawConsentRequest {
     const message = createBaseWithdrawConsentRequest();
-    message.userId = object.userId ?? '';
-    message.clientId = object.clientId ?? '';
+    message.userId = object.userId ?? "";
+    message.clientId = object.clientId ?? "";
     return message;
   },
 };
 
 function createBaseWithdrawConsentResponse(): WithdrawConsentResponse {
-  return { clientId: '', withdrawn: false };
+  return { clientId: "", withdrawn: false };
 }
 
 export const WithdrawConsentResponse: MessageFns<WithdrawConsentResponse> = {
   encode(message: WithdrawConsentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       writer.uint32(10).string(message.clientId);
     }
     if (message.withdrawn !== false) {
@@ -5041,7 +5012,7 @@ export const WithdrawConsentResponse: MessageFns<WithdrawConsentResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -5083,15 +5054,15 @@ export const WithdrawConsentResponse: MessageFns<WithdrawConsentResponse> = {
       clientId: isSet(object.clientId)
         ? globalThis.String(object.clientId)
         : isSet(object.client_id)
-          ? globalThis.String(object.client_id)
-          : '',
+        ? globalThis.String(object.client_id)
+        : "",
       withdrawn: isSet(object.withdrawn) ? globalThis.Boolean(object.withdrawn) : false,
     };
   },
 
   toJSON(message: WithdrawConsentResponse): unknown {
     const obj: any = {};
-    if (message.clientId !== '') {
+    if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
     if (message.withdrawn !== false) {
@@ -5105,7 +5076,7 @@ export const WithdrawConsentResponse: MessageFns<WithdrawConsentResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<WithdrawConsentResponse>, I>>(object: I): WithdrawConsentResponse {
     const message = createBaseWithdrawConsentResponse();
-    message.clientId = object.clientId ?? '';
+    message.clientId = object.clientId ?? "";
     message.withdrawn = object.withdrawn ?? false;
     return message;
   },
@@ -5124,7 +5095,7 @@ export const GetJwksRequest: MessageFns<GetJwksRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -5164,12 +5135,12 @@ export const GetJwksRequest: MessageFns<GetJwksRequest> = {
 };
 
 function createBaseJwks(): Jwks {
-  return { keysJson: '' };
+  return { keysJson: "" };
 }
 
 export const Jwks: MessageFns<Jwks> = {
   encode(message: Jwks, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.keysJson !== '') {
+    if (message.keysJson !== "") {
       writer.uint32(10).string(message.keysJson);
     }
     return writer;
@@ -5179,7 +5150,7 @@ export const Jwks: MessageFns<Jwks> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -5213,14 +5184,14 @@ export const Jwks: MessageFns<Jwks> = {
       keysJson: isSet(object.keysJson)
         ? globalThis.String(object.keysJson)
         : isSet(object.keys_json)
-          ? globalThis.String(object.keys_json)
-          : '',
+        ? globalThis.String(object.keys_json)
+        : "",
     };
   },
 
   toJSON(message: Jwks): unknown {
     const obj: any = {};
-    if (message.keysJson !== '') {
+    if (message.keysJson !== "") {
       obj.keysJson = message.keysJson;
     }
     return obj;
@@ -5231,7 +5202,7 @@ export const Jwks: MessageFns<Jwks> = {
   },
   fromPartial<I extends Exact<DeepPartial<Jwks>, I>>(object: I): Jwks {
     const message = createBaseJwks();
-    message.keysJson = object.keysJson ?? '';
+    message.keysJson = object.keysJson ?? "";
     return message;
   },
 };
@@ -5241,27 +5212,25 @@ export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   /** Users */
   ensureAdmin: {
-    path: '/picard.v1.AuthService/EnsureAdmin' as const,
+    path: "/picard.v1.AuthService/EnsureAdmin" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: EnsureAdminRequest): Buffer =>
-      Buffer.from(EnsureAdminRequest.encode(value).finish()),
+    requestSerialize: (value: EnsureAdminRequest): Buffer => Buffer.from(EnsureAdminRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): EnsureAdminRequest => EnsureAdminRequest.decode(value),
     responseSerialize: (value: User): Buffer => Buffer.from(User.encode(value).finish()),
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   registerUser: {
-    path: '/picard.v1.AuthService/RegisterUser' as const,
+    path: "/picard.v1.AuthService/RegisterUser" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RegisterUserRequest): Buffer =>
-      Buffer.from(RegisterUserRequest.encode(value).finish()),
+    requestSerialize: (value: RegisterUserRequest): Buffer => Buffer.from(RegisterUserRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RegisterUserRequest => RegisterUserRequest.decode(value),
     responseSerialize: (value: User): Buffer => Buffer.from(User.encode(value).finish()),
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   authenticateUser: {
-    path: '/picard.v1.AuthService/AuthenticateUser' as const,
+    path: "/picard.v1.AuthService/AuthenticateUser" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: AuthenticateUserRequest): Buffer =>
@@ -5271,7 +5240,7 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   getUser: {
-    path: '/picard.v1.AuthService/GetUser' as const,
+    path: "/picard.v1.AuthService/GetUser" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetUserRequest): Buffer => Buffer.from(GetUserRequest.encode(value).finish()),
@@ -5280,17 +5249,16 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   updateUser: {
-    path: '/picard.v1.AuthService/UpdateUser' as const,
+    path: "/picard.v1.AuthService/UpdateUser" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: UpdateUserRequest): Buffer =>
-      Buffer.from(UpdateUserRequest.encode(value).finish()),
+    requestSerialize: (value: UpdateUserRequest): Buffer => Buffer.from(UpdateUserRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpdateUserRequest => UpdateUserRequest.decode(value),
     responseSerialize: (value: User): Buffer => Buffer.from(User.encode(value).finish()),
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   changePassword: {
-    path: '/picard.v1.AuthService/ChangePassword' as const,
+    path: "/picard.v1.AuthService/ChangePassword" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ChangePasswordRequest): Buffer =>
@@ -5300,7 +5268,7 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   deactivateUser: {
-    path: '/picard.v1.AuthService/DeactivateUser' as const,
+    path: "/picard.v1.AuthService/DeactivateUser" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DeactivateUserRequest): Buffer =>
@@ -5310,108 +5278,96 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
   listUsers: {
-    path: '/picard.v1.AuthService/ListUsers' as const,
+    path: "/picard.v1.AuthService/ListUsers" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListUsersRequest): Buffer =>
-      Buffer.from(ListUsersRequest.encode(value).finish()),
+    requestSerialize: (value: ListUsersRequest): Buffer => Buffer.from(ListUsersRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListUsersRequest => ListUsersRequest.decode(value),
-    responseSerialize: (value: ListUsersResponse): Buffer =>
-      Buffer.from(ListUsersResponse.encode(value).finish()),
+    responseSerialize: (value: ListUsersResponse): Buffer => Buffer.from(ListUsersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListUsersResponse => ListUsersResponse.decode(value),
   },
   /** Exact usernames and ids to {user_id, username} for any signed-in user: never a listing, never emails. */
   lookupUsers: {
-    path: '/picard.v1.AuthService/LookupUsers' as const,
+    path: "/picard.v1.AuthService/LookupUsers" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: LookupUsersRequest): Buffer =>
-      Buffer.from(LookupUsersRequest.encode(value).finish()),
+    requestSerialize: (value: LookupUsersRequest): Buffer => Buffer.from(LookupUsersRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): LookupUsersRequest => LookupUsersRequest.decode(value),
-    responseSerialize: (value: LookupUsersResponse): Buffer =>
-      Buffer.from(LookupUsersResponse.encode(value).finish()),
+    responseSerialize: (value: LookupUsersResponse): Buffer => Buffer.from(LookupUsersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LookupUsersResponse => LookupUsersResponse.decode(value),
   },
   /** Clients */
   registerClient: {
-    path: '/picard.v1.AuthService/RegisterClient' as const,
+    path: "/picard.v1.AuthService/RegisterClient" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RegisterClientRequest): Buffer =>
       Buffer.from(RegisterClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RegisterClientRequest => RegisterClientRequest.decode(value),
-    responseSerialize: (value: RegisteredClient): Buffer =>
-      Buffer.from(RegisteredClient.encode(value).finish()),
+    responseSerialize: (value: RegisteredClient): Buffer => Buffer.from(RegisteredClient.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisteredClient => RegisteredClient.decode(value),
   },
   /** RFC 7591 dynamic registration: anyone may register; the client is never first-party. */
   registerDynamicClient: {
-    path: '/picard.v1.AuthService/RegisterDynamicClient' as const,
+    path: "/picard.v1.AuthService/RegisterDynamicClient" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RegisterClientRequest): Buffer =>
       Buffer.from(RegisterClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RegisterClientRequest => RegisterClientRequest.decode(value),
-    responseSerialize: (value: RegisteredClient): Buffer =>
-      Buffer.from(RegisteredClient.encode(value).finish()),
+    responseSerialize: (value: RegisteredClient): Buffer => Buffer.from(RegisteredClient.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisteredClient => RegisteredClient.decode(value),
   },
   getClient: {
-    path: '/picard.v1.AuthService/GetClient' as const,
+    path: "/picard.v1.AuthService/GetClient" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetClientRequest): Buffer =>
-      Buffer.from(GetClientRequest.encode(value).finish()),
+    requestSerialize: (value: GetClientRequest): Buffer => Buffer.from(GetClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetClientRequest => GetClientRequest.decode(value),
     responseSerialize: (value: Client): Buffer => Buffer.from(Client.encode(value).finish()),
     responseDeserialize: (value: Buffer): Client => Client.decode(value),
   },
   listClients: {
-    path: '/picard.v1.AuthService/ListClients' as const,
+    path: "/picard.v1.AuthService/ListClients" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListClientsRequest): Buffer =>
-      Buffer.from(ListClientsRequest.encode(value).finish()),
+    requestSerialize: (value: ListClientsRequest): Buffer => Buffer.from(ListClientsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListClientsRequest => ListClientsRequest.decode(value),
-    responseSerialize: (value: ListClientsResponse): Buffer =>
-      Buffer.from(ListClientsResponse.encode(value).finish()),
+    responseSerialize: (value: ListClientsResponse): Buffer => Buffer.from(ListClientsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListClientsResponse => ListClientsResponse.decode(value),
   },
   updateClient: {
-    path: '/picard.v1.AuthService/UpdateClient' as const,
+    path: "/picard.v1.AuthService/UpdateClient" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: UpdateClientRequest): Buffer =>
-      Buffer.from(UpdateClientRequest.encode(value).finish()),
+    requestSerialize: (value: UpdateClientRequest): Buffer => Buffer.from(UpdateClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpdateClientRequest => UpdateClientRequest.decode(value),
     responseSerialize: (value: Client): Buffer => Buffer.from(Client.encode(value).finish()),
     responseDeserialize: (value: Buffer): Client => Client.decode(value),
   },
   deleteClient: {
-    path: '/picard.v1.AuthService/DeleteClient' as const,
+    path: "/picard.v1.AuthService/DeleteClient" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: DeleteClientRequest): Buffer =>
-      Buffer.from(DeleteClientRequest.encode(value).finish()),
+    requestSerialize: (value: DeleteClientRequest): Buffer => Buffer.from(DeleteClientRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DeleteClientRequest => DeleteClientRequest.decode(value),
     responseSerialize: (value: DeleteClientResponse): Buffer =>
       Buffer.from(DeleteClientResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteClientResponse => DeleteClientResponse.decode(value),
   },
   rotateClientSecret: {
-    path: '/picard.v1.AuthService/RotateClientSecret' as const,
+    path: "/picard.v1.AuthService/RotateClientSecret" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RotateClientSecretRequest): Buffer =>
       Buffer.from(RotateClientSecretRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RotateClientSecretRequest => RotateClientSecretRequest.decode(value),
-    responseSerialize: (value: RegisteredClient): Buffer =>
-      Buffer.from(RegisteredClient.encode(value).finish()),
+    responseSerialize: (value: RegisteredClient): Buffer => Buffer.from(RegisteredClient.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisteredClient => RegisteredClient.decode(value),
   },
   /** Tokens */
   issueUserToken: {
-    path: '/picard.v1.AuthService/IssueUserToken' as const,
+    path: "/picard.v1.AuthService/IssueUserToken" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: IssueUserTokenRequest): Buffer =>
@@ -5422,7 +5378,7 @@ export const AuthServiceService = {
   },
   /** The OAuth token endpoint: grant_type and the form fields as sent, client auth header included. */
   token: {
-    path: '/picard.v1.AuthService/Token' as const,
+    path: "/picard.v1.AuthService/Token" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: OAuthRequest): Buffer => Buffer.from(OAuthRequest.encode(value).finish()),
@@ -5435,30 +5391,26 @@ export const AuthServiceService = {
    * scopes, and whether its redirect URI can be trusted with an error.
    */
   checkAuthorization: {
-    path: '/picard.v1.AuthService/CheckAuthorization' as const,
+    path: "/picard.v1.AuthService/CheckAuthorization" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: AuthorizeRequest): Buffer =>
-      Buffer.from(AuthorizeRequest.encode(value).finish()),
+    requestSerialize: (value: AuthorizeRequest): Buffer => Buffer.from(AuthorizeRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): AuthorizeRequest => AuthorizeRequest.decode(value),
-    responseSerialize: (value: AuthorizationCheck): Buffer =>
-      Buffer.from(AuthorizationCheck.encode(value).finish()),
+    responseSerialize: (value: AuthorizationCheck): Buffer => Buffer.from(AuthorizationCheck.encode(value).finish()),
     responseDeserialize: (value: Buffer): AuthorizationCheck => AuthorizationCheck.decode(value),
   },
   /** The user's decision (approved or denied): returns where to send the browser (code or error). */
   authorize: {
-    path: '/picard.v1.AuthService/Authorize' as const,
+    path: "/picard.v1.AuthService/Authorize" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: AuthorizeRequest): Buffer =>
-      Buffer.from(AuthorizeRequest.encode(value).finish()),
+    requestSerialize: (value: AuthorizeRequest): Buffer => Buffer.from(AuthorizeRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): AuthorizeRequest => AuthorizeRequest.decode(value),
-    responseSerialize: (value: AuthorizeResponse): Buffer =>
-      Buffer.from(AuthorizeResponse.encode(value).finish()),
+    responseSerialize: (value: AuthorizeResponse): Buffer => Buffer.from(AuthorizeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AuthorizeResponse => AuthorizeResponse.decode(value),
   },
   revoke: {
-    path: '/picard.v1.AuthService/Revoke' as const,
+    path: "/picard.v1.AuthService/Revoke" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: OAuthRequest): Buffer => Buffer.from(OAuthRequest.encode(value).finish()),
@@ -5467,7 +5419,7 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): OAuthResponse => OAuthResponse.decode(value),
   },
   introspect: {
-    path: '/picard.v1.AuthService/Introspect' as const,
+    path: "/picard.v1.AuthService/Introspect" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: OAuthRequest): Buffer => Buffer.from(OAuthRequest.encode(value).finish()),
@@ -5476,7 +5428,7 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): OAuthResponse => OAuthResponse.decode(value),
   },
   listRevocations: {
-    path: '/picard.v1.AuthService/ListRevocations' as const,
+    path: "/picard.v1.AuthService/ListRevocations" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListRevocationsRequest): Buffer =>
@@ -5491,18 +5443,17 @@ export const AuthServiceService = {
    * that client's tokens for the user.
    */
   listConsents: {
-    path: '/picard.v1.AuthService/ListConsents' as const,
+    path: "/picard.v1.AuthService/ListConsents" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListConsentsRequest): Buffer =>
-      Buffer.from(ListConsentsRequest.encode(value).finish()),
+    requestSerialize: (value: ListConsentsRequest): Buffer => Buffer.from(ListConsentsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListConsentsRequest => ListConsentsRequest.decode(value),
     responseSerialize: (value: ListConsentsResponse): Buffer =>
       Buffer.from(ListConsentsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListConsentsResponse => ListConsentsResponse.decode(value),
   },
   withdrawConsent: {
-    path: '/picard.v1.AuthService/WithdrawConsent' as const,
+    path: "/picard.v1.AuthService/WithdrawConsent" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: WithdrawConsentRequest): Buffer =>
@@ -5514,7 +5465,7 @@ export const AuthServiceService = {
   },
   /** Signing keys */
   getJwks: {
-    path: '/picard.v1.AuthService/GetJwks' as const,
+    path: "/picard.v1.AuthService/GetJwks" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetJwksRequest): Buffer => Buffer.from(GetJwksRequest.encode(value).finish()),
@@ -5616,10 +5567,7 @@ export interface AuthServiceClient extends Client1 {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: User) => void,
   ): ClientUnaryCall;
-  getUser(
-    request: GetUserRequest,
-    callback: (error: ServiceError | null, response: User) => void,
-  ): ClientUnaryCall;
+  getUser(request: GetUserRequest, callback: (error: ServiceError | null, response: User) => void): ClientUnaryCall;
   getUser(
     request: GetUserRequest,
     metadata: Metadata,
@@ -5961,10 +5909,7 @@ export interface AuthServiceClient extends Client1 {
     callback: (error: ServiceError | null, response: WithdrawConsentResponse) => void,
   ): ClientUnaryCall;
   /** Signing keys */
-  getJwks(
-    request: GetJwksRequest,
-    callback: (error: ServiceError | null, response: Jwks) => void,
-  ): ClientUnaryCall;
+  getJwks(request: GetJwksRequest, callback: (error: ServiceError | null, response: Jwks) => void): ClientUnaryCall;
   getJwks(
     request: GetJwksRequest,
     metadata: Metadata,
@@ -5980,7 +5925,7 @@ export interface AuthServiceClient extends Client1 {
 
 export const AuthServiceClient = makeGenericClientConstructor(
   AuthServiceService,
-  'picard.v1.AuthService',
+  "picard.v1.AuthService",
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuthServiceClient;
   service: typeof AuthServiceService;
@@ -5989,19 +5934,14 @@ export const AuthServiceClient = makeGenericClientConstructor(
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-type DeepPartial<T> = T extends Builtin
-  ? T
-  : T extends globalThis.Array<infer U>
-    ? globalThis.Array<DeepPartial<U>>
-    : T extends ReadonlyArray<infer U>
-      ? ReadonlyArray<DeepPartial<U>>
-      : T extends {}
-        ? { [K in keyof T]?: DeepPartial<T[K]> }
-        : Partial<T>;
+type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin
-  ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
@@ -6019,7 +5959,7 @@ function fromTimestamp(t: Timestamp): Date {
 function fromJsonTimestamp(o: any): Date {
   if (o instanceof globalThis.Date) {
     return o;
-  } else if (typeof o === 'string') {
+  } else if (typeof o === "string") {
     return new globalThis.Date(o);
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
@@ -6027,7 +5967,7 @@ function fromJsonTimestamp(o: any): Date {
 }
 
 function isObject(value: any): boolean {
-  return typeof value === 'object' && value !== null;
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

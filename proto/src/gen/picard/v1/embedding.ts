@@ -5,7 +5,7 @@
 // source: picard/v1/embedding.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -17,7 +17,7 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+} from "@grpc/grpc-js";
 
 export interface EmbedRequest {
   texts: string[];
@@ -42,7 +42,8 @@ export interface EmbedResponse {
   cached: number;
 }
 
-export interface GetModelInfoRequest {}
+export interface GetModelInfoRequest {
+}
 
 export interface ModelInfo {
   provider: string;
@@ -51,7 +52,7 @@ export interface ModelInfo {
 }
 
 function createBaseEmbedRequest(): EmbedRequest {
-  return { texts: [], model: '', dimensions: 0 };
+  return { texts: [], model: "", dimensions: 0 };
 }
 
 export const EmbedRequest: MessageFns<EmbedRequest> = {
@@ -59,7 +60,7 @@ export const EmbedRequest: MessageFns<EmbedRequest> = {
     for (const v of message.texts) {
       writer.uint32(10).string(v!);
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       writer.uint32(18).string(message.model);
     }
     if (message.dimensions !== 0) {
@@ -72,7 +73,7 @@ export const EmbedRequest: MessageFns<EmbedRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -119,10 +120,8 @@ export const EmbedRequest: MessageFns<EmbedRequest> = {
 
   fromJSON(object: any): EmbedRequest {
     return {
-      texts: globalThis.Array.isArray(object?.texts)
-        ? object.texts.map((e: any) => globalThis.String(e))
-        : [],
-      model: isSet(object.model) ? globalThis.String(object.model) : '',
+      texts: globalThis.Array.isArray(object?.texts) ? object.texts.map((e: any) => globalThis.String(e)) : [],
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
       dimensions: isSet(object.dimensions) ? globalThis.Number(object.dimensions) : 0,
     };
   },
@@ -132,7 +131,7 @@ export const EmbedRequest: MessageFns<EmbedRequest> = {
     if (message.texts?.length) {
       obj.texts = message.texts;
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       obj.model = message.model;
     }
     if (message.dimensions !== 0) {
@@ -147,7 +146,7 @@ export const EmbedRequest: MessageFns<EmbedRequest> = {
   fromPartial<I extends Exact<DeepPartial<EmbedRequest>, I>>(object: I): EmbedRequest {
     const message = createBaseEmbedRequest();
     message.texts = object.texts?.map((e) => e) || [];
-    message.model = object.model ?? '';
+    message.model = object.model ?? "";
     message.dimensions = object.dimensions ?? 0;
     return message;
   },
@@ -173,7 +172,7 @@ export const Vector: MessageFns<Vector> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -214,9 +213,7 @@ export const Vector: MessageFns<Vector> = {
 
   fromJSON(object: any): Vector {
     return {
-      values: globalThis.Array.isArray(object?.values)
-        ? object.values.map((e: any) => globalThis.Number(e))
-        : [],
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.Number(e)) : [],
     };
   },
 
@@ -239,7 +236,7 @@ export const Vector: MessageFns<Vector> = {
 };
 
 function createBaseEmbedResponse(): EmbedResponse {
-  return { vectors: [], model: '', dimensions: 0, cached: 0 };
+  return { vectors: [], model: "", dimensions: 0, cached: 0 };
 }
 
 export const EmbedResponse: MessageFns<EmbedResponse> = {
@@ -247,7 +244,7 @@ export const EmbedResponse: MessageFns<EmbedResponse> = {
     for (const v of message.vectors) {
       Vector.encode(v!, writer.uint32(10).fork()).join();
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       writer.uint32(18).string(message.model);
     }
     if (message.dimensions !== 0) {
@@ -263,7 +260,7 @@ export const EmbedResponse: MessageFns<EmbedResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -318,10 +315,8 @@ export const EmbedResponse: MessageFns<EmbedResponse> = {
 
   fromJSON(object: any): EmbedResponse {
     return {
-      vectors: globalThis.Array.isArray(object?.vectors)
-        ? object.vectors.map((e: any) => Vector.fromJSON(e))
-        : [],
-      model: isSet(object.model) ? globalThis.String(object.model) : '',
+      vectors: globalThis.Array.isArray(object?.vectors) ? object.vectors.map((e: any) => Vector.fromJSON(e)) : [],
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
       dimensions: isSet(object.dimensions) ? globalThis.Number(object.dimensions) : 0,
       cached: isSet(object.cached) ? globalThis.Number(object.cached) : 0,
     };
@@ -332,7 +327,7 @@ export const EmbedResponse: MessageFns<EmbedResponse> = {
     if (message.vectors?.length) {
       obj.vectors = message.vectors.map((e) => Vector.toJSON(e));
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       obj.model = message.model;
     }
     if (message.dimensions !== 0) {
@@ -350,7 +345,7 @@ export const EmbedResponse: MessageFns<EmbedResponse> = {
   fromPartial<I extends Exact<DeepPartial<EmbedResponse>, I>>(object: I): EmbedResponse {
     const message = createBaseEmbedResponse();
     message.vectors = object.vectors?.map((e) => Vector.fromPartial(e)) || [];
-    message.model = object.model ?? '';
+    message.model = object.model ?? "";
     message.dimensions = object.dimensions ?? 0;
     message.cached = object.cached ?? 0;
     return message;
@@ -370,7 +365,7 @@ export const GetModelInfoRequest: MessageFns<GetModelInfoRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -410,15 +405,15 @@ export const GetModelInfoRequest: MessageFns<GetModelInfoRequest> = {
 };
 
 function createBaseModelInfo(): ModelInfo {
-  return { provider: '', model: '', dimensions: 0 };
+  return { provider: "", model: "", dimensions: 0 };
 }
 
 export const ModelInfo: MessageFns<ModelInfo> = {
   encode(message: ModelInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.provider !== '') {
+    if (message.provider !== "") {
       writer.uint32(10).string(message.provider);
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       writer.uint32(18).string(message.model);
     }
     if (message.dimensions !== 0) {
@@ -431,7 +426,7 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -478,18 +473,18 @@ export const ModelInfo: MessageFns<ModelInfo> = {
 
   fromJSON(object: any): ModelInfo {
     return {
-      provider: isSet(object.provider) ? globalThis.String(object.provider) : '',
-      model: isSet(object.model) ? globalThis.String(object.model) : '',
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
       dimensions: isSet(object.dimensions) ? globalThis.Number(object.dimensions) : 0,
     };
   },
 
   toJSON(message: ModelInfo): unknown {
     const obj: any = {};
-    if (message.provider !== '') {
+    if (message.provider !== "") {
       obj.provider = message.provider;
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       obj.model = message.model;
     }
     if (message.dimensions !== 0) {
@@ -503,8 +498,8 @@ export const ModelInfo: MessageFns<ModelInfo> = {
   },
   fromPartial<I extends Exact<DeepPartial<ModelInfo>, I>>(object: I): ModelInfo {
     const message = createBaseModelInfo();
-    message.provider = object.provider ?? '';
-    message.model = object.model ?? '';
+    message.provider = object.provider ?? "";
+    message.model = object.model ?? "";
     message.dimensions = object.dimensions ?? 0;
     return message;
   },
@@ -514,7 +509,7 @@ export const ModelInfo: MessageFns<ModelInfo> = {
 export type EmbeddingServiceService = typeof EmbeddingServiceService;
 export const EmbeddingServiceService = {
   embed: {
-    path: '/picard.v1.EmbeddingService/Embed' as const,
+    path: "/picard.v1.EmbeddingService/Embed" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: EmbedRequest): Buffer => Buffer.from(EmbedRequest.encode(value).finish()),
@@ -523,11 +518,10 @@ export const EmbeddingServiceService = {
     responseDeserialize: (value: Buffer): EmbedResponse => EmbedResponse.decode(value),
   },
   getModelInfo: {
-    path: '/picard.v1.EmbeddingService/GetModelInfo' as const,
+    path: "/picard.v1.EmbeddingService/GetModelInfo" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetModelInfoRequest): Buffer =>
-      Buffer.from(GetModelInfoRequest.encode(value).finish()),
+    requestSerialize: (value: GetModelInfoRequest): Buffer => Buffer.from(GetModelInfoRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetModelInfoRequest => GetModelInfoRequest.decode(value),
     responseSerialize: (value: ModelInfo): Buffer => Buffer.from(ModelInfo.encode(value).finish()),
     responseDeserialize: (value: Buffer): ModelInfo => ModelInfo.decode(value),
@@ -574,36 +568,27 @@ export interface EmbeddingServiceClient extends Client1 {
 
 export const EmbeddingServiceClient = makeGenericClientConstructor(
   EmbeddingServiceService,
-  'picard.v1.EmbeddingService',
+  "picard.v1.EmbeddingService",
 ) as unknown as {
-  new (
-    address: string,
-    credentials: ChannelCredentials,
-    options?: Partial<ClientOptions>,
-  ): EmbeddingServiceClient;
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): EmbeddingServiceClient;
   service: typeof EmbeddingServiceService;
   serviceName: string;
 };
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-type DeepPartial<T> = T extends Builtin
-  ? T
-  : T extends globalThis.Array<infer U>
-    ? globalThis.Array<DeepPartial<U>>
-    : T extends ReadonlyArray<infer U>
-      ? ReadonlyArray<DeepPartial<U>>
-      : T extends {}
-        ? { [K in keyof T]?: DeepPartial<T[K]> }
-        : Partial<T>;
+type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin
-  ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {

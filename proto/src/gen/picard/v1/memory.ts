@@ -5,7 +5,7 @@
 // source: picard/v1/memory.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -19,8 +19,8 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
-import { Timestamp } from '../../google/protobuf/timestamp.js';
+} from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
 
 export enum Permission {
   PERMISSION_UNSPECIFIED = 0,
@@ -33,19 +33,19 @@ export enum Permission {
 export function permissionFromJSON(object: any): Permission {
   switch (object) {
     case 0:
-    case 'PERMISSION_UNSPECIFIED':
+    case "PERMISSION_UNSPECIFIED":
       return Permission.PERMISSION_UNSPECIFIED;
     case 1:
-    case 'PERMISSION_PRIVATE':
+    case "PERMISSION_PRIVATE":
       return Permission.PERMISSION_PRIVATE;
     case 2:
-    case 'PERMISSION_PUBLIC':
+    case "PERMISSION_PUBLIC":
       return Permission.PERMISSION_PUBLIC;
     case 3:
-    case 'PERMISSION_SHARED':
+    case "PERMISSION_SHARED":
       return Permission.PERMISSION_SHARED;
     case -1:
-    case 'UNRECOGNIZED':
+    case "UNRECOGNIZED":
     default:
       return Permission.UNRECOGNIZED;
   }
@@ -54,16 +54,16 @@ export function permissionFromJSON(object: any): Permission {
 export function permissionToJSON(object: Permission): string {
   switch (object) {
     case Permission.PERMISSION_UNSPECIFIED:
-      return 'PERMISSION_UNSPECIFIED';
+      return "PERMISSION_UNSPECIFIED";
     case Permission.PERMISSION_PRIVATE:
-      return 'PERMISSION_PRIVATE';
+      return "PERMISSION_PRIVATE";
     case Permission.PERMISSION_PUBLIC:
-      return 'PERMISSION_PUBLIC';
+      return "PERMISSION_PUBLIC";
     case Permission.PERMISSION_SHARED:
-      return 'PERMISSION_SHARED';
+      return "PERMISSION_SHARED";
     case Permission.UNRECOGNIZED:
     default:
-      return 'UNRECOGNIZED';
+      return "UNRECOGNIZED";
   }
 }
 
@@ -85,19 +85,19 @@ export enum SearchMode {
 export function searchModeFromJSON(object: any): SearchMode {
   switch (object) {
     case 0:
-    case 'SEARCH_MODE_UNSPECIFIED':
+    case "SEARCH_MODE_UNSPECIFIED":
       return SearchMode.SEARCH_MODE_UNSPECIFIED;
     case 1:
-    case 'SEARCH_MODE_VECTOR':
+    case "SEARCH_MODE_VECTOR":
       return SearchMode.SEARCH_MODE_VECTOR;
     case 2:
-    case 'SEARCH_MODE_KEYWORD':
+    case "SEARCH_MODE_KEYWORD":
       return SearchMode.SEARCH_MODE_KEYWORD;
     case 3:
-    case 'SEARCH_MODE_HYBRID':
+    case "SEARCH_MODE_HYBRID":
       return SearchMode.SEARCH_MODE_HYBRID;
     case -1:
-    case 'UNRECOGNIZED':
+    case "UNRECOGNIZED":
     default:
       return SearchMode.UNRECOGNIZED;
   }
@@ -106,16 +106,16 @@ export function searchModeFromJSON(object: any): SearchMode {
 export function searchModeToJSON(object: SearchMode): string {
   switch (object) {
     case SearchMode.SEARCH_MODE_UNSPECIFIED:
-      return 'SEARCH_MODE_UNSPECIFIED';
+      return "SEARCH_MODE_UNSPECIFIED";
     case SearchMode.SEARCH_MODE_VECTOR:
-      return 'SEARCH_MODE_VECTOR';
+      return "SEARCH_MODE_VECTOR";
     case SearchMode.SEARCH_MODE_KEYWORD:
-      return 'SEARCH_MODE_KEYWORD';
+      return "SEARCH_MODE_KEYWORD";
     case SearchMode.SEARCH_MODE_HYBRID:
-      return 'SEARCH_MODE_HYBRID';
+      return "SEARCH_MODE_HYBRID";
     case SearchMode.UNRECOGNIZED:
     default:
-      return 'UNRECOGNIZED';
+      return "UNRECOGNIZED";
   }
 }
 
@@ -131,19 +131,19 @@ export enum ExpiredFilter {
 export function expiredFilterFromJSON(object: any): ExpiredFilter {
   switch (object) {
     case 0:
-    case 'EXPIRED_FILTER_UNSPECIFIED':
+    case "EXPIRED_FILTER_UNSPECIFIED":
       return ExpiredFilter.EXPIRED_FILTER_UNSPECIFIED;
     case 1:
-    case 'EXPIRED_FILTER_EXCLUDE':
+    case "EXPIRED_FILTER_EXCLUDE":
       return ExpiredFilter.EXPIRED_FILTER_EXCLUDE;
     case 2:
-    case 'EXPIRED_FILTER_INCLUDE':
+    case "EXPIRED_FILTER_INCLUDE":
       return ExpiredFilter.EXPIRED_FILTER_INCLUDE;
     case 3:
-    case 'EXPIRED_FILTER_ONLY':
+    case "EXPIRED_FILTER_ONLY":
       return ExpiredFilter.EXPIRED_FILTER_ONLY;
     case -1:
-    case 'UNRECOGNIZED':
+    case "UNRECOGNIZED":
     default:
       return ExpiredFilter.UNRECOGNIZED;
   }
@@ -152,16 +152,16 @@ export function expiredFilterFromJSON(object: any): ExpiredFilter {
 export function expiredFilterToJSON(object: ExpiredFilter): string {
   switch (object) {
     case ExpiredFilter.EXPIRED_FILTER_UNSPECIFIED:
-      return 'EXPIRED_FILTER_UNSPECIFIED';
+      return "EXPIRED_FILTER_UNSPECIFIED";
     case ExpiredFilter.EXPIRED_FILTER_EXCLUDE:
-      return 'EXPIRED_FILTER_EXCLUDE';
+      return "EXPIRED_FILTER_EXCLUDE";
     case ExpiredFilter.EXPIRED_FILTER_INCLUDE:
-      return 'EXPIRED_FILTER_INCLUDE';
+      return "EXPIRED_FILTER_INCLUDE";
     case ExpiredFilter.EXPIRED_FILTER_ONLY:
-      return 'EXPIRED_FILTER_ONLY';
+      return "EXPIRED_FILTER_ONLY";
     case ExpiredFilter.UNRECOGNIZED:
     default:
-      return 'UNRECOGNIZED';
+      return "UNRECOGNIZED";
   }
 }
 
@@ -179,9 +179,13 @@ export interface Memory {
   createdAt: Date | undefined;
   updatedAt: Date | undefined;
   tags: string[];
-  sharedWith: SharedWith | undefined;
+  sharedWith:
+    | SharedWith
+    | undefined;
   /** Set only on search results: cosine similarity to the query, 1 = identical. */
-  similarity?: number | undefined;
+  similarity?:
+    | number
+    | undefined;
   /** True while the memory waits for its vector (embedding failed at write time). */
   embeddingPending: boolean;
 }
@@ -211,7 +215,9 @@ export interface SubmitMemoriesResponse {
 export interface UpdateMemoryRequest {
   memoryId: string;
   text?: string | undefined;
-  expirationDate?: Date | undefined;
+  expirationDate?:
+    | Date
+    | undefined;
   /** Set to remove the expiration date (the JSON API's `expiration_date: null`). */
   clearExpirationDate: boolean;
   tags: string[];
@@ -251,7 +257,9 @@ export interface DeleteMemoriesResponse {
 export interface ModifyPermissionsRequest {
   memoryId: string;
   permission: Permission;
-  sharedWith: SharedWith | undefined;
+  sharedWith:
+    | SharedWith
+    | undefined;
   /** As in UpdateMemoryRequest. */
   expectedUpdatedAt?: Date | undefined;
 }
@@ -271,7 +279,9 @@ export interface GetMemoriesRequest {
   tags: string[];
   expired: ExpiredFilter;
   createdAfter?: Date | undefined;
-  createdBefore?: Date | undefined;
+  createdBefore?:
+    | Date
+    | undefined;
   /** created_at | updated_at | expiration_date */
   sort: string;
   /** asc | desc */
@@ -291,7 +301,9 @@ export interface QueryMemoryRequest {
   userId?: string | undefined;
   permission: Permission;
   tags: string[];
-  minSimilarity?: number | undefined;
+  minSimilarity?:
+    | number
+    | undefined;
   /** Kept for older callers: true = SEARCH_MODE_HYBRID when `mode` is unset. */
   hybrid: boolean;
   /** Memories carrying at least one of these tags (`tags` needs all of its tags); a persona's tags use it. */
@@ -370,7 +382,8 @@ export interface GroupMemberRequest {
   userId: string;
 }
 
-export interface ListGroupsRequest {}
+export interface ListGroupsRequest {
+}
 
 export interface ListGroupsResponse {
   groups: Group[];
@@ -384,7 +397,9 @@ export interface Activity {
   userId: string;
   memoriesByPermission: { [key: string]: number };
   searches: number;
-  lastActivity?: Date | undefined;
+  lastActivity?:
+    | Date
+    | undefined;
   /**
    * Searches per UTC day over the last 30 days (today included), oldest first; a day without
    * searches is present with count 0.
@@ -403,7 +418,8 @@ export interface DaySearches {
   count: number;
 }
 
-export interface GetAdminSummaryRequest {}
+export interface GetAdminSummaryRequest {
+}
 
 export interface AdminSummary {
   users: number;
@@ -436,7 +452,7 @@ export const SharedWith: MessageFns<SharedWith> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -475,12 +491,8 @@ export const SharedWith: MessageFns<SharedWith> = {
 
   fromJSON(object: any): SharedWith {
     return {
-      users: globalThis.Array.isArray(object?.users)
-        ? object.users.map((e: any) => globalThis.String(e))
-        : [],
-      groups: globalThis.Array.isArray(object?.groups)
-        ? object.groups.map((e: any) => globalThis.String(e))
-        : [],
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => globalThis.String(e)) : [],
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -508,9 +520,9 @@ export const SharedWith: MessageFns<SharedWith> = {
 
 function createBaseMemory(): Memory {
   return {
-    id: '',
-    userId: '',
-    text: '',
+    id: "",
+    userId: "",
+    text: "",
     permission: 0,
     expirationDate: undefined,
     createdAt: undefined,
@@ -524,13 +536,13 @@ function createBaseMemory(): Memory {
 
 export const Memory: MessageFns<Memory> = {
   encode(message: Memory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.id !== '') {
+    if (message.id !== "") {
       writer.uint32(10).string(message.id);
     }
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(18).string(message.userId);
     }
-    if (message.text !== '') {
+    if (message.text !== "") {
       writer.uint32(26).string(message.text);
     }
     if (message.permission !== 0) {
@@ -564,7 +576,7 @@ export const Memory: MessageFns<Memory> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -675,53 +687,55 @@ export const Memory: MessageFns<Memory> = {
 
   fromJSON(object: any): Memory {
     return {
-      id: isSet(object.id) ? globalThis.String(object.id) : '',
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
-      text: isSet(object.text) ? globalThis.String(object.text) : '',
+        ? globalThis.String(object.user_id)
+        : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
       permission: isSet(object.permission) ? permissionFromJSON(object.permission) : 0,
       expirationDate: isSet(object.expirationDate)
         ? fromJsonTimestamp(object.expirationDate)
         : isSet(object.expiration_date)
-          ? fromJsonTimestamp(object.expiration_date)
-          : undefined,
+        ? fromJsonTimestamp(object.expiration_date)
+        : undefined,
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-          ? fromJsonTimestamp(object.created_at)
-          : undefined,
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
       updatedAt: isSet(object.updatedAt)
         ? fromJsonTimestamp(object.updatedAt)
         : isSet(object.updated_at)
-          ? fromJsonTimestamp(object.updated_at)
-          : undefined,
-      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+      tags: globalThis.Array.isArray(object?.tags)
+        ? object.tags.map((e: any) => globalThis.String(e))
+        : [],
       sharedWith: isSet(object.sharedWith)
         ? SharedWith.fromJSON(object.sharedWith)
         : isSet(object.shared_with)
-          ? SharedWith.fromJSON(object.shared_with)
-          : undefined,
+        ? SharedWith.fromJSON(object.shared_with)
+        : undefined,
       similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : undefined,
       embeddingPending: isSet(object.embeddingPending)
         ? globalThis.Boolean(object.embeddingPending)
         : isSet(object.embedding_pending)
-          ? globalThis.Boolean(object.embedding_pending)
-          : false,
+        ? globalThis.Boolean(object.embedding_pending)
+        : false,
     };
   },
 
   toJSON(message: Memory): unknown {
     const obj: any = {};
-    if (message.id !== '') {
+    if (message.id !== "") {
       obj.id = message.id;
     }
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.text !== '') {
+    if (message.text !== "") {
       obj.text = message.text;
     }
     if (message.permission !== 0) {
@@ -756,18 +770,17 @@ export const Memory: MessageFns<Memory> = {
   },
   fromPartial<I extends Exact<DeepPartial<Memory>, I>>(object: I): Memory {
     const message = createBaseMemory();
-    message.id = object.id ?? '';
-    message.userId = object.userId ?? '';
-    message.text = object.text ?? '';
+    message.id = object.id ?? "";
+    message.userId = object.userId ?? "";
+    message.text = object.text ?? "";
     message.permission = object.permission ?? 0;
     message.expirationDate = object.expirationDate ?? undefined;
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
     message.tags = object.tags?.map((e) => e) || [];
-    message.sharedWith =
-      object.sharedWith !== undefined && object.sharedWith !== null
-        ? SharedWith.fromPartial(object.sharedWith)
-        : undefined;
+    message.sharedWith = (object.sharedWith !== undefined && object.sharedWith !== null)
+      ? SharedWith.fromPartial(object.sharedWith)
+      : undefined;
     message.similarity = object.similarity ?? undefined;
     message.embeddingPending = object.embeddingPending ?? false;
     return message;
@@ -775,12 +788,12 @@ export const Memory: MessageFns<Memory> = {
 };
 
 function createBaseNewMemory(): NewMemory {
-  return { text: '', permission: 0, expirationDate: undefined, tags: [], sharedWith: undefined };
+  return { text: "", permission: 0, expirationDate: undefined, tags: [], sharedWith: undefined };
 }
 
 export const NewMemory: MessageFns<NewMemory> = {
   encode(message: NewMemory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.text !== '') {
+    if (message.text !== "") {
       writer.uint32(10).string(message.text);
     }
     if (message.permission !== 0) {
@@ -802,7 +815,7 @@ export const NewMemory: MessageFns<NewMemory> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -865,25 +878,25 @@ export const NewMemory: MessageFns<NewMemory> = {
 
   fromJSON(object: any): NewMemory {
     return {
-      text: isSet(object.text) ? globalThis.String(object.text) : '',
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
       permission: isSet(object.permission) ? permissionFromJSON(object.permission) : 0,
       expirationDate: isSet(object.expirationDate)
         ? fromJsonTimestamp(object.expirationDate)
         : isSet(object.expiration_date)
-          ? fromJsonTimestamp(object.expiration_date)
-          : undefined,
+        ? fromJsonTimestamp(object.expiration_date)
+        : undefined,
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       sharedWith: isSet(object.sharedWith)
         ? SharedWith.fromJSON(object.sharedWith)
         : isSet(object.shared_with)
-          ? SharedWith.fromJSON(object.shared_with)
-          : undefined,
+        ? SharedWith.fromJSON(object.shared_with)
+        : undefined,
     };
   },
 
   toJSON(message: NewMemory): unknown {
     const obj: any = {};
-    if (message.text !== '') {
+    if (message.text !== "") {
       obj.text = message.text;
     }
     if (message.permission !== 0) {
@@ -906,14 +919,13 @@ export const NewMemory: MessageFns<NewMemory> = {
   },
   fromPartial<I extends Exact<DeepPartial<NewMemory>, I>>(object: I): NewMemory {
     const message = createBaseNewMemory();
-    message.text = object.text ?? '';
+    message.text = object.text ?? "";
     message.permission = object.permission ?? 0;
     message.expirationDate = object.expirationDate ?? undefined;
     message.tags = object.tags?.map((e) => e) || [];
-    message.sharedWith =
-      object.sharedWith !== undefined && object.sharedWith !== null
-        ? SharedWith.fromPartial(object.sharedWith)
-        : undefined;
+    message.sharedWith = (object.sharedWith !== undefined && object.sharedWith !== null)
+      ? SharedWith.fromPartial(object.sharedWith)
+      : undefined;
     return message;
   },
 };
@@ -934,7 +946,7 @@ export const SubmitMemoryRequest: MessageFns<SubmitMemoryRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -980,10 +992,9 @@ export const SubmitMemoryRequest: MessageFns<SubmitMemoryRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<SubmitMemoryRequest>, I>>(object: I): SubmitMemoryRequest {
     const message = createBaseSubmitMemoryRequest();
-    message.memory =
-      object.memory !== undefined && object.memory !== null
-        ? NewMemory.fromPartial(object.memory)
-        : undefined;
+    message.memory = (object.memory !== undefined && object.memory !== null)
+      ? NewMemory.fromPartial(object.memory)
+      : undefined;
     return message;
   },
 };
@@ -1004,7 +1015,7 @@ export const SubmitMemoriesRequest: MessageFns<SubmitMemoriesRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1078,7 +1089,7 @@ export const SubmitMemoriesResponse: MessageFns<SubmitMemoriesResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1117,12 +1128,8 @@ export const SubmitMemoriesResponse: MessageFns<SubmitMemoriesResponse> = {
 
   fromJSON(object: any): SubmitMemoriesResponse {
     return {
-      memories: globalThis.Array.isArray(object?.memories)
-        ? object.memories.map((e: any) => Memory.fromJSON(e))
-        : [],
-      errors: globalThis.Array.isArray(object?.errors)
-        ? object.errors.map((e: any) => ItemError.fromJSON(e))
-        : [],
+      memories: globalThis.Array.isArray(object?.memories) ? object.memories.map((e: any) => Memory.fromJSON(e)) : [],
+      errors: globalThis.Array.isArray(object?.errors) ? object.errors.map((e: any) => ItemError.fromJSON(e)) : [],
     };
   },
 
@@ -1150,7 +1157,7 @@ export const SubmitMemoriesResponse: MessageFns<SubmitMemoriesResponse> = {
 
 function createBaseUpdateMemoryRequest(): UpdateMemoryRequest {
   return {
-    memoryId: '',
+    memoryId: "",
     text: undefined,
     expirationDate: undefined,
     clearExpirationDate: false,
@@ -1162,7 +1169,7 @@ function createBaseUpdateMemoryRequest(): UpdateMemoryRequest {
 
 export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
   encode(message: UpdateMemoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       writer.uint32(10).string(message.memoryId);
     }
     if (message.text !== undefined) {
@@ -1190,7 +1197,7 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1272,36 +1279,36 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
       memoryId: isSet(object.memoryId)
         ? globalThis.String(object.memoryId)
         : isSet(object.memory_id)
-          ? globalThis.String(object.memory_id)
-          : '',
+        ? globalThis.String(object.memory_id)
+        : "",
       text: isSet(object.text) ? globalThis.String(object.text) : undefined,
       expirationDate: isSet(object.expirationDate)
         ? fromJsonTimestamp(object.expirationDate)
         : isSet(object.expiration_date)
-          ? fromJsonTimestamp(object.expiration_date)
-          : undefined,
+        ? fromJsonTimestamp(object.expiration_date)
+        : undefined,
       clearExpirationDate: isSet(object.clearExpirationDate)
         ? globalThis.Boolean(object.clearExpirationDate)
         : isSet(object.clear_expiration_date)
-          ? globalThis.Boolean(object.clear_expiration_date)
-          : false,
+        ? globalThis.Boolean(object.clear_expiration_date)
+        : false,
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       replaceTags: isSet(object.replaceTags)
         ? globalThis.Boolean(object.replaceTags)
         : isSet(object.replace_tags)
-          ? globalThis.Boolean(object.replace_tags)
-          : false,
+        ? globalThis.Boolean(object.replace_tags)
+        : false,
       expectedUpdatedAt: isSet(object.expectedUpdatedAt)
         ? fromJsonTimestamp(object.expectedUpdatedAt)
         : isSet(object.expected_updated_at)
-          ? fromJsonTimestamp(object.expected_updated_at)
-          : undefined,
+        ? fromJsonTimestamp(object.expected_updated_at)
+        : undefined,
     };
   },
 
   toJSON(message: UpdateMemoryRequest): unknown {
     const obj: any = {};
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       obj.memoryId = message.memoryId;
     }
     if (message.text !== undefined) {
@@ -1330,7 +1337,7 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<UpdateMemoryRequest>, I>>(object: I): UpdateMemoryRequest {
     const message = createBaseUpdateMemoryRequest();
-    message.memoryId = object.memoryId ?? '';
+    message.memoryId = object.memoryId ?? "";
     message.text = object.text ?? undefined;
     message.expirationDate = object.expirationDate ?? undefined;
     message.clearExpirationDate = object.clearExpirationDate ?? false;
@@ -1342,12 +1349,12 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
 };
 
 function createBaseDeleteMemoryRequest(): DeleteMemoryRequest {
-  return { memoryId: '' };
+  return { memoryId: "" };
 }
 
 export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
   encode(message: DeleteMemoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       writer.uint32(10).string(message.memoryId);
     }
     return writer;
@@ -1357,7 +1364,7 @@ export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1391,14 +1398,14 @@ export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
       memoryId: isSet(object.memoryId)
         ? globalThis.String(object.memoryId)
         : isSet(object.memory_id)
-          ? globalThis.String(object.memory_id)
-          : '',
+        ? globalThis.String(object.memory_id)
+        : "",
     };
   },
 
   toJSON(message: DeleteMemoryRequest): unknown {
     const obj: any = {};
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       obj.memoryId = message.memoryId;
     }
     return obj;
@@ -1409,18 +1416,18 @@ export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeleteMemoryRequest>, I>>(object: I): DeleteMemoryRequest {
     const message = createBaseDeleteMemoryRequest();
-    message.memoryId = object.memoryId ?? '';
+    message.memoryId = object.memoryId ?? "";
     return message;
   },
 };
 
 function createBaseDeleteMemoryResponse(): DeleteMemoryResponse {
-  return { memoryId: '', deleted: false };
+  return { memoryId: "", deleted: false };
 }
 
 export const DeleteMemoryResponse: MessageFns<DeleteMemoryResponse> = {
   encode(message: DeleteMemoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       writer.uint32(10).string(message.memoryId);
     }
     if (message.deleted !== false) {
@@ -1433,7 +1440,7 @@ export const DeleteMemoryResponse: MessageFns<DeleteMemoryResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1475,15 +1482,15 @@ export const DeleteMemoryResponse: MessageFns<DeleteMemoryResponse> = {
       memoryId: isSet(object.memoryId)
         ? globalThis.String(object.memoryId)
         : isSet(object.memory_id)
-          ? globalThis.String(object.memory_id)
-          : '',
+        ? globalThis.String(object.memory_id)
+        : "",
       deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
     };
   },
 
   toJSON(message: DeleteMemoryResponse): unknown {
     const obj: any = {};
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       obj.memoryId = message.memoryId;
     }
     if (message.deleted !== false) {
@@ -1497,7 +1504,7 @@ export const DeleteMemoryResponse: MessageFns<DeleteMemoryResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeleteMemoryResponse>, I>>(object: I): DeleteMemoryResponse {
     const message = createBaseDeleteMemoryResponse();
-    message.memoryId = object.memoryId ?? '';
+    message.memoryId = object.memoryId ?? "";
     message.deleted = object.deleted ?? false;
     return message;
   },
@@ -1519,7 +1526,7 @@ export const DeleteMemoriesRequest: MessageFns<DeleteMemoriesRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1553,8 +1560,8 @@ export const DeleteMemoriesRequest: MessageFns<DeleteMemoriesRequest> = {
       memoryIds: globalThis.Array.isArray(object?.memoryIds)
         ? object.memoryIds.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.memory_ids)
-          ? object.memory_ids.map((e: any) => globalThis.String(e))
-          : [],
+        ? object.memory_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1577,7 +1584,7 @@ export const DeleteMemoriesRequest: MessageFns<DeleteMemoriesRequest> = {
 };
 
 function createBaseItemError(): ItemError {
-  return { index: 0, id: '', code: '', message: '', field: '' };
+  return { index: 0, id: "", code: "", message: "", field: "" };
 }
 
 export const ItemError: MessageFns<ItemError> = {
@@ -1585,16 +1592,16 @@ export const ItemError: MessageFns<ItemError> = {
     if (message.index !== 0) {
       writer.uint32(8).int32(message.index);
     }
-    if (message.id !== '') {
+    if (message.id !== "") {
       writer.uint32(18).string(message.id);
     }
-    if (message.code !== '') {
+    if (message.code !== "") {
       writer.uint32(26).string(message.code);
     }
-    if (message.message !== '') {
+    if (message.message !== "") {
       writer.uint32(34).string(message.message);
     }
-    if (message.field !== '') {
+    if (message.field !== "") {
       writer.uint32(42).string(message.field);
     }
     return writer;
@@ -1604,7 +1611,7 @@ export const ItemError: MessageFns<ItemError> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1668,10 +1675,10 @@ export const ItemError: MessageFns<ItemError> = {
   fromJSON(object: any): ItemError {
     return {
       index: isSet(object.index) ? globalThis.Number(object.index) : 0,
-      id: isSet(object.id) ? globalThis.String(object.id) : '',
-      code: isSet(object.code) ? globalThis.String(object.code) : '',
-      message: isSet(object.message) ? globalThis.String(object.message) : '',
-      field: isSet(object.field) ? globalThis.String(object.field) : '',
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
     };
   },
 
@@ -1680,16 +1687,16 @@ export const ItemError: MessageFns<ItemError> = {
     if (message.index !== 0) {
       obj.index = Math.round(message.index);
     }
-    if (message.id !== '') {
+    if (message.id !== "") {
       obj.id = message.id;
     }
-    if (message.code !== '') {
+    if (message.code !== "") {
       obj.code = message.code;
     }
-    if (message.message !== '') {
+    if (message.message !== "") {
       obj.message = message.message;
     }
-    if (message.field !== '') {
+    if (message.field !== "") {
       obj.field = message.field;
     }
     return obj;
@@ -1701,10 +1708,10 @@ export const ItemError: MessageFns<ItemError> = {
   fromPartial<I extends Exact<DeepPartial<ItemError>, I>>(object: I): ItemError {
     const message = createBaseItemError();
     message.index = object.index ?? 0;
-    message.id = object.id ?? '';
-    message.code = object.code ?? '';
-    message.message = object.message ?? '';
-    message.field = object.field ?? '';
+    message.id = object.id ?? "";
+    message.code = object.code ?? "";
+    message.message = object.message ?? "";
+    message.field = object.field ?? "";
     return message;
   },
 };
@@ -1728,7 +1735,7 @@ export const DeleteMemoriesResponse: MessageFns<DeleteMemoriesResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1770,11 +1777,9 @@ export const DeleteMemoriesResponse: MessageFns<DeleteMemoriesResponse> = {
       deletedIds: globalThis.Array.isArray(object?.deletedIds)
         ? object.deletedIds.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.deleted_ids)
-          ? object.deleted_ids.map((e: any) => globalThis.String(e))
-          : [],
-      errors: globalThis.Array.isArray(object?.errors)
-        ? object.errors.map((e: any) => ItemError.fromJSON(e))
+        ? object.deleted_ids.map((e: any) => globalThis.String(e))
         : [],
+      errors: globalThis.Array.isArray(object?.errors) ? object.errors.map((e: any) => ItemError.fromJSON(e)) : [],
     };
   },
 
@@ -1801,12 +1806,12 @@ export const DeleteMemoriesResponse: MessageFns<DeleteMemoriesResponse> = {
 };
 
 function createBaseModifyPermissionsRequest(): ModifyPermissionsRequest {
-  return { memoryId: '', permission: 0, sharedWith: undefined, expectedUpdatedAt: undefined };
+  return { memoryId: "", permission: 0, sharedWith: undefined, expectedUpdatedAt: undefined };
 }
 
 export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
   encode(message: ModifyPermissionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       writer.uint32(10).string(message.memoryId);
     }
     if (message.permission !== 0) {
@@ -1825,7 +1830,7 @@ export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1883,25 +1888,25 @@ export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
       memoryId: isSet(object.memoryId)
         ? globalThis.String(object.memoryId)
         : isSet(object.memory_id)
-          ? globalThis.String(object.memory_id)
-          : '',
+        ? globalThis.String(object.memory_id)
+        : "",
       permission: isSet(object.permission) ? permissionFromJSON(object.permission) : 0,
       sharedWith: isSet(object.sharedWith)
         ? SharedWith.fromJSON(object.sharedWith)
         : isSet(object.shared_with)
-          ? SharedWith.fromJSON(object.shared_with)
-          : undefined,
+        ? SharedWith.fromJSON(object.shared_with)
+        : undefined,
       expectedUpdatedAt: isSet(object.expectedUpdatedAt)
         ? fromJsonTimestamp(object.expectedUpdatedAt)
         : isSet(object.expected_updated_at)
-          ? fromJsonTimestamp(object.expected_updated_at)
-          : undefined,
+        ? fromJsonTimestamp(object.expected_updated_at)
+        : undefined,
     };
   },
 
   toJSON(message: ModifyPermissionsRequest): unknown {
     const obj: any = {};
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       obj.memoryId = message.memoryId;
     }
     if (message.permission !== 0) {
@@ -1919,28 +1924,25 @@ export const ModifyPermissionsRequest: MessageFns<ModifyPermissionsRequest> = {
   create<I extends Exact<DeepPartial<ModifyPermissionsRequest>, I>>(base?: I): ModifyPermissionsRequest {
     return ModifyPermissionsRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ModifyPermissionsRequest>, I>>(
-    object: I,
-  ): ModifyPermissionsRequest {
+  fromPartial<I extends Exact<DeepPartial<ModifyPermissionsRequest>, I>>(object: I): ModifyPermissionsRequest {
     const message = createBaseModifyPermissionsRequest();
-    message.memoryId = object.memoryId ?? '';
+    message.memoryId = object.memoryId ?? "";
     message.permission = object.permission ?? 0;
-    message.sharedWith =
-      object.sharedWith !== undefined && object.sharedWith !== null
-        ? SharedWith.fromPartial(object.sharedWith)
-        : undefined;
+    message.sharedWith = (object.sharedWith !== undefined && object.sharedWith !== null)
+      ? SharedWith.fromPartial(object.sharedWith)
+      : undefined;
     message.expectedUpdatedAt = object.expectedUpdatedAt ?? undefined;
     return message;
   },
 };
 
 function createBaseGetMemoryRequest(): GetMemoryRequest {
-  return { memoryId: '' };
+  return { memoryId: "" };
 }
 
 export const GetMemoryRequest: MessageFns<GetMemoryRequest> = {
   encode(message: GetMemoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       writer.uint32(10).string(message.memoryId);
     }
     return writer;
@@ -1950,7 +1952,7 @@ export const GetMemoryRequest: MessageFns<GetMemoryRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1984,14 +1986,14 @@ export const GetMemoryRequest: MessageFns<GetMemoryRequest> = {
       memoryId: isSet(object.memoryId)
         ? globalThis.String(object.memoryId)
         : isSet(object.memory_id)
-          ? globalThis.String(object.memory_id)
-          : '',
+        ? globalThis.String(object.memory_id)
+        : "",
     };
   },
 
   toJSON(message: GetMemoryRequest): unknown {
     const obj: any = {};
-    if (message.memoryId !== '') {
+    if (message.memoryId !== "") {
       obj.memoryId = message.memoryId;
     }
     return obj;
@@ -2002,13 +2004,13 @@ export const GetMemoryRequest: MessageFns<GetMemoryRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetMemoryRequest>, I>>(object: I): GetMemoryRequest {
     const message = createBaseGetMemoryRequest();
-    message.memoryId = object.memoryId ?? '';
+    message.memoryId = object.memoryId ?? "";
     return message;
   },
 };
 
 function createBaseRetrieveMemoriesRequest(): RetrieveMemoriesRequest {
-  return { limit: 0, cursor: '' };
+  return { limit: 0, cursor: "" };
 }
 
 export const RetrieveMemoriesRequest: MessageFns<RetrieveMemoriesRequest> = {
@@ -2016,7 +2018,7 @@ export const RetrieveMemoriesRequest: MessageFns<RetrieveMemoriesRequest> = {
     if (message.limit !== 0) {
       writer.uint32(8).int32(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       writer.uint32(18).string(message.cursor);
     }
     return writer;
@@ -2026,7 +2028,7 @@ export const RetrieveMemoriesRequest: MessageFns<RetrieveMemoriesRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2066,7 +2068,7 @@ export const RetrieveMemoriesRequest: MessageFns<RetrieveMemoriesRequest> = {
   fromJSON(object: any): RetrieveMemoriesRequest {
     return {
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
-      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : '',
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
     };
   },
 
@@ -2075,7 +2077,7 @@ export const RetrieveMemoriesRequest: MessageFns<RetrieveMemoriesRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       obj.cursor = message.cursor;
     }
     return obj;
@@ -2087,7 +2089,7 @@ export const RetrieveMemoriesRequest: MessageFns<RetrieveMemoriesRequest> = {
   fromPartial<I extends Exact<DeepPartial<RetrieveMemoriesRequest>, I>>(object: I): RetrieveMemoriesRequest {
     const message = createBaseRetrieveMemoriesRequest();
     message.limit = object.limit ?? 0;
-    message.cursor = object.cursor ?? '';
+    message.cursor = object.cursor ?? "";
     return message;
   },
 };
@@ -2100,10 +2102,10 @@ function createBaseGetMemoriesRequest(): GetMemoriesRequest {
     expired: 0,
     createdAfter: undefined,
     createdBefore: undefined,
-    sort: '',
-    order: '',
+    sort: "",
+    order: "",
     limit: 0,
-    cursor: '',
+    cursor: "",
   };
 }
 
@@ -2127,16 +2129,16 @@ export const GetMemoriesRequest: MessageFns<GetMemoriesRequest> = {
     if (message.createdBefore !== undefined) {
       Timestamp.encode(toTimestamp(message.createdBefore), writer.uint32(50).fork()).join();
     }
-    if (message.sort !== '') {
+    if (message.sort !== "") {
       writer.uint32(58).string(message.sort);
     }
-    if (message.order !== '') {
+    if (message.order !== "") {
       writer.uint32(66).string(message.order);
     }
     if (message.limit !== 0) {
       writer.uint32(72).int32(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       writer.uint32(82).string(message.cursor);
     }
     return writer;
@@ -2146,7 +2148,7 @@ export const GetMemoriesRequest: MessageFns<GetMemoriesRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2252,25 +2254,25 @@ export const GetMemoriesRequest: MessageFns<GetMemoriesRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : undefined,
+        ? globalThis.String(object.user_id)
+        : undefined,
       permission: isSet(object.permission) ? permissionFromJSON(object.permission) : 0,
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       expired: isSet(object.expired) ? expiredFilterFromJSON(object.expired) : 0,
       createdAfter: isSet(object.createdAfter)
         ? fromJsonTimestamp(object.createdAfter)
         : isSet(object.created_after)
-          ? fromJsonTimestamp(object.created_after)
-          : undefined,
+        ? fromJsonTimestamp(object.created_after)
+        : undefined,
       createdBefore: isSet(object.createdBefore)
         ? fromJsonTimestamp(object.createdBefore)
         : isSet(object.created_before)
-          ? fromJsonTimestamp(object.created_before)
-          : undefined,
-      sort: isSet(object.sort) ? globalThis.String(object.sort) : '',
-      order: isSet(object.order) ? globalThis.String(object.order) : '',
+        ? fromJsonTimestamp(object.created_before)
+        : undefined,
+      sort: isSet(object.sort) ? globalThis.String(object.sort) : "",
+      order: isSet(object.order) ? globalThis.String(object.order) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
-      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : '',
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
     };
   },
 
@@ -2294,16 +2296,16 @@ export const GetMemoriesRequest: MessageFns<GetMemoriesRequest> = {
     if (message.createdBefore !== undefined) {
       obj.createdBefore = message.createdBefore.toISOString();
     }
-    if (message.sort !== '') {
+    if (message.sort !== "") {
       obj.sort = message.sort;
     }
-    if (message.order !== '') {
+    if (message.order !== "") {
       obj.order = message.order;
     }
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       obj.cursor = message.cursor;
     }
     return obj;
@@ -2320,10 +2322,10 @@ export const GetMemoriesRequest: MessageFns<GetMemoriesRequest> = {
     message.expired = object.expired ?? 0;
     message.createdAfter = object.createdAfter ?? undefined;
     message.createdBefore = object.createdBefore ?? undefined;
-    message.sort = object.sort ?? '';
-    message.order = object.order ?? '';
+    message.sort = object.sort ?? "";
+    message.order = object.order ?? "";
     message.limit = object.limit ?? 0;
-    message.cursor = object.cursor ?? '';
+    message.cursor = object.cursor ?? "";
     return message;
   },
 };
@@ -2347,7 +2349,7 @@ export const MemoryPage: MessageFns<MemoryPage> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2386,14 +2388,12 @@ export const MemoryPage: MessageFns<MemoryPage> = {
 
   fromJSON(object: any): MemoryPage {
     return {
-      memories: globalThis.Array.isArray(object?.memories)
-        ? object.memories.map((e: any) => Memory.fromJSON(e))
-        : [],
+      memories: globalThis.Array.isArray(object?.memories) ? object.memories.map((e: any) => Memory.fromJSON(e)) : [],
       nextCursor: isSet(object.nextCursor)
         ? globalThis.String(object.nextCursor)
         : isSet(object.next_cursor)
-          ? globalThis.String(object.next_cursor)
-          : undefined,
+        ? globalThis.String(object.next_cursor)
+        : undefined,
     };
   },
 
@@ -2421,7 +2421,7 @@ export const MemoryPage: MessageFns<MemoryPage> = {
 
 function createBaseQueryMemoryRequest(): QueryMemoryRequest {
   return {
-    query: '',
+    query: "",
     limit: 0,
     userId: undefined,
     permission: 0,
@@ -2435,7 +2435,7 @@ function createBaseQueryMemoryRequest(): QueryMemoryRequest {
 
 export const QueryMemoryRequest: MessageFns<QueryMemoryRequest> = {
   encode(message: QueryMemoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.query !== '') {
+    if (message.query !== "") {
       writer.uint32(10).string(message.query);
     }
     if (message.limit !== 0) {
@@ -2469,7 +2469,7 @@ export const QueryMemoryRequest: MessageFns<QueryMemoryRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2564,33 +2564,33 @@ export const QueryMemoryRequest: MessageFns<QueryMemoryRequest> = {
 
   fromJSON(object: any): QueryMemoryRequest {
     return {
-      query: isSet(object.query) ? globalThis.String(object.query) : '',
+      query: isSet(object.query) ? globalThis.String(object.query) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : undefined,
+        ? globalThis.String(object.user_id)
+        : undefined,
       permission: isSet(object.permission) ? permissionFromJSON(object.permission) : 0,
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       minSimilarity: isSet(object.minSimilarity)
         ? globalThis.Number(object.minSimilarity)
         : isSet(object.min_similarity)
-          ? globalThis.Number(object.min_similarity)
-          : undefined,
+        ? globalThis.Number(object.min_similarity)
+        : undefined,
       hybrid: isSet(object.hybrid) ? globalThis.Boolean(object.hybrid) : false,
       anyTags: globalThis.Array.isArray(object?.anyTags)
         ? object.anyTags.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.any_tags)
-          ? object.any_tags.map((e: any) => globalThis.String(e))
-          : [],
+        ? object.any_tags.map((e: any) => globalThis.String(e))
+        : [],
       mode: isSet(object.mode) ? searchModeFromJSON(object.mode) : 0,
     };
   },
 
   toJSON(message: QueryMemoryRequest): unknown {
     const obj: any = {};
-    if (message.query !== '') {
+    if (message.query !== "") {
       obj.query = message.query;
     }
     if (message.limit !== 0) {
@@ -2625,7 +2625,7 @@ export const QueryMemoryRequest: MessageFns<QueryMemoryRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<QueryMemoryRequest>, I>>(object: I): QueryMemoryRequest {
     const message = createBaseQueryMemoryRequest();
-    message.query = object.query ?? '';
+    message.query = object.query ?? "";
     message.limit = object.limit ?? 0;
     message.userId = object.userId ?? undefined;
     message.permission = object.permission ?? 0;
@@ -2663,7 +2663,7 @@ export const QueryTimings: MessageFns<QueryTimings> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2721,23 +2721,23 @@ export const QueryTimings: MessageFns<QueryTimings> = {
       embedMs: isSet(object.embedMs)
         ? globalThis.Number(object.embedMs)
         : isSet(object.embed_ms)
-          ? globalThis.Number(object.embed_ms)
-          : 0,
+        ? globalThis.Number(object.embed_ms)
+        : 0,
       searchMs: isSet(object.searchMs)
         ? globalThis.Number(object.searchMs)
         : isSet(object.search_ms)
-          ? globalThis.Number(object.search_ms)
-          : 0,
+        ? globalThis.Number(object.search_ms)
+        : 0,
       decryptMs: isSet(object.decryptMs)
         ? globalThis.Number(object.decryptMs)
         : isSet(object.decrypt_ms)
-          ? globalThis.Number(object.decrypt_ms)
-          : 0,
+        ? globalThis.Number(object.decrypt_ms)
+        : 0,
       totalMs: isSet(object.totalMs)
         ? globalThis.Number(object.totalMs)
         : isSet(object.total_ms)
-          ? globalThis.Number(object.total_ms)
-          : 0,
+        ? globalThis.Number(object.total_ms)
+        : 0,
     };
   },
 
@@ -2790,7 +2790,7 @@ export const QueryMemoryResponse: MessageFns<QueryMemoryResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2829,9 +2829,7 @@ export const QueryMemoryResponse: MessageFns<QueryMemoryResponse> = {
 
   fromJSON(object: any): QueryMemoryResponse {
     return {
-      memories: globalThis.Array.isArray(object?.memories)
-        ? object.memories.map((e: any) => Memory.fromJSON(e))
-        : [],
+      memories: globalThis.Array.isArray(object?.memories) ? object.memories.map((e: any) => Memory.fromJSON(e)) : [],
       timings: isSet(object.timings) ? QueryTimings.fromJSON(object.timings) : undefined,
     };
   },
@@ -2853,21 +2851,20 @@ export const QueryMemoryResponse: MessageFns<QueryMemoryResponse> = {
   fromPartial<I extends Exact<DeepPartial<QueryMemoryResponse>, I>>(object: I): QueryMemoryResponse {
     const message = createBaseQueryMemoryResponse();
     message.memories = object.memories?.map((e) => Memory.fromPartial(e)) || [];
-    message.timings =
-      object.timings !== undefined && object.timings !== null
-        ? QueryTimings.fromPartial(object.timings)
-        : undefined;
+    message.timings = (object.timings !== undefined && object.timings !== null)
+      ? QueryTimings.fromPartial(object.timings)
+      : undefined;
     return message;
   },
 };
 
 function createBaseExportMemoriesRequest(): ExportMemoriesRequest {
-  return { format: '' };
+  return { format: "" };
 }
 
 export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
   encode(message: ExportMemoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.format !== '') {
+    if (message.format !== "") {
       writer.uint32(10).string(message.format);
     }
     return writer;
@@ -2877,7 +2874,7 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2907,12 +2904,12 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
   },
 
   fromJSON(object: any): ExportMemoriesRequest {
-    return { format: isSet(object.format) ? globalThis.String(object.format) : '' };
+    return { format: isSet(object.format) ? globalThis.String(object.format) : "" };
   },
 
   toJSON(message: ExportMemoriesRequest): unknown {
     const obj: any = {};
-    if (message.format !== '') {
+    if (message.format !== "") {
       obj.format = message.format;
     }
     return obj;
@@ -2923,24 +2920,24 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ExportMemoriesRequest>, I>>(object: I): ExportMemoriesRequest {
     const message = createBaseExportMemoriesRequest();
-    message.format = object.format ?? '';
+    message.format = object.format ?? "";
     return message;
   },
 };
 
 function createBaseExportMemoriesResponse(): ExportMemoriesResponse {
-  return { format: '', count: 0, data: '' };
+  return { format: "", count: 0, data: "" };
 }
 
 export const ExportMemoriesResponse: MessageFns<ExportMemoriesResponse> = {
   encode(message: ExportMemoriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.format !== '') {
+    if (message.format !== "") {
       writer.uint32(10).string(message.format);
     }
     if (message.count !== 0) {
       writer.uint32(16).int32(message.count);
     }
-    if (message.data !== '') {
+    if (message.data !== "") {
       writer.uint32(26).string(message.data);
     }
     return writer;
@@ -2950,7 +2947,7 @@ export const ExportMemoriesResponse: MessageFns<ExportMemoriesResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2997,21 +2994,21 @@ export const ExportMemoriesResponse: MessageFns<ExportMemoriesResponse> = {
 
   fromJSON(object: any): ExportMemoriesResponse {
     return {
-      format: isSet(object.format) ? globalThis.String(object.format) : '',
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
       count: isSet(object.count) ? globalThis.Number(object.count) : 0,
-      data: isSet(object.data) ? globalThis.String(object.data) : '',
+      data: isSet(object.data) ? globalThis.String(object.data) : "",
     };
   },
 
   toJSON(message: ExportMemoriesResponse): unknown {
     const obj: any = {};
-    if (message.format !== '') {
+    if (message.format !== "") {
       obj.format = message.format;
     }
     if (message.count !== 0) {
       obj.count = Math.round(message.count);
     }
-    if (message.data !== '') {
+    if (message.data !== "") {
       obj.data = message.data;
     }
     return obj;
@@ -3022,26 +3019,26 @@ export const ExportMemoriesResponse: MessageFns<ExportMemoriesResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<ExportMemoriesResponse>, I>>(object: I): ExportMemoriesResponse {
     const message = createBaseExportMemoriesResponse();
-    message.format = object.format ?? '';
+    message.format = object.format ?? "";
     message.count = object.count ?? 0;
-    message.data = object.data ?? '';
+    message.data = object.data ?? "";
     return message;
   },
 };
 
 function createBaseImportMemoriesRequest(): ImportMemoriesRequest {
-  return { format: '', data: '', importId: '' };
+  return { format: "", data: "", importId: "" };
 }
 
 export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
   encode(message: ImportMemoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.format !== '') {
+    if (message.format !== "") {
       writer.uint32(10).string(message.format);
     }
-    if (message.data !== '') {
+    if (message.data !== "") {
       writer.uint32(18).string(message.data);
     }
-    if (message.importId !== '') {
+    if (message.importId !== "") {
       writer.uint32(26).string(message.importId);
     }
     return writer;
@@ -3051,7 +3048,7 @@ export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3098,25 +3095,25 @@ export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
 
   fromJSON(object: any): ImportMemoriesRequest {
     return {
-      format: isSet(object.format) ? globalThis.String(object.format) : '',
-      data: isSet(object.data) ? globalThis.String(object.data) : '',
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      data: isSet(object.data) ? globalThis.String(object.data) : "",
       importId: isSet(object.importId)
         ? globalThis.String(object.importId)
         : isSet(object.import_id)
-          ? globalThis.String(object.import_id)
-          : '',
+        ? globalThis.String(object.import_id)
+        : "",
     };
   },
 
   toJSON(message: ImportMemoriesRequest): unknown {
     const obj: any = {};
-    if (message.format !== '') {
+    if (message.format !== "") {
       obj.format = message.format;
     }
-    if (message.data !== '') {
+    if (message.data !== "") {
       obj.data = message.data;
     }
-    if (message.importId !== '') {
+    if (message.importId !== "") {
       obj.importId = message.importId;
     }
     return obj;
@@ -3127,9 +3124,9 @@ export const ImportMemoriesRequest: MessageFns<ImportMemoriesRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ImportMemoriesRequest>, I>>(object: I): ImportMemoriesRequest {
     const message = createBaseImportMemoriesRequest();
-    message.format = object.format ?? '';
-    message.data = object.data ?? '';
-    message.importId = object.importId ?? '';
+    message.format = object.format ?? "";
+    message.data = object.data ?? "";
+    message.importId = object.importId ?? "";
     return message;
   },
 };
@@ -3159,7 +3156,7 @@ export const ImportMemoriesProgress: MessageFns<ImportMemoriesProgress> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3217,9 +3214,7 @@ export const ImportMemoriesProgress: MessageFns<ImportMemoriesProgress> = {
       imported: isSet(object.imported) ? globalThis.Number(object.imported) : 0,
       total: isSet(object.total) ? globalThis.Number(object.total) : 0,
       done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
-      errors: globalThis.Array.isArray(object?.errors)
-        ? object.errors.map((e: any) => ItemError.fromJSON(e))
-        : [],
+      errors: globalThis.Array.isArray(object?.errors) ? object.errors.map((e: any) => ItemError.fromJSON(e)) : [],
     };
   },
 
@@ -3254,18 +3249,18 @@ export const ImportMemoriesProgress: MessageFns<ImportMemoriesProgress> = {
 };
 
 function createBaseGroup(): Group {
-  return { id: '', ownerId: '', name: '', memberIds: [], createdAt: undefined };
+  return { id: "", ownerId: "", name: "", memberIds: [], createdAt: undefined };
 }
 
 export const Group: MessageFns<Group> = {
   encode(message: Group, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.id !== '') {
+    if (message.id !== "") {
       writer.uint32(10).string(message.id);
     }
-    if (message.ownerId !== '') {
+    if (message.ownerId !== "") {
       writer.uint32(18).string(message.ownerId);
     }
-    if (message.name !== '') {
+    if (message.name !== "") {
       writer.uint32(26).string(message.name);
     }
     for (const v of message.memberIds) {
@@ -3281,7 +3276,7 @@ export const Group: MessageFns<Group> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3344,35 +3339,35 @@ export const Group: MessageFns<Group> = {
 
   fromJSON(object: any): Group {
     return {
-      id: isSet(object.id) ? globalThis.String(object.id) : '',
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
       ownerId: isSet(object.ownerId)
         ? globalThis.String(object.ownerId)
         : isSet(object.owner_id)
-          ? globalThis.String(object.owner_id)
-          : '',
-      name: isSet(object.name) ? globalThis.String(object.name) : '',
+        ? globalThis.String(object.owner_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
       memberIds: globalThis.Array.isArray(object?.memberIds)
         ? object.memberIds.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.member_ids)
-          ? object.member_ids.map((e: any) => globalThis.String(e))
-          : [],
+        ? object.member_ids.map((e: any) => globalThis.String(e))
+        : [],
       createdAt: isSet(object.createdAt)
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
-          ? fromJsonTimestamp(object.created_at)
-          : undefined,
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
     };
   },
 
   toJSON(message: Group): unknown {
     const obj: any = {};
-    if (message.id !== '') {
+    if (message.id !== "") {
       obj.id = message.id;
     }
-    if (message.ownerId !== '') {
+    if (message.ownerId !== "") {
       obj.ownerId = message.ownerId;
     }
-    if (message.name !== '') {
+    if (message.name !== "") {
       obj.name = message.name;
     }
     if (message.memberIds?.length) {
@@ -3389,9 +3384,9 @@ export const Group: MessageFns<Group> = {
   },
   fromPartial<I extends Exact<DeepPartial<Group>, I>>(object: I): Group {
     const message = createBaseGroup();
-    message.id = object.id ?? '';
-    message.ownerId = object.ownerId ?? '';
-    message.name = object.name ?? '';
+    message.id = object.id ?? "";
+    message.ownerId = object.ownerId ?? "";
+    message.name = object.name ?? "";
     message.memberIds = object.memberIds?.map((e) => e) || [];
     message.createdAt = object.createdAt ?? undefined;
     return message;
@@ -3399,12 +3394,12 @@ export const Group: MessageFns<Group> = {
 };
 
 function createBaseCreateGroupRequest(): CreateGroupRequest {
-  return { name: '' };
+  return { name: "" };
 }
 
 export const CreateGroupRequest: MessageFns<CreateGroupRequest> = {
   encode(message: CreateGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.name !== '') {
+    if (message.name !== "") {
       writer.uint32(10).string(message.name);
     }
     return writer;
@@ -3414,7 +3409,7 @@ export const CreateGroupRequest: MessageFns<CreateGroupRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3444,12 +3439,12 @@ export const CreateGroupRequest: MessageFns<CreateGroupRequest> = {
   },
 
   fromJSON(object: any): CreateGroupRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : '' };
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
   },
 
   toJSON(message: CreateGroupRequest): unknown {
     const obj: any = {};
-    if (message.name !== '') {
+    if (message.name !== "") {
       obj.name = message.name;
     }
     return obj;
@@ -3460,21 +3455,21 @@ export const CreateGroupRequest: MessageFns<CreateGroupRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<CreateGroupRequest>, I>>(object: I): CreateGroupRequest {
     const message = createBaseCreateGroupRequest();
-    message.name = object.name ?? '';
+    message.name = object.name ?? "";
     return message;
   },
 };
 
 function createBaseRenameGroupRequest(): RenameGroupRequest {
-  return { groupId: '', name: '' };
+  return { groupId: "", name: "" };
 }
 
 export const RenameGroupRequest: MessageFns<RenameGroupRequest> = {
   encode(message: RenameGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.groupId !== '') {
+    if (message.groupId !== "") {
       writer.uint32(10).string(message.groupId);
     }
-    if (message.name !== '') {
+    if (message.name !== "") {
       writer.uint32(18).string(message.name);
     }
     return writer;
@@ -3484,7 +3479,7 @@ export const RenameGroupRequest: MessageFns<RenameGroupRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3526,18 +3521,18 @@ export const RenameGroupRequest: MessageFns<RenameGroupRequest> = {
       groupId: isSet(object.groupId)
         ? globalThis.String(object.groupId)
         : isSet(object.group_id)
-          ? globalThis.String(object.group_id)
-          : '',
-      name: isSet(object.name) ? globalThis.String(object.name) : '',
+        ? globalThis.String(object.group_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
     };
   },
 
   toJSON(message: RenameGroupRequest): unknown {
     const obj: any = {};
-    if (message.groupId !== '') {
+    if (message.groupId !== "") {
       obj.groupId = message.groupId;
     }
-    if (message.name !== '') {
+    if (message.name !== "") {
       obj.name = message.name;
     }
     return obj;
@@ -3548,19 +3543,19 @@ export const RenameGroupRequest: MessageFns<RenameGroupRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<RenameGroupRequest>, I>>(object: I): RenameGroupRequest {
     const message = createBaseRenameGroupRequest();
-    message.groupId = object.groupId ?? '';
-    message.name = object.name ?? '';
+    message.groupId = object.groupId ?? "";
+    message.name = object.name ?? "";
     return message;
   },
 };
 
 function createBaseDeleteGroupRequest(): DeleteGroupRequest {
-  return { groupId: '' };
+  return { groupId: "" };
 }
 
 export const DeleteGroupRequest: MessageFns<DeleteGroupRequest> = {
   encode(message: DeleteGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.groupId !== '') {
+    if (message.groupId !== "") {
       writer.uint32(10).string(message.groupId);
     }
     return writer;
@@ -3570,7 +3565,7 @@ export const DeleteGroupRequest: MessageFns<DeleteGroupRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3604,14 +3599,14 @@ export const DeleteGroupRequest: MessageFns<DeleteGroupRequest> = {
       groupId: isSet(object.groupId)
         ? globalThis.String(object.groupId)
         : isSet(object.group_id)
-          ? globalThis.String(object.group_id)
-          : '',
+        ? globalThis.String(object.group_id)
+        : "",
     };
   },
 
   toJSON(message: DeleteGroupRequest): unknown {
     const obj: any = {};
-    if (message.groupId !== '') {
+    if (message.groupId !== "") {
       obj.groupId = message.groupId;
     }
     return obj;
@@ -3622,18 +3617,18 @@ export const DeleteGroupRequest: MessageFns<DeleteGroupRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeleteGroupRequest>, I>>(object: I): DeleteGroupRequest {
     const message = createBaseDeleteGroupRequest();
-    message.groupId = object.groupId ?? '';
+    message.groupId = object.groupId ?? "";
     return message;
   },
 };
 
 function createBaseDeleteGroupResponse(): DeleteGroupResponse {
-  return { groupId: '', deleted: false };
+  return { groupId: "", deleted: false };
 }
 
 export const DeleteGroupResponse: MessageFns<DeleteGroupResponse> = {
   encode(message: DeleteGroupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.groupId !== '') {
+    if (message.groupId !== "") {
       writer.uint32(10).string(message.groupId);
     }
     if (message.deleted !== false) {
@@ -3646,7 +3641,7 @@ export const DeleteGroupResponse: MessageFns<DeleteGroupResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3688,15 +3683,15 @@ export const DeleteGroupResponse: MessageFns<DeleteGroupResponse> = {
       groupId: isSet(object.groupId)
         ? globalThis.String(object.groupId)
         : isSet(object.group_id)
-          ? globalThis.String(object.group_id)
-          : '',
+        ? globalThis.String(object.group_id)
+        : "",
       deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
     };
   },
 
   toJSON(message: DeleteGroupResponse): unknown {
     const obj: any = {};
-    if (message.groupId !== '') {
+    if (message.groupId !== "") {
       obj.groupId = message.groupId;
     }
     if (message.deleted !== false) {
@@ -3710,22 +3705,22 @@ export const DeleteGroupResponse: MessageFns<DeleteGroupResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<DeleteGroupResponse>, I>>(object: I): DeleteGroupResponse {
     const message = createBaseDeleteGroupResponse();
-    message.groupId = object.groupId ?? '';
+    message.groupId = object.groupId ?? "";
     message.deleted = object.deleted ?? false;
     return message;
   },
 };
 
 function createBaseGroupMemberRequest(): GroupMemberRequest {
-  return { groupId: '', userId: '' };
+  return { groupId: "", userId: "" };
 }
 
 export const GroupMemberRequest: MessageFns<GroupMemberRequest> = {
   encode(message: GroupMemberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.groupId !== '') {
+    if (message.groupId !== "") {
       writer.uint32(10).string(message.groupId);
     }
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(18).string(message.userId);
     }
     return writer;
@@ -3735,7 +3730,7 @@ export const GroupMemberRequest: MessageFns<GroupMemberRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3777,22 +3772,22 @@ export const GroupMemberRequest: MessageFns<GroupMemberRequest> = {
       groupId: isSet(object.groupId)
         ? globalThis.String(object.groupId)
         : isSet(object.group_id)
-          ? globalThis.String(object.group_id)
-          : '',
+        ? globalThis.String(object.group_id)
+        : "",
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: GroupMemberRequest): unknown {
     const obj: any = {};
-    if (message.groupId !== '') {
+    if (message.groupId !== "") {
       obj.groupId = message.groupId;
     }
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -3803,8 +3798,8 @@ export const GroupMemberRequest: MessageFns<GroupMemberRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GroupMemberRequest>, I>>(object: I): GroupMemberRequest {
     const message = createBaseGroupMemberRequest();
-    message.groupId = object.groupId ?? '';
-    message.userId = object.userId ?? '';
+    message.groupId = object.groupId ?? "";
+    message.userId = object.userId ?? "";
     return message;
   },
 };
@@ -3822,7 +3817,7 @@ export const ListGroupsRequest: MessageFns<ListGroupsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3877,7 +3872,7 @@ export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3907,11 +3902,7 @@ export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
   },
 
   fromJSON(object: any): ListGroupsResponse {
-    return {
-      groups: globalThis.Array.isArray(object?.groups)
-        ? object.groups.map((e: any) => Group.fromJSON(e))
-        : [],
-    };
+    return { groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => Group.fromJSON(e)) : [] };
   },
 
   toJSON(message: ListGroupsResponse): unknown {
@@ -3948,7 +3939,7 @@ export const GetActivityRequest: MessageFns<GetActivityRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3982,8 +3973,8 @@ export const GetActivityRequest: MessageFns<GetActivityRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : undefined,
+        ? globalThis.String(object.user_id)
+        : undefined,
     };
   },
 
@@ -4006,12 +3997,12 @@ export const GetActivityRequest: MessageFns<GetActivityRequest> = {
 };
 
 function createBaseActivity(): Activity {
-  return { userId: '', memoriesByPermission: {}, searches: 0, lastActivity: undefined, searchesByDay: [] };
+  return { userId: "", memoriesByPermission: {}, searches: 0, lastActivity: undefined, searchesByDay: [] };
 }
 
 export const Activity: MessageFns<Activity> = {
   encode(message: Activity, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     globalThis.Object.entries(message.memoriesByPermission).forEach(([key, value]: [string, number]) => {
@@ -4033,7 +4024,7 @@ export const Activity: MessageFns<Activity> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4102,52 +4093,52 @@ export const Activity: MessageFns<Activity> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       memoriesByPermission: isObject(object.memoriesByPermission)
         ? (globalThis.Object.entries(object.memoriesByPermission) as [string, any][]).reduce(
-            (acc: { [key: string]: number }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.Number(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : isObject(object.memories_by_permission)
-          ? (globalThis.Object.entries(object.memories_by_permission) as [string, any][]).reduce(
-              (acc: { [key: string]: number }, [key, value]: [string, any]) => {
-                globalThis.Object.defineProperty(acc, key, {
-                  value: globalThis.Number(value),
-                  enumerable: true,
-                  configurable: true,
-                  writable: true,
-                });
-                return acc;
-              },
-              {},
-            )
-          : {},
+        ? (globalThis.Object.entries(object.memories_by_permission) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       searches: isSet(object.searches) ? globalThis.Number(object.searches) : 0,
       lastActivity: isSet(object.lastActivity)
         ? fromJsonTimestamp(object.lastActivity)
         : isSet(object.last_activity)
-          ? fromJsonTimestamp(object.last_activity)
-          : undefined,
+        ? fromJsonTimestamp(object.last_activity)
+        : undefined,
       searchesByDay: globalThis.Array.isArray(object?.searchesByDay)
         ? object.searchesByDay.map((e: any) => DaySearches.fromJSON(e))
         : globalThis.Array.isArray(object?.searches_by_day)
-          ? object.searches_by_day.map((e: any) => DaySearches.fromJSON(e))
-          : [],
+        ? object.searches_by_day.map((e: any) => DaySearches.fromJSON(e))
+        : [],
     };
   },
 
   toJSON(message: Activity): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     if (message.memoriesByPermission) {
@@ -4176,15 +4167,14 @@ export const Activity: MessageFns<Activity> = {
   },
   fromPartial<I extends Exact<DeepPartial<Activity>, I>>(object: I): Activity {
     const message = createBaseActivity();
-    message.userId = object.userId ?? '';
-    message.memoriesByPermission = (
-      globalThis.Object.entries(object.memoriesByPermission ?? {}) as [string, number][]
-    ).reduce((acc: { [key: string]: number }, [key, value]: [string, number]) => {
-      if (value !== undefined) {
-        acc[key] = globalThis.Number(value);
-      }
-      return acc;
-    }, {});
+    message.userId = object.userId ?? "";
+    message.memoriesByPermission = (globalThis.Object.entries(object.memoriesByPermission ?? {}) as [string, number][])
+      .reduce((acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      }, {});
     message.searches = object.searches ?? 0;
     message.lastActivity = object.lastActivity ?? undefined;
     message.searchesByDay = object.searchesByDay?.map((e) => DaySearches.fromPartial(e)) || [];
@@ -4193,15 +4183,12 @@ export const Activity: MessageFns<Activity> = {
 };
 
 function createBaseActivity_MemoriesByPermissionEntry(): Activity_MemoriesByPermissionEntry {
-  return { key: '', value: 0 };
+  return { key: "", value: 0 };
 }
 
 export const Activity_MemoriesByPermissionEntry: MessageFns<Activity_MemoriesByPermissionEntry> = {
-  encode(
-    message: Activity_MemoriesByPermissionEntry,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.key !== '') {
+  encode(message: Activity_MemoriesByPermissionEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
     if (message.value !== 0) {
@@ -4214,7 +4201,7 @@ export const Activity_MemoriesByPermissionEntry: MessageFns<Activity_MemoriesByP
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4253,14 +4240,14 @@ export const Activity_MemoriesByPermissionEntry: MessageFns<Activity_MemoriesByP
 
   fromJSON(object: any): Activity_MemoriesByPermissionEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
       value: isSet(object.value) ? globalThis.Number(object.value) : 0,
     };
   },
 
   toJSON(message: Activity_MemoriesByPermissionEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
     if (message.value !== 0) {
@@ -4278,19 +4265,19 @@ export const Activity_MemoriesByPermissionEntry: MessageFns<Activity_MemoriesByP
     object: I,
   ): Activity_MemoriesByPermissionEntry {
     const message = createBaseActivity_MemoriesByPermissionEntry();
-    message.key = object.key ?? '';
+    message.key = object.key ?? "";
     message.value = object.value ?? 0;
     return message;
   },
 };
 
 function createBaseDaySearches(): DaySearches {
-  return { date: '', count: 0 };
+  return { date: "", count: 0 };
 }
 
 export const DaySearches: MessageFns<DaySearches> = {
   encode(message: DaySearches, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.date !== '') {
+    if (message.date !== "") {
       writer.uint32(10).string(message.date);
     }
     if (message.count !== 0) {
@@ -4303,7 +4290,7 @@ export const DaySearches: MessageFns<DaySearches> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4342,14 +4329,14 @@ export const DaySearches: MessageFns<DaySearches> = {
 
   fromJSON(object: any): DaySearches {
     return {
-      date: isSet(object.date) ? globalThis.String(object.date) : '',
+      date: isSet(object.date) ? globalThis.String(object.date) : "",
       count: isSet(object.count) ? globalThis.Number(object.count) : 0,
     };
   },
 
   toJSON(message: DaySearches): unknown {
     const obj: any = {};
-    if (message.date !== '') {
+    if (message.date !== "") {
       obj.date = message.date;
     }
     if (message.count !== 0) {
@@ -4363,7 +4350,7 @@ export const DaySearches: MessageFns<DaySearches> = {
   },
   fromPartial<I extends Exact<DeepPartial<DaySearches>, I>>(object: I): DaySearches {
     const message = createBaseDaySearches();
-    message.date = object.date ?? '';
+    message.date = object.date ?? "";
     message.count = object.count ?? 0;
     return message;
   },
@@ -4382,7 +4369,7 @@ export const GetAdminSummaryRequest: MessageFns<GetAdminSummaryRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4434,10 +4421,7 @@ export const AdminSummary: MessageFns<AdminSummary> = {
       writer.uint32(16).int64(message.memories);
     }
     globalThis.Object.entries(message.memoriesByPermission).forEach(([key, value]: [string, number]) => {
-      AdminSummary_MemoriesByPermissionEntry.encode(
-        { key: key as any, value },
-        writer.uint32(26).fork(),
-      ).join();
+      AdminSummary_MemoriesByPermissionEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
     });
     if (message.searches !== 0) {
       writer.uint32(32).int64(message.searches);
@@ -4449,7 +4433,7 @@ export const AdminSummary: MessageFns<AdminSummary> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4511,31 +4495,31 @@ export const AdminSummary: MessageFns<AdminSummary> = {
       memories: isSet(object.memories) ? globalThis.Number(object.memories) : 0,
       memoriesByPermission: isObject(object.memoriesByPermission)
         ? (globalThis.Object.entries(object.memoriesByPermission) as [string, any][]).reduce(
-            (acc: { [key: string]: number }, [key, value]: [string, any]) => {
-              globalThis.Object.defineProperty(acc, key, {
-                value: globalThis.Number(value),
-                enumerable: true,
-                configurable: true,
-                writable: true,
-              });
-              return acc;
-            },
-            {},
-          )
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : isObject(object.memories_by_permission)
-          ? (globalThis.Object.entries(object.memories_by_permission) as [string, any][]).reduce(
-              (acc: { [key: string]: number }, [key, value]: [string, any]) => {
-                globalThis.Object.defineProperty(acc, key, {
-                  value: globalThis.Number(value),
-                  enumerable: true,
-                  configurable: true,
-                  writable: true,
-                });
-                return acc;
-              },
-              {},
-            )
-          : {},
+        ? (globalThis.Object.entries(object.memories_by_permission) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       searches: isSet(object.searches) ? globalThis.Number(object.searches) : 0,
     };
   },
@@ -4570,29 +4554,25 @@ export const AdminSummary: MessageFns<AdminSummary> = {
     const message = createBaseAdminSummary();
     message.users = object.users ?? 0;
     message.memories = object.memories ?? 0;
-    message.memoriesByPermission = (
-      globalThis.Object.entries(object.memoriesByPermission ?? {}) as [string, number][]
-    ).reduce((acc: { [key: string]: number }, [key, value]: [string, number]) => {
-      if (value !== undefined) {
-        acc[key] = globalThis.Number(value);
-      }
-      return acc;
-    }, {});
+    message.memoriesByPermission = (globalThis.Object.entries(object.memoriesByPermission ?? {}) as [string, number][])
+      .reduce((acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      }, {});
     message.searches = object.searches ?? 0;
     return message;
   },
 };
 
 function createBaseAdminSummary_MemoriesByPermissionEntry(): AdminSummary_MemoriesByPermissionEntry {
-  return { key: '', value: 0 };
+  return { key: "", value: 0 };
 }
 
 export const AdminSummary_MemoriesByPermissionEntry: MessageFns<AdminSummary_MemoriesByPermissionEntry> = {
-  encode(
-    message: AdminSummary_MemoriesByPermissionEntry,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.key !== '') {
+  encode(message: AdminSummary_MemoriesByPermissionEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
     if (message.value !== 0) {
@@ -4605,7 +4585,7 @@ export const AdminSummary_MemoriesByPermissionEntry: MessageFns<AdminSummary_Mem
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4644,14 +4624,14 @@ export const AdminSummary_MemoriesByPermissionEntry: MessageFns<AdminSummary_Mem
 
   fromJSON(object: any): AdminSummary_MemoriesByPermissionEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
       value: isSet(object.value) ? globalThis.Number(object.value) : 0,
     };
   },
 
   toJSON(message: AdminSummary_MemoriesByPermissionEntry): unknown {
     const obj: any = {};
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
     if (message.value !== 0) {
@@ -4669,7 +4649,7 @@ export const AdminSummary_MemoriesByPermissionEntry: MessageFns<AdminSummary_Mem
     object: I,
   ): AdminSummary_MemoriesByPermissionEntry {
     const message = createBaseAdminSummary_MemoriesByPermissionEntry();
-    message.key = object.key ?? '';
+    message.key = object.key ?? "";
     message.value = object.value ?? 0;
     return message;
   },
@@ -4684,17 +4664,16 @@ export const AdminSummary_MemoriesByPermissionEntry: MessageFns<AdminSummary_Mem
 export type MemoryServiceService = typeof MemoryServiceService;
 export const MemoryServiceService = {
   submitMemory: {
-    path: '/picard.v1.MemoryService/SubmitMemory' as const,
+    path: "/picard.v1.MemoryService/SubmitMemory" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: SubmitMemoryRequest): Buffer =>
-      Buffer.from(SubmitMemoryRequest.encode(value).finish()),
+    requestSerialize: (value: SubmitMemoryRequest): Buffer => Buffer.from(SubmitMemoryRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): SubmitMemoryRequest => SubmitMemoryRequest.decode(value),
     responseSerialize: (value: Memory): Buffer => Buffer.from(Memory.encode(value).finish()),
     responseDeserialize: (value: Buffer): Memory => Memory.decode(value),
   },
   submitMemories: {
-    path: '/picard.v1.MemoryService/SubmitMemories' as const,
+    path: "/picard.v1.MemoryService/SubmitMemories" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: SubmitMemoriesRequest): Buffer =>
@@ -4705,28 +4684,26 @@ export const MemoryServiceService = {
     responseDeserialize: (value: Buffer): SubmitMemoriesResponse => SubmitMemoriesResponse.decode(value),
   },
   updateMemory: {
-    path: '/picard.v1.MemoryService/UpdateMemory' as const,
+    path: "/picard.v1.MemoryService/UpdateMemory" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: UpdateMemoryRequest): Buffer =>
-      Buffer.from(UpdateMemoryRequest.encode(value).finish()),
+    requestSerialize: (value: UpdateMemoryRequest): Buffer => Buffer.from(UpdateMemoryRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpdateMemoryRequest => UpdateMemoryRequest.decode(value),
     responseSerialize: (value: Memory): Buffer => Buffer.from(Memory.encode(value).finish()),
     responseDeserialize: (value: Buffer): Memory => Memory.decode(value),
   },
   deleteMemory: {
-    path: '/picard.v1.MemoryService/DeleteMemory' as const,
+    path: "/picard.v1.MemoryService/DeleteMemory" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: DeleteMemoryRequest): Buffer =>
-      Buffer.from(DeleteMemoryRequest.encode(value).finish()),
+    requestSerialize: (value: DeleteMemoryRequest): Buffer => Buffer.from(DeleteMemoryRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DeleteMemoryRequest => DeleteMemoryRequest.decode(value),
     responseSerialize: (value: DeleteMemoryResponse): Buffer =>
       Buffer.from(DeleteMemoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteMemoryResponse => DeleteMemoryResponse.decode(value),
   },
   deleteMemories: {
-    path: '/picard.v1.MemoryService/DeleteMemories' as const,
+    path: "/picard.v1.MemoryService/DeleteMemories" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DeleteMemoriesRequest): Buffer =>
@@ -4737,7 +4714,7 @@ export const MemoryServiceService = {
     responseDeserialize: (value: Buffer): DeleteMemoriesResponse => DeleteMemoriesResponse.decode(value),
   },
   modifyPermissions: {
-    path: '/picard.v1.MemoryService/ModifyPermissions' as const,
+    path: "/picard.v1.MemoryService/ModifyPermissions" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ModifyPermissionsRequest): Buffer =>
@@ -4747,17 +4724,16 @@ export const MemoryServiceService = {
     responseDeserialize: (value: Buffer): Memory => Memory.decode(value),
   },
   getMemory: {
-    path: '/picard.v1.MemoryService/GetMemory' as const,
+    path: "/picard.v1.MemoryService/GetMemory" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetMemoryRequest): Buffer =>
-      Buffer.from(GetMemoryRequest.encode(value).finish()),
+    requestSerialize: (value: GetMemoryRequest): Buffer => Buffer.from(GetMemoryRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetMemoryRequest => GetMemoryRequest.decode(value),
     responseSerialize: (value: Memory): Buffer => Buffer.from(Memory.encode(value).finish()),
     responseDeserialize: (value: Buffer): Memory => Memory.decode(value),
   },
   retrieveMemories: {
-    path: '/picard.v1.MemoryService/RetrieveMemories' as const,
+    path: "/picard.v1.MemoryService/RetrieveMemories" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RetrieveMemoriesRequest): Buffer =>
@@ -4767,28 +4743,25 @@ export const MemoryServiceService = {
     responseDeserialize: (value: Buffer): MemoryPage => MemoryPage.decode(value),
   },
   getMemories: {
-    path: '/picard.v1.MemoryService/GetMemories' as const,
+    path: "/picard.v1.MemoryService/GetMemories" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetMemoriesRequest): Buffer =>
-      Buffer.from(GetMemoriesRequest.encode(value).finish()),
+    requestSerialize: (value: GetMemoriesRequest): Buffer => Buffer.from(GetMemoriesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetMemoriesRequest => GetMemoriesRequest.decode(value),
     responseSerialize: (value: MemoryPage): Buffer => Buffer.from(MemoryPage.encode(value).finish()),
     responseDeserialize: (value: Buffer): MemoryPage => MemoryPage.decode(value),
   },
   queryMemory: {
-    path: '/picard.v1.MemoryService/QueryMemory' as const,
+    path: "/picard.v1.MemoryService/QueryMemory" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: QueryMemoryRequest): Buffer =>
-      Buffer.from(QueryMemoryRequest.encode(value).finish()),
+    requestSerialize: (value: QueryMemoryRequest): Buffer => Buffer.from(QueryMemoryRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): QueryMemoryRequest => QueryMemoryRequest.decode(value),
-    responseSerialize: (value: QueryMemoryResponse): Buffer =>
-      Buffer.from(QueryMemoryResponse.encode(value).finish()),
+    responseSerialize: (value: QueryMemoryResponse): Buffer => Buffer.from(QueryMemoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryMemoryResponse => QueryMemoryResponse.decode(value),
   },
   exportMemories: {
-    path: '/picard.v1.MemoryService/ExportMemories' as const,
+    path: "/picard.v1.MemoryService/ExportMemories" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ExportMemoriesRequest): Buffer =>
@@ -4799,7 +4772,7 @@ export const MemoryServiceService = {
     responseDeserialize: (value: Buffer): ExportMemoriesResponse => ExportMemoriesResponse.decode(value),
   },
   importMemories: {
-    path: '/picard.v1.MemoryService/ImportMemories' as const,
+    path: "/picard.v1.MemoryService/ImportMemories" as const,
     requestStream: false as const,
     responseStream: true as const,
     requestSerialize: (value: ImportMemoriesRequest): Buffer =>
@@ -4810,79 +4783,70 @@ export const MemoryServiceService = {
     responseDeserialize: (value: Buffer): ImportMemoriesProgress => ImportMemoriesProgress.decode(value),
   },
   createGroup: {
-    path: '/picard.v1.MemoryService/CreateGroup' as const,
+    path: "/picard.v1.MemoryService/CreateGroup" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: CreateGroupRequest): Buffer =>
-      Buffer.from(CreateGroupRequest.encode(value).finish()),
+    requestSerialize: (value: CreateGroupRequest): Buffer => Buffer.from(CreateGroupRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CreateGroupRequest => CreateGroupRequest.decode(value),
     responseSerialize: (value: Group): Buffer => Buffer.from(Group.encode(value).finish()),
     responseDeserialize: (value: Buffer): Group => Group.decode(value),
   },
   renameGroup: {
-    path: '/picard.v1.MemoryService/RenameGroup' as const,
+    path: "/picard.v1.MemoryService/RenameGroup" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RenameGroupRequest): Buffer =>
-      Buffer.from(RenameGroupRequest.encode(value).finish()),
+    requestSerialize: (value: RenameGroupRequest): Buffer => Buffer.from(RenameGroupRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RenameGroupRequest => RenameGroupRequest.decode(value),
     responseSerialize: (value: Group): Buffer => Buffer.from(Group.encode(value).finish()),
     responseDeserialize: (value: Buffer): Group => Group.decode(value),
   },
   deleteGroup: {
-    path: '/picard.v1.MemoryService/DeleteGroup' as const,
+    path: "/picard.v1.MemoryService/DeleteGroup" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: DeleteGroupRequest): Buffer =>
-      Buffer.from(DeleteGroupRequest.encode(value).finish()),
+    requestSerialize: (value: DeleteGroupRequest): Buffer => Buffer.from(DeleteGroupRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DeleteGroupRequest => DeleteGroupRequest.decode(value),
-    responseSerialize: (value: DeleteGroupResponse): Buffer =>
-      Buffer.from(DeleteGroupResponse.encode(value).finish()),
+    responseSerialize: (value: DeleteGroupResponse): Buffer => Buffer.from(DeleteGroupResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteGroupResponse => DeleteGroupResponse.decode(value),
   },
   addGroupMember: {
-    path: '/picard.v1.MemoryService/AddGroupMember' as const,
+    path: "/picard.v1.MemoryService/AddGroupMember" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GroupMemberRequest): Buffer =>
-      Buffer.from(GroupMemberRequest.encode(value).finish()),
+    requestSerialize: (value: GroupMemberRequest): Buffer => Buffer.from(GroupMemberRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GroupMemberRequest => GroupMemberRequest.decode(value),
     responseSerialize: (value: Group): Buffer => Buffer.from(Group.encode(value).finish()),
     responseDeserialize: (value: Buffer): Group => Group.decode(value),
   },
   removeGroupMember: {
-    path: '/picard.v1.MemoryService/RemoveGroupMember' as const,
+    path: "/picard.v1.MemoryService/RemoveGroupMember" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GroupMemberRequest): Buffer =>
-      Buffer.from(GroupMemberRequest.encode(value).finish()),
+    requestSerialize: (value: GroupMemberRequest): Buffer => Buffer.from(GroupMemberRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GroupMemberRequest => GroupMemberRequest.decode(value),
     responseSerialize: (value: Group): Buffer => Buffer.from(Group.encode(value).finish()),
     responseDeserialize: (value: Buffer): Group => Group.decode(value),
   },
   listGroups: {
-    path: '/picard.v1.MemoryService/ListGroups' as const,
+    path: "/picard.v1.MemoryService/ListGroups" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListGroupsRequest): Buffer =>
-      Buffer.from(ListGroupsRequest.encode(value).finish()),
+    requestSerialize: (value: ListGroupsRequest): Buffer => Buffer.from(ListGroupsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListGroupsRequest => ListGroupsRequest.decode(value),
-    responseSerialize: (value: ListGroupsResponse): Buffer =>
-      Buffer.from(ListGroupsResponse.encode(value).finish()),
+    responseSerialize: (value: ListGroupsResponse): Buffer => Buffer.from(ListGroupsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListGroupsResponse => ListGroupsResponse.decode(value),
   },
   getActivity: {
-    path: '/picard.v1.MemoryService/GetActivity' as const,
+    path: "/picard.v1.MemoryService/GetActivity" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetActivityRequest): Buffer =>
-      Buffer.from(GetActivityRequest.encode(value).finish()),
+    requestSerialize: (value: GetActivityRequest): Buffer => Buffer.from(GetActivityRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetActivityRequest => GetActivityRequest.decode(value),
     responseSerialize: (value: Activity): Buffer => Buffer.from(Activity.encode(value).finish()),
     responseDeserialize: (value: Buffer): Activity => Activity.decode(value),
   },
   getAdminSummary: {
-    path: '/picard.v1.MemoryService/GetAdminSummary' as const,
+    path: "/picard.v1.MemoryService/GetAdminSummary" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetAdminSummaryRequest): Buffer =>
@@ -5215,36 +5179,27 @@ export interface MemoryServiceClient extends Client1 {
 
 export const MemoryServiceClient = makeGenericClientConstructor(
   MemoryServiceService,
-  'picard.v1.MemoryService',
+  "picard.v1.MemoryService",
 ) as unknown as {
-  new (
-    address: string,
-    credentials: ChannelCredentials,
-    options?: Partial<ClientOptions>,
-  ): MemoryServiceClient;
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): MemoryServiceClient;
   service: typeof MemoryServiceService;
   serviceName: string;
 };
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-type DeepPartial<T> = T extends Builtin
-  ? T
-  : T extends globalThis.Array<infer U>
-    ? globalThis.Array<DeepPartial<U>>
-    : T extends ReadonlyArray<infer U>
-      ? ReadonlyArray<DeepPartial<U>>
-      : T extends {}
-        ? { [K in keyof T]?: DeepPartial<T[K]> }
-        : Partial<T>;
+type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin
-  ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
@@ -5262,7 +5217,7 @@ function fromTimestamp(t: Timestamp): Date {
 function fromJsonTimestamp(o: any): Date {
   if (o instanceof globalThis.Date) {
     return o;
-  } else if (typeof o === 'string') {
+  } else if (typeof o === "string") {
     return new globalThis.Date(o);
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
@@ -5272,16 +5227,16 @@ function fromJsonTimestamp(o: any): Date {
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error('Value is larger than Number.MAX_SAFE_INTEGER');
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
   }
   if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error('Value is smaller than Number.MIN_SAFE_INTEGER');
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
 }
 
 function isObject(value: any): boolean {
-  return typeof value === 'object' && value !== null;
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -5,7 +5,7 @@
 // source: picard/v1/persona.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -19,9 +19,9 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
-import { Timestamp } from '../../google/protobuf/timestamp.js';
-import { Memory } from './memory.js';
+} from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
+import { Memory } from "./memory.js";
 
 export interface Persona {
   userId: string;
@@ -33,7 +33,9 @@ export interface Persona {
   temperature: number;
   maxTokens: number;
   memoryLimit: number;
-  updatedAt: Date | undefined;
+  updatedAt:
+    | Date
+    | undefined;
   /** Shown in ListPersonas; off until the owner opts in. */
   listed: boolean;
 }
@@ -90,12 +92,12 @@ export interface QueryUserChunk {
 
 function createBasePersona(): Persona {
   return {
-    userId: '',
-    displayName: '',
-    description: '',
-    tone: '',
+    userId: "",
+    displayName: "",
+    description: "",
+    tone: "",
     tags: [],
-    model: '',
+    model: "",
     temperature: 0,
     maxTokens: 0,
     memoryLimit: 0,
@@ -106,22 +108,22 @@ function createBasePersona(): Persona {
 
 export const Persona: MessageFns<Persona> = {
   encode(message: Persona, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       writer.uint32(18).string(message.displayName);
     }
-    if (message.description !== '') {
+    if (message.description !== "") {
       writer.uint32(26).string(message.description);
     }
-    if (message.tone !== '') {
+    if (message.tone !== "") {
       writer.uint32(34).string(message.tone);
     }
     for (const v of message.tags) {
       writer.uint32(42).string(v!);
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       writer.uint32(50).string(message.model);
     }
     if (message.temperature !== 0) {
@@ -146,7 +148,7 @@ export const Persona: MessageFns<Persona> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -260,55 +262,55 @@ export const Persona: MessageFns<Persona> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : '',
-      description: isSet(object.description) ? globalThis.String(object.description) : '',
-      tone: isSet(object.tone) ? globalThis.String(object.tone) : '',
+        ? globalThis.String(object.display_name)
+        : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      tone: isSet(object.tone) ? globalThis.String(object.tone) : "",
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
-      model: isSet(object.model) ? globalThis.String(object.model) : '',
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
       temperature: isSet(object.temperature) ? globalThis.Number(object.temperature) : 0,
       maxTokens: isSet(object.maxTokens)
         ? globalThis.Number(object.maxTokens)
         : isSet(object.max_tokens)
-          ? globalThis.Number(object.max_tokens)
-          : 0,
+        ? globalThis.Number(object.max_tokens)
+        : 0,
       memoryLimit: isSet(object.memoryLimit)
         ? globalThis.Number(object.memoryLimit)
         : isSet(object.memory_limit)
-          ? globalThis.Number(object.memory_limit)
-          : 0,
+        ? globalThis.Number(object.memory_limit)
+        : 0,
       updatedAt: isSet(object.updatedAt)
         ? fromJsonTimestamp(object.updatedAt)
         : isSet(object.updated_at)
-          ? fromJsonTimestamp(object.updated_at)
-          : undefined,
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
       listed: isSet(object.listed) ? globalThis.Boolean(object.listed) : false,
     };
   },
 
   toJSON(message: Persona): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.displayName !== '') {
+    if (message.displayName !== "") {
       obj.displayName = message.displayName;
     }
-    if (message.description !== '') {
+    if (message.description !== "") {
       obj.description = message.description;
     }
-    if (message.tone !== '') {
+    if (message.tone !== "") {
       obj.tone = message.tone;
     }
     if (message.tags?.length) {
       obj.tags = message.tags;
     }
-    if (message.model !== '') {
+    if (message.model !== "") {
       obj.model = message.model;
     }
     if (message.temperature !== 0) {
@@ -334,12 +336,12 @@ export const Persona: MessageFns<Persona> = {
   },
   fromPartial<I extends Exact<DeepPartial<Persona>, I>>(object: I): Persona {
     const message = createBasePersona();
-    message.userId = object.userId ?? '';
-    message.displayName = object.displayName ?? '';
-    message.description = object.description ?? '';
-    message.tone = object.tone ?? '';
+    message.userId = object.userId ?? "";
+    message.displayName = object.displayName ?? "";
+    message.description = object.description ?? "";
+    message.tone = object.tone ?? "";
     message.tags = object.tags?.map((e) => e) || [];
-    message.model = object.model ?? '';
+    message.model = object.model ?? "";
     message.temperature = object.temperature ?? 0;
     message.maxTokens = object.maxTokens ?? 0;
     message.memoryLimit = object.memoryLimit ?? 0;
@@ -350,12 +352,12 @@ export const Persona: MessageFns<Persona> = {
 };
 
 function createBaseGetPersonaRequest(): GetPersonaRequest {
-  return { userId: '' };
+  return { userId: "" };
 }
 
 export const GetPersonaRequest: MessageFns<GetPersonaRequest> = {
   encode(message: GetPersonaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
     return writer;
@@ -365,7 +367,7 @@ export const GetPersonaRequest: MessageFns<GetPersonaRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -399,14 +401,14 @@ export const GetPersonaRequest: MessageFns<GetPersonaRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
   toJSON(message: GetPersonaRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
     return obj;
@@ -417,7 +419,7 @@ export const GetPersonaRequest: MessageFns<GetPersonaRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetPersonaRequest>, I>>(object: I): GetPersonaRequest {
     const message = createBaseGetPersonaRequest();
-    message.userId = object.userId ?? '';
+    message.userId = object.userId ?? "";
     return message;
   },
 };
@@ -476,7 +478,7 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -582,8 +584,8 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
-          ? globalThis.String(object.display_name)
-          : undefined,
+        ? globalThis.String(object.display_name)
+        : undefined,
       description: isSet(object.description) ? globalThis.String(object.description) : undefined,
       tone: isSet(object.tone) ? globalThis.String(object.tone) : undefined,
       model: isSet(object.model) ? globalThis.String(object.model) : undefined,
@@ -591,19 +593,19 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
       maxTokens: isSet(object.maxTokens)
         ? globalThis.Number(object.maxTokens)
         : isSet(object.max_tokens)
-          ? globalThis.Number(object.max_tokens)
-          : undefined,
+        ? globalThis.Number(object.max_tokens)
+        : undefined,
       memoryLimit: isSet(object.memoryLimit)
         ? globalThis.Number(object.memoryLimit)
         : isSet(object.memory_limit)
-          ? globalThis.Number(object.memory_limit)
-          : undefined,
+        ? globalThis.Number(object.memory_limit)
+        : undefined,
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       replaceTags: isSet(object.replaceTags)
         ? globalThis.Boolean(object.replaceTags)
         : isSet(object.replace_tags)
-          ? globalThis.Boolean(object.replace_tags)
-          : false,
+        ? globalThis.Boolean(object.replace_tags)
+        : false,
       listed: isSet(object.listed) ? globalThis.Boolean(object.listed) : undefined,
     };
   },
@@ -663,18 +665,18 @@ export const UpdatePersonaRequest: MessageFns<UpdatePersonaRequest> = {
 };
 
 function createBaseListPersonasRequest(): ListPersonasRequest {
-  return { query: '', limit: 0, cursor: '' };
+  return { query: "", limit: 0, cursor: "" };
 }
 
 export const ListPersonasRequest: MessageFns<ListPersonasRequest> = {
   encode(message: ListPersonasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.query !== '') {
+    if (message.query !== "") {
       writer.uint32(10).string(message.query);
     }
     if (message.limit !== 0) {
       writer.uint32(16).int32(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       writer.uint32(26).string(message.cursor);
     }
     return writer;
@@ -684,7 +686,7 @@ export const ListPersonasRequest: MessageFns<ListPersonasRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -731,21 +733,21 @@ export const ListPersonasRequest: MessageFns<ListPersonasRequest> = {
 
   fromJSON(object: any): ListPersonasRequest {
     return {
-      query: isSet(object.query) ? globalThis.String(object.query) : '',
+      query: isSet(object.query) ? globalThis.String(object.query) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
-      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : '',
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
     };
   },
 
   toJSON(message: ListPersonasRequest): unknown {
     const obj: any = {};
-    if (message.query !== '') {
+    if (message.query !== "") {
       obj.query = message.query;
     }
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
-    if (message.cursor !== '') {
+    if (message.cursor !== "") {
       obj.cursor = message.cursor;
     }
     return obj;
@@ -756,15 +758,15 @@ export const ListPersonasRequest: MessageFns<ListPersonasRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListPersonasRequest>, I>>(object: I): ListPersonasRequest {
     const message = createBaseListPersonasRequest();
-    message.query = object.query ?? '';
+    message.query = object.query ?? "";
     message.limit = object.limit ?? 0;
-    message.cursor = object.cursor ?? '';
+    message.cursor = object.cursor ?? "";
     return message;
   },
 };
 
 function createBaseListPersonasResponse(): ListPersonasResponse {
-  return { personas: [], nextCursor: '' };
+  return { personas: [], nextCursor: "" };
 }
 
 export const ListPersonasResponse: MessageFns<ListPersonasResponse> = {
@@ -772,7 +774,7 @@ export const ListPersonasResponse: MessageFns<ListPersonasResponse> = {
     for (const v of message.personas) {
       Persona.encode(v!, writer.uint32(10).fork()).join();
     }
-    if (message.nextCursor !== '') {
+    if (message.nextCursor !== "") {
       writer.uint32(18).string(message.nextCursor);
     }
     return writer;
@@ -782,7 +784,7 @@ export const ListPersonasResponse: MessageFns<ListPersonasResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -821,14 +823,12 @@ export const ListPersonasResponse: MessageFns<ListPersonasResponse> = {
 
   fromJSON(object: any): ListPersonasResponse {
     return {
-      personas: globalThis.Array.isArray(object?.personas)
-        ? object.personas.map((e: any) => Persona.fromJSON(e))
-        : [],
+      personas: globalThis.Array.isArray(object?.personas) ? object.personas.map((e: any) => Persona.fromJSON(e)) : [],
       nextCursor: isSet(object.nextCursor)
         ? globalThis.String(object.nextCursor)
         : isSet(object.next_cursor)
-          ? globalThis.String(object.next_cursor)
-          : '',
+        ? globalThis.String(object.next_cursor)
+        : "",
     };
   },
 
@@ -837,7 +837,7 @@ export const ListPersonasResponse: MessageFns<ListPersonasResponse> = {
     if (message.personas?.length) {
       obj.personas = message.personas.map((e) => Persona.toJSON(e));
     }
-    if (message.nextCursor !== '') {
+    if (message.nextCursor !== "") {
       obj.nextCursor = message.nextCursor;
     }
     return obj;
@@ -849,21 +849,21 @@ export const ListPersonasResponse: MessageFns<ListPersonasResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListPersonasResponse>, I>>(object: I): ListPersonasResponse {
     const message = createBaseListPersonasResponse();
     message.personas = object.personas?.map((e) => Persona.fromPartial(e)) || [];
-    message.nextCursor = object.nextCursor ?? '';
+    message.nextCursor = object.nextCursor ?? "";
     return message;
   },
 };
 
 function createBaseQueryUserRequest(): QueryUserRequest {
-  return { userId: '', prompt: '', limit: 0 };
+  return { userId: "", prompt: "", limit: 0 };
 }
 
 export const QueryUserRequest: MessageFns<QueryUserRequest> = {
   encode(message: QueryUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
     }
-    if (message.prompt !== '') {
+    if (message.prompt !== "") {
       writer.uint32(18).string(message.prompt);
     }
     if (message.limit !== 0) {
@@ -876,7 +876,7 @@ export const QueryUserRequest: MessageFns<QueryUserRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -926,19 +926,19 @@ export const QueryUserRequest: MessageFns<QueryUserRequest> = {
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-          ? globalThis.String(object.user_id)
-          : '',
-      prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : '',
+        ? globalThis.String(object.user_id)
+        : "",
+      prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
     };
   },
 
   toJSON(message: QueryUserRequest): unknown {
     const obj: any = {};
-    if (message.userId !== '') {
+    if (message.userId !== "") {
       obj.userId = message.userId;
     }
-    if (message.prompt !== '') {
+    if (message.prompt !== "") {
       obj.prompt = message.prompt;
     }
     if (message.limit !== 0) {
@@ -952,20 +952,20 @@ export const QueryUserRequest: MessageFns<QueryUserRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<QueryUserRequest>, I>>(object: I): QueryUserRequest {
     const message = createBaseQueryUserRequest();
-    message.userId = object.userId ?? '';
-    message.prompt = object.prompt ?? '';
+    message.userId = object.userId ?? "";
+    message.prompt = object.prompt ?? "";
     message.limit = object.limit ?? 0;
     return message;
   },
 };
 
 function createBaseQueryUserResponse(): QueryUserResponse {
-  return { answer: '', generated: false, citations: [], memories: [] };
+  return { answer: "", generated: false, citations: [], memories: [] };
 }
 
 export const QueryUserResponse: MessageFns<QueryUserResponse> = {
   encode(message: QueryUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.answer !== '') {
+    if (message.answer !== "") {
       writer.uint32(10).string(message.answer);
     }
     if (message.generated !== false) {
@@ -984,7 +984,7 @@ export const QueryUserResponse: MessageFns<QueryUserResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1039,20 +1039,18 @@ export const QueryUserResponse: MessageFns<QueryUserResponse> = {
 
   fromJSON(object: any): QueryUserResponse {
     return {
-      answer: isSet(object.answer) ? globalThis.String(object.answer) : '',
+      answer: isSet(object.answer) ? globalThis.String(object.answer) : "",
       generated: isSet(object.generated) ? globalThis.Boolean(object.generated) : false,
       citations: globalThis.Array.isArray(object?.citations)
         ? object.citations.map((e: any) => globalThis.String(e))
         : [],
-      memories: globalThis.Array.isArray(object?.memories)
-        ? object.memories.map((e: any) => Memory.fromJSON(e))
-        : [],
+      memories: globalThis.Array.isArray(object?.memories) ? object.memories.map((e: any) => Memory.fromJSON(e)) : [],
     };
   },
 
   toJSON(message: QueryUserResponse): unknown {
     const obj: any = {};
-    if (message.answer !== '') {
+    if (message.answer !== "") {
       obj.answer = message.answer;
     }
     if (message.generated !== false) {
@@ -1072,7 +1070,7 @@ export const QueryUserResponse: MessageFns<QueryUserResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<QueryUserResponse>, I>>(object: I): QueryUserResponse {
     const message = createBaseQueryUserResponse();
-    message.answer = object.answer ?? '';
+    message.answer = object.answer ?? "";
     message.generated = object.generated ?? false;
     message.citations = object.citations?.map((e) => e) || [];
     message.memories = object.memories?.map((e) => Memory.fromPartial(e)) || [];
@@ -1081,12 +1079,12 @@ export const QueryUserResponse: MessageFns<QueryUserResponse> = {
 };
 
 function createBaseQueryUserChunk(): QueryUserChunk {
-  return { delta: '', result: undefined };
+  return { delta: "", result: undefined };
 }
 
 export const QueryUserChunk: MessageFns<QueryUserChunk> = {
   encode(message: QueryUserChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.delta !== '') {
+    if (message.delta !== "") {
       writer.uint32(10).string(message.delta);
     }
     if (message.result !== undefined) {
@@ -1099,7 +1097,7 @@ export const QueryUserChunk: MessageFns<QueryUserChunk> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1138,14 +1136,14 @@ export const QueryUserChunk: MessageFns<QueryUserChunk> = {
 
   fromJSON(object: any): QueryUserChunk {
     return {
-      delta: isSet(object.delta) ? globalThis.String(object.delta) : '',
+      delta: isSet(object.delta) ? globalThis.String(object.delta) : "",
       result: isSet(object.result) ? QueryUserResponse.fromJSON(object.result) : undefined,
     };
   },
 
   toJSON(message: QueryUserChunk): unknown {
     const obj: any = {};
-    if (message.delta !== '') {
+    if (message.delta !== "") {
       obj.delta = message.delta;
     }
     if (message.result !== undefined) {
@@ -1159,11 +1157,10 @@ export const QueryUserChunk: MessageFns<QueryUserChunk> = {
   },
   fromPartial<I extends Exact<DeepPartial<QueryUserChunk>, I>>(object: I): QueryUserChunk {
     const message = createBaseQueryUserChunk();
-    message.delta = object.delta ?? '';
-    message.result =
-      object.result !== undefined && object.result !== null
-        ? QueryUserResponse.fromPartial(object.result)
-        : undefined;
+    message.delta = object.delta ?? "";
+    message.result = (object.result !== undefined && object.result !== null)
+      ? QueryUserResponse.fromPartial(object.result)
+      : undefined;
     return message;
   },
 };
@@ -1172,55 +1169,49 @@ export const QueryUserChunk: MessageFns<QueryUserChunk> = {
 export type PersonaServiceService = typeof PersonaServiceService;
 export const PersonaServiceService = {
   getPersona: {
-    path: '/picard.v1.PersonaService/GetPersona' as const,
+    path: "/picard.v1.PersonaService/GetPersona" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: GetPersonaRequest): Buffer =>
-      Buffer.from(GetPersonaRequest.encode(value).finish()),
+    requestSerialize: (value: GetPersonaRequest): Buffer => Buffer.from(GetPersonaRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetPersonaRequest => GetPersonaRequest.decode(value),
     responseSerialize: (value: Persona): Buffer => Buffer.from(Persona.encode(value).finish()),
     responseDeserialize: (value: Buffer): Persona => Persona.decode(value),
   },
   updatePersona: {
-    path: '/picard.v1.PersonaService/UpdatePersona' as const,
+    path: "/picard.v1.PersonaService/UpdatePersona" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: UpdatePersonaRequest): Buffer =>
-      Buffer.from(UpdatePersonaRequest.encode(value).finish()),
+    requestSerialize: (value: UpdatePersonaRequest): Buffer => Buffer.from(UpdatePersonaRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpdatePersonaRequest => UpdatePersonaRequest.decode(value),
     responseSerialize: (value: Persona): Buffer => Buffer.from(Persona.encode(value).finish()),
     responseDeserialize: (value: Buffer): Persona => Persona.decode(value),
   },
   /** The directory: personas whose owner chose to be listed, by display name, a page at a time. */
   listPersonas: {
-    path: '/picard.v1.PersonaService/ListPersonas' as const,
+    path: "/picard.v1.PersonaService/ListPersonas" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListPersonasRequest): Buffer =>
-      Buffer.from(ListPersonasRequest.encode(value).finish()),
+    requestSerialize: (value: ListPersonasRequest): Buffer => Buffer.from(ListPersonasRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListPersonasRequest => ListPersonasRequest.decode(value),
     responseSerialize: (value: ListPersonasResponse): Buffer =>
       Buffer.from(ListPersonasResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListPersonasResponse => ListPersonasResponse.decode(value),
   },
   queryUser: {
-    path: '/picard.v1.PersonaService/QueryUser' as const,
+    path: "/picard.v1.PersonaService/QueryUser" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: QueryUserRequest): Buffer =>
-      Buffer.from(QueryUserRequest.encode(value).finish()),
+    requestSerialize: (value: QueryUserRequest): Buffer => Buffer.from(QueryUserRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): QueryUserRequest => QueryUserRequest.decode(value),
-    responseSerialize: (value: QueryUserResponse): Buffer =>
-      Buffer.from(QueryUserResponse.encode(value).finish()),
+    responseSerialize: (value: QueryUserResponse): Buffer => Buffer.from(QueryUserResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryUserResponse => QueryUserResponse.decode(value),
   },
   /** Same as QueryUser, answer streamed as it is generated; the last message carries the result. */
   queryUserStream: {
-    path: '/picard.v1.PersonaService/QueryUserStream' as const,
+    path: "/picard.v1.PersonaService/QueryUserStream" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: QueryUserRequest): Buffer =>
-      Buffer.from(QueryUserRequest.encode(value).finish()),
+    requestSerialize: (value: QueryUserRequest): Buffer => Buffer.from(QueryUserRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): QueryUserRequest => QueryUserRequest.decode(value),
     responseSerialize: (value: QueryUserChunk): Buffer => Buffer.from(QueryUserChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryUserChunk => QueryUserChunk.decode(value),
@@ -1300,10 +1291,7 @@ export interface PersonaServiceClient extends Client1 {
     callback: (error: ServiceError | null, response: QueryUserResponse) => void,
   ): ClientUnaryCall;
   /** Same as QueryUser, answer streamed as it is generated; the last message carries the result. */
-  queryUserStream(
-    request: QueryUserRequest,
-    options?: Partial<CallOptions>,
-  ): ClientReadableStream<QueryUserChunk>;
+  queryUserStream(request: QueryUserRequest, options?: Partial<CallOptions>): ClientReadableStream<QueryUserChunk>;
   queryUserStream(
     request: QueryUserRequest,
     metadata?: Metadata,
@@ -1313,36 +1301,27 @@ export interface PersonaServiceClient extends Client1 {
 
 export const PersonaServiceClient = makeGenericClientConstructor(
   PersonaServiceService,
-  'picard.v1.PersonaService',
+  "picard.v1.PersonaService",
 ) as unknown as {
-  new (
-    address: string,
-    credentials: ChannelCredentials,
-    options?: Partial<ClientOptions>,
-  ): PersonaServiceClient;
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): PersonaServiceClient;
   service: typeof PersonaServiceService;
   serviceName: string;
 };
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-type DeepPartial<T> = T extends Builtin
-  ? T
-  : T extends globalThis.Array<infer U>
-    ? globalThis.Array<DeepPartial<U>>
-    : T extends ReadonlyArray<infer U>
-      ? ReadonlyArray<DeepPartial<U>>
-      : T extends {}
-        ? { [K in keyof T]?: DeepPartial<T[K]> }
-        : Partial<T>;
+type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin
-  ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
@@ -1360,7 +1339,7 @@ function fromTimestamp(t: Timestamp): Date {
 function fromJsonTimestamp(o: any): Date {
   if (o instanceof globalThis.Date) {
     return o;
-  } else if (typeof o === 'string') {
+  } else if (typeof o === "string") {
     return new globalThis.Date(o);
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));

@@ -5,7 +5,7 @@
 // source: picard/v1/rate_limit.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -17,7 +17,7 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+} from "@grpc/grpc-js";
 
 export interface ConsumeRequest {
   /** Names the limit, e.g. "signup" or "tool.query_user": 1 to 40 of [a-z0-9_.-]. */
@@ -37,15 +37,15 @@ export interface ConsumeResponse {
 }
 
 function createBaseConsumeRequest(): ConsumeRequest {
-  return { limit: '', key: '', points: 0, windowSeconds: 0 };
+  return { limit: "", key: "", points: 0, windowSeconds: 0 };
 }
 
 export const ConsumeRequest: MessageFns<ConsumeRequest> = {
   encode(message: ConsumeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.limit !== '') {
+    if (message.limit !== "") {
       writer.uint32(10).string(message.limit);
     }
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(18).string(message.key);
     }
     if (message.points !== 0) {
@@ -61,7 +61,7 @@ export const ConsumeRequest: MessageFns<ConsumeRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -116,23 +116,23 @@ export const ConsumeRequest: MessageFns<ConsumeRequest> = {
 
   fromJSON(object: any): ConsumeRequest {
     return {
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : '',
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
+      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
       points: isSet(object.points) ? globalThis.Number(object.points) : 0,
       windowSeconds: isSet(object.windowSeconds)
         ? globalThis.Number(object.windowSeconds)
         : isSet(object.window_seconds)
-          ? globalThis.Number(object.window_seconds)
-          : 0,
+        ? globalThis.Number(object.window_seconds)
+        : 0,
     };
   },
 
   toJSON(message: ConsumeRequest): unknown {
     const obj: any = {};
-    if (message.limit !== '') {
+    if (message.limit !== "") {
       obj.limit = message.limit;
     }
-    if (message.key !== '') {
+    if (message.key !== "") {
       obj.key = message.key;
     }
     if (message.points !== 0) {
@@ -149,8 +149,8 @@ export const ConsumeRequest: MessageFns<ConsumeRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ConsumeRequest>, I>>(object: I): ConsumeRequest {
     const message = createBaseConsumeRequest();
-    message.limit = object.limit ?? '';
-    message.key = object.key ?? '';
+    message.limit = object.limit ?? "";
+    message.key = object.key ?? "";
     message.points = object.points ?? 0;
     message.windowSeconds = object.windowSeconds ?? 0;
     return message;
@@ -179,7 +179,7 @@ export const ConsumeResponse: MessageFns<ConsumeResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -230,8 +230,8 @@ export const ConsumeResponse: MessageFns<ConsumeResponse> = {
       retryAfterSeconds: isSet(object.retryAfterSeconds)
         ? globalThis.Number(object.retryAfterSeconds)
         : isSet(object.retry_after_seconds)
-          ? globalThis.Number(object.retry_after_seconds)
-          : 0,
+        ? globalThis.Number(object.retry_after_seconds)
+        : 0,
       remaining: isSet(object.remaining) ? globalThis.Number(object.remaining) : 0,
     };
   },
@@ -271,13 +271,12 @@ export type RateLimitServiceService = typeof RateLimitServiceService;
 export const RateLimitServiceService = {
   /** Counts one event for `key` under the limit `limit`; says whether it fit the budget. */
   consume: {
-    path: '/picard.v1.RateLimitService/Consume' as const,
+    path: "/picard.v1.RateLimitService/Consume" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ConsumeRequest): Buffer => Buffer.from(ConsumeRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ConsumeRequest => ConsumeRequest.decode(value),
-    responseSerialize: (value: ConsumeResponse): Buffer =>
-      Buffer.from(ConsumeResponse.encode(value).finish()),
+    responseSerialize: (value: ConsumeResponse): Buffer => Buffer.from(ConsumeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ConsumeResponse => ConsumeResponse.decode(value),
   },
 } as const;
@@ -308,32 +307,23 @@ export interface RateLimitServiceClient extends Client1 {
 
 export const RateLimitServiceClient = makeGenericClientConstructor(
   RateLimitServiceService,
-  'picard.v1.RateLimitService',
+  "picard.v1.RateLimitService",
 ) as unknown as {
-  new (
-    address: string,
-    credentials: ChannelCredentials,
-    options?: Partial<ClientOptions>,
-  ): RateLimitServiceClient;
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): RateLimitServiceClient;
   service: typeof RateLimitServiceService;
   serviceName: string;
 };
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-type DeepPartial<T> = T extends Builtin
-  ? T
-  : T extends globalThis.Array<infer U>
-    ? globalThis.Array<DeepPartial<U>>
-    : T extends ReadonlyArray<infer U>
-      ? ReadonlyArray<DeepPartial<U>>
-      : T extends {}
-        ? { [K in keyof T]?: DeepPartial<T[K]> }
-        : Partial<T>;
+type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = P extends Builtin
-  ? P
+type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
