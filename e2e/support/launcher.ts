@@ -27,8 +27,9 @@ export function run(entry: string, args: string[], env: NodeJS.ProcessEnv = {}):
 }
 
 /** The embedded launcher on `dataDir`, serving on `port`, with the e2e admin and no web client. */
-export function launch(dataDir: string, port: number): Running {
+export function launch(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}): Running {
   return run(LAUNCHER, [], {
+    ...env,
     PICARD_DATA_DIR: dataDir,
     GATEWAY_PORT: String(port),
     PICARD_WEB: 'off',
