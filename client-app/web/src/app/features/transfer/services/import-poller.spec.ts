@@ -6,7 +6,7 @@ const job = (over: Partial<ImportJob>): ImportJob => ({ id: 'j1', state: 'runnin
 
 describe('pollImport', () => {
   it('polls every interval until the job is no longer running, reporting each state', async () => {
-    const answers = [job({ total: 3, done: 1 }), job({ total: 3, done: 2 }), job({ state: 'done', total: 3, done: 3, result: { imported: 3, total: 3, errors: [] } })];
+    const answers = [job({ total: 3, done: 1 }), job({ total: 3, done: 2 }), job({ state: 'done', total: 3, done: 3, result: { imported: 3, total: 3, errors: [], import_id: 'i1' } })];
     const get = jest.fn(async (id: string) => {
       expect(id).toBe('j1');
       return answers.shift()!;
