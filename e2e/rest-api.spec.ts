@@ -32,7 +32,7 @@ describe('REST API through the gateway', () => {
   it('reports every service as serving on /health', async () => {
     const res = await fetch(`${t.url}/health`);
     expect(res.status).toBe(200);
-    const health = await res.json();
+    const health = (await res.json()) as { databases: Record<string, unknown> };
     expect(health).toMatchObject({
       status: 'ok',
       services: {
