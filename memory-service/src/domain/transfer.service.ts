@@ -124,13 +124,10 @@ export class TransferService {
           mark,
         );
       } catch (err) {
-        if ((err as { code?: string }).code === UNIQUE_VIOLATION)
-          throw new DomainError(
-            'conflict',
-            `import ${importId} is running elsewhere: another attempt wrote this batch first`,
-            'import_id',
-          );
-        throw err;
+        // Another attempt of this import (one still finishing after its caller gave up, or running
+        // beside this one) recorded this batch first: the same items of the same file, so it is
+        // stored, and this attempt's copy rolled back with the record it could not write.
+        if (!isBatchAlreadyRecorded(err)) throw err;
       }
       this.memories.written(caller);
       imported += batch.length;
@@ -148,6 +145,10 @@ export class TransferService {
 }
 
 const UNIQUE_VIOLATION = '23505';
+const isBatchAlreadyRecorded = (err: unknown) => {
+  const e = err as { code?: string; constraint?: string };
+  return e.code === UNIQUE_VIOLATION && e.constraint === 'import_batches_pkey';
+};
 /** Client-chosen (or the gateway's UUID): printable and short, since it is stored and echoed. */
 const IMPORT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
