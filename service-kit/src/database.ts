@@ -44,29 +44,51 @@ export async function openDatabase(opts: {
         });
 
   // PostgreSQL may come up after the service (the first statement opens the first connection).
-  await waitForDependency(
-    'PostgreSQL (DATABASE_URL)',
-    () => knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]),
-    {
-      logger: opts.logger,
-    },
-  );
-  await createVectorExtension(knex);
-  const source: Knex.MigrationSource<Migration> = {
-    getMigrations: async () => opts.migrations,
-    getMigrationName: (m) => m.name,
-    getMigration: async (m) => ({ up: m.up, down: m.down ?? (async () => undefined) }),
+  await waitForDependency('PostgreSQL (DATABASE_URL)', () => knex.raw('SELECT 1'), {
+    logger: opts.logger,
+  });
+  const migrate = async () => {
+    await knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
+    await createVectorExtension(knex);
+    // knex's migrator takes ~0.3 s even with nothing to do (lock table, listing, a transaction):
+    // a start with every migration recorded skips it. New migrations always go through it.
+    if (await allApplied(knex, schema, opts.migrations)) return;
+    const source: Knex.MigrationSource<Migration> = {
+      getMigrations: async () => opts.migrations,
+      getMigrationName: (m) => m.name,
+      getMigration: async (m) => ({ up: m.up, down: m.down ?? (async () => undefined) }),
+    };
+    const [, applied] = (await knex.migrate.latest({
+      migrationSource: source,
+      schemaName: schema,
+      tableName: 'knex_migrations',
+    })) as [number, string[]];
+    if (applied.length) opts.logger.info({ schema, applied }, 'migrations applied');
   };
-  // knex's migrator takes ~0.3 s even with nothing to do (lock table, listing, a transaction):
-  // a start with every migration recorded skips it. New migrations always go through it.
-  if (await allApplied(knex, schema, opts.migrations)) return knex;
-  const [, applied] = (await knex.migrate.latest({
-    migrationSource: source,
-    schemaName: schema,
-    tableName: 'knex_migrations',
-  })) as [number, string[]];
-  if (applied.length) opts.logger.info({ schema, applied }, 'migrations applied');
+  // An embedded database has one process; PostgreSQL may see two instances of a service start at
+  // once, and knex's own migration lock lives in tables both would be creating.
+  await (target.kind === 'postgres'
+    ? holdingAdvisoryLock(knex, `picard:migrate:${schema}`, migrate)
+    : migrate());
   return knex;
+}
+
+/**
+ * Runs `work` while this process holds a PostgreSQL session-level advisory lock named `name`, taken
+ * on a connection of its own so `work` may use the rest of the pool.
+ */
+async function holdingAdvisoryLock(knex: Knex, name: string, work: () => Promise<void>): Promise<void> {
+  const connection = await knex.client.acquireConnection();
+  try {
+    await knex.raw('SELECT pg_advisory_lock(hashtext(?))', [name]).connection(connection);
+    try {
+      await work();
+    } finally {
+      await knex.raw('SELECT pg_advisory_unlock(hashtext(?))', [name]).connection(connection);
+    }
+  } finally {
+    await knex.client.releaseConnection(connection);
+  }
 }
 
 async function allApplied(knex: Knex, schema: string, migrations: Migration[]): Promise<boolean> {

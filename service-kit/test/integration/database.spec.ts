@@ -40,4 +40,29 @@ describe('openDatabase: migrations', () => {
     expect(runs).toEqual(['001', '002', '003']);
     expect(await first.schema.withSchema(schema).hasTable('t_003')).toBe(true);
   });
+
+  it('lets two instances migrate a new schema at once (PostgreSQL): both open, each migration runs once', async () => {
+    db ??= await openTestDatabase();
+    if (db.target.kind !== 'postgres') return; // one process owns an embedded database
+    const fresh = uniqueSchema('kit_race');
+    const runs: string[] = [];
+    const migrations: Migration[] = ['001', '002'].map((name) => ({
+      name,
+      up: async (knex) => {
+        runs.push(name);
+        await knex.schema.createTable(`t_${name}`, (t) => t.integer('x'));
+      },
+    }));
+    try {
+      const both = await Promise.all(
+        [0, 1, 2, 3].map(() =>
+          openDatabase({ target: db.target, schema: fresh, logger: testLogger(), migrations }),
+        ),
+      );
+      opened.push(...both);
+      expect(runs).toEqual(['001', '002']);
+    } finally {
+      await db.cleanup(fresh);
+    }
+  });
 });
