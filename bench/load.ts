@@ -108,11 +108,27 @@ function rssMib(pid: number): number {
   }
 }
 
+type LoadUser = Awaited<ReturnType<typeof userToken>>;
+
+/**
+ * One client and its users per target: a user consents to one client, so a second run on the same
+ * target (the scale benchmark's second workload) reuses them rather than minting for a new client.
+ */
+const usersOf = new WeakMap<Target, Promise<LoadUser[]>>();
+function loadUsers(target: Target): Promise<LoadUser[]> {
+  let users = usersOf.get(target);
+  if (!users) {
+    const gateway = { url: target.gateways[0]! };
+    users = registerClient(gateway).then((client) =>
+      Promise.all(Array.from({ length: CLIENTS }, (_, i) => userToken(gateway, client, `load-${i}`))),
+    );
+    usersOf.set(target, users);
+  }
+  return users;
+}
+
 async function runLoad(target: Target, label: string, mix: string, instances?: number): Promise<RunResult> {
-  const client = await registerClient({ url: target.gateways[0]! });
-  const users = await Promise.all(
-    Array.from({ length: CLIENTS }, (_, i) => userToken({ url: target.gateways[0]! }, client, `load-${i}`)),
-  );
+  const users = await loadUsers(target);
   const r = rng(7);
   const job = {
     gateways: target.gateways,
