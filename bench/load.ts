@@ -58,7 +58,7 @@ interface RunResult {
   total_per_second: number;
   errors: number;
   error_examples: Record<string, string[]>;
-  rss_mib: Record<string, { warm: number; end: number; max: number; growth_percent: number }>;
+  rss_mib: Record<string, RssGrowth>;
   rss_timeline: { at_s: number; mib: Record<string, number> }[];
 }
 
@@ -166,15 +166,11 @@ async function runLoad(target: Target, label: string, mix: string, instances?: n
       errors: out.errors[op] ?? 0,
     };
   }
-  // Warm: the first sample after a sixth of the run (model loaded, caches and pools filled).
-  const warm = timeline.find((t) => t.at_s >= SECONDS / 6) ?? timeline[0]!;
-  const end = timeline.at(-1)!;
-  const rss: RunResult['rss_mib'] = {};
-  for (const p of target.processes) {
-    const max = Math.max(...timeline.map((t) => t.mib[p.name] ?? 0));
-    const [w, e] = [warm.mib[p.name]!, end.mib[p.name]!];
-    rss[p.name] = { warm: w, end: e, max, growth_percent: round(((e - w) / w) * 100) };
-  }
+  const rss = rssGrowth(
+    target.processes.map((p) => p.name),
+    timeline,
+    out.seconds,
+  );
   const calls = Object.values(out.samples).reduce((a, s) => a + s.length, 0);
   const errors = Object.values(out.errors).reduce((a, n) => a + n, 0);
   const result: RunResult = {
@@ -196,6 +192,38 @@ async function runLoad(target: Target, label: string, mix: string, instances?: n
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
+interface RssGrowth {
+  warm: number;
+  end: number;
+  max: number;
+  growth_percent: number;
+}
+
+/**
+ * Growth of each process's RSS from the warm window (the second sixth of the run: model loaded,
+ * caches and pools filled) to the last sixth, each the mean of its samples: a garbage-collected heap
+ * saws up and down by tens of MiB, so two single samples would measure where the saw happened to be.
+ */
+function rssGrowth(names: string[], timeline: RunResult['rss_timeline'], seconds: number) {
+  const sixth = seconds / 6;
+  const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
+  const window = (name: string, from: number, to: number) =>
+    timeline.filter((t) => t.at_s >= from && t.at_s <= to).map((t) => t.mib[name] ?? NaN);
+  const rss: Record<string, RssGrowth> = {};
+  for (const name of names) {
+    const warm = mean(window(name, sixth, 2 * sixth));
+    const end = mean(window(name, seconds - sixth, seconds));
+    const max = Math.max(...timeline.map((t) => t.mib[name] ?? 0));
+    rss[name] = {
+      warm: Math.round(warm),
+      end: Math.round(end),
+      max,
+      growth_percent: round(((end - warm) / warm) * 100),
+    };
+  }
+  return rss;
+}
+
 function resultTable(r: RunResult): string {
   const ops = Object.entries(r.operations).map(
     ([op, s]) => `| ${op} | ${s.n} | ${s.per_second} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.errors} |`,
@@ -210,7 +238,7 @@ function resultTable(r: RunResult): string {
     '|---|---|---|---|---|---|---|',
     ...ops,
     '',
-    `RSS (MiB; warm = after ${Math.round(r.seconds / 6)} s):`,
+    `RSS (MiB; warm = mean over ${Math.round(r.seconds / 6)}-${Math.round(r.seconds / 3)} s, end = mean over the last ${Math.round(r.seconds / 6)} s, sampled every ${RSS_EVERY_MS / 1000} s):`,
     '',
     '| process | warm | end | max | growth |',
     '|---|---|---|---|---|',
@@ -248,19 +276,36 @@ async function main() {
   } else {
     throw new Error(`BENCH_TARGET must be embedded, cluster or scale (got ${TARGET})`);
   }
-  const conditions = {
+  const conditions: Conditions = {
+    bench_target: TARGET,
+    clients: CLIENTS,
+    seconds: SECONDS,
     machine: machineInfo(),
     load_average_at_end: os.loadavg().map(round),
     note: 'clients in their own process on the same machine; the services and the clients share its cores',
     settings: LOAD_SETTINGS,
   };
+  await writeLoadResults(name, conditions, runs);
+}
+
+interface Conditions {
+  bench_target: string;
+  clients: number;
+  seconds: number;
+  machine: ReturnType<typeof machineInfo>;
+  load_average_at_end: number[];
+  note: string;
+  settings: Record<string, string>;
+}
+
+async function writeLoadResults(name: string, conditions: Conditions, runs: RunResult[]) {
   await writeResults(
     name,
     { conditions, runs },
     [
       `# ${name}`,
       '',
-      `\`BENCH_TARGET=${TARGET} npm run bench:load\` — ${conditions.machine.cpus} cores (${conditions.machine.cpu}), ${conditions.machine.memory_gib} GiB, Node ${conditions.machine.node}. ${conditions.note}. Settings: ${JSON.stringify(LOAD_SETTINGS)} (the default 20 persona questions per user per minute would refuse some).`,
+      `\`BENCH_TARGET=${conditions.bench_target} BENCH_SECONDS=${conditions.seconds} npm run bench:load\` — ${conditions.machine.cpus} cores (${conditions.machine.cpu}), ${conditions.machine.memory_gib} GiB, Node ${conditions.machine.node}; load average at the end ${conditions.load_average_at_end.join(' / ')}. ${conditions.note}. Settings: ${JSON.stringify(conditions.settings)} (the default 20 persona questions per user per minute would refuse some).`,
       '',
       ...runs.map((r) => `${resultTable(r)}\n`),
     ].join('\n'),
@@ -268,4 +313,27 @@ async function main() {
   log(`results: bench/results/${name}.md`);
 }
 
-runBenchmark(main);
+/**
+ * `BENCH_REPORT=<name> npm run bench:load` rewrites bench/results/<name>.md from its JSON without
+ * running anything (after a change to how results are summarised; the samples are all kept).
+ */
+async function rewriteReport(name: string) {
+  const saved = JSON.parse(readFileSync(new URL(`./results/${name}.json`, import.meta.url), 'utf8')) as {
+    conditions: Partial<Conditions> & Omit<Conditions, 'bench_target' | 'clients' | 'seconds'>;
+    runs: RunResult[];
+  };
+  const first = saved.runs[0]!;
+  const conditions: Conditions = {
+    ...saved.conditions,
+    bench_target: saved.conditions.bench_target ?? (saved.runs.length > 1 ? 'scale' : first.target),
+    clients: saved.conditions.clients ?? first.clients,
+    seconds: saved.conditions.seconds ?? Math.round(first.seconds),
+  };
+  const runs = saved.runs.map((r) => ({
+    ...r,
+    rss_mib: rssGrowth(Object.keys(r.rss_mib), r.rss_timeline, r.seconds),
+  }));
+  await writeLoadResults(name, conditions, runs);
+}
+
+runBenchmark(process.env.BENCH_REPORT ? () => rewriteReport(process.env.BENCH_REPORT!) : main);
