@@ -37,7 +37,8 @@ export type ToolInput<N extends ToolName> = NonNullable<
   ToolOperation<N>['requestBody']
 >['content']['application/json']['data'];
 /** What a tool returns: `result` of POST /api/tools, and of POST /bff/tools/{tool}. */
-export type ToolResult<N extends ToolName> = ToolOperation<N>['responses'][200]['content']['application/json']['result'];
+export type ToolResult<N extends ToolName> =
+  ToolOperation<N>['responses'][200]['content']['application/json']['result'];
 
 /** The tools the BFF forwards as they are: POST /bff/tools/{tool} with ToolInput → { result: ToolResult }. */
 export const FORWARDED_TOOLS = [
@@ -158,11 +159,14 @@ export interface DeactivateRequest {
   password?: string;
 }
 
-export type TransferFormat = 'json' | 'ndjson' | 'csv' | 'markdown';
+/** The formats Picard writes (export_memories). */
+export type ExportFormat = ToolInput<'export_memories'>['format'];
+/** The formats Picard reads (import_memories): its own, and the files other memory tools write. */
+export type ImportFormat = ToolInput<'import_memories'>['format'];
 
 /** POST /bff/imports → 202 { job }: the file's text and its format; the import runs in the background. */
 export interface ImportRequest {
-  format: TransferFormat;
+  format: ImportFormat;
   data: string;
 }
 
@@ -170,7 +174,7 @@ export interface ImportRequest {
 export interface ImportJob {
   id: string;
   state: 'running' | 'done' | 'failed';
-  format: TransferFormat;
+  format: ImportFormat;
   /** Memories written so far. */
   done: number;
   /** Memories in the file, once it has been checked; null before. */

@@ -356,7 +356,7 @@ export interface paths {
     put?: never;
     /**
      * Import memories from a file (tool "import_memories", scope memories:write)
-     * @description Stores the memories of a file written by export_memories (or by hand in the same format) as new memories of yours, in batches. MCP clients that pass a progress token get a progress notification per batch. Items that cannot be imported are listed in errors; when none could be, the call fails. An import cut off by a fault is retried; if it still fails, calling again with the returned (or your own) import_id and the same file imports only what is missing: nothing is written twice.
+     * @description Stores the memories of a file written by export_memories (or by hand in the same format), or by another memory tool (the MCP memory server, mem0, a Markdown list), as new memories of yours, in batches. MCP clients that pass a progress token get a progress notification per batch. Items that cannot be imported are listed in errors; when none could be, the call fails. An import cut off by a fault is retried; if it still fails, calling again with the returned (or your own) import_id and the same file imports only what is missing: nothing is written twice.
      *
      *     Sent as POST /api/tools with {"tool": "import_memories", "data": {...}}.
      */
@@ -3210,10 +3210,10 @@ export interface operations {
           tool: 'import_memories';
           data: {
             /**
-             * @description The file's format.
+             * @description The file's format: one export_memories writes (json, ndjson, csv, markdown), or another tool's: mcp-memory (the reference MCP memory server's memory.json, one memory per observation and relation), mem0 (a mem0 export; categories become tags, dates are kept) or text (plain text or a Markdown list, one memory per line or bullet).
              * @enum {string}
              */
-            format: 'json' | 'ndjson' | 'csv' | 'markdown';
+            format: 'json' | 'ndjson' | 'csv' | 'markdown' | 'mcp-memory' | 'mem0' | 'text';
             /** @description The file's text. */
             data: string;
             /** @description Names this import so that calling again with the same id and file resumes it (default: a new id). */

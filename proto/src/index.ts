@@ -8,3 +8,4 @@ export * as rateLimitPb from './gen/picard/v1/rate_limit.js';
 export { EVENT_SUBJECTS, eventSchemas, type EventSubject, type EventPayload } from './events.js';
 export { TRANSFER_MAX_CHARS, TRANSFER_MAX_ITEMS } from './limits.js';
 export { SCOPES, ALL_SCOPES, type Scope } from './scopes.js';
+export { EXPORT_FORMATS, IMPORT_FORMATS, type ExportFormat, type ImportFormat } from './transfer-formats.js';

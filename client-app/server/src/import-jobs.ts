@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ImportJob, TransferFormat } from '../../contract/bff-api.js';
+import type { ImportFormat, ImportJob } from '../../contract/bff-api.js';
 
 /** A finished job stays readable this long. */
 const KEEP_MS = 60 * 60_000;
@@ -17,7 +17,7 @@ interface Entry {
 export class ImportJobs {
   private readonly entries = new Map<string, Entry>();
 
-  start(owner: string, format: TransferFormat, run: (job: ImportJob) => Promise<void>): ImportJob {
+  start(owner: string, format: ImportFormat, run: (job: ImportJob) => Promise<void>): ImportJob {
     this.sweep();
     const job: ImportJob = { id: randomUUID(), state: 'running', format, done: 0, total: null };
     const entry: Entry = { owner, job };

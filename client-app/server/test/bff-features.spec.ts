@@ -87,6 +87,26 @@ describe('BFF: imports, exports, personas, account', () => {
     expect((await bob.get(`/bff/imports/${crypto.randomUUID()}`)).status).toBe(404);
   });
 
+  it("imports another tool's file (a Markdown list) through the BFF; exports stay in Picard's formats", async () => {
+    const dee = new WebUser(h.bff.url);
+    const deeId = (await dee.signup('dee')).body.user.picard_user_id as string;
+    const list = '# Memory\n\n- Prefers window seats\n- Is learning the cello\n';
+    const started = await dee.post('/bff/imports', { format: 'text', data: list });
+    expect(started.status).toBe(202);
+    expect(await waitFor(dee, started.body.job.id)).toMatchObject({
+      state: 'done',
+      format: 'text',
+      result: { imported: 2, total: 2, errors: [] },
+    });
+    const listed = await dee.tool('get_memories', { user_id: deeId, limit: 10 });
+    expect(listed.body.result.memories.map((m: { text: string }) => m.text).sort()).toEqual([
+      'Is learning the cello',
+      'Prefers window seats',
+    ]);
+    const refused = await dee.get('/bff/exports?format=text');
+    expect([refused.status, refused.body.field]).toEqual([400, 'format']);
+  });
+
   it('reports a refused import as a failed job, and refuses bad or oversized files up front', async () => {
     const bad = await ann.post('/bff/imports', {
       format: 'json',

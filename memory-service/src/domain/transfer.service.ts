@@ -13,6 +13,7 @@ import {
 import {
   checkEach,
   checkFormat,
+  EXPORT_FORMATS,
   exportMemories,
   MAX_IMPORT_CHARS,
   MAX_IMPORT_ITEMS,
@@ -47,7 +48,7 @@ export class TransferService {
 
   async export(caller: Caller, format: string): Promise<{ format: string; count: number; data: string }> {
     requireScope(caller, SCOPE_READ);
-    const checkedFormat = checkFormat(format);
+    const checkedFormat = checkFormat(format, EXPORT_FORMATS);
     const { store } = this.memories.deps;
     const records: MemoryRecord[] = [];
     let after: { createdKey: string; id: string } | undefined;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { TRANSFER_MAX_CHARS } from '@picard/proto';
 import {
   countRows,
@@ -164,6 +165,38 @@ describe('memory-service: export and import', () => {
     const texts = await ownTexts(w);
     expect(texts).toHaveLength(300);
     expect(new Set(texts).size).toBe(300);
+  });
+
+  it('imports the files other memory tools write: graph, mem0 export, Markdown list', async () => {
+    const fixture = (name: string) =>
+      readFileSync(new URL(`../fixtures/imports/${name}`, import.meta.url), 'utf8');
+    const u = userApi(stack.client);
+    for (const [format, file, count] of [
+      ['mcp-memory', 'mcp-memory.jsonl', 5],
+      ['mem0', 'mem0.json', 2],
+      ['text', 'chat-memory.md', 6],
+    ] as const) {
+      const last = (await u.importFrom(format, fixture(file))).at(-1)!;
+      expect([format, last.imported, last.total, last.errors]).toEqual([format, count, count, []]);
+    }
+    const mine = (await u.retrieve()).memories;
+    expect(mine).toHaveLength(13);
+    const byText = new Map(mine.map((m) => [m.text, m]));
+    expect([...byText.get('Ada Moreau works at Harbour Robotics')!.tags].sort()).toEqual([
+      'Ada_Moreau',
+      'Harbour_Robotics',
+    ]);
+    const peanuts = byText.get('Is allergic to peanuts')!;
+    expect([peanuts.createdAt?.toISOString(), [...peanuts.tags].sort()]).toEqual([
+      '2025-07-20T08:21:46.512Z',
+      ['food', 'health'],
+    ]);
+    expect(byText.get('Has a cat called Miso')?.permission).toBe(PRIVATE);
+    // What was imported is found by meaning like anything else, and only by its owner.
+    const hits = (await u.query('Which company does Ada Moreau work for?', 3)).memories.map((m) => m.text);
+    expect(hits).toContain('Ada Moreau works at Harbour Robotics');
+    const strangers = await userApi(stack.client).query('Ada Moreau works at Harbour Robotics', 10);
+    expect(strangers.memories.filter((m) => m.userId === u.userId)).toEqual([]);
   });
 
   it('refuses bad formats, empty files and calls without scope', async () => {

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { ToolResult } from '../../../contract/bff-api.js';
 import { parse } from '../errors.js';
 import { grantOf, withPicard, type Deps } from './context.js';
-import { TRANSFER_FORMATS } from './imports.routes.js';
+import { EXPORT_FORMATS } from './imports.routes.js';
 
 const exportQuery = z.object({
-  format: z.enum(TRANSFER_FORMATS, { error: 'format must be one of json, ndjson, csv, markdown' }),
+  format: z.enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` }),
 });
 
 const FILE = {

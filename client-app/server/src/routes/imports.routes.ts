@@ -1,17 +1,28 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { ImportRequest, ToolResult } from '../../../contract/bff-api.js';
+import type { ExportFormat, ImportFormat, ImportRequest, ToolResult } from '../../../contract/bff-api.js';
 import { BffError, forbidden, notFound, parse } from '../errors.js';
 import { PicardHttpError } from '../picard.client.js';
 import { grantOf, SCOPE, scopesOf, withPicard, type Deps } from './context.js';
 
-export const TRANSFER_FORMATS = ['json', 'ndjson', 'csv', 'markdown'] as const;
+export const EXPORT_FORMATS = [
+  'json',
+  'ndjson',
+  'csv',
+  'markdown',
+] as const satisfies readonly ExportFormat[];
+export const IMPORT_FORMATS = [
+  ...EXPORT_FORMATS,
+  'mcp-memory',
+  'mem0',
+  'text',
+] as const satisfies readonly ImportFormat[];
 /** Picard's own cap on an import (memory-service MAX_IMPORT_CHARS). */
 export const PICARD_IMPORT_MAX_CHARS = 8 * 1024 * 1024;
 
 const importBody = z
   .object({
-    format: z.enum(TRANSFER_FORMATS, { error: 'format must be one of json, ndjson, csv, markdown' }),
+    format: z.enum(IMPORT_FORMATS, { error: `format must be one of ${IMPORT_FORMATS.join(', ')}` }),
     data: z
       .string({ error: 'data is required: the text of the file' })
       .min(1, 'data is empty: choose a file with memories'),

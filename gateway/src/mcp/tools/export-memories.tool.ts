@@ -1,9 +1,8 @@
 import { callUnary } from '@picard/service-kit';
+import { EXPORT_FORMATS } from '@picard/proto';
 import { z } from '../../schemas/zod.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { defineTool } from './tool-definition.js';
-
-export const TRANSFER_FORMATS = ['json', 'ndjson', 'csv', 'markdown'] as const;
 
 export const exportMemoriesTool = defineTool({
   name: 'export_memories',
@@ -12,9 +11,9 @@ export const exportMemoriesTool = defineTool({
     'Every memory you own (text, permission, tags, sharing and dates) as one file in the chosen format; ' +
     'import_memories reads it back without loss. Rate-limited per user.',
   scope: SCOPES.read,
-  input: z.object({ format: z.enum(TRANSFER_FORMATS).describe('The file format.') }).strict(),
+  input: z.object({ format: z.enum(EXPORT_FORMATS).describe('The file format.') }).strict(),
   output: z.object({
-    format: z.enum(TRANSFER_FORMATS),
+    format: z.enum(EXPORT_FORMATS),
     count: z.number().int().describe('How many memories the file holds.'),
     data: z.string().describe("The file's text."),
   }),

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, readStream } from '@picard/service-kit';
-import { TRANSFER_MAX_CHARS, type memoryPb } from '@picard/proto';
+import { IMPORT_FORMATS, TRANSFER_MAX_CHARS, type memoryPb } from '@picard/proto';
 import { z } from '../../schemas/zod.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { batchError, itemErrorSchema, itemErrorToJson } from './batch-error.js';
-import { TRANSFER_FORMATS } from './export-memories.tool.js';
 import { defineTool, type ToolContext } from './tool-definition.js';
 
 /** Pauses before each retry of an import cut off by an unavailable memory-service (~3.75 s in all). */
@@ -14,7 +13,8 @@ export const importMemoriesTool = defineTool({
   name: 'import_memories',
   title: 'Import memories from a file',
   description:
-    'Stores the memories of a file written by export_memories (or by hand in the same format) as new memories ' +
+    'Stores the memories of a file written by export_memories (or by hand in the same format), or by another memory ' +
+    'tool (the MCP memory server, mem0, a Markdown list), as new memories ' +
     'of yours, in batches. MCP clients that pass a progress token get a progress notification per batch. ' +
     'Items that cannot be imported are listed in errors; when none could be, the call fails. ' +
     'An import cut off by a fault is retried; if it still fails, calling again with the returned (or your own) ' +
@@ -22,7 +22,14 @@ export const importMemoriesTool = defineTool({
   scope: SCOPES.write,
   input: z
     .object({
-      format: z.enum(TRANSFER_FORMATS).describe("The file's format."),
+      format: z
+        .enum(IMPORT_FORMATS)
+        .describe(
+          "The file's format: one export_memories writes (json, ndjson, csv, markdown), or another tool's: " +
+            "mcp-memory (the reference MCP memory server's memory.json, one memory per observation and relation), " +
+            'mem0 (a mem0 export; categories become tags, dates are kept) or text (plain text or a Markdown list, ' +
+            'one memory per line or bullet).',
+        ),
       data: z.string().min(1).max(TRANSFER_MAX_CHARS).describe("The file's text."),
       import_id: z
         .string()

@@ -3,8 +3,13 @@ import type { MemoryRecord } from '../memory.model.js';
 import { exportCsv, parseCsvImport } from './csv.codec.js';
 import { exportJson, exportNdjson, parseJson, parseNdjson } from './json.codec.js';
 import { exportMarkdown, parseMarkdown } from './markdown.codec.js';
+import { parseMcpMemory } from './mcp-memory.codec.js';
+import { parseMem0 } from './mem0.codec.js';
+import { parseTextList } from './text-list.codec.js';
 import {
   checkFormat,
+  EXPORT_FORMATS,
+  IMPORT_FORMATS,
   MAX_IMPORT_CHARS,
   MAX_IMPORT_ITEMS,
   type ImportItem,
@@ -15,20 +20,22 @@ import {
 
 export {
   checkFormat,
+  EXPORT_FORMATS,
+  IMPORT_FORMATS,
   MAX_IMPORT_CHARS,
   MAX_IMPORT_ITEMS,
-  TRANSFER_FORMATS,
   type ExportedMemory,
+  type ExportFormat,
+  type ImportFormat,
   type ImportItem,
   type ImportItemError,
   type ImportParseResult,
   type ParseLimits,
-  type TransferFormat,
 } from './transfer.model.js';
 
 /** The file text of `records` in `format`; throws invalid('format') for an unknown format. */
 export function exportMemories(format: string, records: MemoryRecord[]): string {
-  switch (checkFormat(format)) {
+  switch (checkFormat(format, EXPORT_FORMATS)) {
     case 'json':
       return exportJson(records);
     case 'ndjson':
@@ -41,12 +48,12 @@ export function exportMemories(format: string, records: MemoryRecord[]): string 
 }
 
 /**
- * Reads an import file. A problem with the whole file (unknown format, too large, not JSON, no
- * CSV header) throws a DomainError naming `format` or `data`; a problem with one memory becomes an
+ * Reads an import file: one of Picard's own formats, or a file another memory tool wrote. A problem
+ * with the whole file (unknown format, too large, not JSON, no CSV header) throws a DomainError naming `format` or `data`; a problem with one memory becomes an
  * entry in `errors` with its index, and the other memories are still returned.
  */
 export function parseImport(format: string, data: string, limits: ParseLimits = {}): ImportParseResult {
-  const f = checkFormat(format);
+  const f = checkFormat(format, IMPORT_FORMATS);
   const maxItems = limits.maxItems ?? MAX_IMPORT_ITEMS;
   const maxChars = limits.maxChars ?? MAX_IMPORT_CHARS;
   if (typeof data !== 'string') throw invalid('data', 'data must be a string');
@@ -62,6 +69,12 @@ export function parseImport(format: string, data: string, limits: ParseLimits = 
       return parseCsvImport(data, maxItems);
     case 'markdown':
       return parseMarkdown(data, maxItems);
+    case 'mcp-memory':
+      return parseMcpMemory(data, maxItems);
+    case 'mem0':
+      return parseMem0(data, maxItems);
+    case 'text':
+      return parseTextList(data, maxItems);
   }
 }
 

@@ -1,9 +1,15 @@
 import { invalid } from '@picard/service-kit';
-import { TRANSFER_MAX_CHARS, TRANSFER_MAX_ITEMS } from '@picard/proto';
+import {
+  EXPORT_FORMATS,
+  IMPORT_FORMATS,
+  TRANSFER_MAX_CHARS,
+  TRANSFER_MAX_ITEMS,
+  type ExportFormat,
+  type ImportFormat,
+} from '@picard/proto';
 import type { MemoryRecord, NewMemoryInput, PermissionName } from '../memory.model.js';
 
-export const TRANSFER_FORMATS = ['json', 'ndjson', 'csv', 'markdown'] as const;
-export type TransferFormat = (typeof TRANSFER_FORMATS)[number];
+export { EXPORT_FORMATS, IMPORT_FORMATS, type ExportFormat, type ImportFormat };
 
 /**
  * Caps on one import file, and so on one export file: 10,000 items and 8 MiB of text (UTF-16 code
@@ -41,12 +47,13 @@ export interface ParseLimits {
   maxChars?: number;
 }
 
-export function checkFormat(format: string): TransferFormat {
+/** `format` as one of `formats` (case and surrounding blanks ignored), or invalid('format'). */
+export function checkFormat<F extends string>(format: string, formats: readonly F[]): F {
   const f = format.trim().toLowerCase();
-  if (!(TRANSFER_FORMATS as readonly string[]).includes(f)) {
-    throw invalid('format', `format must be one of ${TRANSFER_FORMATS.join(', ')} (got "${format}")`);
+  if (!(formats as readonly string[]).includes(f)) {
+    throw invalid('format', `format must be one of ${formats.join(', ')} (got "${format}")`);
   }
-  return f as TransferFormat;
+  return f as F;
 }
 
 /**

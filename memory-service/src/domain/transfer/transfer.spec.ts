@@ -1,7 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { DomainError, invalid, newId } from '@picard/service-kit';
 import type { MemoryRecord, PermissionName } from '../memory.model.js';
-import { checkEach, exportMemories, parseImport, TRANSFER_FORMATS, type ImportItem } from './index.js';
+import { checkEach, exportMemories, parseImport, EXPORT_FORMATS, type ImportItem } from './index.js';
 
 /** A small seeded generator, so a failing round trip can be replayed from its seed. */
 function rng(seed: number) {
@@ -125,7 +125,7 @@ function expected(m: MemoryRecord, index: number): ImportItem {
   };
 }
 
-describe.each(TRANSFER_FORMATS)('%s round trip', (format) => {
+describe.each(EXPORT_FORMATS)('%s round trip', (format) => {
   it('keeps every field of 300 records built from tricky pieces', () => {
     const seed = 20261126;
     const r = rng(seed + format.length);

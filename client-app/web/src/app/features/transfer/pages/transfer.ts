@@ -1,11 +1,11 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
-import type { BffError, ImportJob, TransferFormat } from '@contract/bff-api';
+import type { BffError, ExportFormat, ImportFormat, ImportJob } from '@contract/bff-api';
 import { BffClient } from '../../../core/api/bff-client';
 import { ErrorMessage } from '../../../core/errors/error-message';
 import { fieldAtFault, toBffError } from '../../../core/errors/bff-error';
 import { SessionStore } from '../../../core/session/session-store';
 import { importPercent, pollImport } from '../services/import-poller';
-import { FORMATS, exportUrl, formatFromFileName } from '../services/transfer-format';
+import { EXPORT_FORMATS, IMPORT_FORMATS, exportUrl, guessImportFormat } from '../services/transfer-format';
 
 /** Files above this are refused before upload (the BFF answers 413 beyond its own limit). */
 export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
@@ -22,13 +22,14 @@ export class Transfer {
   protected readonly session = inject(SessionStore);
   private readonly abort = new AbortController();
 
-  protected readonly formats = FORMATS;
+  protected readonly importFormats = IMPORT_FORMATS;
+  protected readonly exportFormats = EXPORT_FORMATS;
   protected readonly file = signal<File | null>(null);
-  protected readonly format = signal<TransferFormat | ''>('');
+  protected readonly format = signal<ImportFormat | ''>('');
   protected readonly job = signal<ImportJob | null>(null);
   protected readonly importing = signal(false);
   protected readonly failure = signal<BffError | null>(null);
-  protected readonly exportFormat = signal<TransferFormat>('json');
+  protected readonly exportFormat = signal<ExportFormat>('json');
   protected readonly exportHref = computed(() => exportUrl(this.exportFormat()));
   protected readonly percent = computed(() => {
     const j = this.job();
@@ -40,12 +41,14 @@ export class Transfer {
     inject(DestroyRef).onDestroy(() => this.abort.abort());
   }
 
-  protected pick(input: HTMLInputElement): void {
+  protected async pick(input: HTMLInputElement): Promise<void> {
     const file = input.files?.[0] ?? null;
     this.file.set(file);
     this.job.set(null);
     this.failure.set(null);
-    if (file) this.format.set(formatFromFileName(file.name) ?? this.format());
+    if (!file) return;
+    const head = (await file.text()).slice(0, 64 * 1024);
+    if (this.file() === file) this.format.set(guessImportFormat(file.name, head) ?? this.format());
   }
 
   async startImport(): Promise<void> {
@@ -56,11 +59,15 @@ export class Transfer {
       return;
     }
     if (!format) {
-      this.failure.set({ error: 'invalid_argument', field: 'format', message: 'Choose the file\'s format.' });
+      this.failure.set({ error: 'invalid_argument', field: 'format', message: "Choose the file's format." });
       return;
     }
     if (file.size > MAX_IMPORT_BYTES) {
-      this.failure.set({ error: 'too_large', field: 'file', message: 'That file is over 10 MB; split it and import the parts.' });
+      this.failure.set({
+        error: 'too_large',
+        field: 'file',
+        message: 'That file is over 10 MB; split it and import the parts.',
+      });
       return;
     }
     this.importing.set(true);
@@ -75,7 +82,12 @@ export class Transfer {
         signal: this.abort.signal,
       });
       if (last.state === 'failed') {
-        this.failure.set(last.error ?? { error: 'import_failed', message: 'The import failed. Check the file and try again.' });
+        this.failure.set(
+          last.error ?? {
+            error: 'import_failed',
+            message: 'The import failed. Check the file and try again.',
+          },
+        );
       }
     } catch (err) {
       this.failure.set(toBffError(err));
