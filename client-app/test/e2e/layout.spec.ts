@@ -167,7 +167,7 @@ describe('the web app in a browser: every page fits a phone, screenshots', () =>
       await shoot(page, kind, 'groups');
 
       await page.goto('/transfer');
-      await page.getByLabel('File (JSON, NDJSON, CSV or Markdown)').setInputFiles({
+      await page.getByLabel('File to import').setInputFiles({
         name: 'notes.csv',
         mimeType: 'text/csv',
         buffer: Buffer.from(
