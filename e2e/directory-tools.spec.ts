@@ -235,13 +235,16 @@ describe('directory tools: list_personas and lookup_users', () => {
   it('documents both tools, and the 429 of lookup_users, in /openapi.json', async () => {
     const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as {
       paths: Record<string, { post: { responses: Record<string, unknown> } }>;
+      components: { schemas: Record<string, unknown> };
     };
-    const lookup = doc.paths['/api/tools#lookup_users']!.post;
-    const listing = doc.paths['/api/tools#list_personas']!.post;
+    const lookup = doc.paths['/api/tools/lookup_users']!.post;
+    const listing = doc.paths['/api/tools/list_personas']!.post;
     expect(Object.keys(lookup.responses)).toContain('429');
     expect(Object.keys(listing.responses)).not.toContain('429');
     expect(JSON.stringify(listing)).toContain('next_cursor');
-    expect(JSON.stringify(lookup)).toContain('user_ids');
+    // The body is the tool's input, a named schema the operation refers to.
+    expect(JSON.stringify(lookup)).toContain('#/components/schemas/LookupUsersInput');
+    expect(JSON.stringify(doc.components.schemas.LookupUsersInput)).toContain('user_ids');
   });
 
   it('answers bad input with 400 naming the field', async () => {

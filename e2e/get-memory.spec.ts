@@ -163,6 +163,6 @@ describe('get_memory', () => {
     expect(getMemory.annotations?.readOnlyHint).toBe(true);
     expect(getMemory.inputSchema.required).toEqual(['memory_id']);
     const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    expect(doc.paths).toHaveProperty(['/api/tools#get_memory']);
+    expect(doc.paths).toHaveProperty(['/api/tools/get_memory']);
   });
 });

@@ -89,7 +89,7 @@ describe('groups, group sharing and activity', () => {
     );
     await client.close();
     const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    for (const name of NEW_TOOLS) expect(doc.paths).toHaveProperty([`/api/tools#${name}`]);
+    for (const name of NEW_TOOLS) expect(doc.paths).toHaveProperty([`/api/tools/${name}`]);
     expect(doc.paths).toHaveProperty(['/api/admin/summary']);
   });
 

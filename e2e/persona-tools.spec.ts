@@ -307,7 +307,7 @@ describe('persona tools with the offline answerer', () => {
     expect(tools.map((x) => x.name)).toEqual(expect.arrayContaining(PERSONA_TOOLS));
     expect(tools.find((x) => x.name === 'query_user')!.inputSchema.required).toEqual(['user_id', 'prompt']);
     const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    for (const name of PERSONA_TOOLS) expect(doc.paths).toHaveProperty([`/api/tools#${name}`]);
+    for (const name of PERSONA_TOOLS) expect(doc.paths).toHaveProperty([`/api/tools/${name}`]);
   });
 });
 

@@ -56,9 +56,10 @@ describe('REST API through the gateway', () => {
     expect(doc.openapi).toBe('3.1.0');
     for (const path of [
       '/health',
-      '/api/tools#submit_memory',
-      '/api/tools#retrieve_memories',
-      '/api/tools#query_memory',
+      '/api/tools',
+      '/api/tools/submit_memory',
+      '/api/tools/retrieve_memories',
+      '/api/tools/query_memory',
       '/api/admin/clients/register',
       '/api/user-tokens/user-token',
       '/token',

@@ -32,10 +32,10 @@ export type ToolName = {
 }[keyof operations];
 
 type ToolOperation<N extends ToolName> = operations[`tool_${N}`];
-/** What a tool takes: the `data` of POST /api/tools, and the body of POST /bff/tools/{tool}. */
+/** What a tool takes: the body of POST /api/tools/{tool} (the `data` of POST /api/tools), and of POST /bff/tools/{tool}. */
 export type ToolInput<N extends ToolName> = NonNullable<
   ToolOperation<N>['requestBody']
->['content']['application/json']['data'];
+>['content']['application/json'];
 /** What a tool returns: `result` of POST /api/tools, and of POST /bff/tools/{tool}. */
 export type ToolResult<N extends ToolName> =
   ToolOperation<N>['responses'][200]['content']['application/json']['result'];

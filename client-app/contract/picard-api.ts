@@ -12,39 +12,7 @@ export interface paths {
       cookie?: never;
     };
     /** The gateway's and each internal service's state */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Every service is serving */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'ok' | 'degraded';
-              services: {
-                [key: string]: string;
-              };
-            };
-          };
-        };
-        /** @description At least one service is not serving */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['get_health'];
     put?: never;
     post?: never;
     delete?: never;
@@ -63,47 +31,14 @@ export interface paths {
     get?: never;
     put?: never;
     /** MCP Streamable HTTP endpoint (stateless; protocol revisions 2025-11-25 and 2026-07-28) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': {
-            /** @enum {string} */
-            jsonrpc: '2.0';
-          } & {
-            [key: string]: unknown;
-          };
-        };
-      };
-      responses: {
-        /** @description JSON-RPC response (JSON or SSE) */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Missing or invalid token */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['mcp'];
     delete?: never;
     options?: never;
     head?: never;
     patch?: never;
     trace?: never;
   };
-  '/api/tools#submit_memory': {
+  '/api/tools/submit_memory': {
     parameters: {
       query?: never;
       header?: never;
@@ -116,7 +51,7 @@ export interface paths {
      * Store a memory (tool "submit_memory", scope memories:write)
      * @description Stores a memory for the caller. It is encrypted at rest and embedded for search by meaning. "private" memories are seen by their owner only; "public" ones by every signed-in user; "shared" ones by the users and the members of the groups listed in shared_with. A memory with an expiration_date is never returned after that moment.
      *
-     *     Sent as POST /api/tools with {"tool": "submit_memory", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "submit_memory", "data": <this body>}.
      */
     post: operations['tool_submit_memory'];
     delete?: never;
@@ -125,7 +60,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#retrieve_memories': {
+  '/api/tools/retrieve_memories': {
     parameters: {
       query?: never;
       header?: never;
@@ -138,7 +73,7 @@ export interface paths {
      * List the caller's memories (tool "retrieve_memories", scope memories:read)
      * @description Returns the memories the caller owns that have not expired, newest first, a page at a time: pass next_cursor back as cursor for the next page (null on the last page).
      *
-     *     Sent as POST /api/tools with {"tool": "retrieve_memories", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "retrieve_memories", "data": <this body>}.
      */
     post: operations['tool_retrieve_memories'];
     delete?: never;
@@ -147,7 +82,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#query_memory': {
+  '/api/tools/query_memory': {
     parameters: {
       query?: never;
       header?: never;
@@ -160,7 +95,7 @@ export interface paths {
      * Search memories (tool "query_memory", scope memories:read)
      * @description Search over every memory the caller may see (their own, public ones, and those shared with them or their groups), best match first: by meaning and by the query's words together (hybrid) unless `mode` says otherwise. Each result carries its cosine similarity to the query.
      *
-     *     Sent as POST /api/tools with {"tool": "query_memory", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "query_memory", "data": <this body>}.
      */
     post: operations['tool_query_memory'];
     delete?: never;
@@ -169,7 +104,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#get_memories': {
+  '/api/tools/get_memories': {
     parameters: {
       query?: never;
       header?: never;
@@ -182,7 +117,7 @@ export interface paths {
      * List memories you may see, filtered (tool "get_memories", scope memories:read)
      * @description Every memory you may see (yours, public ones, and those shared with you), filtered and sorted, one page at a time: pass next_cursor back as cursor for the next page (null on the last page). Expired memories appear only for their owner, with expired "include" or "only".
      *
-     *     Sent as POST /api/tools with {"tool": "get_memories", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "get_memories", "data": <this body>}.
      */
     post: operations['tool_get_memories'];
     delete?: never;
@@ -191,7 +126,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#get_memory': {
+  '/api/tools/get_memory': {
     parameters: {
       query?: never;
       header?: never;
@@ -204,7 +139,7 @@ export interface paths {
      * Get a memory (tool "get_memory", scope memories:read)
      * @description One memory by id: yours, a public one, or one shared with you. A memory you may not see is answered exactly like one that does not exist (not found).
      *
-     *     Sent as POST /api/tools with {"tool": "get_memory", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "get_memory", "data": <this body>}.
      */
     post: operations['tool_get_memory'];
     delete?: never;
@@ -213,7 +148,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#update_memory': {
+  '/api/tools/update_memory': {
     parameters: {
       query?: never;
       header?: never;
@@ -226,7 +161,7 @@ export interface paths {
      * Change a memory (tool "update_memory", scope memories:write)
      * @description Changes the text (it is re-embedded), the expiration date (null removes it) or the tags (replacing them) of one of your memories.
      *
-     *     Sent as POST /api/tools with {"tool": "update_memory", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "update_memory", "data": <this body>}.
      */
     post: operations['tool_update_memory'];
     delete?: never;
@@ -235,7 +170,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#delete_memory': {
+  '/api/tools/delete_memory': {
     parameters: {
       query?: never;
       header?: never;
@@ -248,7 +183,7 @@ export interface paths {
      * Delete a memory (tool "delete_memory", scope memories:write)
      * @description Deletes one of your memories, its vector included. Only the owner may delete a memory.
      *
-     *     Sent as POST /api/tools with {"tool": "delete_memory", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "delete_memory", "data": <this body>}.
      */
     post: operations['tool_delete_memory'];
     delete?: never;
@@ -257,7 +192,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#modify_permissions': {
+  '/api/tools/modify_permissions': {
     parameters: {
       query?: never;
       header?: never;
@@ -270,7 +205,7 @@ export interface paths {
      * Change who may see a memory (tool "modify_permissions", scope memories:write)
      * @description Sets a memory of yours to "private" (you only), "public" (every signed-in user) or "shared" (the users and the members of the groups listed in shared_with).
      *
-     *     Sent as POST /api/tools with {"tool": "modify_permissions", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "modify_permissions", "data": <this body>}.
      */
     post: operations['tool_modify_permissions'];
     delete?: never;
@@ -279,7 +214,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#submit_memories': {
+  '/api/tools/submit_memories': {
     parameters: {
       query?: never;
       header?: never;
@@ -292,7 +227,7 @@ export interface paths {
      * Store many memories at once (tool "submit_memories", scope memories:write)
      * @description Stores up to 500 memories in one call (each shaped like submit_memory's input), embedding them in batches; returns them in input order. All or nothing: if any memory is invalid, none is stored and the error lists each bad one by index and field.
      *
-     *     Sent as POST /api/tools with {"tool": "submit_memories", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "submit_memories", "data": <this body>}.
      */
     post: operations['tool_submit_memories'];
     delete?: never;
@@ -301,7 +236,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#delete_memories': {
+  '/api/tools/delete_memories': {
     parameters: {
       query?: never;
       header?: never;
@@ -314,7 +249,7 @@ export interface paths {
      * Delete many memories at once (tool "delete_memories", scope memories:write)
      * @description Deletes up to 500 of your memories, vectors included. All or nothing: if any id is not yours, unknown or listed twice, none is deleted and the error lists each such id.
      *
-     *     Sent as POST /api/tools with {"tool": "delete_memories", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "delete_memories", "data": <this body>}.
      */
     post: operations['tool_delete_memories'];
     delete?: never;
@@ -323,7 +258,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#export_memories': {
+  '/api/tools/export_memories': {
     parameters: {
       query?: never;
       header?: never;
@@ -336,7 +271,7 @@ export interface paths {
      * Export your memories (tool "export_memories", scope memories:read)
      * @description Every memory you own (text, permission, tags, sharing and dates) as one file in the chosen format; import_memories reads it back without loss. Rate-limited per user.
      *
-     *     Sent as POST /api/tools with {"tool": "export_memories", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "export_memories", "data": <this body>}.
      */
     post: operations['tool_export_memories'];
     delete?: never;
@@ -345,7 +280,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#import_memories': {
+  '/api/tools/import_memories': {
     parameters: {
       query?: never;
       header?: never;
@@ -358,7 +293,7 @@ export interface paths {
      * Import memories from a file (tool "import_memories", scope memories:write)
      * @description Stores the memories of a file written by export_memories (or by hand in the same format), or by another memory tool (the MCP memory server, mem0, a Markdown list), as new memories of yours, in batches. MCP clients that pass a progress token get a progress notification per batch. Items that cannot be imported are listed in errors; when none could be, the call fails. An import cut off by a fault is retried; if it still fails, calling again with the returned (or your own) import_id and the same file imports only what is missing: nothing is written twice.
      *
-     *     Sent as POST /api/tools with {"tool": "import_memories", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "import_memories", "data": <this body>}.
      */
     post: operations['tool_import_memories'];
     delete?: never;
@@ -367,7 +302,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#create_group': {
+  '/api/tools/create_group': {
     parameters: {
       query?: never;
       header?: never;
@@ -380,7 +315,7 @@ export interface paths {
      * Create a group (tool "create_group", scope memories:write)
      * @description Creates a group you own, to share memories with its members at once (shared_with.groups). Group names are unique among your groups.
      *
-     *     Sent as POST /api/tools with {"tool": "create_group", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "create_group", "data": <this body>}.
      */
     post: operations['tool_create_group'];
     delete?: never;
@@ -389,7 +324,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#rename_group': {
+  '/api/tools/rename_group': {
     parameters: {
       query?: never;
       header?: never;
@@ -402,7 +337,7 @@ export interface paths {
      * Rename a group (tool "rename_group", scope memories:write)
      * @description Renames a group you own.
      *
-     *     Sent as POST /api/tools with {"tool": "rename_group", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "rename_group", "data": <this body>}.
      */
     post: operations['tool_rename_group'];
     delete?: never;
@@ -411,7 +346,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#delete_group': {
+  '/api/tools/delete_group': {
     parameters: {
       query?: never;
       header?: never;
@@ -424,7 +359,7 @@ export interface paths {
      * Delete a group (tool "delete_group", scope memories:write)
      * @description Deletes a group you own. Memories shared with it stay shared with their other users and groups only.
      *
-     *     Sent as POST /api/tools with {"tool": "delete_group", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "delete_group", "data": <this body>}.
      */
     post: operations['tool_delete_group'];
     delete?: never;
@@ -433,7 +368,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#add_group_member': {
+  '/api/tools/add_group_member': {
     parameters: {
       query?: never;
       header?: never;
@@ -446,7 +381,7 @@ export interface paths {
      * Add a member to a group (tool "add_group_member", scope memories:write)
      * @description Adds a user to a group you own; they then see the memories shared with the group.
      *
-     *     Sent as POST /api/tools with {"tool": "add_group_member", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "add_group_member", "data": <this body>}.
      */
     post: operations['tool_add_group_member'];
     delete?: never;
@@ -455,7 +390,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#remove_group_member': {
+  '/api/tools/remove_group_member': {
     parameters: {
       query?: never;
       header?: never;
@@ -468,7 +403,7 @@ export interface paths {
      * Remove a member from a group (tool "remove_group_member", scope memories:write)
      * @description Removes a user from a group you own, or yourself from a group you belong to (leaving it). They no longer see the memories shared with the group.
      *
-     *     Sent as POST /api/tools with {"tool": "remove_group_member", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "remove_group_member", "data": <this body>}.
      */
     post: operations['tool_remove_group_member'];
     delete?: never;
@@ -477,7 +412,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#list_groups': {
+  '/api/tools/list_groups': {
     parameters: {
       query?: never;
       header?: never;
@@ -490,7 +425,7 @@ export interface paths {
      * List your groups (tool "list_groups", scope memories:read)
      * @description The groups you own and the groups you are a member of.
      *
-     *     Sent as POST /api/tools with {"tool": "list_groups", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "list_groups", "data": <this body>}.
      */
     post: operations['tool_list_groups'];
     delete?: never;
@@ -499,7 +434,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#get_activity': {
+  '/api/tools/get_activity': {
     parameters: {
       query?: never;
       header?: never;
@@ -512,7 +447,7 @@ export interface paths {
      * Activity of a user (tool "get_activity", scope memories:read)
      * @description Your activity: live memories by permission, searches made (in total and per day over the last 30 days), and when you were last active. Another user's activity needs the memories:admin scope.
      *
-     *     Sent as POST /api/tools with {"tool": "get_activity", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "get_activity", "data": <this body>}.
      */
     post: operations['tool_get_activity'];
     delete?: never;
@@ -521,7 +456,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#get_persona': {
+  '/api/tools/get_persona': {
     parameters: {
       query?: never;
       header?: never;
@@ -534,7 +469,7 @@ export interface paths {
      * Read a user's persona (tool "get_persona", scope memories:read)
      * @description The persona of any user: how they describe themselves (display name, description, tone, tags) and how query_user answers for them (model, temperature, max_tokens, memory_limit). A user who never saved one has the defaults (updated_at is then null).
      *
-     *     Sent as POST /api/tools with {"tool": "get_persona", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "get_persona", "data": <this body>}.
      */
     post: operations['tool_get_persona'];
     delete?: never;
@@ -543,7 +478,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#update_persona': {
+  '/api/tools/update_persona': {
     parameters: {
       query?: never;
       header?: never;
@@ -556,7 +491,7 @@ export interface paths {
      * Update your persona (tool "update_persona", scope memories:write)
      * @description Changes the caller's own persona (nobody can change another user's): only the fields given change; tags, when given, replace the list. Returns the persona as stored.
      *
-     *     Sent as POST /api/tools with {"tool": "update_persona", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "update_persona", "data": <this body>}.
      */
     post: operations['tool_update_persona'];
     delete?: never;
@@ -565,7 +500,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#list_personas': {
+  '/api/tools/list_personas': {
     parameters: {
       query?: never;
       header?: never;
@@ -578,7 +513,7 @@ export interface paths {
      * Browse the persona directory (tool "list_personas", scope memories:read)
      * @description The personas whose owners chose to be listed (update_persona with listed: true), ordered by display name, optionally only those whose display name contains `query`. One page at a time: pass next_cursor back as cursor for the next page (null on the last page).
      *
-     *     Sent as POST /api/tools with {"tool": "list_personas", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "list_personas", "data": <this body>}.
      */
     post: operations['tool_list_personas'];
     delete?: never;
@@ -587,7 +522,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#query_user': {
+  '/api/tools/query_user': {
     parameters: {
       query?: never;
       header?: never;
@@ -600,7 +535,7 @@ export interface paths {
      * Ask a user's persona (tool "query_user", scope memories:read)
      * @description Asks a user's persona a question. It is answered from that user's memories that the caller may see (public ones, and ones shared with the caller or their groups; private ones only when you ask your own persona), most relevant first, by the configured LLM, or, without one, by quoting the memories (generated is then false). citations are the ids of the memories the answer used; memories are the ones retrieved. Rate-limited per user.
      *
-     *     Sent as POST /api/tools with {"tool": "query_user", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "query_user", "data": <this body>}.
      */
     post: operations['tool_query_user'];
     delete?: never;
@@ -609,7 +544,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/tools#lookup_users': {
+  '/api/tools/lookup_users': {
     parameters: {
       query?: never;
       header?: never;
@@ -622,9 +557,29 @@ export interface paths {
      * Resolve usernames and user ids (tool "lookup_users", scope memories:read)
      * @description Turns exact usernames into user ids (to share with someone by name) and user ids into usernames (to show who owns or is on a share list). Usernames match ignoring case, as at sign-up. Only active accounts are returned, each once; unknown names and ids are simply missing. Not a search: there is no listing of users. Rate-limited per user.
      *
-     *     Sent as POST /api/tools with {"tool": "lookup_users", "data": {...}}.
+     *     The same call as POST /api/tools with {"tool": "lookup_users", "data": <this body>}.
      */
     post: operations['tool_lookup_users'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tools': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Call any tool by name: {tool, data}
+     * @description Every tool behind one path: `tool` names it, `data` is its input (the body of its own path, POST /api/tools/{tool}, which also documents its result). Errors name fields under `data`.
+     */
+    post: operations['call_tool'];
     delete?: never;
     options?: never;
     head?: never;
@@ -641,53 +596,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Register a first-party OAuth client (admin only) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['RegisterClientRequest'];
-        };
-      };
-      responses: {
-        /** @description The client, with its secret (shown once) */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['RegisteredClient'];
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description No or wrong credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Not the admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['register_first_party_client'];
     delete?: never;
     options?: never;
     head?: never;
@@ -707,60 +616,7 @@ export interface paths {
      * Direct-connect: a first-party client gets tokens for one of its users
      * @description For confidential clients registered by the admin. Never issues a token for the admin account.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['UserTokenRequest'];
-        };
-      };
-      responses: {
-        /** @description Tokens */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['TokenResponse'];
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Invalid client credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Client not allowed to use this flow, or the user is the admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No such user and create_if_missing is false */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['issue_user_token'];
     delete?: never;
     options?: never;
     head?: never;
@@ -777,51 +633,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** OAuth 2.1 token endpoint (refresh_token grant; rotates refresh tokens) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/x-www-form-urlencoded': {
-            /** @enum {string} */
-            grant_type: 'refresh_token';
-            refresh_token: string;
-            client_id?: string;
-            client_secret?: string;
-            scope?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description A new token pair */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['TokenResponse'];
-          };
-        };
-        /** @description RFC 6749 error (invalid_grant, invalid_request, ...) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description invalid_client */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['token'];
     delete?: never;
     options?: never;
     head?: never;
@@ -838,39 +650,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** RFC 7009 token revocation */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/x-www-form-urlencoded': {
-            token: string;
-            /** @enum {string} */
-            token_type_hint?: 'access_token' | 'refresh_token';
-          };
-        };
-      };
-      responses: {
-        /** @description Revoked (or unknown token) */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description invalid_client */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['revoke_token'];
     delete?: never;
     options?: never;
     head?: never;
@@ -887,30 +667,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** RFC 7662 token introspection */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/x-www-form-urlencoded': {
-            token: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Introspection result */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['introspect_token'];
     delete?: never;
     options?: never;
     head?: never;
@@ -924,24 +681,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description JSON document */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    /** The public keys access tokens are signed with (JWKS) */
+    get: operations['get_jwks'];
     put?: never;
     post?: never;
     delete?: never;
@@ -957,24 +698,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description JSON document */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    /** RFC 9728 protected resource metadata of the REST API */
+    get: operations['get_protected_resource_metadata'];
     put?: never;
     post?: never;
     delete?: never;
@@ -990,24 +715,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description JSON document */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    /** RFC 9728 protected resource metadata of the MCP endpoint */
+    get: operations['get_mcp_protected_resource_metadata'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1023,24 +732,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description JSON document */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    /** RFC 8414 authorization server metadata */
+    get: operations['get_authorization_server_metadata'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1056,24 +749,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description JSON document */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    /** The authorization server metadata at the OpenID Connect discovery address */
+    get: operations['get_openid_configuration'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1090,102 +767,14 @@ export interface paths {
       cookie?: never;
     };
     /** Your account */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The account */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['User'];
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Missing or invalid token */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description The token lacks the scope */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['get_me'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
     /** Change your email or display name */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['ProfileUpdate'];
-        };
-      };
-      responses: {
-        /** @description The account */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['User'];
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Missing or invalid token */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description The token lacks the scope */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    patch: operations['update_me'];
     trace?: never;
   };
   '/api/users/me/password': {
@@ -1198,51 +787,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Change your password (revokes your refresh tokens) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['PasswordChange'];
-        };
-      };
-      responses: {
-        /** @description Changed */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Missing or invalid token */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description The token lacks the scope */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['change_password'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1259,49 +804,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Deactivate your account; every token of yours stops working */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The account */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['User'];
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Missing or invalid token */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description The token lacks the scope */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['deactivate_me'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1316,51 +819,7 @@ export interface paths {
       cookie?: never;
     };
     /** The clients you allowed to act for you, and with which scopes */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Your consents, newest first */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              consents: components['schemas']['Consent'][];
-            };
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Missing or invalid token */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description The token lacks the scope */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['list_consents'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1380,58 +839,7 @@ export interface paths {
     put?: never;
     post?: never;
     /** Withdraw a consent: the client's tokens for you stop working and it may not mint new ones */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          client_id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Withdrawn */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Missing or invalid token */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description The token lacks the scope */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No consent for this client */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-      };
-    };
+    delete: operations['withdraw_consent'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1447,42 +855,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** RFC 7591 dynamic client registration (public clients: token_endpoint_auth_method "none") */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['ClientMetadata'];
-        };
-      };
-      responses: {
-        /** @description The registered client; client_secret only for confidential clients, shown once */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description invalid_redirect_uri or invalid_client_metadata */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Too many registrations this hour (from this source, or in all); Retry-After says when to try again */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['register_client'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1497,48 +870,7 @@ export interface paths {
       cookie?: never;
     };
     /** Authorization endpoint: the login / sign-up page, then the consent page (HTML) */
-    get: {
-      parameters: {
-        query: {
-          response_type: 'code';
-          /** @description A registered client id, or an https URL of a Client ID Metadata Document */
-          client_id: string;
-          redirect_uri: string;
-          scope?: string;
-          state?: string;
-          code_challenge: string;
-          code_challenge_method: 'S256';
-          resource?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description An HTML page */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Back to redirect_uri with an RFC 6749 error (and state, iss) */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description HTML error page: the client or redirect_uri cannot be trusted */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['authorize'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1557,55 +889,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Login form (username, password, csrf + the authorization parameters) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/x-www-form-urlencoded': {
-            /** @enum {string} */
-            response_type: 'code';
-            /** @description A registered client id, or an https URL of a Client ID Metadata Document */
-            client_id: string;
-            redirect_uri: string;
-            scope?: string;
-            state?: string;
-            code_challenge: string;
-            /** @enum {string} */
-            code_challenge_method: 'S256';
-            resource?: string;
-            csrf: string;
-          };
-        };
-      };
-      responses: {
-        /** @description The page again, with the error */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Next step */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description CSRF check failed */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['authorize_login'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1622,55 +906,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Sign-up form (username, email, password, display_name, csrf + parameters) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/x-www-form-urlencoded': {
-            /** @enum {string} */
-            response_type: 'code';
-            /** @description A registered client id, or an https URL of a Client ID Metadata Document */
-            client_id: string;
-            redirect_uri: string;
-            scope?: string;
-            state?: string;
-            code_challenge: string;
-            /** @enum {string} */
-            code_challenge_method: 'S256';
-            resource?: string;
-            csrf: string;
-          };
-        };
-      };
-      responses: {
-        /** @description The page again, with the error */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Next step */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description CSRF check failed */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['authorize_signup'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1687,55 +923,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Consent form (decision=approve|deny, csrf + parameters) → 303 to redirect_uri with code or error */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/x-www-form-urlencoded': {
-            /** @enum {string} */
-            response_type: 'code';
-            /** @description A registered client id, or an https URL of a Client ID Metadata Document */
-            client_id: string;
-            redirect_uri: string;
-            scope?: string;
-            state?: string;
-            code_challenge: string;
-            /** @enum {string} */
-            code_challenge_method: 'S256';
-            resource?: string;
-            csrf: string;
-          };
-        };
-      };
-      responses: {
-        /** @description The page again, with the error */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Next step */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description CSRF check failed */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['authorize_consent'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1750,58 +938,7 @@ export interface paths {
       cookie?: never;
     };
     /** List clients */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Clients */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              clients: components['schemas']['Client'][];
-            };
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description No or wrong credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Not the admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No such client or user */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['list_clients'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1821,115 +958,11 @@ export interface paths {
     put?: never;
     post?: never;
     /** Delete a client (its refresh tokens die with it) */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          client_id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Deleted */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description No or wrong credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Not the admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No such client or user */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    delete: operations['delete_client'];
     options?: never;
     head?: never;
     /** Change a client (name, redirect URIs, scopes, direct-connect flow on/off, service principal on/off) */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          client_id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['ClientUpdate'];
-        };
-      };
-      responses: {
-        /** @description The client */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Client'];
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description No or wrong credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Not the admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No such client or user */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    patch: operations['update_client'];
     trace?: never;
   };
   '/api/admin/clients/{client_id}/rotate-secret': {
@@ -1942,60 +975,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** New client secret (shown once; the old one stops working) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          client_id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The client with its new secret */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Client'] & {
-              client_secret: string;
-            };
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description No or wrong credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Not the admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No such client or user */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['rotate_client_secret'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2010,62 +990,7 @@ export interface paths {
       cookie?: never;
     };
     /** List users, paged */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Users */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              users: components['schemas']['User'][];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description No or wrong credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Not the admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No such client or user */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['list_users'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2084,58 +1009,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Deactivate a user; their tokens stop working */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          user_id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The user */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['User'];
-          };
-        };
-        /** @description Bad input; `field` names it */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description No or wrong credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Not the admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No such client or user */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['deactivate_user'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2150,42 +1024,7 @@ export interface paths {
       cookie?: never;
     };
     /** Usage across every user: users, live memories by permission, searches */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The summary */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['AdminSummary'];
-          };
-        };
-        /** @description No or wrong credentials */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Not the admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-      };
-    };
+    get: operations['get_admin_summary'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2198,6 +1037,269 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    SubmitMemoryInput: {
+      /** @description The memory itself (at most MEMORY_MAX_TEXT_CHARS, 10,000 by default). */
+      text: string;
+      /**
+       * @description Who may see it.
+       * @enum {string}
+       */
+      permission: 'private' | 'public' | 'shared';
+      /**
+       * Format: date-time
+       * @description ISO 8601 date-time with offset; must be in the future.
+       */
+      expiration_date?: string;
+      /** @description Labels for filtering (at most 20, 1-64 characters each). */
+      tags?: string[];
+      /** @description Required when permission is "shared": at least one user or group. */
+      shared_with?: {
+        /** @description User ids that may see the memory. */
+        users?: string[];
+        /** @description Group ids (groups you own or belong to) whose members may see the memory. */
+        groups?: string[];
+      };
+    };
+    RetrieveMemoriesInput: {
+      /** @description Memories per page (default 100, at most 1000). */
+      limit?: number;
+      /** @description next_cursor of the previous page. */
+      cursor?: string;
+    };
+    QueryMemoryInput: {
+      /** @description What to look for, in natural language. */
+      query: string;
+      /** @description How many results (default 10, at most 100). */
+      limit?: number;
+      /**
+       * Format: uuid
+       * @description Only this user's memories.
+       */
+      user_id?: string;
+      /** @enum {string} */
+      permission?: 'private' | 'public' | 'shared';
+      /** @description Memories carrying all of these tags. */
+      tags?: string[];
+      /** @description Leave out results less similar than this (cosine similarity, -1 to 1). */
+      min_similarity?: number;
+      /**
+       * @description How to search (default hybrid): "vector" finds memories by meaning, "keyword" by the query's words (names, places, dates; BM25 over an index of blinded terms), "hybrid" takes candidates from both and fuses them.
+       * @enum {string}
+       */
+      mode?: 'vector' | 'keyword' | 'hybrid';
+      /** @description Older switch, used when mode is not given: true = "hybrid", false = "vector". */
+      hybrid?: boolean;
+    };
+    GetMemoriesInput: {
+      /**
+       * Format: uuid
+       * @description Only this user's memories.
+       */
+      user_id?: string;
+      /** @enum {string} */
+      permission?: 'private' | 'public' | 'shared';
+      /** @description Memories carrying all of these tags. */
+      tags?: string[];
+      /** @enum {string} */
+      expired?: 'exclude' | 'include' | 'only';
+      /** Format: date-time */
+      created_after?: string;
+      /** Format: date-time */
+      created_before?: string;
+      /** @enum {string} */
+      sort?: 'created_at' | 'updated_at' | 'expiration_date';
+      /** @enum {string} */
+      order?: 'asc' | 'desc';
+      /** @description Page size (default 50). */
+      limit?: number;
+      cursor?: string;
+    };
+    GetMemoryInput: {
+      /**
+       * Format: uuid
+       * @description The memory to read.
+       */
+      memory_id: string;
+    };
+    UpdateMemoryInput: {
+      /** Format: uuid */
+      memory_id: string;
+      text?: string;
+      /** Format: date-time */
+      expiration_date?: string | null;
+      /** @description Labels for filtering (at most 20, 1-64 characters each). */
+      tags?: string[];
+      /**
+       * Format: date-time
+       * @description The memory's updated_at as you last read it: the change is refused (409 conflict) if the memory changed since. Leave out to change it whatever happened meanwhile.
+       */
+      expected_updated_at?: string;
+    };
+    DeleteMemoryInput: {
+      /**
+       * Format: uuid
+       * @description The memory to delete.
+       */
+      memory_id: string;
+    };
+    ModifyPermissionsInput: {
+      /** Format: uuid */
+      memory_id: string;
+      /** @enum {string} */
+      permission: 'private' | 'public' | 'shared';
+      /** @description Required when permission is "shared": at least one user or group. */
+      shared_with?: {
+        /** @description User ids that may see the memory. */
+        users?: string[];
+        /** @description Group ids (groups you own or belong to) whose members may see the memory. */
+        groups?: string[];
+      };
+      /**
+       * Format: date-time
+       * @description The memory's updated_at as you last read it: the change is refused (409 conflict) if the memory changed since. Leave out to change it whatever happened meanwhile.
+       */
+      expected_updated_at?: string;
+    };
+    SubmitMemoriesInput: {
+      /** @description The memories to store. */
+      memories: {
+        /** @description The memory itself (at most MEMORY_MAX_TEXT_CHARS, 10,000 by default). */
+        text: string;
+        /**
+         * @description Who may see it.
+         * @enum {string}
+         */
+        permission: 'private' | 'public' | 'shared';
+        /**
+         * Format: date-time
+         * @description ISO 8601 date-time with offset; must be in the future.
+         */
+        expiration_date?: string;
+        /** @description Labels for filtering (at most 20, 1-64 characters each). */
+        tags?: string[];
+        /** @description Required when permission is "shared": at least one user or group. */
+        shared_with?: {
+          /** @description User ids that may see the memory. */
+          users?: string[];
+          /** @description Group ids (groups you own or belong to) whose members may see the memory. */
+          groups?: string[];
+        };
+      }[];
+    };
+    DeleteMemoriesInput: {
+      /** @description The memories to delete. */
+      memory_ids: string[];
+    };
+    ExportMemoriesInput: {
+      /**
+       * @description The file format.
+       * @enum {string}
+       */
+      format: 'json' | 'ndjson' | 'csv' | 'markdown';
+    };
+    ImportMemoriesInput: {
+      /**
+       * @description The file's format: one export_memories writes (json, ndjson, csv, markdown), or another tool's: mcp-memory (the reference MCP memory server's memory.json, one memory per observation and relation), mem0 (a mem0 export; categories become tags, dates are kept) or text (plain text or a Markdown list, one memory per line or bullet).
+       * @enum {string}
+       */
+      format: 'json' | 'ndjson' | 'csv' | 'markdown' | 'mcp-memory' | 'mem0' | 'text';
+      /** @description The file's text. */
+      data: string;
+      /** @description Names this import so that calling again with the same id and file resumes it (default: a new id). */
+      import_id?: string;
+    };
+    CreateGroupInput: {
+      /** @description 1-100 characters. */
+      name: string;
+    };
+    RenameGroupInput: {
+      /** Format: uuid */
+      group_id: string;
+      /** @description 1-100 characters. */
+      name: string;
+    };
+    DeleteGroupInput: {
+      /** Format: uuid */
+      group_id: string;
+    };
+    AddGroupMemberInput: {
+      /** Format: uuid */
+      group_id: string;
+      /**
+       * Format: uuid
+       * @description The user to add.
+       */
+      user_id: string;
+    };
+    RemoveGroupMemberInput: {
+      /** Format: uuid */
+      group_id: string;
+      /**
+       * Format: uuid
+       * @description The user to remove.
+       */
+      user_id: string;
+    };
+    ListGroupsInput: Record<string, never>;
+    GetActivityInput: {
+      /**
+       * Format: uuid
+       * @description Whose activity (default: yours; others need memories:admin).
+       */
+      user_id?: string;
+    };
+    GetPersonaInput: {
+      /**
+       * Format: uuid
+       * @description Whose persona.
+       */
+      user_id: string;
+    };
+    UpdatePersonaInput: {
+      /** @description Shown name (at most 100 characters; may be empty). */
+      display_name?: string;
+      /** @description Who the persona is (at most 1000 characters). */
+      description?: string;
+      /** @description How answers sound, e.g. "friendly" (1-100 characters). */
+      tone?: string;
+      /** @description The LLM model name; an empty string goes back to the deployment default. */
+      model?: string;
+      temperature?: number;
+      max_tokens?: number;
+      /** @description How many memories query_user retrieves when the caller gives no limit. */
+      memory_limit?: number;
+      /** @description Replaces the persona's tags (at most 20, 1-50 characters each; [] clears them). When set, query_user answers from the memories carrying at least one of them only. */
+      tags?: string[];
+      /** @description true shows the persona in the directory (list_personas) to every signed-in user. */
+      listed?: boolean;
+    };
+    ListPersonasInput: {
+      /** @description Only personas whose display name contains this text, ignoring case (at most 100 characters). */
+      query?: string;
+      /** @description Page size (default 20). */
+      limit?: number;
+      /** @description next_cursor of the previous page. */
+      cursor?: string;
+    };
+    QueryUserInput: {
+      /**
+       * Format: uuid
+       * @description Whose persona to ask.
+       */
+      user_id: string;
+      /** @description The question (1-4000 characters). */
+      prompt: string;
+      /** @description How many memories to retrieve (default the persona's memory_limit, at most 50). */
+      limit?: number;
+      /** @description MCP clients that also pass a progress token receive the answer as it is generated, one progress notification per piece (message = the new text, progress = characters so far). The result is the same. */
+      stream?: boolean;
+    };
+    LookupUsersInput: {
+      /** @description Exact usernames (at most 20). */
+      usernames?: string[];
+      /** @description User ids (at most 100). */
+      user_ids?: string[];
+    };
     Memory: {
       /** Format: uuid */
       id: string;
@@ -2432,7 +1534,40 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  tool_submit_memory: {
+  get_health: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every service is serving */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            status: 'ok' | 'degraded';
+            services: {
+              [key: string]: string;
+            };
+          };
+        };
+      };
+      /** @description At least one service is not serving */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  mcp: {
     parameters: {
       query?: never;
       header?: never;
@@ -2443,31 +1578,39 @@ export interface operations {
       content: {
         'application/json': {
           /** @enum {string} */
-          tool: 'submit_memory';
-          data: {
-            /** @description The memory itself (at most MEMORY_MAX_TEXT_CHARS, 10,000 by default). */
-            text: string;
-            /**
-             * @description Who may see it.
-             * @enum {string}
-             */
-            permission: 'private' | 'public' | 'shared';
-            /**
-             * Format: date-time
-             * @description ISO 8601 date-time with offset; must be in the future.
-             */
-            expiration_date?: string;
-            /** @description Labels for filtering (at most 20, 1-64 characters each). */
-            tags?: string[];
-            /** @description Required when permission is "shared": at least one user or group. */
-            shared_with?: {
-              /** @description User ids that may see the memory. */
-              users?: string[];
-              /** @description Group ids (groups you own or belong to) whose members may see the memory. */
-              groups?: string[];
-            };
-          };
+          jsonrpc: '2.0';
+        } & {
+          [key: string]: unknown;
         };
+      };
+    };
+    responses: {
+      /** @description JSON-RPC response (JSON or SSE) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  tool_submit_memory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SubmitMemoryInput'];
       };
     };
     responses: {
@@ -2482,7 +1625,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2491,19 +1634,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -2514,18 +1679,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'retrieve_memories';
-          data: {
-            /** @description Memories per page (default 100, at most 1000). */
-            limit?: number;
-            /** @description next_cursor of the previous page. */
-            cursor?: string;
-          };
-        };
+        'application/json': components['schemas']['RetrieveMemoriesInput'];
       };
     };
     responses: {
@@ -2543,7 +1699,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2552,19 +1708,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -2575,36 +1753,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'query_memory';
-          data: {
-            /** @description What to look for, in natural language. */
-            query: string;
-            /** @description How many results (default 10, at most 100). */
-            limit?: number;
-            /**
-             * Format: uuid
-             * @description Only this user's memories.
-             */
-            user_id?: string;
-            /** @enum {string} */
-            permission?: 'private' | 'public' | 'shared';
-            /** @description Memories carrying all of these tags. */
-            tags?: string[];
-            /** @description Leave out results less similar than this (cosine similarity, -1 to 1). */
-            min_similarity?: number;
-            /**
-             * @description How to search (default hybrid): "vector" finds memories by meaning, "keyword" by the query's words (names, places, dates; BM25 over an index of blinded terms), "hybrid" takes candidates from both and fuses them.
-             * @enum {string}
-             */
-            mode?: 'vector' | 'keyword' | 'hybrid';
-            /** @description Older switch, used when mode is not given: true = "hybrid", false = "vector". */
-            hybrid?: boolean;
-          };
-        };
+        'application/json': components['schemas']['QueryMemoryInput'];
       };
     };
     responses: {
@@ -2621,7 +1772,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2630,19 +1781,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -2653,36 +1826,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'get_memories';
-          data: {
-            /**
-             * Format: uuid
-             * @description Only this user's memories.
-             */
-            user_id?: string;
-            /** @enum {string} */
-            permission?: 'private' | 'public' | 'shared';
-            /** @description Memories carrying all of these tags. */
-            tags?: string[];
-            /** @enum {string} */
-            expired?: 'exclude' | 'include' | 'only';
-            /** Format: date-time */
-            created_after?: string;
-            /** Format: date-time */
-            created_before?: string;
-            /** @enum {string} */
-            sort?: 'created_at' | 'updated_at' | 'expiration_date';
-            /** @enum {string} */
-            order?: 'asc' | 'desc';
-            /** @description Page size (default 50). */
-            limit?: number;
-            cursor?: string;
-          };
-        };
+        'application/json': components['schemas']['GetMemoriesInput'];
       };
     };
     responses: {
@@ -2700,7 +1846,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2709,19 +1855,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -2732,19 +1900,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'get_memory';
-          data: {
-            /**
-             * Format: uuid
-             * @description The memory to read.
-             */
-            memory_id: string;
-          };
-        };
+        'application/json': components['schemas']['GetMemoryInput'];
       };
     };
     responses: {
@@ -2759,7 +1917,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2768,19 +1926,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -2791,26 +1971,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'update_memory';
-          data: {
-            /** Format: uuid */
-            memory_id: string;
-            text?: string;
-            /** Format: date-time */
-            expiration_date?: string | null;
-            /** @description Labels for filtering (at most 20, 1-64 characters each). */
-            tags?: string[];
-            /**
-             * Format: date-time
-             * @description The memory's updated_at as you last read it: the change is refused (409 conflict) if the memory changed since. Leave out to change it whatever happened meanwhile.
-             */
-            expected_updated_at?: string;
-          };
-        };
+        'application/json': components['schemas']['UpdateMemoryInput'];
       };
     };
     responses: {
@@ -2825,7 +1988,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2834,19 +1997,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -2857,19 +2042,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'delete_memory';
-          data: {
-            /**
-             * Format: uuid
-             * @description The memory to delete.
-             */
-            memory_id: string;
-          };
-        };
+        'application/json': components['schemas']['DeleteMemoryInput'];
       };
     };
     responses: {
@@ -2888,7 +2063,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2897,19 +2072,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -2920,30 +2117,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'modify_permissions';
-          data: {
-            /** Format: uuid */
-            memory_id: string;
-            /** @enum {string} */
-            permission: 'private' | 'public' | 'shared';
-            /** @description Required when permission is "shared": at least one user or group. */
-            shared_with?: {
-              /** @description User ids that may see the memory. */
-              users?: string[];
-              /** @description Group ids (groups you own or belong to) whose members may see the memory. */
-              groups?: string[];
-            };
-            /**
-             * Format: date-time
-             * @description The memory's updated_at as you last read it: the change is refused (409 conflict) if the memory changed since. Leave out to change it whatever happened meanwhile.
-             */
-            expected_updated_at?: string;
-          };
-        };
+        'application/json': components['schemas']['ModifyPermissionsInput'];
       };
     };
     responses: {
@@ -2958,7 +2134,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2967,19 +2143,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -2990,38 +2188,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'submit_memories';
-          data: {
-            /** @description The memories to store. */
-            memories: {
-              /** @description The memory itself (at most MEMORY_MAX_TEXT_CHARS, 10,000 by default). */
-              text: string;
-              /**
-               * @description Who may see it.
-               * @enum {string}
-               */
-              permission: 'private' | 'public' | 'shared';
-              /**
-               * Format: date-time
-               * @description ISO 8601 date-time with offset; must be in the future.
-               */
-              expiration_date?: string;
-              /** @description Labels for filtering (at most 20, 1-64 characters each). */
-              tags?: string[];
-              /** @description Required when permission is "shared": at least one user or group. */
-              shared_with?: {
-                /** @description User ids that may see the memory. */
-                users?: string[];
-                /** @description Group ids (groups you own or belong to) whose members may see the memory. */
-                groups?: string[];
-              };
-            }[];
-          };
-        };
+        'application/json': components['schemas']['SubmitMemoriesInput'];
       };
     };
     responses: {
@@ -3038,7 +2207,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3047,19 +2216,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3070,16 +2261,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'delete_memories';
-          data: {
-            /** @description The memories to delete. */
-            memory_ids: string[];
-          };
-        };
+        'application/json': components['schemas']['DeleteMemoriesInput'];
       };
     };
     responses: {
@@ -3096,7 +2280,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3105,19 +2289,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3128,19 +2334,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'export_memories';
-          data: {
-            /**
-             * @description The file format.
-             * @enum {string}
-             */
-            format: 'json' | 'ndjson' | 'csv' | 'markdown';
-          };
-        };
+        'application/json': components['schemas']['ExportMemoriesInput'];
       };
     };
     responses: {
@@ -3162,7 +2358,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3171,22 +2367,44 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
         headers: {
           [name: string]: unknown;
         };
@@ -3203,23 +2421,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'import_memories';
-          data: {
-            /**
-             * @description The file's format: one export_memories writes (json, ndjson, csv, markdown), or another tool's: mcp-memory (the reference MCP memory server's memory.json, one memory per observation and relation), mem0 (a mem0 export; categories become tags, dates are kept) or text (plain text or a Markdown list, one memory per line or bullet).
-             * @enum {string}
-             */
-            format: 'json' | 'ndjson' | 'csv' | 'markdown' | 'mcp-memory' | 'mem0' | 'text';
-            /** @description The file's text. */
-            data: string;
-            /** @description Names this import so that calling again with the same id and file resumes it (default: a new id). */
-            import_id?: string;
-          };
-        };
+        'application/json': components['schemas']['ImportMemoriesInput'];
       };
     };
     responses: {
@@ -3242,7 +2446,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3251,19 +2455,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3274,16 +2500,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'create_group';
-          data: {
-            /** @description 1-100 characters. */
-            name: string;
-          };
-        };
+        'application/json': components['schemas']['CreateGroupInput'];
       };
     };
     responses: {
@@ -3298,7 +2517,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3307,19 +2526,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3330,18 +2571,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'rename_group';
-          data: {
-            /** Format: uuid */
-            group_id: string;
-            /** @description 1-100 characters. */
-            name: string;
-          };
-        };
+        'application/json': components['schemas']['RenameGroupInput'];
       };
     };
     responses: {
@@ -3356,7 +2588,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3365,19 +2597,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3388,16 +2642,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'delete_group';
-          data: {
-            /** Format: uuid */
-            group_id: string;
-          };
-        };
+        'application/json': components['schemas']['DeleteGroupInput'];
       };
     };
     responses: {
@@ -3416,7 +2663,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3425,19 +2672,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3448,21 +2717,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'add_group_member';
-          data: {
-            /** Format: uuid */
-            group_id: string;
-            /**
-             * Format: uuid
-             * @description The user to add.
-             */
-            user_id: string;
-          };
-        };
+        'application/json': components['schemas']['AddGroupMemberInput'];
       };
     };
     responses: {
@@ -3477,7 +2734,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3486,19 +2743,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3509,21 +2788,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'remove_group_member';
-          data: {
-            /** Format: uuid */
-            group_id: string;
-            /**
-             * Format: uuid
-             * @description The user to remove.
-             */
-            user_id: string;
-          };
-        };
+        'application/json': components['schemas']['RemoveGroupMemberInput'];
       };
     };
     responses: {
@@ -3538,7 +2805,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3547,19 +2814,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3570,13 +2859,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'list_groups';
-          data: Record<string, never>;
-        };
+        'application/json': components['schemas']['ListGroupsInput'];
       };
     };
     responses: {
@@ -3593,7 +2878,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3602,19 +2887,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3625,19 +2932,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'get_activity';
-          data: {
-            /**
-             * Format: uuid
-             * @description Whose activity (default: yours; others need memories:admin).
-             */
-            user_id?: string;
-          };
-        };
+        'application/json': components['schemas']['GetActivityInput'];
       };
     };
     responses: {
@@ -3652,7 +2949,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3661,19 +2958,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3684,19 +3003,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'get_persona';
-          data: {
-            /**
-             * Format: uuid
-             * @description Whose persona.
-             */
-            user_id: string;
-          };
-        };
+        'application/json': components['schemas']['GetPersonaInput'];
       };
     };
     responses: {
@@ -3711,7 +3020,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3720,19 +3029,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3743,30 +3074,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'update_persona';
-          data: {
-            /** @description Shown name (at most 100 characters; may be empty). */
-            display_name?: string;
-            /** @description Who the persona is (at most 1000 characters). */
-            description?: string;
-            /** @description How answers sound, e.g. "friendly" (1-100 characters). */
-            tone?: string;
-            /** @description The LLM model name; an empty string goes back to the deployment default. */
-            model?: string;
-            temperature?: number;
-            max_tokens?: number;
-            /** @description How many memories query_user retrieves when the caller gives no limit. */
-            memory_limit?: number;
-            /** @description Replaces the persona's tags (at most 20, 1-50 characters each; [] clears them). When set, query_user answers from the memories carrying at least one of them only. */
-            tags?: string[];
-            /** @description true shows the persona in the directory (list_personas) to every signed-in user. */
-            listed?: boolean;
-          };
-        };
+        'application/json': components['schemas']['UpdatePersonaInput'];
       };
     };
     responses: {
@@ -3781,7 +3091,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3790,19 +3100,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:write */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3813,20 +3145,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'list_personas';
-          data: {
-            /** @description Only personas whose display name contains this text, ignoring case (at most 100 characters). */
-            query?: string;
-            /** @description Page size (default 20). */
-            limit?: number;
-            /** @description next_cursor of the previous page. */
-            cursor?: string;
-          };
-        };
+        'application/json': components['schemas']['ListPersonasInput'];
       };
     };
     responses: {
@@ -3844,7 +3165,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3853,19 +3174,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -3876,25 +3219,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'query_user';
-          data: {
-            /**
-             * Format: uuid
-             * @description Whose persona to ask.
-             */
-            user_id: string;
-            /** @description The question (1-4000 characters). */
-            prompt: string;
-            /** @description How many memories to retrieve (default the persona's memory_limit, at most 50). */
-            limit?: number;
-            /** @description MCP clients that also pass a progress token receive the answer as it is generated, one progress notification per piece (message = the new text, progress = characters so far). The result is the same. */
-            stream?: boolean;
-          };
-        };
+        'application/json': components['schemas']['QueryUserInput'];
       };
     };
     responses: {
@@ -3909,7 +3236,7 @@ export interface operations {
           };
         };
       };
-      /** @description Bad input; `field` names it */
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3918,22 +3245,44 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description The token lacks memories:read */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
         headers: {
           [name: string]: unknown;
         };
@@ -3950,18 +3299,9 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          /** @enum {string} */
-          tool: 'lookup_users';
-          data: {
-            /** @description Exact usernames (at most 20). */
-            usernames?: string[];
-            /** @description User ids (at most 100). */
-            user_ids?: string[];
-          };
-        };
+        'application/json': components['schemas']['LookupUsersInput'];
       };
     };
     responses: {
@@ -3978,6 +3318,286 @@ export interface operations {
           };
         };
       };
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The token lacks memories:read */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  call_tool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json':
+          | {
+              /** @enum {string} */
+              tool: 'submit_memory';
+              data: components['schemas']['SubmitMemoryInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'retrieve_memories';
+              data: components['schemas']['RetrieveMemoriesInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'query_memory';
+              data: components['schemas']['QueryMemoryInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'get_memories';
+              data: components['schemas']['GetMemoriesInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'get_memory';
+              data: components['schemas']['GetMemoryInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'update_memory';
+              data: components['schemas']['UpdateMemoryInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'delete_memory';
+              data: components['schemas']['DeleteMemoryInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'modify_permissions';
+              data: components['schemas']['ModifyPermissionsInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'submit_memories';
+              data: components['schemas']['SubmitMemoriesInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'delete_memories';
+              data: components['schemas']['DeleteMemoriesInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'export_memories';
+              data: components['schemas']['ExportMemoriesInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'import_memories';
+              data: components['schemas']['ImportMemoriesInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'create_group';
+              data: components['schemas']['CreateGroupInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'rename_group';
+              data: components['schemas']['RenameGroupInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'delete_group';
+              data: components['schemas']['DeleteGroupInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'add_group_member';
+              data: components['schemas']['AddGroupMemberInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'remove_group_member';
+              data: components['schemas']['RemoveGroupMemberInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'list_groups';
+              data: components['schemas']['ListGroupsInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'get_activity';
+              data: components['schemas']['GetActivityInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'get_persona';
+              data: components['schemas']['GetPersonaInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'update_persona';
+              data: components['schemas']['UpdatePersonaInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'list_personas';
+              data: components['schemas']['ListPersonasInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'query_user';
+              data: components['schemas']['QueryUserInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'lookup_users';
+              data: components['schemas']['LookupUsersInput'];
+            };
+      };
+    };
+    responses: {
+      /** @description The tool result (its shape: the tool's own path) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            result: {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The token lacks the tool's scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  register_first_party_client: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['RegisterClientRequest'];
+      };
+    };
+    responses: {
+      /** @description The client, with its secret (shown once) */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegisteredClient'];
+        };
+      };
       /** @description Bad input; `field` names it */
       400: {
         headers: {
@@ -3987,22 +3607,1164 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description No or wrong credentials */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
       };
-      /** @description The token lacks memories:read */
+      /** @description Not the admin */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
       };
-      /** @description Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again */
+    };
+  };
+  issue_user_token: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['UserTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description Tokens */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokenResponse'];
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Invalid client credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Client not allowed to use this flow, or the user is the admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such user and create_if_missing is false */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  token: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          /** @enum {string} */
+          grant_type: 'refresh_token';
+          refresh_token: string;
+          client_id?: string;
+          client_secret?: string;
+          scope?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description A new token pair */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokenResponse'];
+        };
+      };
+      /** @description RFC 6749 error (invalid_grant, invalid_request, ...) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid_client */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  revoke_token: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          token: string;
+          /** @enum {string} */
+          token_type_hint?: 'access_token' | 'refresh_token';
+        };
+      };
+    };
+    responses: {
+      /** @description Revoked (or unknown token) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid_client */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  introspect_token: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Introspection result */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description RFC 6749 error (invalid_request, ...) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid_client */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  get_jwks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description JSON document */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The Host header is not one the gateway serves (GATEWAY_ALLOWED_HOSTS) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  get_protected_resource_metadata: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description JSON document */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The Host header is not one the gateway serves (GATEWAY_ALLOWED_HOSTS) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  get_mcp_protected_resource_metadata: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description JSON document */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The Host header is not one the gateway serves (GATEWAY_ALLOWED_HOSTS) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  get_authorization_server_metadata: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description JSON document */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The Host header is not one the gateway serves (GATEWAY_ALLOWED_HOSTS) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  get_openid_configuration: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description JSON document */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The Host header is not one the gateway serves (GATEWAY_ALLOWED_HOSTS) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  get_me: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The account */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['User'];
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The token lacks the scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  update_me: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['ProfileUpdate'];
+      };
+    };
+    responses: {
+      /** @description The account */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['User'];
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The token lacks the scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  change_password: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['PasswordChange'];
+      };
+    };
+    responses: {
+      /** @description Changed */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The token lacks the scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  deactivate_me: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The account */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['User'];
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The token lacks the scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  list_consents: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Your consents, newest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            consents: components['schemas']['Consent'][];
+          };
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The token lacks the scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  withdraw_consent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        client_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Withdrawn */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The token lacks the scope */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No consent for this client */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  register_client: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['ClientMetadata'];
+      };
+    };
+    responses: {
+      /** @description The registered client; client_secret only for confidential clients, shown once */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid_redirect_uri or invalid_client_metadata */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Too many registrations this hour (from this source, or in all); Retry-After says when to try again */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  authorize: {
+    parameters: {
+      query: {
+        response_type: 'code';
+        /** @description A registered client id, or an https URL of a Client ID Metadata Document */
+        client_id: string;
+        redirect_uri: string;
+        scope?: string;
+        state?: string;
+        code_challenge: string;
+        code_challenge_method: 'S256';
+        resource?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An HTML page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Back to redirect_uri with an RFC 6749 error (and state, iss) */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description HTML error page: the client or redirect_uri cannot be trusted */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  authorize_login: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          /** @enum {string} */
+          response_type: 'code';
+          /** @description A registered client id, or an https URL of a Client ID Metadata Document */
+          client_id: string;
+          redirect_uri: string;
+          scope?: string;
+          state?: string;
+          code_challenge: string;
+          /** @enum {string} */
+          code_challenge_method: 'S256';
+          resource?: string;
+          csrf: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The page again, with the error */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Next step */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description CSRF check failed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  authorize_signup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          /** @enum {string} */
+          response_type: 'code';
+          /** @description A registered client id, or an https URL of a Client ID Metadata Document */
+          client_id: string;
+          redirect_uri: string;
+          scope?: string;
+          state?: string;
+          code_challenge: string;
+          /** @enum {string} */
+          code_challenge_method: 'S256';
+          resource?: string;
+          csrf: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The page again, with the error */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Next step */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description CSRF check failed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  authorize_consent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          /** @enum {string} */
+          response_type: 'code';
+          /** @description A registered client id, or an https URL of a Client ID Metadata Document */
+          client_id: string;
+          redirect_uri: string;
+          scope?: string;
+          state?: string;
+          code_challenge: string;
+          /** @enum {string} */
+          code_challenge_method: 'S256';
+          resource?: string;
+          csrf: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The page again, with the error */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Next step */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description CSRF check failed */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  list_clients: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Clients */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            clients: components['schemas']['Client'][];
+          };
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No or wrong credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such client or user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  delete_client: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        client_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No or wrong credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such client or user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  update_client: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        client_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['ClientUpdate'];
+      };
+    };
+    responses: {
+      /** @description The client */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Client'];
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No or wrong credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such client or user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  rotate_client_secret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        client_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The client with its new secret */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Client'] & {
+            client_secret: string;
+          };
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No or wrong credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such client or user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  list_users: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Users */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            users: components['schemas']['User'][];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No or wrong credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such client or user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  deactivate_user: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        user_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The user */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['User'];
+        };
+      };
+      /** @description Bad input; `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No or wrong credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such client or user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  get_admin_summary: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The summary */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminSummary'];
+        };
+      };
+      /** @description No or wrong credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not the admin */
+      403: {
         headers: {
           [name: string]: unknown;
         };

@@ -14,7 +14,7 @@ const RUNS = Number(process.env.PICARD_FUZZ_RUNS ?? 2100);
 const TIME_LIMIT_MS = 150_000;
 
 const FAMILIES: [string, Family, number][] = [
-  ['every tool over REST (POST /api/tools)', 'rest-tools', 0.35],
+  ['every tool over REST (POST /api/tools and /api/tools/{tool})', 'rest-tools', 0.35],
   ['every tool and the rest of the protocol over MCP (POST /mcp, JSON-RPC)', 'mcp', 0.35],
   ['every OAuth, account, admin and discovery endpoint', 'accounts', 0.3],
 ];

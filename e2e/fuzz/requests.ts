@@ -125,6 +125,12 @@ function restTool(b: Builder): fc.Arbitrary<FuzzRequest> {
         send({ tool, data: m.value }, m.mutation, m.at),
       ),
     },
+    {
+      weight: 6,
+      arbitrary: validOrMutated(valid, schema, b.catalog.resolve).map((m) =>
+        send(m.value, m.mutation, m.at, `/api/tools/${tool}`),
+      ),
+    },
     { weight: 2, arbitrary: envelope },
     ...commonArms(
       b,
@@ -205,7 +211,7 @@ function mcpProtocol(b: Builder): fc.Arbitrary<FuzzRequest> {
 const UNKNOWN_PATHS = [
   '/api',
   '/api/',
-  '/api/tools/submit_memory',
+  '/api/tools/no_such_tool',
   '/api/users',
   '/api/admin',
   '/api/admin/clients/x/y',

@@ -38,7 +38,8 @@ export interface TargetCatalog {
 const USES_UP_CALLER = new Set(['POST /api/users/me/deactivate', 'POST /api/users/me/password']);
 
 /** Fuzzed through targets of their own: each tool from its zod schema, over REST and over MCP. */
-const COVERED_ELSEWHERE = (path: string) => path === '/mcp' || path.startsWith('/api/tools#');
+const COVERED_ELSEWHERE = (path: string) =>
+  path === '/mcp' || path === '/api/tools' || path.startsWith('/api/tools/');
 
 /** A tool's input as JSON Schema, straight from its zod schema (what MCP clients see in tools/list). */
 export const toolInputSchema = (tool: (typeof TOOLS)[number]): JsonSchema =>

@@ -149,6 +149,7 @@ export function registerAdminManageOpenApi(registry: OpenAPIRegistry, errorSchem
   registry.registerPath({
     method: 'get',
     path: '/api/admin/clients',
+    operationId: 'list_clients',
     tags: ['admin'],
     summary: 'List clients',
     security,
@@ -157,6 +158,7 @@ export function registerAdminManageOpenApi(registry: OpenAPIRegistry, errorSchem
   registry.registerPath({
     method: 'patch',
     path: '/api/admin/clients/{client_id}',
+    operationId: 'update_client',
     tags: ['admin'],
     summary:
       'Change a client (name, redirect URIs, scopes, direct-connect flow on/off, service principal on/off)',
@@ -167,6 +169,7 @@ export function registerAdminManageOpenApi(registry: OpenAPIRegistry, errorSchem
   registry.registerPath({
     method: 'delete',
     path: '/api/admin/clients/{client_id}',
+    operationId: 'delete_client',
     tags: ['admin'],
     summary: 'Delete a client (its refresh tokens die with it)',
     security,
@@ -176,6 +179,7 @@ export function registerAdminManageOpenApi(registry: OpenAPIRegistry, errorSchem
   registry.registerPath({
     method: 'post',
     path: '/api/admin/clients/{client_id}/rotate-secret',
+    operationId: 'rotate_client_secret',
     tags: ['admin'],
     summary: 'New client secret (shown once; the old one stops working)',
     security,
@@ -188,6 +192,7 @@ export function registerAdminManageOpenApi(registry: OpenAPIRegistry, errorSchem
   registry.registerPath({
     method: 'get',
     path: '/api/admin/users',
+    operationId: 'list_users',
     tags: ['admin'],
     summary: 'List users, paged',
     security,
@@ -202,6 +207,7 @@ export function registerAdminManageOpenApi(registry: OpenAPIRegistry, errorSchem
   registry.registerPath({
     method: 'post',
     path: '/api/admin/users/{user_id}/deactivate',
+    operationId: 'deactivate_user',
     tags: ['admin'],
     summary: 'Deactivate a user; their tokens stop working',
     security,

@@ -38,6 +38,7 @@ export function registerAdminSummaryOpenApi(registry: OpenAPIRegistry, errorSche
   registry.registerPath({
     method: 'get',
     path: '/api/admin/summary',
+    operationId: 'get_admin_summary',
     tags: ['admin'],
     summary: 'Usage across every user: users, live memories by permission, searches',
     security: [{ basicAuth: [] }, { bearerAuth: [SCOPES.admin] }],

@@ -106,6 +106,7 @@ export function registerAdminOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'post',
     path: '/api/admin/clients/register',
+    operationId: 'register_first_party_client',
     summary: 'Register a first-party OAuth client (admin only)',
     tags: ['admin'],
     security: [{ basicAuth: [] }, { bearerAuth: [SCOPES.admin] }],

@@ -159,10 +159,13 @@ export function registerOAuthOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'post',
     path: '/api/user-tokens/user-token',
+    operationId: 'issue_user_token',
     summary: 'Direct-connect: a first-party client gets tokens for one of its users',
     description:
       'For confidential clients registered by the admin. Never issues a token for the admin account.',
     tags: ['oauth'],
+    // The client's credentials travel in the body, which no OpenAPI security scheme describes.
+    security: [],
     request: { body: { content: { 'application/json': { schema: userTokenBody } } } },
     responses: {
       200: { description: 'Tokens', content: { 'application/json': { schema: tokenResponse } } },
@@ -181,6 +184,7 @@ export function registerOAuthOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'post',
     path: '/token',
+    operationId: 'token',
     summary: 'OAuth 2.1 token endpoint (refresh_token grant; rotates refresh tokens)',
     tags: ['oauth'],
     security: [{ basicAuth: [] }, {}],
@@ -200,6 +204,7 @@ export function registerOAuthOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'post',
     path: '/revoke',
+    operationId: 'revoke_token',
     summary: 'RFC 7009 token revocation',
     tags: ['oauth'],
     security: [{ basicAuth: [] }, {}],
@@ -212,24 +217,52 @@ export function registerOAuthOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'post',
     path: '/introspect',
+    operationId: 'introspect_token',
     summary: 'RFC 7662 token introspection',
     tags: ['oauth'],
-    security: [{ basicAuth: [] }],
+    // client_secret_basic, or client_secret_post (the credentials in the form: no HTTP scheme).
+    security: [{ basicAuth: [] }, {}],
     request: oauthForm({ token: z.string() }),
-    responses: { 200: { description: 'Introspection result' } },
+    responses: {
+      200: { description: 'Introspection result' },
+      400: { description: 'RFC 6749 error (invalid_request, ...)' },
+      401: { description: 'invalid_client' },
+    },
   });
-  for (const path of [
-    '/.well-known/jwks.json',
-    '/.well-known/oauth-protected-resource',
-    '/.well-known/oauth-protected-resource/mcp',
-    '/.well-known/oauth-authorization-server',
-    '/.well-known/openid-configuration',
-  ]) {
+  for (const [path, operationId, summary] of [
+    ['/.well-known/jwks.json', 'get_jwks', 'The public keys access tokens are signed with (JWKS)'],
+    [
+      '/.well-known/oauth-protected-resource',
+      'get_protected_resource_metadata',
+      'RFC 9728 protected resource metadata of the REST API',
+    ],
+    [
+      '/.well-known/oauth-protected-resource/mcp',
+      'get_mcp_protected_resource_metadata',
+      'RFC 9728 protected resource metadata of the MCP endpoint',
+    ],
+    [
+      '/.well-known/oauth-authorization-server',
+      'get_authorization_server_metadata',
+      'RFC 8414 authorization server metadata',
+    ],
+    [
+      '/.well-known/openid-configuration',
+      'get_openid_configuration',
+      'The authorization server metadata at the OpenID Connect discovery address',
+    ],
+  ] as const) {
     registry.registerPath({
       method: 'get',
       path,
+      operationId,
+      summary,
       tags: ['discovery'],
-      responses: { 200: { description: 'JSON document' } },
+      security: [],
+      responses: {
+        200: { description: 'JSON document' },
+        403: { description: 'The Host header is not one the gateway serves (GATEWAY_ALLOWED_HOSTS)' },
+      },
     });
   }
 }

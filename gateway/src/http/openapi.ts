@@ -30,8 +30,10 @@ export function buildOpenApiDocument(publicUrl: string) {
   registry.registerPath({
     method: 'get',
     path: '/health',
+    operationId: 'get_health',
     summary: "The gateway's and each internal service's state",
     tags: ['operations'],
+    security: [],
     responses: {
       200: {
         description: 'Every service is serving',
@@ -50,6 +52,7 @@ export function buildOpenApiDocument(publicUrl: string) {
   registry.registerPath({
     method: 'post',
     path: '/mcp',
+    operationId: 'mcp',
     summary: 'MCP Streamable HTTP endpoint (stateless; protocol revisions 2025-11-25 and 2026-07-28)',
     tags: ['mcp'],
     security: [{ bearerAuth: [] }],

@@ -170,6 +170,7 @@ export function registerUsersOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'get',
     path: '/api/users/me',
+    operationId: 'get_me',
     summary: 'Your account',
     tags: ['users'],
     security: [{ bearerAuth: [SCOPES.read] }],
@@ -178,6 +179,7 @@ export function registerUsersOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'patch',
     path: '/api/users/me',
+    operationId: 'update_me',
     summary: 'Change your email or display name',
     tags: ['users'],
     security: [{ bearerAuth: [SCOPES.write] }],
@@ -187,6 +189,7 @@ export function registerUsersOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'post',
     path: '/api/users/me/password',
+    operationId: 'change_password',
     summary: 'Change your password (revokes your refresh tokens)',
     tags: ['users'],
     security: [{ bearerAuth: [SCOPES.write] }],
@@ -196,6 +199,7 @@ export function registerUsersOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'post',
     path: '/api/users/me/deactivate',
+    operationId: 'deactivate_me',
     summary: 'Deactivate your account; every token of yours stops working',
     tags: ['users'],
     security: [{ bearerAuth: [SCOPES.write] }],
@@ -204,6 +208,7 @@ export function registerUsersOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'get',
     path: '/api/users/me/consents',
+    operationId: 'list_consents',
     summary: 'The clients you allowed to act for you, and with which scopes',
     tags: ['users'],
     security: [{ bearerAuth: [SCOPES.read] }],
@@ -218,6 +223,7 @@ export function registerUsersOpenApi(registry: OpenAPIRegistry, errorSchema: z.Z
   registry.registerPath({
     method: 'delete',
     path: '/api/users/me/consents/{client_id}',
+    operationId: 'withdraw_consent',
     summary: "Withdraw a consent: the client's tokens for you stop working and it may not mint new ones",
     tags: ['users'],
     security: [{ bearerAuth: [SCOPES.write] }],

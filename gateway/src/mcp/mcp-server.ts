@@ -56,10 +56,14 @@ function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps, logger: Log
         const caller = callerOf(authInfo);
         if (!caller) return toolError(new DomainError('unauthenticated', 'no verified caller'), logger);
         try {
-          const result = (await runTool(tool, args, caller, deps, undefined, extrasOf(ctx))) as Record<
-            string,
-            unknown
-          >;
+          const result = (await runTool(
+            tool,
+            args,
+            caller,
+            deps,
+            { transport: 'mcp' },
+            extrasOf(ctx),
+          )) as Record<string, unknown>;
           return {
             structuredContent: result,
             content: [{ type: 'text' as const, text: JSON.stringify(result) }],

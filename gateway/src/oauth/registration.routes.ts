@@ -75,8 +75,10 @@ export function registerRegistrationOpenApi(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'post',
     path: '/register',
+    operationId: 'register_client',
     summary: 'RFC 7591 dynamic client registration (public clients: token_endpoint_auth_method "none")',
     tags: ['oauth'],
+    security: [],
     request: { body: { content: { 'application/json': { schema: metadata } } } },
     responses: {
       201: { description: 'The registered client; client_secret only for confidential clients, shown once' },
@@ -102,8 +104,10 @@ export function registerRegistrationOpenApi(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/authorize',
+    operationId: 'authorize',
     summary: 'Authorization endpoint: the login / sign-up page, then the consent page (HTML)',
     tags: ['oauth'],
+    security: [],
     request: { query: params },
     responses: {
       200: { description: 'An HTML page' },
@@ -111,19 +115,31 @@ export function registerRegistrationOpenApi(registry: OpenAPIRegistry): void {
       400: { description: 'HTML error page: the client or redirect_uri cannot be trusted' },
     },
   });
-  for (const [path, summary] of [
-    ['/authorize/login', 'Login form (username, password, csrf + the authorization parameters)'],
-    ['/authorize/signup', 'Sign-up form (username, email, password, display_name, csrf + parameters)'],
+  for (const [path, operationId, summary] of [
+    [
+      '/authorize/login',
+      'authorize_login',
+      'Login form (username, password, csrf + the authorization parameters)',
+    ],
+    [
+      '/authorize/signup',
+      'authorize_signup',
+      'Sign-up form (username, email, password, display_name, csrf + parameters)',
+    ],
     [
       '/authorize/consent',
+      'authorize_consent',
       'Consent form (decision=approve|deny, csrf + parameters) → 303 to redirect_uri with code or error',
     ],
   ] as const) {
     registry.registerPath({
       method: 'post',
       path,
+      operationId,
       summary,
       tags: ['oauth'],
+      // The pages' own cookies (browser session, CSRF pair) are no credential a client brings.
+      security: [],
       request: {
         body: {
           content: { 'application/x-www-form-urlencoded': { schema: params.extend({ csrf: z.string() }) } },

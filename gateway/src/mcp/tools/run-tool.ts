@@ -12,6 +12,13 @@ export interface ToolDeps {
   rateLimits: ToolRateLimits;
 }
 
+/** Where a call came from: the metrics label, and the prefix of the fields its errors name. */
+export interface ToolTransport {
+  transport: 'mcp' | 'rest';
+  /** POST /api/tools nests the tool's input under `data`; /api/tools/{tool} and MCP pass it as is. */
+  fieldPrefix?: string;
+}
+
 /**
  * The single path every tool call takes, whichever interface it came from:
  * scope check, input validation against the tool's schema, the tool's rate limit, then the tool.
@@ -21,11 +28,10 @@ export async function runTool(
   rawInput: unknown,
   caller: Caller,
   deps: ToolDeps,
-  fieldPrefix?: string,
+  { transport, fieldPrefix }: ToolTransport,
   extras: ToolExtras = {},
 ): Promise<unknown> {
-  // REST nests the tool's input under `data` (the field prefix); MCP passes it as is.
-  const done = toolSeconds.startTimer({ tool: tool.name, transport: fieldPrefix ? 'rest' : 'mcp' });
+  const done = toolSeconds.startTimer({ tool: tool.name, transport });
   try {
     const result = await checkedRun(tool, rawInput, caller, deps, fieldPrefix, extras);
     done({ outcome: 'ok' });
