@@ -1,6 +1,7 @@
+import { stringify } from 'csv-stringify/sync';
 import { invalid } from '@picard/service-kit';
 import type { MemoryRecord } from '../memory.model.js';
-import { csvRecord, parseCsv } from './csv.js';
+import { parseCsv } from './csv.js';
 import { decodeItem } from './item.decode.js';
 import { collect } from './json.codec.js';
 import { toExported, type ImportParseResult } from './transfer.model.js';
@@ -18,26 +19,28 @@ export const CSV_COLUMNS = [
   'shared_with_groups',
 ] as const;
 
-// Lists are written as JSON arrays, so a tag may hold any character (a ';' or ',' included).
+/**
+ * RFC 4180 with CRLF records. csv-stringify quotes a field with a comma, a quote or CRLF; a lone CR or
+ * LF must be quoted too (a reader would end the record there), and so is edge whitespace, which
+ * spreadsheets would otherwise trim. Lists are written as JSON arrays, so a tag may hold any character
+ * (a ';' or ',' included).
+ */
 export function exportCsv(records: MemoryRecord[]): string {
-  const lines = [csvRecord([...CSV_COLUMNS])];
-  for (const r of records.map(toExported)) {
-    lines.push(
-      csvRecord([
-        r.id,
-        r.user_id,
-        r.text,
-        r.permission,
-        JSON.stringify(r.tags),
-        r.expiration_date ?? '',
-        r.created_at,
-        r.updated_at,
-        r.shared_with ? JSON.stringify(r.shared_with.users) : '',
-        r.shared_with ? JSON.stringify(r.shared_with.groups) : '',
-      ]),
-    );
-  }
-  return lines.join('');
+  const rows = records
+    .map(toExported)
+    .map((r) => [
+      r.id,
+      r.user_id,
+      r.text,
+      r.permission,
+      JSON.stringify(r.tags),
+      r.expiration_date ?? '',
+      r.created_at,
+      r.updated_at,
+      r.shared_with ? JSON.stringify(r.shared_with.users) : '',
+      r.shared_with ? JSON.stringify(r.shared_with.groups) : '',
+    ]);
+  return stringify([[...CSV_COLUMNS], ...rows], { record_delimiter: '\r\n', quoted_match: /[\r\n]|^\s|\s$/ });
 }
 
 /** Columns are found by header name, in any order; unknown columns are ignored. */

@@ -1,18 +1,13 @@
 import { invalid } from '@picard/service-kit';
 
 /**
- * A small RFC 4180 writer and parser (no CSV package is installed): records end in CRLF, fields
- * with a comma, quote, CR, LF or edge whitespace are quoted, quotes inside are doubled. The parser
- * also takes LF or CR line ends and a leading byte-order mark, as spreadsheets write them.
+ * An RFC 4180 reader, kept by hand on purpose: csv-parse (6.x, `skip_records_with_error`) reports a
+ * stray quote (`"after"x,…`) and then reads every following line into one quoted field until the
+ * end of the file, so one bad record would lose the rest; and it reports an unclosed quote as a skipped
+ * record. This reader makes a bad record one item error and resumes at the next line end, and refuses
+ * an unclosed quote as a whole-file error. It takes CRLF, LF or CR line ends and a leading byte-order
+ * mark, as spreadsheets write them. (Writing uses csv-stringify: see csv.codec.ts.)
  */
-export function csvField(value: string): string {
-  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
-
-export function csvRecord(fields: string[]): string {
-  return `${fields.map(csvField).join(',')}\r\n`;
-}
-
 export interface CsvRow {
   fields: string[];
   /** 1-based line the record starts on. */
