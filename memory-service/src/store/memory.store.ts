@@ -144,7 +144,11 @@ export function fromRaw(r: RawRow): MemoryRow {
   };
 }
 
-/** The only place with SQL for memories. */
+/**
+ * The memories the requests read and write: create, search, change, delete. The SQL of memories
+ * lives under store/ only, one file per concern: listing (memory-list.store.ts), keyword postings,
+ * and each background job's own store (expiry, pending embeddings, key rotation, re-embedding).
+ */
 export class MemoryStore {
   /** Set while a model change writes new vectors beside the serving ones (see ReembedStore). */
   reembedding = false;
