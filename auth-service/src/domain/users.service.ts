@@ -10,6 +10,7 @@ import {
   type Caller,
   type Logger,
 } from '@picard/service-kit';
+import { LOOKUP_LIMITS } from '@picard/proto';
 import type { AuthStore } from '../store/auth.store.js';
 import type { UserRefRow, UserRow } from '../store/users.store.js';
 import type { ConsentRow } from '../store/consents.store.js';
@@ -43,8 +44,6 @@ export interface RegisterUserInput {
 
 const UNIQUE_VIOLATION = '23505';
 const MAX_PAGE = 200;
-/** Bounds of one LookupUsers call (the gateway's lookup_users repeats them). */
-export const LOOKUP_LIMITS = { usernames: 20, userIds: 100, username: 64 } as const;
 
 export class UsersService {
   constructor(

@@ -1,4 +1,5 @@
 import { assertUuid, DomainError, invalid, type Caller } from '@picard/service-kit';
+import { MEMORY_LIMITS } from '@picard/proto';
 import { revealRow } from './memory-reveal.js';
 import { createdEvent, ownerRefusal, type MemoryService } from './memory.service.js';
 import type { ItemError, MemoryRecord, NewMemoryInput } from './memory.model.js';
@@ -10,7 +11,7 @@ import {
   type CheckedNewMemory,
 } from './memory.validation.js';
 
-export const MAX_BATCH = 500;
+const MAX_BATCH = MEMORY_LIMITS.batch;
 
 export type BatchResult<T> = { ok: true; items: T[] } | { ok: false; errors: ItemError[] };
 

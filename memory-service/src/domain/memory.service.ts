@@ -8,6 +8,7 @@ import {
   type Caller,
   type Logger,
 } from '@picard/service-kit';
+import { MEMORY_LIMITS } from '@picard/proto';
 import type { Embeddings } from '../clients/embedding.client.js';
 import { decodeCursor, decodeListCursor, encodeCursor, encodeListCursor } from '../store/cursor.js';
 import { listVisible, type SortField, type SortOrder } from '../store/memory-list.store.js';
@@ -43,7 +44,6 @@ import {
   checkShareableGroups,
   checkTags,
   checkText,
-  MAX_TAGS,
   requireScope,
   SCOPE_READ,
   SCOPE_WRITE,
@@ -72,9 +72,6 @@ export interface MemoryServiceDeps {
   fusion: FusionOptions;
 }
 
-const RETRIEVE_LIMIT = { fallback: 100, max: 1000 };
-const QUERY_LIMIT = { fallback: 10, max: 100 };
-const LIST_LIMIT = { fallback: 50, max: 500 };
 /** Hybrid search takes this many times the limit from each index (at least MIN_CANDIDATES) before fusing. */
 const HYBRID_CANDIDATES = 3;
 const MIN_CANDIDATES = 30;
@@ -137,7 +134,7 @@ export class MemoryService {
 
   async retrieve(caller: Caller, req: { limit: number; cursor: string }): Promise<Page<MemoryRecord>> {
     requireScope(caller, SCOPE_READ);
-    const limit = checkLimit(req.limit, RETRIEVE_LIMIT.fallback, RETRIEVE_LIMIT.max);
+    const limit = checkLimit(req.limit, MEMORY_LIMITS.retrievePage);
     const after = req.cursor ? decodeCursor(req.cursor) : undefined;
     const rows = await this.deps.store.listOwn(caller.userId, limit + 1, after);
     const page = rows.slice(0, limit);
@@ -157,7 +154,7 @@ export class MemoryService {
     const started = performance.now();
     requireScope(caller, SCOPE_READ);
     const text = checkText('query', req.query, this.deps.maxTextChars);
-    const limit = checkLimit(req.limit, QUERY_LIMIT.fallback, QUERY_LIMIT.max);
+    const limit = checkLimit(req.limit, MEMORY_LIMITS.queryPage);
     const filter = checkSearchFilter(req);
 
     const mode = req.mode !== 'unspecified' ? req.mode : req.hybrid ? 'hybrid' : DEFAULT_SEARCH_MODE;
@@ -322,8 +319,8 @@ export class MemoryService {
     const row = await this.deps.store.change(id, ownerOnly(caller, groupIds, id, 'update'), (facts) => {
       checkUnchangedSince(facts, req.expectedUpdatedAt);
       const merged = req.replaceTags ? tags : [...new Set([...facts.tags, ...tags])];
-      if (merged.length > MAX_TAGS)
-        throw invalid('tags', `at most ${MAX_TAGS} tags (got ${merged.length} after merging)`);
+      if (merged.length > MEMORY_LIMITS.tags)
+        throw invalid('tags', `at most ${MEMORY_LIMITS.tags} tags (got ${merged.length} after merging)`);
       return {
         ...(text !== undefined
           ? {
@@ -357,7 +354,7 @@ export class MemoryService {
     if (!SORTS.includes(sort)) throw invalid('sort', `sort must be one of ${SORTS.join(', ')}`);
     const order = req.order || 'desc';
     if (order !== 'asc' && order !== 'desc') throw invalid('order', 'order must be asc or desc');
-    const limit = checkLimit(req.limit, LIST_LIMIT.fallback, LIST_LIMIT.max);
+    const limit = checkLimit(req.limit, MEMORY_LIMITS.listPage);
     const after = req.cursor ? decodeListCursor(req.cursor, sort, order) : undefined;
     const userId = req.userId === undefined ? undefined : assertUuid('user_id', req.userId);
     const tags = checkTags(req.tags);
