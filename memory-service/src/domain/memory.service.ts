@@ -8,7 +8,7 @@ import {
   type Caller,
   type Logger,
 } from '@picard/service-kit';
-import { MEMORY_LIMITS } from '@picard/proto';
+import { MEMORY_LIMITS, type memoryPb } from '@picard/proto';
 import type { Embeddings } from '../clients/embedding.client.js';
 import { decodeCursor, decodeListCursor, encodeCursor, encodeListCursor } from '../store/cursor.js';
 import { listVisible, type SortField, type SortOrder } from '../store/memory-list.store.js';
@@ -28,13 +28,11 @@ import { revealRow } from './memory-reveal.js';
 import type {
   ListMemoriesInput,
   MemoryRecord,
+  ModifyPermissionsInput,
   NewMemoryInput,
   Page,
-  PermissionName,
   QueryMemoryInput,
-  QueryTimings,
   SearchModeName,
-  UpdateMemoryInput,
 } from './memory.model.js';
 import {
   checkExpiration,
@@ -132,7 +130,7 @@ export class MemoryService {
     };
   }
 
-  async retrieve(caller: Caller, req: { limit: number; cursor: string }): Promise<Page<MemoryRecord>> {
+  async retrieve(caller: Caller, req: memoryPb.RetrieveMemoriesRequest): Promise<Page<MemoryRecord>> {
     requireScope(caller, SCOPE_READ);
     const limit = checkLimit(req.limit, MEMORY_LIMITS.retrievePage);
     const after = req.cursor ? decodeCursor(req.cursor) : undefined;
@@ -150,7 +148,7 @@ export class MemoryService {
   async query(
     caller: Caller,
     req: QueryMemoryInput,
-  ): Promise<{ items: MemoryRecord[]; timings: QueryTimings }> {
+  ): Promise<{ items: MemoryRecord[]; timings: memoryPb.QueryTimings }> {
     const started = performance.now();
     requireScope(caller, SCOPE_READ);
     const text = checkText('query', req.query, this.deps.maxTextChars);
@@ -265,15 +263,7 @@ export class MemoryService {
     return id;
   }
 
-  async modifyPermissions(
-    caller: Caller,
-    req: {
-      memoryId: string;
-      permission: PermissionName | 'unspecified';
-      sharedWith: { users: string[]; groups: string[] };
-      expectedUpdatedAt?: Date;
-    },
-  ): Promise<MemoryRecord> {
+  async modifyPermissions(caller: Caller, req: ModifyPermissionsInput): Promise<MemoryRecord> {
     requireScope(caller, SCOPE_WRITE);
     const id = assertUuid('memory_id', req.memoryId);
     const checked = checkPermission(req.permission, req.sharedWith, caller.userId);
@@ -302,7 +292,7 @@ export class MemoryService {
     return this.reveal(caller, row, new Map([[id, checked.sharedWith]]));
   }
 
-  async update(caller: Caller, req: UpdateMemoryInput): Promise<MemoryRecord> {
+  async update(caller: Caller, req: memoryPb.UpdateMemoryRequest): Promise<MemoryRecord> {
     requireScope(caller, SCOPE_WRITE);
     const id = assertUuid('memory_id', req.memoryId);
     const text = req.text === undefined ? undefined : checkText('text', req.text, this.deps.maxTextChars);
