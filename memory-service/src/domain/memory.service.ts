@@ -19,11 +19,12 @@ import type {
   NewMemoryRow,
   SearchFilter,
 } from '../store/memory.store.js';
-import { canSee, type VisibilityFacts } from '../store/visibility.js';
+import { canSee, type Shares, type VisibilityFacts } from '../store/visibility.js';
 import type { KeywordStore } from '../store/keyword.store.js';
 import { fuse, type FusionOptions } from './hybrid-ranking.js';
 import type { KeywordHasher } from './keyword-hasher.js';
 import type { MemoryCipher } from './memory-cipher.js';
+import { createdEvent, deletedEvent } from './memory-events.js';
 import { revealRow } from './memory-reveal.js';
 import type {
   ListMemoriesInput,
@@ -80,18 +81,30 @@ const since = (t: number) => Math.round((performance.now() - t) * 100) / 100;
 
 /** The memory rules: scopes, validation, encryption, visibility; storage and embeddings injected. */
 export class MemoryService {
-  constructor(readonly deps: MemoryServiceDeps) {}
+  constructor(private readonly deps: MemoryServiceDeps) {}
 
   async submit(caller: Caller, input: NewMemoryInput): Promise<MemoryRecord> {
     requireScope(caller, SCOPE_WRITE);
     const checked = checkNewMemory(input, this.deps.maxTextChars, caller.userId);
     if (checked.sharedWith.groups.length)
-      checkShareableGroups(checked.sharedWith.groups, await this.deps.groupsOf(caller.userId));
+      checkShareableGroups(checked.sharedWith.groups, await this.groupsOf(caller.userId));
     const [embedding] = await this.embedOrPending([checked.text]);
     const row = this.newRow(caller, checked, embedding!);
     const created = await this.deps.store.create(row, createdEvent(row));
     this.written(caller);
     return this.reveal(caller, created, new Map([[row.id, checked.sharedWith]]));
+  }
+
+  /** The groups a user owns or belongs to: whom they may share with. */
+  groupsOf(userId: string): Promise<string[]> {
+    return this.deps.groupsOf(userId);
+  }
+
+  /** A new memory's rules, for the batch and import paths: `groupIds` are the caller's (groupsOf). */
+  checkNew(caller: Caller, input: NewMemoryInput, groupIds: readonly string[]): CheckedNewMemory {
+    const checked = checkNewMemory(input, this.deps.maxTextChars, caller.userId);
+    checkShareableGroups(checked.sharedWith.groups, groupIds);
+    return checked;
   }
 
   /**
@@ -252,13 +265,9 @@ export class MemoryService {
     requireScope(caller, SCOPE_WRITE);
     const id = assertUuid('memory_id', memoryId);
     const groupIds = await this.deps.groupsOf(caller.userId);
-    await this.deps.store.delete(id, ownerOnly(caller, groupIds, id, 'delete'), (facts) => ({
-      memory_id: id,
-      user_id: facts.userId,
-      permission: facts.permission,
-      occurred_at: new Date().toISOString(),
-      reason: 'deleted',
-    }));
+    await this.deps.store.delete(id, ownerOnly(caller, groupIds, id, 'delete'), (facts) =>
+      deletedEvent(id, facts),
+    );
     this.written(caller);
     return id;
   }
@@ -389,26 +398,14 @@ export class MemoryService {
     this.deps.activity?.active(caller.userId);
   }
 
-  private reveal(
-    caller: Caller,
-    row: MemoryRow,
-    shares: Map<string, { users: string[]; groups: string[] }>,
-  ): MemoryRecord {
+  /** Decrypts one row; `shares` holds the share lists of the caller's own rows. */
+  reveal(caller: Caller, row: MemoryRow, shares: Map<string, Shares>): MemoryRecord {
     return revealRow(this.deps.cipher, caller, row, shares);
   }
 }
 
 /** Texts per Embed call: the embedding-service's own provider batch. */
 export const EMBED_BATCH = 64;
-
-export function createdEvent(row: NewMemoryRow) {
-  return {
-    memory_id: row.id,
-    user_id: row.userId,
-    permission: row.permission,
-    occurred_at: new Date().toISOString(),
-  };
-}
 
 function checkSearchFilter(req: QueryMemoryInput): SearchFilter {
   const min = req.minSimilarity;
