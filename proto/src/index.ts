@@ -7,6 +7,7 @@ export * as personaPb from './gen/picard/v1/persona.js';
 export * as rateLimitPb from './gen/picard/v1/rate_limit.js';
 export { EVENT_SUBJECTS, eventSchemas, type EventSubject, type EventPayload } from './events.js';
 export {
+  AUTH_LIMITS,
   LOOKUP_LIMITS,
   MEMORY_LIMITS,
   PERSONA_LIMITS,

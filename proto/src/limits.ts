@@ -52,3 +52,9 @@ export const PERSONA_LIMITS = {
 
 /** auth-service's bounds on LookupUsers; the gateway's lookup_users repeats them from here. */
 export const LOOKUP_LIMITS = { usernames: 20, userIds: 100, username: 64 } as const;
+
+/** auth-service's bounds the gateway's admin routes repeat: a client's name (trimmed), ListUsers' page. */
+export const AUTH_LIMITS = {
+  clientNameChars: 200,
+  userPage: { default: 50, max: 200 },
+} as const;

@@ -10,7 +10,7 @@ import {
   type Caller,
   type Logger,
 } from '@picard/service-kit';
-import { LOOKUP_LIMITS, type authPb } from '@picard/proto';
+import { AUTH_LIMITS, LOOKUP_LIMITS, type authPb } from '@picard/proto';
 import type { AuthStore } from '../store/auth.store.js';
 import type { UserRefRow, UserRow } from '../store/users.store.js';
 import type { ConsentRow } from '../store/consents.store.js';
@@ -34,7 +34,6 @@ export type EnsureAdminInput = Omit<authPb.EnsureAdminRequest, 'email'> &
   Partial<Pick<authPb.EnsureAdminRequest, 'email'>>;
 
 const UNIQUE_VIOLATION = '23505';
-const MAX_PAGE = 200;
 
 export class UsersService {
   constructor(
@@ -236,9 +235,10 @@ export class UsersService {
     input: authPb.ListUsersRequest,
   ): Promise<{ users: UserRow[]; nextCursor?: string }> {
     await requireAdminAccount(this.store, caller);
-    const limit = input.limit || 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
-      throw invalid('limit', `limit must be 1-${MAX_PAGE}`);
+    const page = AUTH_LIMITS.userPage;
+    const limit = input.limit || page.default;
+    if (!Number.isInteger(limit) || limit < 1 || limit > page.max)
+      throw invalid('limit', `limit must be 1-${page.max}`);
     const after = input.cursor ? decodeCursor(input.cursor) : undefined;
     const rows = await this.store.users.list(limit + 1, after);
     const users = rows.slice(0, limit);
