@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { env, metricsEnv } from '@picard/service-kit';
-
-const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+import { env, metricsEnv, unsetIfEmpty } from '@picard/service-kit';
 
 /** The auth-service environment; every key is the variable's name so errors can name it. */
 export const authConfigSchema = z

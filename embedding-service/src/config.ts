@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { env, metricsEnv } from '@picard/service-kit';
-
-const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+import { env, metricsEnv, unsetIfEmpty } from '@picard/service-kit';
 
 /** The embedding-service environment; parsed once at start-up by loadConfig. */
 export const embeddingConfigSchema = z

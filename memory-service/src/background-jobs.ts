@@ -7,7 +7,6 @@ import type { MemoryCipher } from './domain/memory-cipher.js';
 import { PendingEmbeddingRetry } from './domain/pending-embeddings.js';
 import { ReembedJob } from './domain/reembed.job.js';
 import { KeyRotationStore } from './store/key-rotation.store.js';
-import type { MemoryStore } from './store/memory.store.js';
 import { PendingEmbeddingStore } from './store/pending-embedding.store.js';
 import type { ReembedStore } from './store/reembed.store.js';
 import { SweeperStore } from './store/sweeper.store.js';
@@ -40,7 +39,6 @@ export function startBackgroundJobs(deps: {
   cipher: MemoryCipher;
   client: EmbeddingClient;
   serving: ServingEmbeddings;
-  memoryStore: MemoryStore;
   reembedStore: ReembedStore;
   nudge: () => void;
   reembedRetryMs?: number;
@@ -83,7 +81,6 @@ export function startBackgroundJobs(deps: {
         logger,
         retryMs: deps.reembedRetryMs,
       });
-  deps.memoryStore.reembedding = reembed !== undefined;
 
   sweeper.start();
   pending.start();
@@ -115,7 +112,6 @@ export function startBackgroundJobs(deps: {
     reembed &&
       once('re-embedding', async () => {
         await reembed.run(abort.signal);
-        deps.memoryStore.reembedding = false;
         await deps.statistics.analyze();
       }),
   ]).then(() => undefined);

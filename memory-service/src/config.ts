@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, metricsEnv } from '@picard/service-kit';
+import { env, metricsEnv, unsetIfEmpty } from '@picard/service-kit';
 import { DEFAULT_FUSION } from './domain/hybrid-ranking.js';
 
 export interface EncryptionKey {
@@ -12,7 +12,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** "<keyId>:<base64 of 32 bytes>[,...]"; every problem is reported with the entry at fault. */
 const encryptionKeys = z.preprocess(
-  (v) => (v === '' ? undefined : v),
+  unsetIfEmpty,
   z
     .string({ message: 'is required: "<keyId>:<base64 of 32 bytes>[,<keyId>:<base64>...]"' })
     .transform((raw, ctx): EncryptionKey[] => {
@@ -63,7 +63,7 @@ export const memoryConfigSchema = z
     MEMORY_HNSW_EF_SEARCH: env.positiveInt(100),
     /** How long an expired memory is kept (hidden) before the sweeper deletes it: 7 days. */
     MEMORY_EXPIRY_GRACE_SECONDS: z.preprocess(
-      (v) => (v === '' ? undefined : v),
+      unsetIfEmpty,
       z.coerce
         .number()
         .int()
@@ -75,21 +75,18 @@ export const memoryConfigSchema = z
     MEMORY_ANALYZE_INTERVAL_SECONDS: env.positiveInt(60),
     /** How hybrid search fuses vector and keyword candidates (see domain/hybrid-ranking.ts). */
     MEMORY_HYBRID_FUSION: z.preprocess(
-      (v) => (v === '' ? undefined : v),
+      unsetIfEmpty,
       z.enum(['rrf', 'weighted']).default(DEFAULT_FUSION.method),
     ),
     /** The keyword side's weight in hybrid fusion (default: the measured best for the method). */
     MEMORY_HYBRID_KEYWORD_WEIGHT: z.preprocess(
-      (v) => (v === '' ? undefined : v),
+      unsetIfEmpty,
       z.coerce.number().min(0, 'must be 0 or more').max(10, 'must be 10 or less').optional(),
     ),
     /** How often memories stored while the embedder was down are retried. */
     MEMORY_EMBEDDING_RETRY_SECONDS: env.positiveInt(30),
     /** auto: at start, re-encrypt rows still under an older key with the active one (online, in batches). */
-    MEMORY_KEY_ROTATION: z.preprocess(
-      (v) => (v === '' ? undefined : v),
-      z.enum(['auto', 'off']).default('auto'),
-    ),
+    MEMORY_KEY_ROTATION: z.preprocess(unsetIfEmpty, z.enum(['auto', 'off']).default('auto')),
   })
   .superRefine((c, ctx) => {
     const id = c.MEMORY_ENCRYPTION_KEY_ID;

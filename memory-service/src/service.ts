@@ -102,7 +102,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     // Queries and writes use the model of the stored vectors until a model change is re-embedded.
     const reembedStore = new ReembedStore(knex, schema);
     const serving = new ServingEmbeddings(embeddings, await reembedStore.servingModel(embeddings.info));
-    const memoryStore = new MemoryStore(knex);
+    const memoryStore = new MemoryStore(knex, () => serving.reembedding());
     const keywordStore = new KeywordStore(knex);
     const keywordHasher = new KeywordHasher(config.MEMORY_ENCRYPTION_KEYS, cipher.activeKeyId);
     const statistics = new TableStatistics({
@@ -143,10 +143,10 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     });
     const domain = {
       memories,
-      batch: new MemoryBatchService(memories),
+      batch: new MemoryBatchService(memories, memoryStore),
       groups,
       activity: new ActivityService(activityStore, recorder),
-      transfer: new TransferService(memories, new ImportBatchStore(knex)),
+      transfer: new TransferService(memories, memoryStore, new ImportBatchStore(knex)),
     };
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.MEMORY_GRPC_HOST,
@@ -168,7 +168,6 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       cipher,
       client: embeddings,
       serving,
-      memoryStore,
       reembedStore,
       nudge: () => relay?.nudge(),
       reembedRetryMs: opts.reembedRetryMs,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, metricsEnv } from '@picard/service-kit';
+import { env, metricsEnv, unsetIfEmpty } from '@picard/service-kit';
 
 /** persona-service environment; names are the project's decided ones (see README configuration table). */
 export const personaConfigSchema = z
@@ -42,10 +42,7 @@ export const personaConfigSchema = z
     /** Per attempt; the openai client retries timeouts too, so the worst case is (retries + 1) times this. */
     LLM_TIMEOUT_MS: env.positiveInt(30_000),
     // 0 is a valid choice (fail fast), which env.positiveInt would refuse.
-    LLM_MAX_RETRIES: z.preprocess(
-      (v) => (v === '' ? undefined : v),
-      z.coerce.number().int().min(0).max(10).default(2),
-    ),
+    LLM_MAX_RETRIES: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(10).default(2)),
   })
   .superRefine((c, ctx) => {
     // A configured endpoint with no model would fail on every question; say so at start-up instead.

@@ -29,9 +29,10 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   );
 }
 
-/** Reusable pieces of environment schemas. Empty strings count as "not set". */
-const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+/** For z.preprocess: an empty variable counts as not set (compose's `${VAR:-}` passes one for an unset variable). */
+export const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
+/** Reusable pieces of environment schemas. Empty strings count as "not set". */
 export const env = {
   port: (fallback: number) =>
     z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65535).default(fallback)),

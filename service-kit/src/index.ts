@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError, env, metricsEnv } from './config.js';
+export { loadConfig, ConfigError, env, metricsEnv, unsetIfEmpty } from './config.js';
 export {
   metricsRegistry,
   grpcServerSeconds,

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { assertUuid, DomainError, invalid, isUuid, newId, notFound, type Caller } from '@picard/service-kit';
+import type { authPb } from '@picard/proto';
 import type { AuthStore } from '../store/auth.store.js';
 import type { ClientMetadataFetcher } from '../client-metadata/index.js';
 import { publicClientId, type ClientRow } from '../store/clients.store.js';
@@ -19,26 +20,8 @@ const CONFIDENTIAL_GRANTS = [...USER_GRANTS, 'client_credentials'];
 const SECRET_METHODS = ['client_secret_basic', 'client_secret_post'];
 const DYNAMIC_METHODS = ['none', ...SECRET_METHODS];
 
-export interface RegisterClientInput {
-  clientName: string;
-  redirectUris: string[];
-  scopes: string[];
-  grantTypes: string[];
-  tokenEndpointAuthMethod: string;
-  /** Dynamic registration: the caller's address, for the per-source quota. */
-  remoteIp?: string;
-}
-
-export interface UpdateClientInput {
-  clientId: string;
-  clientName?: string;
-  /** Empty = unchanged (proto3 repeated fields have no presence). */
-  redirectUris: string[];
-  scopes: string[];
-  userTokenFlowEnabled?: boolean;
-  /** Lets the client use client_credentials and act as itself on user data (admin-registered clients only). */
-  servicePrincipal?: boolean;
-}
+/** RegisterClient's request; whether the client is first-party follows from who registers it, not from the request. */
+export type RegisterClientInput = Omit<authPb.RegisterClientRequest, 'firstParty'>;
 
 export interface RegisteredClient {
   client: ClientRow;
@@ -227,7 +210,12 @@ export class ClientsService {
     return this.store.clients.list();
   }
 
-  async update(caller: Caller, input: UpdateClientInput): Promise<ClientRow> {
+  /**
+   * Empty redirect_uris or scopes leave them unchanged (proto3 repeated fields have no presence).
+   * service_principal lets the client use client_credentials and act as itself on user data
+   * (admin-registered clients only).
+   */
+  async update(caller: Caller, input: authPb.UpdateClientRequest): Promise<ClientRow> {
     const clientId = assertUuid('client_id', input.clientId);
     await requireAdminAccount(this.store, caller);
     const current = await this.found(clientId);

@@ -7,6 +7,7 @@ import {
   unauthenticated,
   type Logger,
 } from '@picard/service-kit';
+import type { authPb } from '@picard/proto';
 import type { AuthStore } from '../store/auth.store.js';
 import type { AuthorizationCodeRow } from '../store/codes.store.js';
 import type { RefreshTokenRow } from '../store/tokens.store.js';
@@ -16,23 +17,6 @@ import { recordCutoff, type CutoffTarget } from './cutoffs.js';
 import { newSecret, sha256Hex } from './secrets.js';
 import type { SigningKeys, VerifiedAccessToken } from './signing-keys.js';
 import { ADMIN_SCOPE, validateEmail, validateUsername } from './validation.js';
-
-export interface IssueUserTokenInput {
-  clientId: string;
-  clientSecret: string;
-  username: string;
-  email: string;
-  createIfMissing: boolean;
-}
-
-export interface IssuedTokens {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  scope: string;
-  userId: string;
-}
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -47,7 +31,7 @@ export class TokenService {
   ) {}
 
   /** The direct-connect flow: a first-party confidential client asks for a user's tokens. */
-  async issueUserToken(input: IssueUserTokenInput): Promise<IssuedTokens> {
+  async issueUserToken(input: authPb.IssueUserTokenRequest): Promise<authPb.TokenResponse> {
     const clientId = assertUuid('client_id', input.clientId);
     if (!input.clientSecret) throw invalid('client_secret', 'client_secret is required');
     const username = validateUsername(input.username);
@@ -134,7 +118,7 @@ export class TokenService {
   async issuePair(
     tx: AuthStore,
     p: { userId: string; clientId: string; scope: string[]; familyId: string; refreshId?: string },
-  ): Promise<Omit<IssuedTokens, 'userId'>> {
+  ): Promise<Omit<authPb.TokenResponse, 'userId'>> {
     const access = await this.keys.signAccessToken({
       userId: p.userId,
       clientId: p.clientId,

@@ -10,6 +10,7 @@ import {
   type Caller,
   type Logger,
 } from '@picard/service-kit';
+import { AUTH_LIMITS, LOOKUP_LIMITS, type authPb } from '@picard/proto';
 import type { AuthStore } from '../store/auth.store.js';
 import type { UserRefRow, UserRow } from '../store/users.store.js';
 import type { ConsentRow } from '../store/consents.store.js';
@@ -28,23 +29,11 @@ import {
   validateUsername,
 } from './validation.js';
 
-export interface EnsureAdminInput {
-  username: string;
-  password: string;
-  email?: string;
-}
-
-export interface RegisterUserInput {
-  username: string;
-  email: string;
-  password: string;
-  displayName: string;
-}
+/** EnsureAdmin's request; from PICARD_ADMIN_* at start-up the email may be left out. */
+export type EnsureAdminInput = Omit<authPb.EnsureAdminRequest, 'email'> &
+  Partial<Pick<authPb.EnsureAdminRequest, 'email'>>;
 
 const UNIQUE_VIOLATION = '23505';
-const MAX_PAGE = 200;
-/** Bounds of one LookupUsers call (the gateway's lookup_users repeats them). */
-export const LOOKUP_LIMITS = { usernames: 20, userIds: 100, username: 64 } as const;
 
 export class UsersService {
   constructor(
@@ -119,7 +108,7 @@ export class UsersService {
   }
 
   /** Sign-up. Anyone may call it (the gateway's sign-up page); the account is never an admin. */
-  async register(input: RegisterUserInput): Promise<UserRow> {
+  async register(input: authPb.RegisterUserRequest): Promise<UserRow> {
     const username = validateUsername(input.username);
     const email = validateEmail(input.email);
     const password = validateNewPassword(input.password, 'password');
@@ -172,10 +161,7 @@ export class UsersService {
   }
 
   /** Own profile (or the admin's edit): email and display name; the username never changes. */
-  async update(
-    caller: Caller,
-    input: { userId: string; email?: string; displayName?: string },
-  ): Promise<UserRow> {
+  async update(caller: Caller, input: authPb.UpdateUserRequest): Promise<UserRow> {
     const user = await this.selfOrAdmin(caller, input.userId);
     const patch: Partial<UserRow> = {};
     if (input.email !== undefined) patch.email = validateEmail(input.email);
@@ -185,10 +171,7 @@ export class UsersService {
   }
 
   /** Needs the current password; every refresh token of the account is revoked (other sessions end). */
-  async changePassword(
-    caller: Caller,
-    input: { userId: string; currentPassword: string; newPassword: string },
-  ): Promise<UserRow> {
+  async changePassword(caller: Caller, input: authPb.ChangePasswordRequest): Promise<UserRow> {
     const userId = assertUuid('user_id', input.userId);
     if (caller.userId.toLowerCase() !== userId) throw forbidden('you may only change your own password');
     const newPassword = validateNewPassword(input.newPassword, 'new_password');
@@ -233,7 +216,7 @@ export class UsersService {
    * for this user and (by a cut-off) its live access tokens. The direct-connect flow then refuses
    * it until the user approves it again.
    */
-  async withdrawConsent(caller: Caller, input: { userId: string; clientId: string }): Promise<boolean> {
+  async withdrawConsent(caller: Caller, input: authPb.WithdrawConsentRequest): Promise<boolean> {
     const user = await this.selfOrAdmin(caller, input.userId);
     const clientId = assertUuid('client_id', input.clientId);
     return this.store.transaction(async (tx) => {
@@ -249,12 +232,13 @@ export class UsersService {
 
   async list(
     caller: Caller,
-    input: { limit: number; cursor: string },
+    input: authPb.ListUsersRequest,
   ): Promise<{ users: UserRow[]; nextCursor?: string }> {
     await requireAdminAccount(this.store, caller);
-    const limit = input.limit || 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
-      throw invalid('limit', `limit must be 1-${MAX_PAGE}`);
+    const page = AUTH_LIMITS.userPage;
+    const limit = input.limit || page.default;
+    if (!Number.isInteger(limit) || limit < 1 || limit > page.max)
+      throw invalid('limit', `limit must be 1-${page.max}`);
     const after = input.cursor ? decodeCursor(input.cursor) : undefined;
     const rows = await this.store.users.list(limit + 1, after);
     const users = rows.slice(0, limit);
@@ -266,7 +250,7 @@ export class UsersService {
    * name, showing who owns a memory). Never a listing: only what was asked for, each account once.
    * Usernames compare as at registration (case-insensitively); unknown ones are simply left out.
    */
-  async lookup(caller: Caller, input: { usernames: string[]; userIds: string[] }): Promise<UserRefRow[]> {
+  async lookup(caller: Caller, input: authPb.LookupUsersRequest): Promise<UserRefRow[]> {
     await requireUserWithScope(this.store, caller, READ_SCOPE);
     const { usernames, userIds } = input;
     if (usernames.length === 0 && userIds.length === 0)

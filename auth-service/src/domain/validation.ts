@@ -1,5 +1,5 @@
 import { invalid } from '@picard/service-kit';
-import { ALL_SCOPES, SCOPES as SCOPE, type Scope } from '@picard/proto';
+import { ALL_SCOPES, AUTH_LIMITS, SCOPES as SCOPE, type Scope } from '@picard/proto';
 import { isCommonPassword } from './common-passwords.js';
 
 export type { Scope };
@@ -48,13 +48,15 @@ export function validateNewPassword(value: unknown, field = 'password'): string 
 
 export function validateDisplayName(value: unknown, field = 'display_name'): string {
   const name = typeof value === 'string' ? value.trim() : '';
-  if (name.length < 1 || name.length > 200) throw invalid(field, `${field} must be 1-200 characters`);
+  const max = AUTH_LIMITS.clientNameChars;
+  if (name.length < 1 || name.length > max) throw invalid(field, `${field} must be 1-${max} characters`);
   return name;
 }
 
 export function validateClientName(value: unknown, field = 'client_name'): string {
   const name = typeof value === 'string' ? value.trim() : '';
-  if (name.length < 1 || name.length > 200) throw invalid(field, `${field} must be 1-200 characters`);
+  const max = AUTH_LIMITS.clientNameChars;
+  if (name.length < 1 || name.length > max) throw invalid(field, `${field} must be 1-${max} characters`);
   return name;
 }
 

@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { callerMetadata, callUnary, type Caller } from '@picard/service-kit';
-import type { authPb } from '@picard/proto';
+import { AUTH_LIMITS, type authPb } from '@picard/proto';
 import { z } from '../schemas/zod.js';
 import type { ServiceClients } from '../clients/service-clients.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
@@ -197,7 +197,10 @@ export function registerAdminManageOpenApi(registry: OpenAPIRegistry, errorSchem
     summary: 'List users, paged',
     security,
     request: {
-      query: z.object({ limit: z.number().int().min(1).max(200).optional(), cursor: z.string().optional() }),
+      query: z.object({
+        limit: z.number().int().min(1).max(AUTH_LIMITS.userPage.max).optional(),
+        cursor: z.string().optional(),
+      }),
     },
     responses: {
       200: json(z.object({ users: z.array(userSchema), next_cursor: z.string().nullable() }), 'Users'),

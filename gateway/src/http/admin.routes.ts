@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { callerMetadata, callUnary, DomainError, type Caller } from '@picard/service-kit';
+import { AUTH_LIMITS } from '@picard/proto';
 import { z } from '../schemas/zod.js';
 import type { ServiceClients } from '../clients/service-clients.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
@@ -9,7 +10,7 @@ import { fromZodError, handled, sendError } from './http-errors.js';
 
 const registerClientBody = z
   .object({
-    client_name: z.string().min(1).max(200),
+    client_name: z.string().min(1).max(AUTH_LIMITS.clientNameChars),
     redirect_uris: z.array(z.string()).default([]),
     scopes: z.array(z.enum(ALL_SCOPES as [string, ...string[]])).default([SCOPES.read, SCOPES.write]),
   })

@@ -1,4 +1,4 @@
-import type { memoryPb } from '@picard/proto';
+import { MEMORY_LIMITS, type memoryPb } from '@picard/proto';
 import { z } from './zod.js';
 
 export const groupSchema = z
@@ -21,4 +21,5 @@ export const groupToJson = (g: memoryPb.Group): GroupJson => ({
   created_at: (g.createdAt ?? new Date(0)).toISOString(),
 });
 
-export const groupNameInput = () => z.string().min(1).max(100).describe('1-100 characters.');
+const NAME_MAX = MEMORY_LIMITS.groupNameChars;
+export const groupNameInput = () => z.string().min(1).max(NAME_MAX).describe(`1-${NAME_MAX} characters.`);

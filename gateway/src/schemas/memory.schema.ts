@@ -1,4 +1,4 @@
-import { memoryPb } from '@picard/proto';
+import { MEMORY_LIMITS, memoryPb } from '@picard/proto';
 import { DomainError } from '@picard/service-kit';
 import { z } from './zod.js';
 
@@ -75,19 +75,22 @@ export function memoryToJson(m: memoryPb.Memory): MemoryJson {
   };
 }
 
+// memory-service's bounds, checked here too so a bad field is a 400 before any gRPC hop.
+const L = MEMORY_LIMITS;
+
 /** Input pieces shared by the tools that write memories. */
 export const tagsInput = () =>
   z
-    .array(z.string().min(1).max(64))
-    .max(20)
-    .describe('Labels for filtering (at most 20, 1-64 characters each).');
+    .array(z.string().min(1).max(L.tagChars))
+    .max(L.tags)
+    .describe(`Labels for filtering (at most ${L.tags}, 1-${L.tagChars} characters each).`);
 export const sharedWithInput = () =>
   z
     .object({
-      users: z.array(z.uuid()).max(100).optional().describe('User ids that may see the memory.'),
+      users: z.array(z.uuid()).max(L.sharedUsers).optional().describe('User ids that may see the memory.'),
       groups: z
         .array(z.uuid())
-        .max(20)
+        .max(L.sharedGroups)
         .optional()
         .describe('Group ids (groups you own or belong to) whose members may see the memory.'),
     })

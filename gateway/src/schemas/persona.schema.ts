@@ -1,26 +1,6 @@
-import type { personaPb } from '@picard/proto';
+import { PERSONA_LIMITS, type personaPb } from '@picard/proto';
 import { isoDateTime, memoryToJson, scoredMemorySchema } from './memory.schema.js';
 import { z } from './zod.js';
-
-/**
- * persona-service's bounds (its persona.rules LIMITS, PROMPT_MAX_CHARS and DIRECTORY_LIMITS),
- * repeated here so REST and MCP clients get a 400 naming the field before any gRPC hop and see them
- * in the schemas; the service re-checks every one of them.
- */
-export const PERSONA_LIMITS = {
-  displayName: 100,
-  description: 1000,
-  tone: 100,
-  model: 100,
-  tag: 50,
-  tags: 20,
-  temperature: { min: 0, max: 2 },
-  maxTokens: { min: 1, max: 4096 },
-  memoryLimit: { min: 1, max: 50 },
-  prompt: 4000,
-  directoryQuery: 100,
-  directoryPage: { min: 1, max: 100, default: 20 },
-} as const;
 
 // persona-service counts code points (as PostgreSQL counts varchar length), not UTF-16 units.
 const codePoints = (s: string) => [...s].length;
@@ -77,6 +57,7 @@ export const personaToJson = (p: personaPb.Persona): PersonaJson => ({
   updated_at: p.updatedAt ? p.updatedAt.toISOString() : null,
 });
 
+// persona-service's bounds, checked here too so a bad field is a 400 before any gRPC hop.
 const L = PERSONA_LIMITS;
 
 export const personaPatchInput = () =>

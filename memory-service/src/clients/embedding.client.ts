@@ -51,6 +51,11 @@ export class ServingEmbeddings implements Embeddings {
     this.serving = model;
   }
 
+  /** The stored vectors are of another model than the configured one until ReembedJob swaps them. */
+  reembedding(): boolean {
+    return !this.isConfigured();
+  }
+
   isConfigured(): boolean {
     return (
       this.serving.model === this.client.info.model && this.serving.dimensions === this.client.info.dimensions

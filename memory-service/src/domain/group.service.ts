@@ -7,10 +7,10 @@ import {
   notFound,
   type Caller,
 } from '@picard/service-kit';
+import { MEMORY_LIMITS } from '@picard/proto';
 import type { GroupRow, GroupStore } from '../store/group.store.js';
 import { requireScope, SCOPE_READ, SCOPE_WRITE } from './memory.validation.js';
 
-export const MAX_GROUP_NAME_CHARS = 100;
 export const MAX_GROUPS_PER_OWNER = 100;
 export const MAX_GROUP_MEMBERS = 1000;
 
@@ -95,8 +95,11 @@ export class GroupService {
 function checkName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length === 0) throw invalid('name', 'name must not be empty');
-  if (trimmed.length > MAX_GROUP_NAME_CHARS) {
-    throw invalid('name', `name is longer than ${MAX_GROUP_NAME_CHARS} characters (got ${trimmed.length})`);
+  if (trimmed.length > MEMORY_LIMITS.groupNameChars) {
+    throw invalid(
+      'name',
+      `name is longer than ${MEMORY_LIMITS.groupNameChars} characters (got ${trimmed.length})`,
+    );
   }
   return trimmed;
 }

@@ -1,16 +1,12 @@
 import { assertUuid, DomainError, invalid, type Caller } from '@picard/service-kit';
-import { revealRow } from './memory-reveal.js';
-import { createdEvent, ownerRefusal, type MemoryService } from './memory.service.js';
+import { MEMORY_LIMITS } from '@picard/proto';
+import type { MemoryStore } from '../store/memory.store.js';
+import { createdEvent, deletedEvent } from './memory-events.js';
+import { ownerRefusal, type MemoryService } from './memory.service.js';
 import type { ItemError, MemoryRecord, NewMemoryInput } from './memory.model.js';
-import {
-  checkNewMemory,
-  checkShareableGroups,
-  requireScope,
-  SCOPE_WRITE,
-  type CheckedNewMemory,
-} from './memory.validation.js';
+import { requireScope, SCOPE_WRITE, type CheckedNewMemory } from './memory.validation.js';
 
-export const MAX_BATCH = 500;
+const MAX_BATCH = MEMORY_LIMITS.batch;
 
 export type BatchResult<T> = { ok: true; items: T[] } | { ok: false; errors: ItemError[] };
 
@@ -19,20 +15,22 @@ export type BatchResult<T> = { ok: true; items: T[] } | { ok: false; errors: Ite
  * batch with an error per bad item (index and field), so a client can fix and resend it unchanged.
  */
 export class MemoryBatchService {
-  constructor(private readonly memories: MemoryService) {}
+  constructor(
+    private readonly memories: MemoryService,
+    private readonly store: MemoryStore,
+  ) {}
 
   async submitMany(caller: Caller, inputs: NewMemoryInput[]): Promise<BatchResult<MemoryRecord>> {
     requireScope(caller, SCOPE_WRITE);
     checkBatchSize('memories', inputs.length);
-    const { deps } = this.memories;
-    const groupIds = inputs.some((m) => m.sharedWith.groups.length) ? await deps.groupsOf(caller.userId) : [];
+    const groupIds = inputs.some((m) => m.sharedWith.groups.length)
+      ? await this.memories.groupsOf(caller.userId)
+      : [];
     const errors: ItemError[] = [];
     const checked: CheckedNewMemory[] = [];
     inputs.forEach((input, index) => {
       try {
-        const c = checkNewMemory(input, deps.maxTextChars, caller.userId);
-        checkShareableGroups(c.sharedWith.groups, groupIds);
-        checked.push(c);
+        checked.push(this.memories.checkNew(caller, input, groupIds));
       } catch (err) {
         errors.push(itemError(index, err, `memories[${index}]`));
       }
@@ -41,10 +39,10 @@ export class MemoryBatchService {
 
     const vectors = await this.memories.embedOrPending(checked.map((c) => c.text));
     const rows = checked.map((c, i) => this.memories.newRow(caller, c, vectors[i]!));
-    const created = await deps.store.createMany(rows.map((row) => ({ row, event: createdEvent(row) })));
+    const created = await this.store.createMany(rows.map((row) => ({ row, event: createdEvent(row) })));
     this.memories.written(caller);
     const shares = new Map(rows.map((r) => [r.id, r.sharedWith]));
-    return { ok: true, items: created.map((row) => revealRow(deps.cipher, caller, row, shares)) };
+    return { ok: true, items: created.map((row) => this.memories.reveal(caller, row, shares)) };
   }
 
   async deleteMany(caller: Caller, ids: string[]): Promise<BatchResult<string>> {
@@ -65,18 +63,11 @@ export class MemoryBatchService {
     });
     if (errors.length) return { ok: false, errors };
 
-    const { deps } = this.memories;
-    const groupIds = await deps.groupsOf(caller.userId);
-    const result = await deps.store.deleteMany(
+    const groupIds = await this.memories.groupsOf(caller.userId);
+    const result = await this.store.deleteMany(
       checked,
       (id, facts) => ownerRefusal(caller, groupIds, id, 'delete', facts),
-      (facts) => ({
-        memory_id: facts.id,
-        user_id: facts.userId,
-        permission: facts.permission,
-        occurred_at: new Date().toISOString(),
-        reason: 'deleted',
-      }),
+      (facts) => deletedEvent(facts.id, facts),
     );
     if (result.refused.length) {
       return {

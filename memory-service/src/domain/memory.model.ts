@@ -1,4 +1,9 @@
-/** The domain's view of memories; the gRPC codec maps these to and from the generated types. */
+import type { memoryPb } from '@picard/proto';
+
+/**
+ * The domain's view of memories. Requests are the generated types, with enums by name (the
+ * store's spelling) where the gRPC codec maps them; results are the domain's own records.
+ */
 export type PermissionName = 'private' | 'public' | 'shared';
 
 export interface MemoryRecord {
@@ -17,64 +22,34 @@ export interface MemoryRecord {
   similarity?: number;
 }
 
-export interface NewMemoryInput {
-  text: string;
+export type NewMemoryInput = Omit<memoryPb.NewMemory, 'permission' | 'sharedWith'> & {
   permission: PermissionName | 'unspecified';
-  expirationDate?: Date;
-  tags: string[];
-  sharedWith: { users: string[]; groups: string[] };
-}
+  /** Absent lists are empty. */
+  sharedWith: memoryPb.SharedWith;
+};
+
+export type ModifyPermissionsInput = Omit<memoryPb.ModifyPermissionsRequest, 'permission' | 'sharedWith'> & {
+  permission: PermissionName | 'unspecified';
+  sharedWith: memoryPb.SharedWith;
+};
 
 export interface Page<T> {
   items: T[];
   nextCursor?: string;
 }
 
-export interface QueryTimings {
-  embedMs: number;
-  searchMs: number;
-  decryptMs: number;
-  totalMs: number;
-}
-
-export interface UpdateMemoryInput {
-  memoryId: string;
-  text?: string;
-  expirationDate?: Date;
-  clearExpirationDate: boolean;
-  tags: string[];
-  replaceTags: boolean;
-  /** Refuse with `conflict` unless the memory was last changed at this instant (optimistic concurrency). */
-  expectedUpdatedAt?: Date;
-}
-
-export interface ListMemoriesInput {
-  userId?: string;
-  permission: PermissionName | 'unspecified';
-  tags: string[];
-  expired: 'exclude' | 'include' | 'only';
-  createdAfter?: Date;
-  createdBefore?: Date;
-  sort: string;
-  order: string;
-  limit: number;
-  cursor: string;
-}
-
-export interface QueryMemoryInput {
-  query: string;
-  limit: number;
-  userId?: string;
+export type ListMemoriesInput = Omit<memoryPb.GetMemoriesRequest, 'permission' | 'expired'> & {
   /** 'unspecified' = any permission. */
   permission: PermissionName | 'unspecified';
-  tags: string[];
-  /** At least one of these tags. */
-  anyTags: string[];
-  minSimilarity?: number;
+  expired: 'exclude' | 'include' | 'only';
+};
+
+export type QueryMemoryInput = Omit<memoryPb.QueryMemoryRequest, 'permission' | 'mode'> & {
+  /** 'unspecified' = any permission. */
+  permission: PermissionName | 'unspecified';
   /** 'unspecified' = the default (hybrid); the older `hybrid` flag asks for hybrid too. */
   mode: SearchModeName | 'unspecified';
-  hybrid: boolean;
-}
+};
 
 export type SearchModeName = 'vector' | 'keyword' | 'hybrid';
 

@@ -8,6 +8,7 @@ import {
   type Caller,
   type Logger,
 } from '@picard/service-kit';
+import { MEMORY_LIMITS, type memoryPb } from '@picard/proto';
 import type { Embeddings } from '../clients/embedding.client.js';
 import { decodeCursor, decodeListCursor, encodeCursor, encodeListCursor } from '../store/cursor.js';
 import { listVisible, type SortField, type SortOrder } from '../store/memory-list.store.js';
@@ -18,22 +19,21 @@ import type {
   NewMemoryRow,
   SearchFilter,
 } from '../store/memory.store.js';
-import { canSee, type VisibilityFacts } from '../store/visibility.js';
+import { canSee, type Shares, type VisibilityFacts } from '../store/visibility.js';
 import type { KeywordStore } from '../store/keyword.store.js';
 import { fuse, type FusionOptions } from './hybrid-ranking.js';
 import type { KeywordHasher } from './keyword-hasher.js';
 import type { MemoryCipher } from './memory-cipher.js';
+import { createdEvent, deletedEvent } from './memory-events.js';
 import { revealRow } from './memory-reveal.js';
 import type {
   ListMemoriesInput,
   MemoryRecord,
+  ModifyPermissionsInput,
   NewMemoryInput,
   Page,
-  PermissionName,
   QueryMemoryInput,
-  QueryTimings,
   SearchModeName,
-  UpdateMemoryInput,
 } from './memory.model.js';
 import {
   checkExpiration,
@@ -43,7 +43,6 @@ import {
   checkShareableGroups,
   checkTags,
   checkText,
-  MAX_TAGS,
   requireScope,
   SCOPE_READ,
   SCOPE_WRITE,
@@ -72,9 +71,6 @@ export interface MemoryServiceDeps {
   fusion: FusionOptions;
 }
 
-const RETRIEVE_LIMIT = { fallback: 100, max: 1000 };
-const QUERY_LIMIT = { fallback: 10, max: 100 };
-const LIST_LIMIT = { fallback: 50, max: 500 };
 /** Hybrid search takes this many times the limit from each index (at least MIN_CANDIDATES) before fusing. */
 const HYBRID_CANDIDATES = 3;
 const MIN_CANDIDATES = 30;
@@ -85,18 +81,30 @@ const since = (t: number) => Math.round((performance.now() - t) * 100) / 100;
 
 /** The memory rules: scopes, validation, encryption, visibility; storage and embeddings injected. */
 export class MemoryService {
-  constructor(readonly deps: MemoryServiceDeps) {}
+  constructor(private readonly deps: MemoryServiceDeps) {}
 
   async submit(caller: Caller, input: NewMemoryInput): Promise<MemoryRecord> {
     requireScope(caller, SCOPE_WRITE);
     const checked = checkNewMemory(input, this.deps.maxTextChars, caller.userId);
     if (checked.sharedWith.groups.length)
-      checkShareableGroups(checked.sharedWith.groups, await this.deps.groupsOf(caller.userId));
+      checkShareableGroups(checked.sharedWith.groups, await this.groupsOf(caller.userId));
     const [embedding] = await this.embedOrPending([checked.text]);
     const row = this.newRow(caller, checked, embedding!);
     const created = await this.deps.store.create(row, createdEvent(row));
     this.written(caller);
     return this.reveal(caller, created, new Map([[row.id, checked.sharedWith]]));
+  }
+
+  /** The groups a user owns or belongs to: whom they may share with. */
+  groupsOf(userId: string): Promise<string[]> {
+    return this.deps.groupsOf(userId);
+  }
+
+  /** A new memory's rules, for the batch and import paths: `groupIds` are the caller's (groupsOf). */
+  checkNew(caller: Caller, input: NewMemoryInput, groupIds: readonly string[]): CheckedNewMemory {
+    const checked = checkNewMemory(input, this.deps.maxTextChars, caller.userId);
+    checkShareableGroups(checked.sharedWith.groups, groupIds);
+    return checked;
   }
 
   /**
@@ -135,9 +143,9 @@ export class MemoryService {
     };
   }
 
-  async retrieve(caller: Caller, req: { limit: number; cursor: string }): Promise<Page<MemoryRecord>> {
+  async retrieve(caller: Caller, req: memoryPb.RetrieveMemoriesRequest): Promise<Page<MemoryRecord>> {
     requireScope(caller, SCOPE_READ);
-    const limit = checkLimit(req.limit, RETRIEVE_LIMIT.fallback, RETRIEVE_LIMIT.max);
+    const limit = checkLimit(req.limit, MEMORY_LIMITS.retrievePage);
     const after = req.cursor ? decodeCursor(req.cursor) : undefined;
     const rows = await this.deps.store.listOwn(caller.userId, limit + 1, after);
     const page = rows.slice(0, limit);
@@ -153,11 +161,11 @@ export class MemoryService {
   async query(
     caller: Caller,
     req: QueryMemoryInput,
-  ): Promise<{ items: MemoryRecord[]; timings: QueryTimings }> {
+  ): Promise<{ items: MemoryRecord[]; timings: memoryPb.QueryTimings }> {
     const started = performance.now();
     requireScope(caller, SCOPE_READ);
     const text = checkText('query', req.query, this.deps.maxTextChars);
-    const limit = checkLimit(req.limit, QUERY_LIMIT.fallback, QUERY_LIMIT.max);
+    const limit = checkLimit(req.limit, MEMORY_LIMITS.queryPage);
     const filter = checkSearchFilter(req);
 
     const mode = req.mode !== 'unspecified' ? req.mode : req.hybrid ? 'hybrid' : DEFAULT_SEARCH_MODE;
@@ -257,26 +265,14 @@ export class MemoryService {
     requireScope(caller, SCOPE_WRITE);
     const id = assertUuid('memory_id', memoryId);
     const groupIds = await this.deps.groupsOf(caller.userId);
-    await this.deps.store.delete(id, ownerOnly(caller, groupIds, id, 'delete'), (facts) => ({
-      memory_id: id,
-      user_id: facts.userId,
-      permission: facts.permission,
-      occurred_at: new Date().toISOString(),
-      reason: 'deleted',
-    }));
+    await this.deps.store.delete(id, ownerOnly(caller, groupIds, id, 'delete'), (facts) =>
+      deletedEvent(id, facts),
+    );
     this.written(caller);
     return id;
   }
 
-  async modifyPermissions(
-    caller: Caller,
-    req: {
-      memoryId: string;
-      permission: PermissionName | 'unspecified';
-      sharedWith: { users: string[]; groups: string[] };
-      expectedUpdatedAt?: Date;
-    },
-  ): Promise<MemoryRecord> {
+  async modifyPermissions(caller: Caller, req: ModifyPermissionsInput): Promise<MemoryRecord> {
     requireScope(caller, SCOPE_WRITE);
     const id = assertUuid('memory_id', req.memoryId);
     const checked = checkPermission(req.permission, req.sharedWith, caller.userId);
@@ -305,7 +301,7 @@ export class MemoryService {
     return this.reveal(caller, row, new Map([[id, checked.sharedWith]]));
   }
 
-  async update(caller: Caller, req: UpdateMemoryInput): Promise<MemoryRecord> {
+  async update(caller: Caller, req: memoryPb.UpdateMemoryRequest): Promise<MemoryRecord> {
     requireScope(caller, SCOPE_WRITE);
     const id = assertUuid('memory_id', req.memoryId);
     const text = req.text === undefined ? undefined : checkText('text', req.text, this.deps.maxTextChars);
@@ -322,8 +318,8 @@ export class MemoryService {
     const row = await this.deps.store.change(id, ownerOnly(caller, groupIds, id, 'update'), (facts) => {
       checkUnchangedSince(facts, req.expectedUpdatedAt);
       const merged = req.replaceTags ? tags : [...new Set([...facts.tags, ...tags])];
-      if (merged.length > MAX_TAGS)
-        throw invalid('tags', `at most ${MAX_TAGS} tags (got ${merged.length} after merging)`);
+      if (merged.length > MEMORY_LIMITS.tags)
+        throw invalid('tags', `at most ${MEMORY_LIMITS.tags} tags (got ${merged.length} after merging)`);
       return {
         ...(text !== undefined
           ? {
@@ -357,7 +353,7 @@ export class MemoryService {
     if (!SORTS.includes(sort)) throw invalid('sort', `sort must be one of ${SORTS.join(', ')}`);
     const order = req.order || 'desc';
     if (order !== 'asc' && order !== 'desc') throw invalid('order', 'order must be asc or desc');
-    const limit = checkLimit(req.limit, LIST_LIMIT.fallback, LIST_LIMIT.max);
+    const limit = checkLimit(req.limit, MEMORY_LIMITS.listPage);
     const after = req.cursor ? decodeListCursor(req.cursor, sort, order) : undefined;
     const userId = req.userId === undefined ? undefined : assertUuid('user_id', req.userId);
     const tags = checkTags(req.tags);
@@ -402,26 +398,14 @@ export class MemoryService {
     this.deps.activity?.active(caller.userId);
   }
 
-  private reveal(
-    caller: Caller,
-    row: MemoryRow,
-    shares: Map<string, { users: string[]; groups: string[] }>,
-  ): MemoryRecord {
+  /** Decrypts one row; `shares` holds the share lists of the caller's own rows. */
+  reveal(caller: Caller, row: MemoryRow, shares: Map<string, Shares>): MemoryRecord {
     return revealRow(this.deps.cipher, caller, row, shares);
   }
 }
 
 /** Texts per Embed call: the embedding-service's own provider batch. */
 export const EMBED_BATCH = 64;
-
-export function createdEvent(row: NewMemoryRow) {
-  return {
-    memory_id: row.id,
-    user_id: row.userId,
-    permission: row.permission,
-    occurred_at: new Date().toISOString(),
-  };
-}
 
 function checkSearchFilter(req: QueryMemoryInput): SearchFilter {
   const min = req.minSimilarity;

@@ -1,14 +1,10 @@
 import { assertUuid, invalid } from '@picard/service-kit';
-import { SCOPES } from '@picard/proto';
+import { MEMORY_LIMITS, SCOPES } from '@picard/proto';
 import type { NewMemoryInput, PermissionName } from './memory.model.js';
 
 export { requireScope } from '@picard/service-kit';
 export const SCOPE_READ = SCOPES.read;
 export const SCOPE_WRITE = SCOPES.write;
-export const MAX_TAGS = 20;
-export const MAX_TAG_CHARS = 64;
-export const MAX_SHARED_USERS = 100;
-export const MAX_SHARED_GROUPS = 20;
 
 /** Text that is blank after trimming or longer than the limit never reaches the embedder. */
 export function checkText(field: string, text: string, maxChars: number): string {
@@ -18,8 +14,10 @@ export function checkText(field: string, text: string, maxChars: number): string
   return text;
 }
 
-export function checkLimit(limit: number, fallback: number, max: number): number {
-  if (limit === 0) return fallback;
+/** 0 is proto3's "not set": the page's default. */
+export function checkLimit(limit: number, page: { default: number; max: number }): number {
+  const { max } = page;
+  if (limit === 0) return page.default;
   if (!Number.isInteger(limit) || limit < 0 || limit > max) {
     throw invalid('limit', `limit must be between 1 and ${max}`);
   }
@@ -61,11 +59,11 @@ export function checkPermission(
   if (sharedWith.users.length === 0 && sharedWith.groups.length === 0) {
     throw invalid('shared_with', 'a shared memory needs at least one user or group in shared_with');
   }
-  if (sharedWith.users.length > MAX_SHARED_USERS) {
-    throw invalid('shared_with.users', `at most ${MAX_SHARED_USERS} users in shared_with.users`);
+  if (sharedWith.users.length > MEMORY_LIMITS.sharedUsers) {
+    throw invalid('shared_with.users', `at most ${MEMORY_LIMITS.sharedUsers} users in shared_with.users`);
   }
-  if (sharedWith.groups.length > MAX_SHARED_GROUPS) {
-    throw invalid('shared_with.groups', `at most ${MAX_SHARED_GROUPS} groups in shared_with.groups`);
+  if (sharedWith.groups.length > MEMORY_LIMITS.sharedGroups) {
+    throw invalid('shared_with.groups', `at most ${MEMORY_LIMITS.sharedGroups} groups in shared_with.groups`);
   }
   const users = sharedWith.users.map((u, i) => {
     const id = assertUuid(`shared_with.users[${i}]`, u);
@@ -98,11 +96,11 @@ export function checkExpiration(date: Date, now = new Date()): Date {
 
 /** Trimmed, de-duplicated tags; `field` names the list in errors (tags[i]). */
 export function checkTags(tags: string[], field = 'tags'): string[] {
-  if (tags.length > MAX_TAGS) throw invalid(field, `at most ${MAX_TAGS} tags`);
+  if (tags.length > MEMORY_LIMITS.tags) throw invalid(field, `at most ${MEMORY_LIMITS.tags} tags`);
   const trimmed = tags.map((tag, i) => {
     const t = tag.trim();
-    if (t.length === 0 || t.length > MAX_TAG_CHARS) {
-      throw invalid(`${field}[${i}]`, `${field}[${i}] must be 1 to ${MAX_TAG_CHARS} characters`);
+    if (t.length === 0 || t.length > MEMORY_LIMITS.tagChars) {
+      throw invalid(`${field}[${i}]`, `${field}[${i}] must be 1 to ${MEMORY_LIMITS.tagChars} characters`);
     }
     return t;
   });

@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto';
 import { DomainError, invalid, type Caller } from '@picard/service-kit';
 import type { ImportBatchStore } from '../store/import-batch.store.js';
-import { createdEvent, type MemoryService } from './memory.service.js';
+import type { MemoryStore } from '../store/memory.store.js';
+import { createdEvent } from './memory-events.js';
+import type { MemoryService } from './memory.service.js';
 import type { ItemError, MemoryRecord } from './memory.model.js';
-import {
-  checkNewMemory,
-  checkShareableGroups,
-  requireScope,
-  SCOPE_READ,
-  SCOPE_WRITE,
-} from './memory.validation.js';
+import { requireScope, SCOPE_READ, SCOPE_WRITE } from './memory.validation.js';
 import {
   checkEach,
   checkFormat,
@@ -43,17 +39,17 @@ export interface ImportProgress {
 export class TransferService {
   constructor(
     private readonly memories: MemoryService,
+    private readonly store: MemoryStore,
     private readonly importBatches: ImportBatchStore,
   ) {}
 
   async export(caller: Caller, format: string): Promise<{ format: string; count: number; data: string }> {
     requireScope(caller, SCOPE_READ);
     const checkedFormat = checkFormat(format, EXPORT_FORMATS);
-    const { store } = this.memories.deps;
     const records: MemoryRecord[] = [];
     let after: { createdKey: string; id: string } | undefined;
     for (;;) {
-      const rows = await store.listOwn(caller.userId, EXPORT_PAGE, after);
+      const rows = await this.store.listOwn(caller.userId, EXPORT_PAGE, after);
       records.push(...(await this.memories.revealAll(caller, rows)));
       if (records.length > MAX_IMPORT_ITEMS) {
         throw new DomainError(
@@ -81,14 +77,12 @@ export class TransferService {
   async *import(caller: Caller, format: string, data: string, importId = ''): AsyncGenerator<ImportProgress> {
     requireScope(caller, SCOPE_WRITE);
     checkImportId(importId);
-    const { deps } = this.memories;
     const parsed = parseImport(format, data, {});
     const groupIds = parsed.items.some((i) => i.sharedWith.groups.length)
-      ? await deps.groupsOf(caller.userId)
+      ? await this.memories.groupsOf(caller.userId)
       : [];
     const checked = checkEach(parsed.items, (item) => {
-      const c = checkNewMemory(item, deps.maxTextChars, caller.userId);
-      checkShareableGroups(c.sharedWith.groups, groupIds);
+      const c = this.memories.checkNew(caller, item, groupIds);
       if (item.createdAt && item.createdAt.getTime() > Date.now() + 60_000)
         throw invalid('created_at', 'created_at is in the future');
       return c;
@@ -120,7 +114,7 @@ export class TransferService {
       }));
       const mark = importId ? { userId: caller.userId, importId, firstItem: i, fileDigest } : undefined;
       try {
-        await deps.store.createMany(
+        await this.store.createMany(
           rows.map((row) => ({ row, event: createdEvent(row) })),
           mark,
         );

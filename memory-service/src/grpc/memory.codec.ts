@@ -4,11 +4,11 @@ import type {
   ItemError,
   ListMemoriesInput,
   MemoryRecord,
+  ModifyPermissionsInput,
   NewMemoryInput,
   PermissionName,
   QueryMemoryInput,
   SearchModeName,
-  UpdateMemoryInput,
 } from '../domain/memory.model.js';
 import type { GroupRow } from '../store/group.store.js';
 
@@ -64,23 +64,11 @@ function sharedWithFromPb(s: memoryPb.SharedWith | undefined): { users: string[]
   return { users: s?.users ?? [], groups: s?.groups ?? [] };
 }
 
-export function modifyPermissionsFromPb(r: memoryPb.ModifyPermissionsRequest) {
+export function modifyPermissionsFromPb(r: memoryPb.ModifyPermissionsRequest): ModifyPermissionsInput {
   return {
     memoryId: r.memoryId,
     permission: permissionFromPb(r.permission),
     sharedWith: sharedWithFromPb(r.sharedWith),
-    expectedUpdatedAt: r.expectedUpdatedAt,
-  };
-}
-
-export function updateFromPb(r: memoryPb.UpdateMemoryRequest): UpdateMemoryInput {
-  return {
-    memoryId: r.memoryId,
-    text: r.text,
-    expirationDate: r.expirationDate,
-    clearExpirationDate: r.clearExpirationDate,
-    tags: r.tags,
-    replaceTags: r.replaceTags,
     expectedUpdatedAt: r.expectedUpdatedAt,
   };
 }

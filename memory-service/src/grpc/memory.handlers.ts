@@ -13,7 +13,6 @@ import {
   modifyPermissionsFromPb,
   newMemoryFromPb,
   queryFromPb,
-  updateFromPb,
 } from './memory.codec.js';
 
 export interface MemoryDomain {
@@ -39,10 +38,7 @@ export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.M
       logger,
       'RetrieveMemories',
       async (req, call) => {
-        const page = await service.retrieve(requireCaller(call.metadata), {
-          limit: req.limit,
-          cursor: req.cursor,
-        });
+        const page = await service.retrieve(requireCaller(call.metadata), req);
         return { memories: page.items.map(memoryToPb), nextCursor: page.nextCursor };
       },
     ),
@@ -78,7 +74,7 @@ export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.M
     updateMemory: unary<memoryPb.UpdateMemoryRequest, memoryPb.Memory>(
       logger,
       'UpdateMemory',
-      async (req, call) => memoryToPb(await service.update(requireCaller(call.metadata), updateFromPb(req))),
+      async (req, call) => memoryToPb(await service.update(requireCaller(call.metadata), req)),
     ),
     deleteMemories: unary<memoryPb.DeleteMemoriesRequest, memoryPb.DeleteMemoriesResponse>(
       logger,

@@ -144,15 +144,23 @@ export function fromRaw(r: RawRow): MemoryRow {
   };
 }
 
-/** The only place with SQL for memories. */
+/**
+ * The memories the requests read and write: create, search, change, delete. The SQL of memories
+ * lives under store/ only, one file per concern: listing (memory-list.store.ts), keyword postings,
+ * and each background job's own store (expiry, pending embeddings, key rotation, re-embedding).
+ */
 export class MemoryStore {
-  /** Set while a model change writes new vectors beside the serving ones (see ReembedStore). */
-  reembedding = false;
-
   /** Told how many rows each committed write touched (planner statistics follow them). */
   onWrite?: (rows: number) => void;
 
-  constructor(readonly knex: Knex) {}
+  constructor(
+    readonly knex: Knex,
+    /**
+     * Whether a model change is writing new vectors beside the serving ones (see ReembedStore);
+     * the serving embeddings know, so the store asks rather than keeping a copy of its own.
+     */
+    private readonly reembedding: () => boolean = () => false,
+  ) {}
 
   select(db: Knex | Knex.Transaction = this.knex) {
     return db({ m: 'memories' }).select(
@@ -383,7 +391,7 @@ export class MemoryStore {
   async delete(
     id: string,
     authorize: (facts: VisibilityFacts | undefined) => void,
-    event: (facts: VisibilityFacts) => MemoryEvent,
+    event: (facts: VisibilityFacts) => EventPayload<'memory.deleted'>,
   ): Promise<void> {
     await this.knex.transaction(async (trx) => {
       const facts = await this.lock(trx, id);
@@ -401,7 +409,7 @@ export class MemoryStore {
   async deleteMany<E>(
     ids: string[],
     refuse: (id: string, facts: VisibilityFacts | undefined) => E | undefined,
-    event: (facts: VisibilityFacts & { id: string }) => MemoryEvent,
+    event: (facts: VisibilityFacts & { id: string }) => EventPayload<'memory.deleted'>,
   ): Promise<{ deleted: string[]; refused: { index: number; id: string; error: E }[] }> {
     const result = await this.knex.transaction(async (trx) => {
       const facts = await this.lockMany(trx, ids);
@@ -437,7 +445,7 @@ export class MemoryStore {
         .update({
           ...(c.sealed ? sealedColumns(c.sealed) : {}),
           // A new text invalidates a new-model vector made from the old one.
-          ...(c.sealed && this.reembedding ? { embedding_next: null } : {}),
+          ...(c.sealed && this.reembedding() ? { embedding_next: null } : {}),
           ...(c.embedding !== undefined
             ? { embedding: c.embedding && toSql(c.embedding), embedding_model: c.embeddingModel ?? null }
             : {}),

@@ -5,7 +5,7 @@ import { testLogger } from '@picard/service-kit/testing';
 import { KeywordHasher } from '../../src/domain/keyword-hasher.js';
 import { KeywordIndexJob } from '../../src/domain/keyword-index.job.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
-import { createdEvent } from '../../src/domain/memory.service.js';
+import { createdEvent } from '../../src/domain/memory-events.js';
 import { KeywordStore, wordPostingCap } from '../../src/store/keyword.store.js';
 import type { NewMemoryRow } from '../../src/store/memory.store.js';
 import { newId } from '@picard/service-kit';

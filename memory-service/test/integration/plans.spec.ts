@@ -3,7 +3,7 @@ import { newId } from '@picard/service-kit';
 import { KeywordHasher } from '../../src/domain/keyword-hasher.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import type { PermissionName } from '../../src/domain/memory.model.js';
-import { createdEvent } from '../../src/domain/memory.service.js';
+import { createdEvent } from '../../src/domain/memory-events.js';
 import { explainListVisible } from '../../src/store/memory-list.store.js';
 import type { NewMemoryRow } from '../../src/store/memory.store.js';
 import { SweeperStore } from '../../src/store/sweeper.store.js';

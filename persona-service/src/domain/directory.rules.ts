@@ -1,7 +1,8 @@
 import { invalid, isUuid } from '@picard/service-kit';
+import { PERSONA_LIMITS } from '@picard/proto';
 
-/** The directory's bounds; the gateway repeats them in list_personas' schema. */
-export const DIRECTORY_LIMITS = { query: 100, defaultPage: 20, maxPage: 100 } as const;
+const QUERY_MAX_CHARS = PERSONA_LIMITS.directoryQuery;
+const PAGE = PERSONA_LIMITS.directoryPage;
 
 /** Where the previous page ended in (display_name, user_id) order. */
 export interface DirectoryPosition {
@@ -14,17 +15,17 @@ export function directoryQuery(query: string): string {
   const q = query.trim();
   // PostgreSQL refuses NUL in text; refusing it here keeps that a 400 instead of a 500.
   if (q.includes('\u0000')) throw invalid('query', 'query must not contain NUL characters');
-  if ([...q].length > DIRECTORY_LIMITS.query) {
-    throw invalid('query', `query must be at most ${DIRECTORY_LIMITS.query} characters`);
+  if ([...q].length > QUERY_MAX_CHARS) {
+    throw invalid('query', `query must be at most ${QUERY_MAX_CHARS} characters`);
   }
   return q;
 }
 
 /** 0 is proto3's "not given". */
 export function directoryPageSize(limit: number): number {
-  if (limit === 0) return DIRECTORY_LIMITS.defaultPage;
-  if (!Number.isInteger(limit) || limit < 1 || limit > DIRECTORY_LIMITS.maxPage) {
-    throw invalid('limit', `limit must be an integer from 1 to ${DIRECTORY_LIMITS.maxPage}`);
+  if (limit === 0) return PAGE.default;
+  if (!Number.isInteger(limit) || limit < PAGE.min || limit > PAGE.max) {
+    throw invalid('limit', `limit must be an integer from ${PAGE.min} to ${PAGE.max}`);
   }
   return limit;
 }

@@ -1,5 +1,5 @@
 import { invalid } from '@picard/service-kit';
-import type { personaPb } from '@picard/proto';
+import { PERSONA_LIMITS as LIMITS, type personaPb } from '@picard/proto';
 
 /** What a user who never saved a persona gets; `model` null means "the deployment's LLM_MODEL". */
 export const PERSONA_DEFAULTS = {
@@ -17,18 +17,6 @@ export const PERSONA_DEFAULTS = {
 
 /** The model name shown when neither the persona nor the deployment chose one. */
 export const OFFLINE_MODEL = 'offline';
-
-export const LIMITS = {
-  displayName: 100,
-  description: 1000,
-  tone: 100,
-  model: 100,
-  tag: 50,
-  tags: 20,
-  temperature: { min: 0, max: 2 },
-  maxTokens: { min: 1, max: 4096 },
-  memoryLimit: { min: 1, max: 50 },
-} as const;
 
 export type PersonaPatch = personaPb.UpdatePersonaRequest;
 export type StoredSettings = typeof PERSONA_DEFAULTS;

@@ -7,7 +7,6 @@ import type { LlmMessage } from '../llm/llm.types.js';
 
 /** The context window we plan for; small enough for any current chat model. */
 export const CONTEXT_TOKENS = 8192;
-export const PROMPT_MAX_CHARS = 4000;
 /** Room for the chat format's own tokens and the estimate's error. */
 const SAFETY_TOKENS = 256;
 const CHARS_PER_TOKEN = 4;

@@ -1,13 +1,13 @@
 import { assertUuid, invalid, type Caller } from '@picard/service-kit';
-import { memoryPb, type personaPb } from '@picard/proto';
+import { memoryPb, PERSONA_LIMITS, type personaPb } from '@picard/proto';
 import type { MemoryClient } from '../clients/memory.client.js';
 import type { Llm, LlmRequest } from '../llm/llm.types.js';
 import type { PersonaStore } from '../store/persona.store.js';
 import { ownUserId, requireScope, SCOPES } from './access.js';
 import { AnswerCache, type CachedAnswer } from './answer-cache.js';
 import { nothingKnownAnswer, offlineAnswer } from './offline-answer.js';
-import { LIMITS, PERSONA_DEFAULTS } from './persona.rules.js';
-import { buildPrompt, parseCitations, PROMPT_MAX_CHARS } from './query.prompt.js';
+import { PERSONA_DEFAULTS } from './persona.rules.js';
+import { buildPrompt, parseCitations } from './query.prompt.js';
 
 export interface QueryDeps {
   store: PersonaStore;
@@ -145,15 +145,15 @@ export class QueryService {
 
 function checkPrompt(prompt: string): string {
   if (prompt.trim() === '') throw invalid('prompt', 'prompt must not be blank');
-  if ([...prompt].length > PROMPT_MAX_CHARS)
-    throw invalid('prompt', `prompt must be at most ${PROMPT_MAX_CHARS} characters`);
+  if ([...prompt].length > PERSONA_LIMITS.prompt)
+    throw invalid('prompt', `prompt must be at most ${PERSONA_LIMITS.prompt} characters`);
   return prompt;
 }
 
 /** 0 (unset) means the persona's memory_limit; otherwise the same bounds as memory_limit. */
 function checkLimit(limit: number, fallback: number): number {
   if (limit === 0) return fallback;
-  const { min, max } = LIMITS.memoryLimit;
+  const { min, max } = PERSONA_LIMITS.memoryLimit;
   if (!Number.isInteger(limit) || limit < min || limit > max) {
     throw invalid('limit', `limit must be an integer from ${min} to ${max}`);
   }

@@ -1,20 +1,10 @@
+import type { authPb } from '@picard/proto';
 import type { ClientRow } from '../../store/clients.store.js';
 import type { ClientsService } from '../clients.service.js';
 
-/** An OAuth endpoint request as the gateway relays it (the shape of authPb.OAuthRequest). */
-export interface OAuthHttpRequest {
-  method: string;
-  headers: Record<string, string>;
-  query: Record<string, string>;
-  body: Record<string, string>;
-}
-
-/** The HTTP answer (the shape of authPb.OAuthResponse). */
-export interface OAuthHttpResponse {
-  status: number;
-  headers: Record<string, string>;
-  bodyJson: string;
-}
+/** An OAuth endpoint request as the gateway relays it, and the HTTP answer it sends back. */
+export type OAuthHttpRequest = authPb.OAuthRequest;
+export type OAuthHttpResponse = authPb.OAuthResponse;
 
 export const lowerCaseKeys = (h: Record<string, string>) =>
   Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k.toLowerCase(), v]));

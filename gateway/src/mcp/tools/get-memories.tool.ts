@@ -1,5 +1,5 @@
 import { callUnary } from '@picard/service-kit';
-import { memoryPb } from '@picard/proto';
+import { MEMORY_LIMITS, memoryPb } from '@picard/proto';
 import { z } from '../../schemas/zod.js';
 import {
   isoDateTime,
@@ -16,6 +16,8 @@ const EXPIRED = {
   include: memoryPb.ExpiredFilter.EXPIRED_FILTER_INCLUDE,
   only: memoryPb.ExpiredFilter.EXPIRED_FILTER_ONLY,
 } as const;
+
+const PAGE = MEMORY_LIMITS.listPage;
 
 export const getMemoriesTool = defineTool({
   name: 'get_memories',
@@ -35,7 +37,13 @@ export const getMemoriesTool = defineTool({
       created_before: isoDateTime().optional(),
       sort: z.enum(['created_at', 'updated_at', 'expiration_date']).optional(),
       order: z.enum(['asc', 'desc']).optional(),
-      limit: z.number().int().min(1).max(500).optional().describe('Page size (default 50).'),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(PAGE.max)
+        .optional()
+        .describe(`Page size (default ${PAGE.default}).`),
       cursor: z.string().optional(),
     })
     .strict(),
@@ -55,7 +63,7 @@ export const getMemoriesTool = defineTool({
         createdBefore: input.created_before ? new Date(input.created_before) : undefined,
         sort: input.sort ?? 'created_at',
         order: input.order ?? 'desc',
-        limit: input.limit ?? 50,
+        limit: input.limit ?? PAGE.default,
         cursor: input.cursor ?? '',
       },
       metadata,

@@ -1,10 +1,11 @@
 import { callUnary } from '@picard/service-kit';
+import { LOOKUP_LIMITS } from '@picard/proto';
 import { z } from '../../schemas/zod.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { defineTool } from './tool-definition.js';
 
-/** auth-service's LOOKUP_LIMITS, repeated so bad input is a 400 naming the field before any gRPC hop. */
-const LIMITS = { usernames: 20, userIds: 100, username: 64 } as const;
+// auth-service's bounds, checked here too so bad input is a 400 naming the field before any gRPC hop.
+const LIMITS = LOOKUP_LIMITS;
 
 const userRefSchema = z
   .object({ user_id: z.uuid(), username: z.string() })

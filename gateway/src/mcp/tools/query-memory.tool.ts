@@ -1,5 +1,5 @@
 import { callUnary } from '@picard/service-kit';
-import { memoryPb } from '@picard/proto';
+import { MEMORY_LIMITS, memoryPb } from '@picard/proto';
 import { z } from '../../schemas/zod.js';
 import {
   memoryToJson,
@@ -19,6 +19,8 @@ const SEARCH_MODES = {
 const searchModeToProto = (mode: keyof typeof SEARCH_MODES | undefined) =>
   mode ? SEARCH_MODES[mode] : memoryPb.SearchMode.SEARCH_MODE_UNSPECIFIED;
 
+const PAGE = MEMORY_LIMITS.queryPage;
+
 export const queryMemoryTool = defineTool({
   name: 'query_memory',
   title: 'Search memories',
@@ -34,9 +36,9 @@ export const queryMemoryTool = defineTool({
         .number()
         .int()
         .min(1)
-        .max(100)
+        .max(PAGE.max)
         .optional()
-        .describe('How many results (default 10, at most 100).'),
+        .describe(`How many results (default ${PAGE.default}, at most ${PAGE.max}).`),
       user_id: z.uuid().optional().describe("Only this user's memories."),
       permission: z.enum(['private', 'public', 'shared']).optional(),
       tags: tagsInput().optional().describe('Memories carrying all of these tags.'),
@@ -66,7 +68,7 @@ export const queryMemoryTool = defineTool({
       clients.memory.queryMemory.bind(clients.memory),
       {
         query: input.query,
-        limit: input.limit ?? 10,
+        limit: input.limit ?? PAGE.default,
         userId: input.user_id,
         permission: input.permission
           ? permissionToProto(input.permission)

@@ -1,8 +1,11 @@
 import { callUnary } from '@picard/service-kit';
+import { MEMORY_LIMITS } from '@picard/proto';
 import { z } from '../../schemas/zod.js';
 import { memorySchema, memoryToJson } from '../../schemas/memory.schema.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { defineTool } from './tool-definition.js';
+
+const PAGE = MEMORY_LIMITS.retrievePage;
 
 export const retrieveMemoriesTool = defineTool({
   name: 'retrieve_memories',
@@ -17,9 +20,9 @@ export const retrieveMemoriesTool = defineTool({
         .number()
         .int()
         .min(1)
-        .max(1000)
+        .max(PAGE.max)
         .optional()
-        .describe('Memories per page (default 100, at most 1000).'),
+        .describe(`Memories per page (default ${PAGE.default}, at most ${PAGE.max}).`),
       cursor: z.string().max(512).optional().describe('next_cursor of the previous page.'),
     })
     .strict(),
@@ -28,7 +31,7 @@ export const retrieveMemoriesTool = defineTool({
   async run(input, { clients, metadata }) {
     const page = await callUnary(
       clients.memory.retrieveMemories.bind(clients.memory),
-      { limit: input.limit ?? 100, cursor: input.cursor ?? '' },
+      { limit: input.limit ?? PAGE.default, cursor: input.cursor ?? '' },
       metadata,
     );
     return { memories: page.memories.map(memoryToJson), next_cursor: page.nextCursor ?? null };

@@ -1,11 +1,12 @@
 import { callUnary } from '@picard/service-kit';
+import { MEMORY_LIMITS } from '@picard/proto';
 import { z } from '../../schemas/zod.js';
 import { memorySchema, memoryToJson, newMemoryInput, newMemoryToProto } from '../../schemas/memory.schema.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { batchError } from './batch-error.js';
 import { defineTool } from './tool-definition.js';
 
-export const MAX_BATCH = 500;
+export const MAX_BATCH = MEMORY_LIMITS.batch;
 
 export const submitMemoriesTool = defineTool({
   name: 'submit_memories',

@@ -1,5 +1,5 @@
 import { invalid } from '@picard/service-kit';
-import { MAX_TAG_CHARS } from '../memory.validation.js';
+import { MEMORY_LIMITS } from '@picard/proto';
 import { decodeItem } from './item.decode.js';
 import { collect } from './json.codec.js';
 import type { ImportItemError, ImportParseResult } from './transfer.model.js';
@@ -14,7 +14,7 @@ const spoken = (name: string) => name.replace(/_/g, ' ').trim();
 
 /** Entity names longer than a tag may be are left out of the tags: the text names the entity anyway. */
 const tagsOf = (...names: string[]) =>
-  names.map((n) => n.trim()).filter((n) => n && n.length <= MAX_TAG_CHARS);
+  names.map((n) => n.trim()).filter((n) => n && n.length <= MEMORY_LIMITS.tagChars);
 
 /**
  * The knowledge graph of the reference MCP memory server (@modelcontextprotocol/server-memory):
