@@ -95,10 +95,11 @@ describe('the offline model in its worker thread', () => {
     expect(inWorker.tookMs).toBeGreaterThan(1000);
     expect(onThread.maxGapMs).toBeGreaterThan(0.9 * onThread.tookMs);
     // Ticks come every 5 ms or so. A busy 2-core machine (another suite, the worker itself) or a
-    // garbage collection may hold a few back, never for long, whereas the call takes seconds
-    // (a model on this thread would show one gap that long). Seen: longest 17-35 ms, p99 9-14 ms.
+    // garbage collection may hold a few back, whereas a model on this thread shows one gap as long as
+    // the whole call. Seen: longest 17-35 ms on a quiet machine, 276 ms of a 9 s call on a loaded one;
+    // p99 9-27 ms. So the longest gap is judged against the call, not against a fixed number.
     expect(inWorker.p99GapMs).toBeLessThan(50);
-    expect(inWorker.maxGapMs).toBeLessThan(200);
+    expect(inWorker.maxGapMs).toBeLessThan(inWorker.tookMs / 10);
   });
 
   it('answers a bad request with an error and keeps the worker', async () => {
