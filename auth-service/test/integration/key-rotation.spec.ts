@@ -17,7 +17,7 @@ import {
 import { openTestEventBus, testLogger, testMode, uniqueSchema, withInternalKey, testTokens } from '@picard/service-kit/testing';
 import { authConfigSchema } from '../../src/config.js';
 import { startAuthService, type AuthServiceHandle } from '../../src/service.js';
-import { ADMIN, asUser } from './harness.js';
+import { ADMIN, asUser, waitFor } from './harness.js';
 
 const issuer = 'http://localhost:8001';
 const TTL = 3600;
@@ -136,7 +136,9 @@ describe('auth-service: signing key rotation', () => {
     expect(new Date(stored[0].retired_at).getTime()).toBe(next.activatesAt.getTime());
 
     // The other instance learns of the new key from its periodic re-read of the table.
-    if (b) await new Promise((r) => setTimeout(r, 300));
+    // jwks() answers from the rows last read (currentJwks() would read afresh): wait for the timer's read.
+    const second = b;
+    if (second) await waitFor(() => second.service.domain.keys.jwks().keys.find((k) => k.kid === next.kid));
     // Until activates_at the old key still signs, on every instance.
     advance(AHEAD - 1);
     expect(kidOf(await issue())).toBe(first);
