@@ -20,7 +20,12 @@ const services = {
     '<rootDir>/client-app/server/test/**/*.spec.ts',
     '<rootDir>/client-app/test/**/*.spec.ts',
   ],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/client-app/src/', '<rootDir>/client-app/web/'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '/dist/',
+    '<rootDir>/client-app/src/',
+    '<rootDir>/client-app/web/',
+  ],
   testTimeout: 180000,
 };
 

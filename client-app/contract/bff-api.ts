@@ -37,7 +37,8 @@ export type ToolInput<N extends ToolName> = NonNullable<
   ToolOperation<N>['requestBody']
 >['content']['application/json']['data'];
 /** What a tool returns: `result` of POST /api/tools, and of POST /bff/tools/{tool}. */
-export type ToolResult<N extends ToolName> = ToolOperation<N>['responses'][200]['content']['application/json']['result'];
+export type ToolResult<N extends ToolName> =
+  ToolOperation<N>['responses'][200]['content']['application/json']['result'];
 
 /** The tools the BFF forwards as they are: POST /bff/tools/{tool} with ToolInput → { result: ToolResult }. */
 export const FORWARDED_TOOLS = [

@@ -56,11 +56,15 @@ export class Transfer {
       return;
     }
     if (!format) {
-      this.failure.set({ error: 'invalid_argument', field: 'format', message: 'Choose the file\'s format.' });
+      this.failure.set({ error: 'invalid_argument', field: 'format', message: "Choose the file's format." });
       return;
     }
     if (file.size > MAX_IMPORT_BYTES) {
-      this.failure.set({ error: 'too_large', field: 'file', message: 'That file is over 10 MB; split it and import the parts.' });
+      this.failure.set({
+        error: 'too_large',
+        field: 'file',
+        message: 'That file is over 10 MB; split it and import the parts.',
+      });
       return;
     }
     this.importing.set(true);
@@ -75,7 +79,12 @@ export class Transfer {
         signal: this.abort.signal,
       });
       if (last.state === 'failed') {
-        this.failure.set(last.error ?? { error: 'import_failed', message: 'The import failed. Check the file and try again.' });
+        this.failure.set(
+          last.error ?? {
+            error: 'import_failed',
+            message: 'The import failed. Check the file and try again.',
+          },
+        );
       }
     } catch (err) {
       this.failure.set(toBffError(err));
