@@ -214,8 +214,9 @@ describe('QueryUser with an OpenAI-compatible LLM', () => {
     const err = await failure(u.ask({ userId: u.userId, prompt: 'What do you restore?' }));
     expect(err.code).toBe('deadline_exceeded');
     // The fake never finishes a stalled answer, so only the whole-call cap can end the unary call:
-    // 500 ms per attempt x 3 + 0.5 s + 1 s of backoff (the headers came, so it is not retried).
-    expect(err.message).toBe('the language model did not answer within 3000 ms');
+    // 500 ms per attempt x 3 + 0.5 s + 1 s of backoff + one attempt of slack (the headers came, so
+    // it is not retried).
+    expect(err.message).toBe('the language model did not answer within 3500 ms');
     expect(llm.chatRequests().length - streamed).toBe(1);
   });
 
