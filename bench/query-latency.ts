@@ -16,6 +16,7 @@ import { runChildJob } from './child-job.js';
 import { embeddingPb, memoryPb } from '@picard/proto';
 import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
+import { closeSql, searchAt } from './scale-sql.js';
 import { memoryText, queryText, rng } from './text-generator.js';
 import { measure, summarize, type Summary } from './stats.js';
 import { machineInfo, latencyTable, writeResults } from './report.js';
@@ -219,43 +220,14 @@ async function main() {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-/** The service's own search SQL (visibility + expiry, HNSW with iterative scan) run directly. */
+/** The service's own search (the store's statement: visibility + expiry, HNSW with iterative scan) run directly. */
 async function rawSearch(t: Awaited<ReturnType<typeof startTestStack>>, userId: string) {
-  // The statement memory-service runs (same columns, same visibility rule with the share lookup).
-  const schema = `"${t.schemas.memory}"`;
-  const sql = `SELECT m.id, m.user_id, m.ciphertext, m.iv, m.auth_tag, m.key_id, m.permission, m.expiration_date,
-      m.tags, m.created_at, m.updated_at, m.embedding IS NULL AS embedding_pending, m.created_at::text AS created_key,
-      m.embedding <=> $1::vector AS distance
-    FROM ${schema}.memories AS m
-    WHERE m.embedding IS NOT NULL
-      AND (m.user_id = $2 OR m.permission = 'public' OR (m.permission = 'shared' AND EXISTS (
-        SELECT 1 FROM ${schema}.memory_shares s WHERE s.memory_id = m.id AND s.principal_type = 'user' AND s.principal_id = $2)))
-      AND (m.expiration_date IS NULL OR m.expiration_date > now())
-    ORDER BY m.embedding <=> $1::vector LIMIT ${LIMIT}`;
-  const tune = [
-    `SET LOCAL hnsw.ef_search = ${Math.max(40, 2 * LIMIT)}`,
-    'SET LOCAL hnsw.iterative_scan = relaxed_order',
-  ];
   const db = t.databases.memory.target;
-  if (db.kind === 'pglite') {
-    const run = async (v: number[]) =>
-      db.pglite.transaction(async (tx) => {
-        for (const s of tune) await tx.exec(s);
-        return (await tx.query(sql, [`[${v.join(',')}]`, userId])).rows.length;
-      });
-    return Object.assign(run, { close: async () => undefined });
-  }
-  const { default: pg } = await import('pg');
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  const run = async (v: number[]) => {
-    await c.query('BEGIN');
-    for (const s of tune) await c.query(s);
-    const n = (await c.query(sql, [`[${v.join(',')}]`, userId])).rows.length;
-    await c.query('COMMIT');
-    return n;
-  };
-  return Object.assign(run, { close: () => c.end() });
+  const schema = t.schemas.memory;
+  const run = async (v: number[]) =>
+    (await searchAt(db, schema, v, { viewer: userId, limit: LIMIT, efSearch: Math.max(40, 2 * LIMIT) }))
+      .length;
+  return Object.assign(run, { close: closeSql });
 }
 
 function markdown(report: {

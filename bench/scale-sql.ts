@@ -1,4 +1,6 @@
-import type { DatabaseTarget } from '@picard/service-kit';
+import { openDatabase, type DatabaseTarget, type Knex } from '@picard/service-kit';
+import { testLogger } from '@picard/service-kit/testing';
+import { MemoryStore, type SearchFilter as StoreFilter } from '../memory-service/src/store/memory.store.js';
 
 export interface SearchFilter {
   viewer: string;
@@ -9,79 +11,64 @@ export interface SearchFilter {
 }
 
 /**
- * The statement memory-service runs for query_memory (the visibility rule with user and group
- * shares, expiry, the optional filters), run directly so the database's share of the time and the
- * index's recall can be measured on their own.
+ * The search statement memory-service runs for query_memory, built by its own store (visibility
+ * with user and group shares, expiry, the filters) and run directly on the service's database, so
+ * the database's share of the time and the index's recall are measured on their own.
  */
-function statement(schema: string, f: SearchFilter) {
-  const s = `"${schema}"`;
-  const where = [
-    'm.embedding IS NOT NULL',
-    `(m.user_id = $2 OR m.permission = 'public' OR (m.permission = 'shared' AND EXISTS (
-        SELECT 1 FROM ${s}.memory_shares sh WHERE sh.memory_id = m.id AND (
-          (sh.principal_type = 'user' AND sh.principal_id = $2) OR
-          (sh.principal_type = 'group' AND sh.principal_id IN (SELECT group_id FROM ${s}.group_members WHERE user_id = $2))))))`,
-    '(m.expiration_date IS NULL OR m.expiration_date > now())',
-  ];
-  const params: unknown[] = [f.viewer];
-  if (f.owner) where.push(`m.user_id = $${params.push(f.owner) + 1}`);
-  if (f.tag) where.push(`m.tags @> ARRAY[$${params.push(f.tag) + 1}]::text[]`);
-  return {
-    sql: `SELECT m.id FROM ${s}.memories AS m WHERE ${where.join(' AND ')} ORDER BY m.embedding <=> $1::vector LIMIT ${f.limit}`,
-    params,
-  };
+let open: { target: DatabaseTarget; schema: string; knex: Knex; store: MemoryStore } | undefined;
+
+async function storeFor(target: DatabaseTarget, schema: string): Promise<MemoryStore> {
+  if (open?.target === target && open.schema === schema) return open.store;
+  await closeSql();
+  // No migrations: the service already made the tables; this is a second connection to them.
+  const knex = await openDatabase({ target, schema, migrations: [], logger: testLogger(), poolMax: 4 });
+  open = { target, schema, knex, store: new MemoryStore(knex) };
+  return open.store;
 }
 
-async function run(
-  db: DatabaseTarget,
-  settings: string[],
-  sql: string,
-  params: unknown[],
-): Promise<string[]> {
-  if (db.kind === 'pglite') {
-    return db.pglite.transaction(async (tx) => {
-      for (const s of settings) await tx.exec(s);
-      return (await tx.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
-    });
-  }
-  const { default: pg } = await import('pg');
-  pool ??= new pg.Pool({ connectionString: db.url, max: 4 });
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    for (const s of settings) await c.query(s);
-    const ids = (await c.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
-    await c.query('COMMIT');
-    return ids;
-  } finally {
-    c.release();
-  }
-}
-let pool: import('pg').Pool | undefined;
+const storeFilter = (f: SearchFilter): StoreFilter => ({
+  ...(f.owner ? { userId: f.owner } : {}),
+  ...(f.tag ? { tags: [f.tag] } : {}),
+});
 
-/** HNSW search with iterative scan, as the service runs it, at a given ef_search. */
-export function searchAt(
+/** HNSW search with iterative scan at a given ef_search: the store's own search. */
+export async function searchAt(
   db: DatabaseTarget,
   schema: string,
   vector: number[],
   f: SearchFilter & { efSearch: number },
-) {
-  const { sql, params } = statement(schema, f);
-  const settings = [
-    `SET LOCAL hnsw.ef_search = ${Math.trunc(f.efSearch)}`,
-    'SET LOCAL hnsw.iterative_scan = relaxed_order',
-  ];
-  return run(db, settings, sql, [`[${vector.join(',')}]`, ...params]);
+): Promise<string[]> {
+  const store = await storeFor(db, schema);
+  const rows = await store.search(
+    { userId: f.viewer },
+    vector,
+    { limit: f.limit, efSearch: f.efSearch, iterativeScan: true },
+    storeFilter(f),
+  );
+  return rows.map((r) => r.id);
 }
 
 /** The exact answer: the same statement with index scans disabled, so every visible row is compared. */
-export function exactSearch(db: DatabaseTarget, schema: string, vector: number[], f: SearchFilter) {
-  const { sql, params } = statement(schema, f);
-  const settings = ['SET LOCAL enable_indexscan = off', 'SET LOCAL enable_bitmapscan = off'];
-  return run(db, settings, sql, [`[${vector.join(',')}]`, ...params]);
+export async function exactSearch(
+  db: DatabaseTarget,
+  schema: string,
+  vector: number[],
+  f: SearchFilter,
+): Promise<string[]> {
+  const store = await storeFor(db, schema);
+  return store.knex.transaction(async (trx) => {
+    await trx.raw(
+      "SELECT set_config('enable_indexscan', 'off', true), set_config('enable_bitmapscan', 'off', true)",
+    );
+    const rows = (await store.searchQuery(trx, { userId: f.viewer }, vector, f.limit, storeFilter(f))) as {
+      id: string;
+    }[];
+    return rows.map((r) => r.id);
+  });
 }
 
 export async function closeSql(): Promise<void> {
-  await pool?.end();
-  pool = undefined;
+  const was = open;
+  open = undefined;
+  await was?.knex.destroy();
 }

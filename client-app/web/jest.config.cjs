@@ -12,7 +12,7 @@ module.exports = {
   rootDir: __dirname,
   setupFilesAfterEnv: ['<rootDir>/src/test-setup.ts'],
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
-  transformIgnorePatterns: ["node_modules/(?!(.*\\.mjs$|marked/|@angular/common/locales/.*\\.js$))"],
+  transformIgnorePatterns: ['node_modules/(?!(.*\\.mjs$|marked/|@angular/common/locales/.*\\.js$))'],
   moduleNameMapper: {
     '^@contract/(.*)$': '<rootDir>/../contract/$1',
   },

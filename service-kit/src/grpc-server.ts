@@ -169,7 +169,7 @@ export function serverStream<Req, Res>(
   method: string,
   handler: (request: Req, call: ServerWritableStream<Req, Res>) => AsyncIterable<Res>,
 ) {
-  return async (call: ServerWritableStream<Req, Res>) => {
+  const stream = async (call: ServerWritableStream<Req, Res>) => {
     const started = performance.now();
     try {
       for await (const message of handler(call.request, call)) {
@@ -183,5 +183,10 @@ export function serverStream<Req, Res>(
       // emit('error') sends the status to the client; destroy() would drop it and leave the client waiting.
       call.emit('error', Object.assign(new Error(shown?.message), toServiceError(shown)));
     }
+  };
+  // grpc-js drops what a handler returns: were the error path above to throw, the rejection would
+  // go unhandled and end the process.
+  return (call: ServerWritableStream<Req, Res>): void => {
+    stream(call).catch((err: unknown) => logger.error({ err, method }, 'stream handler failed'));
   };
 }

@@ -65,3 +65,4 @@ export async function openTestEventBus(name = 'test'): Promise<EventBus> {
 }
 
 export { startFakeOpenAi, type FakeChatBody, type FakeOpenAi } from './fake-openai.js';
+export { seededRandom } from './seeded-random.js';

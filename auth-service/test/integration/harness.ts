@@ -9,7 +9,14 @@ import {
   type Caller,
   type EventBus,
 } from '@picard/service-kit';
-import { openTestDatabase, openTestEventBus, testLogger, uniqueSchema, withInternalKey, testTokens } from '@picard/service-kit/testing';
+import {
+  openTestDatabase,
+  openTestEventBus,
+  testLogger,
+  uniqueSchema,
+  withInternalKey,
+  testTokens,
+} from '@picard/service-kit/testing';
 import { expect } from '@jest/globals';
 import { authConfigSchema } from '../../src/config.js';
 import { startAuthService, type AuthServiceHandle, type AuthServiceOptions } from '../../src/service.js';
@@ -17,7 +24,10 @@ import { startAuthService, type AuthServiceHandle, type AuthServiceOptions } fro
 export const ADMIN = { username: 'root-admin', password: 'admin-password-1', email: 'admin@example.com' };
 
 /** A real auth-service on 127.0.0.1:0 over the configured database and bus, with every event recorded. */
-export async function startHarness(env: Record<string, string> = {}, options: Pick<AuthServiceOptions, 'clientMetadata'> = {}) {
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: Pick<AuthServiceOptions, 'clientMetadata'> = {},
+) {
   const db = await openTestDatabase();
   const schema = uniqueSchema('auth');
   const bus: EventBus = await openTestEventBus(`auth-${schema}`);
@@ -27,12 +37,15 @@ export async function startHarness(env: Record<string, string> = {}, options: Pi
     subjects: ['auth.>'],
     handler: async (m) => void events.push(m),
   });
-  const config = loadConfig(authConfigSchema, withInternalKey({
-    PICARD_ADMIN_USERNAME: ADMIN.username,
-    PICARD_ADMIN_PASSWORD: ADMIN.password,
-    PICARD_ADMIN_EMAIL: ADMIN.email,
-    ...env,
-  }));
+  const config = loadConfig(
+    authConfigSchema,
+    withInternalKey({
+      PICARD_ADMIN_USERNAME: ADMIN.username,
+      PICARD_ADMIN_PASSWORD: ADMIN.password,
+      PICARD_ADMIN_EMAIL: ADMIN.email,
+      ...env,
+    }),
+  );
   const service: AuthServiceHandle = await startAuthService({
     config,
     database: db.target,
@@ -75,7 +88,12 @@ export async function startHarness(env: Record<string, string> = {}, options: Pi
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 /** Runs the promise expecting the DomainError the server threw, with its code and field. */
-export async function expectError(p: Promise<unknown>, code: DomainError['code'], field?: string, message?: RegExp) {
+export async function expectError(
+  p: Promise<unknown>,
+  code: DomainError['code'],
+  field?: string,
+  message?: RegExp,
+) {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,

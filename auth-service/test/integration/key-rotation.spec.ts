@@ -14,10 +14,17 @@ import {
   type DatabaseTarget,
   type EventBus,
 } from '@picard/service-kit';
-import { openTestEventBus, testLogger, testMode, uniqueSchema, withInternalKey, testTokens } from '@picard/service-kit/testing';
+import {
+  openTestEventBus,
+  testLogger,
+  testMode,
+  uniqueSchema,
+  withInternalKey,
+  testTokens,
+} from '@picard/service-kit/testing';
 import { authConfigSchema } from '../../src/config.js';
 import { startAuthService, type AuthServiceHandle } from '../../src/service.js';
-import { ADMIN, asUser } from './harness.js';
+import { ADMIN, asUser, waitFor } from './harness.js';
 
 const issuer = 'http://localhost:8001';
 const TTL = 3600;
@@ -46,12 +53,15 @@ describe('auth-service: signing key rotation', () => {
   };
 
   const start = async (env: Record<string, string> = {}, checkIntervalMs = 3_600_000) => {
-    const config = loadConfig(authConfigSchema, withInternalKey({
-      PICARD_ADMIN_USERNAME: ADMIN.username,
-      PICARD_ADMIN_PASSWORD: ADMIN.password,
-      AUTH_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY,
-      ...env,
-    }));
+    const config = loadConfig(
+      authConfigSchema,
+      withInternalKey({
+        PICARD_ADMIN_USERNAME: ADMIN.username,
+        PICARD_ADMIN_PASSWORD: ADMIN.password,
+        AUTH_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY,
+        ...env,
+      }),
+    );
     const service = await startAuthService({
       config,
       database: target,
@@ -62,7 +72,10 @@ describe('auth-service: signing key rotation', () => {
       grpcPort: 0,
       signingKeys: { now: clock, checkIntervalMs },
     });
-    const instance = { service, client: createGrpcClient(authPb.AuthServiceClient, service.grpc.address, testTokens()) };
+    const instance = {
+      service,
+      client: createGrpcClient(authPb.AuthServiceClient, service.grpc.address, testTokens()),
+    };
     running.push(instance);
     return instance;
   };
@@ -72,11 +85,19 @@ describe('auth-service: signing key rotation', () => {
     await i.service.stop();
   };
 
-  const call = <Res>(i: (typeof running)[number], method: string, request: unknown, caller?: Caller): Promise<Res> => {
-    const fn = (i.client as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!.bind(i.client);
+  const call = <Res>(
+    i: (typeof running)[number],
+    method: string,
+    request: unknown,
+    caller?: Caller,
+  ): Promise<Res> => {
+    const fn = (i.client as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!.bind(
+      i.client,
+    );
     return callUnary(fn as never, request, caller ? callerMetadata(caller) : undefined);
   };
-  const jwks = async (i = a) => JSON.parse((await call<authPb.Jwks>(i, 'getJwks', {})).keysJson) as JSONWebKeySet;
+  const jwks = async (i = a) =>
+    JSON.parse((await call<authPb.Jwks>(i, 'getJwks', {})).keysJson) as JSONWebKeySet;
   const kids = async (i = a) => (await jwks(i)).keys.map((k) => k.kid);
   const issue = async (i = a) =>
     (
@@ -89,18 +110,29 @@ describe('auth-service: signing key rotation', () => {
       })
     ).accessToken;
   const kidOf = (token: string) => decodeProtectedHeader(token).kid;
-  const verify = async (token: string, i = a) => jwtVerify(token, createLocalJWKSet(await jwks(i)), { issuer, audience: issuer });
+  const verify = async (token: string, i = a) =>
+    jwtVerify(token, createLocalJWKSet(await jwks(i)), { issuer, audience: issuer });
   const rows = () => a.service.knex('signing_keys').orderBy('activates_at');
 
   beforeAll(async () => {
     target = await openTarget();
     bus = await openTestEventBus(`auth-keys-${schema}`);
     a = await start();
-    const admin = await call<authPb.User>(a, 'authenticateUser', { username: ADMIN.username, password: ADMIN.password });
+    const admin = await call<authPb.User>(a, 'authenticateUser', {
+      username: ADMIN.username,
+      password: ADMIN.password,
+    });
     const reg = await call<authPb.RegisteredClient>(
       a,
       'registerClient',
-      { clientName: 'First party', redirectUris: [], scopes: ['memories:read'], grantTypes: [], tokenEndpointAuthMethod: '', firstParty: true },
+      {
+        clientName: 'First party',
+        redirectUris: [],
+        scopes: ['memories:read'],
+        grantTypes: [],
+        tokenEndpointAuthMethod: '',
+        firstParty: true,
+      },
       asUser(admin.id, ['memories:admin']),
     );
     creds = { id: reg.client!.clientId, secret: reg.clientSecret! };
@@ -136,7 +168,9 @@ describe('auth-service: signing key rotation', () => {
     expect(new Date(stored[0].retired_at).getTime()).toBe(next.activatesAt.getTime());
 
     // The other instance learns of the new key from its periodic re-read of the table.
-    if (b) await new Promise((r) => setTimeout(r, 300));
+    // jwks() answers from the rows last read (currentJwks() would read afresh): wait for the timer's read.
+    const second = b;
+    if (second) await waitFor(() => second.service.domain.keys.jwks().keys.find((k) => k.kid === next.kid));
     // Until activates_at the old key still signs, on every instance.
     advance(AHEAD - 1);
     expect(kidOf(await issue())).toBe(first);
@@ -196,9 +230,13 @@ describe('auth-service: signing key rotation', () => {
 
     // Without the encryption key the service refuses to start rather than fail at the first login.
     target = await openTarget();
-    await expect(start({ AUTH_KEY_ENCRYPTION_KEY: '' })).rejects.toThrow(/AUTH_KEY_ENCRYPTION_KEY is required/);
+    await expect(start({ AUTH_KEY_ENCRYPTION_KEY: '' })).rejects.toThrow(
+      /AUTH_KEY_ENCRYPTION_KEY is required/,
+    );
     target = await openTarget();
-    await expect(start({ AUTH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 8).toString('base64') })).rejects.toThrow(/does not decrypt/);
+    await expect(start({ AUTH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 8).toString('base64') })).rejects.toThrow(
+      /does not decrypt/,
+    );
 
     target = await openTarget();
     a = await start({ AUTH_SIGNING_KEY_ROTATION_DAYS: '0' });
@@ -213,13 +251,24 @@ describe('auth-service: signing key rotation', () => {
 
   it('validates the rotation settings and names the variable', () => {
     const bad = (env: Record<string, string>) => () => loadConfig(authConfigSchema, withInternalKey(env));
-    expect(bad({ AUTH_SIGNING_KEY_ROTATION_DAYS: '-1' })).toThrow(/AUTH_SIGNING_KEY_ROTATION_DAYS.*must be 0 or more/);
+    expect(bad({ AUTH_SIGNING_KEY_ROTATION_DAYS: '-1' })).toThrow(
+      /AUTH_SIGNING_KEY_ROTATION_DAYS.*must be 0 or more/,
+    );
     expect(bad({ AUTH_SIGNING_KEY_ROTATION_DAYS: '1.5' })).toThrow(/AUTH_SIGNING_KEY_ROTATION_DAYS/);
-    expect(bad({ AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: 'soon' })).toThrow(/AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS/);
-    expect(bad({ AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: '86401' })).toThrow(/AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS.*at most 86400/);
-    expect(bad({ AUTH_KEY_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/AUTH_KEY_ENCRYPTION_KEY=\(hidden\): must be the base64 of exactly 32 bytes/);
+    expect(bad({ AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: 'soon' })).toThrow(
+      /AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS/,
+    );
+    expect(bad({ AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: '86401' })).toThrow(
+      /AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS.*at most 86400/,
+    );
+    expect(bad({ AUTH_KEY_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toThrow(
+      /AUTH_KEY_ENCRYPTION_KEY=\(hidden\): must be the base64 of exactly 32 bytes/,
+    );
     const ok = loadConfig(authConfigSchema, withInternalKey({}));
-    expect(ok).toMatchObject({ AUTH_SIGNING_KEY_ROTATION_DAYS: 30, AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: 300 });
+    expect(ok).toMatchObject({
+      AUTH_SIGNING_KEY_ROTATION_DAYS: 30,
+      AUTH_SIGNING_KEY_PUBLISH_AHEAD_SECONDS: 300,
+    });
     expect(ok.AUTH_KEY_ENCRYPTION_KEY).toBeUndefined();
   });
 });

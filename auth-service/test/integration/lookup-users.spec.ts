@@ -11,13 +11,21 @@ describe('auth-service: LookupUsers', () => {
   let gone: authPb.User;
 
   const signUp = (username: string) =>
-    h.call<authPb.User>('registerUser', { username, email: `${username.toLowerCase()}@example.com`, password: 'long-password-1', displayName: `The ${username}` });
+    h.call<authPb.User>('registerUser', {
+      username,
+      email: `${username.toLowerCase()}@example.com`,
+      password: 'long-password-1',
+      displayName: `The ${username}`,
+    });
   const lookup = (req: Partial<authPb.LookupUsersRequest>, caller = asUser(ada.id)) =>
     h.call<authPb.LookupUsersResponse>('lookupUsers', { usernames: [], userIds: [], ...req }, caller);
 
   beforeAll(async () => {
     h = await startHarness();
-    admin = await h.call<authPb.User>('authenticateUser', { username: ADMIN.username, password: ADMIN.password });
+    admin = await h.call<authPb.User>('authenticateUser', {
+      username: ADMIN.username,
+      password: ADMIN.password,
+    });
     ada = await signUp('Ada.L');
     bob = await signUp('bob_builder');
     gone = await signUp('gone-girl');
@@ -34,8 +42,13 @@ describe('auth-service: LookupUsers', () => {
   });
 
   it('resolves ids to usernames, and both lists at once, each account once', async () => {
-    expect((await lookup({ userIds: [bob.id.toUpperCase()] })).users).toEqual([{ userId: bob.id, username: 'bob_builder' }]);
-    const both = await lookup({ usernames: ['Ada.L', 'ADA.L', 'bob_builder'], userIds: [ada.id, bob.id, ada.id] });
+    expect((await lookup({ userIds: [bob.id.toUpperCase()] })).users).toEqual([
+      { userId: bob.id, username: 'bob_builder' },
+    ]);
+    const both = await lookup({
+      usernames: ['Ada.L', 'ADA.L', 'bob_builder'],
+      userIds: [ada.id, bob.id, ada.id],
+    });
     expect(both.users).toEqual([
       { userId: ada.id, username: 'Ada.L' },
       { userId: bob.id, username: 'bob_builder' },
@@ -43,13 +56,27 @@ describe('auth-service: LookupUsers', () => {
   });
 
   it('matches whole usernames only: no prefixes, substrings or wildcards', async () => {
-    for (const name of ['Ada', 'ada.', 'bob', 'builder', 'bob%', 'bob_', '%', '_____________', 'bob builder', ' bob_builder']) {
+    for (const name of [
+      'Ada',
+      'ada.',
+      'bob',
+      'builder',
+      'bob%',
+      'bob_',
+      '%',
+      '_____________',
+      'bob builder',
+      ' bob_builder',
+    ]) {
       expect({ name, users: (await lookup({ usernames: [name] })).users }).toEqual({ name, users: [] });
     }
   });
 
   it('leaves out unknown and deactivated accounts, by name and by id, without an error', async () => {
-    const res = await lookup({ usernames: ['gone-girl', 'nobody-here', 'bob_builder'], userIds: [gone.id, crypto.randomUUID()] });
+    const res = await lookup({
+      usernames: ['gone-girl', 'nobody-here', 'bob_builder'],
+      userIds: [gone.id, crypto.randomUUID()],
+    });
     expect(res.users).toEqual([{ userId: bob.id, username: 'bob_builder' }]);
   });
 
@@ -61,19 +88,31 @@ describe('auth-service: LookupUsers', () => {
       ['userId', 'username'],
     ]);
     const wire = JSON.stringify(res);
-    for (const secret of ['@example.com', ADMIN.email, 'The Ada.L', 'scrypt']) expect(wire).not.toContain(secret);
+    for (const secret of ['@example.com', ADMIN.email, 'The Ada.L', 'scrypt'])
+      expect(wire).not.toContain(secret);
     expect(res.users.find((u) => u.userId === admin.id)?.username).toBe(ADMIN.username);
   });
 
   it('refuses bad input, naming the field', async () => {
     await expectError(lookup({}), 'invalid_argument', 'usernames');
-    await expectError(lookup({ usernames: Array.from({ length: 21 }, (_, i) => `user-${i}`) }), 'invalid_argument', 'usernames');
-    await expectError(lookup({ userIds: Array.from({ length: 101 }, () => crypto.randomUUID()) }), 'invalid_argument', 'user_ids');
+    await expectError(
+      lookup({ usernames: Array.from({ length: 21 }, (_, i) => `user-${i}`) }),
+      'invalid_argument',
+      'usernames',
+    );
+    await expectError(
+      lookup({ userIds: Array.from({ length: 101 }, () => crypto.randomUUID()) }),
+      'invalid_argument',
+      'user_ids',
+    );
     await expectError(lookup({ userIds: [ada.id, 'not-a-uuid'] }), 'invalid_argument', 'user_ids[1]');
     await expectError(lookup({ usernames: ['ok', ''] }), 'invalid_argument', 'usernames[1]');
     await expectError(lookup({ usernames: ['x'.repeat(65)] }), 'invalid_argument', 'usernames[0]');
     // The largest lists are fine.
-    const max = await lookup({ usernames: Array.from({ length: 20 }, (_, i) => `user-${i}`), userIds: Array.from({ length: 100 }, () => crypto.randomUUID()) });
+    const max = await lookup({
+      usernames: Array.from({ length: 20 }, (_, i) => `user-${i}`),
+      userIds: Array.from({ length: 100 }, () => crypto.randomUUID()),
+    });
     expect(max.users).toEqual([]);
   });
 
@@ -84,6 +123,8 @@ describe('auth-service: LookupUsers', () => {
     await expectError(h.call('lookupUsers', req, asUser(crypto.randomUUID())), 'permission_denied');
     await expectError(h.call('lookupUsers', req, asUser(gone.id)), 'permission_denied');
     await expectError(h.call('lookupUsers', req, asUser(ada.id, ['memories:write'])), 'permission_denied');
-    expect((await h.call<authPb.LookupUsersResponse>('lookupUsers', req, asUser(ada.id, ['memories:read']))).users).toHaveLength(1);
+    expect(
+      (await h.call<authPb.LookupUsersResponse>('lookupUsers', req, asUser(ada.id, ['memories:read']))).users,
+    ).toHaveLength(1);
   });
 });

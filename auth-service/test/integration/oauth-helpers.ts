@@ -27,7 +27,11 @@ export async function oauth(
     query: {},
     body,
   });
-  return { status: res.status, headers: res.headers, body: JSON.parse(res.bodyJson) as Record<string, unknown> };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: JSON.parse(res.bodyJson) as Record<string, unknown>,
+  };
 }
 
 export const basic = (id: string, secret: string) => ({
@@ -39,7 +43,9 @@ export const basic = (id: string, secret: string) => ({
  * (RFC 6749 §2.3.1), which also escapes `-`, `_`, `.`, `~` and the like that encodeURIComponent keeps.
  */
 export const formEncoded = (s: string) =>
-  encodeURIComponent(s).replace(/[-_.!~*'()]|%20/g, (c) => (c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+  encodeURIComponent(s).replace(/[-_.!~*'()]|%20/g, (c) =>
+    c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 
 export const basicFormEncoded = (id: string, secret: string) => ({
   Authorization: `Basic ${Buffer.from(`${formEncoded(id)}:${formEncoded(secret)}`).toString('base64')}`,

@@ -24,19 +24,47 @@ describe('auth-service: tokens', () => {
       ...patch,
     });
 
-  const oauth = async (method: 'token' | 'revoke' | 'introspect', body: Record<string, string>, headers: Record<string, string> = {}) => {
-    const res = await h.call<authPb.OAuthResponse>(method, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, query: {}, body });
-    return { status: res.status, headers: res.headers, body: JSON.parse(res.bodyJson) as Record<string, unknown> };
+  const oauth = async (
+    method: 'token' | 'revoke' | 'introspect',
+    body: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) => {
+    const res = await h.call<authPb.OAuthResponse>(method, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+      query: {},
+      body,
+    });
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: JSON.parse(res.bodyJson) as Record<string, unknown>,
+    };
   };
   const refresh = (refreshToken: string, creds = client) =>
-    oauth('token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: creds.id, client_secret: creds.secret });
+    oauth('token', {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: creds.id,
+      client_secret: creds.secret,
+    });
 
   beforeAll(async () => {
     h = await startHarness();
-    const admin = await h.call<authPb.User>('authenticateUser', { username: ADMIN.username, password: ADMIN.password });
+    const admin = await h.call<authPb.User>('authenticateUser', {
+      username: ADMIN.username,
+      password: ADMIN.password,
+    });
     const reg = await h.call<authPb.RegisteredClient>(
       'registerClient',
-      { clientName: 'First party', redirectUris: [], scopes: ['memories:read', 'memories:write', 'memories:admin'], grantTypes: [], tokenEndpointAuthMethod: '', firstParty: true },
+      {
+        clientName: 'First party',
+        redirectUris: [],
+        scopes: ['memories:read', 'memories:write', 'memories:admin'],
+        grantTypes: [],
+        tokenEndpointAuthMethod: '',
+        firstParty: true,
+      },
       asUser(admin.id, ['memories:admin']),
     );
     client = { id: reg.client!.clientId, secret: reg.clientSecret! };
@@ -48,17 +76,32 @@ describe('auth-service: tokens', () => {
   describe('IssueUserToken', () => {
     it('creates the user, publishes auth.user.created and returns a verifiable token pair', async () => {
       const t = await issue();
-      expect(t).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, scope: 'memories:read memories:write' });
+      expect(t).toMatchObject({
+        tokenType: 'Bearer',
+        expiresIn: 3600,
+        scope: 'memories:read memories:write',
+      });
       const { payload, protectedHeader } = await jwtVerify(t.accessToken, jwks, { issuer, audience: issuer });
       expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
       expect(protectedHeader.kid).toBeTruthy();
-      expect(payload).toMatchObject({ sub: t.userId, client_id: client.id, scope: 'memories:read memories:write' });
+      expect(payload).toMatchObject({
+        sub: t.userId,
+        client_id: client.id,
+        scope: 'memories:read memories:write',
+      });
       expect(payload.exp! - payload.iat!).toBe(3600);
       expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
-      const event = await waitFor(() => h.events.find((e) => e.subject === 'auth.user.created' && (e.payload as { user_id: string }).user_id === t.userId));
+      const event = await waitFor(() =>
+        h.events.find(
+          (e) => e.subject === 'auth.user.created' && (e.payload as { user_id: string }).user_id === t.userId,
+        ),
+      );
       expect(event.payload).toMatchObject({ username: 'carol' });
       // Only the hash of the refresh token is kept.
-      const row = await h.knex('refresh_tokens').where({ token_hash: sha256Hex(t.refreshToken) }).first();
+      const row = await h
+        .knex('refresh_tokens')
+        .where({ token_hash: sha256Hex(t.refreshToken) })
+        .first();
       expect(row).toMatchObject({ user_id: t.userId, client_id: client.id, revoked_at: null });
       expect(JSON.stringify(await h.knex('refresh_tokens').select())).not.toContain(t.refreshToken);
     });
@@ -70,15 +113,29 @@ describe('auth-service: tokens', () => {
     });
 
     it('refuses a missing user without create_if_missing, and the admin account', async () => {
-      await expectError(issue({ username: 'nobody-yet', email: 'n@example.com', createIfMissing: false }), 'not_found', 'username');
+      await expectError(
+        issue({ username: 'nobody-yet', email: 'n@example.com', createIfMissing: false }),
+        'not_found',
+        'username',
+      );
       await expectError(issue({ username: ADMIN.username, email: ADMIN.email }), 'permission_denied');
       const rows = await h.knex('users').whereRaw('lower(username) = ?', ['nobody-yet']);
       expect(rows).toHaveLength(0);
     });
 
     it('refuses bad client credentials with one message', async () => {
-      await expectError(issue({ clientSecret: 'wrong' }), 'unauthenticated', undefined, /^invalid client credentials$/);
-      await expectError(issue({ clientId: crypto.randomUUID() }), 'unauthenticated', undefined, /^invalid client credentials$/);
+      await expectError(
+        issue({ clientSecret: 'wrong' }),
+        'unauthenticated',
+        undefined,
+        /^invalid client credentials$/,
+      );
+      await expectError(
+        issue({ clientId: crypto.randomUUID() }),
+        'unauthenticated',
+        undefined,
+        /^invalid client credentials$/,
+      );
       await expectError(issue({ clientSecret: '' }), 'invalid_argument', 'client_secret');
     });
 
@@ -130,41 +187,117 @@ describe('auth-service: tokens', () => {
       expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
       expect(replay.headers['cache-control']).toBe('no-store');
       // The replay burnt the whole family, including the newest token.
-      expect(await refresh(String(r2.body.refresh_token))).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+      expect(await refresh(String(r2.body.refresh_token))).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_grant' },
+      });
     });
 
     it('narrows scope on request but never widens it', async () => {
       const t = await issue();
-      const narrow = await oauth('token', { grant_type: 'refresh_token', refresh_token: t.refreshToken, scope: 'memories:read', client_id: client.id, client_secret: client.secret });
+      const narrow = await oauth('token', {
+        grant_type: 'refresh_token',
+        refresh_token: t.refreshToken,
+        scope: 'memories:read',
+        client_id: client.id,
+        client_secret: client.secret,
+      });
       expect(narrow).toMatchObject({ status: 200, body: { scope: 'memories:read' } });
-      const wide = await oauth('token', { grant_type: 'refresh_token', refresh_token: String(narrow.body.refresh_token), scope: 'memories:read memories:write', client_id: client.id, client_secret: client.secret });
+      const wide = await oauth('token', {
+        grant_type: 'refresh_token',
+        refresh_token: String(narrow.body.refresh_token),
+        scope: 'memories:read memories:write',
+        client_id: client.id,
+        client_secret: client.secret,
+      });
       expect(wide).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
     });
 
     it('authenticates the client (Basic or body) and binds the token to it', async () => {
       const t = await issue();
-      const basic = (id: string, secret: string) => ({ Authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
-      const bad = await oauth('token', { grant_type: 'refresh_token', refresh_token: t.refreshToken }, basic(client.id, 'wrong'));
+      const basic = (id: string, secret: string) => ({
+        Authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+      });
+      const bad = await oauth(
+        'token',
+        { grant_type: 'refresh_token', refresh_token: t.refreshToken },
+        basic(client.id, 'wrong'),
+      );
       expect(bad).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
       expect(bad.headers['www-authenticate']).toMatch(/^Basic/);
-      expect(await refresh(t.refreshToken, { id: client.id, secret: 'wrong' })).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
-      expect(await oauth('token', { grant_type: 'refresh_token', refresh_token: t.refreshToken })).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
+      expect(await refresh(t.refreshToken, { id: client.id, secret: 'wrong' })).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_client' },
+      });
+      expect(
+        await oauth('token', { grant_type: 'refresh_token', refresh_token: t.refreshToken }),
+      ).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
       // Another client may not spend this client's token.
-      const admin = await h.call<authPb.User>('authenticateUser', { username: ADMIN.username, password: ADMIN.password });
-      const other = await h.call<authPb.RegisteredClient>('registerClient', { clientName: 'Other', redirectUris: [], scopes: [], grantTypes: [], tokenEndpointAuthMethod: '', firstParty: true }, asUser(admin.id));
-      expect(await refresh(t.refreshToken, { id: other.client!.clientId, secret: other.clientSecret! })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-      const ok = await oauth('token', { grant_type: 'refresh_token', refresh_token: t.refreshToken }, basic(client.id, client.secret));
+      const admin = await h.call<authPb.User>('authenticateUser', {
+        username: ADMIN.username,
+        password: ADMIN.password,
+      });
+      const other = await h.call<authPb.RegisteredClient>(
+        'registerClient',
+        {
+          clientName: 'Other',
+          redirectUris: [],
+          scopes: [],
+          grantTypes: [],
+          tokenEndpointAuthMethod: '',
+          firstParty: true,
+        },
+        asUser(admin.id),
+      );
+      expect(
+        await refresh(t.refreshToken, { id: other.client!.clientId, secret: other.clientSecret! }),
+      ).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+      const ok = await oauth(
+        'token',
+        { grant_type: 'refresh_token', refresh_token: t.refreshToken },
+        basic(client.id, client.secret),
+      );
       expect(ok.status).toBe(200);
     });
 
     it('answers other grants and malformed requests with RFC 6749 errors', async () => {
       // This client registered no redirect URI, so it has no authorization_code grant.
-      expect(await oauth('token', { grant_type: 'authorization_code', code: 'x', client_id: client.id, client_secret: client.secret })).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
-      expect(await oauth('token', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: client.id, client_secret: client.secret })).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
-      expect(await oauth('token', { grant_type: 'password', client_id: client.id, client_secret: client.secret })).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
-      expect(await oauth('token', { grant_type: 'refresh_token', client_id: client.id, client_secret: client.secret })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+      expect(
+        await oauth('token', {
+          grant_type: 'authorization_code',
+          code: 'x',
+          client_id: client.id,
+          client_secret: client.secret,
+        }),
+      ).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+      expect(
+        await oauth('token', {
+          grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+          client_id: client.id,
+          client_secret: client.secret,
+        }),
+      ).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
+      expect(
+        await oauth('token', { grant_type: 'password', client_id: client.id, client_secret: client.secret }),
+      ).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+      expect(
+        await oauth('token', {
+          grant_type: 'refresh_token',
+          client_id: client.id,
+          client_secret: client.secret,
+        }),
+      ).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
       expect(await refresh('no-such-token')).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-      const json = await oauth('token', { grant_type: 'refresh_token', refresh_token: 'x', client_id: client.id, client_secret: client.secret }, { 'Content-Type': 'application/json' });
+      const json = await oauth(
+        'token',
+        {
+          grant_type: 'refresh_token',
+          refresh_token: 'x',
+          client_id: client.id,
+          client_secret: client.secret,
+        },
+        { 'Content-Type': 'application/json' },
+      );
       expect(json).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
     });
   });
@@ -174,17 +307,28 @@ describe('auth-service: tokens', () => {
       const t = await issue();
       const { payload } = await jwtVerify(t.accessToken, jwks, { issuer, audience: issuer });
       const creds = { client_id: client.id, client_secret: client.secret };
-      expect(await oauth('introspect', { token: t.accessToken, ...creds })).toMatchObject({ status: 200, body: { active: true, sub: t.userId, username: 'carol', jti: payload.jti } });
+      expect(await oauth('introspect', { token: t.accessToken, ...creds })).toMatchObject({
+        status: 200,
+        body: { active: true, sub: t.userId, username: 'carol', jti: payload.jti },
+      });
       const res = await oauth('revoke', { token: t.accessToken, token_type_hint: 'access_token', ...creds });
       expect(res.status).toBe(200);
       const list = await h.call<authPb.ListRevocationsResponse>('listRevocations', {});
       const entry = list.revocations.find((r) => r.jti === payload.jti);
       expect(entry?.expiresAt?.getTime()).toBe(payload.exp! * 1000);
-      const since = await h.call<authPb.ListRevocationsResponse>('listRevocations', { since: new Date(Date.now() + 60_000) });
+      const since = await h.call<authPb.ListRevocationsResponse>('listRevocations', {
+        since: new Date(Date.now() + 60_000),
+      });
       expect(since.revocations.find((r) => r.jti === payload.jti)).toBeUndefined();
-      const event = await waitFor(() => h.events.find((e) => e.subject === 'auth.token.revoked' && (e.payload as { jti: string }).jti === payload.jti));
+      const event = await waitFor(() =>
+        h.events.find(
+          (e) => e.subject === 'auth.token.revoked' && (e.payload as { jti: string }).jti === payload.jti,
+        ),
+      );
       expect(event.payload).toMatchObject({ expires_at: new Date(payload.exp! * 1000).toISOString() });
-      expect(await oauth('introspect', { token: t.accessToken, ...creds })).toMatchObject({ body: { active: false } });
+      expect(await oauth('introspect', { token: t.accessToken, ...creds })).toMatchObject({
+        body: { active: false },
+      });
       // Revoking twice is fine and publishes nothing new.
       expect((await oauth('revoke', { token: t.accessToken, ...creds })).status).toBe(200);
     });
@@ -192,19 +336,31 @@ describe('auth-service: tokens', () => {
     it('revokes a refresh token and its family', async () => {
       const t = await issue();
       const creds = { client_id: client.id, client_secret: client.secret };
-      expect(await oauth('introspect', { token: t.refreshToken, ...creds })).toMatchObject({ body: { active: true, token_type: 'refresh_token' } });
+      expect(await oauth('introspect', { token: t.refreshToken, ...creds })).toMatchObject({
+        body: { active: true, token_type: 'refresh_token' },
+      });
       expect((await oauth('revoke', { token: t.refreshToken, ...creds })).status).toBe(200);
       expect(await refresh(t.refreshToken)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-      expect(await oauth('introspect', { token: t.refreshToken, ...creds })).toMatchObject({ body: { active: false } });
+      expect(await oauth('introspect', { token: t.refreshToken, ...creds })).toMatchObject({
+        body: { active: false },
+      });
     });
 
     it('answers 200 for unknown tokens and 401 without client credentials', async () => {
       const creds = { client_id: client.id, client_secret: client.secret };
       expect((await oauth('revoke', { token: 'unknown', ...creds })).status).toBe(200);
       expect((await oauth('revoke', { token: 'a.b.c', ...creds })).status).toBe(200);
-      expect(await oauth('revoke', { token: 'unknown' })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-      expect(await oauth('revoke', { ...creds })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
-      expect(await oauth('introspect', { token: 'unknown', client_id: client.id, client_secret: 'wrong' })).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
+      expect(await oauth('revoke', { token: 'unknown' })).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
+      expect(await oauth('revoke', { ...creds })).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_request' },
+      });
+      expect(
+        await oauth('introspect', { token: 'unknown', client_id: client.id, client_secret: 'wrong' }),
+      ).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
     });
   });
 
@@ -214,10 +370,20 @@ describe('auth-service: tokens', () => {
     expect(keys.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(keys.keys[0]).not.toHaveProperty('d');
     // What a restart does: load from the table again, and reuse the stored key.
-    const reloaded = await SigningKeys.load(new AuthStore(h.knex), { issuer, accessTtlSeconds: 3600, logger: testLogger() });
+    const reloaded = await SigningKeys.load(new AuthStore(h.knex), {
+      issuer,
+      accessTtlSeconds: 3600,
+      logger: testLogger(),
+    });
     expect(reloaded.jwks().keys.map((k) => k.kid)).toEqual([keys.keys[0]!.kid]);
-    const t = await reloaded.signAccessToken({ userId: crypto.randomUUID(), clientId: client.id, scope: ['memories:read'] });
-    expect((await jwtVerify(t.token, jwks, { issuer, audience: issuer })).protectedHeader.kid).toBe(keys.keys[0]!.kid);
+    const t = await reloaded.signAccessToken({
+      userId: crypto.randomUUID(),
+      clientId: client.id,
+      scope: ['memories:read'],
+    });
+    expect((await jwtVerify(t.token, jwks, { issuer, audience: issuer })).protectedHeader.kid).toBe(
+      keys.keys[0]!.kid,
+    );
     const row = await h.knex('signing_keys').first();
     expect(row.alg).toBe('ES256');
   });

@@ -23,8 +23,16 @@ describe('auth-service: users and clients', () => {
 
   describe('admin bootstrap', () => {
     it('creates the admin from PICARD_ADMIN_* and authenticates it', async () => {
-      admin = await h.call<authPb.User>('authenticateUser', { username: ADMIN.username.toUpperCase(), password: ADMIN.password });
-      expect(admin).toMatchObject({ username: ADMIN.username, email: ADMIN.email, isAdmin: true, active: true });
+      admin = await h.call<authPb.User>('authenticateUser', {
+        username: ADMIN.username.toUpperCase(),
+        password: ADMIN.password,
+      });
+      expect(admin).toMatchObject({
+        username: ADMIN.username,
+        email: ADMIN.email,
+        isAdmin: true,
+        active: true,
+      });
       expect(isUuid(admin.id)).toBe(true);
       adminCaller = asUser(admin.id, ['memories:admin']);
     });
@@ -37,16 +45,39 @@ describe('auth-service: users and clients', () => {
     });
 
     it('refuses a wrong password and an unknown user with one message', async () => {
-      await expectError(h.call('authenticateUser', { username: ADMIN.username, password: 'wrong-password' }), 'unauthenticated', undefined, /^invalid username or password$/);
-      await expectError(h.call('authenticateUser', { username: 'nobody-here', password: ADMIN.password }), 'unauthenticated', undefined, /^invalid username or password$/);
-      await expectError(h.call('authenticateUser', { username: 'x'.repeat(5000), password: 'p' }), 'unauthenticated');
+      await expectError(
+        h.call('authenticateUser', { username: ADMIN.username, password: 'wrong-password' }),
+        'unauthenticated',
+        undefined,
+        /^invalid username or password$/,
+      );
+      await expectError(
+        h.call('authenticateUser', { username: 'nobody-here', password: ADMIN.password }),
+        'unauthenticated',
+        undefined,
+        /^invalid username or password$/,
+      );
+      await expectError(
+        h.call('authenticateUser', { username: 'x'.repeat(5000), password: 'p' }),
+        'unauthenticated',
+      );
     });
 
     it('updates the admin (the start-up path) without creating a second one', async () => {
-      const again = await h.service.domain.users.ensureAdmin({ username: ADMIN.username, password: NEW_ADMIN_PASSWORD, email: 'new@example.com' });
+      const again = await h.service.domain.users.ensureAdmin({
+        username: ADMIN.username,
+        password: NEW_ADMIN_PASSWORD,
+        email: 'new@example.com',
+      });
       expect(again.id).toBe(admin.id);
-      await expectError(h.call('authenticateUser', { username: ADMIN.username, password: ADMIN.password }), 'unauthenticated');
-      const user = await h.call<authPb.User>('authenticateUser', { username: ADMIN.username, password: NEW_ADMIN_PASSWORD });
+      await expectError(
+        h.call('authenticateUser', { username: ADMIN.username, password: ADMIN.password }),
+        'unauthenticated',
+      );
+      const user = await h.call<authPb.User>('authenticateUser', {
+        username: ADMIN.username,
+        password: NEW_ADMIN_PASSWORD,
+      });
       expect(user.email).toBe('new@example.com');
       const count = await h.knex('users').where({ is_admin: true }).count<{ n: string }[]>({ n: '*' });
       expect(Number(count[0]!.n)).toBe(1);
@@ -55,9 +86,20 @@ describe('auth-service: users and clients', () => {
     it('EnsureAdmin over gRPC is for the admin only, and validates', async () => {
       const req = { username: ADMIN.username, password: NEW_ADMIN_PASSWORD, email: 'new@example.com' };
       await expectError(h.call('ensureAdmin', req), 'unauthenticated');
-      await expectError(h.call('ensureAdmin', req, asUser(crypto.randomUUID(), ['memories:admin'])), 'permission_denied');
-      await expectError(h.call('ensureAdmin', { ...req, password: 'short' }, adminCaller), 'invalid_argument', 'password');
-      await expectError(h.call('ensureAdmin', { ...req, username: 'bad name' }, adminCaller), 'invalid_argument', 'username');
+      await expectError(
+        h.call('ensureAdmin', req, asUser(crypto.randomUUID(), ['memories:admin'])),
+        'permission_denied',
+      );
+      await expectError(
+        h.call('ensureAdmin', { ...req, password: 'short' }, adminCaller),
+        'invalid_argument',
+        'password',
+      );
+      await expectError(
+        h.call('ensureAdmin', { ...req, username: 'bad name' }, adminCaller),
+        'invalid_argument',
+        'username',
+      );
       expect((await h.call<authPb.User>('ensureAdmin', req, adminCaller)).id).toBe(admin.id);
     });
 
@@ -75,12 +117,25 @@ describe('auth-service: users and clients', () => {
       expect(short).toMatch(/PICARD_ADMIN_PASSWORD=\(hidden\): must be at least 8 characters/);
       expect(short).not.toContain('pw-1234');
       expect(bad({ PICARD_ADMIN_USERNAME: 'admin' })).toMatch(/PICARD_ADMIN_PASSWORD/);
-      expect(bad({ PICARD_ADMIN_USERNAME: 'admin', PICARD_ADMIN_PASSWORD: 'long-enough', PICARD_ADMIN_EMAIL: 'nope' })).toMatch(/PICARD_ADMIN_EMAIL/);
+      expect(
+        bad({
+          PICARD_ADMIN_USERNAME: 'admin',
+          PICARD_ADMIN_PASSWORD: 'long-enough',
+          PICARD_ADMIN_EMAIL: 'nope',
+        }),
+      ).toMatch(/PICARD_ADMIN_EMAIL/);
     });
   });
 
   describe('RegisterClient / GetClient / ListClients', () => {
-    const body = { clientName: 'Demo app', redirectUris: ['https://app.example.com/cb'], scopes: [], grantTypes: [], tokenEndpointAuthMethod: '', firstParty: false };
+    const body = {
+      clientName: 'Demo app',
+      redirectUris: ['https://app.example.com/cb'],
+      scopes: [],
+      grantTypes: [],
+      tokenEndpointAuthMethod: '',
+      firstParty: false,
+    };
 
     it('registers a first-party client for the admin, showing the secret once and storing its hash', async () => {
       registered = await h.call<authPb.RegisteredClient>('registerClient', body, adminCaller);
@@ -115,10 +170,17 @@ describe('auth-service: users and clients', () => {
         createIfMissing: true,
       });
       alice = user.userId;
-      for (const caller of [asUser(alice, ['memories:admin']), asUser(crypto.randomUUID(), ['memories:admin']), asUser('not-a-uuid', ['memories:admin'])]) {
+      for (const caller of [
+        asUser(alice, ['memories:admin']),
+        asUser(crypto.randomUUID(), ['memories:admin']),
+        asUser('not-a-uuid', ['memories:admin']),
+      ]) {
         await expectError(h.call('registerClient', body, caller), 'permission_denied');
         await expectError(h.call('listClients', {}, caller), 'permission_denied');
-        await expectError(h.call('getClient', { clientId: registered.client!.clientId }, caller), 'permission_denied');
+        await expectError(
+          h.call('getClient', { clientId: registered.client!.clientId }, caller),
+          'permission_denied',
+        );
       }
       await expectError(h.call('registerClient', body), 'unauthenticated');
       await expectError(h.call('listClients', {}), 'unauthenticated');
@@ -135,20 +197,45 @@ describe('auth-service: users and clients', () => {
       ['token_endpoint_auth_method', { tokenEndpointAuthMethod: 'none' }],
     ])('refuses a bad %s (case %#), writing nothing', async (field, patch) => {
       const before = await h.knex('clients').count<{ n: string }[]>({ n: '*' });
-      await expectError(h.call('registerClient', { ...body, ...patch }, adminCaller), 'invalid_argument', field);
+      await expectError(
+        h.call('registerClient', { ...body, ...patch }, adminCaller),
+        'invalid_argument',
+        field,
+      );
       const after = await h.knex('clients').count<{ n: string }[]>({ n: '*' });
       expect(after[0]!.n).toBe(before[0]!.n);
     });
 
     it('accepts authorization_code without a redirect URI (unusable until UpdateClient adds one)', async () => {
-      const reg = await h.call<authPb.RegisteredClient>('registerClient', { ...body, redirectUris: [], grantTypes: ['authorization_code', 'refresh_token'] }, adminCaller);
-      expect(reg.client).toMatchObject({ redirectUris: [], grantTypes: ['authorization_code', 'refresh_token'] });
-      const check = await h.call<authPb.AuthorizationCheck>('checkAuthorization', { userId: '', clientId: reg.client!.clientId, redirectUri: 'https://app.example.com/cb', scope: '', state: '', codeChallenge: 'x'.repeat(43), codeChallengeMethod: 'S256', resource: '', approved: false });
+      const reg = await h.call<authPb.RegisteredClient>(
+        'registerClient',
+        { ...body, redirectUris: [], grantTypes: ['authorization_code', 'refresh_token'] },
+        adminCaller,
+      );
+      expect(reg.client).toMatchObject({
+        redirectUris: [],
+        grantTypes: ['authorization_code', 'refresh_token'],
+      });
+      const check = await h.call<authPb.AuthorizationCheck>('checkAuthorization', {
+        userId: '',
+        clientId: reg.client!.clientId,
+        redirectUri: 'https://app.example.com/cb',
+        scope: '',
+        state: '',
+        codeChallenge: 'x'.repeat(43),
+        codeChallengeMethod: 'S256',
+        resource: '',
+        approved: false,
+      });
       expect(check).toMatchObject({ error: 'invalid_request', redirectTrusted: false });
     });
 
     it('GetClient checks the id', async () => {
-      await expectError(h.call('getClient', { clientId: 'nope' }, adminCaller), 'invalid_argument', 'client_id');
+      await expectError(
+        h.call('getClient', { clientId: 'nope' }, adminCaller),
+        'invalid_argument',
+        'client_id',
+      );
       await expectError(h.call('getClient', { clientId: crypto.randomUUID() }, adminCaller), 'not_found');
     });
   });
@@ -158,7 +245,15 @@ describe('auth-service: users and clients', () => {
       expect((await h.call<authPb.User>('getUser', { userId: alice }, asUser(alice))).username).toBe('alice');
       expect((await h.call<authPb.User>('getUser', { userId: alice }, adminCaller)).username).toBe('alice');
       // The admin scope alone counts for reading users.
-      expect((await h.call<authPb.User>('getUser', { userId: admin.id }, asUser(crypto.randomUUID(), ['memories:admin']))).isAdmin).toBe(true);
+      expect(
+        (
+          await h.call<authPb.User>(
+            'getUser',
+            { userId: admin.id },
+            asUser(crypto.randomUUID(), ['memories:admin']),
+          )
+        ).isAdmin,
+      ).toBe(true);
     });
 
     it('refuses other users, missing identity and bad ids', async () => {

@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JWT_PATTERN, startWebStack, type WebStack, type WebUser } from './support/web-stack.js';
-import { createMemory, eventually, fillEditor, listedTexts, logIn, signUp, waitForPath } from './support/ui.js';
+import {
+  createMemory,
+  eventually,
+  fillEditor,
+  listedTexts,
+  logIn,
+  signUp,
+  waitForPath,
+} from './support/ui.js';
 
 /**
  * One person's day with the web app, in chromium against the real BFF and the real Picard stack:
@@ -55,7 +63,11 @@ describe('the web app in a browser: a user journey', () => {
 
   it('creates a private, a public and a shared memory in the editor (with a live preview)', async () => {
     ids.private = await createMemory(alice, { text: TEXT.private, permission: 'private', tags: ['home'] });
-    ids.public = await createMemory(alice, { text: TEXT.public, permission: 'public', tags: ['travel', 'food'] });
+    ids.public = await createMemory(alice, {
+      text: TEXT.public,
+      permission: 'public',
+      tags: ['travel', 'food'],
+    });
     ids.shared = await createMemory(alice, { text: TEXT.shared, permission: 'shared', shareWith: ['bob'] });
     ids.draft = await createMemory(alice, { text: TEXT.draft, permission: 'private' });
 
@@ -87,10 +99,15 @@ describe('the web app in a browser: a user journey', () => {
     const results = page.locator('section.results ol > li');
     await results.first().waitFor();
     await expect(results.first().locator('.markdown').innerText()).resolves.toBe(TEXT.private);
-    const similarity = Number(await results.first().getByRole('meter', { name: 'Similarity' }).getAttribute('aria-valuenow'));
+    const similarity = Number(
+      await results.first().getByRole('meter', { name: 'Similarity' }).getAttribute('aria-valuenow'),
+    );
     expect(similarity).toBeGreaterThan(0);
     expect(similarity).toBeLessThanOrEqual(100);
-    await results.first().getByText(/\d+% similar/).waitFor();
+    await results
+      .first()
+      .getByText(/\d+% similar/)
+      .waitFor();
   }, 120_000);
 
   it('edits a memory: new text, and shared with a second user by username', async () => {
@@ -112,7 +129,8 @@ describe('the web app in a browser: a user journey', () => {
     await page.getByLabel('What are you looking for?').fill('a mountain walking trip with colleagues');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await eventually(
-      async () => expect(await page.locator('section.results ol > li .markdown').first().innerText()).toBe(TEXT.edited),
+      async () =>
+        expect(await page.locator('section.results ol > li .markdown').first().innerText()).toBe(TEXT.edited),
       10_000,
       'the edited memory to rank first',
     );
@@ -141,7 +159,11 @@ describe('the web app in a browser: a user journey', () => {
     expect(found).not.toContain(TEXT.edited);
     // The direct link is no use to her either.
     await carol.page.goto(`/memories/${ids.shared}`);
-    await carol.page.getByRole('alert').or(carol.page.getByText(/not found|no such|cannot/i)).first().waitFor();
+    await carol.page
+      .getByRole('alert')
+      .or(carol.page.getByText(/not found|no such|cannot/i))
+      .first()
+      .waitFor();
     await expect(carol.page.getByText(TEXT.shared).count()).resolves.toBe(0);
   }, 120_000);
 
@@ -206,11 +228,15 @@ describe('the web app in a browser: a user journey', () => {
     ] as const) {
       await new Promise((r) => setTimeout(r, 500)); // a late onerror would have fired by now
       const dom = await p.evaluate(() => {
-        const boxes = [...document.querySelectorAll('.markdown')].filter((e) => e.textContent?.includes('Careful with these'));
+        const boxes = [...document.querySelectorAll('.markdown')].filter((e) =>
+          e.textContent?.includes('Careful with these'),
+        );
         return boxes.map((b) => ({
           html: b.innerHTML,
           scripts: b.querySelectorAll('script').length,
-          handlers: [...b.querySelectorAll('*')].flatMap((e) => [...e.attributes].map((a) => a.name)).filter((n) => n.startsWith('on')),
+          handlers: [...b.querySelectorAll('*')]
+            .flatMap((e) => [...e.attributes].map((a) => a.name))
+            .filter((n) => n.startsWith('on')),
           hrefs: [...b.querySelectorAll('a')].map((a) => a.getAttribute('href')),
         }));
       });
@@ -224,7 +250,9 @@ describe('the web app in a browser: a user journey', () => {
     // Nowhere in the whole document either.
     for (const p of [alice.page, bob.page]) {
       // (The app's own bundle is the one script, loaded from a file.)
-      await expect(p.evaluate(() => document.querySelectorAll('script:not([src]), [onerror]').length)).resolves.toBe(0);
+      await expect(
+        p.evaluate(() => document.querySelectorAll('script:not([src]), [onerror]').length),
+      ).resolves.toBe(0);
     }
     expect(alice.dialogs).toEqual([]);
     expect(bob.dialogs).toEqual([]);
@@ -240,7 +268,10 @@ describe('the web app in a browser: a user journey', () => {
         tags: ['imported'],
       })),
     );
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import & export' }).click();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Import & export' })
+      .click();
     await waitForPath(page, /^\/transfer$/);
     // Every value the progress bar shows, as it shows it.
     await page.evaluate(() => {
@@ -259,11 +290,15 @@ describe('the web app in a browser: a user journey', () => {
       buffer: Buffer.from(file),
     });
     // The format follows the file's name and contents (read after the pick).
-    await page.waitForFunction(() => (document.querySelector('#import-format') as HTMLSelectElement).value === 'json');
+    await page.waitForFunction(
+      () => (document.querySelector('#import-format') as HTMLSelectElement).value === 'json',
+    );
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByRole('progressbar', { name: 'Import progress' }).waitFor();
     await page.getByText(`Done: ${N} of ${N} imported.`).waitFor({ timeout: 60_000 });
-    await expect(page.getByRole('progressbar', { name: 'Import progress' }).getAttribute('aria-valuenow')).resolves.toBe(String(N));
+    await expect(
+      page.getByRole('progressbar', { name: 'Import progress' }).getAttribute('aria-valuenow'),
+    ).resolves.toBe(String(N));
 
     const seen = await page.evaluate(() => (window as unknown as { __progress: string[] }).__progress);
     expect(seen.at(-1)).toBe(`${N}/${N}`);
@@ -273,7 +308,10 @@ describe('the web app in a browser: a user journey', () => {
 
     await page.goto('/memories?tags=imported');
     await page.goto('/memories');
-    await page.getByText(/Imported note \d+/).first().waitFor();
+    await page
+      .getByText(/Imported note \d+/)
+      .first()
+      .waitFor();
   }, 120_000);
 
   it('exports every memory the user owns as a download', async () => {
@@ -294,7 +332,10 @@ describe('the web app in a browser: a user journey', () => {
     expect(rows).toHaveLength(5 + 750);
     const texts = rows.map((r) => r.text);
     expect(texts).toEqual(expect.arrayContaining([TEXT.private, TEXT.public, TEXT.shared, TEXT.edited, XSS]));
-    expect(rows.find((r) => r.text === TEXT.public)).toMatchObject({ permission: 'public', tags: ['travel', 'food'] });
+    expect(rows.find((r) => r.text === TEXT.public)).toMatchObject({
+      permission: 'public',
+      tags: ['travel', 'food'],
+    });
     expect(rows.find((r) => r.text === TEXT.edited)).toMatchObject({ permission: 'shared' });
     expect(body).not.toMatch(JWT_PATTERN);
   }, 120_000);
@@ -308,7 +349,8 @@ describe('the web app in a browser: a user journey', () => {
       ['carol', carol],
     ] as const) {
       const seen = await u.page.evaluate(async () => {
-        const dump = (s: Storage) => Object.fromEntries(Array.from({ length: s.length }, (_, i) => [s.key(i)!, s.getItem(s.key(i)!)]));
+        const dump = (s: Storage) =>
+          Object.fromEntries(Array.from({ length: s.length }, (_, i) => [s.key(i)!, s.getItem(s.key(i)!)]));
         return {
           local: dump(localStorage),
           session: dump(sessionStorage),
@@ -317,9 +359,17 @@ describe('the web app in a browser: a user journey', () => {
         };
       });
       // Script-readable cookies: the CSRF token only (it is no credential).
-      const scriptCookies = seen.cookie.split('; ').filter(Boolean).map((c) => c.split('=')[0]);
+      const scriptCookies = seen.cookie
+        .split('; ')
+        .filter(Boolean)
+        .map((c) => c.split('=')[0]);
       expect({ who, scriptCookies }).toEqual({ who, scriptCookies: ['XSRF-TOKEN'] });
-      expect({ who, local: seen.local, session: seen.session, idb: seen.idb }).toEqual({ who, local: {}, session: {}, idb: [] });
+      expect({ who, local: seen.local, session: seen.session, idb: seen.idb }).toEqual({
+        who,
+        local: {},
+        session: {},
+        idb: [],
+      });
 
       const jar = await u.context.cookies();
       expect(jar.map((c) => c.name).sort()).toEqual(['XSRF-TOKEN', 'picard_web.sid']);
@@ -331,7 +381,9 @@ describe('the web app in a browser: a user journey', () => {
       await u.settled();
       expect(u.bffBodies.filter((b) => b.url.includes('/bff/session')).length).toBeGreaterThan(0);
       expect(u.bffBodies.filter((b) => b.url.includes('/bff/tools/')).length).toBeGreaterThan(0);
-      const everything = [JSON.stringify(seen), JSON.stringify(jar), ...u.bffBodies.map((b) => b.body)].join('\n');
+      const everything = [JSON.stringify(seen), JSON.stringify(jar), ...u.bffBodies.map((b) => b.body)].join(
+        '\n',
+      );
       expect(everything).not.toMatch(JWT_PATTERN);
       for (const token of tokens) expect(everything.includes(token)).toBe(false);
       expect({ who, errors: u.pageErrors }).toEqual({ who, errors: [] });

@@ -24,7 +24,12 @@ describe('the web app in a browser: every page fits a phone, screenshots', () =>
   let alicePicardId = '';
   let editId = '';
 
-  const MEMORIES: { text: string; permission: 'private' | 'public' | 'shared'; tags: string[]; share?: boolean }[] = [
+  const MEMORIES: {
+    text: string;
+    permission: 'private' | 'public' | 'shared';
+    tags: string[];
+    share?: boolean;
+  }[] = [
     {
       text: 'Met **Jonas** at the climbing gym: he recommends the _Frankenjura_ for a first outdoor trip.\n\n- bring 70 m rope\n- guidebook at the hut',
       permission: 'private',
@@ -62,7 +67,8 @@ describe('the web app in a browser: every page fits a phone, screenshots', () =>
     await signUp(seed, 'alice');
     const session = await seed.api('GET', '/bff/session');
     alicePicardId = session.json.user.picard_user_id;
-    const bobId = (await seed.api('POST', '/bff/tools/lookup_users', { usernames: ['bob'] })).json.result.users[0].user_id;
+    const bobId = (await seed.api('POST', '/bff/tools/lookup_users', { usernames: ['bob'] })).json.result
+      .users[0].user_id;
     for (const m of MEMORIES) {
       const res = await seed.api('POST', '/bff/tools/submit_memory', {
         text: m.text,
@@ -93,7 +99,11 @@ describe('the web app in a browser: every page fits a phone, screenshots', () =>
     if (!UPDATE) return;
     await mkdir(SCREENSHOTS, { recursive: true });
     await page.waitForTimeout(250); // transitions
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${kind}-${name}.png`), fullPage: true, animations: 'disabled' });
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, `${kind}-${name}.png`),
+      fullPage: true,
+      animations: 'disabled',
+    });
   }
 
   for (const [kind, viewport] of [
@@ -120,8 +130,13 @@ describe('the web app in a browser: every page fits a phone, screenshots', () =>
       if (kind === 'phone') {
         const toggle = page.getByRole('button', { name: 'Menu' });
         await toggle.click();
-        await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Activity' }).waitFor();
-        await expect(page.getByRole('button', { name: 'Close menu' }).getAttribute('aria-expanded')).resolves.toBe('true');
+        await page
+          .getByRole('navigation', { name: 'Main' })
+          .getByRole('link', { name: 'Activity' })
+          .waitFor();
+        await expect(
+          page.getByRole('button', { name: 'Close menu' }).getAttribute('aria-expanded'),
+        ).resolves.toBe('true');
         await shoot(page, kind, 'menu-open');
         await page.getByRole('button', { name: 'Close menu' }).click();
       }
@@ -155,7 +170,10 @@ describe('the web app in a browser: every page fits a phone, screenshots', () =>
       await page.goto(`/personas/${alicePicardId}`);
       await page.getByLabel('Your question').fill('Where should I go for pastries in Lisbon?');
       await page.getByRole('button', { name: 'Ask', exact: true }).click();
-      await page.getByRole('region', { name: 'Answer' }).getByRole('heading', { name: 'Sources' }).waitFor({ timeout: 20_000 });
+      await page
+        .getByRole('region', { name: 'Answer' })
+        .getByRole('heading', { name: 'Sources' })
+        .waitFor({ timeout: 20_000 });
       await shoot(page, kind, 'persona-ask');
 
       await page.goto('/activity');
@@ -175,7 +193,8 @@ describe('the web app in a browser: every page fits a phone, screenshots', () =>
           'text,permission,tags,created_at\n' +
             Array.from(
               { length: 120 },
-              (_, i) => `"Imported reading note ${i} (${kind})",private,reading,2019-03-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z`,
+              (_, i) =>
+                `"Imported reading note ${i} (${kind})",private,reading,2019-03-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z`,
             ).join('\n'),
         ),
       });

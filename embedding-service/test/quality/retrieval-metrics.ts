@@ -69,16 +69,7 @@ export function scoreRetrieval(
 }
 
 /** Seeded PRNG (mulberry32), so the controls are the same on every run. */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from '@picard/service-kit/testing';
 
 /** A random direction with the given dimensions (a model that knows nothing). */
 export function randomVector(r: () => number, dimensions: number): number[] {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { newId } from '@picard/service-kit';
+import { seededRandom } from '@picard/service-kit/testing';
 import { KeywordHasher } from '../../src/domain/keyword-hasher.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import type { PermissionName } from '../../src/domain/memory.model.js';
@@ -14,13 +15,14 @@ const DIMENSIONS = 512;
 const HNSW = /Index Scan using memories_embedding_hnsw_idx/;
 const WORDS = 'garden cello lisbon budget marathon recipe vaccine invoice sailing pottery'.split(' ');
 
-/** A random unit vector, and one close to it (cosine ≈ 0.99). */
+/** A random unit vector, and one close to it (cosine ≈ 0.99); seeded, so every run plans the same data. */
+const random = seededRandom(20261204);
 function randomUnit(): number[] {
-  const v = Array.from({ length: DIMENSIONS }, () => Math.random() - 0.5);
+  const v = Array.from({ length: DIMENSIONS }, () => random() - 0.5);
   const n = Math.hypot(...v);
   return v.map((x) => x / n);
 }
-const near = (v: number[]) => v.map((x) => x + (Math.random() - 0.5) * 0.002);
+const near = (v: number[]) => v.map((x) => x + (random() - 0.5) * 0.002);
 
 /**
  * The planner statistics job and the search statements, at the size where plans matter: 5,000

@@ -4,7 +4,7 @@ import { embeddingPb } from '@picard/proto';
 import { callUnary, createGrpcClient, newId } from '@picard/service-kit';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import { PRIVATE, PUBLIC, startStack, userApi, type Stack } from './harness.js';
-import { testTokens } from '@picard/service-kit/testing';
+import { seededRandom, testTokens } from '@picard/service-kit/testing';
 
 describe('memory-service: search by meaning', () => {
   let stack: Stack;
@@ -76,7 +76,8 @@ describe('memory-service: search by meaning', () => {
     const query = 'Thoughts about learning to play the cello';
     const [q, far] = await embed([query, 'The bus timetable changes on route nine next week']);
     const cipher = new MemoryCipher([stack.encryptionKey]);
-    const noisy = (v: number[]) => toSql(v.map((x) => x + (Math.random() - 0.5) * 0.02));
+    const random = seededRandom(20261204);
+    const noisy = (v: number[]) => toSql(v.map((x) => x + (random() - 0.5) * 0.02));
     const row = (userId: string, permission: string, vector: number[], text: string) => {
       const id = newId();
       const sealed = cipher.seal(id, userId, text);

@@ -50,7 +50,9 @@ export function createLlm(config: PersonaConfig, logger: Logger): Llm | undefine
     (a, b) => a + b,
     0,
   );
-  const wholeCallMs = timeoutMs * (retries + 1) + backoffMs;
+  // One attempt's time more as slack: on a busy machine the client's own timers fire late, and its
+  // last timeout (which says how many attempts failed) must report before this cap does.
+  const wholeCallMs = timeoutMs * (retries + 2) + backoffMs;
   const client = new OpenAI({
     // Explicit, so OPENAI_BASE_URL/OPENAI_API_KEY (the embedding provider's variables) never leak in.
     baseURL: config.LLM_BASE_URL ?? 'https://api.openai.com/v1',

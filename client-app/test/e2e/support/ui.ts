@@ -10,7 +10,11 @@ import type { WebUser } from './web-stack.js';
 export const PASSWORD = 'a long enough password';
 
 /** Waits until `check` passes (playwright-core has no web-first assertions of its own). */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T> | T,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -42,7 +46,10 @@ export async function signUp(u: WebUser, username: string, password = PASSWORD):
   await page.getByRole('button', { name: 'Create account' }).click();
   await waitForPath(page, /^\/memories$/);
   await page.getByRole('heading', { name: 'Memories', level: 1 }).waitFor();
-  await page.getByRole('navigation', { name: 'Main' }).getByText(username, { exact: true }).waitFor({ state: 'attached' });
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByText(username, { exact: true })
+    .waitFor({ state: 'attached' });
 }
 
 export async function logIn(u: WebUser, username: string, password = PASSWORD): Promise<void> {

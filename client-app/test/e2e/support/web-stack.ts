@@ -86,12 +86,16 @@ export async function startWebStack(opts: { extraEnv?: NodeJS.ProcessEnv } = {})
       url,
       async picardTokens() {
         const sealer = Sealer.fromBase64(tokenKey);
-        const rows = await bff.knex('picard_tokens').select('user_id', 'access_token', 'refresh_token', 'key_id');
-        return rows.map((r: { user_id: string; access_token: string; refresh_token: string; key_id: string }) => ({
-          userId: r.user_id,
-          access: sealer.open(r.access_token, r.user_id, r.key_id),
-          refresh: sealer.open(r.refresh_token, r.user_id, r.key_id),
-        }));
+        const rows = await bff
+          .knex('picard_tokens')
+          .select('user_id', 'access_token', 'refresh_token', 'key_id');
+        return rows.map(
+          (r: { user_id: string; access_token: string; refresh_token: string; key_id: string }) => ({
+            userId: r.user_id,
+            access: sealer.open(r.access_token, r.user_id, r.key_id),
+            refresh: sealer.open(r.refresh_token, r.user_id, r.key_id),
+          }),
+        );
       },
       async newUser(o = {}) {
         const context = await browser.newContext({
@@ -163,7 +167,8 @@ export class WebUser {
   }
 
   /** The BFF's API from inside the page, as the SPA calls it (same origin, XSRF header echoed). */
-  async api(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- arbitrary JSON
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary JSON
+  async api(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: any }> {
     return this.page.evaluate(
       async ({ method, pathname, body }) => {
         const xsrf = document.cookie

@@ -30,7 +30,10 @@ export function toBffError(err: unknown): BffError {
   if (err instanceof HttpErrorResponse) {
     if (isBffError(err.error)) return err.error;
     if (err.status === 0) {
-      return { error: 'network', message: 'The server cannot be reached. Check your connection and try again.' };
+      return {
+        error: 'network',
+        message: 'The server cannot be reached. Check your connection and try again.',
+      };
     }
     return {
       error: `http_${err.status}`,

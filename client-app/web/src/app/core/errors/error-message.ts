@@ -12,7 +12,9 @@ import type { BffError } from '@contract/bff-api';
           @if (e.errors?.length) {
             <ul>
               @for (item of e.errors; track $index) {
-                <li>Item {{ item.index + 1 }}{{ item.field ? ' (' + item.field + ')' : '' }}: {{ item.message }}</li>
+                <li>
+                  Item {{ item.index + 1 }}{{ item.field ? ' (' + item.field + ')' : '' }}: {{ item.message }}
+                </li>
               }
             </ul>
           }

@@ -18,7 +18,11 @@ describe('Header', () => {
     await fixture.whenStable();
     expect(toggle.getAttribute('aria-expanded')).toBe('true');
 
-    (Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.trim() === 'Log out') as HTMLButtonElement).click();
+    (
+      Array.from(el.querySelectorAll('button')).find(
+        (b) => b.textContent?.trim() === 'Log out',
+      ) as HTMLButtonElement
+    ).click();
     const req = http.expectOne('/bff/auth/logout');
     expect(req.request.method).toBe('POST');
     req.flush(null, { status: 204, statusText: 'No Content' });

@@ -6,9 +6,9 @@ import { authGuard, guestGuard } from './auth-guards';
 import { setupHttp, signedIn } from '../../../testing/helpers';
 
 const run = (guard: typeof authGuard) =>
-  TestBed.runInInjectionContext(() => guard({} as ActivatedRouteSnapshot, {} as RouterStateSnapshot)) as Promise<
-    boolean | UrlTree
-  >;
+  TestBed.runInInjectionContext(() =>
+    guard({} as ActivatedRouteSnapshot, {} as RouterStateSnapshot),
+  ) as Promise<boolean | UrlTree>;
 
 describe('authGuard', () => {
   it('sends a signed-out visitor to /login', async () => {
@@ -29,10 +29,12 @@ describe('authGuard', () => {
   it('goes to /login (and says why in the banner) when the session cannot be read', async () => {
     const { http } = setupHttp();
     const result = run(authGuard);
-    http.expectOne('/bff/session').flush(
-      { error: 'picard_unavailable', message: 'Picard is unreachable.' },
-      { status: 503, statusText: 'Unavailable' },
-    );
+    http
+      .expectOne('/bff/session')
+      .flush(
+        { error: 'picard_unavailable', message: 'Picard is unreachable.' },
+        { status: 503, statusText: 'Unavailable' },
+      );
     const tree = await result;
     expect(tree instanceof UrlTree && TestBed.inject(Router).serializeUrl(tree)).toBe('/login');
     expect(TestBed.inject(ErrorStore).current()?.message).toBe('Picard is unreachable.');

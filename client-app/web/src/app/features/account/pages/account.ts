@@ -56,7 +56,11 @@ export class Account implements OnInit {
     const email = this.email().trim();
     this.emailStatus.set(null);
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-      this.emailFailure.set({ error: 'invalid_argument', field: 'email', message: 'Enter a valid email address.' });
+      this.emailFailure.set({
+        error: 'invalid_argument',
+        field: 'email',
+        message: 'Enter a valid email address.',
+      });
       return;
     }
     this.emailBusy.set(true);
@@ -76,19 +80,26 @@ export class Account implements OnInit {
     const fail = (field: string, message: string) =>
       this.passwordFailure.set({ error: 'invalid_argument', field, message });
     if (!this.currentPassword()) return fail('current_password', 'Enter your current password.');
-    if (this.newPassword().length < PASSWORD_MIN) return fail('new_password', `Use at least ${PASSWORD_MIN} characters.`);
-    if (this.newPassword() !== this.confirmPassword()) return fail('confirm_password', 'The two new passwords differ.');
+    if (this.newPassword().length < PASSWORD_MIN)
+      return fail('new_password', `Use at least ${PASSWORD_MIN} characters.`);
+    if (this.newPassword() !== this.confirmPassword())
+      return fail('confirm_password', 'The two new passwords differ.');
     this.passwordBusy.set(true);
     this.passwordFailure.set(null);
     try {
-      await this.bff.changePassword({ current_password: this.currentPassword(), new_password: this.newPassword() });
+      await this.bff.changePassword({
+        current_password: this.currentPassword(),
+        new_password: this.newPassword(),
+      });
       this.currentPassword.set('');
       this.newPassword.set('');
       this.confirmPassword.set('');
       this.passwordStatus.set('Password changed.');
     } catch (err) {
       const e = toBffError(err);
-      this.passwordFailure.set(e.error === 'invalid_credentials' && !e.field ? { ...e, field: 'current_password' } : e);
+      this.passwordFailure.set(
+        e.error === 'invalid_credentials' && !e.field ? { ...e, field: 'current_password' } : e,
+      );
     } finally {
       this.passwordBusy.set(false);
     }
@@ -97,7 +108,11 @@ export class Account implements OnInit {
   protected async deactivate(): Promise<void> {
     const needsPassword = this.account()?.sign_in === 'password';
     if (needsPassword && !this.deactivatePassword()) {
-      this.deactivateFailure.set({ error: 'invalid_argument', field: 'password', message: 'Enter your password to confirm.' });
+      this.deactivateFailure.set({
+        error: 'invalid_argument',
+        field: 'password',
+        message: 'Enter your password to confirm.',
+      });
       return;
     }
     this.deactivateBusy.set(true);
@@ -109,7 +124,9 @@ export class Account implements OnInit {
       await this.router.navigateByUrl('/login');
     } catch (err) {
       const e = toBffError(err);
-      this.deactivateFailure.set(e.error === 'invalid_credentials' && !e.field ? { ...e, field: 'password' } : e);
+      this.deactivateFailure.set(
+        e.error === 'invalid_credentials' && !e.field ? { ...e, field: 'password' } : e,
+      );
     } finally {
       this.deactivateBusy.set(false);
     }

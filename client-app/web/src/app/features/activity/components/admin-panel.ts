@@ -61,9 +61,14 @@ export class AdminPanel implements OnInit {
   });
 
   async ngOnInit(): Promise<void> {
-    const results = await Promise.allSettled([this.bff.adminSummary(), this.bff.adminClients(), this.moreUsers()]);
+    const results = await Promise.allSettled([
+      this.bff.adminSummary(),
+      this.bff.adminClients(),
+      this.moreUsers(),
+    ]);
     if (results[0].status === 'fulfilled') this.summary.set(results[0].value);
-    if (results[1].status === 'fulfilled') this.clients.set(listOf<AdminClientRow>(results[1].value, 'clients'));
+    if (results[1].status === 'fulfilled')
+      this.clients.set(listOf<AdminClientRow>(results[1].value, 'clients'));
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) this.failure.set(toBffError((failed as PromiseRejectedResult).reason));
   }

@@ -25,7 +25,14 @@ describe('barLayout', () => {
   });
 
   it('draws an all-zero chart flat, never NaN, and an empty one as nothing', () => {
-    const rects = barLayout([{ label: 'a', value: 0 }, { label: 'b', value: NaN }], 100, 50);
+    const rects = barLayout(
+      [
+        { label: 'a', value: 0 },
+        { label: 'b', value: NaN },
+      ],
+      100,
+      50,
+    );
     expect(rects.every((r) => r.height === 0 && r.y === 50)).toBe(true);
     expect(barLayout([], 100, 50)).toEqual([]);
   });
@@ -58,14 +65,17 @@ describe('linePath', () => {
 describe('searchesByDay', () => {
   it('reads a well-formed searches_by_day, sorted by date', () => {
     expect(
-      searchesByDay({ searches: 3, searches_by_day: [{ date: '2026-01-02', count: 1 }, { date: '2026-01-01', count: 2 }, { nope: 1 }] }),
+      searchesByDay({
+        searches: 3,
+        searches_by_day: [{ date: '2026-01-02', count: 1 }, { date: '2026-01-01', count: 2 }, { nope: 1 }],
+      }),
     ).toEqual([
       { date: '2026-01-01', count: 2 },
       { date: '2026-01-02', count: 1 },
     ]);
   });
 
-  it('is null when the activity result has none (today\'s gateway)', () => {
+  it("is null when the activity result has none (today's gateway)", () => {
     expect(searchesByDay({ searches: 3 })).toBeNull();
     expect(searchesByDay({ searches_by_day: 'x' })).toBeNull();
     expect(searchesByDay(null)).toBeNull();

@@ -16,7 +16,13 @@ export interface BarRect extends Bar {
  * Vertical bars in a width × height box: equal slots with `gap` between them, heights proportional
  * to value against the largest (an all-zero chart has zero-height bars, never NaN).
  */
-export function barLayout(bars: Bar[], width: number, height: number, gap = 12, maxBarWidth = Infinity): BarRect[] {
+export function barLayout(
+  bars: Bar[],
+  width: number,
+  height: number,
+  gap = 12,
+  maxBarWidth = Infinity,
+): BarRect[] {
   if (bars.length === 0) return [];
   const max = Math.max(0, ...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
   const slot = (width - gap * (bars.length - 1)) / bars.length;
@@ -34,7 +40,11 @@ export interface Point {
 }
 
 /** An SVG path through the points, evenly spaced in x, y scaled to the largest count (0 at the bottom). */
-export function linePath(points: Point[], width: number, height: number): { d: string; dots: { x: number; y: number }[] } {
+export function linePath(
+  points: Point[],
+  width: number,
+  height: number,
+): { d: string; dots: { x: number; y: number }[] } {
   if (points.length === 0) return { d: '', dots: [] };
   const max = Math.max(0, ...points.map((p) => p.count));
   const step = points.length > 1 ? width / (points.length - 1) : 0;
@@ -55,7 +65,10 @@ export function searchesByDay(activity: unknown): Point[] | null {
   const points = raw
     .filter(
       (p): p is Point =>
-        typeof p === 'object' && p !== null && typeof (p as Point).date === 'string' && typeof (p as Point).count === 'number',
+        typeof p === 'object' &&
+        p !== null &&
+        typeof (p as Point).date === 'string' &&
+        typeof (p as Point).count === 'number',
     )
     .map((p) => ({ date: p.date, count: p.count }))
     .sort((a, b) => a.date.localeCompare(b.date));

@@ -11,7 +11,9 @@ import { searchesByDay } from '../components/chart-geometry';
 import { LineChart } from '../components/line-chart';
 import { AdminPanel } from '../components/admin-panel';
 
-export function permissionBars(counts: { private: number; public: number; shared: number } | undefined): Bar[] {
+export function permissionBars(
+  counts: { private: number; public: number; shared: number } | undefined,
+): Bar[] {
   return [
     { label: 'Private', value: counts?.private ?? 0 },
     { label: 'Public', value: counts?.public ?? 0 },

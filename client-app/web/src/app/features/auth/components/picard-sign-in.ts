@@ -17,15 +17,35 @@ import { ChangeDetectionStrategy, Component, computed, signal } from '@angular/c
     </div>
   `,
   styles: `
-    .picard { margin-top: 1rem; }
-    .wide { width: 100%; }
-    .check { margin-top: 0.75rem; font-size: 0.9rem; color: var(--text-muted); }
-    .or { display: flex; align-items: center; gap: 0.75rem; color: var(--text-muted); }
-    .or::before, .or::after { content: ''; flex: 1; border-top: 1px solid var(--border); }
+    .picard {
+      margin-top: 1rem;
+    }
+    .wide {
+      width: 100%;
+    }
+    .check {
+      margin-top: 0.75rem;
+      font-size: 0.9rem;
+      color: var(--text-muted);
+    }
+    .or {
+      display: flex;
+      align-items: center;
+      gap: 0.75rem;
+      color: var(--text-muted);
+    }
+    .or::before,
+    .or::after {
+      content: '';
+      flex: 1;
+      border-top: 1px solid var(--border);
+    }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class PicardSignIn {
   protected readonly readOnly = signal(false);
-  protected readonly href = computed(() => `/bff/auth/picard/start?access=${this.readOnly() ? 'read' : 'write'}`);
+  protected readonly href = computed(
+    () => `/bff/auth/picard/start?access=${this.readOnly() ? 'read' : 'write'}`,
+  );
 }

@@ -15,7 +15,9 @@ describe('Login', () => {
     const el: HTMLElement = fixture.nativeElement;
     expect(el.textContent).toContain('Your Picard session has ended; please sign in again.');
     expect(el.querySelector('[role=alert]')?.textContent).toContain('You declined access.');
-    const picard = Array.from(el.querySelectorAll('a')).find((a) => a.textContent?.includes('Sign in with Picard'))!;
+    const picard = Array.from(el.querySelectorAll('a')).find((a) =>
+      a.textContent?.includes('Sign in with Picard'),
+    )!;
     expect(picard.getAttribute('href')).toBe('/bff/auth/picard/start?access=write');
     (el.querySelector('.picard input[type=checkbox]') as HTMLInputElement).click();
     await fixture.whenStable();
@@ -37,10 +39,12 @@ describe('Login', () => {
     type('#login-username', 'alice');
     type('#login-password', 'wrong-password');
     (el.querySelector('button[type=submit]') as HTMLButtonElement).click();
-    http.expectOne('/bff/auth/login').flush(
-      { error: 'invalid_credentials', message: 'Wrong username or password.' },
-      { status: 401, statusText: 'Unauthorized' },
-    );
+    http
+      .expectOne('/bff/auth/login')
+      .flush(
+        { error: 'invalid_credentials', message: 'Wrong username or password.' },
+        { status: 401, statusText: 'Unauthorized' },
+      );
     await settle();
     await fixture.whenStable();
     expect(el.querySelector('[role=alert]')?.textContent).toContain('Wrong username or password.');

@@ -9,7 +9,6 @@ import { SessionStore } from '../../../core/session/session-store';
 import { PicardSignIn } from '../components/picard-sign-in';
 import { PASSWORD_MIN } from '../../../shared/password-rules';
 
-
 /** The checks the BFF also makes, said before the round trip; the BFF's answer has the last word. */
 export function signupProblem(v: { username: string; email: string; password: string }): BffError | null {
   if (!/^[A-Za-z0-9_.-]{3,64}$/.test(v.username.trim())) {
@@ -23,7 +22,11 @@ export function signupProblem(v: { username: string; email: string; password: st
     return { error: 'invalid_argument', field: 'email', message: 'Enter a valid email address.' };
   }
   if (v.password.length < PASSWORD_MIN) {
-    return { error: 'invalid_argument', field: 'password', message: `Use a password of at least ${PASSWORD_MIN} characters.` };
+    return {
+      error: 'invalid_argument',
+      field: 'password',
+      message: `Use a password of at least ${PASSWORD_MIN} characters.`,
+    };
   }
   return null;
 }

@@ -8,7 +8,8 @@ import { ConfirmPanel } from '../../../shared/confirm/confirm-panel';
 import { OwnerName } from '../../../shared/memory/owner-name';
 import { GroupsService } from '../services/groups.service';
 
-type Confirm = { kind: 'delete' } | { kind: 'leave' } | { kind: 'remove'; userId: string; name: string } | null;
+type Confirm =
+  { kind: 'delete' } | { kind: 'leave' } | { kind: 'remove'; userId: string; name: string } | null;
 
 /** One group: members by username; the owner renames, adds, removes and deletes; members leave. */
 @Component({
@@ -78,7 +79,11 @@ export class GroupCard {
   protected addMember(): Promise<void> {
     const username = this.memberName().trim();
     if (!username) {
-      this.failure.set({ error: 'invalid_argument', field: 'user_id', message: 'Type the username of the person to add.' });
+      this.failure.set({
+        error: 'invalid_argument',
+        field: 'user_id',
+        message: 'Type the username of the person to add.',
+      });
       return Promise.resolve();
     }
     return this.run(async () => {

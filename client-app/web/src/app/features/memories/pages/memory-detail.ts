@@ -54,20 +54,25 @@ export class MemoryDetail implements OnInit {
 
   async ngOnInit(): Promise<void> {
     const state = (this.router.currentNavigation()?.extras.state ?? history.state) as
-      | { memory?: Memory; saved?: boolean }
-      | undefined;
+      { memory?: Memory; saved?: boolean } | undefined;
     try {
       const passed = state?.memory?.id === this.id() ? state.memory : undefined;
       const memory = passed ?? (await this.service.findById(this.id(), this.session.user()?.picard_user_id));
       this.saved.set(!!passed && !!state?.saved);
       this.memory.set(memory);
       if (!memory) {
-        this.failure.set({ error: 'not_found', message: 'That memory was not found, or you may not see it (it may have been deleted or unshared).' });
+        this.failure.set({
+          error: 'not_found',
+          message: 'That memory was not found, or you may not see it (it may have been deleted or unshared).',
+        });
         return;
       }
       void this.directory.resolveIds([memory.user_id, ...(memory.shared_with?.users ?? [])]);
       if (memory.shared_with?.groups?.length) {
-        this.bff.tool('list_groups', {}).then((r) => this.groups.set(r.groups), () => undefined);
+        this.bff.tool('list_groups', {}).then(
+          (r) => this.groups.set(r.groups),
+          () => undefined,
+        );
       }
     } catch (err) {
       this.failure.set(toBffError(err));

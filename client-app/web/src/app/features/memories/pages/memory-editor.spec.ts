@@ -9,7 +9,17 @@ async function open() {
   const fixture = TestBed.createComponent(MemoryEditor);
   await fixture.whenStable();
   http.expectOne('/bff/tools/list_groups').flush({
-    result: { groups: [{ id: 'g-1', owner_id: ME, name: 'Family', member_ids: [ME, BOB], created_at: '2026-01-01T00:00:00Z' }] },
+    result: {
+      groups: [
+        {
+          id: 'g-1',
+          owner_id: ME,
+          name: 'Family',
+          member_ids: [ME, BOB],
+          created_at: '2026-01-01T00:00:00Z',
+        },
+      ],
+    },
   });
   await settle();
   await fixture.whenStable();
@@ -95,14 +105,16 @@ describe('MemoryEditor', () => {
     expect(navigate).toHaveBeenCalledWith(['/memories', 'new-1'], expect.anything());
   });
 
-  it('shows the BFF\'s error and highlights its field', async () => {
+  it("shows the BFF's error and highlights its field", async () => {
     const { el, type, click, http, fixture } = await open();
     await type('#memory-text', 'Something');
     await click('Save memory');
-    http.expectOne('/bff/tools/submit_memory').flush(
-      { error: 'invalid_argument', message: 'tags[0] must be 1-64 characters', field: 'data.tags[0]' },
-      { status: 400, statusText: 'Bad Request' },
-    );
+    http
+      .expectOne('/bff/tools/submit_memory')
+      .flush(
+        { error: 'invalid_argument', message: 'tags[0] must be 1-64 characters', field: 'data.tags[0]' },
+        { status: 400, statusText: 'Bad Request' },
+      );
     await settle();
     await fixture.whenStable();
     expect(el.querySelector('[role=alert]')?.textContent).toContain('tags[0] must be 1-64 characters');

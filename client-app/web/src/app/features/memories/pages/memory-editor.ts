@@ -57,11 +57,15 @@ export class MemoryEditor implements OnInit {
     if (!id) return;
     this.loading.set(true);
     try {
-      const passed = (this.router.currentNavigation()?.extras.state ?? history.state)?.['memory'] as Memory | undefined;
+      const passed = (this.router.currentNavigation()?.extras.state ?? history.state)?.['memory'] as
+        Memory | undefined;
       const memory =
         passed?.id === id ? passed : await this.memories.findById(id, this.session.user()?.picard_user_id);
       if (!memory) {
-        this.loadFailure.set({ error: 'not_found', message: 'That memory was not found among yours; it may have been deleted.' });
+        this.loadFailure.set({
+          error: 'not_found',
+          message: 'That memory was not found among yours; it may have been deleted.',
+        });
         return;
       }
       if (memory.user_id.toLowerCase() !== this.session.user()?.picard_user_id.toLowerCase()) {
@@ -70,7 +74,9 @@ export class MemoryEditor implements OnInit {
       }
       await this.directory.resolveIds(memory.shared_with?.users ?? []);
       this.original.set(memory);
-      this.draft.set(draftFromMemory(memory, (uid) => this.directory.nameOf(uid) ?? `user ${uid.slice(0, 8)}`));
+      this.draft.set(
+        draftFromMemory(memory, (uid) => this.directory.nameOf(uid) ?? `user ${uid.slice(0, 8)}`),
+      );
     } catch (err) {
       this.loadFailure.set(toBffError(err));
     } finally {

@@ -4,7 +4,7 @@ import { BOB, ME, memory, settle, setupHttp, signedIn } from '../../../../testin
 import { MemoryList } from './memory-list';
 
 const mine = memory({ id: 'm-mine', user_id: ME, text: 'Mine', tags: ['trip'] });
-const bobs = memory({ id: 'm-bob', user_id: BOB, text: 'Bob\'s', permission: 'public' });
+const bobs = memory({ id: 'm-bob', user_id: BOB, text: "Bob's", permission: 'public' });
 
 async function render(canWrite: boolean) {
   const { http } = setupHttp(signedIn({ can_write: canWrite }));
@@ -29,19 +29,27 @@ describe('MemoryList', () => {
     expect(buttons().filter((b) => b === 'Edit')).toHaveLength(1);
     expect(buttons().filter((b) => b === 'Delete')).toHaveLength(1);
     expect(el.querySelectorAll('app-memory-card input[type=checkbox]')).toHaveLength(1);
-    expect(Array.from(el.querySelectorAll('.owner')).map((o) => o.textContent?.trim())).toEqual(['by you', 'by bob']);
+    expect(Array.from(el.querySelectorAll('.owner')).map((o) => o.textContent?.trim())).toEqual([
+      'by you',
+      'by bob',
+    ]);
   });
 
   it('hides every write action in a read-only session', async () => {
     const { el, buttons } = await render(false);
-    for (const label of ['New memory', 'Edit', 'Delete', 'Delete selected']) expect(buttons()).not.toContain(label);
+    for (const label of ['New memory', 'Edit', 'Delete', 'Delete selected'])
+      expect(buttons()).not.toContain(label);
     expect(el.querySelectorAll('input[type=checkbox]')).toHaveLength(0);
     expect(buttons()).toContain('Load more');
   });
 
   it('loads the next page with the cursor', async () => {
     const { el, http, fixture } = await render(false);
-    (Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.includes('Load more')) as HTMLButtonElement).click();
+    (
+      Array.from(el.querySelectorAll('button')).find((b) =>
+        b.textContent?.includes('Load more'),
+      ) as HTMLButtonElement
+    ).click();
     const next = http.expectOne('/bff/tools/get_memories');
     expect(next.request.body.cursor).toBe('c2');
     next.flush({ result: { memories: [memory({ id: 'm3', text: 'Third' })], next_cursor: null } });
@@ -56,7 +64,11 @@ describe('MemoryList', () => {
     (el.querySelector('app-memory-card input[type=checkbox]') as HTMLInputElement).click();
     await fixture.whenStable();
     expect(el.textContent).toContain('1 selected');
-    (Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.trim() === 'Delete selected') as HTMLButtonElement).click();
+    (
+      Array.from(el.querySelectorAll('button')).find(
+        (b) => b.textContent?.trim() === 'Delete selected',
+      ) as HTMLButtonElement
+    ).click();
     await fixture.whenStable();
     http.expectNone('/bff/tools/delete_memories');
     expect(el.querySelector('[role=alertdialog]')?.textContent).toContain('Delete 1 memory?');
@@ -84,7 +96,11 @@ describe('MemoryList', () => {
     set('#f-order', 'asc');
     set('#f-after', '2026-01-01');
     await fixture.whenStable();
-    (Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.trim() === 'Apply filters') as HTMLButtonElement).click();
+    (
+      Array.from(el.querySelectorAll('button')).find(
+        (b) => b.textContent?.trim() === 'Apply filters',
+      ) as HTMLButtonElement
+    ).click();
     await fixture.whenStable();
     const req = http.expectOne('/bff/tools/get_memories');
     expect(req.request.body).toEqual({

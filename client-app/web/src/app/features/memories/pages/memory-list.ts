@@ -78,7 +78,9 @@ export class MemoryList implements OnInit {
     this.loadingMore.set(true);
     this.failure.set(null);
     try {
-      const page = await this.service.list(toMemoryQuery(this.filters, this.session.user()?.picard_user_id, cursor));
+      const page = await this.service.list(
+        toMemoryQuery(this.filters, this.session.user()?.picard_user_id, cursor),
+      );
       const seen = new Set(this.memories().map((m) => m.id));
       this.memories.update((list) => [...list, ...page.memories.filter((m) => !seen.has(m.id))]);
       this.nextCursor.set(page.next_cursor);

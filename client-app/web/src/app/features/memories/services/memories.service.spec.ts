@@ -32,7 +32,12 @@ describe('MemoriesService.findById', () => {
     await settle();
     const page = http.expectOne('/bff/tools/get_memories');
     expect(page.request.body).toMatchObject({ expired: 'include', user_id: ME });
-    page.flush({ result: { memories: [memory({ id: ID, expiration_date: '2026-01-01T00:00:00.000Z' })], next_cursor: null } });
+    page.flush({
+      result: {
+        memories: [memory({ id: ID, expiration_date: '2026-01-01T00:00:00.000Z' })],
+        next_cursor: null,
+      },
+    });
     await expect(found).resolves.toMatchObject({ id: ID });
     http.verify();
   });
@@ -42,7 +47,10 @@ describe('MemoriesService.findById', () => {
     const found = TestBed.inject(MemoriesService).findById(ID, ME);
     http
       .expectOne('/bff/tools/get_memory')
-      .flush({ error: 'picard_unavailable', message: 'Picard cannot be reached' }, { status: 503, statusText: 'Unavailable' });
+      .flush(
+        { error: 'picard_unavailable', message: 'Picard cannot be reached' },
+        { status: 503, statusText: 'Unavailable' },
+      );
     await expect(found).rejects.toBeTruthy();
     http.verify();
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { memory } from '../../../../testing/helpers';
-import { buildEdit, buildSubmit, emptyDraft, fromLocalInput, toLocalInput, validateDraft } from './memory-form';
+import {
+  buildEdit,
+  buildSubmit,
+  emptyDraft,
+  fromLocalInput,
+  toLocalInput,
+  validateDraft,
+} from './memory-form';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 
@@ -17,7 +24,9 @@ describe('validateDraft', () => {
   it('bounds tags', () => {
     const tags = Array.from({ length: 21 }, (_, i) => `t${i}`);
     expect(validateDraft({ ...emptyDraft(), text: 'a', tags }, NOW)).toMatchObject({ field: 'tags' });
-    expect(validateDraft({ ...emptyDraft(), text: 'a', tags: ['y'.repeat(65)] }, NOW)).toMatchObject({ field: 'tags' });
+    expect(validateDraft({ ...emptyDraft(), text: 'a', tags: ['y'.repeat(65)] }, NOW)).toMatchObject({
+      field: 'tags',
+    });
   });
 
   it('wants the expiry in the future', () => {

@@ -56,11 +56,18 @@ export function validateDraft(draft: MemoryDraft, now = new Date()): BffError | 
   const text = draft.text.trim();
   if (!text) return invalid('text', 'Write something to remember.');
   if (draft.text.length > MEMORY_LIMITS.text) {
-    return invalid('text', `A memory is at most ${MEMORY_LIMITS.text.toLocaleString('en')} characters (this one has ${draft.text.length.toLocaleString('en')}).`);
+    return invalid(
+      'text',
+      `A memory is at most ${MEMORY_LIMITS.text.toLocaleString('en')} characters (this one has ${draft.text.length.toLocaleString('en')}).`,
+    );
   }
   if (draft.tags.length > MEMORY_LIMITS.tags) return invalid('tags', `At most ${MEMORY_LIMITS.tags} tags.`);
   const long = draft.tags.find((t) => t.length < 1 || t.length > MEMORY_LIMITS.tagLength);
-  if (long !== undefined) return invalid('tags', `Tags are 1-${MEMORY_LIMITS.tagLength} characters ("${long.slice(0, 20)}…" is not).`);
+  if (long !== undefined)
+    return invalid(
+      'tags',
+      `Tags are 1-${MEMORY_LIMITS.tagLength} characters ("${long.slice(0, 20)}…" is not).`,
+    );
   if (draft.expiry) {
     const at = new Date(draft.expiry);
     if (Number.isNaN(at.getTime())) return invalid('expiration_date', 'Enter a valid expiry date and time.');

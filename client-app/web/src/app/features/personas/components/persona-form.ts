@@ -105,11 +105,16 @@ function toDraft(p: ListedPersona, listedFallback = false): PersonaDraft {
 const bad = (field: string, message: string): BffError => ({ error: 'invalid_argument', field, message });
 
 function validate(d: PersonaDraft): BffError | null {
-  if (d.display_name.trim().length > 100) return bad('display_name', 'The display name is at most 100 characters.');
+  if (d.display_name.trim().length > 100)
+    return bad('display_name', 'The display name is at most 100 characters.');
   if (d.description.length > 1000) return bad('description', 'The description is at most 1000 characters.');
-  if (!d.tone.trim() || d.tone.trim().length > 100) return bad('tone', 'Describe the tone in 1-100 characters, e.g. "friendly".');
-  if (!Number.isFinite(d.temperature) || d.temperature < 0 || d.temperature > 2) return bad('temperature', 'Temperature is a number from 0 to 2.');
-  if (!Number.isInteger(d.max_tokens) || d.max_tokens < 1) return bad('max_tokens', 'Max tokens is a whole number above 0.');
-  if (!Number.isInteger(d.memory_limit) || d.memory_limit < 1 || d.memory_limit > 50) return bad('memory_limit', 'Memories per answer is a whole number from 1 to 50.');
+  if (!d.tone.trim() || d.tone.trim().length > 100)
+    return bad('tone', 'Describe the tone in 1-100 characters, e.g. "friendly".');
+  if (!Number.isFinite(d.temperature) || d.temperature < 0 || d.temperature > 2)
+    return bad('temperature', 'Temperature is a number from 0 to 2.');
+  if (!Number.isInteger(d.max_tokens) || d.max_tokens < 1)
+    return bad('max_tokens', 'Max tokens is a whole number above 0.');
+  if (!Number.isInteger(d.memory_limit) || d.memory_limit < 1 || d.memory_limit > 50)
+    return bad('memory_limit', 'Memories per answer is a whole number from 1 to 50.');
   return null;
 }

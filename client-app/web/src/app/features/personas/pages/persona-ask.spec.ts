@@ -21,11 +21,26 @@ async function askWith(events: AskEvent[]) {
   const fixture = TestBed.createComponent(PersonaAsk);
   fixture.componentRef.setInput('userId', BOB);
   await fixture.whenStable();
-  http.match(() => true).forEach((r) => {
-    if (r.request.url.endsWith('get_persona')) {
-      r.flush({ result: { user_id: BOB, display_name: 'Bob', description: 'Food lover', tone: 'warm', tags: [], model: 'offline', temperature: 0.3, max_tokens: 512, memory_limit: 10, updated_at: null } });
-    } else r.flush({ result: { users: [{ user_id: BOB, username: 'bob' }] } });
-  });
+  http
+    .match(() => true)
+    .forEach((r) => {
+      if (r.request.url.endsWith('get_persona')) {
+        r.flush({
+          result: {
+            user_id: BOB,
+            display_name: 'Bob',
+            description: 'Food lover',
+            tone: 'warm',
+            tags: [],
+            model: 'offline',
+            temperature: 0.3,
+            max_tokens: 512,
+            memory_limit: 10,
+            updated_at: null,
+          },
+        });
+      } else r.flush({ result: { users: [{ user_id: BOB, username: 'bob' }] } });
+    });
   await settle();
   await fixture.whenStable();
   const el: HTMLElement = fixture.nativeElement;
@@ -46,7 +61,15 @@ describe('PersonaAsk', () => {
     const el = await askWith([
       { type: 'delta', text: 'Try ' },
       { type: 'delta', text: 'the fish.' },
-      { type: 'result', result: { answer: 'Try the fish.', generated: true, citations: ['m-fish'], memories: [{ ...cited, similarity: 0.8 }] } },
+      {
+        type: 'result',
+        result: {
+          answer: 'Try the fish.',
+          generated: true,
+          citations: ['m-fish'],
+          memories: [{ ...cited, similarity: 0.8 }],
+        },
+      },
     ]);
     expect(el.querySelector('h1')?.textContent).toContain('Ask Bob');
     expect(el.querySelector('.answer-text')?.textContent).toContain('Try the fish.');
@@ -58,13 +81,24 @@ describe('PersonaAsk', () => {
 
   it('labels an offline answer as quoted, not generated', async () => {
     const el = await askWith([
-      { type: 'result', result: { answer: '> The fish place', generated: false, citations: ['m-fish'], memories: [{ ...cited, similarity: 0.8 }] } },
+      {
+        type: 'result',
+        result: {
+          answer: '> The fish place',
+          generated: false,
+          citations: ['m-fish'],
+          memories: [{ ...cited, similarity: 0.8 }],
+        },
+      },
     ]);
     expect(el.querySelector('.offline')?.textContent).toContain('Offline answer (quoted, not generated)');
   });
 
   it('shows a stream error as a message', async () => {
-    const el = await askWith([{ type: 'delta', text: 'Hm' }, { type: 'error', error: { error: 'picard_unavailable', message: 'Picard is unreachable.' } }]);
+    const el = await askWith([
+      { type: 'delta', text: 'Hm' },
+      { type: 'error', error: { error: 'picard_unavailable', message: 'Picard is unreachable.' } },
+    ]);
     expect(el.querySelector('[role=alert]')?.textContent).toContain('Picard is unreachable.');
   });
 });

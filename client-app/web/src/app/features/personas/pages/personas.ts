@@ -13,7 +13,11 @@ import { PersonaForm } from '../components/persona-form';
       <app-persona-form />
     </div>
   `,
-  styles: `.cols { align-items: start; }`,
+  styles: `
+    .cols {
+      align-items: start;
+    }
+  `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class Personas {}

@@ -51,9 +51,14 @@ describe('askEvents', () => {
     expect(JSON.parse(init.body as string)).toEqual({ prompt: 'Where to eat?' });
   });
 
-  it('turns an HTTP error into one error event carrying the BFF\'s message', async () => {
+  it("turns an HTTP error into one error event carrying the BFF's message", async () => {
     const fetchFn: FetchLike = async () =>
-      ({ ok: false, status: 429, body: null, json: async () => ({ error: 'rate_limited', message: 'Slow down.' }) }) as unknown as Response;
+      ({
+        ok: false,
+        status: 429,
+        body: null,
+        json: async () => ({ error: 'rate_limited', message: 'Slow down.' }),
+      }) as unknown as Response;
     expect(await all(askEvents(fetchFn, 'u', { prompt: 'q' }, ''))).toEqual([
       { type: 'error', error: { error: 'rate_limited', message: 'Slow down.' } },
     ]);
@@ -63,7 +68,10 @@ describe('askEvents', () => {
     const down: FetchLike = async () => {
       throw new TypeError('Failed to fetch');
     };
-    expect((await all(askEvents(down, 'u', { prompt: 'q' }, '')))[0]).toMatchObject({ type: 'error', error: { error: 'network' } });
+    expect((await all(askEvents(down, 'u', { prompt: 'q' }, '')))[0]).toMatchObject({
+      type: 'error',
+      error: { error: 'network' },
+    });
     const broken: FetchLike = async () => ndjsonResponse(['{"type":"delta","text":"a"}\n{oops\n']);
     const events = await all(askEvents(broken, 'u', { prompt: 'q' }, ''));
     expect(events[0]).toEqual({ type: 'delta', text: 'a' });

@@ -27,7 +27,10 @@ export async function* askEvents(
   cookies: string,
   signal?: AbortSignal,
 ): AsyncGenerator<AskEvent> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/x-ndjson' };
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    Accept: 'application/x-ndjson',
+  };
   const token = xsrfToken(cookies);
   if (token) headers['X-XSRF-TOKEN'] = token;
   let response: Response;
@@ -41,7 +44,13 @@ export async function* askEvents(
     });
   } catch (err) {
     if ((err as Error)?.name === 'AbortError') return;
-    yield { type: 'error', error: { error: 'network', message: 'The server cannot be reached. Check your connection and try again.' } };
+    yield {
+      type: 'error',
+      error: {
+        error: 'network',
+        message: 'The server cannot be reached. Check your connection and try again.',
+      },
+    };
     return;
   }
   if (!response.ok || !response.body) {
@@ -74,8 +83,17 @@ export class AskStream {
   private readonly router = inject(Router);
 
   async *ask(userId: string, request: AskRequest, signal?: AbortSignal): AsyncGenerator<AskEvent> {
-    for await (const event of askEvents((i, init) => fetch(i, init), userId, request, document.cookie, signal)) {
-      if (event.type === 'error' && (event.error.error === 'session_expired' || event.error.error === 'unauthenticated')) {
+    for await (const event of askEvents(
+      (i, init) => fetch(i, init),
+      userId,
+      request,
+      document.cookie,
+      signal,
+    )) {
+      if (
+        event.type === 'error' &&
+        (event.error.error === 'session_expired' || event.error.error === 'unauthenticated')
+      ) {
         this.session.expire(SESSION_ENDED_MESSAGE);
         void this.router.navigateByUrl('/login');
       }

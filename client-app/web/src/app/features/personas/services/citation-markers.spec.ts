@@ -6,7 +6,9 @@ const B = 'bbbbbbbb-0000-4000-8000-000000000002';
 
 describe('numberCitations', () => {
   it("numbers markers by the result's citation order", () => {
-    expect(numberCitations(`Sardines [memory:${B}] and trams [memory:${A}].`, [A, B])).toBe('Sardines [2] and trams [1].');
+    expect(numberCitations(`Sardines [memory:${B}] and trams [memory:${A}].`, [A, B])).toBe(
+      'Sardines [2] and trams [1].',
+    );
   });
 
   it('numbers by first mention while the citations are not known yet, one number per memory', () => {
@@ -18,6 +20,8 @@ describe('numberCitations', () => {
   });
 
   it('leaves other brackets and unfinished markers alone', () => {
-    expect(numberCitations('a [link](x) and [memory:not-an-id] and [memory:aaaa')).toBe('a [link](x) and [memory:not-an-id] and [memory:aaaa');
+    expect(numberCitations('a [link](x) and [memory:not-an-id] and [memory:aaaa')).toBe(
+      'a [link](x) and [memory:not-an-id] and [memory:aaaa',
+    );
   });
 });

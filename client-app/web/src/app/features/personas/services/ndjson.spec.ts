@@ -27,7 +27,12 @@ async function all<T>(gen: AsyncGenerator<T>): Promise<T[]> {
 
 describe('readNdjson', () => {
   it('yields one value per line, joining lines split across chunks', async () => {
-    const r = reader(['{"type":"delta","te', 'xt":"Hel"}\n{"type":"delta","text":"lo"}\n', '\n{"type":"result"', ',"result":{"answer":"Hello"}}\n']);
+    const r = reader([
+      '{"type":"delta","te',
+      'xt":"Hel"}\n{"type":"delta","text":"lo"}\n',
+      '\n{"type":"result"',
+      ',"result":{"answer":"Hello"}}\n',
+    ]);
     expect(await all(readNdjson(r, decoder()))).toEqual([
       { type: 'delta', text: 'Hel' },
       { type: 'delta', text: 'lo' },
