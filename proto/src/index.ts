@@ -6,6 +6,13 @@ export * as embeddingPb from './gen/picard/v1/embedding.js';
 export * as personaPb from './gen/picard/v1/persona.js';
 export * as rateLimitPb from './gen/picard/v1/rate_limit.js';
 export { EVENT_SUBJECTS, eventSchemas, type EventSubject, type EventPayload } from './events.js';
-export { TRANSFER_MAX_CHARS, TRANSFER_MAX_ITEMS } from './limits.js';
+export {
+  REMEMBER_MAX_FACTS,
+  REMEMBER_MAX_MESSAGE_CHARS,
+  REMEMBER_MAX_MESSAGES,
+  REMEMBER_MAX_TOTAL_CHARS,
+  TRANSFER_MAX_CHARS,
+  TRANSFER_MAX_ITEMS,
+} from './limits.js';
 export { SCOPES, ALL_SCOPES, type Scope } from './scopes.js';
 export { EXPORT_FORMATS, IMPORT_FORMATS, type ExportFormat, type ImportFormat } from './transfer-formats.js';

@@ -8,3 +8,14 @@
  */
 export const TRANSFER_MAX_ITEMS = 10_000;
 export const TRANSFER_MAX_CHARS = 8 * 1024 * 1024;
+
+/**
+ * One remember_conversation call: at most REMEMBER_MAX_MESSAGES messages of at most
+ * REMEMBER_MAX_MESSAGE_CHARS each and REMEMBER_MAX_TOTAL_CHARS together (UTF-16 code units), and at
+ * most REMEMBER_MAX_FACTS facts stored or judged. The gateway's schema and persona-service both
+ * enforce them; the total keeps the extraction prompt inside a small model's context.
+ */
+export const REMEMBER_MAX_MESSAGES = 100;
+export const REMEMBER_MAX_MESSAGE_CHARS = 4000;
+export const REMEMBER_MAX_TOTAL_CHARS = 20_000;
+export const REMEMBER_MAX_FACTS = 20;
