@@ -21,7 +21,11 @@ export type BatchResult<T> = { ok: true; items: T[] } | { ok: false; errors: Ite
 export class MemoryBatchService {
   constructor(private readonly memories: MemoryService) {}
 
-  async submitMany(caller: Caller, inputs: NewMemoryInput[]): Promise<BatchResult<MemoryRecord>> {
+  async submitMany(
+    caller: Caller,
+    inputs: NewMemoryInput[],
+    opts: { validateOnly?: boolean } = {},
+  ): Promise<BatchResult<MemoryRecord>> {
     requireScope(caller, SCOPE_WRITE);
     checkBatchSize('memories', inputs.length);
     const { deps } = this.memories;
@@ -38,6 +42,7 @@ export class MemoryBatchService {
       }
     });
     if (errors.length) return { ok: false, errors };
+    if (opts.validateOnly) return { ok: true, items: [] };
 
     const vectors = await this.memories.embedOrPending(checked.map((c) => c.text));
     const rows = checked.map((c, i) => this.memories.newRow(caller, c, vectors[i]!));

@@ -98,13 +98,31 @@ export class MemoryClient {
     const c = this.client;
     const res = await callUnary(
       c.submitMemories.bind(c),
-      { memories },
+      { memories, validateOnly: false },
       callerMetadata(caller),
       WRITE_TIMEOUT_MS,
     );
-    const first = res.errors[0];
-    if (first) throw new DomainError(first.code as ErrorCode, first.message, first.field || undefined);
+    throwFirst(res.errors);
     return res.memories;
+  }
+
+  /**
+   * Refuses, as a write of them would, memories that memory-service would not store (permission and
+   * shares, tags, text), writing and embedding nothing; `field` maps an item's field to the caller's.
+   */
+  async checkNew(
+    caller: Caller,
+    memories: memoryPb.NewMemory[],
+    field: (index: number, field: string) => string,
+  ): Promise<void> {
+    const c = this.client;
+    const res = await callUnary(
+      c.submitMemories.bind(c),
+      { memories, validateOnly: true },
+      callerMetadata(caller),
+      QUERY_TIMEOUT_MS,
+    );
+    throwFirst(res.errors, field);
   }
 
   /** Replaces the text, refused with `conflict` when the memory changed since `expectedUpdatedAt`. */
@@ -131,4 +149,17 @@ export class MemoryClient {
   close(): void {
     this.client.close();
   }
+}
+
+/** The first item error of a batch as a DomainError, its field renamed by `field`. */
+function throwFirst(
+  errors: memoryPb.ItemError[],
+  field: (index: number, field: string) => string = (i, f) => `memories[${i}].${f}`,
+): void {
+  const first = errors[0];
+  if (!first) return;
+  // memory-service prefixes each item's field with "memories[i]."; the caller knows its own names.
+  const own = first.field.replace(/^memories\[\d+\]\.?/, '');
+  const renamed = own ? field(first.index, own) : undefined;
+  throw new DomainError(first.code as ErrorCode, first.message, renamed);
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PRIVATE, PUBLIC, startPersonaStack, userOf, type PersonaStack } from './harness.js';
+import { failure, PRIVATE, PUBLIC, SHARED, startPersonaStack, userOf, type PersonaStack } from './harness.js';
 
 const msg = (role: string, content: string) => ({ role, content, at: undefined });
 
@@ -53,5 +53,30 @@ describe('RememberConversation without an LLM', () => {
     const res = await u.rememberConversation({ messages: [msg('user', 'I collect vintage fountain pens')] });
     expect(res.added.map((a) => a.text)).toEqual(['I collect vintage fountain pens']);
     expect(res.skipped).toEqual([]);
+  });
+
+  it('refuses what memory-service would refuse before searching or storing anything', async () => {
+    const u = userOf(stack);
+    const cases: [Parameters<typeof u.rememberConversation>[0], string][] = [
+      [{ messages: [msg('user', 'I like jazz')], permission: SHARED }, 'shared_with'],
+      [
+        {
+          messages: [msg('user', 'I like jazz')],
+          permission: SHARED,
+          sharedWith: { users: [u.userId], groups: [] },
+        },
+        'shared_with.users[0]',
+      ],
+      [{ messages: [msg('user', 'I like jazz')], tags: ['ok', ' '] }, 'tags[1]'],
+    ];
+    for (const [req, field] of cases) {
+      const err = await failure(u.rememberConversation(req));
+      expect({ field, code: err.code, got: err.field }).toEqual({
+        field,
+        code: 'invalid_argument',
+        got: field,
+      });
+    }
+    expect(await u.mine()).toEqual([]);
   });
 });

@@ -87,12 +87,19 @@ export class RememberService {
     shape: NewMemoryShape,
   ): Promise<Response> {
     const res: Response = { added: [], updated: [], skipped: [], generated: false };
-    const facts = messages
-      .filter((m) => m.role === 'user')
-      .map((m) => m.content.trim())
-      .filter(Boolean);
+    const facts = messages.flatMap((m, at) => {
+      const text = m.role === 'user' ? m.content.trim() : '';
+      return text ? [{ text, at }] : [];
+    });
+    const stored = facts.slice(0, REMEMBER_MAX_FACTS);
+    // Everything memory-service would refuse is refused before the first search or write.
+    await this.deps.memories.checkNew(
+      me,
+      (stored.length ? stored : [{ text: 'placeholder', at: 0 }]).map((f) => ({ ...shape, text: f.text })),
+      (i, field) => (field === 'text' ? `messages[${stored[i]?.at ?? 0}].content` : field),
+    );
     const threshold = this.deps.duplicateSimilarity;
-    for (const [i, text] of facts.entries()) {
+    for (const [i, { text }] of facts.entries()) {
       if (i >= REMEMBER_MAX_FACTS) {
         res.skipped.push(overCap(text));
         continue;
@@ -124,6 +131,8 @@ export class RememberService {
     const llm = this.deps.llm!;
     const model = this.deps.model!;
     const res: Response = { added: [], updated: [], skipped: [], generated: true };
+    // The shape of the memories to add is refused, if it is bad, before the model is paid for.
+    await this.deps.memories.checkNew(me, [{ ...shape, text: 'placeholder' }], (_i, field) => field);
     const extracted = parseFacts(
       await llm.complete({
         model,
