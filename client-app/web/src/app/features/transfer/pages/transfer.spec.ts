@@ -10,9 +10,7 @@ describe('Transfer page', () => {
     await fixture.whenStable();
     const el: HTMLElement = fixture.nativeElement;
 
-    const file = new File(['{"text":"a"}\n{"text":"b"}\n'], 'memories.ndjson', {
-      type: 'application/x-ndjson',
-    });
+    const file = new File(['{"text":"a"}\n{"text":"b"}\n'], 'memories.ndjson', { type: 'application/x-ndjson' });
     // jsdom's File has no text() in every version.
     Object.defineProperty(file, 'text', { value: async () => '{"text":"a"}\n{"text":"b"}\n' });
     const input = el.querySelector('#import-file') as HTMLInputElement;
@@ -37,9 +35,7 @@ describe('Transfer page', () => {
       expect(el.textContent).toContain('Importing: 0 of 2');
 
       await jest.advanceTimersByTimeAsync(300);
-      http
-        .expectOne('/bff/imports/j1')
-        .flush({ job: { id: 'j1', state: 'running', format: 'ndjson', done: 1, total: 2 } });
+      http.expectOne('/bff/imports/j1').flush({ job: { id: 'j1', state: 'running', format: 'ndjson', done: 1, total: 2 } });
       await jest.advanceTimersByTimeAsync(0);
       await fixture.whenStable();
       bar = el.querySelector('[role=progressbar]')!;
@@ -54,11 +50,7 @@ describe('Transfer page', () => {
           format: 'ndjson',
           done: 1,
           total: 2,
-          result: {
-            imported: 1,
-            total: 2,
-            errors: [{ index: 1, code: 'invalid_argument', field: 'text', message: 'text is empty' }],
-          },
+          result: { imported: 1, total: 2, errors: [{ index: 1, code: 'invalid_argument', field: 'text', message: 'text is empty' }] },
         },
       });
       await jest.advanceTimersByTimeAsync(0);

@@ -2,27 +2,11 @@ import { describe, expect, it, jest } from '@jest/globals';
 import type { ImportJob } from '@contract/bff-api';
 import { importPercent, pollImport } from './import-poller';
 
-const job = (over: Partial<ImportJob>): ImportJob => ({
-  id: 'j1',
-  state: 'running',
-  format: 'json',
-  done: 0,
-  total: null,
-  ...over,
-});
+const job = (over: Partial<ImportJob>): ImportJob => ({ id: 'j1', state: 'running', format: 'json', done: 0, total: null, ...over });
 
 describe('pollImport', () => {
   it('polls every interval until the job is no longer running, reporting each state', async () => {
-    const answers = [
-      job({ total: 3, done: 1 }),
-      job({ total: 3, done: 2 }),
-      job({
-        state: 'done',
-        total: 3,
-        done: 3,
-        result: { imported: 3, total: 3, errors: [], import_id: 'i1' },
-      }),
-    ];
+    const answers = [job({ total: 3, done: 1 }), job({ total: 3, done: 2 }), job({ state: 'done', total: 3, done: 3, result: { imported: 3, total: 3, errors: [], import_id: 'i1' } })];
     const get = jest.fn(async (id: string) => {
       expect(id).toBe('j1');
       return answers.shift()!;
@@ -42,11 +26,7 @@ describe('pollImport', () => {
 
   it('does not poll a job that already ended', async () => {
     const get = jest.fn<(id: string) => Promise<ImportJob>>();
-    const last = await pollImport(job({ state: 'failed' }), {
-      get,
-      onUpdate: () => undefined,
-      sleep: async () => undefined,
-    });
+    const last = await pollImport(job({ state: 'failed' }), { get, onUpdate: () => undefined, sleep: async () => undefined });
     expect(last.state).toBe('failed');
     expect(get).not.toHaveBeenCalled();
   });
@@ -58,21 +38,12 @@ describe('pollImport', () => {
       if (calls < 3) throw new Error('blip');
       return job({ state: 'done', done: 1, total: 1 });
     };
-    await expect(
-      pollImport(job({}), { get: flaky, onUpdate: () => undefined, sleep: async () => undefined }),
-    ).resolves.toMatchObject({ state: 'done' });
+    await expect(pollImport(job({}), { get: flaky, onUpdate: () => undefined, sleep: async () => undefined })).resolves.toMatchObject({ state: 'done' });
 
     const down = jest.fn(async () => {
       throw new Error('down');
     });
-    await expect(
-      pollImport(job({}), {
-        get: down,
-        onUpdate: () => undefined,
-        sleep: async () => undefined,
-        maxFailures: 2,
-      }),
-    ).rejects.toThrow('down');
+    await expect(pollImport(job({}), { get: down, onUpdate: () => undefined, sleep: async () => undefined, maxFailures: 2 })).rejects.toThrow('down');
     expect(down).toHaveBeenCalledTimes(3);
   });
 
@@ -82,12 +53,7 @@ describe('pollImport', () => {
       controller.abort();
       return job({ done: 1, total: 5 });
     });
-    const last = await pollImport(job({}), {
-      get,
-      onUpdate: () => undefined,
-      sleep: async () => undefined,
-      signal: controller.signal,
-    });
+    const last = await pollImport(job({}), { get, onUpdate: () => undefined, sleep: async () => undefined, signal: controller.signal });
     expect(last.done).toBe(1);
     expect(get).toHaveBeenCalledTimes(1);
   });
