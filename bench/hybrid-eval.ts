@@ -67,6 +67,7 @@ export async function hybridEval(o: Options) {
   const stored = await callUnary(
     o.memory.submitMemories.bind(o.memory),
     {
+      validateOnly: false,
       memories: qualityMemories.map((m) => ({
         text: m.text,
         permission: memoryPb.Permission.PERMISSION_PRIVATE,

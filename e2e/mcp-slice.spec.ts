@@ -82,6 +82,7 @@ describe('MCP at /mcp', () => {
       'modify_permissions',
       'query_memory',
       'query_user',
+      'remember_conversation',
       'remove_group_member',
       'rename_group',
       'retrieve_memories',

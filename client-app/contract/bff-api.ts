@@ -61,6 +61,7 @@ export const FORWARDED_TOOLS = [
   'update_persona',
   'list_personas',
   'lookup_users',
+  'remember_conversation',
 ] as const;
 export type ForwardedTool = (typeof FORWARDED_TOOLS)[number];
 
@@ -77,6 +78,7 @@ export const WRITE_TOOLS: readonly ForwardedTool[] = [
   'add_group_member',
   'remove_group_member',
   'update_persona',
+  'remember_conversation',
 ];
 
 export interface BffError {

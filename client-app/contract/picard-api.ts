@@ -544,6 +544,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/tools/remember_conversation': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Remember a conversation (tool "remember_conversation", scope memories:write)
+     * @description Stores the durable facts about the caller from a conversation as their memories. With an LLM configured it extracts short standalone facts, compares each with the caller’s own most similar memories (never anyone else’s) and adds it, updates the memory it corrects (the old text is replaced; it is returned as previous_text and not kept elsewhere) or skips it as a duplicate. Without an LLM each user message is a fact, skipped when one of the caller’s memories is nearly the same. The conversation is treated as data, never as instructions. Rate-limited per user like query_user.
+     *
+     *     The same call as POST /api/tools with {"tool": "remember_conversation", "data": <this body>}.
+     */
+    post: operations['tool_remember_conversation'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/tools/lookup_users': {
     parameters: {
       query?: never;
@@ -1294,6 +1316,37 @@ export interface components {
       /** @description MCP clients that also pass a progress token receive the answer as it is generated, one progress notification per piece (message = the new text, progress = characters so far). The result is the same. */
       stream?: boolean;
     };
+    RememberConversationInput: {
+      /** @description The conversation, oldest first (1-100 messages, at most 20000 characters together). */
+      messages: {
+        /**
+         * @description Who said it; only what the user said becomes memories about them.
+         * @enum {string}
+         */
+        role: 'user' | 'assistant';
+        /** @description The message text (at most 4000 characters). */
+        content: string;
+        /**
+         * Format: date-time
+         * @description When it was said (ISO 8601 with offset).
+         */
+        at?: string;
+      }[];
+      /**
+       * @description Who may see the added memories (default private). Updated memories keep their own.
+       * @enum {string}
+       */
+      permission?: 'private' | 'public' | 'shared';
+      /** @description Tags of the added memories (at most 20, 1-64 characters each). */
+      tags?: string[];
+      /** @description Required when permission is "shared": at least one user or group. */
+      shared_with?: {
+        /** @description User ids that may see the memory. */
+        users?: string[];
+        /** @description Group ids (groups you own or belong to) whose members may see the memory. */
+        groups?: string[];
+      };
+    };
     LookupUsersInput: {
       /** @description Exact usernames (at most 20). */
       usernames?: string[];
@@ -1414,6 +1467,34 @@ export interface components {
       citations: string[];
       /** @description The memories the answer was built from, most relevant first; only ones the caller may see. */
       memories: components['schemas']['ScoredMemory'][];
+    };
+    RememberConversationResult: {
+      /** @description New memories, one per new fact. */
+      added: {
+        /** Format: uuid */
+        memory_id: string;
+        text: string;
+      }[];
+      /** @description Existing memories of the caller whose text a fact corrected. */
+      updated: {
+        /** Format: uuid */
+        memory_id: string;
+        text: string;
+        /** @description The text the memory had before; it is not kept anywhere else. */
+        previous_text: string;
+      }[];
+      /** @description Facts not stored, with why (a duplicate, or over the per-call limit). */
+      skipped: {
+        text: string;
+        reason: string;
+        /**
+         * Format: uuid
+         * @description The existing memory it duplicates, when there is one.
+         */
+        memory_id?: string;
+      }[];
+      /** @description true when an LLM extracted and judged the facts; false: one fact per user message. */
+      generated: boolean;
     };
     /** @description What any signed-in user may know about an account: never its email. */
     UserRef: {
@@ -3292,6 +3373,86 @@ export interface operations {
       };
     };
   };
+  tool_remember_conversation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RememberConversationInput'];
+      };
+    };
+    responses: {
+      /** @description The tool result */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            result: components['schemas']['RememberConversationResult'];
+          };
+        };
+      };
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The token lacks memories:write */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Too many calls by this user in the current window (all gateway instances together); Retry-After says when to try again */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
   tool_lookup_users: {
     parameters: {
       query?: never;
@@ -3498,6 +3659,11 @@ export interface operations {
               /** @enum {string} */
               tool: 'query_user';
               data: components['schemas']['QueryUserInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'remember_conversation';
+              data: components['schemas']['RememberConversationInput'];
             }
           | {
               /** @enum {string} */

@@ -114,6 +114,27 @@ describe('item 6: per-source and per-user limits on expensive operations', () =>
     expect((await ask(bob)).status).toBe(200);
   });
 
+  it('item 6: remember_conversation (up to two LLM requests) has its own per-user budget of that size', async () => {
+    const dora = await userToken(t, client, 'limit-dora');
+    const remember = (text: string) =>
+      callTool(t, dora.access_token, 'remember_conversation', {
+        messages: [{ role: 'user', content: text }],
+      });
+    expect((await remember('I like jazz')).status).toBe(200);
+    expect((await remember('I like blues')).status).toBe(200);
+    const third = await remember('I like folk');
+    expect(third.status).toBe(429);
+    expect(third.json.message).toMatch(
+      /^remember_conversation allows 2 calls per minute per user; try again in \d+ s$/,
+    );
+    // Separate from query_user's count.
+    const ask = await callTool(t, dora.access_token, 'query_user', {
+      user_id: dora.user_id,
+      prompt: 'Music?',
+    });
+    expect(ask.status).toBe(200);
+  });
+
   it('item 6: export_memories is limited per user', async () => {
     const carol = await userToken(t, client, 'limit-carol');
     expect((await callTool(t, carol.access_token, 'export_memories', { format: 'json' })).status).toBe(200);

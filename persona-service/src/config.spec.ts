@@ -12,6 +12,7 @@ describe('persona-service configuration', () => {
       MEMORY_GRPC_ADDR: '127.0.0.1:50052',
       LLM_TIMEOUT_MS: 30000,
       LLM_MAX_RETRIES: 2,
+      PERSONA_REMEMBER_DUPLICATE_SIMILARITY: 0.9,
     });
     expect(config.LLM_BASE_URL).toBeUndefined();
   });
@@ -26,6 +27,9 @@ describe('persona-service configuration', () => {
     ['LLM_MAX_RETRIES', '-1'],
     ['LLM_MAX_RETRIES', '11'],
     ['LLM_MAX_RETRIES', '1.5'],
+    ['PERSONA_REMEMBER_DUPLICATE_SIMILARITY', '1.5'],
+    ['PERSONA_REMEMBER_DUPLICATE_SIMILARITY', '-0.1'],
+    ['PERSONA_REMEMBER_DUPLICATE_SIMILARITY', 'high'],
   ])('names a bad %s', (name, value) => {
     expect(() => loadConfig(personaConfigSchema, withInternalKey({ [name]: value }))).toThrow(ConfigError);
     expect(() => loadConfig(personaConfigSchema, withInternalKey({ [name]: value }))).toThrow(name);

@@ -43,6 +43,14 @@ export const personaConfigSchema = z
     LLM_TIMEOUT_MS: env.positiveInt(30_000),
     // 0 is a valid choice (fail fast), which env.positiveInt would refuse.
     LLM_MAX_RETRIES: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(10).default(2)),
+    /**
+     * remember_conversation without an LLM: a user message at least this similar (cosine, as
+     * query_memory's similarity: 1 = identical) to one of the caller's own memories is skipped.
+     */
+    PERSONA_REMEMBER_DUPLICATE_SIMILARITY: z.preprocess(
+      unsetIfEmpty,
+      z.coerce.number().min(0).max(1).default(0.9),
+    ),
   })
   .superRefine((c, ctx) => {
     // A configured endpoint with no model would fail on every question; say so at start-up instead.

@@ -16,6 +16,7 @@ import { MemoryClient } from './clients/memory.client.js';
 import { AnswerCache } from './domain/answer-cache.js';
 import { PersonaService } from './domain/persona.service.js';
 import { QueryService } from './domain/query.service.js';
+import { RememberService } from './domain/remember/remember.service.js';
 import { subscribeCacheInvalidation } from './events/cache-invalidation.js';
 import { personaHandlers } from './grpc/persona.handlers.js';
 import { createLlm } from './llm/openai.llm.js';
@@ -75,6 +76,12 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
       allowedModels: models,
       cache,
     });
+    const remember = new RememberService({
+      memories,
+      llm,
+      model: config.LLM_MODEL,
+      duplicateSimilarity: config.PERSONA_REMEMBER_DUPLICATE_SIMILARITY,
+    });
     if (opts.bus) invalidation = await subscribeCacheInvalidation(opts.bus, cache, logger);
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.PERSONA_GRPC_HOST,
@@ -84,7 +91,7 @@ export async function startPersonaService(opts: PersonaServiceOptions): Promise<
         {
           name: 'picard.v1.PersonaService',
           definition: personaPb.PersonaServiceService,
-          implementation: personaHandlers(service, query, logger),
+          implementation: personaHandlers(service, query, remember, logger),
         },
       ],
       logger,

@@ -58,3 +58,14 @@ export const AUTH_LIMITS = {
   clientNameChars: 200,
   userPage: { default: 50, max: 200 },
 } as const;
+
+/**
+ * One remember_conversation call: at most REMEMBER_MAX_MESSAGES messages of at most
+ * REMEMBER_MAX_MESSAGE_CHARS each and REMEMBER_MAX_TOTAL_CHARS together (UTF-16 code units), and at
+ * most REMEMBER_MAX_FACTS facts stored or judged. The gateway's schema and persona-service both
+ * enforce them; the total keeps the extraction prompt inside a small model's context.
+ */
+export const REMEMBER_MAX_MESSAGES = 100;
+export const REMEMBER_MAX_MESSAGE_CHARS = 4000;
+export const REMEMBER_MAX_TOTAL_CHARS = 20_000;
+export const REMEMBER_MAX_FACTS = 20;

@@ -167,6 +167,26 @@ describe('BFF: imports, exports, personas, account', () => {
     expect(noPrompt.body.field).toBe('prompt');
   });
 
+  it('remembers a pasted conversation: user messages become memories, near-duplicates are skipped', async () => {
+    const res = await ann.tool('remember_conversation', {
+      messages: [
+        { role: 'user', content: 'Ann keeps a garden of tomatoes.' },
+        { role: 'assistant', content: 'What else grows there?' },
+        { role: 'user', content: 'Ann grows basil next to the tomatoes' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({
+      generated: false,
+      added: [{ text: 'Ann grows basil next to the tomatoes' }],
+      updated: [],
+      skipped: [{ text: 'Ann keeps a garden of tomatoes.', reason: expect.stringMatching(/^duplicate/) }],
+    });
+    const bad = await ann.tool('remember_conversation', { messages: [{ role: 'robot', content: 'x' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: 'invalid_argument', field: 'data.messages.0.role' });
+  });
+
   it('changes the email (here and at Picard), the password, and deactivates', async () => {
     const dora = new WebUser(h.bff.url);
     await dora.signup('dora', 'dora password');

@@ -1,5 +1,20 @@
-import { PERSONA_LIMITS, type personaPb } from '@picard/proto';
-import { isoDateTime, memoryToJson, scoredMemorySchema } from './memory.schema.js';
+import {
+  memoryPb,
+  PERSONA_LIMITS,
+  REMEMBER_MAX_MESSAGE_CHARS,
+  REMEMBER_MAX_MESSAGES,
+  REMEMBER_MAX_TOTAL_CHARS,
+  type personaPb,
+} from '@picard/proto';
+import {
+  isoDateTime,
+  memoryToJson,
+  permissionToProto,
+  scoredMemorySchema,
+  sharedWithInput,
+  sharedWithToProto,
+  tagsInput,
+} from './memory.schema.js';
 import { z } from './zod.js';
 
 // persona-service counts code points (as PostgreSQL counts varchar length), not UTF-16 units.
@@ -196,4 +211,97 @@ export const queryUserToProto = (q: QueryUserJson): personaPb.QueryUserRequest =
   prompt: q.prompt,
   // 0 asks the service for the persona's memory_limit.
   limit: q.limit ?? 0,
+});
+
+export const rememberConversationInput = () =>
+  z
+    .object({
+      messages: z
+        .array(
+          z
+            .object({
+              role: z
+                .enum(['user', 'assistant'])
+                .describe('Who said it; only what the user said becomes memories about them.'),
+              content: z
+                .string()
+                .max(REMEMBER_MAX_MESSAGE_CHARS)
+                .describe(`The message text (at most ${REMEMBER_MAX_MESSAGE_CHARS} characters).`),
+              at: isoDateTime().optional().describe('When it was said (ISO 8601 with offset).'),
+            })
+            .strict(),
+        )
+        .min(1)
+        .max(REMEMBER_MAX_MESSAGES)
+        .refine((ms) => ms.reduce((n, m) => n + m.content.length, 0) <= REMEMBER_MAX_TOTAL_CHARS, {
+          message: `the messages must hold at most ${REMEMBER_MAX_TOTAL_CHARS} characters together`,
+        })
+        .describe(
+          `The conversation, oldest first (1-${REMEMBER_MAX_MESSAGES} messages, at most ` +
+            `${REMEMBER_MAX_TOTAL_CHARS} characters together).`,
+        ),
+      permission: z
+        .enum(['private', 'public', 'shared'])
+        .optional()
+        .describe('Who may see the added memories (default private). Updated memories keep their own.'),
+      tags: tagsInput().optional().describe('Tags of the added memories (at most 20, 1-64 characters each).'),
+      shared_with: sharedWithInput().optional(),
+    })
+    .strict();
+
+export type RememberConversationJson = z.infer<ReturnType<typeof rememberConversationInput>>;
+
+export const rememberConversationToProto = (
+  r: RememberConversationJson,
+): personaPb.RememberConversationRequest => ({
+  messages: r.messages.map((m) => ({
+    role: m.role,
+    content: m.content,
+    at: m.at ? new Date(m.at) : undefined,
+  })),
+  permission: r.permission ? permissionToProto(r.permission) : memoryPb.Permission.PERMISSION_UNSPECIFIED,
+  tags: r.tags ?? [],
+  sharedWith: sharedWithToProto(r.shared_with),
+});
+
+const rememberedSchema = z.object({ memory_id: z.uuid(), text: z.string() });
+
+export const rememberConversationOutput = z
+  .object({
+    added: z.array(rememberedSchema).describe('New memories, one per new fact.'),
+    updated: z
+      .array(
+        rememberedSchema.extend({
+          previous_text: z.string().describe('The text the memory had before; it is not kept anywhere else.'),
+        }),
+      )
+      .describe('Existing memories of the caller whose text a fact corrected.'),
+    skipped: z
+      .array(
+        z.object({
+          text: z.string(),
+          reason: z.string(),
+          memory_id: z.uuid().optional().describe('The existing memory it duplicates, when there is one.'),
+        }),
+      )
+      .describe('Facts not stored, with why (a duplicate, or over the per-call limit).'),
+    generated: z
+      .boolean()
+      .describe('true when an LLM extracted and judged the facts; false: one fact per user message.'),
+  })
+  .openapi('RememberConversationResult');
+
+export const rememberConversationResultToJson = (r: personaPb.RememberConversationResponse) => ({
+  added: r.added.map((m) => ({ memory_id: m.memoryId, text: m.text })),
+  updated: r.updated.map((m) => ({
+    memory_id: m.memoryId,
+    text: m.text,
+    previous_text: m.previousText ?? '',
+  })),
+  skipped: r.skipped.map((s) => ({
+    text: s.text,
+    reason: s.reason,
+    ...(s.memoryId ? { memory_id: s.memoryId } : {}),
+  })),
+  generated: r.generated,
 });

@@ -20,7 +20,11 @@ export class MemoryBatchService {
     private readonly store: MemoryStore,
   ) {}
 
-  async submitMany(caller: Caller, inputs: NewMemoryInput[]): Promise<BatchResult<MemoryRecord>> {
+  async submitMany(
+    caller: Caller,
+    inputs: NewMemoryInput[],
+    opts: { validateOnly?: boolean } = {},
+  ): Promise<BatchResult<MemoryRecord>> {
     requireScope(caller, SCOPE_WRITE);
     checkBatchSize('memories', inputs.length);
     const groupIds = inputs.some((m) => m.sharedWith.groups.length)
@@ -36,6 +40,7 @@ export class MemoryBatchService {
       }
     });
     if (errors.length) return { ok: false, errors };
+    if (opts.validateOnly) return { ok: true, items: [] };
 
     const vectors = await this.memories.embedOrPending(checked.map((c) => c.text));
     const rows = checked.map((c, i) => this.memories.newRow(caller, c, vectors[i]!));

@@ -65,7 +65,9 @@ export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.M
       logger,
       'SubmitMemories',
       async (req, call) => {
-        const res = await batch.submitMany(requireCaller(call.metadata), req.memories.map(newMemoryFromPb));
+        const res = await batch.submitMany(requireCaller(call.metadata), req.memories.map(newMemoryFromPb), {
+          validateOnly: req.validateOnly,
+        });
         return res.ok
           ? { memories: res.items.map(memoryToPb), errors: [] }
           : { memories: [], errors: res.errors.map(itemErrorToPb) };

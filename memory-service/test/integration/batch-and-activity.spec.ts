@@ -68,6 +68,26 @@ describe('memory-service: batches, search filters, activity', () => {
     );
   });
 
+  it('with validate_only, answers a write\u2019s errors and stores nothing, whether good or bad', async () => {
+    const u = userApi(stack.client);
+    const before = await countRows(stack.knex);
+    const bad = await u.submitMany(
+      [
+        { text: 'fine' },
+        { text: 'fine too', permission: PUBLIC, sharedWith: { users: [newId()], groups: [] } },
+      ],
+      true,
+    );
+    expect(bad.memories).toEqual([]);
+    expect(bad.errors.map((e) => [e.index, e.code, e.field])).toEqual([
+      [1, 'invalid_argument', 'memories[1].shared_with'],
+    ]);
+    const good = await u.submitMany([{ text: 'fine' }, { text: 'public', permission: PUBLIC }], true);
+    expect(good).toEqual({ memories: [], errors: [] });
+    expect(await countRows(stack.knex)).toBe(before);
+    expect((await u.retrieve()).memories).toEqual([]);
+  });
+
   it('deletes all of a batch or none of it, reporting each id at fault', async () => {
     const owner = userApi(stack.client);
     const other = userApi(stack.client);

@@ -147,10 +147,11 @@ export function userApi(
         { memoryId, permission: PRIVATE, sharedWith: { users: [], groups: [] }, ...req },
         md(),
       ),
-    submitMany: (memories: Partial<memoryPb.NewMemory>[]) =>
+    submitMany: (memories: Partial<memoryPb.NewMemory>[], validateOnly = false) =>
       callUnary(
         c.submitMemories.bind(c),
         {
+          validateOnly,
           memories: memories.map((m) => ({
             text: '',
             permission: PRIVATE,

@@ -2,6 +2,7 @@ import { requireCaller, serverStream, unary, type Logger } from '@picard/service
 import type { personaPb } from '@picard/proto';
 import type { PersonaService } from '../domain/persona.service.js';
 import type { QueryService } from '../domain/query.service.js';
+import type { RememberService } from '../domain/remember/remember.service.js';
 
 /**
  * decode → domain → encode; the proto types are already the wire shapes. Handlers are async so a
@@ -10,6 +11,7 @@ import type { QueryService } from '../domain/query.service.js';
 export function personaHandlers(
   service: PersonaService,
   query: QueryService,
+  remember: RememberService,
   logger: Logger,
 ): personaPb.PersonaServiceServer {
   return {
@@ -37,6 +39,12 @@ export function personaHandlers(
       logger,
       'QueryUserStream',
       (req, call) => query.askStream(requireCaller(call.metadata), req),
+    ),
+    rememberConversation: unary<
+      personaPb.RememberConversationRequest,
+      personaPb.RememberConversationResponse
+    >(logger, 'RememberConversation', async (req, call) =>
+      remember.remember(requireCaller(call.metadata), req),
     ),
   };
 }

@@ -9,6 +9,8 @@ export interface LlmRequest {
   messages: LlmMessage[];
   temperature: number;
   maxTokens: number;
+  /** Ask for a JSON object (OpenAI's response_format json_object); the caller still validates it. */
+  json?: boolean;
 }
 
 /** An OpenAI-compatible chat model. Failures are DomainErrors (unavailable, deadline_exceeded). */

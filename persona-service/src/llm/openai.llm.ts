@@ -86,6 +86,7 @@ export function createLlm(config: PersonaConfig, logger: Logger): Llm | undefine
     messages: req.messages,
     temperature: req.temperature,
     max_tokens: req.maxTokens,
+    ...(req.json ? { response_format: { type: 'json_object' as const } } : {}),
   });
 
   return {

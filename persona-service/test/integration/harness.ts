@@ -112,6 +112,20 @@ export function userOf(stack: PersonaStack, scopes = [READ, WRITE]) {
     persona: (patch: Partial<personaPb.UpdatePersonaRequest>) =>
       callUnary(p.updatePersona.bind(p), { tags: [], replaceTags: false, ...patch }, md()),
     ask: (q: Query, metadata = md()) => callUnary(p.queryUser.bind(p), request(q), metadata),
+    /** remember_conversation; unset fields take their proto defaults. */
+    rememberConversation: (
+      req: Partial<personaPb.RememberConversationRequest> &
+        Pick<personaPb.RememberConversationRequest, 'messages'>,
+      metadata = md(),
+    ) =>
+      callUnary(
+        p.rememberConversation.bind(p),
+        { permission: 0, tags: [], sharedWith: undefined, ...req },
+        metadata,
+      ),
+    /** The user's own memories (first 100), as memory-service returns them. */
+    mine: async () =>
+      (await callUnary(m.retrieveMemories.bind(m), { limit: 100, cursor: '' }, md())).memories,
     /** The streamed answer: every chunk, and the result the last one carries. */
     askStream: async (q: Query, metadata = md()) => {
       const chunks: personaPb.QueryUserChunk[] = [];

@@ -15,6 +15,7 @@ import { lookupUsersTool } from './lookup-users.tool.js';
 import { modifyPermissionsTool } from './modify-permissions.tool.js';
 import { queryMemoryTool } from './query-memory.tool.js';
 import { queryUserTool } from './query-user.tool.js';
+import { rememberConversationTool } from './remember-conversation.tool.js';
 import { removeGroupMemberTool } from './remove-group-member.tool.js';
 import { renameGroupTool } from './rename-group.tool.js';
 import { retrieveMemoriesTool } from './retrieve-memories.tool.js';
@@ -49,6 +50,7 @@ export const TOOLS: ToolDefinition[] = [
   updatePersonaTool,
   listPersonasTool,
   queryUserTool,
+  rememberConversationTool,
   lookupUsersTool,
 ] as unknown as ToolDefinition[];
 

@@ -24,7 +24,7 @@ export const submitMemoriesTool = defineTool({
   async run(input, { clients, metadata }) {
     const res = await callUnary(
       clients.memory.submitMemories.bind(clients.memory),
-      { memories: input.memories.map(newMemoryToProto) },
+      { memories: input.memories.map(newMemoryToProto), validateOnly: false },
       metadata,
       // Embedding 500 texts offline takes a while on a small machine.
       120_000,

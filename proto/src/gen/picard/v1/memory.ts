@@ -204,6 +204,11 @@ export interface SubmitMemoryRequest {
 
 export interface SubmitMemoriesRequest {
   memories: NewMemory[];
+  /**
+   * Checks every item as a write would (the same errors) and stores nothing: no memories come
+   * back, nothing is embedded. persona-service uses it to refuse a bad request before any work.
+   */
+  validateOnly: boolean;
 }
 
 /** All or nothing: either every memory is created (in input order) or none is and `errors` names each bad item. */
@@ -1000,13 +1005,16 @@ export const SubmitMemoryRequest: MessageFns<SubmitMemoryRequest> = {
 };
 
 function createBaseSubmitMemoriesRequest(): SubmitMemoriesRequest {
-  return { memories: [] };
+  return { memories: [], validateOnly: false };
 }
 
 export const SubmitMemoriesRequest: MessageFns<SubmitMemoriesRequest> = {
   encode(message: SubmitMemoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.memories) {
       NewMemory.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.validateOnly !== false) {
+      writer.uint32(16).bool(message.validateOnly);
     }
     return writer;
   },
@@ -1032,6 +1040,14 @@ export const SubmitMemoriesRequest: MessageFns<SubmitMemoriesRequest> = {
             message.memories.push(NewMemory.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.validateOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1049,6 +1065,11 @@ export const SubmitMemoriesRequest: MessageFns<SubmitMemoriesRequest> = {
       memories: globalThis.Array.isArray(object?.memories)
         ? object.memories.map((e: any) => NewMemory.fromJSON(e))
         : [],
+      validateOnly: isSet(object.validateOnly)
+        ? globalThis.Boolean(object.validateOnly)
+        : isSet(object.validate_only)
+        ? globalThis.Boolean(object.validate_only)
+        : false,
     };
   },
 
@@ -1056,6 +1077,9 @@ export const SubmitMemoriesRequest: MessageFns<SubmitMemoriesRequest> = {
     const obj: any = {};
     if (message.memories?.length) {
       obj.memories = message.memories.map((e) => NewMemory.toJSON(e));
+    }
+    if (message.validateOnly !== false) {
+      obj.validateOnly = message.validateOnly;
     }
     return obj;
   },
@@ -1066,6 +1090,7 @@ export const SubmitMemoriesRequest: MessageFns<SubmitMemoriesRequest> = {
   fromPartial<I extends Exact<DeepPartial<SubmitMemoriesRequest>, I>>(object: I): SubmitMemoriesRequest {
     const message = createBaseSubmitMemoriesRequest();
     message.memories = object.memories?.map((e) => NewMemory.fromPartial(e)) || [];
+    message.validateOnly = object.validateOnly ?? false;
     return message;
   },
 };

@@ -21,7 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
-import { Memory } from "./memory.js";
+import { Memory, Permission, permissionFromJSON, permissionToJSON, SharedWith } from "./memory.js";
 
 export interface Persona {
   userId: string;
@@ -88,6 +88,43 @@ export interface QueryUserResponse {
 export interface QueryUserChunk {
   delta: string;
   result?: QueryUserResponse | undefined;
+}
+
+export interface ConversationMessage {
+  /** "user" or "assistant"; only what the user said is stored about them. */
+  role: string;
+  content: string;
+  at?: Date | undefined;
+}
+
+export interface RememberConversationRequest {
+  messages: ConversationMessage[];
+  /** Of the added memories; PERMISSION_UNSPECIFIED means private. Updated memories keep their own. */
+  permission: Permission;
+  tags: string[];
+  sharedWith: SharedWith | undefined;
+}
+
+export interface RememberedMemory {
+  memoryId: string;
+  text: string;
+  /** Set on updates: the text the memory had before. */
+  previousText?: string | undefined;
+}
+
+export interface SkippedFact {
+  text: string;
+  reason: string;
+  /** The existing memory it duplicates, when there is one. */
+  memoryId?: string | undefined;
+}
+
+export interface RememberConversationResponse {
+  added: RememberedMemory[];
+  updated: RememberedMemory[];
+  skipped: SkippedFact[];
+  /** True when an LLM extracted and judged the facts; false for the offline path (one fact per user message). */
+  generated: boolean;
 }
 
 function createBasePersona(): Persona {
@@ -1165,6 +1202,565 @@ export const QueryUserChunk: MessageFns<QueryUserChunk> = {
   },
 };
 
+function createBaseConversationMessage(): ConversationMessage {
+  return { role: "", content: "", at: undefined };
+}
+
+export const ConversationMessage: MessageFns<ConversationMessage> = {
+  encode(message: ConversationMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== "") {
+      writer.uint32(10).string(message.role);
+    }
+    if (message.content !== "") {
+      writer.uint32(18).string(message.content);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConversationMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConversationMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConversationMessage {
+    return {
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+    };
+  },
+
+  toJSON(message: ConversationMessage): unknown {
+    const obj: any = {};
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConversationMessage>, I>>(base?: I): ConversationMessage {
+    return ConversationMessage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConversationMessage>, I>>(object: I): ConversationMessage {
+    const message = createBaseConversationMessage();
+    message.role = object.role ?? "";
+    message.content = object.content ?? "";
+    message.at = object.at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRememberConversationRequest(): RememberConversationRequest {
+  return { messages: [], permission: 0, tags: [], sharedWith: undefined };
+}
+
+export const RememberConversationRequest: MessageFns<RememberConversationRequest> = {
+  encode(message: RememberConversationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      ConversationMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.permission !== 0) {
+      writer.uint32(16).int32(message.permission);
+    }
+    for (const v of message.tags) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.sharedWith !== undefined) {
+      SharedWith.encode(message.sharedWith, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RememberConversationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRememberConversationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(ConversationMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.permission = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sharedWith = SharedWith.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RememberConversationRequest {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => ConversationMessage.fromJSON(e))
+        : [],
+      permission: isSet(object.permission) ? permissionFromJSON(object.permission) : 0,
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      sharedWith: isSet(object.sharedWith)
+        ? SharedWith.fromJSON(object.sharedWith)
+        : isSet(object.shared_with)
+        ? SharedWith.fromJSON(object.shared_with)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RememberConversationRequest): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => ConversationMessage.toJSON(e));
+    }
+    if (message.permission !== 0) {
+      obj.permission = permissionToJSON(message.permission);
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.sharedWith !== undefined) {
+      obj.sharedWith = SharedWith.toJSON(message.sharedWith);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RememberConversationRequest>, I>>(base?: I): RememberConversationRequest {
+    return RememberConversationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RememberConversationRequest>, I>>(object: I): RememberConversationRequest {
+    const message = createBaseRememberConversationRequest();
+    message.messages = object.messages?.map((e) => ConversationMessage.fromPartial(e)) || [];
+    message.permission = object.permission ?? 0;
+    message.tags = object.tags?.map((e) => e) || [];
+    message.sharedWith = (object.sharedWith !== undefined && object.sharedWith !== null)
+      ? SharedWith.fromPartial(object.sharedWith)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRememberedMemory(): RememberedMemory {
+  return { memoryId: "", text: "", previousText: undefined };
+}
+
+export const RememberedMemory: MessageFns<RememberedMemory> = {
+  encode(message: RememberedMemory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memoryId !== "") {
+      writer.uint32(10).string(message.memoryId);
+    }
+    if (message.text !== "") {
+      writer.uint32(18).string(message.text);
+    }
+    if (message.previousText !== undefined) {
+      writer.uint32(26).string(message.previousText);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RememberedMemory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRememberedMemory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memoryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.previousText = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RememberedMemory {
+    return {
+      memoryId: isSet(object.memoryId)
+        ? globalThis.String(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.String(object.memory_id)
+        : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      previousText: isSet(object.previousText)
+        ? globalThis.String(object.previousText)
+        : isSet(object.previous_text)
+        ? globalThis.String(object.previous_text)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RememberedMemory): unknown {
+    const obj: any = {};
+    if (message.memoryId !== "") {
+      obj.memoryId = message.memoryId;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.previousText !== undefined) {
+      obj.previousText = message.previousText;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RememberedMemory>, I>>(base?: I): RememberedMemory {
+    return RememberedMemory.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RememberedMemory>, I>>(object: I): RememberedMemory {
+    const message = createBaseRememberedMemory();
+    message.memoryId = object.memoryId ?? "";
+    message.text = object.text ?? "";
+    message.previousText = object.previousText ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSkippedFact(): SkippedFact {
+  return { text: "", reason: "", memoryId: undefined };
+}
+
+export const SkippedFact: MessageFns<SkippedFact> = {
+  encode(message: SkippedFact, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.memoryId !== undefined) {
+      writer.uint32(26).string(message.memoryId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SkippedFact {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSkippedFact();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.memoryId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SkippedFact {
+    return {
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      memoryId: isSet(object.memoryId)
+        ? globalThis.String(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.String(object.memory_id)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SkippedFact): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.memoryId !== undefined) {
+      obj.memoryId = message.memoryId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SkippedFact>, I>>(base?: I): SkippedFact {
+    return SkippedFact.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SkippedFact>, I>>(object: I): SkippedFact {
+    const message = createBaseSkippedFact();
+    message.text = object.text ?? "";
+    message.reason = object.reason ?? "";
+    message.memoryId = object.memoryId ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRememberConversationResponse(): RememberConversationResponse {
+  return { added: [], updated: [], skipped: [], generated: false };
+}
+
+export const RememberConversationResponse: MessageFns<RememberConversationResponse> = {
+  encode(message: RememberConversationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.added) {
+      RememberedMemory.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.updated) {
+      RememberedMemory.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.skipped) {
+      SkippedFact.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.generated !== false) {
+      writer.uint32(32).bool(message.generated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RememberConversationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRememberConversationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.added.push(RememberedMemory.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updated.push(RememberedMemory.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.skipped.push(SkippedFact.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.generated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RememberConversationResponse {
+    return {
+      added: globalThis.Array.isArray(object?.added) ? object.added.map((e: any) => RememberedMemory.fromJSON(e)) : [],
+      updated: globalThis.Array.isArray(object?.updated)
+        ? object.updated.map((e: any) => RememberedMemory.fromJSON(e))
+        : [],
+      skipped: globalThis.Array.isArray(object?.skipped) ? object.skipped.map((e: any) => SkippedFact.fromJSON(e)) : [],
+      generated: isSet(object.generated) ? globalThis.Boolean(object.generated) : false,
+    };
+  },
+
+  toJSON(message: RememberConversationResponse): unknown {
+    const obj: any = {};
+    if (message.added?.length) {
+      obj.added = message.added.map((e) => RememberedMemory.toJSON(e));
+    }
+    if (message.updated?.length) {
+      obj.updated = message.updated.map((e) => RememberedMemory.toJSON(e));
+    }
+    if (message.skipped?.length) {
+      obj.skipped = message.skipped.map((e) => SkippedFact.toJSON(e));
+    }
+    if (message.generated !== false) {
+      obj.generated = message.generated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RememberConversationResponse>, I>>(base?: I): RememberConversationResponse {
+    return RememberConversationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RememberConversationResponse>, I>>(object: I): RememberConversationResponse {
+    const message = createBaseRememberConversationResponse();
+    message.added = object.added?.map((e) => RememberedMemory.fromPartial(e)) || [];
+    message.updated = object.updated?.map((e) => RememberedMemory.fromPartial(e)) || [];
+    message.skipped = object.skipped?.map((e) => SkippedFact.fromPartial(e)) || [];
+    message.generated = object.generated ?? false;
+    return message;
+  },
+};
+
 /** Personas: a profile per user and questions answered from that user's memories. */
 export type PersonaServiceService = typeof PersonaServiceService;
 export const PersonaServiceService = {
@@ -1216,6 +1812,21 @@ export const PersonaServiceService = {
     responseSerialize: (value: QueryUserChunk): Buffer => Buffer.from(QueryUserChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryUserChunk => QueryUserChunk.decode(value),
   },
+  /**
+   * Stores the durable facts of a conversation as the caller's memories: added, updated (a
+   * contradicted memory's text is replaced) or skipped as duplicates of the caller's own memories.
+   */
+  rememberConversation: {
+    path: "/picard.v1.PersonaService/RememberConversation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RememberConversationRequest): Buffer =>
+      Buffer.from(RememberConversationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RememberConversationRequest => RememberConversationRequest.decode(value),
+    responseSerialize: (value: RememberConversationResponse): Buffer =>
+      Buffer.from(RememberConversationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RememberConversationResponse => RememberConversationResponse.decode(value),
+  },
 } as const;
 
 export interface PersonaServiceServer extends UntypedServiceImplementation {
@@ -1226,6 +1837,11 @@ export interface PersonaServiceServer extends UntypedServiceImplementation {
   queryUser: handleUnaryCall<QueryUserRequest, QueryUserResponse>;
   /** Same as QueryUser, answer streamed as it is generated; the last message carries the result. */
   queryUserStream: handleServerStreamingCall<QueryUserRequest, QueryUserChunk>;
+  /**
+   * Stores the durable facts of a conversation as the caller's memories: added, updated (a
+   * contradicted memory's text is replaced) or skipped as duplicates of the caller's own memories.
+   */
+  rememberConversation: handleUnaryCall<RememberConversationRequest, RememberConversationResponse>;
 }
 
 export interface PersonaServiceClient extends Client1 {
@@ -1297,6 +1913,25 @@ export interface PersonaServiceClient extends Client1 {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<QueryUserChunk>;
+  /**
+   * Stores the durable facts of a conversation as the caller's memories: added, updated (a
+   * contradicted memory's text is replaced) or skipped as duplicates of the caller's own memories.
+   */
+  rememberConversation(
+    request: RememberConversationRequest,
+    callback: (error: ServiceError | null, response: RememberConversationResponse) => void,
+  ): ClientUnaryCall;
+  rememberConversation(
+    request: RememberConversationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RememberConversationResponse) => void,
+  ): ClientUnaryCall;
+  rememberConversation(
+    request: RememberConversationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RememberConversationResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const PersonaServiceClient = makeGenericClientConstructor(

@@ -86,4 +86,86 @@ describe('Transfer page', () => {
     expect(el.querySelector('#import-file')).toBeNull();
     await settle();
   });
+
+  it('remembers a pasted conversation through the BFF and lists what was added, updated and skipped', async () => {
+    const { http } = setupHttp(signedIn());
+    const fixture = TestBed.createComponent(Transfer);
+    await fixture.whenStable();
+    const el: HTMLElement = fixture.nativeElement;
+    const area = el.querySelector('#conversation-text') as HTMLTextAreaElement;
+    const submit = el.querySelector(
+      'section[aria-labelledby=remember-title] button[type=submit]',
+    ) as HTMLButtonElement;
+
+    // Nothing the user said: refused here, no request.
+    area.value = 'Assistant: Hello!';
+    area.dispatchEvent(new Event('input'));
+    submit.click();
+    await fixture.whenStable();
+    expect(el.textContent).toContain('Paste a conversation with at least one thing you said.');
+    expect(area.getAttribute('aria-invalid')).toBe('true');
+    http.verify();
+
+    area.value = 'Me: I moved to Lyon\nAssistant: Nice!\nMe: I still play the cello';
+    area.dispatchEvent(new Event('input'));
+    submit.click();
+    await fixture.whenStable();
+    const req = http.expectOne('/bff/tools/remember_conversation');
+    expect(req.request.method).toBe('POST');
+    expect(req.request.body).toEqual({
+      messages: [
+        { role: 'user', content: 'I moved to Lyon' },
+        { role: 'assistant', content: 'Nice!' },
+        { role: 'user', content: 'I still play the cello' },
+      ],
+    });
+    req.flush({
+      result: {
+        added: [],
+        updated: [{ memory_id: 'm1', text: 'I live in Lyon', previous_text: 'I live in Paris' }],
+        skipped: [{ text: 'I play the cello', reason: 'already known', memory_id: 'm2' }],
+        generated: true,
+      },
+    });
+    await settle();
+    await fixture.whenStable();
+    expect(el.textContent).toContain('Done: 0 added, 1 updated, 1 skipped.');
+    expect(el.textContent).toContain('Updated: I live in Lyon (was: I live in Paris)');
+    expect(el.textContent).toContain('Skipped: I play the cello (already known)');
+    expect(el.textContent).not.toContain('Paste a conversation');
+    http.verify();
+  });
+
+  it('shows the server\u2019s refusal of a conversation and hides the form when read-only', async () => {
+    const { http } = setupHttp(signedIn());
+    const fixture = TestBed.createComponent(Transfer);
+    await fixture.whenStable();
+    const el: HTMLElement = fixture.nativeElement;
+    const area = el.querySelector('#conversation-text') as HTMLTextAreaElement;
+    area.value = 'Me: ' + 'x'.repeat(10);
+    area.dispatchEvent(new Event('input'));
+    (
+      el.querySelector('section[aria-labelledby=remember-title] button[type=submit]') as HTMLButtonElement
+    ).click();
+    await fixture.whenStable();
+    http
+      .expectOne('/bff/tools/remember_conversation')
+      .flush(
+        { error: 'invalid_argument', field: 'data.messages', message: 'data.messages: too many characters' },
+        { status: 400, statusText: 'Bad Request' },
+      );
+    await settle();
+    await fixture.whenStable();
+    expect(el.textContent).toContain('too many characters');
+    expect(area.getAttribute('aria-invalid')).toBe('true');
+    http.verify();
+
+    TestBed.resetTestingModule();
+    setupHttp(signedIn({ can_write: false }));
+    const readOnly = TestBed.createComponent(Transfer);
+    await readOnly.whenStable();
+    expect(readOnly.nativeElement.querySelector('#conversation-text')).toBeNull();
+    expect(readOnly.nativeElement.textContent).toContain('Remembering needs write access');
+    await settle();
+  });
 });

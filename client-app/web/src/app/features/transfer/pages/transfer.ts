@@ -4,6 +4,8 @@ import { BffClient } from '../../../core/api/bff-client';
 import { ErrorMessage } from '../../../core/errors/error-message';
 import { fieldAtFault, toBffError } from '../../../core/errors/bff-error';
 import { SessionStore } from '../../../core/session/session-store';
+import type { BffToolResult } from '../../../core/api/tool-types';
+import { parseConversation } from '../services/conversation-text';
 import { importPercent, pollImport } from '../services/import-poller';
 import { EXPORT_FORMATS, IMPORT_FORMATS, exportUrl, guessImportFormat } from '../services/transfer-format';
 
@@ -36,6 +38,10 @@ export class Transfer {
     return j ? importPercent(j) : null;
   });
   protected readonly fieldAtFault = fieldAtFault;
+  protected readonly conversation = signal('');
+  protected readonly remembering = signal(false);
+  protected readonly remembered = signal<BffToolResult<'remember_conversation'> | null>(null);
+  protected readonly rememberFailure = signal<BffError | null>(null);
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.abort.abort());
@@ -93,6 +99,29 @@ export class Transfer {
       this.failure.set(toBffError(err));
     } finally {
       this.importing.set(false);
+    }
+  }
+
+  /** remember_conversation on the pasted text: the user's durable facts become memories. */
+  async rememberConversation(): Promise<void> {
+    const messages = parseConversation(this.conversation());
+    this.remembered.set(null);
+    if (!messages.some((m) => m.role === 'user')) {
+      this.rememberFailure.set({
+        error: 'invalid_argument',
+        field: 'conversation',
+        message: 'Paste a conversation with at least one thing you said.',
+      });
+      return;
+    }
+    this.remembering.set(true);
+    this.rememberFailure.set(null);
+    try {
+      this.remembered.set(await this.bff.tool('remember_conversation', { messages }));
+    } catch (err) {
+      this.rememberFailure.set(toBffError(err));
+    } finally {
+      this.remembering.set(false);
     }
   }
 }
