@@ -1,3 +1,4 @@
+import knexFactory from 'knex';
 import { openDatabase, type DatabaseTarget, type Knex } from '@picard/service-kit';
 import { testLogger } from '@picard/service-kit/testing';
 import { MemoryStore, type SearchFilter as StoreFilter } from '../memory-service/src/store/memory.store.js';
@@ -14,14 +15,22 @@ export interface SearchFilter {
  * The search statement memory-service runs for query_memory, built by its own store (visibility
  * with user and group shares, expiry, the filters) and run directly on the service's database, so
  * the database's share of the time and the index's recall are measured on their own.
+ *
+ * On PostgreSQL it runs through a pool of its own. An embedded PGlite has one session, which the
+ * service's knex shares: a second knex's BEGIN / SET LOCAL could be cut short by the service's own
+ * transactions (its timers keep running), silently dropping the iterative scan. There the statement
+ * is only built by the store and runs inside PGlite's own transaction, which nothing interleaves with.
  */
 let open: { target: DatabaseTarget; schema: string; knex: Knex; store: MemoryStore } | undefined;
 
 async function storeFor(target: DatabaseTarget, schema: string): Promise<MemoryStore> {
   if (open?.target === target && open.schema === schema) return open.store;
   await closeSql();
-  // No migrations: the service already made the tables; this is a second connection to them.
-  const knex = await openDatabase({ target, schema, migrations: [], logger: testLogger(), poolMax: 4 });
+  const knex =
+    target.kind === 'pglite'
+      ? knexFactory({ client: 'pg' }) // builds SQL only; never connects
+      : // No migrations: the service already made the tables; this is a second pool on them.
+        await openDatabase({ target, schema, migrations: [], logger: testLogger(), poolMax: 4 });
   open = { target, schema, knex, store: new MemoryStore(knex) };
   return open.store;
 }
@@ -31,40 +40,61 @@ const storeFilter = (f: SearchFilter): StoreFilter => ({
   ...(f.tag ? { tags: [f.tag] } : {}),
 });
 
-/** HNSW search with iterative scan at a given ef_search: the store's own search. */
-export async function searchAt(
-  db: DatabaseTarget,
-  schema: string,
-  vector: number[],
-  f: SearchFilter & { efSearch: number },
-): Promise<string[]> {
-  const store = await storeFor(db, schema);
-  const rows = await store.search(
-    { userId: f.viewer },
-    vector,
-    { limit: f.limit, efSearch: f.efSearch, iterativeScan: true },
-    storeFilter(f),
-  );
-  return rows.map((r) => r.id);
-}
-
-/** The exact answer: the same statement with index scans disabled, so every visible row is compared. */
-export async function exactSearch(
-  db: DatabaseTarget,
+/** The store's search statement for `f`, run in one transaction after `settings` (SET LOCAL each). */
+async function runSearch(
+  target: DatabaseTarget,
   schema: string,
   vector: number[],
   f: SearchFilter,
+  settings: Record<string, string>,
 ): Promise<string[]> {
-  const store = await storeFor(db, schema);
+  const store = await storeFor(target, schema);
+  const tune = Object.entries(settings).map(([name, value]) => ({
+    sql: 'SELECT set_config(?, ?, true)',
+    bindings: [name, value],
+  }));
+  if (target.kind === 'pglite') {
+    const statement = store
+      .searchQuery(store.knex as Knex.Transaction, { userId: f.viewer }, vector, f.limit, storeFilter(f))
+      .toSQL()
+      .toNative();
+    return target.pglite.transaction(async (tx) => {
+      await tx.query("SELECT set_config('search_path', $1, true)", [`"${schema}", public`]);
+      for (const t of tune) await tx.query('SELECT set_config($1, $2, true)', t.bindings);
+      const { rows } = await tx.query<{ id: string }>(statement.sql, statement.bindings as unknown[]);
+      return rows.map((r) => r.id);
+    });
+  }
   return store.knex.transaction(async (trx) => {
-    await trx.raw(
-      "SELECT set_config('enable_indexscan', 'off', true), set_config('enable_bitmapscan', 'off', true)",
-    );
+    for (const t of tune) await trx.raw(t.sql, t.bindings);
     const rows = (await store.searchQuery(trx, { userId: f.viewer }, vector, f.limit, storeFilter(f))) as {
       id: string;
     }[];
     return rows.map((r) => r.id);
   });
+}
+
+/** HNSW search with iterative scan at a given ef_search, as the store's `search` tunes it. */
+export function searchAt(
+  db: DatabaseTarget,
+  schema: string,
+  vector: number[],
+  f: SearchFilter & { efSearch: number },
+): Promise<string[]> {
+  return runSearch(db, schema, vector, f, {
+    'hnsw.ef_search': String(Math.trunc(f.efSearch)),
+    'hnsw.iterative_scan': 'relaxed_order',
+  });
+}
+
+/** The exact answer: the same statement with index scans disabled, so every visible row is compared. */
+export function exactSearch(
+  db: DatabaseTarget,
+  schema: string,
+  vector: number[],
+  f: SearchFilter,
+): Promise<string[]> {
+  return runSearch(db, schema, vector, f, { enable_indexscan: 'off', enable_bitmapscan: 'off' });
 }
 
 export async function closeSql(): Promise<void> {
