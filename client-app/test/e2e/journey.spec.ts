@@ -376,8 +376,10 @@ describe('the web app in a browser: a user journey', () => {
       expect(jar.find((c) => c.name === 'picard_web.sid')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
 
       // A body the page was reading when it navigated away is lost (seen under load in the full
-      // suite); one more session read from the page makes sure the recorder sees at least one.
+      // suite, for a session read and for a tool call); one more of each from the page makes sure
+      // the recorder sees at least one whose body could carry a token.
       expect((await u.api('GET', '/bff/session')).status).toBe(200);
+      expect((await u.api('POST', '/bff/tools/list_groups', {})).status).toBe(200);
       await u.settled();
       expect(u.bffBodies.filter((b) => b.url.includes('/bff/session')).length).toBeGreaterThan(0);
       expect(u.bffBodies.filter((b) => b.url.includes('/bff/tools/')).length).toBeGreaterThan(0);
