@@ -1,13 +1,10 @@
 import { invalid } from '@picard/service-kit';
 import { MEMORY_LIMITS } from '@picard/proto';
-import { decodeItem } from './item.decode.js';
+import { decodeItem, isObject } from './item.decode.js';
 import { collect } from './json.codec.js';
 import type { ImportItemError, ImportParseResult } from './transfer.model.js';
 
 type Decoded = ReturnType<typeof decodeItem>;
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** "John_Smith" reads as "John Smith" in a sentence; the tag keeps the name as the graph spells it. */
 const spoken = (name: string) => name.replace(/_/g, ' ').trim();

@@ -1,10 +1,7 @@
 import { invalid } from '@picard/service-kit';
-import { decodeItem } from './item.decode.js';
+import { decodeItem, isObject } from './item.decode.js';
 import { collect } from './json.codec.js';
 import type { ImportParseResult } from './transfer.model.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A mem0 export: what `Memory.get_all()` / the platform's `GET /v1/memories/` answer, saved to a
