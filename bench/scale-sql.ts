@@ -55,7 +55,7 @@ async function runSearch(
   }));
   if (target.kind === 'pglite') {
     const statement = store
-      .searchQuery(store.knex as Knex.Transaction, { userId: f.viewer }, vector, f.limit, storeFilter(f))
+      .searchQuery(store.knex, { userId: f.viewer }, vector, f.limit, storeFilter(f))
       .toSQL()
       .toNative();
     return target.pglite.transaction(async (tx) => {

@@ -32,6 +32,7 @@ import { KeywordStore } from './store/keyword.store.js';
 import { StatisticsStore } from './store/statistics.store.js';
 import { TableStatistics } from './domain/table-statistics.js';
 import { supportsIterativeScan } from './store/schema-check.js';
+import { searchSessionSql } from './store/search-session.js';
 import { calibrateDistanceCost } from './store/distance-cost.js';
 import { ReembedStore } from './store/reembed.store.js';
 import { startBackgroundJobs, type BackgroundJobs } from './background-jobs.js';
@@ -98,11 +99,21 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       schema,
       migrations: memoryMigrations(embeddings.info.dimensions),
       logger,
+      onConnect: searchSessionSql(config.MEMORY_HNSW_EF_SEARCH),
     });
+    await calibrateDistanceCost(knex, logger);
+    const pgvector = await supportsIterativeScan(knex);
+    logger.info(
+      { pgvector: pgvector.version, iterativeScan: pgvector.iterative, embedding: embeddings.info },
+      'memory store ready',
+    );
     // Queries and writes use the model of the stored vectors until a model change is re-embedded.
     const reembedStore = new ReembedStore(knex, schema);
     const serving = new ServingEmbeddings(embeddings, await reembedStore.servingModel(embeddings.info));
-    const memoryStore = new MemoryStore(knex, () => serving.reembedding());
+    const memoryStore = new MemoryStore(knex, () => serving.reembedding(), {
+      efSearch: config.MEMORY_HNSW_EF_SEARCH,
+      iterativeScan: pgvector.iterative,
+    });
     const keywordStore = new KeywordStore(knex);
     const keywordHasher = new KeywordHasher(config.MEMORY_ENCRYPTION_KEYS, cipher.activeKeyId);
     const statistics = new TableStatistics({
@@ -115,12 +126,6 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       statistics.wrote(rows);
       if (rows >= BULK_ROWS) keywordStore.forgetStats();
     };
-    await calibrateDistanceCost(knex, logger);
-    const pgvector = await supportsIterativeScan(knex);
-    logger.info(
-      { pgvector: pgvector.version, iterativeScan: pgvector.iterative, embedding: embeddings.info },
-      'memory store ready',
-    );
 
     const relay = opts.bus ? new OutboxRelay(knex, opts.bus, logger) : undefined;
     if (!opts.bus) logger.warn('no event bus: memory events stay in the outbox');

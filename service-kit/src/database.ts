@@ -26,15 +26,25 @@ export async function openDatabase(opts: {
   migrations: Migration[];
   logger: Logger;
   poolMax?: number;
+  /**
+   * A statement run once on every new connection (session settings the service's statements rely
+   * on, so hot statements need no transaction of their own to SET LOCAL them). An embedded database
+   * is one session: it runs once.
+   */
+  onConnect?: string;
 }): Promise<Knex> {
-  const { target, schema } = opts;
+  const { target, schema, onConnect } = opts;
   const knex =
     target.kind === 'postgres'
       ? knexFactory({
           client: 'pg',
           connection: target.url,
           searchPath: [schema, 'public'],
-          pool: { min: 0, max: opts.poolMax ?? 10 },
+          pool: {
+            min: 0,
+            max: opts.poolMax ?? 10,
+            ...(onConnect ? { afterCreate: runOnConnect(onConnect) } : {}),
+          },
         })
       : knexFactory({
           client: ClientPgLite as unknown as typeof knexFactory.Client,
@@ -70,7 +80,16 @@ export async function openDatabase(opts: {
   await (target.kind === 'postgres'
     ? holdingAdvisoryLock(knex, `picard:migrate:${schema}`, migrate)
     : migrate());
+  if (onConnect && target.kind === 'pglite') await knex.raw(onConnect);
   return knex;
+}
+
+/** A pool hook that readies each new pg connection with `sql` before the pool hands it out. */
+function runOnConnect(sql: string) {
+  return (
+    conn: { query(sql: string, cb: (err: Error | null) => void): void },
+    done: (err: Error | null, conn: unknown) => void,
+  ) => conn.query(sql, (err) => done(err, conn));
 }
 
 /**

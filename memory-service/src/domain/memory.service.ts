@@ -201,9 +201,20 @@ export class MemoryService {
         },
         filter,
       );
-    const vectorRows = mode === 'keyword' ? [] : await byVector();
+    const vectorSearch = mode === 'keyword' ? Promise.resolve([]) : byVector();
+    vectorSearch.catch(() => undefined); // awaited below, after the keyword rows
     const keywordRows = mode === 'vector' ? [] : await (early ?? byKeyword(vector));
-    if (early && vector) await this.fillDistances(keywordRows, vectorRows, vector);
+    // Keyword candidates read before the vector existed need their distances. Asked for beside the
+    // vector search rather than after it (a statement less on the path; a few rows are looked up twice).
+    const earlyDistances =
+      early && vector
+        ? this.deps.store.distances(
+            keywordRows.map((r) => r.id),
+            vector,
+          )
+        : undefined;
+    const [vectorRows, distances] = await Promise.all([vectorSearch, earlyDistances]);
+    if (distances) for (const r of keywordRows) r.distance = distances.get(r.id);
     const candidates = (rows: MemoryRow[]) =>
       rows.map((r) => ({
         row: r,
@@ -217,12 +228,11 @@ export class MemoryService {
         : mode === 'keyword'
           ? candidates(keywordRows)
           : fuse(candidates(vectorRows), candidates(keywordRows), this.deps.fusion).slice(0, limit);
-    const rows = ranked.map((r) => r.row);
-    const owned = rows.filter((r) => r.userId === caller.userId).map((r) => r.id);
-    const shares = owned.length ? await this.deps.store.shares(owned) : new Map();
     const searchMs = since(t);
 
     t = performance.now();
+    const shares = new Map<string, Shares>();
+    for (const { row } of ranked) if (row.ownerShares) shares.set(row.id, row.ownerShares);
     const items = ranked.map((r) => ({
       ...this.reveal(caller, r.row, shares),
       similarity: r.similarity ?? 0,
@@ -232,7 +242,7 @@ export class MemoryService {
     return { items, timings: { embedMs, searchMs, decryptMs, totalMs: since(started) } };
   }
 
-  /** Keyword candidates read before the vector existed get their distances: from the vector results, else by id. */
+  /** The query's vector, or undefined while the embedder is down (keyword mode needs none). */
   private async vectorIfUp(text: string): Promise<number[] | undefined> {
     try {
       return (await this.deps.embeddings.embed([text]))[0];
@@ -244,13 +254,6 @@ export class MemoryService {
       );
       return undefined;
     }
-  }
-
-  private async fillDistances(keywordRows: MemoryRow[], vectorRows: MemoryRow[], vector: number[]) {
-    const known = new Map(vectorRows.map((r) => [r.id, r.distance]));
-    const missing = keywordRows.filter((r) => !known.has(r.id)).map((r) => r.id);
-    const fetched = await this.deps.store.distances(missing, vector);
-    for (const r of keywordRows) r.distance = known.get(r.id) ?? fetched.get(r.id);
   }
 
   async get(caller: Caller, memoryId: string): Promise<MemoryRecord> {

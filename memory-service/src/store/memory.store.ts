@@ -5,6 +5,7 @@ import type { PermissionName } from '../domain/memory.model.js';
 import type { SealedText } from '../domain/memory-cipher.js';
 import type { IndexedTerms } from '../domain/keyword-hasher.js';
 import { explainPlan } from './explain.js';
+import type { SearchSession } from './search-session.js';
 import { markImportBatch, type ImportBatchMark } from './import-batch.store.js';
 import { keywordScores, writeKeywords, type CorpusStats } from './keyword.store.js';
 import { sealedColumns, sealedFrom, type SealedColumns } from './sealed-rows.js';
@@ -32,6 +33,8 @@ export interface MemoryRow {
   distance?: number;
   /** Keyword search: BM25 relative to the query's ideal (see keyword.store.ts). */
   keywordScore?: number;
+  /** Searches: the share lists of the viewer's own rows, read with the row. */
+  ownerShares?: Shares;
 }
 
 export interface NewMemoryRow {
@@ -123,6 +126,8 @@ export interface RawRow extends SealedColumns {
   created_key: string;
   distance?: number | string | null;
   keyword_score?: number | string;
+  /** `user:<id>` / `group:<id>`; null on rows the viewer does not own. */
+  owner_shares?: string[] | null;
 }
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
@@ -141,7 +146,29 @@ export function fromRaw(r: RawRow): MemoryRow {
     createdKey: r.created_key,
     ...(r.distance !== undefined && r.distance !== null ? { distance: Number(r.distance) } : {}),
     ...(r.keyword_score !== undefined ? { keywordScore: Number(r.keyword_score) } : {}),
+    ...(r.owner_shares ? { ownerShares: sharesFromKeys(r.owner_shares) } : {}),
   };
+}
+
+function sharesFromKeys(keys: readonly string[]): Shares {
+  const users: string[] = [];
+  const groups: string[] = [];
+  for (const key of keys) {
+    const colon = key.indexOf(':');
+    (key.slice(0, colon) === 'user' ? users : groups).push(key.slice(colon + 1));
+  }
+  return { users, groups };
+}
+
+/**
+ * The share lists of the viewer's own rows as a column, so a search answers the owner's view in
+ * the same statement (only for rows the statement returns; other owners' rows get null).
+ */
+function ownerSharesColumn(db: Knex | Knex.Transaction, viewer: Viewer) {
+  return db.raw(
+    `CASE WHEN m.user_id = ? THEN ARRAY(SELECT s.principal_type || ':' || s.principal_id FROM memory_shares s WHERE s.memory_id = m.id) END AS owner_shares`,
+    [viewer.userId],
+  );
 }
 
 /**
@@ -160,6 +187,8 @@ export class MemoryStore {
      * the serving embeddings know, so the store asks rather than keeping a copy of its own.
      */
     private readonly reembedding: () => boolean = () => false,
+    /** The HNSW settings the connections start with (openDatabase's onConnect); none: every search sets its own. */
+    private readonly session?: SearchSession,
   ) {}
 
   select(db: Knex | Knex.Transaction = this.knex) {
@@ -259,11 +288,17 @@ export class MemoryStore {
     opts: SearchOptions,
     filter: SearchFilter = {},
   ): Promise<MemoryRow[]> {
-    return this.knex.transaction(async (trx) => {
-      await this.tuneSearch(trx, opts);
-      const rows = (await this.searchQuery(trx, viewer, vector, opts.limit, filter)) as RawRow[];
-      return rows.map(fromRaw).sort((a, b) => a.distance! - b.distance!);
-    });
+    const sessionFits =
+      this.session?.efSearch === opts.efSearch && this.session.iterativeScan === opts.iterativeScan;
+    const rows = (
+      sessionFits
+        ? await this.searchQuery(this.knex, viewer, vector, opts.limit, filter)
+        : await this.knex.transaction(async (trx) => {
+            await this.tuneSearch(trx, opts);
+            return await this.searchQuery(trx, viewer, vector, opts.limit, filter);
+          })
+    ) as RawRow[];
+    return rows.map(fromRaw).sort((a, b) => a.distance! - b.distance!);
   }
 
   /** The plan `search` runs with, for diagnostics and the benchmark. */
@@ -288,10 +323,16 @@ export class MemoryStore {
   }
 
   /** The statement `search` runs, unrun: public so the scale benchmark measures this very SQL. */
-  searchQuery(trx: Knex.Transaction, viewer: Viewer, vector: number[], limit: number, filter: SearchFilter) {
+  searchQuery(
+    trx: Knex | Knex.Transaction,
+    viewer: Viewer,
+    vector: number[],
+    limit: number,
+    filter: SearchFilter,
+  ) {
     const q = toSql(vector) as string;
     const query = this.select(trx)
-      .select(trx.raw('m.embedding <=> ?::vector AS distance', [q]))
+      .select(trx.raw('m.embedding <=> ?::vector AS distance', [q]), ownerSharesColumn(trx, viewer))
       .whereNotNull('m.embedding')
       .where(whereVisibleTo(viewer, 'm'))
       .where(whereMatches(filter, q))
@@ -342,7 +383,7 @@ export class MemoryStore {
     return this.select(db)
       .with('kw', keywordScores(db, terms, stats))
       .join('kw', 'kw.memory_id', 'm.id')
-      .select('kw.score AS keyword_score')
+      .select('kw.score AS keyword_score', ownerSharesColumn(db, viewer))
       .select(q ? db.raw('m.embedding <=> ?::vector AS distance', [q]) : db.raw('NULL AS distance'))
       .where(whereVisibleTo(viewer, 'm'))
       .where(whereMatches(filter, q))

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { toSql } from 'pgvector/knex';
-import { embeddingPb } from '@picard/proto';
+import { embeddingPb, memoryPb } from '@picard/proto';
 import { callUnary, createGrpcClient, newId } from '@picard/service-kit';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import { PRIVATE, PUBLIC, startStack, userApi, type Stack } from './harness.js';
@@ -45,6 +45,27 @@ describe('memory-service: search by meaning', () => {
     const t = res.timings!;
     for (const v of [t.embedMs, t.searchMs, t.decryptMs, t.totalMs]) expect(v).toBeGreaterThanOrEqual(0);
     expect(t.totalMs).toBeGreaterThanOrEqual(t.embedMs + t.searchMs);
+  });
+
+  it('starts every database session with the search settings, so a typical search needs no transaction', async () => {
+    // Several connections at once (PostgreSQL hands out new pool connections; PGlite is one session).
+    const settings = await Promise.all(
+      [0, 1, 2].map(() =>
+        stack.knex.transaction(async (trx) => {
+          const { rows } = await trx.raw<{ rows: { ef: string; iterative: string }[] }>(
+            `SELECT current_setting('hnsw.ef_search') AS ef, current_setting('hnsw.iterative_scan', true) AS iterative FROM pg_sleep(0.05)`,
+          );
+          return rows[0];
+        }),
+      ),
+    );
+    // MEMORY_HNSW_EF_SEARCH's default; pgvector 0.8 (both modes here) has the iterative scan.
+    for (const s of settings) expect(s).toEqual({ ef: '100', iterative: 'relaxed_order' });
+    // A search needing a wider scan than the session's sets its own, and still answers.
+    const alice = userApi(stack.client);
+    await alice.submit({ text: 'the wide search finds this note about kites' });
+    const wide = await alice.query('kites', 50, { mode: memoryPb.SearchMode.SEARCH_MODE_HYBRID });
+    expect(wide.memories.map((m) => m.text)).toContain('the wide search finds this note about kites');
   });
 
   it('finds public memories of others and never their private ones', async () => {

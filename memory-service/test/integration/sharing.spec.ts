@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { newId, type BusMessage } from '@picard/service-kit';
 import { Metadata } from '@grpc/grpc-js';
+import { memoryPb } from '@picard/proto';
 import {
   MAX_TEXT,
   PRIVATE,
@@ -71,6 +72,20 @@ describe('memory-service: sharing (ModifyPermissions) and UpdateMemory', () => {
     expect(
       (await listed.list({ limit: 500 })).memories.find((m) => m.id === shared.id)?.sharedWith?.users,
     ).toEqual([]);
+    // Searches read the owner's share lists in the search statements themselves, in every mode.
+    for (const mode of [
+      memoryPb.SearchMode.SEARCH_MODE_VECTOR,
+      memoryPb.SearchMode.SEARCH_MODE_KEYWORD,
+      memoryPb.SearchMode.SEARCH_MODE_HYBRID,
+    ]) {
+      const found = async (u: typeof owner) =>
+        (await u.query(text, 10, { mode })).memories.find((m) => m.id === shared.id)?.sharedWith;
+      expect({ mode, shares: await found(owner) }).toEqual({
+        mode,
+        shares: { users: [listed.userId], groups: [] },
+      });
+      expect({ mode, shares: await found(listed) }).toEqual({ mode, shares: { users: [], groups: [] } });
+    }
 
     // Sharing the private one, then making the shared one private, moves access with it.
     await owner.share(priv.id, SHARED, [listed.userId, other.userId]);

@@ -1,0 +1,24 @@
+/** The HNSW settings every memory-service connection starts with (see `searchSessionSql`). */
+export interface SearchSession {
+  efSearch: number;
+  /** Whether `hnsw.iterative_scan` is relaxed_order (pgvector 0.8 and later). */
+  iterativeScan: boolean;
+}
+
+/**
+ * The statement that gives a new connection the search settings a typical query needs, so such a
+ * search is one statement instead of a transaction of four (BEGIN, SET LOCAL, the search, COMMIT:
+ * four round trips, and knex's transaction bookkeeping on the event loop). Searches needing a wider
+ * scan still SET LOCAL their own. Before pgvector 0.8 there is no iterative scan and the setting
+ * is dropped (the session then matches `iterativeScan: false`); any other failure is an error.
+ */
+export function searchSessionSql(efSearch: number): string {
+  return `DO $$
+BEGIN
+  PERFORM set_config('hnsw.ef_search', '${Math.trunc(efSearch)}', false);
+  BEGIN
+    PERFORM set_config('hnsw.iterative_scan', 'relaxed_order', false);
+  EXCEPTION WHEN undefined_object OR invalid_parameter_value OR invalid_name THEN NULL;
+  END;
+END $$`;
+}
