@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { memoryPb } from '@picard/proto';
+import type { BusMessage } from '@picard/service-kit';
 import { testLogger } from '@picard/service-kit/testing';
 import { ExpirySweeper } from '../../src/domain/expiry-sweeper.js';
 import { KeyRotationJob } from '../../src/domain/key-rotation.job.js';
@@ -29,7 +30,13 @@ describe('memory history', () => {
       MEMORY_ENCRYPTION_KEYS: `k1:${k1.key.toString('base64')},k2:${k2.key.toString('base64')}`,
       MEMORY_ENCRYPTION_KEY_ID: 'k1',
     });
+    await stack.bus.subscribe({
+      durable: `test-${stack.schema}`,
+      subjects: ['memory.permission_changed'],
+      handler: async (m) => void events.push(m),
+    });
   });
+  const events: BusMessage[] = [];
   afterAll(() => stack.stop());
 
   const historyRows = async (memoryId: string) =>
@@ -218,8 +225,15 @@ describe('memory history', () => {
       expirationDate: expires,
     });
     expect(restored.updatedAt!.getTime()).toBeGreaterThan(v5.updatedAt!.getTime());
-    // The friend lost access with the private version 1.
+    // The friend lost access with the private version 1, and persona caches hear of it.
     expect((await failure(friend.get(m.id))).code).toBe('not_found');
+    const told = async () =>
+      events.find((e) => {
+        const p = e.payload as { memory_id: string; permission: string; previous_permission: string };
+        return p.memory_id === m.id && p.permission === 'private' && p.previous_permission === 'shared';
+      });
+    for (let i = 0; i < 150 && !(await told()); i++) await new Promise((r) => setTimeout(r, 30));
+    expect(await told()).toBeDefined();
     const found = await owner.query('locker code 1234', 5, { mode: memoryPb.SearchMode.SEARCH_MODE_KEYWORD });
     expect(found.memories.map((x) => x.id)).toContain(m.id);
 
@@ -341,6 +355,7 @@ describe('memory history', () => {
         changed_at: v.changedAt!.toISOString(),
         changed_by: owner.userId,
         change: v.version === 2 ? 'permissions' : 'update',
+        restored_version: null,
       })),
     );
     const ndjson = await owner.exportAs('ndjson', true);

@@ -15,7 +15,7 @@ export const restoreMemoryTool = defineTool({
   input: z
     .object({
       memory_id: z.uuid().describe('The memory to restore (yours).'),
-      version: z.number().int().min(1).describe('The earlier version to bring back.'),
+      version: z.number().int().min(1).max(2_147_483_647).describe('The earlier version to bring back.'),
       expected_updated_at: expectedUpdatedAt(),
     })
     .strict(),

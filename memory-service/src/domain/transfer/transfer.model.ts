@@ -86,7 +86,7 @@ export interface ExportedVersion {
   changed_at: string;
   changed_by: string;
   change: MemoryVersionRecord['change'];
-  restored_version?: number;
+  restored_version: number | null;
 }
 
 /** A memory to export, with its earlier versions when the export includes them. */
@@ -104,7 +104,7 @@ export function toExportedVersion(v: MemoryVersionRecord): ExportedVersion {
     changed_at: v.changedAt.toISOString(),
     changed_by: v.changedBy,
     change: v.change,
-    ...(v.restoredVersion !== null ? { restored_version: v.restoredVersion } : {}),
+    restored_version: v.restoredVersion,
   };
 }
 
