@@ -18,6 +18,8 @@ import type { components, operations } from './picard-api.js';
 type Schemas = components['schemas'];
 
 export type Memory = Schemas['Memory'];
+export type MemoryHistory = Schemas['MemoryHistory'];
+export type MemoryVersion = Schemas['MemoryVersion'];
 export type ScoredMemory = Schemas['ScoredMemory'];
 export type Group = Schemas['Group'];
 export type Persona = Schemas['Persona'];
@@ -50,6 +52,8 @@ export const FORWARDED_TOOLS = [
   'delete_memory',
   'delete_memories',
   'modify_permissions',
+  'get_memory_history',
+  'restore_memory',
   'create_group',
   'rename_group',
   'delete_group',
@@ -72,6 +76,7 @@ export const WRITE_TOOLS: readonly ForwardedTool[] = [
   'delete_memory',
   'delete_memories',
   'modify_permissions',
+  'restore_memory',
   'create_group',
   'rename_group',
   'delete_group',
