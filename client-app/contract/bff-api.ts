@@ -191,8 +191,9 @@ export interface ImportJob {
 }
 
 /*
- * GET /bff/exports?format=json|ndjson|csv|markdown → the file as an attachment
- *     (Content-Disposition: attachment; filename="picard-memories-<date>.<ext>").
+ * GET /bff/exports?format=json|ndjson|csv|markdown[&include_history=true] → the file as an attachment
+ *     (Content-Disposition: attachment; filename="picard-memories-<date>.<ext>"); with include_history
+ *     each memory carries its earlier versions (export_memories' `history`).
  */
 
 /** POST /bff/personas/{user_id}/ask → 200 application/x-ndjson, one AskEvent per line. */

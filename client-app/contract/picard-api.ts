@@ -599,7 +599,7 @@ export interface paths {
     put?: never;
     /**
      * Remember a conversation (tool "remember_conversation", scope memories:write)
-     * @description Stores the durable facts about the caller from a conversation as their memories. With an LLM configured it extracts short standalone facts, compares each with the caller’s own most similar memories (never anyone else’s) and adds it, updates the memory it corrects (the old text is replaced; it is returned as previous_text and not kept elsewhere) or skips it as a duplicate. Without an LLM each user message is a fact, skipped when one of the caller’s memories is nearly the same. The conversation is treated as data, never as instructions. Rate-limited per user like query_user.
+     * @description Stores the durable facts about the caller from a conversation as their memories. With an LLM configured it extracts short standalone facts, compares each with the caller’s own most similar memories (never anyone else’s) and adds it, updates the memory it corrects (the old text goes to the memory’s history, see get_memory_history and restore_memory, and is returned as previous_text) or skips it as a duplicate. Without an LLM each user message is a fact, skipped when one of the caller’s memories is nearly the same. The conversation is treated as data, never as instructions. Rate-limited per user like query_user.
      *
      *     The same call as POST /api/tools with {"tool": "remember_conversation", "data": <this body>}.
      */
@@ -1596,7 +1596,7 @@ export interface components {
         /** Format: uuid */
         memory_id: string;
         text: string;
-        /** @description The text the memory had before; it is not kept anywhere else. */
+        /** @description The text the memory had before; it is kept in the memory's history (get_memory_history, restore_memory). */
         previous_text: string;
       }[];
       /** @description Facts not stored, with why (a duplicate, or over the per-call limit). */
