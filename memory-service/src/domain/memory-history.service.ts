@@ -1,4 +1,4 @@
-import { assertUuid, DomainError, invalid, notFound, type Caller } from '@picard/service-kit';
+import { assertUuid, DomainError, invalid, type Caller } from '@picard/service-kit';
 import { MEMORY_LIMITS, type memoryPb } from '@picard/proto';
 import { decodeHistoryCursor, encodeHistoryCursor } from '../store/cursor.js';
 import type { MemoryHistoryStore, VersionRow } from '../store/memory-history.store.js';
