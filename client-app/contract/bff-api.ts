@@ -18,6 +18,8 @@ import type { components, operations } from './picard-api.js';
 type Schemas = components['schemas'];
 
 export type Memory = Schemas['Memory'];
+export type MemoryHistory = Schemas['MemoryHistory'];
+export type MemoryVersion = Schemas['MemoryVersion'];
 export type ScoredMemory = Schemas['ScoredMemory'];
 export type Group = Schemas['Group'];
 export type Persona = Schemas['Persona'];
@@ -50,6 +52,8 @@ export const FORWARDED_TOOLS = [
   'delete_memory',
   'delete_memories',
   'modify_permissions',
+  'get_memory_history',
+  'restore_memory',
   'create_group',
   'rename_group',
   'delete_group',
@@ -72,6 +76,7 @@ export const WRITE_TOOLS: readonly ForwardedTool[] = [
   'delete_memory',
   'delete_memories',
   'modify_permissions',
+  'restore_memory',
   'create_group',
   'rename_group',
   'delete_group',
@@ -186,8 +191,9 @@ export interface ImportJob {
 }
 
 /*
- * GET /bff/exports?format=json|ndjson|csv|markdown → the file as an attachment
- *     (Content-Disposition: attachment; filename="picard-memories-<date>.<ext>").
+ * GET /bff/exports?format=json|ndjson|csv|markdown[&include_history=true] → the file as an attachment
+ *     (Content-Disposition: attachment; filename="picard-memories-<date>.<ext>"); with include_history
+ *     each memory carries its earlier versions (export_memories' `history`).
  */
 
 /** POST /bff/personas/{user_id}/ask → 200 application/x-ndjson, one AskEvent per line. */

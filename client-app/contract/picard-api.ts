@@ -214,6 +214,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/tools/get_memory_history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A memory's earlier versions (tool "get_memory_history", scope memories:read)
+     * @description The earlier versions of one of your memories, newest first, one page at a time: each update, permission or share change and restore keeps the version it replaced, with who changed it and when. Only the owner sees a memory's history; pass next_cursor back as cursor for the next page (null on the last page).
+     *
+     *     The same call as POST /api/tools with {"tool": "get_memory_history", "data": <this body>}.
+     */
+    post: operations['tool_get_memory_history'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tools/restore_memory': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Restore an earlier version of a memory (tool "restore_memory", scope memories:write)
+     * @description Makes an earlier version of one of your memories current again: its text (re-embedded), tags, permission and shares; the expiration date stays as it is. The restore is itself a new version: the one it replaces goes to the history, so it can be undone. Version numbers come from get_memory_history.
+     *
+     *     The same call as POST /api/tools with {"tool": "restore_memory", "data": <this body>}.
+     */
+    post: operations['tool_restore_memory'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/tools/submit_memories': {
     parameters: {
       query?: never;
@@ -269,7 +313,7 @@ export interface paths {
     put?: never;
     /**
      * Export your memories (tool "export_memories", scope memories:read)
-     * @description Every memory you own (text, permission, tags, sharing and dates) as one file in the chosen format; import_memories reads it back without loss. Rate-limited per user.
+     * @description Every memory you own (text, permission, tags, sharing and dates) as one file in the chosen format; import_memories reads it back without loss. With include_history each memory also carries its earlier versions (`history`, as get_memory_history shows them), which import_memories ignores. Rate-limited per user.
      *
      *     The same call as POST /api/tools with {"tool": "export_memories", "data": <this body>}.
      */
@@ -555,7 +599,7 @@ export interface paths {
     put?: never;
     /**
      * Remember a conversation (tool "remember_conversation", scope memories:write)
-     * @description Stores the durable facts about the caller from a conversation as their memories. With an LLM configured it extracts short standalone facts, compares each with the caller’s own most similar memories (never anyone else’s) and adds it, updates the memory it corrects (the old text is replaced; it is returned as previous_text and not kept elsewhere) or skips it as a duplicate. Without an LLM each user message is a fact, skipped when one of the caller’s memories is nearly the same. The conversation is treated as data, never as instructions. Rate-limited per user like query_user.
+     * @description Stores the durable facts about the caller from a conversation as their memories. With an LLM configured it extracts short standalone facts, compares each with the caller’s own most similar memories (never anyone else’s) and adds it, updates the memory it corrects (the old text goes to the memory’s history, see get_memory_history and restore_memory, and is returned as previous_text) or skips it as a duplicate. Without an LLM each user message is a fact, skipped when one of the caller’s memories is nearly the same. The conversation is treated as data, never as instructions. Rate-limited per user like query_user.
      *
      *     The same call as POST /api/tools with {"tool": "remember_conversation", "data": <this body>}.
      */
@@ -1182,6 +1226,31 @@ export interface components {
        */
       expected_updated_at?: string;
     };
+    GetMemoryHistoryInput: {
+      /**
+       * Format: uuid
+       * @description The memory whose history to read (yours).
+       */
+      memory_id: string;
+      /** @description Versions per page (default 20). */
+      limit?: number;
+      /** @description next_cursor of the previous page. */
+      cursor?: string;
+    };
+    RestoreMemoryInput: {
+      /**
+       * Format: uuid
+       * @description The memory to restore (yours).
+       */
+      memory_id: string;
+      /** @description The earlier version to bring back. */
+      version: number;
+      /**
+       * Format: date-time
+       * @description The memory's updated_at as you last read it: the change is refused (409 conflict) if the memory changed since. Leave out to change it whatever happened meanwhile.
+       */
+      expected_updated_at?: string;
+    };
     SubmitMemoriesInput: {
       /** @description The memories to store. */
       memories: {
@@ -1218,6 +1287,8 @@ export interface components {
        * @enum {string}
        */
       format: 'json' | 'ndjson' | 'csv' | 'markdown';
+      /** @description Add each memory's earlier versions, newest first (a `history` list; in CSV a `history` column of JSON). Default false. */
+      include_history?: boolean;
     };
     ImportMemoriesInput: {
       /**
@@ -1400,6 +1471,51 @@ export interface components {
       /** @description Cosine similarity to the query; 1 is identical. */
       similarity: number;
     };
+    MemoryHistory: {
+      /** Format: uuid */
+      memory_id: string;
+      /** @description The memory's version now (not in `versions`). */
+      current_version: number;
+      /** @description Earlier versions, newest first. */
+      versions: components['schemas']['MemoryVersion'][];
+      next_cursor: string | null;
+    };
+    MemoryVersion: {
+      /** @description 1 is the memory as created; each change adds one. */
+      version: number;
+      text: string;
+      /** @enum {string} */
+      permission: 'private' | 'public' | 'shared';
+      shared_with: {
+        users: string[];
+        groups: string[];
+      };
+      tags: string[];
+      /** Format: date-time */
+      expiration_date: string | null;
+      /**
+       * Format: date-time
+       * @description When this version was written.
+       */
+      updated_at: string;
+      /**
+       * Format: date-time
+       * @description When a change replaced it.
+       */
+      changed_at: string;
+      /**
+       * Format: uuid
+       * @description Who made that change.
+       */
+      changed_by: string;
+      /**
+       * @description What replaced it: update_memory, modify_permissions or restore_memory.
+       * @enum {string}
+       */
+      change: 'update' | 'permissions' | 'restore';
+      /** @description When the change was a restore: the version it brought back. */
+      restored_version: number | null;
+    };
     Group: {
       /** Format: uuid */
       id: string;
@@ -1480,7 +1596,7 @@ export interface components {
         /** Format: uuid */
         memory_id: string;
         text: string;
-        /** @description The text the memory had before; it is not kept anywhere else. */
+        /** @description The text the memory had before; it is kept in the memory's history (get_memory_history, restore_memory). */
         previous_text: string;
       }[];
       /** @description Facts not stored, with why (a duplicate, or over the per-call limit). */
@@ -2201,6 +2317,148 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': components['schemas']['ModifyPermissionsInput'];
+      };
+    };
+    responses: {
+      /** @description The tool result */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            result: components['schemas']['Memory'];
+          };
+        };
+      };
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The token lacks memories:write */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  tool_get_memory_history: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['GetMemoryHistoryInput'];
+      };
+    };
+    responses: {
+      /** @description The tool result */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            result: components['schemas']['MemoryHistory'];
+          };
+        };
+      };
+      /** @description Bad input (the body is not JSON, not an object, or breaks the schema); `field` names it */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Missing or invalid bearer token (see the WWW-Authenticate challenge) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The token lacks memories:read */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The body is larger than GATEWAY_BODY_LIMIT (an import_memories call may be larger, up to what its file needs) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Any other failure, e.g. 404 something the input names does not exist or is not yours to see, 409 a conflict, 503 a service is unavailable */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  tool_restore_memory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RestoreMemoryInput'];
       };
     };
     responses: {
@@ -3584,6 +3842,16 @@ export interface operations {
               /** @enum {string} */
               tool: 'modify_permissions';
               data: components['schemas']['ModifyPermissionsInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'get_memory_history';
+              data: components['schemas']['GetMemoryHistoryInput'];
+            }
+          | {
+              /** @enum {string} */
+              tool: 'restore_memory';
+              data: components['schemas']['RestoreMemoryInput'];
             }
           | {
               /** @enum {string} */

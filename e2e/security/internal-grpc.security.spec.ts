@@ -121,6 +121,15 @@ describe('security item 2: internal gRPC trusts only signed identities', () => {
     const c = rawClient(memoryPb.MemoryServiceClient, t.stack.addresses.memory);
     for (const [what, md] of await forgeries(victimCaller(), 'picard.v1.MemoryService')) {
       await expectRefused(callUnary(c.getMemory.bind(c), { memoryId }, md), `memory: ${what}`);
+      // The history holds what the memory once said: its calls are guarded alike.
+      await expectRefused(
+        callUnary(c.getMemoryHistory.bind(c), { memoryId, limit: 0, cursor: '' }, md),
+        `history: ${what}`,
+      );
+      await expectRefused(
+        callUnary(c.restoreMemory.bind(c), { memoryId, version: 1 }, md),
+        `restore: ${what}`,
+      );
     }
     const got = await callUnary(
       c.getMemory.bind(c),
@@ -128,6 +137,12 @@ describe('security item 2: internal gRPC trusts only signed identities', () => {
       await signed(victimCaller(), 'picard.v1.MemoryService'),
     );
     expect(got.text).toBe(SECRET);
+    const history = await callUnary(
+      c.getMemoryHistory.bind(c),
+      { memoryId, limit: 0, cursor: '' },
+      await signed(victimCaller(), 'picard.v1.MemoryService'),
+    );
+    expect(history).toMatchObject({ memoryId, currentVersion: 1, versions: [] });
   });
 
   it('auth-service refuses forged identities for a user record, and serves a signed one', async () => {

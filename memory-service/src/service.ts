@@ -18,6 +18,7 @@ import { MemoryCipher } from './domain/memory-cipher.js';
 import { ActivityRecorder, ActivityService } from './domain/activity.js';
 import { GroupService } from './domain/group.service.js';
 import { MemoryBatchService } from './domain/memory-batch.service.js';
+import { MemoryHistoryService } from './domain/memory-history.service.js';
 import { MemoryService } from './domain/memory.service.js';
 import { TransferService } from './domain/transfer.service.js';
 import { ActivityStore } from './store/activity.store.js';
@@ -25,6 +26,7 @@ import { GroupStore } from './store/group.store.js';
 import { ImportBatchStore } from './store/import-batch.store.js';
 import { memoryHandlers } from './grpc/memory.handlers.js';
 import { memoryMigrations } from './migrations/index.js';
+import { MemoryHistoryStore } from './store/memory-history.store.js';
 import { MemoryStore } from './store/memory.store.js';
 import { KeywordHasher } from './domain/keyword-hasher.js';
 import { fusionOptions } from './domain/hybrid-ranking.js';
@@ -146,12 +148,18 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       keywords: { hasher: keywordHasher, store: keywordStore },
       fusion: fusionOptions(config.MEMORY_HYBRID_FUSION, config.MEMORY_HYBRID_KEYWORD_WEIGHT),
     });
+    const historyStore = new MemoryHistoryStore(knex);
+    const history = new MemoryHistoryService({ memories, store: memoryStore, history: historyStore, cipher });
     const domain = {
       memories,
+      history,
       batch: new MemoryBatchService(memories, memoryStore),
       groups,
       activity: new ActivityService(activityStore, recorder),
-      transfer: new TransferService(memories, memoryStore, new ImportBatchStore(knex)),
+      transfer: new TransferService(memories, memoryStore, new ImportBatchStore(knex), {
+        store: historyStore,
+        service: history,
+      }),
     };
     const grpc = await startGrpcServer({
       host: opts.grpcHost ?? config.MEMORY_GRPC_HOST,

@@ -28,6 +28,8 @@ export const MEMORY_LIMITS = {
   retrievePage: { default: 100, max: 1000 },
   queryPage: { default: 10, max: 100 },
   listPage: { default: 50, max: 500 },
+  /** GetMemoryHistory's page of earlier versions. */
+  historyPage: { default: 20, max: 100 },
 } as const;
 
 /**

@@ -44,6 +44,29 @@ describe('BFF: imports, exports, personas, account', () => {
     const bad = await ann.get('/bff/exports?format=pdf');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: 'invalid_argument', field: 'format' });
+
+    // With include_history an edited memory carries its earlier text.
+    const diary = (await ann.tool('get_memories', { tags: ['ann'] })).body.result.memories.find(
+      (m: { text: string }) => m.text.includes('diary'),
+    );
+    await ann.tool('update_memory', {
+      memory_id: diary.id,
+      text: 'Ann hides her diary under the bed, in a shoebox',
+    });
+    const plain = await ann.get('/bff/exports?format=ndjson');
+    expect(plain.text).not.toContain('"history"');
+    const withHistory = await ann.get('/bff/exports?format=ndjson&include_history=true');
+    expect(withHistory.status).toBe(200);
+    const line = withHistory.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((m: { id: string }) => m.id === diary.id);
+    expect(line.history).toEqual([
+      expect.objectContaining({ version: 1, text: 'Ann hides her diary under the bed', change: 'update' }),
+    ]);
+    const badFlag = await ann.get('/bff/exports?format=json&include_history=yes');
+    expect([badFlag.status, badFlag.body.field]).toEqual([400, 'include_history']);
   });
 
   it('imports a file in the background and reports its progress until done', async () => {

@@ -14,7 +14,8 @@ import {
 /**
  * One person's day with the web app, in chromium against the real BFF and the real Picard stack:
  * sign up, write private, public and shared memories, search by meaning, edit and share, a second
- * person sees what was shared while a third does not, a persona answers with citations, a file is
+ * person sees what was shared while a third does not, the owner restores an earlier version from the
+ * memory's history (which nobody else is shown), a persona answers with citations, a file is
  * imported with its progress shown, the memories are exported, and the person logs out. Along the
  * way: memory text that tries to run script stays inert, and no token reaches any browser.
  */
@@ -165,6 +166,50 @@ describe('the web app in a browser: a user journey', () => {
       .first()
       .waitFor();
     await expect(carol.page.getByText(TEXT.shared).count()).resolves.toBe(0);
+  }, 120_000);
+
+  it("shows a memory's history to its owner alone, and restores an earlier version as a new one", async () => {
+    // Bob may read the memory, not its history: the draft wording stays the owner's.
+    await bob.page.goto(`/memories/${ids.draft}`);
+    await bob.page.getByText(TEXT.edited).waitFor();
+    await expect(bob.page.getByRole('heading', { name: 'History' }).count()).resolves.toBe(0);
+    await expect(bob.page.getByText(TEXT.draft).count()).resolves.toBe(0);
+
+    const { page } = alice;
+    await page.goto(`/memories/${ids.draft}`);
+    const history = page.getByRole('region', { name: 'History' });
+    // The editor's save was two changes: the text (update_memory), then the sharing (modify_permissions).
+    await history.getByText('Version 3 is the one above').waitFor();
+    const versions = history.locator('li.version');
+    await expect(
+      versions.evaluateAll((els) => els.map((e) => e.getAttribute('data-version'))),
+    ).resolves.toEqual(['2', '1']);
+    await expect(versions.nth(0).innerText()).resolves.toMatch(/by you \(sharing changed\)/);
+    await expect(versions.nth(1).innerText()).resolves.toContain(TEXT.draft);
+
+    await versions.nth(1).getByRole('button', { name: 'Restore this version' }).click();
+    await history
+      .getByRole('alertdialog', { name: 'Restore version 1?' })
+      .getByRole('button', { name: 'Restore' })
+      .click();
+    await page.getByRole('status').filter({ hasText: 'Restored version 1.' }).waitFor();
+    await page.locator('app-memory-card').getByText(TEXT.draft).waitFor();
+    await history.getByText('Version 4 is the one above').waitFor();
+    await expect(versions.nth(0).innerText()).resolves.toMatch(/by you \(restored version 1\)/);
+    // Private again, as version 1 was: bob no longer finds it.
+    await bob.page.goto('/memories');
+    expect(await listedTexts(bob.page)).not.toContain(TEXT.edited);
+
+    // The restore is itself a version: bringing back version 3 undoes it, sharing included.
+    await versions.nth(0).getByRole('button', { name: 'Restore this version' }).click();
+    await history
+      .getByRole('alertdialog', { name: 'Restore version 3?' })
+      .getByRole('button', { name: 'Restore' })
+      .click();
+    await page.getByRole('status').filter({ hasText: 'Restored version 3.' }).waitFor();
+    await page.locator('app-memory-card').getByText(TEXT.edited).waitFor();
+    await bob.page.goto('/memories');
+    await bob.page.getByText(TEXT.edited).waitFor();
   }, 120_000);
 
   it("asks the first user's persona; the answer cites memories, linked", async () => {

@@ -79,6 +79,15 @@ describe('the web app in a browser: every page fits a phone, screenshots', () =>
       if (res.status !== 200) throw new Error(`seeding failed: ${res.status} ${JSON.stringify(res.json)}`);
       if (m.share) editId = res.json.result.id;
     }
+    // One earlier version, for the history on the memory's page.
+    await seed.api('POST', '/bff/tools/update_memory', {
+      memory_id: editId,
+      text: MEMORIES.find((m) => m.share)!.text.replace('in March', 'in March (dates to be confirmed)'),
+    });
+    await seed.api('POST', '/bff/tools/update_memory', {
+      memory_id: editId,
+      text: MEMORIES.find((m) => m.share)!.text,
+    });
     await seed.api('POST', '/bff/tools/update_persona', {
       display_name: 'Alice Martin',
       description: 'Climber, baker, occasional traveller. Ask me about Lisbon or sourdough.',
@@ -142,7 +151,8 @@ describe('the web app in a browser: every page fits a phone, screenshots', () =>
       }
 
       await page.goto(`/memories/${editId}`);
-      await page.getByText('Team offsite').waitFor();
+      await page.getByText('Team offsite').first().waitFor();
+      await page.getByRole('region', { name: 'History' }).getByText('dates to be confirmed').waitFor();
       await shoot(page, kind, 'memory-detail');
 
       await page.goto(`/memories/${editId}/edit`);

@@ -16,7 +16,7 @@ export const permissionToProto = (name: PermissionName): memoryPb.Permission =>
       memoryPb.Permission.PERMISSION_UNSPECIFIED,
   ) as memoryPb.Permission;
 
-function permissionName(p: memoryPb.Permission): PermissionName {
+export function permissionName(p: memoryPb.Permission): PermissionName {
   const name = PERMISSION_NAMES[p as keyof typeof PERMISSION_NAMES];
   if (!name) throw new DomainError('internal', `memory-service returned an unknown permission ${p}`);
   return name;

@@ -272,7 +272,11 @@ export const rememberConversationOutput = z
     updated: z
       .array(
         rememberedSchema.extend({
-          previous_text: z.string().describe('The text the memory had before; it is not kept anywhere else.'),
+          previous_text: z
+            .string()
+            .describe(
+              "The text the memory had before; it is kept in the memory's history (get_memory_history, restore_memory).",
+            ),
         }),
       )
       .describe('Existing memories of the caller whose text a fact corrected.'),

@@ -1,5 +1,5 @@
 import type { Logger } from '@picard/service-kit';
-import type { KeyRotationStore, SealedRow } from '../store/key-rotation.store.js';
+import { SEALED_TABLES, type KeyRotationStore, type SealedRow } from '../store/key-rotation.store.js';
 import type { MemoryCipher, SealedText } from './memory-cipher.js';
 
 export const DEFAULT_ROTATION_BATCH_SIZE = 200;
@@ -38,7 +38,7 @@ export interface KeyRotationJobOptions {
 const MAX_REPORTED_FAILURES = 100;
 
 /**
- * Re-encrypts every memory whose key is not the active one, online, in batches of one
+ * Re-encrypts every memory and history row whose key is not the active one, online, in batches of one
  * transaction each: stopping at any point (crash, error, a throwing progress callback) loses
  * nothing, and running again continues with the rows still under an old key. Run it after every
  * instance has been given the new key as active, or they keep sealing new rows with the old one.
@@ -66,10 +66,10 @@ export class KeyRotationJob {
     const failed = new Set<string>();
     const reseal = (row: SealedRow): SealedText | undefined => {
       try {
-        return cipher.seal(row.id, row.sealed.ownerId, cipher.open(row.id, row.sealed));
+        return cipher.seal(row.memoryId, row.sealed.ownerId, cipher.open(row.memoryId, row.sealed));
       } catch (err) {
         logger.warn(
-          { memoryId: row.id, keyId: row.sealed.keyId, err: (err as Error).message },
+          { memoryId: row.memoryId, rowId: row.id, keyId: row.sealed.keyId, err: (err as Error).message },
           'key rotation could not open a memory',
         );
         return undefined;
@@ -80,18 +80,21 @@ export class KeyRotationJob {
     let remaining = total;
     while (remaining > failed.size && passes < this.maxPasses) {
       passes++;
-      let after: string | undefined;
       let rotatedThisPass = 0;
-      for (;;) {
-        run.signal?.throwIfAborted();
-        const batch = await store.rotateBatch(keyId, after, this.batchSize, reseal);
-        if (batch.seen === 0) break;
-        batch.failedIds.forEach((id) => failed.add(id));
-        done += batch.rewritten;
-        rotatedThisPass += batch.rewritten;
-        total = Math.max(total, done);
-        after = batch.lastId;
-        await run.onProgress?.({ done, total, keyId });
+      // Memories first, then their earlier versions; each table by its own keyset.
+      for (const { table } of SEALED_TABLES) {
+        let after: string | undefined;
+        for (;;) {
+          run.signal?.throwIfAborted();
+          const batch = await store.rotateBatch(keyId, after, this.batchSize, reseal, table);
+          if (batch.seen === 0) break;
+          batch.failedIds.forEach((id) => failed.add(id));
+          done += batch.rewritten;
+          rotatedThisPass += batch.rewritten;
+          total = Math.max(total, done);
+          after = batch.lastId;
+          await run.onProgress?.({ done, total, keyId });
+        }
       }
       remaining = await store.countStale(keyId);
       // No progress in a whole pass: what is left is failing or held by long transactions.

@@ -61,3 +61,20 @@ export interface ItemError {
   message: string;
   field?: string;
 }
+
+/** An earlier version of a memory, decrypted for its owner (GetMemoryHistory, export). */
+export interface MemoryVersionRecord {
+  version: number;
+  text: string;
+  permission: PermissionName;
+  sharedWith: { users: string[]; groups: string[] };
+  tags: string[];
+  expirationDate: Date | null;
+  /** When this version was written. */
+  updatedAt: Date;
+  /** The change that replaced it. */
+  changedAt: Date;
+  changedBy: string;
+  change: 'update' | 'permissions' | 'restore';
+  restoredVersion: number | null;
+}

@@ -288,6 +288,7 @@ export class MemoryService {
         ...checkUnchangedSince(facts, req.expectedUpdatedAt),
         permission: checked.permission,
         sharedWith: checked.sharedWith,
+        history: { by: caller.userId, change: 'permissions' },
         event: {
           subject: 'memory.permission_changed',
           payload: {
@@ -324,16 +325,10 @@ export class MemoryService {
       if (merged.length > MEMORY_LIMITS.tags)
         throw invalid('tags', `at most ${MEMORY_LIMITS.tags} tags (got ${merged.length} after merging)`);
       return {
-        ...(text !== undefined
-          ? {
-              sealed: this.deps.cipher.seal(id, facts.userId, text),
-              keywords: this.deps.keywords.hasher.index(text),
-              embedding,
-              embeddingModel: embedding ? this.deps.embeddings.info.model : null,
-            }
-          : {}),
+        ...(text !== undefined ? this.newText(id, facts.userId, text, embedding!) : {}),
         ...(expirationDate !== undefined ? { expirationDate } : {}),
         ...(req.replaceTags || tags.length ? { tags: merged } : {}),
+        history: { by: caller.userId, change: 'update' },
         event: {
           subject: 'memory.updated',
           payload: {
@@ -347,6 +342,16 @@ export class MemoryService {
     });
     this.written(caller);
     return (await this.revealAll(caller, [row]))[0]!;
+  }
+
+  /** What a change writes for a new text: sealed for the owner, its keyword terms and its vector (null: pending). */
+  newText(id: string, ownerId: string, text: string, embedding: number[] | null) {
+    return {
+      sealed: this.deps.cipher.seal(id, ownerId, text),
+      keywords: this.deps.keywords.hasher.index(text),
+      embedding,
+      embeddingModel: embedding ? this.deps.embeddings.info.model : null,
+    };
   }
 
   /** GetMemories: everything the caller may see, filtered, keyset-paged under the requested sort. */
@@ -445,7 +450,7 @@ export function ownerRefusal(
  * Optimistic concurrency: a client that read the memory at `expected` refuses to overwrite a change
  * it has not seen. Checked on the locked row, after the owner check (a stranger learns nothing).
  */
-function checkUnchangedSince(facts: LockedMemory, expected: Date | undefined): Record<string, never> {
+export function checkUnchangedSince(facts: LockedMemory, expected: Date | undefined): Record<string, never> {
   if (expected && facts.updatedAt.getTime() !== expected.getTime()) {
     throw new DomainError(
       'conflict',
@@ -456,7 +461,7 @@ function checkUnchangedSince(facts: LockedMemory, expected: Date | undefined): R
   return {};
 }
 
-function ownerOnly(caller: Caller, groupIds: readonly string[], id: string, verb: string) {
+export function ownerOnly(caller: Caller, groupIds: readonly string[], id: string, verb: string) {
   return (facts: VisibilityFacts | undefined) => {
     const refusal = ownerRefusal(caller, groupIds, id, verb, facts);
     if (refusal) throw refusal;

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { DomainError, invalid, type Caller } from '@picard/service-kit';
 import type { ImportBatchStore } from '../store/import-batch.store.js';
+import type { MemoryHistoryStore } from '../store/memory-history.store.js';
 import type { MemoryStore } from '../store/memory.store.js';
+import type { MemoryHistoryService } from './memory-history.service.js';
 import { createdEvent } from './memory-events.js';
 import type { MemoryService } from './memory.service.js';
-import type { ItemError, MemoryRecord } from './memory.model.js';
+import type { ItemError } from './memory.model.js';
 import { requireScope, SCOPE_READ, SCOPE_WRITE } from './memory.validation.js';
 import {
   checkEach,
@@ -14,12 +16,15 @@ import {
   MAX_IMPORT_CHARS,
   MAX_IMPORT_ITEMS,
   parseImport,
+  type ExportRecord,
 } from './transfer/index.js';
 
 /** Memories per import transaction (and per progress message). */
 export const IMPORT_BATCH = 100;
 /** Rows read per page while exporting. */
 const EXPORT_PAGE = 1000;
+/** Memories whose history is read per statement while exporting with include_history. */
+const HISTORY_CHUNK = 500;
 
 export interface ImportProgress {
   imported: number;
@@ -35,18 +40,25 @@ export interface ImportProgress {
  * bad one named), then written in batches, each its own transaction, reporting progress after each.
  * An import with an id can be retried after a fault: batches already written under that id are
  * skipped (see import-batch.store.ts), so a retry completes it without writing anything twice.
+ * An export may include each memory's earlier versions (include_history); an import ignores them:
+ * the imported memory starts a history of its own, at version 1, under its new id.
  */
 export class TransferService {
   constructor(
     private readonly memories: MemoryService,
     private readonly store: MemoryStore,
     private readonly importBatches: ImportBatchStore,
+    private readonly history: { store: MemoryHistoryStore; service: MemoryHistoryService },
   ) {}
 
-  async export(caller: Caller, format: string): Promise<{ format: string; count: number; data: string }> {
+  async export(
+    caller: Caller,
+    format: string,
+    includeHistory = false,
+  ): Promise<{ format: string; count: number; data: string }> {
     requireScope(caller, SCOPE_READ);
     const checkedFormat = checkFormat(format, EXPORT_FORMATS);
-    const records: MemoryRecord[] = [];
+    const records: ExportRecord[] = [];
     let after: { createdKey: string; id: string } | undefined;
     for (;;) {
       const rows = await this.store.listOwn(caller.userId, EXPORT_PAGE, after);
@@ -61,8 +73,9 @@ export class TransferService {
       const last = rows.at(-1)!;
       after = { createdKey: last.createdKey, id: last.id };
     }
+    if (includeHistory) await this.addHistory(records);
     // Oldest first reads naturally in a file and re-imports in the original order.
-    const data = exportMemories(checkedFormat, records.reverse());
+    const data = exportMemories(checkedFormat, records.reverse(), includeHistory);
     // An export is a file import_memories must be able to read back: the same caps, or no file.
     if (data.length > MAX_IMPORT_CHARS) {
       throw new DomainError(
@@ -72,6 +85,29 @@ export class TransferService {
       );
     }
     return { format: checkedFormat, count: records.length, data };
+  }
+
+  /**
+   * Gives each record its earlier versions (they are all the caller's: records are their own
+   * memories). Stops as soon as the texts alone pass the export's cap rather than decrypting on.
+   */
+  private async addHistory(records: ExportRecord[]): Promise<void> {
+    let chars = records.reduce((n, r) => n + r.text.length, 0);
+    for (let i = 0; i < records.length; i += HISTORY_CHUNK) {
+      const chunk = records.slice(i, i + HISTORY_CHUNK);
+      const versions = await this.history.store.ofMemories(chunk.map((r) => r.id));
+      for (const r of chunk) {
+        r.history = (versions.get(r.id) ?? []).map((v) => this.history.service.reveal(v));
+        chars += r.history.reduce((n, v) => n + v.text.length, 0);
+      }
+      if (chars > MAX_IMPORT_CHARS) {
+        throw new DomainError(
+          'unprocessable',
+          `with their history your memories hold more than ${MAX_IMPORT_CHARS} characters of text (8 MiB), ` +
+            'more than one export file takes: export without include_history',
+        );
+      }
+    }
   }
 
   async *import(caller: Caller, format: string, data: string, importId = ''): AsyncGenerator<ImportProgress> {

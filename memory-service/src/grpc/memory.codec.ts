@@ -4,6 +4,7 @@ import type {
   ItemError,
   ListMemoriesInput,
   MemoryRecord,
+  MemoryVersionRecord,
   ModifyPermissionsInput,
   NewMemoryInput,
   PermissionName,
@@ -57,6 +58,28 @@ export function memoryToPb(m: MemoryRecord): memoryPb.Memory {
     sharedWith: { users: m.sharedWith.users, groups: m.sharedWith.groups },
     similarity: m.similarity,
     embeddingPending: m.embeddingPending,
+  };
+}
+
+const CHANGE_TO_PB: Record<MemoryVersionRecord['change'], memoryPb.HistoryChange> = {
+  update: memoryPb.HistoryChange.HISTORY_CHANGE_UPDATE,
+  permissions: memoryPb.HistoryChange.HISTORY_CHANGE_PERMISSIONS,
+  restore: memoryPb.HistoryChange.HISTORY_CHANGE_RESTORE,
+};
+
+export function versionToPb(v: MemoryVersionRecord): memoryPb.MemoryVersion {
+  return {
+    version: v.version,
+    text: v.text,
+    permission: TO_PB[v.permission],
+    sharedWith: { users: v.sharedWith.users, groups: v.sharedWith.groups },
+    tags: v.tags,
+    expirationDate: v.expirationDate ?? undefined,
+    updatedAt: v.updatedAt,
+    changedAt: v.changedAt,
+    changedBy: v.changedBy,
+    change: CHANGE_TO_PB[v.change],
+    restoredVersion: v.restoredVersion ?? undefined,
   };
 }
 

@@ -3,6 +3,7 @@ import { requireCaller, serverStream, unary, type Logger } from '@picard/service
 import type { ActivityService } from '../domain/activity.js';
 import type { GroupService } from '../domain/group.service.js';
 import type { MemoryBatchService } from '../domain/memory-batch.service.js';
+import type { MemoryHistoryService } from '../domain/memory-history.service.js';
 import type { MemoryService } from '../domain/memory.service.js';
 import type { TransferService } from '../domain/transfer.service.js';
 import {
@@ -13,10 +14,12 @@ import {
   modifyPermissionsFromPb,
   newMemoryFromPb,
   queryFromPb,
+  versionToPb,
 } from './memory.codec.js';
 
 export interface MemoryDomain {
   memories: MemoryService;
+  history: MemoryHistoryService;
   batch: MemoryBatchService;
   groups: GroupService;
   activity: ActivityService;
@@ -25,7 +28,7 @@ export interface MemoryDomain {
 
 /** Decode → domain → encode. */
 export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.MemoryServiceServer {
-  const { memories: service, batch, groups, activity, transfer } = domain;
+  const { memories: service, history, batch, groups, activity, transfer } = domain;
 
   return {
     submitMemory: unary<memoryPb.SubmitMemoryRequest, memoryPb.Memory>(
@@ -107,7 +110,25 @@ export function memoryHandlers(domain: MemoryDomain, logger: Logger): memoryPb.M
     exportMemories: unary<memoryPb.ExportMemoriesRequest, memoryPb.ExportMemoriesResponse>(
       logger,
       'ExportMemories',
-      async (req, call) => transfer.export(requireCaller(call.metadata), req.format),
+      async (req, call) => transfer.export(requireCaller(call.metadata), req.format, req.includeHistory),
+    ),
+    getMemoryHistory: unary<memoryPb.GetMemoryHistoryRequest, memoryPb.MemoryHistoryPage>(
+      logger,
+      'GetMemoryHistory',
+      async (req, call) => {
+        const page = await history.page(requireCaller(call.metadata), req);
+        return {
+          memoryId: page.memoryId,
+          currentVersion: page.currentVersion,
+          versions: page.versions.map(versionToPb),
+          nextCursor: page.nextCursor,
+        };
+      },
+    ),
+    restoreMemory: unary<memoryPb.RestoreMemoryRequest, memoryPb.Memory>(
+      logger,
+      'RestoreMemory',
+      async (req, call) => memoryToPb(await history.restore(requireCaller(call.metadata), req)),
     ),
     importMemories: serverStream<memoryPb.ImportMemoriesRequest, memoryPb.ImportMemoriesProgress>(
       logger,

@@ -8,6 +8,7 @@ import { listingIndexes } from './006_listing_indexes.js';
 import { ownerBoundAad } from './007_owner_bound_aad.js';
 import { coveringTermIndex } from './008_covering_term_index.js';
 import { importBatches } from './009_import_batches.js';
+import { memoryHistory } from './010_memory_history.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
 export const memoryMigrations = (dimensions: number): Migration[] => [
@@ -20,4 +21,5 @@ export const memoryMigrations = (dimensions: number): Migration[] => [
   ownerBoundAad,
   coveringTermIndex,
   importBatches,
+  memoryHistory,
 ];

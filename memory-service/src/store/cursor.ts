@@ -41,3 +41,18 @@ export function decodeListCursor(cursor: string, sort: string, order: string): {
   }
   throw invalid('cursor', 'cursor is not one this service issued for this sort and order');
 }
+
+/** GetMemoryHistory cursors: the last version shown, bound to its memory (another memory's is refused). */
+export function encodeHistoryCursor(memoryId: string, version: number): string {
+  return Buffer.from(JSON.stringify({ m: memoryId, v: version }), 'utf8').toString('base64url');
+}
+
+export function decodeHistoryCursor(cursor: string, memoryId: string): number {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (c.m === memoryId && Number.isInteger(c.v) && (c.v as number) > 0) return c.v as number;
+  } catch {
+    // fall through to the one error below
+  }
+  throw invalid('cursor', 'cursor is not one this service issued for this memory');
+}

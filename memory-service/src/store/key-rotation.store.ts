@@ -6,8 +6,22 @@ import { SEALED_COLUMNS, sealedColumns, sealedFrom, type SealedColumns } from '.
 const stale = (q: Knex.QueryBuilder, keyId: string) =>
   q.where((w) => w.whereNot('key_id', keyId).orWhere('aad_version', '<', CURRENT_AAD_VERSION));
 
+/**
+ * The tables holding sealed text: memories, and their earlier versions (history), whose ciphertext
+ * is the memory's as it was, bound to the memory's id (`aadId`). Both are keyed by a uuid `id`.
+ */
+export const SEALED_TABLES = [
+  { table: 'memories', aadId: 'id' },
+  { table: 'memory_versions', aadId: 'memory_id' },
+] as const;
+
+export type SealedTable = (typeof SEALED_TABLES)[number]['table'];
+
 export interface SealedRow {
+  /** The row's key (a memory's id, or a history row's own id). */
   id: string;
+  /** The memory whose id the ciphertext's AAD binds. */
+  memoryId: string;
   sealed: SealedText;
 }
 
@@ -21,14 +35,18 @@ export interface RotationBatch {
   lastId?: string;
 }
 
-/** SQL for the key-rotation job: reads and rewrites only the sealed-text columns. */
+/** SQL for the key-rotation job: reads and rewrites only the sealed-text columns, of memories and their history. */
 export class KeyRotationStore {
   constructor(readonly knex: Knex) {}
 
-  /** Rows not yet sealed under `keyId`, or with an AAD older than the current one (owner not bound). */
+  /** Rows not yet sealed under `keyId`, or with an AAD older than the current one (owner not bound), in all sealed tables. */
   async countStale(keyId: string): Promise<number> {
-    const [row] = await stale(this.knex('memories'), keyId).count<{ n: string }[]>({ n: '*' });
-    return Number(row?.n ?? 0);
+    let n = 0;
+    for (const { table } of SEALED_TABLES) {
+      const [row] = await stale(this.knex(table), keyId).count<{ n: string }[]>({ n: '*' });
+      n += Number(row?.n ?? 0);
+    }
+    return n;
   }
 
   /**
@@ -42,25 +60,27 @@ export class KeyRotationStore {
     after: string | undefined,
     limit: number,
     reseal: (row: SealedRow) => SealedText | undefined,
+    table: SealedTable = 'memories',
   ): Promise<RotationBatch> {
+    const { aadId } = SEALED_TABLES.find((t) => t.table === table)!;
     return this.knex.transaction(async (trx) => {
-      const q = stale(trx('memories'), keyId)
-        .select('id', ...SEALED_COLUMNS)
+      const q = stale(trx(table), keyId)
+        .select('id', trx.raw('?? AS aad_id', [aadId]), ...SEALED_COLUMNS)
         .orderBy('id')
         .limit(Math.trunc(limit))
         .forUpdate()
         .skipLocked();
       if (after) q.where('id', '>', after);
-      const rows: (SealedColumns & { id: string })[] = await q;
+      const rows: (SealedColumns & { id: string; aad_id: string })[] = await q;
       const failedIds: string[] = [];
       let rewritten = 0;
       for (const r of rows) {
-        const sealed = reseal({ id: r.id, sealed: sealedFrom(r) });
+        const sealed = reseal({ id: r.id, memoryId: r.aad_id, sealed: sealedFrom(r) });
         if (!sealed) {
           failedIds.push(r.id);
           continue;
         }
-        await trx('memories')
+        await trx(table)
           .where({ id: r.id, key_id: r.key_id, aad_version: r.aad_version })
           .update(sealedColumns(sealed));
         rewritten++;

@@ -162,7 +162,7 @@ export class KeywordStore {
       const entries: { memoryId: string; indexed: IndexedTerms }[] = [];
       const failedIds: string[] = [];
       for (const r of rows) {
-        const indexed = index({ id: r.id, sealed: sealedFrom(r) });
+        const indexed = index({ id: r.id, memoryId: r.id, sealed: sealedFrom(r) });
         if (indexed) entries.push({ memoryId: r.id, indexed });
         else failedIds.push(r.id);
       }

@@ -7,8 +7,9 @@ import type { IndexedTerms } from '../domain/keyword-hasher.js';
 import { explainPlan } from './explain.js';
 import type { SearchSession } from './search-session.js';
 import { markImportBatch, type ImportBatchMark } from './import-batch.store.js';
+import { archiveVersion, type VersionChange } from './memory-history.store.js';
 import { keywordScores, writeKeywords, type CorpusStats } from './keyword.store.js';
-import { sealedColumns, sealedFrom, type SealedColumns } from './sealed-rows.js';
+import { SEALED_COLUMNS, sealedColumns, sealedFrom, type SealedColumns } from './sealed-rows.js';
 import {
   whereNotExpired,
   whereVisibleTo,
@@ -80,6 +81,10 @@ export interface LockedMemory extends VisibilityFacts {
   tags: string[];
   /** Millisecond precision, as the API shows it (each change moves it by at least 1 ms). */
   updatedAt: Date;
+  /** The current version's number (1 as created); a change archives it and adds one. */
+  version: number;
+  /** The current text, read only for a change (it goes to the history as it is). */
+  sealed?: SealedText;
 }
 
 /** What a change writes; absent fields stay as they are. `sharedWith` replaces all share rows. */
@@ -94,6 +99,8 @@ export interface MemoryChange {
   expirationDate?: Date | null;
   tags?: string[];
   sharedWith?: Shares;
+  /** Who makes the change and which kind: the state it replaces is kept as an earlier version. */
+  history: VersionChange;
   event:
     | { subject: 'memory.updated'; payload: EventPayload<'memory.updated'> }
     | { subject: 'memory.permission_changed'; payload: EventPayload<'memory.permission_changed'> };
@@ -473,7 +480,7 @@ export class MemoryStore {
     decide: (facts: LockedMemory) => MemoryChange,
   ): Promise<MemoryRow> {
     const changed = await this.knex.transaction(async (trx) => {
-      const facts = await this.lock(trx, id);
+      const facts = (await this.lockMany(trx, [id], { withSealed: true })).get(id);
       authorize(facts);
       const c = decide(facts!);
       await trx('memories')
@@ -493,7 +500,9 @@ export class MemoryStore {
           updated_at: trx.raw(
             "greatest(date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', updated_at) + interval '1 millisecond')",
           ),
+          version: trx.raw('version + 1'),
         });
+      await archiveVersion(trx, versionOf(facts!), facts!.userId, c.history);
       if (c.keywords) await writeKeywords(trx, [{ memoryId: id, indexed: c.keywords }]);
       if (c.sharedWith) {
         await trx('memory_shares').where({ memory_id: id }).delete();
@@ -512,22 +521,45 @@ export class MemoryStore {
     return (await this.lockMany(trx, [id])).get(id);
   }
 
-  /** Locks the rows (in id order, so concurrent batches cannot deadlock) and reads their facts and shares. */
-  private async lockMany(trx: Knex.Transaction, ids: string[]): Promise<Map<string, LockedMemory>> {
+  /** A memory's facts (owner, permission, shares, version) read without a lock: who may read its history. */
+  async facts(id: string): Promise<LockedMemory | undefined> {
+    return (await this.lockMany(this.knex, [id], { noLock: true })).get(id);
+  }
+
+  /**
+   * Locks the rows (in id order, so concurrent batches cannot deadlock) and reads their facts and
+   * shares; `withSealed` reads the sealed text too (a change keeps it in the history).
+   */
+  private async lockMany(
+    trx: Knex | Knex.Transaction,
+    ids: string[],
+    opts: { withSealed?: boolean; noLock?: boolean } = {},
+  ): Promise<Map<string, LockedMemory>> {
     const out = new Map<string, LockedMemory>();
     for (const chunk of chunks([...new Set(ids)].sort(), INSERT_CHUNK)) {
-      const rows: {
+      const query = trx('memories')
+        .select(
+          'id',
+          'user_id',
+          'permission',
+          'expiration_date',
+          'tags',
+          'updated_at',
+          'version',
+          ...(opts.withSealed ? SEALED_COLUMNS.filter((c) => c !== 'user_id') : []),
+        )
+        .whereIn('id', chunk)
+        .orderBy('id');
+      if (!opts.noLock) query.forUpdate();
+      const rows: (Partial<SealedColumns> & {
         id: string;
         user_id: string;
         permission: PermissionName;
         expiration_date: Date | string | null;
         tags: string[] | null;
         updated_at: Date | string;
-      }[] = await trx('memories')
-        .select('id', 'user_id', 'permission', 'expiration_date', 'tags', 'updated_at')
-        .whereIn('id', chunk)
-        .orderBy('id')
-        .forUpdate();
+        version: number;
+      })[] = await query;
       const shares = await sharesOf(trx, chunk);
       for (const row of rows) {
         out.set(row.id, {
@@ -538,11 +570,27 @@ export class MemoryStore {
           sharedWith: shares.get(row.id) ?? { users: [], groups: [] },
           tags: row.tags ?? [],
           updatedAt: toDate(row.updated_at),
+          version: Number(row.version),
+          ...(opts.withSealed ? { sealed: sealedFrom(row as SealedColumns) } : {}),
         });
       }
     }
     return out;
   }
+}
+
+/** The locked state a change replaces, as the history keeps it. */
+function versionOf(facts: LockedMemory) {
+  return {
+    memoryId: facts.id,
+    version: facts.version,
+    sealed: facts.sealed!,
+    permission: facts.permission,
+    sharedWith: facts.sharedWith,
+    tags: facts.tags,
+    expirationDate: facts.expirationDate,
+    updatedAt: facts.updatedAt,
+  };
 }
 
 /** QueryMemory's narrowing filters as a where-clause; the distance cut-off needs the query vector. */

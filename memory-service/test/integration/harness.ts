@@ -171,7 +171,12 @@ export function userApi(
     removeMember: (groupId: string, userId: string) =>
       callUnary(c.removeGroupMember.bind(c), { groupId, userId }, md()),
     listGroups: () => callUnary(c.listGroups.bind(c), {}, md()),
-    exportAs: (format: string) => callUnary(c.exportMemories.bind(c), { format }, md()),
+    exportAs: (format: string, includeHistory = false) =>
+      callUnary(c.exportMemories.bind(c), { format, includeHistory }, md()),
+    history: (memoryId: string, req: Partial<memoryPb.GetMemoryHistoryRequest> = {}) =>
+      callUnary(c.getMemoryHistory.bind(c), { memoryId, limit: 0, cursor: '', ...req }, md()),
+    restore: (memoryId: string, version: number, req: Partial<memoryPb.RestoreMemoryRequest> = {}) =>
+      callUnary(c.restoreMemory.bind(c), { memoryId, version, ...req }, md()),
     importFrom: async (format: string, data: string, importId = '') => {
       const progress: memoryPb.ImportMemoriesProgress[] = [];
       for await (const p of readStream<memoryPb.ImportMemoriesProgress>(

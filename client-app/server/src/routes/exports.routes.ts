@@ -7,6 +7,10 @@ import { EXPORT_FORMATS } from './imports.routes.js';
 
 const exportQuery = z.object({
   format: z.enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` }),
+  include_history: z
+    .enum(['true', 'false'], { error: 'include_history must be true or false' })
+    .optional()
+    .transform((v) => v === 'true'),
 });
 
 const FILE = {
@@ -16,14 +20,14 @@ const FILE = {
   markdown: { ext: 'md', type: 'text/markdown' },
 } as const;
 
-/** GET /bff/exports?format=: the user's memories as a file download. */
+/** GET /bff/exports?format=[&include_history=true]: the user's memories (and their earlier versions) as a file download. */
 export function exportsRouter(deps: Deps): Router {
   const router = Router();
   router.get('/bff/exports', async (req, res) => {
     const grant = grantOf(req);
-    const { format } = parse(exportQuery, req.query);
+    const { format, include_history } = parse(exportQuery, req.query);
     const out = await withPicard(deps, grant, (token) =>
-      deps.picard.tool<ToolResult<'export_memories'>>(token, 'export_memories', { format }),
+      deps.picard.tool<ToolResult<'export_memories'>>(token, 'export_memories', { format, include_history }),
     );
     const date = new Date().toISOString().slice(0, 10);
     const file = FILE[format];

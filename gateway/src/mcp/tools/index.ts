@@ -6,6 +6,7 @@ import { deleteMemoryTool } from './delete-memory.tool.js';
 import { exportMemoriesTool } from './export-memories.tool.js';
 import { getActivityTool } from './get-activity.tool.js';
 import { getMemoriesTool } from './get-memories.tool.js';
+import { getMemoryHistoryTool } from './get-memory-history.tool.js';
 import { getMemoryTool } from './get-memory.tool.js';
 import { getPersonaTool } from './get-persona.tool.js';
 import { importMemoriesTool } from './import-memories.tool.js';
@@ -18,6 +19,7 @@ import { queryUserTool } from './query-user.tool.js';
 import { rememberConversationTool } from './remember-conversation.tool.js';
 import { removeGroupMemberTool } from './remove-group-member.tool.js';
 import { renameGroupTool } from './rename-group.tool.js';
+import { restoreMemoryTool } from './restore-memory.tool.js';
 import { retrieveMemoriesTool } from './retrieve-memories.tool.js';
 import { submitMemoriesTool } from './submit-memories.tool.js';
 import { submitMemoryTool } from './submit-memory.tool.js';
@@ -35,6 +37,8 @@ export const TOOLS: ToolDefinition[] = [
   updateMemoryTool,
   deleteMemoryTool,
   modifyPermissionsTool,
+  getMemoryHistoryTool,
+  restoreMemoryTool,
   submitMemoriesTool,
   deleteMemoriesTool,
   exportMemoriesTool,

@@ -18,8 +18,8 @@ export const rememberConversationTool = defineTool({
   description:
     'Stores the durable facts about the caller from a conversation as their memories. With an LLM configured ' +
     'it extracts short standalone facts, compares each with the caller\u2019s own most similar memories (never ' +
-    'anyone else\u2019s) and adds it, updates the memory it corrects (the old text is replaced; it is returned ' +
-    'as previous_text and not kept elsewhere) or skips it as a duplicate. Without an LLM each user message is ' +
+    'anyone else\u2019s) and adds it, updates the memory it corrects (the old text goes to the memory\u2019s ' +
+    'history, see get_memory_history and restore_memory, and is returned as previous_text) or skips it as a duplicate. Without an LLM each user message is ' +
     'a fact, skipped when one of the caller\u2019s memories is nearly the same. The conversation is treated as ' +
     'data, never as instructions. Rate-limited per user like query_user.',
   scope: SCOPES.write,

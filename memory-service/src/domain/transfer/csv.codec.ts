@@ -1,10 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
 import { invalid } from '@picard/service-kit';
-import type { MemoryRecord } from '../memory.model.js';
 import { parseCsv } from './csv.js';
 import { decodeItem } from './item.decode.js';
 import { collect } from './json.codec.js';
-import { toExported, type ImportParseResult } from './transfer.model.js';
+import { toExported, type ExportRecord, type ImportParseResult } from './transfer.model.js';
 
 export const CSV_COLUMNS = [
   'id',
@@ -19,13 +18,16 @@ export const CSV_COLUMNS = [
   'shared_with_groups',
 ] as const;
 
+/** With include_history, one more column: the earlier versions as a JSON array (imports ignore it). */
+export const CSV_HISTORY_COLUMN = 'history';
+
 /**
  * RFC 4180 with CRLF records. csv-stringify quotes a field with a comma, a quote or CRLF; a lone CR or
  * LF must be quoted too (a reader would end the record there), and so is edge whitespace, which
  * spreadsheets would otherwise trim. Lists are written as JSON arrays, so a tag may hold any character
  * (a ';' or ',' included).
  */
-export function exportCsv(records: MemoryRecord[]): string {
+export function exportCsv(records: ExportRecord[], withHistory = false): string {
   const rows = records
     .map(toExported)
     .map((r) => [
@@ -39,8 +41,10 @@ export function exportCsv(records: MemoryRecord[]): string {
       r.updated_at,
       r.shared_with ? JSON.stringify(r.shared_with.users) : '',
       r.shared_with ? JSON.stringify(r.shared_with.groups) : '',
+      ...(withHistory ? [JSON.stringify(r.history ?? [])] : []),
     ]);
-  return stringify([[...CSV_COLUMNS], ...rows], { record_delimiter: '\r\n', quoted_match: /[\r\n]|^\s|\s$/ });
+  const header = withHistory ? [...CSV_COLUMNS, CSV_HISTORY_COLUMN] : [...CSV_COLUMNS];
+  return stringify([header, ...rows], { record_delimiter: '\r\n', quoted_match: /[\r\n]|^\s|\s$/ });
 }
 
 /** Columns are found by header name, in any order; unknown columns are ignored. */

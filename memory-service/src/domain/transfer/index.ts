@@ -1,5 +1,4 @@
 import { invalid, type DomainError } from '@picard/service-kit';
-import type { MemoryRecord } from '../memory.model.js';
 import { exportCsv, parseCsvImport } from './csv.codec.js';
 import { exportJson, exportNdjson, parseJson, parseNdjson } from './json.codec.js';
 import { exportMarkdown, parseMarkdown } from './markdown.codec.js';
@@ -16,6 +15,7 @@ import {
   type ImportItemError,
   type ImportParseResult,
   type ParseLimits,
+  type ExportRecord,
 } from './transfer.model.js';
 
 export {
@@ -25,6 +25,8 @@ export {
   MAX_IMPORT_CHARS,
   MAX_IMPORT_ITEMS,
   type ExportedMemory,
+  type ExportedVersion,
+  type ExportRecord,
   type ExportFormat,
   type ImportFormat,
   type ImportItem,
@@ -33,15 +35,18 @@ export {
   type ParseLimits,
 } from './transfer.model.js';
 
-/** The file text of `records` in `format`; throws invalid('format') for an unknown format. */
-export function exportMemories(format: string, records: MemoryRecord[]): string {
+/**
+ * The file text of `records` in `format`; throws invalid('format') for an unknown format. Records
+ * carrying `history` export it (`withHistory` also gives an empty file its CSV column).
+ */
+export function exportMemories(format: string, records: ExportRecord[], withHistory = false): string {
   switch (checkFormat(format, EXPORT_FORMATS)) {
     case 'json':
       return exportJson(records);
     case 'ndjson':
       return exportNdjson(records);
     case 'csv':
-      return exportCsv(records);
+      return exportCsv(records, withHistory);
     case 'markdown':
       return exportMarkdown(records);
   }

@@ -1,12 +1,11 @@
 import { invalid } from '@picard/service-kit';
-import type { MemoryRecord } from '../memory.model.js';
 import { decodeItem } from './item.decode.js';
-import { toExported, type ImportParseResult } from './transfer.model.js';
+import { toExported, type ExportRecord, type ImportParseResult } from './transfer.model.js';
 
 export const JSON_EXPORT_KIND = 'picard.memories';
 export const JSON_EXPORT_VERSION = 1;
 
-export function exportJson(records: MemoryRecord[]): string {
+export function exportJson(records: ExportRecord[]): string {
   const doc = {
     format: JSON_EXPORT_KIND,
     version: JSON_EXPORT_VERSION,
@@ -17,7 +16,7 @@ export function exportJson(records: MemoryRecord[]): string {
 }
 
 /** One memory per line; JSON escapes every line break inside strings, so lines never split a memory. */
-export function exportNdjson(records: MemoryRecord[]): string {
+export function exportNdjson(records: ExportRecord[]): string {
   return records.map((r) => `${JSON.stringify(toExported(r))}\n`).join('');
 }
 

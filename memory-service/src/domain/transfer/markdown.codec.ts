@@ -1,8 +1,7 @@
 import { invalid } from '@picard/service-kit';
-import type { MemoryRecord } from '../memory.model.js';
 import { decodeItem } from './item.decode.js';
 import { collect } from './json.codec.js';
-import { toExported, type ImportParseResult } from './transfer.model.js';
+import { toExported, type ExportRecord, type ImportParseResult } from './transfer.model.js';
 
 export const MARKDOWN_META_INFO = 'json picard-memory';
 
@@ -19,9 +18,10 @@ function fence(content: string): string {
  * One section per memory: a heading for people, a fenced JSON metadata block, then the text in
  * its own fence. The file never contains a carriage return, so an editor that rewrites line ends
  * cannot change it; a text that has one keeps its exact form in the metadata ("text"), which is
- * used unless the fenced text was edited.
+ * used unless the fenced text was edited. Earlier versions (include_history) ride in the metadata
+ * block as `history`, which imports ignore.
  */
-export function exportMarkdown(records: MemoryRecord[]): string {
+export function exportMarkdown(records: ExportRecord[]): string {
   const out = [
     '# Picard memories',
     '',

@@ -7,7 +7,7 @@ import {
   type ExportFormat,
   type ImportFormat,
 } from '@picard/proto';
-import type { MemoryRecord, NewMemoryInput, PermissionName } from '../memory.model.js';
+import type { MemoryRecord, MemoryVersionRecord, NewMemoryInput, PermissionName } from '../memory.model.js';
 
 export { EXPORT_FORMATS, IMPORT_FORMATS, type ExportFormat, type ImportFormat };
 
@@ -70,9 +70,45 @@ export interface ExportedMemory {
   created_at: string;
   updated_at: string;
   shared_with?: { users: string[]; groups: string[] };
+  /** With include_history: the earlier versions, newest first. Imports ignore it. */
+  history?: ExportedVersion[];
 }
 
-export function toExported(r: MemoryRecord): ExportedMemory {
+/** One earlier version in an export with include_history (the shape get_memory_history shows). */
+export interface ExportedVersion {
+  version: number;
+  text: string;
+  permission: PermissionName;
+  shared_with: { users: string[]; groups: string[] };
+  tags: string[];
+  expiration_date: string | null;
+  updated_at: string;
+  changed_at: string;
+  changed_by: string;
+  change: MemoryVersionRecord['change'];
+  restored_version: number | null;
+}
+
+/** A memory to export, with its earlier versions when the export includes them. */
+export type ExportRecord = MemoryRecord & { history?: MemoryVersionRecord[] };
+
+export function toExportedVersion(v: MemoryVersionRecord): ExportedVersion {
+  return {
+    version: v.version,
+    text: v.text,
+    permission: v.permission,
+    shared_with: { users: [...v.sharedWith.users], groups: [...v.sharedWith.groups] },
+    tags: [...v.tags],
+    expiration_date: v.expirationDate ? v.expirationDate.toISOString() : null,
+    updated_at: v.updatedAt.toISOString(),
+    changed_at: v.changedAt.toISOString(),
+    changed_by: v.changedBy,
+    change: v.change,
+    restored_version: v.restoredVersion,
+  };
+}
+
+export function toExported(r: ExportRecord): ExportedMemory {
   const shared = r.sharedWith.users.length > 0 || r.sharedWith.groups.length > 0;
   return {
     id: r.id,
@@ -84,5 +120,6 @@ export function toExported(r: MemoryRecord): ExportedMemory {
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
     ...(shared ? { shared_with: { users: [...r.sharedWith.users], groups: [...r.sharedWith.groups] } } : {}),
+    ...(r.history ? { history: r.history.map(toExportedVersion) } : {}),
   };
 }

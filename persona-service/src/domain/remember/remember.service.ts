@@ -197,8 +197,9 @@ export class RememberService {
     );
     res.added = added.map((m) => ({ memoryId: m.id, text: m.text, previousText: undefined }));
     for (const { memory, text } of toUpdate) {
-      // No history yet (issue #14 part 1): the old text is only returned as previous_text. The
-      // memory keeps its permission, tags and shares; expected_updated_at refuses a concurrent edit.
+      // An update through memory-service keeps the old text in the memory's history (restore_memory
+      // brings it back); it is also returned as previous_text. The memory keeps its permission, tags
+      // and shares; expected_updated_at refuses a concurrent edit.
       const updated = await this.deps.memories.updateText(me, {
         memoryId: memory.id,
         text,

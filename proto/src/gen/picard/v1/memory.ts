@@ -165,6 +165,52 @@ export function expiredFilterToJSON(object: ExpiredFilter): string {
   }
 }
 
+/** What replaced a version: an UpdateMemory, a ModifyPermissions or a RestoreMemory. */
+export enum HistoryChange {
+  HISTORY_CHANGE_UNSPECIFIED = 0,
+  HISTORY_CHANGE_UPDATE = 1,
+  HISTORY_CHANGE_PERMISSIONS = 2,
+  HISTORY_CHANGE_RESTORE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function historyChangeFromJSON(object: any): HistoryChange {
+  switch (object) {
+    case 0:
+    case "HISTORY_CHANGE_UNSPECIFIED":
+      return HistoryChange.HISTORY_CHANGE_UNSPECIFIED;
+    case 1:
+    case "HISTORY_CHANGE_UPDATE":
+      return HistoryChange.HISTORY_CHANGE_UPDATE;
+    case 2:
+    case "HISTORY_CHANGE_PERMISSIONS":
+      return HistoryChange.HISTORY_CHANGE_PERMISSIONS;
+    case 3:
+    case "HISTORY_CHANGE_RESTORE":
+      return HistoryChange.HISTORY_CHANGE_RESTORE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return HistoryChange.UNRECOGNIZED;
+  }
+}
+
+export function historyChangeToJSON(object: HistoryChange): string {
+  switch (object) {
+    case HistoryChange.HISTORY_CHANGE_UNSPECIFIED:
+      return "HISTORY_CHANGE_UNSPECIFIED";
+    case HistoryChange.HISTORY_CHANGE_UPDATE:
+      return "HISTORY_CHANGE_UPDATE";
+    case HistoryChange.HISTORY_CHANGE_PERMISSIONS:
+      return "HISTORY_CHANGE_PERMISSIONS";
+    case HistoryChange.HISTORY_CHANGE_RESTORE:
+      return "HISTORY_CHANGE_RESTORE";
+    case HistoryChange.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface SharedWith {
   users: string[];
   groups: string[];
@@ -330,6 +376,8 @@ export interface QueryMemoryResponse {
 
 export interface ExportMemoriesRequest {
   format: string;
+  /** Each memory also carries its earlier versions (`history`, newest first); imports ignore them. */
+  includeHistory: boolean;
 }
 
 export interface ExportMemoriesResponse {
@@ -354,6 +402,50 @@ export interface ImportMemoriesProgress {
   total: number;
   done: boolean;
   errors: ItemError[];
+}
+
+/** One earlier state of a memory, as it was before a change replaced it. */
+export interface MemoryVersion {
+  /** 1 is the memory as created; each change adds one. */
+  version: number;
+  text: string;
+  permission: Permission;
+  sharedWith: SharedWith | undefined;
+  tags: string[];
+  expirationDate?:
+    | Date
+    | undefined;
+  /** When this version was written (the memory's updated_at while it was current). */
+  updatedAt:
+    | Date
+    | undefined;
+  /** The change that replaced it: when, by whom (a user id), which kind. */
+  changedAt: Date | undefined;
+  changedBy: string;
+  change: HistoryChange;
+  /** Set when the change was a restore: the version that was restored. */
+  restoredVersion?: number | undefined;
+}
+
+export interface GetMemoryHistoryRequest {
+  memoryId: string;
+  limit: number;
+  cursor: string;
+}
+
+export interface MemoryHistoryPage {
+  memoryId: string;
+  /** The version number of the memory as it is now (its history holds the versions below it). */
+  currentVersion: number;
+  versions: MemoryVersion[];
+  nextCursor?: string | undefined;
+}
+
+export interface RestoreMemoryRequest {
+  memoryId: string;
+  version: number;
+  /** As in UpdateMemoryRequest. */
+  expectedUpdatedAt?: Date | undefined;
 }
 
 export interface Group {
@@ -2884,13 +2976,16 @@ export const QueryMemoryResponse: MessageFns<QueryMemoryResponse> = {
 };
 
 function createBaseExportMemoriesRequest(): ExportMemoriesRequest {
-  return { format: "" };
+  return { format: "", includeHistory: false };
 }
 
 export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
   encode(message: ExportMemoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.format !== "") {
       writer.uint32(10).string(message.format);
+    }
+    if (message.includeHistory !== false) {
+      writer.uint32(16).bool(message.includeHistory);
     }
     return writer;
   },
@@ -2916,6 +3011,14 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
             message.format = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeHistory = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2929,13 +3032,23 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
   },
 
   fromJSON(object: any): ExportMemoriesRequest {
-    return { format: isSet(object.format) ? globalThis.String(object.format) : "" };
+    return {
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      includeHistory: isSet(object.includeHistory)
+        ? globalThis.Boolean(object.includeHistory)
+        : isSet(object.include_history)
+        ? globalThis.Boolean(object.include_history)
+        : false,
+    };
   },
 
   toJSON(message: ExportMemoriesRequest): unknown {
     const obj: any = {};
     if (message.format !== "") {
       obj.format = message.format;
+    }
+    if (message.includeHistory !== false) {
+      obj.includeHistory = message.includeHistory;
     }
     return obj;
   },
@@ -2946,6 +3059,7 @@ export const ExportMemoriesRequest: MessageFns<ExportMemoriesRequest> = {
   fromPartial<I extends Exact<DeepPartial<ExportMemoriesRequest>, I>>(object: I): ExportMemoriesRequest {
     const message = createBaseExportMemoriesRequest();
     message.format = object.format ?? "";
+    message.includeHistory = object.includeHistory ?? false;
     return message;
   },
 };
@@ -3269,6 +3383,618 @@ export const ImportMemoriesProgress: MessageFns<ImportMemoriesProgress> = {
     message.total = object.total ?? 0;
     message.done = object.done ?? false;
     message.errors = object.errors?.map((e) => ItemError.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMemoryVersion(): MemoryVersion {
+  return {
+    version: 0,
+    text: "",
+    permission: 0,
+    sharedWith: undefined,
+    tags: [],
+    expirationDate: undefined,
+    updatedAt: undefined,
+    changedAt: undefined,
+    changedBy: "",
+    change: 0,
+    restoredVersion: undefined,
+  };
+}
+
+export const MemoryVersion: MessageFns<MemoryVersion> = {
+  encode(message: MemoryVersion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int32(message.version);
+    }
+    if (message.text !== "") {
+      writer.uint32(18).string(message.text);
+    }
+    if (message.permission !== 0) {
+      writer.uint32(24).int32(message.permission);
+    }
+    if (message.sharedWith !== undefined) {
+      SharedWith.encode(message.sharedWith, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.tags) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.expirationDate !== undefined) {
+      Timestamp.encode(toTimestamp(message.expirationDate), writer.uint32(50).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.changedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.changedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.changedBy !== "") {
+      writer.uint32(74).string(message.changedBy);
+    }
+    if (message.change !== 0) {
+      writer.uint32(80).int32(message.change);
+    }
+    if (message.restoredVersion !== undefined) {
+      writer.uint32(88).int32(message.restoredVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemoryVersion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemoryVersion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.permission = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sharedWith = SharedWith.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.expirationDate = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.changedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.changedBy = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.change = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.restoredVersion = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemoryVersion {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      permission: isSet(object.permission) ? permissionFromJSON(object.permission) : 0,
+      sharedWith: isSet(object.sharedWith)
+        ? SharedWith.fromJSON(object.sharedWith)
+        : isSet(object.shared_with)
+        ? SharedWith.fromJSON(object.shared_with)
+        : undefined,
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      expirationDate: isSet(object.expirationDate)
+        ? fromJsonTimestamp(object.expirationDate)
+        : isSet(object.expiration_date)
+        ? fromJsonTimestamp(object.expiration_date)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+      changedAt: isSet(object.changedAt)
+        ? fromJsonTimestamp(object.changedAt)
+        : isSet(object.changed_at)
+        ? fromJsonTimestamp(object.changed_at)
+        : undefined,
+      changedBy: isSet(object.changedBy)
+        ? globalThis.String(object.changedBy)
+        : isSet(object.changed_by)
+        ? globalThis.String(object.changed_by)
+        : "",
+      change: isSet(object.change) ? historyChangeFromJSON(object.change) : 0,
+      restoredVersion: isSet(object.restoredVersion)
+        ? globalThis.Number(object.restoredVersion)
+        : isSet(object.restored_version)
+        ? globalThis.Number(object.restored_version)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MemoryVersion): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.permission !== 0) {
+      obj.permission = permissionToJSON(message.permission);
+    }
+    if (message.sharedWith !== undefined) {
+      obj.sharedWith = SharedWith.toJSON(message.sharedWith);
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.expirationDate !== undefined) {
+      obj.expirationDate = message.expirationDate.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    if (message.changedAt !== undefined) {
+      obj.changedAt = message.changedAt.toISOString();
+    }
+    if (message.changedBy !== "") {
+      obj.changedBy = message.changedBy;
+    }
+    if (message.change !== 0) {
+      obj.change = historyChangeToJSON(message.change);
+    }
+    if (message.restoredVersion !== undefined) {
+      obj.restoredVersion = Math.round(message.restoredVersion);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemoryVersion>, I>>(base?: I): MemoryVersion {
+    return MemoryVersion.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemoryVersion>, I>>(object: I): MemoryVersion {
+    const message = createBaseMemoryVersion();
+    message.version = object.version ?? 0;
+    message.text = object.text ?? "";
+    message.permission = object.permission ?? 0;
+    message.sharedWith = (object.sharedWith !== undefined && object.sharedWith !== null)
+      ? SharedWith.fromPartial(object.sharedWith)
+      : undefined;
+    message.tags = object.tags?.map((e) => e) || [];
+    message.expirationDate = object.expirationDate ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    message.changedAt = object.changedAt ?? undefined;
+    message.changedBy = object.changedBy ?? "";
+    message.change = object.change ?? 0;
+    message.restoredVersion = object.restoredVersion ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetMemoryHistoryRequest(): GetMemoryHistoryRequest {
+  return { memoryId: "", limit: 0, cursor: "" };
+}
+
+export const GetMemoryHistoryRequest: MessageFns<GetMemoryHistoryRequest> = {
+  encode(message: GetMemoryHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memoryId !== "") {
+      writer.uint32(10).string(message.memoryId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(26).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMemoryHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMemoryHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memoryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMemoryHistoryRequest {
+    return {
+      memoryId: isSet(object.memoryId)
+        ? globalThis.String(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.String(object.memory_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: GetMemoryHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.memoryId !== "") {
+      obj.memoryId = message.memoryId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetMemoryHistoryRequest>, I>>(base?: I): GetMemoryHistoryRequest {
+    return GetMemoryHistoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetMemoryHistoryRequest>, I>>(object: I): GetMemoryHistoryRequest {
+    const message = createBaseGetMemoryHistoryRequest();
+    message.memoryId = object.memoryId ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseMemoryHistoryPage(): MemoryHistoryPage {
+  return { memoryId: "", currentVersion: 0, versions: [], nextCursor: undefined };
+}
+
+export const MemoryHistoryPage: MessageFns<MemoryHistoryPage> = {
+  encode(message: MemoryHistoryPage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memoryId !== "") {
+      writer.uint32(10).string(message.memoryId);
+    }
+    if (message.currentVersion !== 0) {
+      writer.uint32(16).int32(message.currentVersion);
+    }
+    for (const v of message.versions) {
+      MemoryVersion.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.nextCursor !== undefined) {
+      writer.uint32(34).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemoryHistoryPage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemoryHistoryPage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memoryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.currentVersion = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.versions.push(MemoryVersion.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemoryHistoryPage {
+    return {
+      memoryId: isSet(object.memoryId)
+        ? globalThis.String(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.String(object.memory_id)
+        : "",
+      currentVersion: isSet(object.currentVersion)
+        ? globalThis.Number(object.currentVersion)
+        : isSet(object.current_version)
+        ? globalThis.Number(object.current_version)
+        : 0,
+      versions: globalThis.Array.isArray(object?.versions)
+        ? object.versions.map((e: any) => MemoryVersion.fromJSON(e))
+        : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MemoryHistoryPage): unknown {
+    const obj: any = {};
+    if (message.memoryId !== "") {
+      obj.memoryId = message.memoryId;
+    }
+    if (message.currentVersion !== 0) {
+      obj.currentVersion = Math.round(message.currentVersion);
+    }
+    if (message.versions?.length) {
+      obj.versions = message.versions.map((e) => MemoryVersion.toJSON(e));
+    }
+    if (message.nextCursor !== undefined) {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemoryHistoryPage>, I>>(base?: I): MemoryHistoryPage {
+    return MemoryHistoryPage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemoryHistoryPage>, I>>(object: I): MemoryHistoryPage {
+    const message = createBaseMemoryHistoryPage();
+    message.memoryId = object.memoryId ?? "";
+    message.currentVersion = object.currentVersion ?? 0;
+    message.versions = object.versions?.map((e) => MemoryVersion.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRestoreMemoryRequest(): RestoreMemoryRequest {
+  return { memoryId: "", version: 0, expectedUpdatedAt: undefined };
+}
+
+export const RestoreMemoryRequest: MessageFns<RestoreMemoryRequest> = {
+  encode(message: RestoreMemoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memoryId !== "") {
+      writer.uint32(10).string(message.memoryId);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int32(message.version);
+    }
+    if (message.expectedUpdatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expectedUpdatedAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreMemoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreMemoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memoryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expectedUpdatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoreMemoryRequest {
+    return {
+      memoryId: isSet(object.memoryId)
+        ? globalThis.String(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.String(object.memory_id)
+        : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      expectedUpdatedAt: isSet(object.expectedUpdatedAt)
+        ? fromJsonTimestamp(object.expectedUpdatedAt)
+        : isSet(object.expected_updated_at)
+        ? fromJsonTimestamp(object.expected_updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RestoreMemoryRequest): unknown {
+    const obj: any = {};
+    if (message.memoryId !== "") {
+      obj.memoryId = message.memoryId;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.expectedUpdatedAt !== undefined) {
+      obj.expectedUpdatedAt = message.expectedUpdatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestoreMemoryRequest>, I>>(base?: I): RestoreMemoryRequest {
+    return RestoreMemoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestoreMemoryRequest>, I>>(object: I): RestoreMemoryRequest {
+    const message = createBaseRestoreMemoryRequest();
+    message.memoryId = object.memoryId ?? "";
+    message.version = object.version ?? 0;
+    message.expectedUpdatedAt = object.expectedUpdatedAt ?? undefined;
     return message;
   },
 };
@@ -4807,6 +5533,27 @@ export const MemoryServiceService = {
       Buffer.from(ImportMemoriesProgress.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportMemoriesProgress => ImportMemoriesProgress.decode(value),
   },
+  /** The owner's earlier versions of a memory, newest first (owner only). */
+  getMemoryHistory: {
+    path: "/picard.v1.MemoryService/GetMemoryHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMemoryHistoryRequest): Buffer =>
+      Buffer.from(GetMemoryHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMemoryHistoryRequest => GetMemoryHistoryRequest.decode(value),
+    responseSerialize: (value: MemoryHistoryPage): Buffer => Buffer.from(MemoryHistoryPage.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MemoryHistoryPage => MemoryHistoryPage.decode(value),
+  },
+  /** Makes an earlier version current again; the version it replaces goes to the history. */
+  restoreMemory: {
+    path: "/picard.v1.MemoryService/RestoreMemory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestoreMemoryRequest): Buffer => Buffer.from(RestoreMemoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestoreMemoryRequest => RestoreMemoryRequest.decode(value),
+    responseSerialize: (value: Memory): Buffer => Buffer.from(Memory.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Memory => Memory.decode(value),
+  },
   createGroup: {
     path: "/picard.v1.MemoryService/CreateGroup" as const,
     requestStream: false as const,
@@ -4895,6 +5642,10 @@ export interface MemoryServiceServer extends UntypedServiceImplementation {
   queryMemory: handleUnaryCall<QueryMemoryRequest, QueryMemoryResponse>;
   exportMemories: handleUnaryCall<ExportMemoriesRequest, ExportMemoriesResponse>;
   importMemories: handleServerStreamingCall<ImportMemoriesRequest, ImportMemoriesProgress>;
+  /** The owner's earlier versions of a memory, newest first (owner only). */
+  getMemoryHistory: handleUnaryCall<GetMemoryHistoryRequest, MemoryHistoryPage>;
+  /** Makes an earlier version current again; the version it replaces goes to the history. */
+  restoreMemory: handleUnaryCall<RestoreMemoryRequest, Memory>;
   createGroup: handleUnaryCall<CreateGroupRequest, Group>;
   renameGroup: handleUnaryCall<RenameGroupRequest, Group>;
   deleteGroup: handleUnaryCall<DeleteGroupRequest, DeleteGroupResponse>;
@@ -5080,6 +5831,38 @@ export interface MemoryServiceClient extends Client1 {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<ImportMemoriesProgress>;
+  /** The owner's earlier versions of a memory, newest first (owner only). */
+  getMemoryHistory(
+    request: GetMemoryHistoryRequest,
+    callback: (error: ServiceError | null, response: MemoryHistoryPage) => void,
+  ): ClientUnaryCall;
+  getMemoryHistory(
+    request: GetMemoryHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MemoryHistoryPage) => void,
+  ): ClientUnaryCall;
+  getMemoryHistory(
+    request: GetMemoryHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MemoryHistoryPage) => void,
+  ): ClientUnaryCall;
+  /** Makes an earlier version current again; the version it replaces goes to the history. */
+  restoreMemory(
+    request: RestoreMemoryRequest,
+    callback: (error: ServiceError | null, response: Memory) => void,
+  ): ClientUnaryCall;
+  restoreMemory(
+    request: RestoreMemoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Memory) => void,
+  ): ClientUnaryCall;
+  restoreMemory(
+    request: RestoreMemoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Memory) => void,
+  ): ClientUnaryCall;
   createGroup(
     request: CreateGroupRequest,
     callback: (error: ServiceError | null, response: Group) => void,

@@ -10,15 +10,17 @@ import { UserDirectory } from '../../../core/users/user-directory';
 import { ConfirmPanel } from '../../../shared/confirm/confirm-panel';
 import { MemoryCard } from '../../../shared/memory/memory-card';
 import { OwnerName } from '../../../shared/memory/owner-name';
+import { MemoryHistoryPanel } from '../components/memory-history';
 import { MemoriesService } from '../services/memories.service';
 
 /**
  * /memories/:id: one memory, passed in navigation state by the page that linked here (lists,
- * search results, persona citations), else found by paging get_memories.
+ * search results, persona citations), else found by paging get_memories. Its owner also sees its
+ * history and may restore an earlier version.
  */
 @Component({
   selector: 'app-memory-detail',
-  imports: [DatePipe, RouterLink, ErrorMessage, ConfirmPanel, MemoryCard],
+  imports: [DatePipe, RouterLink, ErrorMessage, ConfirmPanel, MemoryCard, MemoryHistoryPanel],
   templateUrl: './memory-detail.html',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
@@ -37,6 +39,7 @@ export class MemoryDetail implements OnInit {
   protected readonly loading = signal(true);
   protected readonly failure = signal<BffError | null>(null);
   protected readonly saved = signal(false);
+  protected readonly restoredVersion = signal<number | null>(null);
   protected readonly confirming = signal(false);
   protected readonly deleting = signal(false);
   protected readonly mine = computed(() => {
@@ -79,6 +82,12 @@ export class MemoryDetail implements OnInit {
     } finally {
       this.loading.set(false);
     }
+  }
+
+  protected onRestored(event: { memory: Memory; version: number }): void {
+    this.memory.set(event.memory);
+    this.saved.set(false);
+    this.restoredVersion.set(event.version);
   }
 
   protected async delete(): Promise<void> {

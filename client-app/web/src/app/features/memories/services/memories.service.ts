@@ -1,5 +1,5 @@
 import { Injectable, inject } from '@angular/core';
-import type { Memory } from '@contract/bff-api';
+import type { Memory, MemoryHistory } from '@contract/bff-api';
 import { BffClient } from '../../../core/api/bff-client';
 import type { BffToolInput, BffToolResult } from '../../../core/api/tool-types';
 import { toBffError } from '../../../core/errors/bff-error';
@@ -10,6 +10,8 @@ export type MemoryPage = BffToolResult<'get_memories'>;
 /** How many pages of the owner's own memories findById reads for an expired one (get_memory hides those). */
 const FIND_PAGES = 20;
 const FIND_PAGE_SIZE = 200;
+/** Earlier versions shown at a time on a memory's page. */
+const HISTORY_PAGE_SIZE = 10;
 
 @Injectable({ providedIn: 'root' })
 export class MemoriesService {
@@ -57,6 +59,24 @@ export class MemoriesService {
 
   modifyPermissions(input: BffToolInput<'modify_permissions'>): Promise<Memory> {
     return this.bff.tool('modify_permissions', input);
+  }
+
+  /** A page of the earlier versions of one of the user's own memories, newest first. */
+  history(id: string, cursor?: string): Promise<MemoryHistory> {
+    return this.bff.tool('get_memory_history', {
+      memory_id: id,
+      limit: HISTORY_PAGE_SIZE,
+      ...(cursor ? { cursor } : {}),
+    });
+  }
+
+  /** Brings back an earlier version; refused (conflict) when the memory changed after `expectedUpdatedAt`. */
+  restore(id: string, version: number, expectedUpdatedAt: string): Promise<Memory> {
+    return this.bff.tool('restore_memory', {
+      memory_id: id,
+      version,
+      expected_updated_at: expectedUpdatedAt,
+    });
   }
 
   delete(id: string): Promise<BffToolResult<'delete_memory'>> {

@@ -130,7 +130,8 @@ describe('Transfer page', () => {
     await settle();
     await fixture.whenStable();
     expect(el.textContent).toContain('Done: 0 added, 1 updated, 1 skipped.');
-    expect(el.textContent).toContain('Updated: I live in Lyon (was: I live in Paris)');
+    expect(el.textContent).toContain('Updated: I live in Lyon (was: I live in Paris; kept in its history)');
+    expect(el.querySelector('.remembered a')?.getAttribute('href')).toBe('/memories/m1');
     expect(el.textContent).toContain('Skipped: I play the cello (already known)');
     expect(el.textContent).not.toContain('Paste a conversation');
     http.verify();

@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
 import type { BffError, ExportFormat, ImportFormat, ImportJob } from '@contract/bff-api';
+import { RouterLink } from '@angular/router';
 import { BffClient } from '../../../core/api/bff-client';
 import { ErrorMessage } from '../../../core/errors/error-message';
 import { fieldAtFault, toBffError } from '../../../core/errors/bff-error';
@@ -14,7 +15,7 @@ export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
 
 @Component({
   selector: 'app-transfer',
-  imports: [ErrorMessage],
+  imports: [ErrorMessage, RouterLink],
   templateUrl: './transfer.html',
   styleUrl: './transfer.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -32,7 +33,8 @@ export class Transfer {
   protected readonly importing = signal(false);
   protected readonly failure = signal<BffError | null>(null);
   protected readonly exportFormat = signal<ExportFormat>('json');
-  protected readonly exportHref = computed(() => exportUrl(this.exportFormat()));
+  protected readonly exportHistory = signal(false);
+  protected readonly exportHref = computed(() => exportUrl(this.exportFormat(), this.exportHistory()));
   protected readonly percent = computed(() => {
     const j = this.job();
     return j ? importPercent(j) : null;

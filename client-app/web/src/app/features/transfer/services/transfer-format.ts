@@ -39,6 +39,6 @@ export function guessImportFormat(name: string, head: string): ImportFormat | nu
   return null;
 }
 
-export function exportUrl(format: ExportFormat): string {
-  return `/bff/exports?format=${encodeURIComponent(format)}`;
+export function exportUrl(format: ExportFormat, includeHistory = false): string {
+  return `/bff/exports?format=${encodeURIComponent(format)}${includeHistory ? '&include_history=true' : ''}`;
 }
