@@ -50,6 +50,11 @@ class ModelWorker {
     this.worker.on('exit', (code) => this.fail(new Error(`offline model worker exited (code ${code})`)));
   }
 
+  /** The model is loaded and the worker answers. */
+  get modelLoaded(): boolean {
+    return this.loaded && !this.gone;
+  }
+
   embed(texts: string[]): Promise<EmbedResult> {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
@@ -100,16 +105,49 @@ class ModelWorker {
   }
 }
 
-// One model per process: it weighs ~240 MB, and the embedded launcher or a test may start the
-// service more than once. Providers count as users; the last one to close ends the worker.
-let current: ModelWorker | undefined;
+/**
+ * Batches at least this large are split over two workers, one per core: an import or a
+ * `submit_memories` call embeds about twice as fast. Smaller ones (a query, a few texts merged by
+ * the micro-batcher) stay on the first worker, where they cost least per text and leave the other
+ * core to the databases and the event loop.
+ */
+export const SPLIT_BATCH = 16;
+
+// One model per worker per process (~240 MB each), shared by every provider: the embedded launcher
+// or a test may start the service more than once. Providers count as users; the last one to close
+// ends the workers. The second worker starts with the first batch large enough to split, so a
+// process that never embeds one (or a start) pays neither its memory nor its load.
+const workers: (ModelWorker | undefined)[] = [undefined, undefined];
 let users = 0;
 
-function modelWorker(): ModelWorker {
-  current ??= new ModelWorker((gone) => {
-    if (current === gone) current = undefined;
+function modelWorker(slot: 0 | 1 = 0): ModelWorker {
+  const existing = workers[slot];
+  if (existing) return existing;
+  const started = new ModelWorker((gone) => {
+    if (workers[slot] === gone) workers[slot] = undefined;
   });
-  return current;
+  workers[slot] = started;
+  return started;
+}
+
+/** The flat rows of the model's reply as vectors. */
+function rowsOf({ vectors: flat, count, dimensions }: EmbedResult): number[][] {
+  return Array.from({ length: count }, (_, i) =>
+    Array.from(flat.subarray(i * dimensions, (i + 1) * dimensions)),
+  );
+}
+
+/** Embeds on the first worker, or, for a large batch while the second is loaded, on both at once. */
+async function embedOnWorkers(texts: string[]): Promise<number[][]> {
+  // After a crash this starts a new worker (and waits for its model).
+  const first = modelWorker(0);
+  await first.ready;
+  if (texts.length < SPLIT_BATCH) return rowsOf(await first.embed(texts));
+  const second = modelWorker(1);
+  if (!second.modelLoaded) return rowsOf(await first.embed(texts)); // still loading: not worth waiting for
+  const half = Math.ceil(texts.length / 2);
+  const parts = await Promise.all([first.embed(texts.slice(0, half)), second.embed(texts.slice(half))]);
+  return parts.flatMap(rowsOf);
 }
 
 /**
@@ -141,13 +179,7 @@ export async function createOfflineUseProvider(): Promise<EmbeddingProvider> {
     model: OFFLINE_MODEL,
     dimensions: OFFLINE_DIMENSIONS,
     async embed(texts) {
-      // After a crash this starts a new worker (and waits for its model).
-      const worker = modelWorker();
-      await worker.ready;
-      const { vectors: flat, count, dimensions } = await worker.embed(texts);
-      const vectors = Array.from({ length: count }, (_, i) =>
-        Array.from(flat.subarray(i * dimensions, (i + 1) * dimensions)),
-      );
+      const vectors = await embedOnWorkers(texts);
       checkShape('offline model', texts, vectors, OFFLINE_DIMENSIONS);
       // Already unit length up to float error; normalising keeps the contract exact.
       return vectors.map(normalize);
@@ -155,14 +187,16 @@ export async function createOfflineUseProvider(): Promise<EmbeddingProvider> {
     async close() {
       if (closed) return;
       closed = true;
-      if (--users === 0) await current?.stop();
+      if (--users === 0) await Promise.all(workers.map((w) => w?.stop()));
     },
   };
 }
 
-/** Test hooks: the current worker thread, to crash or end it. */
+/** Test hooks: a worker thread (the first unless told), to crash or end it. */
 export const offlineModelForTests = {
-  worker: (): Worker | undefined => current?.worker,
-  /** Makes the worker throw an uncaught error, as a fault in the model's code would. */
-  crash: () => current?.worker.postMessage({ type: 'crash' } satisfies WorkerRequest),
+  worker: (slot: 0 | 1 = 0): Worker | undefined => workers[slot]?.worker,
+  /** Settles when that worker's model is loaded (undefined: no such worker). */
+  ready: (slot: 0 | 1 = 0): Promise<void> | undefined => workers[slot]?.ready,
+  /** Makes the first worker throw an uncaught error, as a fault in the model's code would. */
+  crash: () => workers[0]?.worker.postMessage({ type: 'crash' } satisfies WorkerRequest),
 };

@@ -4,7 +4,11 @@ import { startEmbeddingService } from '../../src/index.js';
 import type { EmbeddingProvider } from '../../src/providers/embedding-provider.js';
 import { normalize } from '../../src/providers/embedding-provider.js';
 import { loadModel, type EmbeddingsModel } from '../../src/providers/offline-model.worker.mjs';
-import { createOfflineUseProvider, offlineModelForTests } from '../../src/providers/offline-use.provider.js';
+import {
+  createOfflineUseProvider,
+  offlineModelForTests,
+  SPLIT_BATCH,
+} from '../../src/providers/offline-use.provider.js';
 import { configFrom, embeddingClient, failure } from './helpers.js';
 
 const topics = ['the dentist', 'my sister', 'our landlord', 'the bike', 'grandma', 'the garden', 'a recipe'];
@@ -41,6 +45,23 @@ async function loopStalls<T>(work: () => Promise<T>) {
     maxGapMs: gaps.at(-1)!,
     p99GapMs: gaps[Math.floor(0.99 * (gaps.length - 1))]!,
   };
+}
+
+/** How many replies each model worker sent while `work` ran. */
+async function repliesDuring(work: () => Promise<unknown>) {
+  const replies = [0, 0];
+  const stops = ([0, 1] as const).map((slot) => {
+    const worker = offlineModelForTests.worker(slot);
+    const count = () => replies[slot]!++;
+    worker?.on('message', count);
+    return () => worker?.off('message', count);
+  });
+  try {
+    await work();
+  } finally {
+    stops.forEach((stop) => stop());
+  }
+  return replies;
 }
 
 describe('the offline model in its worker thread', () => {
@@ -102,6 +123,23 @@ describe('the offline model in its worker thread', () => {
     expect(inWorker.maxGapMs).toBeLessThan(inWorker.tookMs / 10);
   });
 
+  it('splits a large batch over two workers (the second starts with the first large batch), vectors unchanged', async () => {
+    const texts = sentences(SPLIT_BATCH * 3, 'split');
+    const expected = (await direct.embed(texts)).map(normalize);
+    await provider.embed(sentences(SPLIT_BATCH, 'starts the second'));
+    await offlineModelForTests.ready(1);
+    // Each worker answers one part of the batch; a small batch stays on the first worker.
+    let split: number[][] = [];
+    expect(await repliesDuring(async () => (split = await provider.embed(texts)))).toEqual([1, 1]);
+    let maxDiff = 0;
+    split.forEach((v, i) =>
+      v.forEach((x, d) => (maxDiff = Math.max(maxDiff, Math.abs(x - expected[i]![d]!)))),
+    );
+    expect(split).toHaveLength(texts.length);
+    expect(maxDiff).toBeLessThan(1e-6);
+    expect(await repliesDuring(() => provider.embed(sentences(SPLIT_BATCH - 1, 'small')))).toEqual([1, 0]);
+  });
+
   it('answers a bad request with an error and keeps the worker', async () => {
     const before = offlineModelForTests.worker()!.threadId;
     await expect(provider.embed([42 as unknown as string])).rejects.toThrow(/^offline model: /);
@@ -139,10 +177,10 @@ describe('the offline model in its worker thread', () => {
     });
     const api = embeddingClient(service.grpc.address);
     try {
-      // The service shares this file's worker (one model per process). 64 texts keep it busy
-      // for about a second; it dies in the middle.
+      // The service shares this file's workers (one model each per process). 192 texts keep them
+      // busy for about a second (three batches of 64, each split over both); the first dies in the middle.
       const worker = offlineModelForTests.worker()!;
-      const texts = sentences(64, 'grpc');
+      const texts = sentences(192, 'grpc');
       const call = failure(api.embed(texts));
       await new Promise((r) => setTimeout(r, 300));
       await worker.terminate();
@@ -152,7 +190,7 @@ describe('the offline model in its worker thread', () => {
         /^embedding provider offline failed: offline model worker exited \(code \d+\)$/,
       );
       const again = await api.embed(texts);
-      expect([again.vectors.length, again.cached]).toEqual([64, 0]);
+      expect([again.vectors.length, again.cached]).toEqual([192, 0]);
     } finally {
       api.client.close();
       await service.stop();
@@ -167,7 +205,7 @@ describe('the offline model in its worker thread', () => {
     await provider.close!();
     expect(offlineModelForTests.worker()).toBeDefined();
     await second.close!();
-    expect(offlineModelForTests.worker()).toBeUndefined();
+    expect([offlineModelForTests.worker(0), offlineModelForTests.worker(1)]).toEqual([undefined, undefined]);
     provider = await createOfflineUseProvider();
     expect(await provider.embed(['back again'])).toHaveLength(1);
   });
