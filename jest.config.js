@@ -39,6 +39,9 @@ const services = {
 
 export default {
   projects: [services, '<rootDir>/client-app/web/jest.config.cjs'],
+  // Suites run compiled code too (the launcher, the built web client, each service's dist/main.js):
+  // whatever changed since the last build is built first.
+  globalSetup: '<rootDir>/scripts/build-if-stale.mjs',
   testTimeout: 180000,
   maxWorkers: 2,
   // V8's own counters: no instrumented copy of each file (the suites' load is already heavy).
