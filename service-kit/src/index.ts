@@ -64,7 +64,13 @@ export { waitForDependency, isNotUpYet, type DependencyWaitOptions } from './dep
 export { InProcessEventBus } from './events/in-process-bus.js';
 export { NatsEventBus } from './events/nats-bus.js';
 export { connectEventBus } from './events/bus-factory.js';
-export { createOutboxTable, enqueueEvent, OutboxRelay, OUTBOX_TABLE } from './events/outbox.js';
+export {
+  createOutboxTable,
+  enqueueEvent,
+  enqueueEvents,
+  OutboxRelay,
+  OUTBOX_TABLE,
+} from './events/outbox.js';
 export {
   RATE_LIMIT_TABLE,
   createRateLimitTable,

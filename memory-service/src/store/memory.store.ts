@@ -1,5 +1,5 @@
 import { toSql } from 'pgvector/knex';
-import { enqueueEvent, type Knex } from '@picard/service-kit';
+import { enqueueEvent, enqueueEvents, type Knex } from '@picard/service-kit';
 import type { EventPayload } from '@picard/proto';
 import type { PermissionName } from '../domain/memory.model.js';
 import type { SealedText } from '../domain/memory-cipher.js';
@@ -244,7 +244,11 @@ export class MemoryStore {
           chunk.map(({ row }) => ({ memoryId: row.id, indexed: row.keywords })),
           true,
         );
-        for (const { event } of chunk) await enqueueEvent(trx, 'memory.created', event);
+        await enqueueEvents(
+          trx,
+          'memory.created',
+          chunk.map(({ event }) => event),
+        );
       }
       const ids = items.map((i) => i.row.id);
       const byId = new Map<string, MemoryRow>();
@@ -462,7 +466,11 @@ export class MemoryStore {
       });
       if (refused.length) return { deleted: [], refused };
       for (const chunk of chunks(ids, INSERT_CHUNK)) await trx('memories').whereIn('id', chunk).delete();
-      for (const id of ids) await enqueueEvent(trx, 'memory.deleted', event(facts.get(id)!));
+      await enqueueEvents(
+        trx,
+        'memory.deleted',
+        ids.map((id) => event(facts.get(id)!)),
+      );
       return { deleted: ids, refused };
     });
     this.onWrite?.(result.deleted.length);

@@ -1,4 +1,4 @@
-import { enqueueEvent, type Knex } from '@picard/service-kit';
+import { enqueueEvents, type Knex } from '@picard/service-kit';
 import type { PermissionName } from '../domain/memory.model.js';
 import { explainPlan } from './explain.js';
 
@@ -35,15 +35,17 @@ export class SweeperStore {
       );
       const swept = res.rows.map((r) => ({ id: r.id, userId: r.user_id, permission: r.permission }));
       const at = occurredAt.toISOString();
-      for (const m of swept) {
-        await enqueueEvent(trx, 'memory.deleted', {
+      await enqueueEvents(
+        trx,
+        'memory.deleted',
+        swept.map((m) => ({
           memory_id: m.id,
           user_id: m.userId,
           permission: m.permission,
           occurred_at: at,
-          reason: 'expired',
-        });
-      }
+          reason: 'expired' as const,
+        })),
+      );
       return swept;
     });
   }

@@ -3,6 +3,7 @@ import {
   openDatabase,
   OutboxRelay,
   enqueueEvent,
+  enqueueEvents,
   createOutboxTable,
   newId,
   type Knex,
@@ -99,5 +100,37 @@ describe('outbox relay over the configured bus', () => {
     await sub.stop();
     expect(received).toHaveLength(1);
     expect(Number((await knex('outbox').count<{ n: string }[]>({ n: '*' }))[0]!.n)).toBe(0);
+  });
+
+  it('records many events of a batch write at once, each delivered once with its own id and payload', async () => {
+    const occurred_at = new Date().toISOString();
+    const users = Array.from({ length: 1203 }, () => newId()); // more than one insert statement's worth
+    await knex.transaction((trx) =>
+      enqueueEvents(
+        trx,
+        'auth.user.created',
+        users.map((user_id, i) => ({ user_id, username: `u${i}`, occurred_at })),
+      ),
+    );
+    const rows = await knex('outbox').select('id');
+    expect(new Set(rows.map((r: { id: string }) => r.id)).size).toBe(users.length);
+    const received = new Map<string, string>();
+    const wanted = new Set(users);
+    const sub = await bus.subscribe({
+      durable: `kit-batch-${schema}`,
+      subjects: ['auth.user.created'],
+      handler: async (m) => {
+        const p = m.payload as { user_id: string; username: string };
+        if (wanted.has(p.user_id)) received.set(p.user_id, p.username);
+      },
+    });
+    const relay = new OutboxRelay(knex, bus, testLogger(), 50, 500);
+    let sent = 0;
+    for (let n = await relay.drain(); n > 0; n = await relay.drain()) sent += n;
+    expect(sent).toBe(users.length);
+    for (let i = 0; i < 250 && received.size < users.length; i++) await new Promise((r) => setTimeout(r, 20));
+    await sub.stop();
+    expect(received.size).toBe(users.length);
+    expect(users.every((u, i) => received.get(u) === `u${i}`)).toBe(true);
   });
 });
