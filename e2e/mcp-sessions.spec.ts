@@ -61,8 +61,12 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
   const open: Connected[] = [];
   let users = 0;
 
-  const gateway = (env: NodeJS.ProcessEnv) =>
+  /** The time of the short-lived gateway's sessions: moved by the test, never waited for. */
+  const clock = { ms: Date.now() };
+
+  const gateway = (env: NodeJS.ProcessEnv, now?: () => number) =>
     startGateway({
+      clock: now,
       config: loadConfig(gatewayConfigSchema, { ...t.env, INTERNAL_TOKEN_KEY: t.stack.internalKey, ...env }),
       logger: createLogger('gateway-extra', process.env.TEST_LOG_LEVEL ?? 'silent'),
       addresses: t.stack.addresses,
@@ -77,7 +81,7 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
     [gatewayB, capped, shortLived, stateless] = await Promise.all([
       gateway({}),
       gateway({ MCP_SESSIONS_PER_USER: '2', MCP_SESSION_MAX_SUBSCRIPTIONS: '3' }),
-      gateway({ MCP_SESSION_TTL_SECONDS: '1' }),
+      gateway({ MCP_SESSION_TTL_SECONDS: '60' }, () => clock.ms),
       gateway({ MCP_SESSIONS: 'stateless' }),
     ]);
   });
@@ -259,12 +263,18 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
     it('expires a session nobody uses; one with an open event stream stays', async () => {
       const ann = await newUser('ann');
       const idle = await rawSession(shortLived.url, ann.access_token);
+      const used = await rawSession(shortLived.url, ann.access_token);
       const streaming = await connect(shortLived.url, ann.access_token);
-      // MCP_SESSION_TTL_SECONDS=1 on this gateway: polled, not slept.
-      expect(
-        await within(15_000, async () => (await ping(shortLived.url, ann.access_token, idle)).status === 404),
-      ).toBe(true);
+      // MCP_SESSION_TTL_SECONDS=60 on this gateway, whose clock the test moves.
+      clock.ms += 59_000;
+      expect((await ping(shortLived.url, ann.access_token, used)).status).toBe(200);
+      clock.ms += 1_000;
+      expect((await ping(shortLived.url, ann.access_token, idle)).status).toBe(404);
+      expect((await ping(shortLived.url, ann.access_token, used)).status).toBe(200);
       expect((await ping(shortLived.url, ann.access_token, streaming.transport.sessionId!)).status).toBe(200);
+      clock.ms += 60_000;
+      expect((await ping(shortLived.url, ann.access_token, used)).status).toBe(404);
+      // The one with an open event stream is in use however long nobody sends a request.
       await streaming.client.listTools();
     });
 

@@ -30,6 +30,8 @@ export interface StartGatewayOptions {
   bus?: EventBus;
   host?: string;
   port?: number;
+  /** The clock MCP sessions expire by (tests move it instead of waiting). */
+  clock?: () => number;
 }
 
 export interface GatewayHandle {
@@ -92,6 +94,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
             eventBuffer: config.MCP_SESSION_EVENT_BUFFER,
             maxSubscriptions: config.MCP_SESSION_MAX_SUBSCRIPTIONS,
             perUser: config.MCP_SESSIONS_PER_USER,
+            now: opts.clock,
           },
           logger,
         )

@@ -55,6 +55,18 @@ describe('SessionRegistry', () => {
     expect(sessions.all().map((s) => s.id)).toEqual(['streaming']);
   });
 
+  it('does not serve a session past its TTL, even before the sweep comes by', async () => {
+    const clock = { ms: 0 };
+    const sessions = registry(clock);
+    await sessions.add(await session('s1', ALICE, 0));
+    const alice = { userId: ALICE, clientId: 'client-1', scopes: [] };
+    clock.ms = 59_999;
+    expect(sessions.find('s1', alice)?.id).toBe('s1');
+    clock.ms = 60_000;
+    expect(sessions.find('s1', alice)).toBeUndefined();
+    expect(sessions.size).toBe(0);
+  });
+
   it('finds a session only for the user and client it is bound to', async () => {
     const clock = { ms: 0 };
     const sessions = registry(clock);

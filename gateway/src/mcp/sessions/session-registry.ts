@@ -56,6 +56,11 @@ export class SessionRegistry {
     const session = this.sessions.get(id);
     if (!session || !caller) return undefined;
     if (session.userId !== caller.userId.toLowerCase() || session.clientId !== caller.clientId) return undefined;
+    // Expired is expired, whether or not the sweep came by yet.
+    if (this.idle(session, this.now())) {
+      void this.close(session);
+      return undefined;
+    }
     return session;
   }
 
@@ -79,10 +84,14 @@ export class SessionRegistry {
   /** Closes the sessions idle past the TTL; how many. */
   async sweep(): Promise<number> {
     const now = this.now();
-    const idle = this.all().filter((s) => s.openStreams === 0 && now - s.lastSeenMs >= this.opts.ttlMs);
+    const idle = this.all().filter((s) => this.idle(s, now));
     for (const s of idle) await this.close(s);
     if (idle.length) this.opts.logger.debug({ closed: idle.length }, 'idle MCP sessions closed');
     return idle.length;
+  }
+
+  private idle(session: McpSession, now: number): boolean {
+    return session.openStreams === 0 && now - session.lastSeenMs >= this.opts.ttlMs;
   }
 
   async closeAll(): Promise<void> {
