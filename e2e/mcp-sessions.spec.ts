@@ -12,8 +12,10 @@ import {
 import { createLogger, loadConfig } from '@picard/service-kit';
 import { gatewayConfigSchema, startGateway, type GatewayHandle } from '@picard/gateway';
 import {
+  basic,
   bearer,
   callTool,
+  refused,
   registerClient,
   startTestStack,
   userToken,
@@ -381,6 +383,38 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
       expect(await heard(onA, userUri(owner), 2)).toBe(true);
       // A session lives in its gateway: B does not know A's (a load balancer must keep them apart).
       expect((await ping(gatewayB.url, reader.access_token, onA.transport.sessionId!)).status).toBe(404);
+    });
+
+    it("ends a session's event stream once its token is revoked: nothing more is told", async () => {
+      const owner = await newUser('olga');
+      const reader = await newUser('rita');
+      const witness = await newUser('wes');
+      const c = await connect(t.url, reader.access_token);
+      const w = await connect(t.url, witness.access_token);
+      await c.client.subscribeResource({ uri: userUri(owner) });
+      await w.client.subscribeResource({ uri: userUri(owner) });
+      const both = (text: string) => ({
+        text,
+        permission: 'shared',
+        shared_with: { users: [reader.user_id, witness.user_id] },
+      });
+      await submit(t.url, owner, both('before the revocation'));
+      expect(await heard(c, userUri(owner))).toBe(true);
+
+      await fetch(`${t.url}/revoke`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(oauthClient.client_id, oauthClient.client_secret),
+        },
+        body: new URLSearchParams({ token: reader.access_token }),
+      });
+      expect(await within(5000, refused(t, reader.access_token))).toBe(true);
+      await submit(t.url, owner, both('after the revocation'));
+      expect(await heard(w, userUri(owner), 2)).toBe(true);
+      expect(c.updates).toEqual([userUri(owner)]);
+      // Its stream was ended; the client's reconnection carries the revoked token and is refused.
+      expect(await within(5000, async () => c.reconnects.length >= 1)).toBe(true);
     });
 
     it('resumes a dropped event stream with Last-Event-ID: what was sent meanwhile is replayed', async () => {
