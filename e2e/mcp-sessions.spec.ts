@@ -218,14 +218,17 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
       const ann = await newUser('ann');
       const c = await connect(t.url, ann.access_token);
       expect(c.transport.sessionId).toMatch(/^[0-9a-f-]{36}$/);
-      expect(c.client.getServerCapabilities()?.resources).toMatchObject({ subscribe: true, listChanged: true });
+      expect(c.client.getServerCapabilities()?.resources).toMatchObject({
+        subscribe: true,
+        listChanged: true,
+      });
       const stored = await c.client.callTool({
         name: 'submit_memory',
         arguments: { text: 'sessions keep the stream open', permission: 'private' },
       });
       const memory = stored.structuredContent as { id: string };
       const read = await c.client.readResource({ uri: `memories://${memory.id}` });
-      expect(JSON.parse(read.contents[0]!.text as string)).toMatchObject({ id: memory.id });
+      expect(JSON.parse((read.contents[0] as { text: string }).text)).toMatchObject({ id: memory.id });
       // Her own list of memories (resources/list) changed: said on her own stream.
       expect(await within(5000, async () => c.listChanges() >= 1)).toBe(true);
 
@@ -305,7 +308,9 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
       // Events are handled in order: the private memory came first and was not told.
       expect(c.updates).toEqual([userUri(owner)]);
       const read = await c.client.readResource({ uri: userUri(owner) });
-      const listed = JSON.parse(read.contents[0]!.text as string) as { memories: { text: string }[] };
+      const listed = JSON.parse((read.contents[0] as { text: string }).text) as {
+        memories: { text: string }[];
+      };
       expect(listed.memories.map((m) => m.text)).toEqual(['olga shares this with rita']);
     });
 
@@ -320,7 +325,10 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
       await c.client.subscribeResource({ uri: watchedUri });
       await c.client.subscribeResource({ uri: markerUri });
 
-      await tool(t.url, owner, 'update_memory', { memory_id: watched.id, text: 'the watched memory, edited' });
+      await tool(t.url, owner, 'update_memory', {
+        memory_id: watched.id,
+        text: 'the watched memory, edited',
+      });
       expect(await heard(c, watchedUri)).toBe(true);
 
       await tool(t.url, owner, 'modify_permissions', { memory_id: watched.id, permission: 'private' });

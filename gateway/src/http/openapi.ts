@@ -73,7 +73,9 @@ export function buildOpenApiDocument(publicUrl: string) {
       200: { description: 'JSON-RPC response (JSON or SSE)' },
       401: { description: 'Missing or invalid token' },
       403: { description: 'The call needs a scope the token lacks (insufficient_scope challenge)' },
-      404: { description: 'No such session for this user (stateful mode): unknown, expired, closed or not yours' },
+      404: {
+        description: 'No such session for this user (stateful mode): unknown, expired, closed or not yours',
+      },
     },
   });
   registry.registerPath({

@@ -37,7 +37,7 @@ describe('BoundedEventStore (one MCP session, Last-Event-ID resumption)', () => 
     for (let n = 2; n <= 6; n++) await store.storeEvent('_GET_stream', note(n));
     expect(store.size).toBe(3);
     const { sent } = await replay(store, first);
-    expect(sent.map(([, m]) => (m as { params: { uri: string } }).params.uri)).toEqual([
+    expect(sent.map(([, m]) => (m as unknown as { params: { uri: string } }).params.uri)).toEqual([
       'memories://4',
       'memories://5',
       'memories://6',

@@ -75,11 +75,13 @@ export class ResourceChangeNotifier {
     // One visibility answer per user and event, however many of their sessions care.
     const asked = new Map<string, Promise<boolean>>();
     await Promise.all(
-      this.sessions.all().map((session) =>
-        this.notify(session, subject, event, asked).catch((err: unknown) =>
-          this.logger.warn({ err, sessionId: session.id, subject }, 'MCP notification failed'),
+      this.sessions
+        .all()
+        .map((session) =>
+          this.notify(session, subject, event, asked).catch((err: unknown) =>
+            this.logger.warn({ err, sessionId: session.id, subject }, 'MCP notification failed'),
+          ),
         ),
-      ),
     );
   }
 

@@ -49,7 +49,12 @@ describe('SessionRegistry', () => {
     recent.lastSeenMs = clock.ms;
     clock.ms += 1;
     expect(await sessions.sweep()).toBe(1);
-    expect(sessions.all().map((s) => s.id).sort()).toEqual(['recent', 'streaming']);
+    expect(
+      sessions
+        .all()
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(['recent', 'streaming']);
     clock.ms += 60_000;
     expect(await sessions.sweep()).toBe(1);
     expect(sessions.all().map((s) => s.id)).toEqual(['streaming']);

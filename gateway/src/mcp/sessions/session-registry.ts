@@ -55,7 +55,8 @@ export class SessionRegistry {
   find(id: string, caller: Caller | undefined): McpSession | undefined {
     const session = this.sessions.get(id);
     if (!session || !caller) return undefined;
-    if (session.userId !== caller.userId.toLowerCase() || session.clientId !== caller.clientId) return undefined;
+    if (session.userId !== caller.userId.toLowerCase() || session.clientId !== caller.clientId)
+      return undefined;
     // Expired is expired, whether or not the sweep came by yet.
     if (this.idle(session, this.now())) {
       void this.close(session);

@@ -43,11 +43,7 @@ const sessionNotFound = () =>
  * modern handler (`isLegacyRequest`): 2026-07-28 requests are served per request as in stateless
  * mode, and a 2025 request that names no session and is no `initialize` is served statelessly too.
  */
-export function createStatefulMcpEndpoint(
-  deps: ToolDeps,
-  settings: SessionSettings,
-  logger: Logger,
-) {
+export function createStatefulMcpEndpoint(deps: ToolDeps, settings: SessionSettings, logger: Logger) {
   const onerror = mcpRequestFailed(logger);
   const factory = ({ authInfo }: { authInfo?: McpHandlerRequestOptions['authInfo'] }) =>
     buildServer(callerFrom(authInfo), deps, logger);

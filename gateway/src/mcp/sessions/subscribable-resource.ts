@@ -5,8 +5,7 @@ export const MAX_RESOURCE_URI_CHARS = 256;
 
 /** A resource a session may subscribe to; ids lower-cased, as events carry them. */
 export type SubscribableResource =
-  | { kind: 'memory'; memoryId: string }
-  | { kind: 'user-memories'; userId: string };
+  { kind: 'memory'; memoryId: string } | { kind: 'user-memories'; userId: string };
 
 const MEMORY = /^memories:\/\/([^/?#]+)$/;
 const USER_MEMORIES = /^users:\/\/([^/?#]+)\/memories$/;
@@ -18,8 +17,10 @@ const USER_MEMORIES = /^users:\/\/([^/?#]+)\/memories$/;
 export function parseSubscribableResource(uri: string): SubscribableResource | undefined {
   if (uri.length > MAX_RESOURCE_URI_CHARS) return undefined;
   const memory = MEMORY.exec(uri)?.[1];
-  if (memory !== undefined) return isUuid(memory) ? { kind: 'memory', memoryId: memory.toLowerCase() } : undefined;
+  if (memory !== undefined)
+    return isUuid(memory) ? { kind: 'memory', memoryId: memory.toLowerCase() } : undefined;
   const user = USER_MEMORIES.exec(uri)?.[1];
-  if (user !== undefined) return isUuid(user) ? { kind: 'user-memories', userId: user.toLowerCase() } : undefined;
+  if (user !== undefined)
+    return isUuid(user) ? { kind: 'user-memories', userId: user.toLowerCase() } : undefined;
   return undefined;
 }
