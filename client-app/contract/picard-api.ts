@@ -28,11 +28,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** A session's event stream (stateful mode): notifications such as resources/updated */
+    get: operations['mcpEventStream'];
     put?: never;
-    /** MCP Streamable HTTP endpoint (stateless; protocol revisions 2025-11-25 and 2026-07-28) */
+    /**
+     * MCP Streamable HTTP endpoint (protocol revisions 2025-11-25 and 2026-07-28)
+     * @description Stateless by default. With MCP_SESSIONS=stateful a 2025-11-25 client that initializes gets an Mcp-Session-Id and may subscribe to resources (resources/subscribe, which needs memories:read).
+     */
     post: operations['mcp'];
-    delete?: never;
+    /** Closes a session (stateful mode) */
+    delete: operations['mcpCloseSession'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1764,10 +1769,66 @@ export interface operations {
       };
     };
   };
+  mcpEventStream: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session (MCP_SESSIONS=stateful): given by the initialize response, sent with every later request of it */
+        'mcp-session-id': string;
+        /** @description Resume after this event: what the session sent since is replayed (bounded) */
+        'last-event-id'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Server-sent events */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      /** @description Missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such session for this user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Stateless mode: there are no sessions */
+      405: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The session already has an open event stream */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   mcp: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The session (MCP_SESSIONS=stateful): given by the initialize response, sent with every later request of it */
+        'mcp-session-id'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1791,6 +1852,62 @@ export interface operations {
       };
       /** @description Missing or invalid token */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The call needs a scope the token lacks (insufficient_scope challenge) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such session for this user (stateful mode): unknown, expired, closed or not yours */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  mcpCloseSession: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session (MCP_SESSIONS=stateful): given by the initialize response, sent with every later request of it */
+        'mcp-session-id': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Closed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such session for this user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Stateless mode: there are no sessions */
+      405: {
         headers: {
           [name: string]: unknown;
         };

@@ -11,7 +11,7 @@ import { mcpScopeGate } from './auth/mcp-scope-gate.js';
 import { BrowserSessions } from './oauth/browser-session.js';
 import { authorizeRouter } from './oauth/authorize.routes.js';
 import { registrationRouter } from './oauth/registration.routes.js';
-import { createMcpEndpoint } from './mcp/mcp-server.js';
+import type { McpHandlerRequestOptions } from '@modelcontextprotocol/server';
 import type { ToolRateLimits } from './mcp/tools/tool-rate-limits.js';
 import { toolsRouter } from './http/tools.routes.js';
 import { adminRouter } from './http/admin.routes.js';
@@ -42,6 +42,8 @@ export interface AppOptions {
   limits: SourceLimitSettings;
   /** Shared by /mcp and /api/tools, so a limit counts calls through both. */
   toolRateLimits: ToolRateLimits;
+  /** What serves /mcp once the token and scope checks passed: stateless, or with sessions (MCP_SESSIONS). */
+  mcpEndpoint: { fetch: (request: Request, options?: McpHandlerRequestOptions) => Promise<Response> };
   verifier: TokenVerifier;
   logger: Logger;
   /** METRICS_TOKEN: bearer token a Prometheus scrape of /metrics must carry (without it: loopback only). */
@@ -147,7 +149,7 @@ export function createApp(opts: AppOptions): Express {
 
   const resourceMetadataUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
   const toolDeps = { clients, rateLimits: opts.toolRateLimits };
-  const mcp = toNodeHandler(createMcpEndpoint(toolDeps, logger), {
+  const mcp = toNodeHandler(opts.mcpEndpoint, {
     onerror: (err) => logger.error({ err }, 'MCP adapter failed'),
   });
   app.all(

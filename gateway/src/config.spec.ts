@@ -62,4 +62,29 @@ describe('gateway configuration', () => {
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(message);
   });
+
+  it('serves MCP statelessly unless MCP_SESSIONS=stateful; session settings have defaults', () => {
+    const config = loadConfig(gatewayConfigSchema, withInternalKey({}));
+    expect(config.MCP_SESSIONS).toBe('stateless');
+    expect(config.MCP_SESSION_TTL_SECONDS).toBe(1800);
+    expect(config.MCP_SESSION_EVENT_BUFFER).toBe(100);
+    expect(config.MCP_SESSION_MAX_SUBSCRIPTIONS).toBe(100);
+    expect(config.MCP_SESSIONS_PER_USER).toBe(16);
+    expect(loadConfig(gatewayConfigSchema, withInternalKey({ MCP_SESSIONS: 'stateful' })).MCP_SESSIONS).toBe(
+      'stateful',
+    );
+  });
+
+  it.each([
+    ['MCP_SESSIONS', 'sticky', /MCP_SESSIONS.*stateless or stateful/],
+    ['MCP_SESSION_TTL_SECONDS', '0', /MCP_SESSION_TTL_SECONDS.*1 to 86400/],
+    ['MCP_SESSION_TTL_SECONDS', 'soon', /MCP_SESSION_TTL_SECONDS.*1 to 86400/],
+    ['MCP_SESSION_EVENT_BUFFER', '10001', /MCP_SESSION_EVENT_BUFFER.*1 to 10000/],
+    ['MCP_SESSION_MAX_SUBSCRIPTIONS', '2.5', /MCP_SESSION_MAX_SUBSCRIPTIONS.*1 to 10000/],
+    ['MCP_SESSIONS_PER_USER', '-3', /MCP_SESSIONS_PER_USER.*1 to 1000/],
+  ])('names a bad %s (%s)', (name, value, message) => {
+    const load = () => loadConfig(gatewayConfigSchema, withInternalKey({ [name]: value }));
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(message);
+  });
 });

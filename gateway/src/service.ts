@@ -17,6 +17,9 @@ import { TOOLS } from './mcp/tools/index.js';
 import { ToolRateLimits } from './mcp/tools/tool-rate-limits.js';
 import { SharedRateLimits } from './clients/rate-limits.client.js';
 import { hostname } from 'node:os';
+import { createMcpEndpoint } from './mcp/mcp-server.js';
+import { createStatefulMcpEndpoint } from './mcp/sessions/stateful-endpoint.js';
+import { ResourceChangeNotifier } from './mcp/sessions/change-notifier.js';
 
 export interface StartGatewayOptions {
   config: GatewayConfig;
@@ -27,6 +30,8 @@ export interface StartGatewayOptions {
   bus?: EventBus;
   host?: string;
   port?: number;
+  /** The clock MCP sessions expire by (tests move it instead of waiting). */
+  clock?: () => number;
 }
 
 export interface GatewayHandle {
@@ -78,6 +83,23 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
       'GATEWAY_SESSION_SECRET is not set: login sessions of the authorization pages last until restart',
     );
   }
+  const toolRateLimits = new ToolRateLimits(TOOLS, config, rateLimits);
+  const toolDeps = { clients, rateLimits: toolRateLimits };
+  const stateful =
+    config.MCP_SESSIONS === 'stateful'
+      ? createStatefulMcpEndpoint(
+          toolDeps,
+          {
+            ttlMs: config.MCP_SESSION_TTL_SECONDS * 1000,
+            eventBuffer: config.MCP_SESSION_EVENT_BUFFER,
+            maxSubscriptions: config.MCP_SESSION_MAX_SUBSCRIPTIONS,
+            perUser: config.MCP_SESSIONS_PER_USER,
+            now: opts.clock,
+          },
+          logger,
+        )
+      : undefined;
+  const mcp = stateful ?? createMcpEndpoint(toolDeps, logger);
   const app = createApp({
     publicUrl,
     allowedHosts,
@@ -93,7 +115,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
       registrationsPerHour: config.GATEWAY_REGISTRATIONS_PER_HOUR,
       clientIdUrlsPerHour: config.GATEWAY_CLIENT_ID_URLS_PER_HOUR,
     },
-    toolRateLimits: new ToolRateLimits(TOOLS, config, rateLimits),
+    toolRateLimits,
+    mcpEndpoint: mcp,
     verifier,
     logger,
     starting: () => waitingFor,
@@ -120,6 +143,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
 
   let ownBus: EventBus | undefined;
   let subscription: Subscription | undefined;
+  let changes: Subscription | undefined;
   try {
     waitingFor = 'NATS (NATS_URL)';
     ownBus = opts.bus ? undefined : await connectEventBus(config.NATS_URL, 'gateway', logger);
@@ -128,7 +152,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     // ephemeral because the deny-list is rebuilt from auth-service at start.
     const durable = `gateway-${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
     subscription = await denyList.sync(clients, opts.bus ?? ownBus!, durable, logger);
+    if (stateful) {
+      // Its own consumer (a random part: several gateways may share a process in tests), so every
+      // instance hears of every change; the subscriptions it serves live only here.
+      const notifier = new ResourceChangeNotifier(stateful.sessions, clients, verifier, logger);
+      changes = await notifier.start(opts.bus ?? ownBus!, `${durable}-mcp-${randomBytes(4).toString('hex')}`);
+    }
   } catch (err) {
+    await stateful?.close();
+    await subscription?.stop();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     clients.close();
@@ -137,17 +169,20 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     throw new Error(`gateway could not start: ${(err as Error).message}`, { cause: err });
   }
   waitingFor = undefined;
-  logger.info('gateway ready');
+  logger.info({ mcpSessions: config.MCP_SESSIONS }, 'gateway ready');
 
   return {
     port,
     url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`,
     async stop() {
+      // Sessions first: their open event streams would hold the HTTP server's close.
+      await stateful?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 3000).unref();
       });
+      await changes?.stop();
       await subscription?.stop();
       await ownBus?.close();
       clients.close();

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { toolByName } from '../mcp/tools/index.js';
 import { challenges } from './bearer.js';
+import { SCOPES } from './scopes.js';
 
 /**
  * Answers an MCP tools/call that the token's scopes do not cover with HTTP 403 and an
@@ -11,6 +12,20 @@ export function mcpScopeGate(resourceMetadataUrl: string) {
   const challenge = challenges(resourceMetadataUrl);
   return (req: Request, res: Response, next: NextFunction) => {
     const body = req.body as { method?: unknown; params?: { name?: unknown } } | undefined;
+    // Subscribing reads a resource and every later change of it (stateful mode).
+    if (
+      body &&
+      !Array.isArray(body) &&
+      body.method === 'resources/subscribe' &&
+      !req.auth?.scopes.includes(SCOPES.read)
+    ) {
+      const scope = [...new Set([...(req.auth?.scopes ?? []), SCOPES.read])].join(' ');
+      res.setHeader('WWW-Authenticate', challenge.insufficientScope(scope));
+      res
+        .status(403)
+        .json({ error: 'insufficient_scope', message: `resources/subscribe needs the scope ${SCOPES.read}` });
+      return;
+    }
     if (
       body &&
       !Array.isArray(body) &&

@@ -49,14 +49,22 @@ export function buildOpenApiDocument(publicUrl: string) {
       503: { description: 'At least one service is not serving' },
     },
   });
+  const sessionHeader = z.string().meta({
+    description:
+      'The session (MCP_SESSIONS=stateful): given by the initialize response, sent with every later request of it',
+  });
   registry.registerPath({
     method: 'post',
     path: '/mcp',
     operationId: 'mcp',
-    summary: 'MCP Streamable HTTP endpoint (stateless; protocol revisions 2025-11-25 and 2026-07-28)',
+    summary: 'MCP Streamable HTTP endpoint (protocol revisions 2025-11-25 and 2026-07-28)',
+    description:
+      'Stateless by default. With MCP_SESSIONS=stateful a 2025-11-25 client that initializes gets an ' +
+      'Mcp-Session-Id and may subscribe to resources (resources/subscribe, which needs memories:read).',
     tags: ['mcp'],
     security: [{ bearerAuth: [] }],
     request: {
+      headers: z.object({ 'mcp-session-id': sessionHeader.optional() }),
       body: {
         content: { 'application/json': { schema: z.object({ jsonrpc: z.literal('2.0') }).passthrough() } },
       },
@@ -64,6 +72,49 @@ export function buildOpenApiDocument(publicUrl: string) {
     responses: {
       200: { description: 'JSON-RPC response (JSON or SSE)' },
       401: { description: 'Missing or invalid token' },
+      403: { description: 'The call needs a scope the token lacks (insufficient_scope challenge)' },
+      404: {
+        description: 'No such session for this user (stateful mode): unknown, expired, closed or not yours',
+      },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/mcp',
+    operationId: 'mcpEventStream',
+    summary: "A session's event stream (stateful mode): notifications such as resources/updated",
+    tags: ['mcp'],
+    security: [{ bearerAuth: [] }],
+    request: {
+      headers: z.object({
+        'mcp-session-id': sessionHeader,
+        'last-event-id': z
+          .string()
+          .meta({ description: 'Resume after this event: what the session sent since is replayed (bounded)' })
+          .optional(),
+      }),
+    },
+    responses: {
+      200: { description: 'Server-sent events', content: { 'text/event-stream': { schema: z.string() } } },
+      401: { description: 'Missing or invalid token' },
+      404: { description: 'No such session for this user' },
+      405: { description: 'Stateless mode: there are no sessions' },
+      409: { description: 'The session already has an open event stream' },
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/mcp',
+    operationId: 'mcpCloseSession',
+    summary: 'Closes a session (stateful mode)',
+    tags: ['mcp'],
+    security: [{ bearerAuth: [] }],
+    request: { headers: z.object({ 'mcp-session-id': sessionHeader }) },
+    responses: {
+      200: { description: 'Closed' },
+      401: { description: 'Missing or invalid token' },
+      404: { description: 'No such session for this user' },
+      405: { description: 'Stateless mode: there are no sessions' },
     },
   });
   registerToolsOpenApi(registry, errorSchema);

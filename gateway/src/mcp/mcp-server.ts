@@ -1,5 +1,5 @@
 import { McpServer, createMcpHandler, type AuthInfo, type ServerContext } from '@modelcontextprotocol/server';
-import { DomainError, type Logger } from '@picard/service-kit';
+import { DomainError, type Caller, type Logger } from '@picard/service-kit';
 import { publicFailure } from '../http/http-errors.js';
 import { callerOf } from '../auth/bearer.js';
 import { TOOLS } from './tools/index.js';
@@ -36,7 +36,22 @@ function extrasOf(ctx: ServerContext): ToolExtras {
   };
 }
 
-function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps, logger: Logger): McpServer {
+/**
+ * The caller of one MCP request. A session's server serves many requests, each with the token it
+ * came with (refreshed, maybe with other scopes), so the request's own authInfo wins over the one the
+ * server was built with.
+ */
+export const callerFrom =
+  (builtWith: AuthInfo | undefined) =>
+  (ctx: ServerContext): Caller | undefined =>
+    callerOf(ctx.http?.authInfo ?? builtWith);
+
+/** Picard's tools, resources and prompts on a fresh McpServer (one per request, or one per session). */
+export function buildServer(
+  callerFor: (ctx: ServerContext) => Caller | undefined,
+  deps: ToolDeps,
+  logger: Logger,
+): McpServer {
   const server = new McpServer(SERVER_INFO, {
     instructions:
       'Picard stores memories for you and finds them by meaning. Use submit_memory to remember, ' +
@@ -53,7 +68,7 @@ function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps, logger: Log
         annotations: tool.annotations,
       },
       async (args: unknown, ctx: ServerContext) => {
-        const caller = callerOf(authInfo);
+        const caller = callerFor(ctx);
         if (!caller) return toolError(new DomainError('unauthenticated', 'no verified caller'), logger);
         try {
           const result = (await runTool(
@@ -74,17 +89,20 @@ function buildServer(authInfo: AuthInfo | undefined, deps: ToolDeps, logger: Log
       },
     );
   }
-  registerMemoryResources(server, callerOf(authInfo), deps.clients, logger);
+  registerMemoryResources(server, callerFor, deps.clients, logger);
   registerMemoryPrompts(server);
   return server;
 }
+
+export const mcpRequestFailed = (logger: Logger) => (err: Error) =>
+  logger.warn({ err }, 'MCP request failed');
 
 /**
  * Stateless Streamable HTTP: a fresh McpServer per request (no session), so any gateway instance
  * answers any request, and both the 2025-11-25 and the 2026-07-28 revisions are served.
  */
 export function createMcpEndpoint(deps: ToolDeps, logger: Logger) {
-  return createMcpHandler((ctx) => buildServer(ctx.authInfo, deps, logger), {
-    onerror: (err) => logger.warn({ err }, 'MCP request failed'),
+  return createMcpHandler((ctx) => buildServer(callerFrom(ctx.authInfo), deps, logger), {
+    onerror: mcpRequestFailed(logger),
   });
 }

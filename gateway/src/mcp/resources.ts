@@ -1,4 +1,9 @@
-import { McpServer, ResourceNotFoundError, ResourceTemplate } from '@modelcontextprotocol/server';
+import {
+  McpServer,
+  ResourceNotFoundError,
+  ResourceTemplate,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import { memoryPb } from '@picard/proto';
 import {
   callerMetadata,
@@ -20,13 +25,27 @@ const json = (uri: URL, value: unknown) => ({
   contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(value) }],
 });
 
+/** What `users://{user_id}/memories` shows: that user's newest memories the caller may see. */
+export function userMemoriesRequest(userId: string): memoryPb.GetMemoriesRequest {
+  return {
+    userId,
+    permission: memoryPb.Permission.PERMISSION_UNSPECIFIED,
+    tags: [],
+    expired: memoryPb.ExpiredFilter.EXPIRED_FILTER_EXCLUDE,
+    sort: 'created_at',
+    order: 'desc',
+    limit: LIST_LIMIT,
+    cursor: '',
+  };
+}
+
 /**
  * Memories as MCP resources: `memories://{memory_id}` and `users://{user_id}/memories`. Reads
  * go through the same gRPC calls, and so the same permission rule, as the tools.
  */
 export function registerMemoryResources(
   server: McpServer,
-  caller: Caller | undefined,
+  callerFor: (ctx: ServerContext) => Caller | undefined,
   clients: ServiceClients,
   logger: Logger,
 ) {
@@ -42,7 +61,8 @@ export function registerMemoryResources(
       }
     };
   const memory = clients.memory;
-  const who = () => {
+  const who = (ctx: ServerContext) => {
+    const caller = callerFor(ctx);
     if (!caller) throw new DomainError('unauthenticated', 'no verified caller');
     if (!caller.scopes.includes(SCOPES.read))
       throw new DomainError('permission_denied', `reading resources needs ${SCOPES.read}`);
@@ -54,8 +74,8 @@ export function registerMemoryResources(
     'memory',
     new ResourceTemplate('memories://{memory_id}', {
       // Listing shows the caller's own newest memories; others' are reachable through users://.
-      list: guarded(async () => {
-        const { metadata } = who();
+      list: guarded(async (ctx: ServerContext) => {
+        const { metadata } = who(ctx);
         const page = await callUnary(
           memory.retrieveMemories.bind(memory),
           { limit: LIST_LIMIT, cursor: '' },
@@ -71,8 +91,8 @@ export function registerMemoryResources(
       }),
     }),
     { title: 'A memory', description: 'One memory you may see, as JSON.', mimeType: 'application/json' },
-    guarded(async (uri: URL, variables: Variables) => {
-      const { metadata } = who();
+    guarded(async (uri: URL, variables: Variables, ctx: ServerContext) => {
+      const { metadata } = who(ctx);
       const id = variable(variables.memory_id);
       if (!isUuid(id)) throw new ResourceNotFoundError(uri.href);
       try {
@@ -95,24 +115,11 @@ export function registerMemoryResources(
       description: 'The memories of one user that you may see (newest 100), as JSON.',
       mimeType: 'application/json',
     },
-    guarded(async (uri: URL, variables: Variables) => {
-      const { metadata } = who();
+    guarded(async (uri: URL, variables: Variables, ctx: ServerContext) => {
+      const { metadata } = who(ctx);
       const userId = variable(variables.user_id);
       if (!isUuid(userId)) throw new ResourceNotFoundError(uri.href);
-      const page = await callUnary(
-        memory.getMemories.bind(memory),
-        {
-          userId,
-          permission: memoryPb.Permission.PERMISSION_UNSPECIFIED,
-          tags: [],
-          expired: memoryPb.ExpiredFilter.EXPIRED_FILTER_EXCLUDE,
-          sort: 'created_at',
-          order: 'desc',
-          limit: LIST_LIMIT,
-          cursor: '',
-        },
-        metadata,
-      );
+      const page = await callUnary(memory.getMemories.bind(memory), userMemoriesRequest(userId), metadata);
       return json(uri, { memories: page.memories.map(memoryToJson), next_cursor: page.nextCursor ?? null });
     }),
   );
