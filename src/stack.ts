@@ -29,6 +29,8 @@ export interface StackOptions {
   /** Each service's logger (default: JSON to stdout at logLevel); tests read what was logged. */
   logger?: (service: string) => Logger;
   gatewayPort?: number;
+  /** The gateway's clock for token and session expiry (tests); the real one otherwise. */
+  gatewayClock?: () => number;
   onStep?: (what: string) => void;
 }
 
@@ -128,6 +130,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       bus: opts.bus,
       addresses,
       port: opts.gatewayPort,
+      clock: opts.gatewayClock,
     });
     stopped.push(() => gateway.stop());
     await auth.adminEnsured;

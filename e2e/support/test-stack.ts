@@ -75,6 +75,8 @@ export async function startTestStack(
     logger?: (service: string) => Logger;
     /** Data that exists already (a restored backup): these schemas of this PostgreSQL, left as they are at stop. */
     existing?: { url: string; schemas: TestStack['schemas'] };
+    /** The gateway's clock for token and session expiry: tests move it instead of waiting. */
+    gatewayClock?: () => number;
   } = {},
 ): Promise<TestStack> {
   const port = opts.realPublicUrl ? await freePort() : 0;
@@ -106,6 +108,7 @@ export async function startTestStack(
     bus,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     gatewayPort: port,
+    gatewayClock: opts.gatewayClock,
     logger: opts.logger,
   });
   return {

@@ -30,7 +30,7 @@ export interface StartGatewayOptions {
   bus?: EventBus;
   host?: string;
   port?: number;
-  /** The clock MCP sessions expire by (tests move it instead of waiting). */
+  /** The clock MCP sessions and access tokens expire by (tests move it instead of waiting). */
   clock?: () => number;
 }
 
@@ -58,7 +58,13 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
   // The gateway listens at once and answers 503 (and says why on /health) until NATS and
   // auth-service are reachable: in a cluster it may well start first.
   let waitingFor: string | undefined = 'its dependencies';
-  const verifier = new TokenVerifier(clients, denyList, publicUrl, [publicUrl, `${publicUrl}/mcp`]);
+  const verifier = new TokenVerifier(
+    clients,
+    denyList,
+    publicUrl,
+    [publicUrl, `${publicUrl}/mcp`],
+    opts.clock,
+  );
 
   // The public host and loopback, plus what the operator adds (comma-separated).
   const publicHost = new URL(publicUrl).hostname;

@@ -40,6 +40,8 @@ export class TokenVerifier {
     private readonly denyList: DenyList,
     private readonly issuer: string,
     private readonly audiences: string[],
+    /** What "now" is for expiry (tests move it instead of waiting for a token to expire). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   private async loadKeys(): Promise<void> {
@@ -85,8 +87,9 @@ export class TokenVerifier {
 
   private async check(token: string): Promise<JWTPayload> {
     const known = this.verified.get(token);
-    if (known && Date.now() < known.exp! * 1000) return known;
+    if (known && this.now() < known.exp! * 1000) return known;
     const { payload } = await jwtVerify(token, this.jwks!, {
+      currentDate: new Date(this.now()),
       issuer: this.issuer,
       audience: this.audiences,
       typ: 'at+jwt',
