@@ -112,6 +112,11 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     // Queries and writes use the model of the stored vectors until a model change is re-embedded.
     const reembedStore = new ReembedStore(knex, schema);
     const serving = new ServingEmbeddings(embeddings, await reembedStore.servingModel(embeddings.info));
+    // During a model change an edited text clears the row's new vector (embedding_next): the column
+    // must exist before the first request, not only once the background job gets to it.
+    if (serving.reembedding()) {
+      await reembedStore.prepare({ model: embeddings.info.model, dimensions: embeddings.info.dimensions });
+    }
     const memoryStore = new MemoryStore(knex, () => serving.reembedding(), {
       efSearch: config.MEMORY_HNSW_EF_SEARCH,
       iterativeScan: pgvector.iterative,

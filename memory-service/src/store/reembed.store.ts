@@ -51,17 +51,20 @@ export class ReembedStore {
     return type ? Number(/^vector\((\d+)\)$/.exec(type)?.[1]) : undefined;
   }
 
-  /** Creates (or recreates, for another width) the column and index the new vectors go to. */
+  /**
+   * Creates (or recreates, for another width) the column and index the new vectors go to. Two
+   * instances starting at once may both run it: every step tolerates the other having done it.
+   */
   async prepare(target: ModelState): Promise<void> {
     const found = await this.columnDimensions('embedding_next');
     if (found !== undefined && found !== target.dimensions) {
       await this.knex.raw(
-        'ALTER TABLE memories DROP COLUMN embedding_next, DROP COLUMN embedding_next_model',
+        'ALTER TABLE memories DROP COLUMN IF EXISTS embedding_next, DROP COLUMN IF EXISTS embedding_next_model',
       );
     }
     if (found !== target.dimensions) {
       await this.knex.raw(
-        `ALTER TABLE memories ADD COLUMN embedding_next vector(${Math.trunc(target.dimensions)}), ADD COLUMN embedding_next_model text`,
+        `ALTER TABLE memories ADD COLUMN IF NOT EXISTS embedding_next vector(${Math.trunc(target.dimensions)}), ADD COLUMN IF NOT EXISTS embedding_next_model text`,
       );
       await this.knex.raw(
         `CREATE INDEX IF NOT EXISTS ${NEXT_INDEX} ON memories USING hnsw (embedding_next vector_cosine_ops)`,

@@ -72,6 +72,13 @@ describe('memory-service: a change of embedding model', () => {
       embeddingAddress: openaiEmbedding.grpc.address,
       reembedRetryMs: 100,
     });
+    // The new vectors' column exists as soon as the service is up (an edit in the first moments
+    // clears a row's new vector there; before, it failed until the job had created the column).
+    const nextColumn = await stack.knex.raw<{ rows: { type: string | null }[] }>(
+      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+        WHERE attrelid = to_regclass('memories') AND attname = 'embedding_next' AND NOT attisdropped`,
+    );
+    expect(nextColumn.rows).toEqual([{ type: 'vector(8)' }]);
     const secondClient = createGrpcClient(memoryPb.MemoryServiceClient, second.grpc.address, testTokens());
     const bob = userApi(secondClient);
     const aliceOnSecond = userApi(secondClient, { userId: alice.userId });
