@@ -123,7 +123,8 @@ describe('the web app in a browser: a user journey', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await waitForPath(page, new RegExp(`^/memories/${ids.draft}$`));
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
-    await page.getByText(TEXT.edited).waitFor();
+    // The card, not the history below it: the version before the sharing change has this text too.
+    await page.locator('app-memory-card').getByText(TEXT.edited).waitFor();
 
     // The search index follows the edit.
     await page.goto('/search');
