@@ -17,7 +17,7 @@ import {
 import { fuse, type FusionOptions, type Ranked } from '../memory-service/src/domain/hybrid-ranking.js';
 import { KeywordHasher } from '../memory-service/src/domain/keyword-hasher.js';
 import { KeywordStore } from '../memory-service/src/store/keyword.store.js';
-import type { MemoryRow } from '../memory-service/src/store/memory.store.js';
+import type { MemoryCandidate } from '../memory-service/src/store/memory.store.js';
 import { startStack, userApi } from '../memory-service/test/integration/harness.js';
 import { loadConversations, storeConversation } from './conversations.js';
 import { machineInfo, runBenchmark, writeResults } from './report.js';
@@ -45,7 +45,7 @@ async function main() {
       .vectors[0]!.values;
   const hasher = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id);
   const keywordStore = new KeywordStore(stack.knex);
-  const ranked = (rows: MemoryRow[], labelOf: Map<string, string>): Ranked[] =>
+  const ranked = (rows: MemoryCandidate[], labelOf: Map<string, string>): Ranked[] =>
     rows.map((r) => ({
       id: labelOf.get(r.id)!,
       similarity: r.distance === undefined ? undefined : 1 - r.distance,

@@ -37,9 +37,9 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
   const embedder = new Embedder(provider, {
     cacheSize: config.EMBEDDING_CACHE_SIZE,
     logger,
-    // The offline model is one worker thread computing one batch at a time: a second batch in
-    // flight would only wait there, and texts arriving meanwhile merge into the next batch.
-    concurrency: provider.name === 'openai' ? 4 : 1,
+    // Beyond what the provider runs at once a batch would only wait there, while texts arriving
+    // meanwhile merge into the next batch.
+    concurrency: provider.parallelism ?? 1,
   });
   const models = new ModelRegistry(embedder, config, logger);
   const unwatch = watchQueue(provider.name, () => embedder.queueDepth);

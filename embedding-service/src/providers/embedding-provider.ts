@@ -7,6 +7,8 @@ export interface EmbeddingProvider {
   readonly name: string;
   readonly model: string;
   readonly dimensions: number;
+  /** Calls worth running at once (the service's micro-batcher sends no more); 1 unless said. */
+  readonly parallelism?: number;
   embed(texts: string[]): Promise<number[][]>;
   /** Releases what the provider holds (the offline model's worker thread); whoever created it calls this. */
   close?(): Promise<void>;

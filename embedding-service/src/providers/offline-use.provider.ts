@@ -55,6 +55,11 @@ class ModelWorker {
     return this.loaded && !this.gone;
   }
 
+  /** Calls sent and not yet answered. */
+  get busy(): number {
+    return this.pending.size;
+  }
+
   embed(texts: string[]): Promise<EmbedResult> {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
@@ -106,17 +111,21 @@ class ModelWorker {
 }
 
 /**
- * Batches at least this large are split over two workers, one per core: an import or a
- * `submit_memories` call embeds about twice as fast. Smaller ones (a query, a few texts merged by
- * the micro-batcher) stay on the first worker, where they cost least per text and leave the other
- * core to the databases and the event loop.
+ * Batches at least this large are split over the two workers, one per core: an import or a
+ * `submit_memories` call embeds about twice as fast. A smaller batch (a query, a few texts merged by
+ * the micro-batcher) goes whole to one worker, where it costs least per text; two of them (two
+ * calls in flight) run on the two workers at once.
  */
 export const SPLIT_BATCH = 16;
 
+/** Calls the offline provider runs at once: one per worker. */
+export const OFFLINE_PARALLELISM = 2;
+
 // One model per worker per process (~240 MB each), shared by every provider: the embedded launcher
 // or a test may start the service more than once. Providers count as users; the last one to close
-// ends the workers. The second worker starts with the first batch large enough to split, so a
-// process that never embeds one (or a start) pays neither its memory nor its load.
+// ends the workers. The second worker starts when there is work for it (a batch large enough to
+// split, or a call while the first is busy), so a process that only ever embeds one call at a
+// time (or a start) pays neither its memory nor its load.
 const workers: (ModelWorker | undefined)[] = [undefined, undefined];
 let users = 0;
 
@@ -137,14 +146,22 @@ function rowsOf({ vectors: flat, count, dimensions }: EmbedResult): number[][] {
   );
 }
 
-/** Embeds on the first worker, or, for a large batch while the second is loaded, on both at once. */
+/**
+ * Embeds on the first worker; on the second when the first is busy and the second idle; or, for a
+ * large batch while the second is loaded, on both at once. A second worker still loading is not
+ * waited for: the call queues on the first.
+ */
 async function embedOnWorkers(texts: string[]): Promise<number[][]> {
   // After a crash this starts a new worker (and waits for its model).
   const first = modelWorker(0);
   await first.ready;
-  if (texts.length < SPLIT_BATCH) return rowsOf(await first.embed(texts));
-  const second = modelWorker(1);
-  if (!second.modelLoaded) return rowsOf(await first.embed(texts)); // still loading: not worth waiting for
+  const wantsSecond = texts.length >= SPLIT_BATCH || first.busy > 0;
+  const second = wantsSecond ? modelWorker(1) : workers[1];
+  if (!second?.modelLoaded) return rowsOf(await first.embed(texts));
+  if (texts.length < SPLIT_BATCH) {
+    const idler = second.busy < first.busy ? second : first;
+    return rowsOf(await idler.embed(texts));
+  }
   const half = Math.ceil(texts.length / 2);
   const parts = await Promise.all([first.embed(texts.slice(0, half)), second.embed(texts.slice(half))]);
   return parts.flatMap(rowsOf);
@@ -178,6 +195,7 @@ export async function createOfflineUseProvider(): Promise<EmbeddingProvider> {
     name: 'offline',
     model: OFFLINE_MODEL,
     dimensions: OFFLINE_DIMENSIONS,
+    parallelism: OFFLINE_PARALLELISM,
     async embed(texts) {
       const vectors = await embedOnWorkers(texts);
       checkShape('offline model', texts, vectors, OFFLINE_DIMENSIONS);

@@ -22,6 +22,8 @@ export function createOpenAiProvider(opts: OpenAiProviderOptions): EmbeddingProv
     name: 'openai',
     model: opts.model,
     dimensions: opts.dimensions,
+    // A remote API: several requests in flight hide its round trip.
+    parallelism: 4,
     async embed(texts) {
       const res = await client.embeddings.create({
         model: opts.model,

@@ -5,31 +5,40 @@ import { createOfflineUseProvider } from '../../src/providers/offline-use.provid
 import type { EmbeddingProvider } from '../../src/providers/embedding-provider.js';
 import { configFrom, cosine, embeddingClient, failure } from './helpers.js';
 
-/** Wraps the real model and counts its calls; it does not replace anything. */
+/** Wraps the real model and counts its calls and how many ran at once; it does not replace anything. */
 function counting(inner: EmbeddingProvider) {
   const calls: number[] = [];
+  const running = { now: 0, most: 0 };
   const provider: EmbeddingProvider = {
     name: inner.name,
     model: inner.model,
     dimensions: inner.dimensions,
-    embed: (texts) => {
+    parallelism: inner.parallelism,
+    embed: async (texts) => {
       calls.push(texts.length);
-      return inner.embed(texts);
+      running.most = Math.max(running.most, ++running.now);
+      try {
+        return await inner.embed(texts);
+      } finally {
+        running.now--;
+      }
     },
   };
-  return { provider, calls };
+  return { provider, calls, running };
 }
 
 describe('embedding-service with the offline model', () => {
   let service: EmbeddingServiceHandle;
   let api: ReturnType<typeof embeddingClient>;
   let calls: number[];
+  let running: { now: number; most: number };
   let model: EmbeddingProvider;
 
   beforeAll(async () => {
     model = await createOfflineUseProvider();
     const wrapped = counting(model);
     calls = wrapped.calls;
+    running = wrapped.running;
     service = await startEmbeddingService({
       config: configFrom({}),
       logger: testLogger(),
@@ -89,8 +98,10 @@ describe('embedding-service with the offline model', () => {
     expect(second.vectors[0]!.values).toEqual(first.vectors[0]!.values);
   });
 
-  it('merges concurrent calls into one provider call', async () => {
+  it('merges concurrent calls into a few provider calls, no more at once than the model runs', async () => {
+    expect(model.parallelism).toBe(2); // one per worker thread
     const before = calls.length;
+    running.most = 0;
     const texts = Array.from(
       { length: 12 },
       (_, i) => `concurrent sentence number ${i} about topic ${i * 7}`,
@@ -98,9 +109,11 @@ describe('embedding-service with the offline model', () => {
     const results = await Promise.all(texts.map((t) => api.embed([t])));
     expect(results.every((r) => r.vectors.length === 1 && r.cached === 0)).toBe(true);
     const made = calls.slice(before);
-    // The first call may leave alone while the rest queue behind it; never one call per request.
-    expect(made.length).toBeLessThanOrEqual(2);
+    // The first call may leave alone, a second joins it on the other worker, the rest queue behind
+    // them and leave together; never one call per request.
+    expect(made.length).toBeLessThanOrEqual(4);
     expect(made.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(running.most).toBeLessThanOrEqual(2);
   });
 
   it('splits a large call into provider batches of at most 64', async () => {

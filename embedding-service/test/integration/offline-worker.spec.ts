@@ -140,6 +140,22 @@ describe('the offline model in its worker thread', () => {
     expect(await repliesDuring(() => provider.embed(sentences(SPLIT_BATCH - 1, 'small')))).toEqual([1, 0]);
   });
 
+  it('runs a small call that arrives while the first worker is busy on the second, vectors unchanged', async () => {
+    await offlineModelForTests.ready(1);
+    const [a, b] = [sentences(4, 'first call'), sentences(3, 'second call')];
+    const expected = (await direct.embed([...a, ...b])).map(normalize);
+    let answers: number[][][] = [];
+    expect(
+      await repliesDuring(async () => (answers = await Promise.all([provider.embed(a), provider.embed(b)]))),
+    ).toEqual([1, 1]);
+    let maxDiff = 0;
+    answers
+      .flat()
+      .forEach((v, i) => v.forEach((x, d) => (maxDiff = Math.max(maxDiff, Math.abs(x - expected[i]![d]!)))));
+    expect(answers.map((rows) => rows.length)).toEqual([4, 3]);
+    expect(maxDiff).toBeLessThan(1e-6);
+  });
+
   it('answers a bad request with an error and keeps the worker', async () => {
     const before = offlineModelForTests.worker()!.threadId;
     await expect(provider.embed([42 as unknown as string])).rejects.toThrow(/^offline model: /);

@@ -14,6 +14,7 @@ import { decodeCursor, decodeListCursor, encodeCursor, encodeListCursor } from '
 import { listVisible, type SortField, type SortOrder } from '../store/memory-list.store.js';
 import type {
   LockedMemory,
+  MemoryCandidate,
   MemoryRow,
   MemoryStore,
   NewMemoryRow,
@@ -215,9 +216,8 @@ export class MemoryService {
         : undefined;
     const [vectorRows, distances] = await Promise.all([vectorSearch, earlyDistances]);
     if (distances) for (const r of keywordRows) r.distance = distances.get(r.id);
-    const candidates = (rows: MemoryRow[]) =>
+    const candidates = (rows: MemoryCandidate[]) =>
       rows.map((r) => ({
-        row: r,
         id: r.id,
         similarity: r.distance === undefined ? undefined : 1 - r.distance,
         keywordScore: r.keywordScore,
@@ -228,15 +228,24 @@ export class MemoryService {
         : mode === 'keyword'
           ? candidates(keywordRows)
           : fuse(candidates(vectorRows), candidates(keywordRows), this.deps.fusion).slice(0, limit);
+    // A hit deleted or unshared since it was ranked is left out.
+    const rows = new Map(
+      (
+        await this.deps.store.visibleRows(
+          viewer,
+          ranked.map((r) => r.id),
+        )
+      ).map((r) => [r.id, r]),
+    );
     const searchMs = since(t);
 
     t = performance.now();
     const shares = new Map<string, Shares>();
-    for (const { row } of ranked) if (row.ownerShares) shares.set(row.id, row.ownerShares);
-    const items = ranked.map((r) => ({
-      ...this.reveal(caller, r.row, shares),
-      similarity: r.similarity ?? 0,
-    }));
+    for (const row of rows.values()) if (row.ownerShares) shares.set(row.id, row.ownerShares);
+    const items = ranked.flatMap((r) => {
+      const row = rows.get(r.id);
+      return row ? [{ ...this.reveal(caller, row, shares), similarity: r.similarity ?? 0 }] : [];
+    });
     const decryptMs = since(t);
     this.deps.activity?.searched(caller.userId);
     return { items, timings: { embedMs, searchMs, decryptMs, totalMs: since(started) } };

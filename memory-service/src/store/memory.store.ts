@@ -31,11 +31,36 @@ export interface MemoryRow {
   embeddingPending: boolean;
   /** Position for keyset paging: created_at at full (microsecond) precision, as text. */
   createdKey: string;
+  /** Search hits: the share lists of the viewer's own rows, read with the row. */
+  ownerShares?: Shares;
+}
+
+/**
+ * A search hit before its row is read: what ranking needs (fusion, similarity), not the sealed
+ * text. Only the few that make the page are read whole (`visibleRows`).
+ */
+export interface MemoryCandidate {
+  id: string;
+  userId: string;
   distance?: number;
   /** Keyword search: BM25 relative to the query's ideal (see keyword.store.ts). */
   keywordScore?: number;
-  /** Searches: the share lists of the viewer's own rows, read with the row. */
-  ownerShares?: Shares;
+}
+
+interface RawCandidate {
+  id: string;
+  user_id: string;
+  distance?: number | string | null;
+  keyword_score?: number | string;
+}
+
+function candidateOf(r: RawCandidate): MemoryCandidate {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    ...(r.distance !== undefined && r.distance !== null ? { distance: Number(r.distance) } : {}),
+    ...(r.keyword_score !== undefined ? { keywordScore: Number(r.keyword_score) } : {}),
+  };
 }
 
 export interface NewMemoryRow {
@@ -131,8 +156,6 @@ export interface RawRow extends SealedColumns {
   updated_at: Date | string;
   embedding_pending: boolean;
   created_key: string;
-  distance?: number | string | null;
-  keyword_score?: number | string;
   /** `user:<id>` / `group:<id>`; null on rows the viewer does not own. */
   owner_shares?: string[] | null;
 }
@@ -151,8 +174,6 @@ export function fromRaw(r: RawRow): MemoryRow {
     updatedAt: toDate(r.updated_at),
     embeddingPending: r.embedding_pending,
     createdKey: r.created_key,
-    ...(r.distance !== undefined && r.distance !== null ? { distance: Number(r.distance) } : {}),
-    ...(r.keyword_score !== undefined ? { keywordScore: Number(r.keyword_score) } : {}),
     ...(r.owner_shares ? { ownerShares: sharesFromKeys(r.owner_shares) } : {}),
   };
 }
@@ -168,8 +189,8 @@ function sharesFromKeys(keys: readonly string[]): Shares {
 }
 
 /**
- * The share lists of the viewer's own rows as a column, so a search answers the owner's view in
- * the same statement (only for rows the statement returns; other owners' rows get null).
+ * The share lists of the viewer's own rows as a column, so the rows of a search's page come with
+ * the owner's view in the same statement (other owners' rows get null).
  */
 function ownerSharesColumn(db: Knex | Knex.Transaction, viewer: Viewer) {
   return db.raw(
@@ -291,14 +312,16 @@ export class MemoryStore {
   /**
    * Nearest visible memories by cosine distance, in one SQL statement. The HNSW scan is widened
    * (ef_search) and, where pgvector supports it, continued until enough rows pass the visibility
-   * filter; relaxed order means the caller re-sorts by distance.
+   * filter; relaxed order means the caller re-sorts by distance. Candidates only: a hybrid search
+   * fuses three times the page from each index, and reading every candidate's sealed row, dates
+   * and shares cost more than the one more statement that reads the page's rows.
    */
   async search(
     viewer: Viewer,
     vector: number[],
     opts: SearchOptions,
     filter: SearchFilter = {},
-  ): Promise<MemoryRow[]> {
+  ): Promise<MemoryCandidate[]> {
     const sessionFits =
       this.session?.efSearch === opts.efSearch && this.session.iterativeScan === opts.iterativeScan;
     const rows = (
@@ -308,8 +331,29 @@ export class MemoryStore {
             await this.tuneSearch(trx, opts);
             return await this.searchQuery(trx, viewer, vector, opts.limit, filter);
           })
-    ) as RawRow[];
-    return rows.map(fromRaw).sort((a, b) => a.distance! - b.distance!);
+    ) as RawCandidate[];
+    return rows.map(candidateOf).sort((a, b) => a.distance! - b.distance!);
+  }
+
+  /**
+   * The rows of search hits, with the owner's share lists, for those still visible to the viewer
+   * (one may have been deleted or unshared since it was ranked), in no particular order.
+   */
+  async visibleRows(viewer: Viewer, ids: readonly string[]): Promise<MemoryRow[]> {
+    if (ids.length === 0) return [];
+    return ((await this.visibleRowsQuery(viewer, ids)) as RawRow[]).map(fromRaw);
+  }
+
+  /** The plan `visibleRows` runs with (the plan test). */
+  explainVisibleRows(viewer: Viewer, ids: readonly string[]): Promise<string> {
+    return explainPlan(this.knex, this.visibleRowsQuery(viewer, ids).toSQL());
+  }
+
+  private visibleRowsQuery(viewer: Viewer, ids: readonly string[]) {
+    return this.select(this.knex)
+      .select(ownerSharesColumn(this.knex, viewer))
+      .whereIn('m.id', [...ids])
+      .where(whereVisibleTo(viewer, 'm'));
   }
 
   /** The plan `search` runs with, for diagnostics and the benchmark. */
@@ -342,8 +386,8 @@ export class MemoryStore {
     filter: SearchFilter,
   ) {
     const q = toSql(vector) as string;
-    const query = this.select(trx)
-      .select(trx.raw('m.embedding <=> ?::vector AS distance', [q]), ownerSharesColumn(trx, viewer))
+    const query = trx({ m: 'memories' })
+      .select('m.id', 'm.user_id', trx.raw('m.embedding <=> ?::vector AS distance', [q]))
       .whereNotNull('m.embedding')
       .where(whereVisibleTo(viewer, 'm'))
       .where(whereMatches(filter, q))
@@ -364,10 +408,10 @@ export class MemoryStore {
     limit: number,
     filter: SearchFilter = {},
     vector?: number[],
-  ): Promise<MemoryRow[]> {
+  ): Promise<MemoryCandidate[]> {
     if (terms.length === 0) return [];
-    const rows = (await this.keywordQuery(viewer, terms, stats, limit, filter, vector)) as RawRow[];
-    return rows.map(fromRaw);
+    const rows = (await this.keywordQuery(viewer, terms, stats, limit, filter, vector)) as RawCandidate[];
+    return rows.map(candidateOf);
   }
 
   /** The plan `keywordSearch` runs with (diagnostics, the plan test). */
@@ -391,10 +435,10 @@ export class MemoryStore {
   ) {
     const db = this.knex;
     const q = vector ? (toSql(vector) as string) : undefined;
-    return this.select(db)
+    return db({ m: 'memories' })
       .with('kw', keywordScores(db, terms, stats))
       .join('kw', 'kw.memory_id', 'm.id')
-      .select('kw.score AS keyword_score', ownerSharesColumn(db, viewer))
+      .select('m.id', 'm.user_id', 'kw.score AS keyword_score')
       .select(q ? db.raw('m.embedding <=> ?::vector AS distance', [q]) : db.raw('NULL AS distance'))
       .where(whereVisibleTo(viewer, 'm'))
       .where(whereMatches(filter, q))

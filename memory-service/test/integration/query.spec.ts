@@ -3,7 +3,7 @@ import { toSql } from 'pgvector/knex';
 import { embeddingPb, memoryPb } from '@picard/proto';
 import { callUnary, createGrpcClient, newId } from '@picard/service-kit';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
-import { PRIVATE, PUBLIC, startStack, userApi, type Stack } from './harness.js';
+import { PRIVATE, PUBLIC, SHARED, startStack, userApi, type Stack } from './harness.js';
 import { seededRandom, testTokens } from '@picard/service-kit/testing';
 
 describe('memory-service: search by meaning', () => {
@@ -127,5 +127,30 @@ describe('memory-service: search by meaning', () => {
     const res = await seeker.query(query, 10, { mode: 1 });
     expect(res.memories).toHaveLength(10);
     expect(res.memories.every((m) => publicIds.has(m.id) && m.text.startsWith('public '))).toBe(true);
+  });
+
+  // Last: its public memory would be a visible neighbour in the test above.
+  it("reads a page's rows only while the viewer may still see them, shares in the owner's view alone", async () => {
+    const [owner, friend, stranger] = [userApi(stack.client), userApi(stack.client), userApi(stack.client)];
+    const mine = await owner.submit({ text: 'a note only I keep', permission: PRIVATE });
+    const open = await owner.submit({ text: 'a note anyone may read', permission: PUBLIC });
+    const forFriend = await owner.submit({ text: 'a note for my friend', permission: PRIVATE });
+    await owner.share(forFriend.id, SHARED, [friend.userId]);
+    // Ranked, then deleted before its row was read; and an id that never existed.
+    const gone = await owner.submit({ text: 'a note deleted after ranking', permission: PUBLIC });
+    await owner.remove(gone.id);
+    const ids = [mine.id, open.id, forFriend.id, gone.id, newId()];
+    const rows = (viewer: string, of = ids) => stack.memory.memories.visibleRows({ userId: viewer }, of);
+    const idsOf = async (viewer: string) => (await rows(viewer)).map((r) => r.id).sort();
+
+    expect(await idsOf(owner.userId)).toEqual([mine.id, open.id, forFriend.id].sort());
+    expect(await idsOf(friend.userId)).toEqual([open.id, forFriend.id].sort());
+    expect(await idsOf(stranger.userId)).toEqual([open.id]);
+    expect((await rows(owner.userId, [forFriend.id]))[0]!.ownerShares).toEqual({
+      users: [friend.userId],
+      groups: [],
+    });
+    expect((await rows(friend.userId, [forFriend.id]))[0]!.ownerShares).toBeUndefined();
+    expect(await rows(owner.userId, [])).toEqual([]);
   });
 });
