@@ -58,7 +58,7 @@ export class ModelRegistry {
           'dimensions',
         );
       }
-      return createOfflineUseProvider();
+      return createOfflineUseProvider({ workers: this.config.EMBEDDING_OFFLINE_WORKERS });
     }
     if (!this.config.OPENAI_API_KEY) {
       throw new DomainError(

@@ -14,5 +14,5 @@ export async function createProvider(config: EmbeddingConfig): Promise<Embedding
       timeoutMs: config.EMBEDDING_TIMEOUT_MS,
     });
   }
-  return createOfflineUseProvider();
+  return createOfflineUseProvider({ workers: config.EMBEDDING_OFFLINE_WORKERS });
 }

@@ -118,8 +118,8 @@ class ModelWorker {
  */
 export const SPLIT_BATCH = 16;
 
-/** Calls the offline provider runs at once: one per worker. */
-export const OFFLINE_PARALLELISM = 2;
+/** Model workers a provider may use unless told: one per core of a 2-core machine. */
+export const DEFAULT_OFFLINE_WORKERS = 2;
 
 // One model per worker per process (~240 MB each), shared by every provider: the embedded launcher
 // or a test may start the service more than once. Providers count as users; the last one to close
@@ -151,10 +151,11 @@ function rowsOf({ vectors: flat, count, dimensions }: EmbedResult): number[][] {
  * large batch while the second is loaded, on both at once. A second worker still loading is not
  * waited for: the call queues on the first.
  */
-async function embedOnWorkers(texts: string[]): Promise<number[][]> {
+async function embedOnWorkers(texts: string[], count: number): Promise<number[][]> {
   // After a crash this starts a new worker (and waits for its model).
   const first = modelWorker(0);
   await first.ready;
+  if (count < 2) return rowsOf(await first.embed(texts));
   const wantsSecond = texts.length >= SPLIT_BATCH || first.busy > 0;
   const second = wantsSecond ? modelWorker(1) : workers[1];
   if (!second?.modelLoaded) return rowsOf(await first.embed(texts));
@@ -181,7 +182,12 @@ export function preloadOfflineModel(): void {
  * worker thread: no network, 512 dimensions, unit-length vectors. Resolves once the model is
  * loaded.
  */
-export async function createOfflineUseProvider(): Promise<EmbeddingProvider> {
+export async function createOfflineUseProvider({
+  workers: threads = DEFAULT_OFFLINE_WORKERS,
+}: {
+  /** 1: one model thread (~240 MB less memory, half the throughput of a large batch); 2: two. */
+  workers?: number;
+} = {}): Promise<EmbeddingProvider> {
   // Counted before waiting, so a provider closing meanwhile does not end the worker being loaded.
   users++;
   try {
@@ -195,9 +201,9 @@ export async function createOfflineUseProvider(): Promise<EmbeddingProvider> {
     name: 'offline',
     model: OFFLINE_MODEL,
     dimensions: OFFLINE_DIMENSIONS,
-    parallelism: OFFLINE_PARALLELISM,
+    parallelism: threads,
     async embed(texts) {
-      const vectors = await embedOnWorkers(texts);
+      const vectors = await embedOnWorkers(texts, threads);
       checkShape('offline model', texts, vectors, OFFLINE_DIMENSIONS);
       // Already unit length up to float error; normalising keeps the contract exact.
       return vectors.map(normalize);

@@ -225,4 +225,15 @@ describe('the offline model in its worker thread', () => {
     provider = await createOfflineUseProvider();
     expect(await provider.embed(['back again'])).toHaveLength(1);
   });
+
+  it('with one worker (EMBEDDING_OFFLINE_WORKERS=1) keeps every call on it and never starts a second', async () => {
+    await provider.close!();
+    provider = await createOfflineUseProvider({ workers: 1 });
+    expect(provider.parallelism).toBe(1);
+    const large = sentences(SPLIT_BATCH * 2, 'one worker');
+    expect(
+      await repliesDuring(() => Promise.all([provider.embed(large), provider.embed(['and a query'])])),
+    ).toEqual([2, 0]);
+    expect(offlineModelForTests.worker(1)).toBeUndefined();
+  });
 });

@@ -179,15 +179,20 @@ export class MemoryService {
       return this.deps.store.keywordSearch(viewer, terms, await store.corpusStats(), fetch, filter, vector);
     };
     // The keyword candidates need no vector, so they are read while the model embeds the query (in
-    // embedded mode the model has its own thread). A similarity floor must hold inside the keyword
-    // LIMIT, so with one they wait for the vector.
+    // embedded mode the model has its own thread). The embedder is asked first: hashing the terms
+    // and building the statement would otherwise delay the longest step. A similarity floor must
+    // hold inside the keyword LIMIT, so with one they wait for the vector.
     let t = performance.now();
-    const early = mode !== 'vector' && filter.maxDistance === undefined ? byKeyword() : undefined;
-    early?.catch(() => undefined); // awaited below; a failure meanwhile must not go unhandled
     // Keyword mode uses the vector only for each result's similarity: it keeps working (similarity
     // 0) while the embedder is down, like memories stored pending.
-    const vector =
-      mode === 'keyword' ? await this.vectorIfUp(text) : (await this.deps.embeddings.embed([text]))[0];
+    const embedding =
+      mode === 'keyword'
+        ? this.vectorIfUp(text)
+        : this.deps.embeddings.embed([text]).then((vectors) => vectors[0]);
+    embedding.catch(() => undefined); // awaited below; a failure meanwhile must not go unhandled
+    const early = mode !== 'vector' && filter.maxDistance === undefined ? byKeyword() : undefined;
+    early?.catch(() => undefined);
+    const vector = await embedding;
     const embedMs = since(t);
 
     t = performance.now();

@@ -1,0 +1,20 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '@picard/service-kit';
+import { withInternalKey } from '@picard/service-kit/testing';
+import { embeddingConfigSchema } from './config.js';
+
+describe('embedding-service configuration', () => {
+  const load = (env: Record<string, string>) => loadConfig(embeddingConfigSchema, withInternalKey(env));
+
+  it('runs the offline model on two worker threads unless told one', () => {
+    expect(load({}).EMBEDDING_OFFLINE_WORKERS).toBe(2);
+    expect(load({ EMBEDDING_OFFLINE_WORKERS: '' }).EMBEDDING_OFFLINE_WORKERS).toBe(2);
+    expect(load({ EMBEDDING_OFFLINE_WORKERS: '1' }).EMBEDDING_OFFLINE_WORKERS).toBe(1);
+  });
+
+  it.each(['0', '3', '1.5', 'two'])('names a bad EMBEDDING_OFFLINE_WORKERS (%s)', (value) => {
+    const bad = () => load({ EMBEDDING_OFFLINE_WORKERS: value });
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/EMBEDDING_OFFLINE_WORKERS.*must be 1 or 2/);
+  });
+});
