@@ -15,6 +15,7 @@ import os from 'node:os';
 import { memoryPb } from '@picard/proto';
 import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
+import { runChildJob } from './child-job.js';
 import { measureEmbedderCeiling } from './embedder-ceiling.js';
 import { closeSql, exactSearch, searchAt } from './scale-sql.js';
 import { hybridEval } from './hybrid-eval.js';
@@ -112,14 +113,28 @@ async function main() {
     );
   };
 
-  // ---- through the gateway ----
-  for (const concurrency of [1, 16]) {
+  // ---- through the gateway, from clients in a process of their own (bench/rest-clients.mjs), as
+  // real clients are: their HTTP work must not share the services' event loop ----
+  const restPhases = [1, 16].map((concurrency) => {
     const q = queries(Q);
-    await phase(`gateway REST c=${concurrency}`, Q, concurrency, async (i) => {
-      const res = await callTool(t, viewer.access_token, 'query_memory', { query: q(i), limit: LIMIT });
-      if (res.status !== 200 || res.json.result.memories.length !== LIMIT)
-        throw new Error(`query failed: ${res.text.slice(0, 300)}`);
-    });
+    return {
+      name: `gateway REST c=${concurrency}`,
+      concurrency,
+      warmup: Array.from({ length: 20 }, (_, i) => q(Q + i)), // queries the phase will not reuse
+      queries: Array.from({ length: Q }, (_, i) => q(i)),
+    };
+  });
+  const restSamples = await runChildJob<Record<string, number[]>>('rest-clients.mjs', {
+    url: t.url,
+    token: viewer.access_token,
+    limit: LIMIT,
+    phases: restPhases,
+  });
+  for (const { name } of restPhases) {
+    results[name] = summarize(restSamples[name]!);
+    log(
+      `${name.padEnd(26)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`,
+    );
   }
 
   // ---- behind the gateway ----
@@ -327,6 +342,9 @@ batch-64 throughput of ${r.ingest.embedder_ceiling_per_second.before} texts/s be
 **${Math.round(r.ingest.share_of_ceiling * 100)} % of the ceiling**.
 
 ## query_memory latency
+The gateway phases' clients run in a process of their own (\`bench/rest-clients.mjs\`); the services, the
+gRPC phases and the raw statement share the benchmark's process; everything shares the machine's cores.
+
 ${lat}
 
 At p50 with one client: end to end ${o.end_to_end_ms} ms = embedding ${o.embedding_ms} ms + pgvector ${o.pgvector_ms} ms + **Picard ${o.picard_ms} ms
