@@ -5,6 +5,7 @@
  *
  * Job: { url, token, limit, phases: [{ name, kind: 'ping' | 'query', concurrency, warmup: string[], queries: string[] }] }
  */
+import { measure } from './measure.mjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -24,23 +25,6 @@ const clients = await Promise.all(
     return c;
   }),
 );
-
-/** Runs `count` tasks with `concurrency` callers; each sample is one task's duration in ms. */
-async function measure(count, concurrency, task) {
-  const samples = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      while (next < count) {
-        const i = next++;
-        const t0 = performance.now();
-        await task(i, worker);
-        samples.push(performance.now() - t0);
-      }
-    }),
-  );
-  return samples;
-}
 
 const out = {};
 for (const phase of job.phases) {

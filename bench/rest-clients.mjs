@@ -5,26 +5,10 @@
  *
  * Job: { url, token, limit, phases: [{ name, concurrency, warmup: string[], queries: string[] }] }
  */
+import { measure } from './measure.mjs';
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const job = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-
-/** Runs `count` tasks with `concurrency` callers; each sample is one task's duration in ms. */
-async function measure(count, concurrency, task) {
-  const samples = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t0 = performance.now();
-        await task(i);
-        samples.push(performance.now() - t0);
-      }
-    }),
-  );
-  return samples;
-}
 
 const query = (texts) => async (i) => {
   const res = await fetch(`${job.url}/api/tools/query_memory`, {
