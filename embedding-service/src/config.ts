@@ -22,15 +22,7 @@ export const embeddingConfigSchema = z
     EMBEDDING_TIMEOUT_MS: env.positiveInt(30_000),
     EMBEDDING_CACHE_SIZE: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(10_000)),
     /** Threads running the offline model (each holds it: ~240 MB); the second starts when there is work for it. */
-    EMBEDDING_OFFLINE_WORKERS: z.preprocess(
-      unsetIfEmpty,
-      z.coerce
-        .number({ message: 'must be 1 or 2' })
-        .int({ message: 'must be 1 or 2' })
-        .min(1, { message: 'must be 1 or 2' })
-        .max(2, { message: 'must be 1 or 2' })
-        .default(2),
-    ),
+    EMBEDDING_OFFLINE_WORKERS: env.intWithin(2, 1, 2, 'must be 1 or 2'),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDING_PROVIDER === 'openai' && !c.OPENAI_API_KEY) {

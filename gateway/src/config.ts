@@ -6,18 +6,6 @@ import { parseTrustProxy } from './http/trust-proxy.js';
 /** A body is forwarded as one gRPC message, which carries at most 64 MiB. */
 const MAX_BODY_LIMIT = 64 * 1024 * 1024;
 
-/** An integer setting within bounds; the message names the range (the loader prefixes the variable). */
-const intWithin = (fallback: number, min: number, max: number) =>
-  z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: `must be a whole number from ${min} to ${max}` })
-      .int({ message: `must be a whole number from ${min} to ${max}` })
-      .min(min, { message: `must be a whole number from ${min} to ${max}` })
-      .max(max, { message: `must be a whole number from ${min} to ${max}` })
-      .default(fallback),
-  );
-
 export const gatewayConfigSchema = z.object({
   LOG_LEVEL: env.logLevel(),
   METRICS_TOKEN: metricsEnv.METRICS_TOKEN,
@@ -95,13 +83,13 @@ export const gatewayConfigSchema = z.object({
     z.enum(['stateless', 'stateful'], { message: 'must be stateless or stateful' }).default('stateless'),
   ),
   /** A session nobody used for this long (no request, no open event stream) is closed. */
-  MCP_SESSION_TTL_SECONDS: intWithin(1800, 1, 86_400),
+  MCP_SESSION_TTL_SECONDS: env.intWithin(1800, 1, 86_400),
   /** Messages kept per session so a client reconnecting with Last-Event-ID gets what it missed. */
-  MCP_SESSION_EVENT_BUFFER: intWithin(100, 1, 10_000),
+  MCP_SESSION_EVENT_BUFFER: env.intWithin(100, 1, 10_000),
   /** Resource subscriptions one session may hold. */
-  MCP_SESSION_MAX_SUBSCRIPTIONS: intWithin(100, 1, 10_000),
+  MCP_SESSION_MAX_SUBSCRIPTIONS: env.intWithin(100, 1, 10_000),
   /** Open sessions per user on one gateway; a new one beyond it closes that user's least recently used. */
-  MCP_SESSIONS_PER_USER: intWithin(16, 1, 1000),
+  MCP_SESSIONS_PER_USER: env.intWithin(16, 1, 1000),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -50,6 +50,22 @@ export const env = {
   optionalString: () => z.preprocess(unsetIfEmpty, z.string().optional()),
   positiveInt: (fallback: number) =>
     z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
+  /** A whole number from `min` to `max`; `message` (the loader prefixes the variable) names the range. */
+  intWithin: (
+    fallback: number,
+    min: number,
+    max: number,
+    message = `must be a whole number from ${min} to ${max}`,
+  ) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z.coerce
+        .number({ message })
+        .int({ message })
+        .min(min, { message })
+        .max(max, { message })
+        .default(fallback),
+    ),
   logLevel: () =>
     z.preprocess(
       unsetIfEmpty,

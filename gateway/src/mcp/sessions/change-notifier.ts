@@ -1,8 +1,5 @@
 import { eventSchemas, type EventPayload } from '@picard/proto';
 import {
-  callerMetadata,
-  callUnary,
-  DomainError,
   type BusMessage,
   type Caller,
   type EventBus,
@@ -13,6 +10,7 @@ import type { ServiceClients } from '../../clients/service-clients.js';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
 import { SCOPES } from '../../auth/scopes.js';
 import type { McpSession, SessionRegistry } from './session-registry.js';
+import { maySeeMemory } from './memory-visibility.js';
 import { remember } from './session-subscriptions.js';
 
 const MEMORY_SUBJECTS = [
@@ -113,7 +111,7 @@ export class ResourceChangeNotifier {
       }
     } else if (concerned.length) {
       let visible = asked.get(caller.userId);
-      if (!visible) asked.set(caller.userId, (visible = this.maySee(caller, memoryId)));
+      if (!visible) asked.set(caller.userId, (visible = maySeeMemory(this.clients, caller, memoryId)));
       if (await visible) {
         for (const s of concerned) {
           remember(s, memoryId);
@@ -143,18 +141,5 @@ export class ResourceChangeNotifier {
     this.logger.debug({ sessionId: session.id }, "MCP session's token no longer valid: event stream ended");
     session.transport.closeStandaloneSSEStream();
     return undefined;
-  }
-
-  /** Whether memory-service shows this memory to this caller now. */
-  private async maySee(caller: Caller, memoryId: string): Promise<boolean> {
-    const memory = this.clients.memory;
-    try {
-      await callUnary(memory.getMemory.bind(memory), { memoryId }, callerMetadata(caller));
-      return true;
-    } catch (err) {
-      if (err instanceof DomainError && (err.code === 'not_found' || err.code === 'permission_denied'))
-        return false;
-      throw err;
-    }
   }
 }

@@ -10,6 +10,7 @@ import type { ServiceClients } from '../../clients/service-clients.js';
 import { SCOPES } from '../../auth/scopes.js';
 import { publicFailure } from '../../http/http-errors.js';
 import { userMemoriesRequest } from '../resources.js';
+import { maySeeMemory } from './memory-visibility.js';
 import type { SessionSubscriptions } from './session-subscriptions.js';
 import {
   MAX_RESOURCE_URI_CHARS,
@@ -43,24 +44,17 @@ async function visibleNow(
   uri: string,
   resource: SubscribableResource,
 ): Promise<string[]> {
-  const memory = clients.memory;
-  const metadata = callerMetadata(caller);
   if (resource.kind === 'user-memories') {
+    const memory = clients.memory;
     const page = await callUnary(
       memory.getMemories.bind(memory),
       userMemoriesRequest(resource.userId),
-      metadata,
+      callerMetadata(caller),
     );
     return page.memories.map((m) => m.id.toLowerCase());
   }
-  try {
-    await callUnary(memory.getMemory.bind(memory), { memoryId: resource.memoryId }, metadata);
-    return [resource.memoryId];
-  } catch (err) {
-    if (err instanceof DomainError && (err.code === 'not_found' || err.code === 'permission_denied'))
-      throw new ResourceNotFoundError(uri);
-    throw err;
-  }
+  if (!(await maySeeMemory(clients, caller, resource.memoryId))) throw new ResourceNotFoundError(uri);
+  return [resource.memoryId];
 }
 
 /**
@@ -73,7 +67,6 @@ export function registerResourceSubscriptions(
   subscriptions: SessionSubscriptions,
   callerFor: (ctx: ServerContext) => Caller | undefined,
   clients: ServiceClients,
-  maxSubscriptions: number,
   logger: Logger,
 ): void {
   server.server.registerCapabilities({ resources: { subscribe: true, listChanged: true } });
@@ -95,7 +88,7 @@ export function registerResourceSubscriptions(
       throw publicFailure(err, logger);
     }
     if (subscriptions.add(uri, resource, visible) === 'full')
-      throw invalidParams(`a session holds at most ${maxSubscriptions} subscriptions`);
+      throw invalidParams(`a session holds at most ${subscriptions.max} subscriptions`);
     return {};
   });
 

@@ -20,7 +20,7 @@ export type AddOutcome = 'added' | 'already' | 'full';
 export class SessionSubscriptions {
   private readonly byUri = new Map<string, ResourceSubscription>();
 
-  constructor(private readonly max: number) {}
+  constructor(readonly max: number) {}
 
   add(uri: string, resource: SubscribableResource, visible: Iterable<string>): AddOutcome {
     const known = this.byUri.get(uri);

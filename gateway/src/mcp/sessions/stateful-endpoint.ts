@@ -74,14 +74,7 @@ export function createStatefulMcpEndpoint(deps: ToolDeps, settings: SessionSetti
     const subscriptions = new SessionSubscriptions(settings.maxSubscriptions);
     const callerFor = callerFrom(options.authInfo);
     const server = buildServer(callerFor, deps, logger);
-    registerResourceSubscriptions(
-      server,
-      subscriptions,
-      callerFor,
-      deps.clients,
-      settings.maxSubscriptions,
-      logger,
-    );
+    registerResourceSubscriptions(server, subscriptions, callerFor, deps.clients, logger);
     const session: McpSession = {
       id,
       userId: caller.userId.toLowerCase(),
