@@ -191,6 +191,45 @@ describe('MCP at /mcp', () => {
     await client.close();
   });
 
+  it('refuses a JSON-RPC batch whose requests share an id, before any of them runs', async () => {
+    const post = (body: unknown) =>
+      fetch(`${t.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${alice.access_token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-11-25',
+        },
+        body: JSON.stringify(body),
+      });
+    const create = (id: string | number, name: string) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'create_group', arguments: { name } },
+    });
+    const groupNames = async () => {
+      const client = await connect2025(alice.access_token);
+      const r = await client.callTool({ name: 'list_groups', arguments: {} });
+      await client.close();
+      return (r.structuredContent as { groups: { name: string }[] }).groups.map((g) => g.name);
+    };
+
+    const res = await post([create('same', 'batch twin one'), create('same', 'batch twin two')]);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: number; message: string } };
+    expect(body.error.code).toBe(-32600);
+    expect(body.error.message).toMatch(/"same" is used by more than one request/);
+    expect(await groupNames()).not.toEqual(expect.arrayContaining(['batch twin one']));
+    expect(await groupNames()).not.toEqual(expect.arrayContaining(['batch twin two']));
+
+    // The same id as a string and as a number are two ids, as JSON-RPC has it.
+    const ok = await post([create('7', 'batch one'), create(7, 'batch two')]);
+    expect(ok.status).toBe(200);
+    expect(await groupNames()).toEqual(expect.arrayContaining(['batch one', 'batch two']));
+  });
+
   it('serves memories as resources with the same permission rule, and offers prompts', async () => {
     const alicePrivate = await (async () => {
       const c = await connect2025(alice.access_token);

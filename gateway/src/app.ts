@@ -25,6 +25,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { SourceLimits, type SourceLimitSettings } from './http/source-limits.js';
 import type { SharedRateLimits } from './clients/rate-limits.client.js';
 import { bodyLimits, jsonBody, tooLargeMessage, toolCallBody } from './http/body-limits.js';
+import { mcpBatchIds } from './http/mcp-batch-ids.js';
 import { DomainError, localHealth, mayScrape, metricsRegistry } from '@picard/service-kit';
 
 export interface AppOptions {
@@ -157,6 +158,7 @@ export function createApp(opts: AppOptions): Express {
     originValidation(opts.allowedOrigins),
     requireBearer(verifier, resourceMetadataUrl),
     ...toolCallBody(limits, 'mcp'),
+    mcpBatchIds(),
     mcpScopeGate(resourceMetadataUrl),
     (req, res) => mcp(req, res, req.body),
   );
