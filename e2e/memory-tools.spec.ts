@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MEMORY_LIMITS } from '@picard/proto';
 import {
   callTool,
   registerClient,
@@ -167,6 +168,24 @@ describe('memory tools: sharing, updates, deletion, filtered listing', () => {
     ).toEqual([]);
     const bad = await tool(owner, 'query_memory', { query: 'x', mode: 'fuzzy' });
     expect([bad.status, bad.json.field]).toEqual([400, 'data.mode']);
+  });
+
+  it('trims tags before checking their length, as the service stores them; a blank tag names its place', async () => {
+    const longest = 'x'.repeat(MEMORY_LIMITS.tagChars);
+    const ok = await tool(owner, 'submit_memory', {
+      text: 'a memory with padded tags',
+      permission: 'private',
+      tags: [`  ${longest}  `, ' padded '],
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.json.result.tags).toEqual([longest, 'padded']);
+    const blank = await tool(owner, 'submit_memory', {
+      text: 'x',
+      permission: 'private',
+      tags: ['ok', '   '],
+    });
+    expect(blank.status).toBe(400);
+    expect(blank.json.field).toBe('data.tags.1');
   });
 
   it('lists with filters and walks pages without gaps or duplicates', async () => {

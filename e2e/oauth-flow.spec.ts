@@ -385,25 +385,39 @@ describe('OAuth 2.1 with a stock MCP client', () => {
         scope: string;
       };
       expect(tokens.scope).toBe('memories:read');
-      const res = await fetch(`${t.url}/mcp`, {
-        method: 'POST',
-        headers: {
-          ...bearer(tokens.access_token),
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2025-11-25',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'tools/call',
-          params: { name: 'submit_memory', arguments: { text: 'x', permission: 'private' } },
-        }),
+      const call = (id: number, name: string, args: object) => ({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name, arguments: args },
       });
+      const post = (body: unknown) =>
+        fetch(`${t.url}/mcp`, {
+          method: 'POST',
+          headers: {
+            ...bearer(tokens.access_token),
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2025-11-25',
+          },
+          body: JSON.stringify(body),
+        });
+      const submit = call(1, 'submit_memory', { text: 'rita batch secret', permission: 'private' });
+      const res = await post(submit);
       expect(res.status).toBe(403);
       expect(res.headers.get('www-authenticate')).toMatch(
         /error="insufficient_scope", scope="memories:read memories:write"/,
       );
+
+      // In a batch the same request is refused as it would be alone, before the batch's reads run.
+      const batch = await post([call(2, 'retrieve_memories', {}), submit]);
+      expect(batch.status).toBe(403);
+      expect(batch.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
+      expect(((await batch.json()) as { message: string }).message).toBe(
+        'submit_memory needs the scope memories:write',
+      );
+      const reads = await post([call(3, 'retrieve_memories', {}), call(4, 'retrieve_memories', {})]);
+      expect(reads.status).toBe(200);
     });
 
     it('refuses a browser call to /mcp from an untrusted origin', async () => {

@@ -81,7 +81,8 @@ const L = MEMORY_LIMITS;
 /** Input pieces shared by the tools that write memories. */
 export const tagsInput = () =>
   z
-    .array(z.string().min(1).max(L.tagChars))
+    // Trimmed before the length check, as memory-service checks them: "  x  " is the tag "x".
+    .array(z.string().trim().min(1).max(L.tagChars))
     .max(L.tags)
     .describe(`Labels for filtering (at most ${L.tags}, 1-${L.tagChars} characters each).`);
 export const sharedWithInput = () =>
