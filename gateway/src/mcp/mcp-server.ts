@@ -8,6 +8,7 @@ import { BatchError } from './tools/batch-error.js';
 import type { ToolExtras } from './tools/tool-definition.js';
 import { registerMemoryResources } from './resources.js';
 import { registerMemoryPrompts } from './prompts.js';
+import { withCachedJsonSchema } from './cached-json-schema.js';
 
 const SERVER_INFO = { name: 'picard', version: '0.1.0' };
 
@@ -63,8 +64,8 @@ export function buildServer(
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: tool.input,
-        outputSchema: tool.output,
+        inputSchema: withCachedJsonSchema(tool.input),
+        outputSchema: withCachedJsonSchema(tool.output),
         annotations: tool.annotations,
       },
       async (args: unknown, ctx: ServerContext) => {
