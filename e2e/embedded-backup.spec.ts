@@ -14,6 +14,9 @@ import { callTool, laterPort, registerClient, userToken } from './support/test-s
  * decrypted (the archive carries the keys); those written after it are not. Restore refuses a
  * directory in use or holding data, and an archive that is not a whole Picard backup.
  */
+const CREATE_ADMIN = join(process.cwd(), 'auth-service', 'dist', 'create-admin.js');
+const ADMIN_ARGS = ['--username', 'night-ops', '--password', 'a long night-ops passphrase'];
+
 const embeddedOnly = process.env.PICARD_TEST_DATABASE_URL ? describe.skip : describe;
 
 interface Write {
@@ -115,6 +118,12 @@ embeddedOnly('npm run backup / npm run restore (embedded)', () => {
     expect(ontoRunning.output).toContain(
       `Picard is running with data in ${restored} (pid ${restoredPicard.child.pid}): stop it first.`,
     );
+    // create-admin opens the auth database's files itself: never beside a running Picard.
+    const adminBeside = await runToEnd(CREATE_ADMIN, ADMIN_ARGS, { PICARD_DATA_DIR: restored });
+    expect(adminBeside.code).toBe(1);
+    expect(adminBeside.output).toContain(
+      `Picard is running with data in ${restored} (pid ${restoredPicard.child.pid}): stop it first.`,
+    );
     await stop(restoredPicard);
     const contentsBefore = (await readdir(restored)).sort();
 
@@ -151,6 +160,11 @@ embeddedOnly('npm run backup / npm run restore (embedded)', () => {
     // None of the refusals touched anything.
     expect((await readdir(restored)).sort()).toEqual(contentsBefore);
     expect(existsSync(join(root, 'never'))).toBe(false);
+
+    // With Picard stopped, create-admin claims the directory, does its work and lets go of it.
+    const admin = await runToEnd(CREATE_ADMIN, ADMIN_ARGS, { PICARD_DATA_DIR: restored });
+    expect([admin.code, admin.output]).toEqual([0, expect.stringContaining('Admin "night-ops" is ready')]);
+    expect(existsSync(join(restored, 'picard.sock'))).toBe(false);
   }, 300_000);
 
   it('backs up a stopped Picard itself, and replaces a directory with --force, keeping the old one aside', async () => {

@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openPglite } from '@picard/service-kit';
-import { claimDataDir, controlRequest, dataDirHolder, DataDirInUseError } from './data-dir-claim.js';
+import {
+  claimDataDir,
+  controlRequest,
+  dataDirHolder,
+  DataDirInUseError,
+  openPglite,
+} from '@picard/service-kit';
 import { EMBEDDED_DATABASES, type EmbeddedDatabaseName } from './embedded-secrets.js';
 
 /**

@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
+  claimDataDir,
   connectEventBus,
   createLogger,
+  DataDirInUseError,
   exitOnStartupError,
   onShutdownSignal,
   resolveDatabaseTarget,
@@ -23,7 +25,6 @@ import {
   loadOrCreateEncryptionKeys,
   prepareDataDir,
 } from './embedded-secrets.js';
-import { claimDataDir, DataDirInUseError } from './data-dir-claim.js';
 import { printBanner } from './embedded-banner.js';
 import { snapshotRoute } from './snapshot-route.js';
 import { loadStackConfigs, startStack } from './stack.js';

@@ -1,8 +1,7 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { openPglite } from '@picard/service-kit';
+import { claimDataDir, CONTROL_SOCKET, openPglite } from '@picard/service-kit';
 import type { BackupContents } from './backup-archive.js';
-import { claimDataDir, CONTROL_SOCKET } from './data-dir-claim.js';
 import { syncDirectory, writeFileDurably } from './durable-file.js';
 import { prepareDataDir } from './embedded-secrets.js';
 

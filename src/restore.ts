@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NotABackupError, readBackupArchive } from './backup-archive.js';
 import { runCommand, sizeOf } from './command-line.js';
-import { dataDirHolder, DataDirInUseError } from './data-dir-claim.js';
+import { dataDirHolder, DataDirInUseError } from '@picard/service-kit';
 import { EMBEDDED_DATABASES, SECRET_FILES } from './embedded-secrets.js';
 import { contentsOf, restoreDataDir } from './restore-data-dir.js';
 

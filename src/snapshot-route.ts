@@ -1,5 +1,4 @@
-import type { DatabaseTarget } from '@picard/service-kit';
-import type { ControlRoutes } from './data-dir-claim.js';
+import type { ControlRoutes, DatabaseTarget } from '@picard/service-kit';
 
 const SNAPSHOT = /^\/databases\/([a-z]+)\/snapshot$/;
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { createLogger, DomainError, exitOnStartupError, loadConfig } from '@picard/service-kit';
+import { claimDataDir, createLogger, DomainError, exitOnStartupError, loadConfig } from '@picard/service-kit';
 import { authConfigSchema } from './config.js';
 import { AuthStore } from './store/auth.store.js';
 import { UsersService } from './domain/users.service.js';
@@ -8,7 +9,8 @@ import { adminSettingError, authDatabaseTarget, openAuthDatabase } from './servi
 
 const USAGE = `Usage: npm run create-admin -- --username <name> --password <secret> [--email <address>]
 Flags fall back to PICARD_ADMIN_USERNAME, PICARD_ADMIN_PASSWORD and PICARD_ADMIN_EMAIL.
-In the embedded mode run it while Picard is stopped: the PGlite database admits one process.`;
+In the embedded mode run it while Picard is stopped: the PGlite database admits one process
+(it refuses to start while Picard, a backup or a restore works on PICARD_DATA_DIR).`;
 
 /**
  * Creates (or updates) the admin straight in the auth database, with the same rule the service
@@ -39,7 +41,14 @@ async function main() {
   if (!config.PICARD_ADMIN_USERNAME || !config.PICARD_ADMIN_PASSWORD)
     throw new Error(`--username and --password are required.\n${USAGE}`);
   const logger = createLogger('create-admin', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const knex = await openAuthDatabase(await authDatabaseTarget(config), logger);
+  // Embedded: the data directory's claim keeps a running Picard (or a backup) off the same PGlite files.
+  const embedded = !(config.AUTH_DATABASE_URL ?? config.DATABASE_URL);
+  if (embedded) await mkdir(config.PICARD_DATA_DIR, { recursive: true, mode: 0o700 });
+  const claim = embedded ? await claimDataDir(config.PICARD_DATA_DIR, 'create-admin') : undefined;
+  const knex = await openAuthDatabase(await authDatabaseTarget(config), logger).catch(async (err) => {
+    await claim?.release();
+    throw err;
+  });
   try {
     const admin = await new UsersService(new AuthStore(knex), logger).ensureAdmin({
       username: config.PICARD_ADMIN_USERNAME,
@@ -49,6 +58,7 @@ async function main() {
     process.stdout.write(`Admin "${admin.username}" is ready (id ${admin.id}).\n`);
   } finally {
     await knex.destroy();
+    await claim?.release();
   }
 }
 

@@ -84,3 +84,14 @@ export {
 } from './rate-limits.js';
 export { onShutdownSignal, exitOnStartupError } from './lifecycle.js';
 export { runStandaloneService } from './standalone.js';
+export {
+  CONTROL_SOCKET,
+  claimDataDir,
+  controlRequest,
+  dataDirHolder,
+  DataDirInUseError,
+  type Claim,
+  type ClaimRole,
+  type ControlRoutes,
+  type Holder,
+} from './data-dir-claim.js';

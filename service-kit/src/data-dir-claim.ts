@@ -15,7 +15,7 @@ export const CONTROL_SOCKET = 'picard.sock';
 const MAX_SOCKET_PATH = 100;
 const PROBE_TIMEOUT_MS = 5_000;
 
-export type ClaimRole = 'picard' | 'backup' | 'restore';
+export type ClaimRole = 'picard' | 'backup' | 'restore' | 'create-admin';
 
 export interface Holder {
   role: ClaimRole;
