@@ -37,7 +37,7 @@ export function withCachedJsonSchema<S extends StandardWithJson>(schema: S): S {
   // The schema stays the prototype: anything else the SDK reads of it is the schema's own.
   const cached = Object.create(schema) as S;
   Object.defineProperty(cached, '~standard', {
-    value: { ...std, validate: std.validate, jsonSchema: { input: memo('input'), output: memo('output') } },
+    value: { ...std, jsonSchema: { input: memo('input'), output: memo('output') } },
   });
   wrapped.set(schema, cached);
   return cached;
