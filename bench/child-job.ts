@@ -16,3 +16,42 @@ export async function runChildJob<T>(script: string, job: object): Promise<T> {
   if (code !== 0) throw new Error(`${script} failed (exit ${code})`);
   return JSON.parse(out) as T;
 }
+
+/** One latency phase run by a client process: `queries` measured after `warmup` (texts it does not reuse). */
+export interface ClientPhase {
+  name: string;
+  concurrency: number;
+  warmup: string[];
+  queries: string[];
+}
+
+/** A phase of `count` texts from `text`, warmed up on 20 texts past them. */
+export function clientPhase<P extends object>(
+  name: string,
+  concurrency: number,
+  text: (i: number) => string,
+  count: number,
+  extra?: P,
+): ClientPhase & P {
+  return {
+    ...(extra as P),
+    name,
+    concurrency,
+    warmup: Array.from({ length: 20 }, (_, i) => text(count + i)),
+    queries: Array.from({ length: count }, (_, i) => text(i)),
+  };
+}
+
+/**
+ * Runs the phases in `script`'s process (the job carries them beside `job`) and hands each phase's
+ * samples (ms) back by name, in phase order.
+ */
+export async function runClientPhases(
+  script: string,
+  job: object,
+  phases: readonly ClientPhase[],
+  each: (name: string, samples: number[]) => void,
+): Promise<void> {
+  const samples = await runChildJob<Record<string, number[]>>(script, { ...job, phases });
+  for (const { name } of phases) each(name, samples[name]!);
+}

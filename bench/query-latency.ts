@@ -12,7 +12,7 @@
  * BENCH_MODE=cluster with PICARD_TEST_DATABASE_URL/PICARD_TEST_NATS_URL for PostgreSQL + NATS.
  */
 import os from 'node:os';
-import { runChildJob } from './child-job.js';
+import { clientPhase, runClientPhases } from './child-job.js';
 import { embeddingPb, memoryPb } from '@picard/proto';
 import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
@@ -90,28 +90,18 @@ async function main() {
     { name: 'gateway MCP ping c=1', kind: 'ping', concurrency: 1, texts: () => () => '' },
     { name: 'gateway MCP c=1', kind: 'query', concurrency: 1, texts: queries },
     { name: 'gateway MCP c=8', kind: 'query', concurrency: 8, texts: queries },
-  ].map((p) => {
-    const text = p.texts();
-    return {
-      name: p.name,
-      kind: p.kind,
-      concurrency: p.concurrency,
-      warmup: Array.from({ length: 20 }, (_, i) => text(Q + i)),
-      queries: Array.from({ length: Q }, (_, i) => text(i)),
-    };
-  });
-  const mcpSamples = await runChildJob<Record<string, number[]>>('mcp-clients.mjs', {
-    url: t.url,
-    token: viewer.access_token,
-    limit: LIMIT,
-    phases: mcpPhases,
-  });
-  for (const p of mcpPhases) {
-    results[p.name] = summarize(mcpSamples[p.name]!);
-    log(
-      `${p.name.padEnd(22)} p50 ${results[p.name]!.p50} ms  p95 ${results[p.name]!.p95} ms  p99 ${results[p.name]!.p99} ms`,
-    );
-  }
+  ].map((p) => clientPhase(p.name, p.concurrency, p.texts(), Q, { kind: p.kind }));
+  await runClientPhases(
+    'mcp-clients.mjs',
+    { url: t.url, token: viewer.access_token, limit: LIMIT },
+    mcpPhases,
+    (name, samples) => {
+      results[name] = summarize(samples);
+      log(
+        `${name.padEnd(22)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`,
+      );
+    },
+  );
 
   // ---- batch ingest: one client sending submit_memories batches one after another ----
   const batchStart = performance.now();

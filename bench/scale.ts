@@ -15,7 +15,7 @@ import os from 'node:os';
 import { memoryPb } from '@picard/proto';
 import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
-import { runChildJob } from './child-job.js';
+import { clientPhase, runClientPhases } from './child-job.js';
 import { measureEmbedderCeiling } from './embedder-ceiling.js';
 import { closeSql, exactSearch, searchAt } from './scale-sql.js';
 import { hybridEval } from './hybrid-eval.js';
@@ -115,27 +115,17 @@ async function main() {
 
   // ---- through the gateway, from clients in a process of their own (bench/rest-clients.mjs), as
   // real clients are: their HTTP work must not share the services' event loop ----
-  const restPhases = [1, 16].map((concurrency) => {
-    const q = queries(Q);
-    return {
-      name: `gateway REST c=${concurrency}`,
-      concurrency,
-      warmup: Array.from({ length: 20 }, (_, i) => q(Q + i)), // queries the phase will not reuse
-      queries: Array.from({ length: Q }, (_, i) => q(i)),
-    };
-  });
-  const restSamples = await runChildJob<Record<string, number[]>>('rest-clients.mjs', {
-    url: t.url,
-    token: viewer.access_token,
-    limit: LIMIT,
-    phases: restPhases,
-  });
-  for (const { name } of restPhases) {
-    results[name] = summarize(restSamples[name]!);
-    log(
-      `${name.padEnd(26)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`,
-    );
-  }
+  await runClientPhases(
+    'rest-clients.mjs',
+    { url: t.url, token: viewer.access_token, limit: LIMIT },
+    [1, 16].map((c) => clientPhase(`gateway REST c=${c}`, c, queries(Q), Q)),
+    (name, samples) => {
+      results[name] = summarize(samples);
+      log(
+        `${name.padEnd(26)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`,
+      );
+    },
+  );
 
   // ---- behind the gateway ----
   const memory = createGrpcClient(
