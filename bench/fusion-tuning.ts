@@ -53,14 +53,14 @@ async function main() {
     }));
   const candidates = async (userId: string, text: string, labelOf: Map<string, string>) => {
     const vector = await embed(text);
-    const stats = await keywordStore.corpusStats();
+    const weighted = await keywordStore.weigh(hasher.query(text));
     const [v, k] = await Promise.all([
       stack.memory.memories.search({ userId }, vector, {
         limit: CANDIDATES,
         efSearch: 2 * CANDIDATES,
         iterativeScan: true,
       }),
-      stack.memory.memories.keywordSearch({ userId }, hasher.query(text), stats, CANDIDATES, {}, vector),
+      stack.memory.memories.keywordSearch({ userId }, weighted, CANDIDATES, {}, vector),
     ]);
     return { vector: ranked(v, labelOf), keyword: ranked(k, labelOf) };
   };

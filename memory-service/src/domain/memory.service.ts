@@ -175,8 +175,8 @@ export class MemoryService {
     const fetch = mode === 'hybrid' ? Math.max(limit * HYBRID_CANDIDATES, MIN_CANDIDATES) : limit;
     const byKeyword = async (vector?: number[]) => {
       const { hasher, store } = this.deps.keywords;
-      const terms = hasher.query(text);
-      return this.deps.store.keywordSearch(viewer, terms, await store.corpusStats(), fetch, filter, vector);
+      const weighted = await store.weigh(hasher.query(text));
+      return this.deps.store.keywordSearch(viewer, weighted, fetch, filter, vector);
     };
     // The keyword candidates need no vector, so they are read while the model embeds the query (in
     // embedded mode the model has its own thread). The embedder is asked first: hashing the terms

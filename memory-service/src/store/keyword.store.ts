@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Knex } from '@picard/service-kit';
 import type { IndexedTerms } from '../domain/keyword-hasher.js';
 import { SEALED_COLUMNS, sealedFrom, type SealedColumns } from './sealed-rows.js';
@@ -24,6 +25,15 @@ export const wordPostingCap = (words: number) =>
 const TERM_CHUNK = 2000;
 /** How long the corpus size and average length are reused (they move slowly; BM25 tolerates it). */
 const STATS_TTL_MS = 30_000;
+/**
+ * Posting counts from this size on are remembered for STATS_TTL_MS: a common word's count costs
+ * the most to read (up to its share of the budget in index entries, on every query that has it)
+ * and changes its idf least. Rarer terms are counted afresh each time: cheap, and exact, so a word
+ * that was in no memory a moment ago is found as soon as a memory has it.
+ */
+const CACHED_COUNT_MIN = 100;
+/** Distinct blinded terms whose counts are remembered (a few dozen bytes each). */
+const CACHED_COUNTS = 50_000;
 
 export interface CorpusStats {
   documents: number;
@@ -63,59 +73,99 @@ export async function writeKeywords(
 }
 
 /**
- * The keyword-scoring subquery: for blinded query terms (grouped per term, one entry per index
- * key), each memory containing any of them with its BM25 score, best first, relative to the query's ideal:
- * 1 ≈ every searchable query word once in a memory of average length (the sum of their idf), so
- * a memory sharing only a common word scores near 0 and one sharing the rare words near 1,
- * whichever memories happen to be candidates. Document frequencies are counted over every memory
- * (capped at the word's share of the budget), so scores rank well without reading anyone's text.
- * Visibility is applied by the caller on the result: it is ordered, so a join that keeps that
- * order (a nested loop over the memories' key) stops after the caller's LIMIT visible rows instead
- * of looking up every scored memory. Postings are scored from the covering term index.
+ * A query's searchable words, blinded, each with its BM25 idf: every query word found in fewer
+ * memories than its share of the posting budget, each of its blinded terms (one per index key)
+ * carrying the word's idf. `ideal` is the sum of those idf (see `keywordScores`).
  */
-export function keywordScores(db: Knex | Knex.Transaction, groups: readonly string[][], stats: CorpusStats) {
-  const terms = groups.flat();
-  const group = groups.flatMap((g, i) => g.map(() => i));
-  const cap = wordPostingCap(groups.length);
+export interface WeightedTerms {
+  terms: string[];
+  idf: number[];
+  ideal: number;
+  averageLength: number;
+}
+
+/**
+ * The keyword-scoring subquery: each memory containing any of the weighted terms with its BM25
+ * score, best first, relative to the query's ideal: 1 ≈ every searchable query word once in a
+ * memory of average length, so a memory sharing only a common word scores near 0 and one sharing
+ * the rare words near 1, whichever memories happen to be candidates. Visibility is applied by the
+ * caller on the result: it is ordered, so a join that keeps that order (a nested loop over the
+ * memories' key) stops after the caller's LIMIT visible rows instead of looking up every scored
+ * memory. Postings are scored from the covering term index.
+ */
+export function keywordScores(db: Knex | Knex.Transaction, weighted: WeightedTerms) {
   return db.raw(
-    `WITH q AS (SELECT * FROM unnest(?::bigint[], ?::int[]) AS q(term, g)),
-      df AS (
-        SELECT q.g, sum(c.n)::float8 AS df
-          FROM q CROSS JOIN LATERAL (
-            SELECT count(*) AS n FROM (SELECT 1 FROM memory_terms t WHERE t.term = q.term LIMIT ?) capped
-          ) c
-         GROUP BY q.g),
-      w AS (
-        SELECT q.term, q.g, ln(1 + (?::float8 - df.df + 0.5) / (df.df + 0.5)) AS idf
-          FROM q JOIN df ON df.g = q.g
-         WHERE df.df > 0 AND df.df < ?::float8),
-      ideal AS (SELECT sum(idf) AS idf FROM (SELECT DISTINCT g, idf FROM w) per_word)
+    `WITH w AS (SELECT * FROM unnest(?::bigint[], ?::float8[]) AS w(term, idf))
     SELECT t.memory_id,
            (sum(w.idf * t.tf * ?::float8 / (t.tf + ?::float8 * (?::float8 + ?::float8 * t.dl / ?::float8)))
-             / max(ideal.idf))::float8 AS score
-      FROM w JOIN memory_terms t ON t.term = w.term CROSS JOIN ideal
+             / ?::float8)::float8 AS score
+      FROM w JOIN memory_terms t ON t.term = w.term
      GROUP BY t.memory_id
      ORDER BY score DESC, t.memory_id`,
-    [
-      terms,
-      group,
-      cap,
-      Math.max(stats.documents, 1),
-      cap,
-      K1 + 1,
-      K1,
-      1 - B,
-      B,
-      Math.max(stats.averageLength, 1),
-    ],
+    [weighted.terms, weighted.idf, K1 + 1, K1, 1 - B, B, Math.max(weighted.averageLength, 1), weighted.ideal],
   );
+}
+
+/** A term's posting count as last read: exact, or (`exact` false) at least `n`. */
+interface PostingCount {
+  n: number;
+  exact: boolean;
 }
 
 /** Reads of the keyword index outside a search: corpus statistics and the indexing job's batches. */
 export class KeywordStore {
   private stats?: { value: CorpusStats; at: number };
+  private readonly counts = new LRUCache<string, PostingCount>({ max: CACHED_COUNTS, ttl: STATS_TTL_MS });
 
   constructor(readonly knex: Knex) {}
+
+  /**
+   * Weighs a query's blinded terms (grouped per word, one entry per index key, as
+   * KeywordHasher.query gives them). Document frequencies are counted over every memory, capped
+   * at the word's share of the budget, so scores rank well without reading anyone's text; a word
+   * in more memories than its share is left out (its idf is low and its postings cost the most).
+   */
+  async weigh(groups: readonly string[][]): Promise<WeightedTerms> {
+    const stats = await this.corpusStats();
+    const cap = wordPostingCap(groups.length);
+    const counts = await this.postingCounts(groups.flat(), cap);
+    const documents = Math.max(stats.documents, 1);
+    const weighted: WeightedTerms = { terms: [], idf: [], ideal: 0, averageLength: stats.averageLength };
+    for (const group of groups) {
+      const df = group.reduce((sum, term) => sum + Math.min(counts.get(term) ?? 0, cap), 0);
+      if (df <= 0 || df >= cap) continue;
+      const idf = Math.log(1 + (documents - df + 0.5) / (df + 0.5));
+      weighted.ideal += idf;
+      for (const term of group) {
+        weighted.terms.push(term);
+        weighted.idf.push(idf);
+      }
+    }
+    return weighted;
+  }
+
+  /** How many memories hold each term, read up to `cap` (a count of `cap` means "at least"). */
+  private async postingCounts(terms: readonly string[], cap: number): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const term of new Set(terms)) {
+      const known = this.counts.get(term);
+      if (known && (known.exact || known.n >= cap)) out.set(term, known.n);
+      else unknown.push(term);
+    }
+    if (unknown.length === 0) return out;
+    const { rows } = await this.knex.raw<{ rows: { term: string; n: number }[] }>(
+      `SELECT q.term::text AS term,
+              (SELECT count(*) FROM (SELECT 1 FROM memory_terms t WHERE t.term = q.term LIMIT ?) capped)::int AS n
+         FROM unnest(?::bigint[]) AS q(term)`,
+      [cap, unknown],
+    );
+    for (const { term, n } of rows) {
+      out.set(term, n);
+      if (n >= CACHED_COUNT_MIN) this.counts.set(term, { n, exact: n < cap });
+    }
+    return out;
+  }
 
   async corpusStats(): Promise<CorpusStats> {
     if (this.stats && performance.now() - this.stats.at < STATS_TTL_MS) return this.stats.value;
@@ -131,6 +181,7 @@ export class KeywordStore {
   /** Many rows changed at once: the next search recounts. */
   forgetStats(): void {
     this.stats = undefined;
+    this.counts.clear();
   }
 
   /** Memories whose keyword entry is missing or blinded under another key than `keyId`. */

@@ -8,7 +8,7 @@ import { explainPlan } from './explain.js';
 import type { SearchSession } from './search-session.js';
 import { markImportBatch, type ImportBatchMark } from './import-batch.store.js';
 import { archiveVersion, type VersionChange } from './memory-history.store.js';
-import { keywordScores, writeKeywords, type CorpusStats } from './keyword.store.js';
+import { keywordScores, writeKeywords, type WeightedTerms } from './keyword.store.js';
 import { SEALED_COLUMNS, sealedColumns, sealedFrom, type SealedColumns } from './sealed-rows.js';
 import {
   whereNotExpired,
@@ -398,37 +398,34 @@ export class MemoryStore {
 
   /**
    * The visible memories sharing terms with the query, best BM25 score first, with their cosine
-   * distance to `vector` when one is given (and the memory has one). `terms` are blinded query
-   * terms grouped per word (see KeywordHasher.query).
+   * distance to `vector` when one is given (and the memory has one). `weighted`: the query's
+   * blinded terms as KeywordStore.weigh gives them (no statement when no word is searchable).
    */
   async keywordSearch(
     viewer: Viewer,
-    terms: readonly string[][],
-    stats: CorpusStats,
+    weighted: WeightedTerms,
     limit: number,
     filter: SearchFilter = {},
     vector?: number[],
   ): Promise<MemoryCandidate[]> {
-    if (terms.length === 0) return [];
-    const rows = (await this.keywordQuery(viewer, terms, stats, limit, filter, vector)) as RawCandidate[];
+    if (weighted.terms.length === 0) return [];
+    const rows = (await this.keywordQuery(viewer, weighted, limit, filter, vector)) as RawCandidate[];
     return rows.map(candidateOf);
   }
 
   /** The plan `keywordSearch` runs with (diagnostics, the plan test). */
   async explainKeywordSearch(
     viewer: Viewer,
-    terms: readonly string[][],
-    stats: CorpusStats,
+    weighted: WeightedTerms,
     limit: number,
     filter: SearchFilter = {},
   ): Promise<string> {
-    return explainPlan(this.knex, this.keywordQuery(viewer, terms, stats, limit, filter).toSQL());
+    return explainPlan(this.knex, this.keywordQuery(viewer, weighted, limit, filter).toSQL());
   }
 
   private keywordQuery(
     viewer: Viewer,
-    terms: readonly string[][],
-    stats: CorpusStats,
+    weighted: WeightedTerms,
     limit: number,
     filter: SearchFilter,
     vector?: number[],
@@ -436,7 +433,7 @@ export class MemoryStore {
     const db = this.knex;
     const q = vector ? (toSql(vector) as string) : undefined;
     return db({ m: 'memories' })
-      .with('kw', keywordScores(db, terms, stats))
+      .with('kw', keywordScores(db, weighted))
       .join('kw', 'kw.memory_id', 'm.id')
       .select('m.id', 'm.user_id', 'kw.score AS keyword_score')
       .select(q ? db.raw('m.embedding <=> ?::vector AS distance', [q]) : db.raw('NULL AS distance'))

@@ -185,9 +185,13 @@ describe('memory-service: keyword and hybrid search over the blind index', () =>
     expect(
       Number((await stack.knex('memory_keywords').whereNot({ key_id: 'k2' }).count({ n: '*' }))[0]!.n),
     ).toBe(0);
-    const stats = await new KeywordStore(stack.knex).corpusStats();
-    const find = (h: KeywordHasher) =>
-      stack.memory.memories.keywordSearch({ userId: me.userId }, h.query('Kungsleden'), stats, 5);
+    const keywords = new KeywordStore(stack.knex);
+    const find = async (h: KeywordHasher) =>
+      stack.memory.memories.keywordSearch(
+        { userId: me.userId },
+        await keywords.weigh(h.query('Kungsleden')),
+        5,
+      );
     expect((await find(rotated)).map((r) => r.id)).toEqual([m.id]);
     expect(await find(k1)).toEqual([]); // the old markers are gone
     // Put the suite's key back for the other tests.
@@ -235,9 +239,9 @@ describe('memory-service: keyword and hybrid search over the blind index', () =>
     await stack.memory.memories.createMany(
       [...theirs, ...mine].map((r) => ({ row: r, event: createdEvent(r) })),
     );
-    const stats = await new KeywordStore(stack.knex).corpusStats();
-    const search = (query: string) =>
-      stack.memory.memories.keywordSearch({ userId: me }, hasher.query(query), stats, 10);
+    const keywords = new KeywordStore(stack.knex);
+    const search = async (query: string) =>
+      stack.memory.memories.keywordSearch({ userId: me }, await keywords.weigh(hasher.query(query)), 10);
 
     const short = await search('quokka wombat');
     expect(short.map((r) => r.id).sort()).toEqual(mine.map((r) => r.id).sort());
@@ -247,5 +251,35 @@ describe('memory-service: keyword and hybrid search over the blind index', () =>
     const filler = Array.from({ length: 30 }, (_, i) => `absentword${i}`).join(' ');
     expect(wordPostingCap(32)).toBeLessThan(335);
     expect((await search(`quokka wombat ${filler}`)).map((r) => r.id)).toEqual([mine[4]!.id]);
+  });
+
+  it("a common word's posting count is read once and reused; a word new to the index is found at once", async () => {
+    const me = userApi(stack.client);
+    const hasher = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id);
+    await me.submitMany(
+      Array.from({ length: 120 }, (_, i) => ({ text: `marmalade batch ${i} from the orchard` })),
+    );
+    const keywords = new KeywordStore(stack.knex);
+    const counted: string[] = [];
+    const onQuery = (q: { sql: string }) => {
+      if (q.sql.includes('FROM memory_terms t WHERE t.term = q.term')) counted.push(q.sql);
+    };
+    stack.knex.on('query', onQuery);
+    try {
+      const first = await keywords.weigh(hasher.query('marmalade orchard'));
+      expect(first.terms).toHaveLength(2);
+      expect(counted).toHaveLength(1);
+      // Both words are in over a hundred memories: the second query reads no counts at all.
+      expect(await keywords.weigh(hasher.query('marmalade orchard'))).toEqual(first);
+      expect(counted).toHaveLength(1);
+      // A rare word is counted every time, so one that was in no memory is found once stored.
+      expect((await keywords.weigh(hasher.query('marmalade xylophonist'))).terms).toHaveLength(1);
+      expect(counted).toHaveLength(2);
+    } finally {
+      stack.knex.off('query', onQuery);
+    }
+    expect((await me.query('xylophonist', 5, { mode: KEYWORD })).memories).toEqual([]);
+    const m = await me.submit({ text: 'The xylophonist next door practises at dawn' });
+    expect(ids(await me.query('xylophonist', 5, { mode: KEYWORD }))).toEqual([m.id]);
   });
 });

@@ -151,8 +151,7 @@ describe('memory-service: query plans at 5,000 memories', () => {
     const hasher = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id);
     const plan = await stack.memory.memories.explainKeywordSearch(
       { userId: owner },
-      hasher.query('lisbon sailing'),
-      { documents: 5000, averageLength: 4 },
+      { terms: hasher.query('lisbon sailing').flat(), idf: [2, 3], ideal: 5, averageLength: 4 },
       10,
     );
     expect(plan).toMatch(/(Index Only Scan|Index Scan|Bitmap Index Scan) (using|on) memory_terms_pkey/);
