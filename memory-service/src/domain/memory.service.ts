@@ -196,52 +196,59 @@ export class MemoryService {
     const embedMs = since(t);
 
     t = performance.now();
-    const byVector = () =>
-      this.deps.store.search(
-        viewer,
-        vector!,
-        {
-          limit: fetch,
-          efSearch: Math.max(this.deps.efSearch, 2 * fetch),
-          iterativeScan: this.deps.iterativeScan,
-        },
-        filter,
-      );
-    const vectorSearch = mode === 'keyword' ? Promise.resolve([]) : byVector();
-    vectorSearch.catch(() => undefined); // awaited below, after the keyword rows
-    const keywordRows = mode === 'vector' ? [] : await (early ?? byKeyword(vector));
-    // Keyword candidates read before the vector existed need their distances. Asked for beside the
-    // vector search rather than after it (a statement less on the path; a few rows are looked up twice).
-    const earlyDistances =
-      early && vector
-        ? this.deps.store.distances(
-            keywordRows.map((r) => r.id),
-            vector,
-          )
-        : undefined;
-    const [vectorRows, distances] = await Promise.all([vectorSearch, earlyDistances]);
-    if (distances) for (const r of keywordRows) r.distance = distances.get(r.id);
-    const candidates = (rows: MemoryCandidate[]) =>
-      rows.map((r) => ({
-        id: r.id,
-        similarity: r.distance === undefined ? undefined : 1 - r.distance,
-        keywordScore: r.keywordScore,
-      }));
-    const ranked =
-      mode === 'vector'
-        ? candidates(vectorRows)
-        : mode === 'keyword'
+    const vectorOptions = {
+      limit: fetch,
+      efSearch: Math.max(this.deps.efSearch, 2 * fetch),
+      iterativeScan: this.deps.iterativeScan,
+    };
+    // With nothing but the vector to rank by (vector mode, or a hybrid query whose words found
+    // nothing), the page is the vector ranking's head: one statement reads it whole. The same
+    // ef_search as the fused search's, so the page is the same.
+    const onlyVector = mode === 'vector' || (mode === 'hybrid' && early && (await early).length === 0);
+    let ranked: { id: string; similarity?: number }[];
+    let rows: Map<string, MemoryRow>;
+    if (onlyVector) {
+      const page = await this.deps.store.searchPage(viewer, vector!, { ...vectorOptions, limit }, filter);
+      ranked = page.map((r) => ({ id: r.id, similarity: 1 - r.distance }));
+      rows = new Map(page.map((r) => [r.id, r]));
+    } else {
+      const vectorSearch =
+        mode === 'keyword'
+          ? Promise.resolve([])
+          : this.deps.store.search(viewer, vector!, vectorOptions, filter);
+      vectorSearch.catch(() => undefined); // awaited below, after the keyword rows
+      const keywordRows = await (early ?? byKeyword(vector));
+      // Keyword candidates read before the vector existed need their distances. Asked for beside the
+      // vector search rather than after it (a statement less on the path; a few rows are looked up twice).
+      const earlyDistances =
+        early && vector
+          ? this.deps.store.distances(
+              keywordRows.map((r) => r.id),
+              vector,
+            )
+          : undefined;
+      const [vectorRows, distances] = await Promise.all([vectorSearch, earlyDistances]);
+      if (distances) for (const r of keywordRows) r.distance = distances.get(r.id);
+      const candidates = (found: MemoryCandidate[]) =>
+        found.map((r) => ({
+          id: r.id,
+          similarity: r.distance === undefined ? undefined : 1 - r.distance,
+          keywordScore: r.keywordScore,
+        }));
+      ranked =
+        mode === 'keyword'
           ? candidates(keywordRows)
           : fuse(candidates(vectorRows), candidates(keywordRows), this.deps.fusion).slice(0, limit);
-    // A hit deleted or unshared since it was ranked is left out.
-    const rows = new Map(
-      (
-        await this.deps.store.visibleRows(
-          viewer,
-          ranked.map((r) => r.id),
-        )
-      ).map((r) => [r.id, r]),
-    );
+      // A hit deleted or unshared since it was ranked is left out.
+      rows = new Map(
+        (
+          await this.deps.store.visibleRows(
+            viewer,
+            ranked.map((r) => r.id),
+          )
+        ).map((r) => [r.id, r]),
+      );
+    }
     const searchMs = since(t);
 
     t = performance.now();

@@ -322,17 +322,47 @@ export class MemoryStore {
     opts: SearchOptions,
     filter: SearchFilter = {},
   ): Promise<MemoryCandidate[]> {
+    const rows = (await this.inSearchSession(opts, (db) =>
+      this.searchQuery(db, viewer, vector, opts.limit, filter),
+    )) as RawCandidate[];
+    return rows.map(candidateOf).sort((a, b) => a.distance! - b.distance!);
+  }
+
+  /**
+   * A whole page by vector in one statement: the nearest visible memories with their rows (the
+   * owner's share lists included) and distances, nearest first. For a page that is the vector
+   * ranking's head (vector mode, or a hybrid query whose words found nothing), where reading
+   * candidates first and their rows after would cost a second statement.
+   */
+  async searchPage(
+    viewer: Viewer,
+    vector: number[],
+    opts: SearchOptions,
+    filter: SearchFilter = {},
+  ): Promise<(MemoryRow & { distance: number })[]> {
+    const rows = (await this.inSearchSession(opts, (db) =>
+      this.pageQuery(db, viewer, vector, opts.limit, filter),
+    )) as (RawRow & { distance: number | string })[];
+    return rows
+      .map((r) => ({ ...fromRaw(r), distance: Number(r.distance) }))
+      .sort((a, b) => a.distance - b.distance);
+  }
+
+  /**
+   * Runs a search statement with `opts`' HNSW settings: on a pooled connection as it is when the
+   * session already has them (see search-session.ts), else in a transaction that SETs them LOCAL.
+   */
+  private async inSearchSession(
+    opts: SearchOptions,
+    statement: (db: Knex | Knex.Transaction) => Knex.QueryBuilder,
+  ): Promise<unknown[]> {
     const sessionFits =
       this.session?.efSearch === opts.efSearch && this.session.iterativeScan === opts.iterativeScan;
-    const rows = (
-      sessionFits
-        ? await this.searchQuery(this.knex, viewer, vector, opts.limit, filter)
-        : await this.knex.transaction(async (trx) => {
-            await this.tuneSearch(trx, opts);
-            return await this.searchQuery(trx, viewer, vector, opts.limit, filter);
-          })
-    ) as RawCandidate[];
-    return rows.map(candidateOf).sort((a, b) => a.distance! - b.distance!);
+    if (sessionFits) return (await statement(this.knex)) as unknown[];
+    return this.knex.transaction(async (trx) => {
+      await this.tuneSearch(trx, opts);
+      return (await statement(trx)) as unknown[];
+    });
   }
 
   /**
@@ -356,17 +386,35 @@ export class MemoryStore {
       .where(whereVisibleTo(viewer, 'm'));
   }
 
-  /** The plan `search` runs with, for diagnostics and the benchmark. */
+  /** The plan `search` (or with `page`, `searchPage`) runs with, for diagnostics and the plan test. */
   async explainSearch(
     viewer: Viewer,
     vector: number[],
     opts: SearchOptions,
     filter: SearchFilter = {},
+    { page = false }: { page?: boolean } = {},
   ): Promise<string> {
+    const statement = page ? this.pageQuery.bind(this) : this.searchQuery.bind(this);
     return this.knex.transaction(async (trx) => {
       await this.tuneSearch(trx, opts);
-      return explainPlan(trx, this.searchQuery(trx, viewer, vector, opts.limit, filter).toSQL());
+      return explainPlan(trx, statement(trx, viewer, vector, opts.limit, filter).toSQL());
     });
+  }
+
+  /** `searchQuery` reading the whole rows (`searchPage`). */
+  private pageQuery(
+    db: Knex | Knex.Transaction,
+    viewer: Viewer,
+    vector: number[],
+    limit: number,
+    filter: SearchFilter,
+  ) {
+    return this.searchQuery(db, viewer, vector, limit, filter).select(
+      ...COLUMNS.filter((c) => c !== 'm.id' && c !== 'm.user_id'),
+      db.raw('m.embedding IS NULL AS embedding_pending'),
+      db.raw('m.created_at::text AS created_key'),
+      ownerSharesColumn(db, viewer),
+    );
   }
 
   /** SET LOCAL of both settings in one statement: each statement is a round trip (costly in PGlite). */

@@ -54,6 +54,18 @@ describe('memory-service: keyword and hybrid search over the blind index', () =>
     expect(ids(await me.query('What did Zebediah do?', 3, { hybrid: true }))[0]).toBe(target.id);
   });
 
+  it('a hybrid query whose words are in no memory answers the vector ranking, page and similarities', async () => {
+    const me = userApi(stack.client);
+    await me.submitMany(FILLER.map((text) => ({ text })));
+    const query = 'qwzxy vbnmk plorp';
+    const hybrid = (await me.query(query, 4, { mode: HYBRID })).memories;
+    const vector = (await me.query(query, 4, { mode: VECTOR })).memories;
+    expect(hybrid).toHaveLength(4);
+    expect(hybrid.map((m) => [m.id, m.text, m.similarity])).toEqual(
+      vector.map((m) => [m.id, m.text, m.similarity]),
+    );
+  });
+
   it('keyword candidates, read while the query is embedded, carry their real similarity', async () => {
     const me = userApi(stack.client);
     await me.submitMany(FILLER.map((text) => ({ text })));

@@ -111,17 +111,23 @@ describe('memory-service: query plans at 5,000 memories', () => {
     );
 
   const opts = { limit: 10, efSearch: 100, iterativeScan: true };
-  const explain = (viewer: string, filter = {}) =>
-    stack.memory.memories.explainSearch({ userId: viewer }, query, opts, filter);
+  const explain = (viewer: string, filter = {}, page = false) =>
+    stack.memory.memories.explainSearch({ userId: viewer }, query, opts, filter, { page });
 
-  it('searches use the HNSW index: everything visible, owner-only, public, shared and tag-filtered', async () => {
-    expect(await explain(owner)).toMatch(HNSW);
-    expect(await explain(owner, { userId: owner })).toMatch(HNSW);
-    expect(await explain(owner, { permission: 'public' })).toMatch(HNSW);
-    expect(await explain(owner, { permission: 'shared' })).toMatch(HNSW);
-    expect(await explain(owner, { tags: ['work'] })).toMatch(HNSW);
-    expect(await explain(friend)).toMatch(HNSW);
-  });
+  it.each([
+    ['candidates', false],
+    ['a whole page', true],
+  ])(
+    'searches for %s use the HNSW index: everything visible, owner-only, public, shared and tag-filtered',
+    async (_name, page) => {
+      expect(await explain(owner, {}, page)).toMatch(HNSW);
+      expect(await explain(owner, { userId: owner }, page)).toMatch(HNSW);
+      expect(await explain(owner, { permission: 'public' }, page)).toMatch(HNSW);
+      expect(await explain(owner, { permission: 'shared' }, page)).toMatch(HNSW);
+      expect(await explain(owner, { tags: ['work'] }, page)).toMatch(HNSW);
+      expect(await explain(friend, {}, page)).toMatch(HNSW);
+    },
+  );
 
   it('the planner counts an exact distance as costly, and still answers a few rows exactly', async () => {
     // pgvector's default (COST 1) made the planner sort every visible row by exact distance on the
