@@ -35,6 +35,8 @@ export function createGrpcClient<C extends Client>(
     ...SPREAD_OVER_INSTANCES,
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.keepalive_time_ms': 30_000,
+    // Nothing reads channelz; its per-call bookkeeping cost ~8 % of a loopback call.
+    'grpc.enable_channelz': 0,
     interceptors: [signingInterceptor(tokens, audience)],
   });
 }

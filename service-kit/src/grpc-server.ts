@@ -43,6 +43,8 @@ export async function startGrpcServer(opts: {
 }): Promise<GrpcServerHandle> {
   const server = new Server({
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    // Nothing reads channelz; its per-call bookkeeping cost ~8 % of a loopback call.
+    'grpc.enable_channelz': 0,
     interceptors: [metricsInterceptor(), identityInterceptor(opts.tokens, opts.logger)],
   });
   const health = new HealthImplementation({ '': 'SERVING' });
