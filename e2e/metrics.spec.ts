@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { memoryPb } from '@picard/proto';
 import { watchBus } from '@picard/service-kit';
 import {
   bearer,
@@ -82,6 +84,26 @@ describe('metrics', () => {
     ).toBeGreaterThanOrEqual(0);
     expect(sample(m, 'picard_embedding_queue_depth', { provider: 'offline' })).toBe(0);
     expect(sample(m, 'picard_process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('counts a call refused for its internal token under its method, as UNAUTHENTICATED', async () => {
+    const count = async () =>
+      sample((await request('GET', `${t.url}/metrics`)).text, 'picard_grpc_server_duration_seconds_count', {
+        service: 'picard.v1.MemoryService',
+        method: 'GetMemory',
+        code: 'UNAUTHENTICATED',
+      }) ?? 0;
+    const before = await count();
+    const bare = new memoryPb.MemoryServiceClient(t.stack.addresses.memory, credentials.createInsecure());
+    try {
+      const err = await new Promise<ServiceError | null>((resolve) =>
+        bare.getMemory({ memoryId: '00000000-0000-4000-8000-000000000000' }, (e) => resolve(e)),
+      );
+      expect(err?.code).toBe(grpcStatus.UNAUTHENTICATED);
+    } finally {
+      bare.close();
+    }
+    expect(await count()).toBe(before + 1);
   });
 
   it("reports each service's database and outbox and the bus's consumers in /health and /metrics", async () => {

@@ -45,7 +45,7 @@ export async function startGrpcServer(opts: {
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     // Nothing reads channelz; its per-call bookkeeping cost ~8 % of a loopback call.
     'grpc.enable_channelz': 0,
-    interceptors: [metricsInterceptor(), identityInterceptor(opts.tokens, opts.logger)],
+    interceptors: [callInterceptor(opts.tokens, opts.logger)],
   });
   const health = new HealthImplementation({ '': 'SERVING' });
   for (const svc of opts.services) {
@@ -86,37 +86,27 @@ export async function startGrpcServer(opts: {
 const HEALTH = 'grpc.health.v1.Health';
 
 /**
- * Before any handler runs, the call's internal token must verify with this server's service as
- * audience (the service named in the method path); otherwise the call ends UNAUTHENTICATED. Health
- * checks are open: orchestrators probe them without a key, and they reveal only SERVING.
+ * Every call but a health check: before any handler runs, its internal token must verify with this
+ * server's service as audience (the service named in the method path), otherwise it ends
+ * UNAUTHENTICATED; and its duration and status code are counted per service and method. Health
+ * checks are open (orchestrators probe them without a key; they reveal only SERVING) and uncounted.
+ * One interceptor for both: each layer of grpc-js interception costs on every call.
  */
-/** Every call's duration and status code, per service and method (health checks left out). */
-function metricsInterceptor(): ServerInterceptor {
+function callInterceptor(tokens: InternalTokens, logger: Logger): ServerInterceptor {
   return (method, call) => {
     const [, service = '', name = ''] = method.path.split('/');
     if (service === HEALTH) return new ServerInterceptingCall(call);
     const done = grpcServerSeconds.startTimer({ service, method: name });
     return new ServerInterceptingCall(call, {
-      sendStatus(s, next) {
-        done({ code: status[s.code] ?? String(s.code) });
-        next(s);
-      },
-    });
-  };
-}
-
-function identityInterceptor(tokens: InternalTokens, logger: Logger): ServerInterceptor {
-  return (method, call) =>
-    new ServerInterceptingCall(call, {
       start(next) {
         next({
           onReceiveMetadata(metadata, pass) {
-            const audience = method.path.split('/')[1] ?? '';
-            if (audience === HEALTH) return pass(metadata);
-            verifyIncoming(metadata, tokens, audience).then(
+            verifyIncoming(metadata, tokens, service).then(
               () => pass(metadata),
               (err: unknown) => {
                 logger.warn({ method: method.path, msg: (err as Error).message }, 'call unauthenticated');
+                // Sent on the inner call, past this interceptor's own sendStatus: counted here.
+                done({ code: status[status.UNAUTHENTICATED] });
                 call.sendStatus({
                   code: status.UNAUTHENTICATED,
                   details: (err as Error).message,
@@ -127,7 +117,12 @@ function identityInterceptor(tokens: InternalTokens, logger: Logger): ServerInte
           },
         });
       },
+      sendStatus(s, next) {
+        done({ code: status[s.code] ?? String(s.code) });
+        next(s);
+      },
     });
+  };
 }
 
 /** Logs the outcome and returns what the client may see (an internal failure: generic, with the logged id). */
