@@ -146,6 +146,12 @@ const COLUMNS = [
   'm.updated_at',
 ];
 
+/** What a whole row carries beyond COLUMNS (see RawRow). */
+const derivedColumns = (db: Knex | Knex.Transaction) => [
+  db.raw('m.embedding IS NULL AS embedding_pending'),
+  db.raw('m.created_at::text AS created_key'),
+];
+
 export interface RawRow extends SealedColumns {
   id: string;
   user_id: string;
@@ -220,11 +226,7 @@ export class MemoryStore {
   ) {}
 
   select(db: Knex | Knex.Transaction = this.knex) {
-    return db({ m: 'memories' }).select(
-      ...COLUMNS,
-      db.raw('m.embedding IS NULL AS embedding_pending'),
-      db.raw('m.created_at::text AS created_key'),
-    );
+    return db({ m: 'memories' }).select(...COLUMNS, ...derivedColumns(db));
   }
 
   /** Inserts the row, its shares and the `memory.created` event in one transaction. */
@@ -411,8 +413,7 @@ export class MemoryStore {
   ) {
     return this.searchQuery(db, viewer, vector, limit, filter).select(
       ...COLUMNS.filter((c) => c !== 'm.id' && c !== 'm.user_id'),
-      db.raw('m.embedding IS NULL AS embedding_pending'),
-      db.raw('m.created_at::text AS created_key'),
+      ...derivedColumns(db),
       ownerSharesColumn(db, viewer),
     );
   }
