@@ -52,18 +52,6 @@ export async function laterPort(): Promise<number> {
 }
 const handedOut = new Set<number>();
 
-/** A free loopback port, for suites whose public URL must be the real address (OAuth discovery). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * With `realPublicUrl`, PICARD_PUBLIC_URL is the address the gateway really listens on, so a stock
  * OAuth client can follow the metadata documents; otherwise it is the default http://localhost:8001.
@@ -79,7 +67,7 @@ export async function startTestStack(
     gatewayClock?: () => number;
   } = {},
 ): Promise<TestStack> {
-  const port = opts.realPublicUrl ? await freePort() : 0;
+  const port = opts.realPublicUrl ? await laterPort() : 0;
   const publicUrl = opts.realPublicUrl ? `http://127.0.0.1:${port}` : PUBLIC_URL;
   const existing = opts.existing;
   const [auth, memory, persona] = existing
