@@ -120,6 +120,7 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     const memoryStore = new MemoryStore(knex, () => serving.reembedding(), {
       efSearch: config.MEMORY_HNSW_EF_SEARCH,
       iterativeScan: pgvector.iterative,
+      nodePostgres: target.kind === 'postgres',
     });
     const keywordStore = new KeywordStore(knex);
     const keywordHasher = new KeywordHasher(config.MEMORY_ENCRYPTION_KEYS, cipher.activeKeyId);

@@ -77,9 +77,12 @@ export async function openDatabase(opts: {
   };
   // An embedded database has one process; PostgreSQL may see two instances of a service start at
   // once, and knex's own migration lock lives in tables both would be creating.
-  await (target.kind === 'postgres'
-    ? holdingAdvisoryLock(knex, `picard:migrate:${schema}`, migrate)
-    : migrate());
+  // No migrations: a second pool on tables the service already made (benchmarks, tests), which
+  // may be a pool of one connection (the advisory lock would hold it).
+  if (opts.migrations.length > 0)
+    await (target.kind === 'postgres'
+      ? holdingAdvisoryLock(knex, `picard:migrate:${schema}`, migrate)
+      : migrate());
   if (onConnect && target.kind === 'pglite') await knex.raw(onConnect);
   return knex;
 }

@@ -1,4 +1,3 @@
-import { toSql } from 'pgvector/knex';
 import { enqueueEvent, enqueueEvents, type Knex } from '@picard/service-kit';
 import type { EventPayload } from '@picard/proto';
 import type { PermissionName } from '../domain/memory.model.js';
@@ -6,6 +5,8 @@ import type { SealedText } from '../domain/memory-cipher.js';
 import type { IndexedTerms } from '../domain/keyword-hasher.js';
 import { explainPlan } from './explain.js';
 import type { SearchSession } from './search-session.js';
+import { runPrepared } from './prepared.js';
+import { vectorParam } from './vector-param.js';
 import { markImportBatch, type ImportBatchMark } from './import-batch.store.js';
 import { archiveVersion, type VersionChange } from './memory-history.store.js';
 import { keywordScores, writeKeywords, type WeightedTerms } from './keyword.store.js';
@@ -225,6 +226,10 @@ export class MemoryStore {
     private readonly session?: SearchSession,
   ) {}
 
+  private vectorParam(vector: readonly number[]): Buffer | string {
+    return vectorParam(vector, this.session?.nodePostgres ?? false);
+  }
+
   select(db: Knex | Knex.Transaction = this.knex) {
     return db({ m: 'memories' }).select(...COLUMNS, ...derivedColumns(db));
   }
@@ -254,7 +259,7 @@ export class MemoryStore {
             permission: row.permission,
             expiration_date: row.expirationDate,
             tags: row.tags,
-            embedding: row.embedding ? toSql(row.embedding) : null,
+            embedding: row.embedding ? this.vectorParam(row.embedding) : null,
             embedding_model: row.embeddingModel,
             ...(row.createdAt ? { created_at: row.createdAt } : {}),
             ...((row.updatedAt ?? row.createdAt) ? { updated_at: row.updatedAt ?? row.createdAt } : {}),
@@ -360,6 +365,7 @@ export class MemoryStore {
   ): Promise<unknown[]> {
     const sessionFits =
       this.session?.efSearch === opts.efSearch && this.session.iterativeScan === opts.iterativeScan;
+    if (sessionFits && this.session?.nodePostgres) return runPrepared(this.knex, statement(this.knex));
     if (sessionFits) return (await statement(this.knex)) as unknown[];
     return this.knex.transaction(async (trx) => {
       await this.tuneSearch(trx, opts);
@@ -434,15 +440,15 @@ export class MemoryStore {
     limit: number,
     filter: SearchFilter,
   ) {
-    const q = toSql(vector) as string;
-    const query = trx({ m: 'memories' })
+    const q = this.vectorParam(vector);
+    // Ordered by the output column, not the expression again: the vector is sent once.
+    return trx({ m: 'memories' })
       .select('m.id', 'm.user_id', trx.raw('m.embedding <=> ?::vector AS distance', [q]))
       .whereNotNull('m.embedding')
       .where(whereVisibleTo(viewer, 'm'))
       .where(whereMatches(filter, q))
-      .orderByRaw('m.embedding <=> ?::vector', [q])
+      .orderBy('distance')
       .limit(limit);
-    return query;
   }
 
   /**
@@ -480,7 +486,7 @@ export class MemoryStore {
     vector?: number[],
   ) {
     const db = this.knex;
-    const q = vector ? (toSql(vector) as string) : undefined;
+    const q = vector ? this.vectorParam(vector) : undefined;
     return db({ m: 'memories' })
       .with('kw', keywordScores(db, weighted))
       .join('kw', 'kw.memory_id', 'm.id')
@@ -500,7 +506,7 @@ export class MemoryStore {
     const out = new Map<string, number>();
     if (ids.length === 0) return out;
     const rows: { id: string; distance: number | string }[] = await this.knex('memories')
-      .select('id', this.knex.raw('embedding <=> ?::vector AS distance', [toSql(vector) as string]))
+      .select('id', this.knex.raw('embedding <=> ?::vector AS distance', [this.vectorParam(vector)]))
       .whereIn('id', [...ids])
       .whereNotNull('embedding');
     for (const r of rows) out.set(r.id, Number(r.distance));
@@ -588,7 +594,10 @@ export class MemoryStore {
           // A new text invalidates a new-model vector made from the old one.
           ...(c.sealed && this.reembedding() ? { embedding_next: null } : {}),
           ...(c.embedding !== undefined
-            ? { embedding: c.embedding && toSql(c.embedding), embedding_model: c.embeddingModel ?? null }
+            ? {
+                embedding: c.embedding && this.vectorParam(c.embedding),
+                embedding_model: c.embeddingModel ?? null,
+              }
             : {}),
           ...(c.permission ? { permission: c.permission } : {}),
           ...(c.expirationDate !== undefined ? { expiration_date: c.expirationDate } : {}),
@@ -692,7 +701,7 @@ function versionOf(facts: LockedMemory) {
 }
 
 /** QueryMemory's narrowing filters as a where-clause; the distance cut-off needs the query vector. */
-function whereMatches(filter: SearchFilter, vector: string | undefined) {
+function whereMatches(filter: SearchFilter, vector: Buffer | string | undefined) {
   return (query: Knex.QueryBuilder) => {
     if (filter.userId) query.where('m.user_id', filter.userId);
     if (filter.permission) query.where('m.permission', filter.permission);

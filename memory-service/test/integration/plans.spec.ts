@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { newId } from '@picard/service-kit';
+import { newId, openDatabase } from '@picard/service-kit';
 import { seededRandom } from '@picard/service-kit/testing';
 import { KeywordHasher } from '../../src/domain/keyword-hasher.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import type { PermissionName } from '../../src/domain/memory.model.js';
 import { createdEvent } from '../../src/domain/memory-events.js';
 import { explainListVisible } from '../../src/store/memory-list.store.js';
-import type { NewMemoryRow } from '../../src/store/memory.store.js';
+import { MemoryStore, type NewMemoryRow } from '../../src/store/memory.store.js';
+import { searchSessionSql } from '../../src/store/search-session.js';
 import { SweeperStore } from '../../src/store/sweeper.store.js';
 import { DISTANCE_COST } from '../../src/store/distance-cost.js';
 import { startStack, type Stack } from './harness.js';
@@ -145,6 +146,61 @@ describe('memory-service: query plans at 5,000 memories', () => {
       await stack.memory.memories.search({ userId: sparse }, query, all, { userId: sparse }),
     ).toHaveLength(20);
   });
+
+  // PGlite's driver has no named statements (and takes vectors as text); there every search is planned anyway.
+  (process.env.PICARD_TEST_DATABASE_URL ? it : it.skip)(
+    'cluster: a search is prepared once per connection and planned for every call, so a sparse owner still scans exactly',
+    async () => {
+      if (stack.db.target.kind !== 'postgres') throw new Error('cluster mode expected');
+      // One connection, so the statements it prepared can be read back on it.
+      const knex = await openDatabase({
+        target: stack.db.target,
+        schema: stack.schema,
+        migrations: [],
+        logger: stack.logger,
+        poolMax: 1,
+        onConnect: searchSessionSql(opts.efSearch),
+      });
+      try {
+        const store = new MemoryStore(knex, () => false, { ...opts, nodePostgres: true });
+        const ownerFilter = (userId: string) => ({ userId });
+        for (let i = 0; i < 8; i++)
+          await store.searchPage({ userId: owner }, near(query), opts, ownerFilter(owner));
+        // The same statement for the user with 20 rows: its own plan (the exact scan) finds them all.
+        const few = await store.searchPage(
+          { userId: sparse },
+          query,
+          { ...opts, limit: 30 },
+          ownerFilter(sparse),
+        );
+        expect(few).toHaveLength(20);
+        expect(few.every((r) => r.userId === sparse)).toBe(true);
+        // The vector sent in pgvector's binary form ranks and measures exactly as its text form does.
+        const asText = new MemoryStore(knex, () => false, { ...opts, nodePostgres: false });
+        const fewAsText = await asText.searchPage(
+          { userId: sparse },
+          query,
+          { ...opts, limit: 30 },
+          ownerFilter(sparse),
+        );
+        expect(few.map((r) => [r.id, r.distance])).toEqual(fewAsText.map((r) => [r.id, r.distance]));
+        const prepared = (
+          await knex.raw<{ rows: { name: string; generic_plans: number; custom_plans: number }[] }>(
+            "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE 'picard_%'",
+          )
+        ).rows;
+        expect(prepared).toHaveLength(1);
+        expect(Number(prepared[0]!.custom_plans)).toBe(9);
+        expect(Number(prepared[0]!.generic_plans)).toBe(0);
+        // PostgreSQL would switch to one plan for every viewer after five calls if that one looked
+        // cheap enough: the session forbids it rather than leave it to the statistics.
+        const mode = await knex.raw<{ rows: { plan_cache_mode: string }[] }>('SHOW plan_cache_mode');
+        expect(mode.rows[0]!.plan_cache_mode).toBe('force_custom_plan');
+      } finally {
+        await knex.destroy();
+      }
+    },
+  );
 
   it('the iterative scan still returns `limit` visible rows when the nearest 400 are hidden', async () => {
     const rows = await stack.memory.memories.search({ userId: owner }, query, opts);
