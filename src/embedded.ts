@@ -94,7 +94,8 @@ async function main() {
   webStarting?.catch(() => undefined);
 
   // The offline embedding model loads in its own thread meanwhile (startStack waits for it).
-  if (configs.embedding.EMBEDDING_PROVIDER === 'offline') preloadOfflineModel();
+  if (configs.embedding.EMBEDDING_PROVIDER === 'offline')
+    preloadOfflineModel({ nice: configs.embedding.EMBEDDING_OFFLINE_NICE });
   // The slow parts (three embedded databases, each in its own thread) open together while the bus
   // connects; each service starts as soon as its own database is open.
   const databases = {

@@ -17,4 +17,17 @@ describe('embedding-service configuration', () => {
     expect(bad).toThrow(ConfigError);
     expect(bad).toThrow(/EMBEDDING_OFFLINE_WORKERS.*must be 1 or 2/);
   });
+
+  it('runs the model threads at nice 10 unless told; 0 keeps the process priority', () => {
+    expect(load({}).EMBEDDING_OFFLINE_NICE).toBe(10);
+    expect(load({ EMBEDDING_OFFLINE_NICE: '' }).EMBEDDING_OFFLINE_NICE).toBe(10);
+    expect(load({ EMBEDDING_OFFLINE_NICE: '0' }).EMBEDDING_OFFLINE_NICE).toBe(0);
+    expect(load({ EMBEDDING_OFFLINE_NICE: '19' }).EMBEDDING_OFFLINE_NICE).toBe(19);
+  });
+
+  it.each(['-1', '20', '2.5', 'low'])('names a bad EMBEDDING_OFFLINE_NICE (%s)', (value) => {
+    const bad = () => load({ EMBEDDING_OFFLINE_NICE: value });
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/EMBEDDING_OFFLINE_NICE.*from 0 to 19/);
+  });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, metricsEnv, unsetIfEmpty } from '@picard/service-kit';
+import { DEFAULT_MODEL_NICE } from './providers/offline-use.provider.js';
 
 /** The embedding-service environment; parsed once at start-up by loadConfig. */
 export const embeddingConfigSchema = z
@@ -23,6 +24,8 @@ export const embeddingConfigSchema = z
     EMBEDDING_CACHE_SIZE: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(10_000)),
     /** Threads running the offline model (each holds it: ~240 MB); the second starts when there is work for it. */
     EMBEDDING_OFFLINE_WORKERS: env.intWithin(2, 1, 2, 'must be 1 or 2'),
+    /** The model threads' nice value (Linux): 0 keeps the process's priority, 19 is the lowest. */
+    EMBEDDING_OFFLINE_NICE: env.intWithin(DEFAULT_MODEL_NICE, 0, 19),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDING_PROVIDER === 'openai' && !c.OPENAI_API_KEY) {

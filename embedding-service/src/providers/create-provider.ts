@@ -14,5 +14,8 @@ export async function createProvider(config: EmbeddingConfig): Promise<Embedding
       timeoutMs: config.EMBEDDING_TIMEOUT_MS,
     });
   }
-  return createOfflineUseProvider({ workers: config.EMBEDDING_OFFLINE_WORKERS });
+  return createOfflineUseProvider({
+    workers: config.EMBEDDING_OFFLINE_WORKERS,
+    nice: config.EMBEDDING_OFFLINE_NICE,
+  });
 }

@@ -7,6 +7,13 @@
 export const WORKER_ROLE = 'picard-offline-embedding-model';
 export type WorkerRole = typeof WORKER_ROLE;
 
+/** What the worker is started with. */
+export interface ModelWorkerData {
+  role: WorkerRole;
+  /** The thread's nice value (0-19; Linux, where it is per thread): see DEFAULT_MODEL_NICE. */
+  nice: number;
+}
+
 export interface EmbedRequest {
   id: number;
   texts: string[];

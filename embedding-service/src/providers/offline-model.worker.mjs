@@ -12,6 +12,7 @@
  * loaded (or `{ type: 'failed', error }`); then it answers every EmbedRequest, one at a time in
  * arrival order, with an EmbedReply whose row-major Float32Array buffer is transferred, not copied.
  */
+import { setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 // Also in offline-model.protocol.ts, which the provider imports (this file cannot import TypeScript).
@@ -121,4 +122,22 @@ function serve(port) {
   });
 }
 
-if (!isMainThread && parentPort && workerData?.role === WORKER_ROLE) serve(parentPort);
+/**
+ * Gives the thread a lower scheduling priority, so the event loops a request waits on (HTTP, gRPC,
+ * the database threads) are not queued behind a model call. On Linux the nice value belongs to
+ * the calling thread; elsewhere it would lower the whole process, so it is left alone there.
+ * @param {number} nice
+ */
+function lowerPriority(nice) {
+  if (process.platform !== 'linux' || !(nice > 0)) return;
+  try {
+    setPriority(nice);
+  } catch {
+    // Not allowed here (a sandbox): the thread keeps the process's priority.
+  }
+}
+
+if (!isMainThread && parentPort && workerData?.role === WORKER_ROLE) {
+  lowerPriority(/** @type {import('./offline-model.protocol.js').ModelWorkerData} */ (workerData).nice);
+  serve(parentPort);
+}

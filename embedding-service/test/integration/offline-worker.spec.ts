@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { testLogger } from '@picard/service-kit/testing';
 import { startEmbeddingService } from '../../src/index.js';
@@ -6,6 +7,7 @@ import { normalize } from '../../src/providers/embedding-provider.js';
 import { loadModel, type EmbeddingsModel } from '../../src/providers/offline-model.worker.mjs';
 import {
   createOfflineUseProvider,
+  DEFAULT_MODEL_NICE,
   offlineModelForTests,
   SPLIT_BATCH,
 } from '../../src/providers/offline-use.provider.js';
@@ -155,6 +157,26 @@ describe('the offline model in its worker thread', () => {
     expect(answers.map((rows) => rows.length)).toEqual([4, 3]);
     expect(maxDiff).toBeLessThan(1e-6);
   });
+
+  // The nice value is per thread on Linux only; elsewhere the provider leaves priorities alone.
+  (process.platform === 'linux' ? it : it.skip)(
+    'runs both model threads at a lower priority than the event loop (nice 10 unless told)',
+    async () => {
+      await provider.embed(sentences(SPLIT_BATCH, 'both workers')); // starts the second, if need be
+      await offlineModelForTests.ready(1);
+      const niceOf = (task: string) => {
+        const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+        // Fields after the command name (which may hold spaces); nice is the 19th field of stat.
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      };
+      const tasks = readdirSync('/proc/self/task');
+      // Whatever priority the test process was started with, only the two model threads differ.
+      const own = niceOf(String(process.pid));
+      expect(own).toBeLessThan(DEFAULT_MODEL_NICE);
+      expect(tasks.filter((t) => niceOf(t) === DEFAULT_MODEL_NICE)).toHaveLength(2);
+      expect(tasks.filter((t) => niceOf(t) !== own && niceOf(t) !== DEFAULT_MODEL_NICE)).toEqual([]);
+    },
+  );
 
   it('answers a bad request with an error and keeps the worker', async () => {
     const before = offlineModelForTests.worker()!.threadId;
