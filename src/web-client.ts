@@ -83,7 +83,8 @@ async function waitUntilHealthy(healthUrl: string, exited: Promise<number | null
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // Often: the start is ready as soon as this answers (a 200 ms step cost ~0.1 s on average).
+    await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`the web client did not answer ${healthUrl} within ${READY_TIMEOUT_MS / 1000} s`);
 }

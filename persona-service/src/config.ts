@@ -54,7 +54,7 @@ export const personaConfigSchema = z
   })
   .superRefine((c, ctx) => {
     // A configured endpoint with no model would fail on every question; say so at start-up instead.
-    if ((c.LLM_BASE_URL || c.LLM_API_KEY) && !c.LLM_MODEL) {
+    if (llmConfigured(c) && !c.LLM_MODEL) {
       ctx.addIssue({
         code: 'custom',
         path: ['LLM_MODEL'],
@@ -69,3 +69,6 @@ export type PersonaConfig = z.infer<typeof personaConfigSchema>;
 export const allowedModels = (c: PersonaConfig): string[] => [
   ...new Set([...(c.LLM_MODEL ? [c.LLM_MODEL] : []), ...c.LLM_ALLOWED_MODELS]),
 ];
+
+/** Whether an LLM answers persona questions (otherwise answers are composed offline). */
+export const llmConfigured = (c: PersonaConfig): boolean => Boolean(c.LLM_BASE_URL || c.LLM_API_KEY);

@@ -2,12 +2,11 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { waitForDependency } from './dependency-wait.js';
 import type { Logger } from './logger.js';
-import { PGliteThread, type EmbeddedDatabase, type OpenOptions } from './pglite-thread.js';
+import type { DatabaseTarget } from './database-target.js';
 
 export type { Knex };
 export type { EmbeddedDatabase, EmbeddedQueryable } from './pglite-thread.js';
-
-export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; pglite: EmbeddedDatabase };
+export { openPglite, resolveDatabaseTarget, type DatabaseTarget } from './database-target.js';
 
 export interface Migration {
   name: string;
@@ -139,29 +138,4 @@ async function createVectorExtension(knex: Knex) {
       );
     }
   }
-}
-
-/**
- * Opens (or creates) an embedded PostgreSQL with pgvector in dataDir; `memory://` keeps it in RAM.
- * Each runs in its own worker thread, so its statements never stall the event loop and the
- * embedded launcher's databases work on several cores; cluster deployments never load it.
- */
-export function openPglite(dataDir: string, opts: OpenOptions = {}): Promise<EmbeddedDatabase> {
-  return PGliteThread.open(dataDir, opts);
-}
-
-/**
- * The cluster/embedded switch for one service: a PostgreSQL URL when configured, otherwise an
- * embedded PGlite kept under dataDir/<name> across restarts.
- */
-export async function resolveDatabaseTarget(
-  url: string | undefined,
-  dataDir: string,
-  name: string,
-): Promise<DatabaseTarget> {
-  if (url) return { kind: 'postgres', url };
-  const { mkdir } = await import('node:fs/promises');
-  const dir = `${dataDir}/${name}`;
-  await mkdir(dir, { recursive: true });
-  return { kind: 'pglite', pglite: await openPglite(dir) };
 }

@@ -62,7 +62,6 @@ export {
 export { PeriodicJob, type PeriodicJobOptions } from './periodic-job.js';
 export { waitForDependency, isNotUpYet, type DependencyWaitOptions } from './dependency-wait.js';
 export { InProcessEventBus } from './events/in-process-bus.js';
-export { NatsEventBus } from './events/nats-bus.js';
 export { connectEventBus } from './events/bus-factory.js';
 export {
   createOutboxTable,

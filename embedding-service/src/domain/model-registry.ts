@@ -6,7 +6,6 @@ import {
   OFFLINE_DIMENSIONS,
   OFFLINE_MODEL,
 } from '../providers/offline-use.provider.js';
-import { createOpenAiProvider } from '../providers/openai.provider.js';
 import { Embedder } from './embedder.js';
 
 /**
@@ -58,7 +57,10 @@ export class ModelRegistry {
           'dimensions',
         );
       }
-      return createOfflineUseProvider({ workers: this.config.EMBEDDING_OFFLINE_WORKERS });
+      return createOfflineUseProvider({
+        workers: this.config.EMBEDDING_OFFLINE_WORKERS,
+        nice: this.config.EMBEDDING_OFFLINE_NICE,
+      });
     }
     if (!this.config.OPENAI_API_KEY) {
       throw new DomainError(
@@ -68,6 +70,7 @@ export class ModelRegistry {
       );
     }
     this.logger.info({ model, dimensions }, 'serving another embedding model on request');
+    const { createOpenAiProvider } = await import('../providers/openai.provider.js');
     return createOpenAiProvider({
       apiKey: this.config.OPENAI_API_KEY,
       baseURL: this.config.OPENAI_BASE_URL,

@@ -1,6 +1,6 @@
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { DomainError, type Logger } from '@picard/service-kit';
-import type { PersonaConfig } from '../config.js';
+import { llmConfigured, type PersonaConfig } from '../config.js';
 import type { Llm, LlmRequest } from './llm.types.js';
 
 /**
@@ -42,7 +42,7 @@ async function withinIdle<T>(step: Promise<T>, ms: number, onTimeout: () => void
  * connection errors and timeouts).
  */
 export function createLlm(config: PersonaConfig, logger: Logger): Llm | undefined {
-  if (!config.LLM_BASE_URL && !config.LLM_API_KEY) return undefined;
+  if (!llmConfigured(config)) return undefined;
   const timeoutMs = config.LLM_TIMEOUT_MS;
   const retries = config.LLM_MAX_RETRIES;
   // The openai client's backoff: 0.5 s doubling per retry, at most 8 s each (jitter only shortens it).

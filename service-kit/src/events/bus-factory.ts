@@ -3,7 +3,6 @@ import { watchBus } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from './event-bus.js';
 import { InProcessEventBus } from './in-process-bus.js';
-import { NatsEventBus } from './nats-bus.js';
 
 /**
  * NATS when a URL is configured; otherwise the in-process bus (only useful inside one process).
@@ -14,10 +13,13 @@ export async function connectEventBus(
   name: string,
   logger: Logger,
 ): Promise<EventBus> {
+  // The NATS client loads only when used: the embedded default never needs it (~50 ms of start-up).
   const bus = natsUrl
-    ? await waitForDependency('NATS (NATS_URL)', () => NatsEventBus.connect(natsUrl, name, logger), {
-        logger,
-      })
+    ? await import('./nats-bus.js').then(({ NatsEventBus }) =>
+        waitForDependency('NATS (NATS_URL)', () => NatsEventBus.connect(natsUrl, name, logger), {
+          logger,
+        }),
+      )
     : new InProcessEventBus(logger);
   const unwatch = watchBus(name, bus);
   const close = bus.close.bind(bus);
