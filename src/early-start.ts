@@ -9,8 +9,7 @@ import {
 import { prepareDataDir } from './embedded-secrets.js';
 import { snapshotRoute } from './snapshot-route.js';
 
-export const EMBEDDED_DATABASES = ['auth', 'memory', 'persona'] as const;
-export type DatabaseName = (typeof EMBEDDED_DATABASES)[number];
+export type DatabaseName = 'auth' | 'memory' | 'persona';
 
 /** The slow, independent first steps of `npm start`, under way while the rest of Picard loads. */
 export interface EarlyStart {
@@ -49,15 +48,19 @@ export function startEarly(env: NodeJS.ProcessEnv): EarlyStart {
       snapshotRoute((name) => opening.get(name)),
     ),
   );
-  const mayOpen = claimed.then(
-    () => true,
-    (err: unknown) => !claimIsFatal(err),
+  const mayOpen = prepared.then(
+    () =>
+      claimed.then(
+        () => true,
+        (err: unknown) => !claimIsFatal(err),
+      ),
+    () => false,
   );
   const open = (name: DatabaseName, url: string | undefined) => {
     const database = mayOpen.then((ok) =>
       ok
         ? resolveDatabaseTarget(url, dataDir, name)
-        : Promise.reject(new Error('the data directory is not this process’s to open')),
+        : Promise.reject(new Error('the data directory was not claimed')),
     );
     opening.set(name, database);
     // Awaited by the launcher; until then a failure must not surface as an unhandled rejection.
