@@ -39,7 +39,7 @@ RUN npm run build \
  && cp -a package.json package-lock.json node_modules dist /out/ \
  && for w in $(node -p "require('./package.json').workspaces.join(' ')"); do \
       mkdir -p "/out/$w" && cp -a "$w/package.json" "/out/$w/" \
-      && for d in dist server/dist web/dist; do \
+      && for d in dist server/dist web/dist .pglite-template; do \
            if [ -d "$w/$d" ]; then mkdir -p "/out/$w/$(dirname "$d")" && cp -a "$w/$d" "/out/$w/$d"; fi; \
          done \
       && if [ -d "$w/node_modules" ]; then cp -a "$w/node_modules" "/out/$w/"; fi; \

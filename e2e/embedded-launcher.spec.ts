@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAUNCHER, run, waitFor, type Running } from './support/launcher.js';
@@ -9,9 +11,37 @@ import { LAUNCHER, run, waitFor, type Running } from './support/launcher.js';
  * What a newcomer runs: `npm start` (node dist/embedded.js) as a real child process, with its
  * own data directory. Proves it comes up with the web client beside it (registered with Picard by
  * itself), serves, keeps data across a restart and stops cleanly (web client included) on
- * SIGTERM; and that a bad setting stops it with a message naming the variable.
+ * SIGTERM; that a bad setting stops it with a message naming the variable; and that the web
+ * client, started beside Picard from the first moment, gets none of Picard's secrets and does not
+ * outlive a start that fails.
  */
 const embeddedOnly = process.env.PICARD_TEST_DATABASE_URL ? describe.skip : describe;
+
+/** A launcher's child process (its web client), if it has one. */
+function childOf(launcherPid: number): number | undefined {
+  try {
+    return Number(execFileSync('pgrep', ['-P', String(launcherPid)], { encoding: 'utf8' }).split('\n')[0]);
+  } catch {
+    return undefined; // pgrep exits 1 when there is none
+  }
+}
+
+/** Whether a process runs (a zombie nobody reaped yet does not). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The environment of a launcher's web client, by /proc. */
+function webClientEnvironment(launcherPid: number): Map<string, string> {
+  const entries = readFileSync(`/proc/${childOf(launcherPid)}/environ`, 'utf8').split('\0');
+  return new Map(
+    entries.filter(Boolean).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+  );
+}
 
 /** A POST to the web client the way its page makes one: session cookie and XSRF header first. */
 async function postAsBrowser(webUrl: string, path: string, body: unknown) {
@@ -32,9 +62,11 @@ embeddedOnly('npm start (embedded launcher)', () => {
   const webPort = port + 1;
   const webUrl = `http://127.0.0.1:${webPort}`;
   const running: Running[] = [];
+  const leftovers: string[] = [];
   afterAll(async () => {
     for (const r of running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    for (const dir of leftovers) await rm(dir, { recursive: true, force: true });
   });
 
   it('has been built (npm install builds it)', () => {
@@ -68,6 +100,13 @@ embeddedOnly('npm start (embedded launcher)', () => {
     expect(await (await fetch(`${webUrl}/`)).text()).toContain('<app-root');
     const webby = { username: 'webby', email: 'webby@example.test', password: 'a long passphrase' };
     expect((await postAsBrowser(webUrl, '/bff/auth/signup', webby)).status).toBe(201);
+    // It is a third-party application: Picard's keys (generated or given) are not in its environment.
+    const webEnv = webClientEnvironment(first.child.pid!);
+    expect(webEnv.get('PICARD_DATA_DIR')).toBe(dataDir);
+    expect(webEnv.get('CLIENT_PORT')).toBe(String(webPort));
+    expect(webEnv.get('PICARD_URL')).toBe(`http://localhost:${port}`);
+    for (const secret of ['MEMORY_ENCRYPTION_KEYS', 'AUTH_KEY_ENCRYPTION_KEY', 'INTERNAL_TOKEN_KEY'])
+      expect(webEnv.has(secret)).toBe(false);
 
     // Generated secrets are private to the owner.
     const keyFile = join(dataDir, 'memory-encryption-keys');
@@ -134,4 +173,66 @@ embeddedOnly('npm start (embedded launcher)', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 400_000);
+
+  /**
+   * A start that fails: its exit code, what it printed, and its web client's process if one was
+   * started. The output goes to a file, as to a terminal: through a pipe the web client would end
+   * anyway, at its first message after the launcher's end closed the pipe.
+   */
+  async function failingStart(env: NodeJS.ProcessEnv) {
+    // Removed after the suite: a web client left running must not lose its directory meanwhile.
+    const failDir = await mkdtemp(join(tmpdir(), 'picard-launcher-fail-'));
+    leftovers.push(failDir);
+    const outFile = join(failDir, 'output.log');
+    const out = openSync(outFile, 'w');
+    try {
+      const child = spawn(process.execPath, [LAUNCHER], {
+        env: {
+          PATH: process.env.PATH,
+          PICARD_DATA_DIR: join(failDir, 'data'),
+          CLIENT_PORT: String(webPort),
+          ...env,
+        },
+        stdio: ['ignore', out, out],
+      });
+      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      let webPid: number | undefined;
+      while (child.exitCode === null) {
+        webPid ??= childOf(child.pid!);
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      return { code: await exited, output: await readFile(outFile, 'utf8'), webPid };
+    } finally {
+      closeSync(out);
+    }
+  }
+
+  async function expectEnded(pid: number) {
+    const until = Date.now() + 5_000;
+    while (isRunning(pid) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    expect(isRunning(pid)).toBe(false);
+  }
+
+  it('ends its web client, started at once, when a setting stops the start', async () => {
+    const failed = await failingStart({ MEMORY_ENCRYPTION_KEYS: 'not a key' });
+    expect(failed.code).toBe(1);
+    expect(failed.output).toMatch(/MEMORY_ENCRYPTION_KEYS/);
+    expect(failed.webPid).toBeDefined();
+    await expectEnded(failed.webPid!);
+  }, 200_000);
+
+  it('ends its web client when the gateway cannot take its port', async () => {
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '0.0.0.0', done));
+    const takenPort = (taken.address() as { port: number }).port;
+    try {
+      const failed = await failingStart({ GATEWAY_PORT: String(takenPort) });
+      expect(failed.code).toBe(1);
+      expect(failed.output).toMatch(new RegExp(`Picard could not start:[\\s\\S]*${takenPort}`));
+      expect(failed.webPid).toBeDefined();
+      await expectEnded(failed.webPid!);
+    } finally {
+      taken.close();
+    }
+  }, 200_000);
 });

@@ -8,8 +8,20 @@ import {
 } from '@picard/service-kit/start-up';
 import { prepareDataDir } from './embedded-secrets.js';
 import { snapshotRoute } from './snapshot-route.js';
+import { startWebClient, type WebClient } from './web-client.js';
 
 export type DatabaseName = 'auth' | 'memory' | 'persona';
+
+/**
+ * Each embedded database's buffer pool. PGlite sets the whole pool up at every start (~80 ms of CPU
+ * for PostgreSQL's default 128 MB): accounts, tokens and persona settings are small; memories keep
+ * the default, which holds the search index of tens of thousands of memories.
+ */
+export const SHARED_BUFFERS: Record<DatabaseName, string | undefined> = {
+  auth: '16MB',
+  memory: undefined,
+  persona: '16MB',
+};
 
 /** The slow, independent first steps of `npm start`, under way while the rest of Picard loads. */
 export interface EarlyStart {
@@ -20,6 +32,23 @@ export interface EarlyStart {
   claimed: Promise<Claim>;
   /** Each service's database: opening as soon as the directory is claimed. */
   databases: Record<DatabaseName, Promise<DatabaseTarget>>;
+  /**
+   * The web client (a child process), started as soon as the directory is claimed: it takes as long
+   * to come up as Picard's services, so it starts beside them. Undefined with PICARD_WEB=off or when
+   * client-app was not built.
+   */
+  web: Promise<WebClient | undefined>;
+}
+
+/**
+ * PICARD_PUBLIC_URL, or the one that follows GATEWAY_PORT when only the port is moved: discovery
+ * documents, token audiences and the web client then all point at the port actually served.
+ * Undefined leaves the gateway's default.
+ */
+export function embeddedPublicUrl(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.PICARD_PUBLIC_URL) return env.PICARD_PUBLIC_URL.replace(/\/+$/, '');
+  if (/^\d+$/.test(env.GATEWAY_PORT ?? '')) return `http://localhost:${env.GATEWAY_PORT}`;
+  return undefined;
 }
 
 /**
@@ -59,7 +88,7 @@ export function startEarly(env: NodeJS.ProcessEnv): EarlyStart {
   const open = (name: DatabaseName, url: string | undefined) => {
     const database = mayOpen.then((ok) =>
       ok
-        ? resolveDatabaseTarget(url, dataDir, name)
+        ? resolveDatabaseTarget(url, dataDir, name, { sharedBuffers: SHARED_BUFFERS[name] })
         : Promise.reject(new Error('the data directory was not claimed')),
     );
     opening.set(name, database);
@@ -69,6 +98,11 @@ export function startEarly(env: NodeJS.ProcessEnv): EarlyStart {
   };
   prepared.catch(() => undefined);
   claimed.catch(() => undefined);
+  const web = mayOpen.then((ok) =>
+    ok && env.PICARD_WEB !== 'off'
+      ? startWebClient({ picardUrl: embeddedPublicUrl(env), dataDir, env })
+      : undefined,
+  );
   return {
     dataDir,
     prepared,
@@ -78,5 +112,6 @@ export function startEarly(env: NodeJS.ProcessEnv): EarlyStart {
       memory: open('memory', env.MEMORY_DATABASE_URL || env.DATABASE_URL),
       persona: open('persona', env.PERSONA_DATABASE_URL || env.DATABASE_URL),
     },
+    web,
   };
 }

@@ -14,11 +14,11 @@ import {
   loadOrCreateEncryptionKeys,
 } from './embedded-secrets.js';
 import { printBanner } from './embedded-banner.js';
-import { claimIsFatal, type EarlyStart } from './early-start.js';
+import { claimIsFatal, embeddedPublicUrl, type EarlyStart } from './early-start.js';
 import { loadStackConfigs, startStack } from './stack.js';
-import { startWebClient } from './web-client.js';
+import { WEB_CLIENT_MAIN } from './web-client.js';
 
-async function main({ dataDir, prepared, claimed, databases }: EarlyStart) {
+async function main({ dataDir, prepared, claimed, databases, web: webStarted }: EarlyStart) {
   await prepared;
   const logLevel = process.env.LOG_LEVEL || 'warn';
   const logger = createLogger('picard', logLevel);
@@ -50,29 +50,17 @@ async function main({ dataDir, prepared, claimed, databases }: EarlyStart) {
     env.PICARD_ADMIN_EMAIL ||= 'admin@picard.local';
     env.PICARD_ADMIN_PASSWORD = generatedAdminPassword = (await loadOrCreateAdminPassword(dataDir)).value;
   }
-  // The public URL follows the port actually served, so discovery documents, token audiences and
-  // the web client all point at it when only GATEWAY_PORT is moved.
-  if (!env.PICARD_PUBLIC_URL && /^\d+$/.test(env.GATEWAY_PORT ?? ''))
-    env.PICARD_PUBLIC_URL = `http://localhost:${env.GATEWAY_PORT}`;
+  env.PICARD_PUBLIC_URL ||= embeddedPublicUrl(env);
   // Validation only: startStack makes the in-process internal key when none is set.
   const configs = loadStackConfigs({ INTERNAL_TOKEN_KEY: randomBytes(32).toString('base64url'), ...env });
   const publicUrl = configs.gateway.PICARD_PUBLIC_URL.replace(/\/+$/, '');
 
-  // The web client is a separate process with its own database: it starts now, beside Picard, and
-  // registers itself once the gateway answers (later starts need nothing from Picard to come up).
-  // PICARD_WEB=off runs Picard alone (the web client is a separate application).
-  const webStarting =
-    env.PICARD_WEB === 'off'
-      ? undefined
-      : startWebClient({
-          picardUrl: publicUrl,
-          dataDir,
-          admin: { username: env.PICARD_ADMIN_USERNAME || 'admin', password: env.PICARD_ADMIN_PASSWORD! },
-          env,
-          logger,
-        });
-  // Until it is awaited below, a failure must not surface as an unhandled rejection.
-  webStarting?.catch(() => undefined);
+  // The web client is a separate process with its own database, started by the entry beside Picard
+  // (early-start.ts); it registers itself once the gateway answers (later starts need nothing from
+  // Picard to come up). PICARD_WEB=off runs Picard alone (the web client is a separate application).
+  const webClient = await webStarted;
+  if (!webClient && env.PICARD_WEB !== 'off')
+    logger.warn(`web client not built (${WEB_CLIENT_MAIN} is missing): run npm run build -w client-app`);
 
   // The offline embedding model is loading in its own thread since the entry started it
   // (embedded.ts); startStack waits for it.
@@ -87,15 +75,21 @@ async function main({ dataDir, prepared, claimed, databases }: EarlyStart) {
     () => undefined,
   );
   const stack = await startStack({ env, databases, bus, logLevel, onStep }).catch(async (err) => {
-    await (await webStarting?.catch(() => undefined))?.stop();
+    await webClient?.stop();
     throw err;
   });
-  const web = await webStarting?.catch(async (err) => {
-    await stack.stop();
-    await bus.close();
-    throw err;
-  });
-  if (web) onStep(`web client up (${web.url})`);
+  const web = await webClient?.ready.then(
+    () => webClient,
+    async (err) => {
+      await stack.stop();
+      await bus.close();
+      throw err;
+    },
+  );
+  if (web) {
+    onStep(`web client up (${web.url})`);
+    void web.lost.then((how) => logger.error(how, 'the web client stopped; Picard goes on serving'));
+  }
   printBanner({
     publicUrl,
     webUrl: web?.url,

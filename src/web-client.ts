@@ -6,64 +6,81 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Logger } from '@picard/service-kit';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 export const WEB_CLIENT_MAIN = join(REPO_ROOT, 'client-app/server/dist/server/src/main.js');
 const READY_TIMEOUT_MS = 60_000;
 
+/**
+ * Picard's secrets stay with Picard: the web client is a third-party application and gets only what
+ * it needs (the admin's credentials, for its first registration).
+ */
+const PICARD_SECRETS = [
+  'MEMORY_ENCRYPTION_KEYS',
+  'AUTH_KEY_ENCRYPTION_KEY',
+  'INTERNAL_TOKEN_KEY',
+  'GATEWAY_SESSION_SECRET',
+  'METRICS_TOKEN',
+  'OPENAI_API_KEY',
+];
+
 export interface WebClient {
   url: string;
+  /** Settles once the web client answers /bff/health, or fails if it exits or never answers. */
+  ready: Promise<void>;
+  /** Settles when the web client exits without stop() (it crashed or was killed). */
+  lost: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
 }
 
 export interface WebClientOptions {
-  /** The gateway the web client talks to (the embedded stack's public URL). */
-  picardUrl: string;
+  /** The gateway the web client talks to; its own default (the gateway's) when undefined. */
+  picardUrl: string | undefined;
   dataDir: string;
-  admin: { username: string; password: string };
   env: NodeJS.ProcessEnv;
-  logger: Logger;
 }
 
 /**
- * Starts the web client and resolves once it answers /bff/health; it registers itself with
- * Picard on first start (CLIENT_AUTO_REGISTER). Undefined when client-app was not built: that is
- * reported, not fatal, since Picard itself serves on.
+ * Starts the web client, which registers itself with Picard on first start (CLIENT_AUTO_REGISTER)
+ * once the gateway answers, with the admin password from the environment or the file the launcher
+ * keeps in the data directory. Undefined when client-app was not built: the caller reports that,
+ * not fatal, since Picard itself serves on. The child is ended when this process exits.
  */
-export async function startWebClient(o: WebClientOptions): Promise<WebClient | undefined> {
-  if (!existsSync(WEB_CLIENT_MAIN)) {
-    o.logger.warn(`web client not built (${WEB_CLIENT_MAIN} is missing): run npm run build -w client-app`);
-    return undefined;
-  }
+export function startWebClient(o: WebClientOptions): WebClient | undefined {
+  if (!existsSync(WEB_CLIENT_MAIN)) return undefined;
   const port = Number(o.env.CLIENT_PORT || 8000);
   const url = (o.env.CLIENT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
-  const child = spawn(process.execPath, [WEB_CLIENT_MAIN], {
-    env: {
-      ...o.env,
-      CLIENT_PORT: String(port),
-      PICARD_URL: o.env.PICARD_URL || o.picardUrl,
-      CLIENT_DATA_DIR: o.env.CLIENT_DATA_DIR || join(o.dataDir, 'client-app'),
-      CLIENT_AUTO_REGISTER: o.env.CLIENT_AUTO_REGISTER || 'true',
-      PICARD_ADMIN_USERNAME: o.admin.username,
-      PICARD_ADMIN_PASSWORD: o.admin.password,
-      LOG_LEVEL: o.env.LOG_LEVEL || 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const env: NodeJS.ProcessEnv = {
+    ...o.env,
+    CLIENT_PORT: String(port),
+    CLIENT_DATA_DIR: o.env.CLIENT_DATA_DIR || join(o.dataDir, 'client-app'),
+    CLIENT_AUTO_REGISTER: o.env.CLIENT_AUTO_REGISTER || 'true',
+    PICARD_DATA_DIR: o.dataDir,
+    LOG_LEVEL: o.env.LOG_LEVEL || 'warn',
+  };
+  if (!env.PICARD_URL && o.picardUrl) env.PICARD_URL = o.picardUrl;
+  for (const name of PICARD_SECRETS) delete env[name];
+  const child = spawn(process.execPath, [WEB_CLIENT_MAIN], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // A start that fails after this point exits the process: the web client must not outlive it.
+  const endChild = () => child.kill('SIGTERM');
+  process.once('exit', endChild);
   let stopping = false;
-  try {
-    await waitUntilHealthy(`http://127.0.0.1:${port}/bff/health`, exited);
-  } catch (err) {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => {
+      process.off('exit', endChild);
+      done({ code, signal });
+    }),
+  );
+  const ready = waitUntilHealthy(`http://127.0.0.1:${port}/bff/health`, exited).catch((err: unknown) => {
     child.kill('SIGTERM');
     throw err;
-  }
-  child.once('exit', (code, signal) => {
-    if (!stopping) o.logger.error({ code, signal }, 'the web client stopped; Picard goes on serving');
   });
+  // Awaited by the caller; until then a failure must not surface as an unhandled rejection.
+  ready.catch(() => undefined);
   return {
     url,
+    ready,
+    lost: exited.then((how) => (stopping ? new Promise<never>(() => undefined) : how)),
     async stop() {
       stopping = true;
       await stopChild(child, exited);
@@ -71,10 +88,10 @@ export async function startWebClient(o: WebClientOptions): Promise<WebClient | u
   };
 }
 
-async function waitUntilHealthy(healthUrl: string, exited: Promise<number | null>) {
+async function waitUntilHealthy(healthUrl: string, exited: Promise<{ code: number | null }>) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let gone: number | null | undefined;
-  void exited.then((code) => (gone = code));
+  void exited.then(({ code }) => (gone = code));
   while (Date.now() < deadline) {
     if (gone !== undefined)
       throw new Error(`the web client exited during start-up (code ${gone}); see the messages above`);
@@ -89,7 +106,7 @@ async function waitUntilHealthy(healthUrl: string, exited: Promise<number | null
   throw new Error(`the web client did not answer ${healthUrl} within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>) {
+async function stopChild(child: ChildProcess, exited: Promise<unknown>) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

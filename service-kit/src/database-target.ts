@@ -15,15 +15,16 @@ export function openPglite(dataDir: string, opts: OpenOptions = {}): Promise<Emb
 
 /**
  * The cluster/embedded switch for one service: a PostgreSQL URL when configured, otherwise an
- * embedded PGlite kept under dataDir/<name> across restarts.
+ * embedded PGlite kept under dataDir/<name> across restarts, opened with `embedded`.
  */
 export async function resolveDatabaseTarget(
   url: string | undefined,
   dataDir: string,
   name: string,
+  embedded: OpenOptions = {},
 ): Promise<DatabaseTarget> {
   if (url) return { kind: 'postgres', url };
   const dir = `${dataDir}/${name}`;
   await mkdir(dir, { recursive: true });
-  return { kind: 'pglite', pglite: await openPglite(dir) };
+  return { kind: 'pglite', pglite: await openPglite(dir, embedded) };
 }

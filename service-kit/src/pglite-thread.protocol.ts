@@ -14,6 +14,8 @@ export interface PgliteWorkerData {
   artifacts: PgliteArtifacts;
   /** A data directory (dumpDataDir's tar) to create the database from; refused where one exists. */
   initial?: Uint8Array;
+  /** PostgreSQL's shared_buffers setting (OpenOptions.sharedBuffers). */
+  sharedBuffers?: string;
 }
 
 /** PGlite's compiled WebAssembly and file-system bundle, shared by the process's database threads. */

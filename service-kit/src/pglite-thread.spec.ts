@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGliteThread } from './pglite-thread.js';
+import { PGliteThread, type OpenOptions } from './pglite-thread.js';
 
 /** The embedded database in its worker thread stands where an in-thread PGlite stood. */
 describe('PGliteThread', () => {
   const opened: PGliteThread[] = [];
-  const open = async (dir = 'memory://', opts: { initial?: Uint8Array } = {}) => {
+  const open = async (dir = 'memory://', opts: OpenOptions = {}) => {
     const db = await PGliteThread.open(dir, opts);
     opened.push(db);
     return db;
@@ -125,6 +125,22 @@ describe('PGliteThread', () => {
       const show = async (name: string) => Object.values((await db.query(`SHOW ${name}`)).rows[0]!)[0];
       expect(await show('fsync')).toBe('on');
       expect(await show('wal_sync_method')).toBe('fsync');
+    } finally {
+      await Promise.all(opened.splice(0).map((db) => db.close()));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sizes the buffer pool as asked, on disk (fsync still on) and in memory; PostgreSQL default otherwise', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'picard-pglite-'));
+    const show = async (db: PGliteThread, name: string) =>
+      Object.values((await db.query(`SHOW ${name}`)).rows[0]!)[0];
+    try {
+      const small = await open(dir, { sharedBuffers: '16MB' });
+      expect(await show(small, 'shared_buffers')).toBe('16MB');
+      expect(await show(small, 'fsync')).toBe('on');
+      expect(await show(await open('memory://', { sharedBuffers: '8MB' }), 'shared_buffers')).toBe('8MB');
+      expect(await show(await open(), 'shared_buffers')).toBe('128MB');
     } finally {
       await Promise.all(opened.splice(0).map((db) => db.close()));
       await rm(dir, { recursive: true, force: true });

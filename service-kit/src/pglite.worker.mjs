@@ -71,9 +71,10 @@ const CREATING = '.picard-creating';
  * @param {string} dataDir
  * @param {import('./pglite-thread.protocol.js').PgliteArtifacts} artifacts
  * @param {Uint8Array} [initial] a data directory as dumpDataDir wrote it (tar)
+ * @param {string} [sharedBuffers] PostgreSQL's shared_buffers, its default when unset
  * @returns {Promise<PGlite>}
  */
-async function openDatabase(dataDir, artifacts, initial) {
+async function openDatabase(dataDir, artifacts, initial, sharedBuffers) {
   const [{ PGlite }, { vector }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-pgvector'),
@@ -85,7 +86,11 @@ async function openDatabase(dataDir, artifacts, initial) {
     pgliteWasmModule: artifacts.pgliteWasmModule,
     initdbWasmModule: artifacts.initdbWasmModule,
     fsBundle: new Blob([artifacts.fsBundle]),
-    ...(inMemory ? { dataDir } : { fs: new DurableNodeFS(dataDir), startParams: DURABLE_START_PARAMS }),
+    ...(inMemory ? { dataDir } : { fs: new DurableNodeFS(dataDir) }),
+    startParams: [
+      ...(inMemory ? PGlite.defaultStartParams : DURABLE_START_PARAMS),
+      ...(sharedBuffers ? ['-c', `shared_buffers=${sharedBuffers}`] : []),
+    ],
   };
   const exists = !inMemory && existsSync(join(dataDir, 'PG_VERSION'));
   if (initial && exists) throw new Error(`${dataDir} already holds a database: it is not replaced`);
@@ -139,7 +144,7 @@ async function serve(port, data) {
   /** @type {PGlite} */
   let db;
   try {
-    db = await openDatabase(data.dataDir, data.artifacts, data.initial);
+    db = await openDatabase(data.dataDir, data.artifacts, data.initial, data.sharedBuffers);
   } catch (err) {
     port.postMessage(/** @type {PgliteLoadReply} */ ({ type: 'failed', error: errorData(err) }));
     return;

@@ -7,7 +7,7 @@ import { openDatabase, resolveTarget, type Database, type DatabaseTarget } from 
 import { ImportJobs } from './import-jobs.js';
 import { createLogger, type Logger } from './logger.js';
 import { PicardOAuth } from './oauth.js';
-import { PicardClient } from './picard.client.js';
+import { PicardClient, PicardHttpError } from './picard.client.js';
 import { Registration, type AdminCredentials } from './registration.js';
 import { Sealer } from './sealing.js';
 import { newKey, newSessionSecret, secretOrGenerated } from './secrets.js';
@@ -174,9 +174,12 @@ export async function startBff(o: BffOptions = {}): Promise<RunningBff> {
 }
 
 /**
- * Registers with Picard, retrying with growing pauses (from 250 ms up to 30 s): in a cluster the
- * gateway may start after the web app, and `npm start` starts both at once, so start order must
- * not matter. The first 15 s of waiting are normal start-up and logged at debug level only.
+ * Registers with Picard, retrying: in a cluster the gateway may start after the web app, and
+ * `npm start` starts both at once, so start order must not matter. In the first 15 s, while Picard
+ * is not answering yet (no connection, or 503 while it starts), that is normal start-up: tried
+ * every 200 ms (the web app is ready as soon as Picard is) and logged at debug level only.
+ * Otherwise with growing pauses, from 1 s up to 30 s: an answer such as a refused admin password
+ * must not turn into a stream of sign-in attempts.
  */
 async function registerWhenPicardAnswers(
   registration: Registration,
@@ -184,12 +187,16 @@ async function registerWhenPicardAnswers(
   logger: Logger,
 ) {
   const quietUntil = Date.now() + 15_000;
-  for (let attempt = 1, pauseMs = 250; ; attempt++, pauseMs = Math.min(Math.round(pauseMs * 1.5), 30_000)) {
+  for (let attempt = 1, backoffMs = 1000; ; attempt++) {
     try {
       await registration.ensure(admin);
       return;
     } catch (err) {
-      logger[Date.now() < quietUntil ? 'debug' : 'warn'](
+      const quiet = Date.now() < quietUntil;
+      const starting = quiet && (!(err instanceof PicardHttpError) || err.status === 503);
+      const pauseMs = starting ? 200 : backoffMs;
+      if (!starting) backoffMs = Math.min(Math.round(backoffMs * 1.5), 30_000);
+      logger[quiet ? 'debug' : 'warn'](
         { attempt, retryInSeconds: pauseMs / 1000, cause: (err as Error).message },
         'could not register with Picard yet; retrying (or run npm run register-client -w client-app)',
       );

@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import type { PGlite } from '@electric-sql/pglite';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { openPgliteFromTemplate } from './pglite-template.js';
 
 export type { Knex };
 
@@ -63,11 +64,18 @@ export async function openDatabase(
   };
 }
 
+/**
+ * The embedded database's buffer pool: sessions, accounts and tokens are small, and PGlite sets the
+ * whole pool up at every start (~80 ms of CPU for PostgreSQL's default 128 MB).
+ */
+export const EMBEDDED_SHARED_BUFFERS = '16MB';
+
 /** CLIENT_DATABASE_URL, else a PGlite file database under the data folder (loaded only then). */
 export async function resolveTarget(url: string | undefined, dataDir: string): Promise<DatabaseTarget> {
   if (url) return { kind: 'postgres', url };
   const dir = path.resolve(dataDir, 'db');
   await mkdir(dir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
-  return { kind: 'pglite', pglite: await PGlite.create(dir) };
+  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`];
+  return { kind: 'pglite', pglite: await openPgliteFromTemplate(dir, { startParams }) };
 }
