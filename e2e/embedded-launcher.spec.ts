@@ -115,6 +115,9 @@ embeddedOnly('npm start (embedded launcher)', () => {
     const authKeyFile = join(dataDir, 'auth-key-encryption-key');
     expect((await stat(authKeyFile)).mode & 0o077).toBe(0);
     expect(Buffer.from((await readFile(authKeyFile, 'utf8')).trim(), 'base64')).toHaveLength(32);
+    // The authorization pages' sign-in cookie is signed with a kept secret: no warning that it is not.
+    expect((await stat(join(dataDir, 'gateway-session-secret'))).mode & 0o077).toBe(0);
+    expect(first.output()).not.toMatch(/GATEWAY_SESSION_SECRET/);
     const password = (await readFile(join(dataDir, 'admin-password'), 'utf8')).trim();
 
     const basic = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;

@@ -36,8 +36,13 @@ async function readOrCreate(
  * The generated secrets a data directory keeps beside its databases, by file name. A backup holds
  * them all: without them the databases it holds cannot be read.
  */
-export const SECRET_FILES = ['memory-encryption-keys', 'auth-key-encryption-key', 'admin-password'] as const;
-const [ENCRYPTION_KEYS, AUTH_KEY_ENCRYPTION_KEY, ADMIN_PASSWORD] = SECRET_FILES;
+export const SECRET_FILES = [
+  'memory-encryption-keys',
+  'auth-key-encryption-key',
+  'admin-password',
+  'gateway-session-secret',
+] as const;
+const [ENCRYPTION_KEYS, AUTH_KEY_ENCRYPTION_KEY, ADMIN_PASSWORD, GATEWAY_SESSION_SECRET] = SECRET_FILES;
 
 /** The embedded databases of a data directory, each in the subdirectory of that name. */
 export const EMBEDDED_DATABASES = ['auth', 'memory', 'persona'] as const;
@@ -54,6 +59,11 @@ export function loadOrCreateEncryptionKeys(dataDir: string) {
 /** AUTH_KEY_ENCRYPTION_KEY: the private signing keys are stored encrypted with it (base64 of 32 bytes). */
 export function loadOrCreateAuthKeyEncryptionKey(dataDir: string) {
   return readOrCreate(authKeyEncryptionKeyFile(dataDir), () => randomBytes(32).toString('base64'));
+}
+
+/** GATEWAY_SESSION_SECRET: signs the authorization pages' sign-in cookie, so a sign-in outlives a restart. */
+export function loadOrCreateGatewaySessionSecret(dataDir: string) {
+  return readOrCreate(join(dataDir, GATEWAY_SESSION_SECRET), () => randomBytes(32).toString('base64url'));
 }
 
 export function loadOrCreateAdminPassword(dataDir: string) {

@@ -12,6 +12,7 @@ import {
   loadOrCreateAdminPassword,
   loadOrCreateAuthKeyEncryptionKey,
   loadOrCreateEncryptionKeys,
+  loadOrCreateGatewaySessionSecret,
 } from './embedded-secrets.js';
 import { printBanner } from './embedded-banner.js';
 import { claimIsFatal, embeddedPublicUrl, type EarlyStart } from './early-start.js';
@@ -44,6 +45,7 @@ async function main({ dataDir, prepared, claimed, databases, web: webStarted }: 
   if (keysGenerated) env.MEMORY_ENCRYPTION_KEYS = (await loadOrCreateEncryptionKeys(dataDir)).value;
   // Signing keys at rest are always encrypted; without this key they only sign new tokens after a restart.
   env.AUTH_KEY_ENCRYPTION_KEY ||= (await loadOrCreateAuthKeyEncryptionKey(dataDir)).value;
+  env.GATEWAY_SESSION_SECRET ||= (await loadOrCreateGatewaySessionSecret(dataDir)).value;
   let generatedAdminPassword: string | undefined;
   if (!env.PICARD_ADMIN_PASSWORD) {
     env.PICARD_ADMIN_USERNAME ||= 'admin';
