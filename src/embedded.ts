@@ -1,8 +1,9 @@
 /**
  * `npm start`. Starts the slow, independent work first: the offline embedding model's thread, the
- * data directory's claim, the embedded databases' threads and the web client (early-start.ts). Then it loads and
- * runs the launcher (launcher.ts), whose modules take ~0.7 s to load on this 2-core machine: the
- * model and the databases get ready meanwhile instead of after. Imports only light modules.
+ * data directory's claim, the embedded databases' threads and the web client (early-start.ts).
+ * Then it loads and runs the launcher (launcher.ts), whose modules take ~0.7 s to load on this
+ * 2-core machine: the model, the databases and the web client get ready meanwhile instead of
+ * after. Imports only light modules.
  */
 import { DEFAULT_MODEL_NICE, preloadOfflineModel } from '@picard/embedding-service/offline-model';
 import { startEarly } from './early-start.js';
