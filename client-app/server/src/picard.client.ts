@@ -169,6 +169,12 @@ export class PicardClient {
     const transport = new StreamableHTTPClientTransport(new URL(`${this.baseUrl}/mcp`), {
       requestInit: { headers: { authorization: `Bearer ${token}` } },
     });
+    // The SDK reports a response stream cut before its answer (the connection lost, the gateway
+    // restarted) as an error event only, and the call would wait for its timeout: end it then.
+    const cut = new AbortController();
+    client.onerror = (err) => {
+      if (/SSE stream disconnected/.test(err.message)) cut.abort(err);
+    };
     try {
       try {
         await client.connect(transport);
@@ -184,10 +190,11 @@ export class PicardClient {
             resetTimeoutOnProgress: true,
             timeout: 130_000,
             maxTotalTimeout: 30 * 60_000,
-            signal,
+            signal: signal ? AbortSignal.any([signal, cut.signal]) : cut.signal,
           },
         );
       } catch (err) {
+        if (cut.signal.aborted && !signal?.aborted) throw picardUnavailable();
         throw this.mcpFailure(err);
       }
       if (result.isError) throw toolErrorOf(result.content);

@@ -239,12 +239,13 @@ export class MemoryService {
         mode === 'keyword'
           ? candidates(keywordRows)
           : fuse(candidates(vectorRows), candidates(keywordRows), this.deps.fusion).slice(0, limit);
-      // A hit deleted or unshared since it was ranked is left out.
+      // A hit deleted, unshared or no longer matching the filters since it was ranked is left out.
       rows = new Map(
         (
           await this.deps.store.visibleRows(
             viewer,
             ranked.map((r) => r.id),
+            filter,
           )
         ).map((r) => [r.id, r]),
       );

@@ -377,21 +377,27 @@ export class MemoryStore {
    * The rows of search hits, with the owner's share lists, for those still visible to the viewer
    * (one may have been deleted or unshared since it was ranked), in no particular order.
    */
-  async visibleRows(viewer: Viewer, ids: readonly string[]): Promise<MemoryRow[]> {
+  async visibleRows(viewer: Viewer, ids: readonly string[], filter: SearchFilter = {}): Promise<MemoryRow[]> {
     if (ids.length === 0) return [];
-    return ((await this.visibleRowsQuery(viewer, ids)) as RawRow[]).map(fromRaw);
+    return ((await this.visibleRowsQuery(viewer, ids, filter)) as RawRow[]).map(fromRaw);
   }
 
   /** The plan `visibleRows` runs with (the plan test). */
-  explainVisibleRows(viewer: Viewer, ids: readonly string[]): Promise<string> {
-    return explainPlan(this.knex, this.visibleRowsQuery(viewer, ids).toSQL());
+  explainVisibleRows(viewer: Viewer, ids: readonly string[], filter: SearchFilter = {}): Promise<string> {
+    return explainPlan(this.knex, this.visibleRowsQuery(viewer, ids, filter).toSQL());
   }
 
-  private visibleRowsQuery(viewer: Viewer, ids: readonly string[]) {
+  /**
+   * The filters again, as the visibility rule: a memory re-tagged or re-permissioned between the
+   * ranking and this read no longer matches. The distance cut stays with the ranking (the vector is
+   * not sent again; only a text edit moves it).
+   */
+  private visibleRowsQuery(viewer: Viewer, ids: readonly string[], filter: SearchFilter) {
     return this.select(this.knex)
       .select(ownerSharesColumn(this.knex, viewer))
       .whereIn('m.id', [...ids])
-      .where(whereVisibleTo(viewer, 'm'));
+      .where(whereVisibleTo(viewer, 'm'))
+      .where(whereMatches(filter, undefined));
   }
 
   /** The plan `search` (or with `page`, `searchPage`) runs with, for diagnostics and the plan test. */

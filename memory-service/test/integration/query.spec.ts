@@ -3,6 +3,7 @@ import { toSql } from 'pgvector/knex';
 import { embeddingPb, memoryPb } from '@picard/proto';
 import { callUnary, createGrpcClient, newId } from '@picard/service-kit';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
+import type { SearchFilter } from '../../src/store/memory.store.js';
 import { PRIVATE, PUBLIC, SHARED, startStack, userApi, type Stack } from './harness.js';
 import { seededRandom, testTokens } from '@picard/service-kit/testing';
 
@@ -152,5 +153,21 @@ describe('memory-service: search by meaning', () => {
     });
     expect((await rows(friend.userId, [forFriend.id]))[0]!.ownerShares).toBeUndefined();
     expect(await rows(owner.userId, [])).toEqual([]);
+  });
+
+  it("reads a page's rows only while they still match the search's filters", async () => {
+    const owner = userApi(stack.client);
+    const tagged = await owner.submit({ text: 'a tagged note', permission: PUBLIC, tags: ['garden'] });
+    const other = await owner.submit({ text: 'another note', permission: PUBLIC, tags: ['kitchen'] });
+    const ids = [tagged.id, other.id];
+    const idsOf = async (filter: SearchFilter) =>
+      (await stack.memory.memories.visibleRows({ userId: owner.userId }, ids, filter))
+        .map((r) => r.id)
+        .sort();
+    expect(await idsOf({})).toEqual([...ids].sort());
+    expect(await idsOf({ tags: ['garden'] })).toEqual([tagged.id]);
+    expect(await idsOf({ anyTags: ['kitchen', 'attic'] })).toEqual([other.id]);
+    expect(await idsOf({ permission: 'private' })).toEqual([]);
+    expect(await idsOf({ userId: newId() })).toEqual([]);
   });
 });

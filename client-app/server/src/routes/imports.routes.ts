@@ -31,6 +31,22 @@ const importBody = z
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
+/** Pauses before each new attempt of an import Picard could not be reached for: ~15 s in all. */
+const IMPORT_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000];
+
+/** `call` again after each pause while it fails with Picard unavailable (503), then its last error. */
+async function retriedWhileUnavailable<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const unavailable = err instanceof BffError && err.status === 503;
+      if (!unavailable || attempt >= IMPORT_RETRY_DELAYS_MS.length) throw err;
+      await new Promise((r) => setTimeout(r, IMPORT_RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
+
 /**
  * Imports run in the background through MCP (import_memories with a progress token), so the page can
  * follow them: POST starts one (202), GET reports it.
@@ -54,17 +70,21 @@ export function importsRouter(deps: Deps): Router {
     }
     const job = deps.jobs.start(grant.userId, body.format, async (j) => {
       try {
-        const result = await withPicard(deps, grant, (token) =>
-          deps.picard.mcpTool<ToolResult<'import_memories'>>(
-            token,
-            'import_memories',
-            { format: body.format, data: body.data },
-            (p) => {
-              j.done = p.progress;
-              if (p.total !== undefined) j.total = p.total;
-            },
-          ),
-        );
+        // The job's id names the import at Picard: a call cut off by a fault (the gateway restarted,
+        // the connection lost) is made again with it, and Picard writes only what is missing.
+        const importOnce = () =>
+          withPicard(deps, grant, (token) =>
+            deps.picard.mcpTool<ToolResult<'import_memories'>>(
+              token,
+              'import_memories',
+              { format: body.format, data: body.data, import_id: j.id },
+              (p) => {
+                j.done = p.progress;
+                if (p.total !== undefined) j.total = p.total;
+              },
+            ),
+          );
+        const result = await retriedWhileUnavailable(importOnce);
         j.result = result;
         j.done = result.imported;
         j.total = result.total;

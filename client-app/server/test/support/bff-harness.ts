@@ -54,9 +54,12 @@ export async function startHarness(
     realPublicUrl?: boolean;
     config?: Record<string, string | number>;
     register?: boolean;
+    /** The address the BFF reaches Picard at, given the gateway's (a test's relay, say). */
+    picardVia?: (gatewayUrl: string) => Promise<string>;
   } = {},
 ): Promise<Harness> {
   const t = await startTestStack(opts.extraEnv ?? {}, { realPublicUrl: opts.realPublicUrl ?? true });
+  const picardUrl = opts.picardVia ? await opts.picardVia(t.url) : t.url;
   const db = await openBffTestDatabase();
   let bff: RunningBff;
   try {
@@ -67,8 +70,8 @@ export async function startHarness(
         CLIENT_PORT: 0,
         CLIENT_HOST: '127.0.0.1',
         CLIENT_PUBLIC_URL: 'http://localhost:8000',
-        PICARD_URL: t.url,
-        ...(t.publicUrl !== t.url ? { PICARD_PUBLIC_URL: t.publicUrl } : {}),
+        PICARD_URL: picardUrl,
+        ...(t.publicUrl !== picardUrl ? { PICARD_PUBLIC_URL: t.publicUrl } : {}),
         CLIENT_DATABASE_SCHEMA: db.schema,
         CLIENT_TOKEN_KEY: randomBytes(32).toString('base64'),
         CLIENT_SESSION_SECRET: randomBytes(32).toString('hex'),
