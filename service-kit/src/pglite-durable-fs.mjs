@@ -11,7 +11,8 @@
  * syncs its WAL with fsync() (the one call Emscripten routes to the file system), and the file
  * system's fsync is taught to really flush.
  */
-import { closeSync, fsyncSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync } from 'node:fs';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { NodeFS } from '@electric-sql/pglite/nodefs';
@@ -88,4 +89,56 @@ function syncPath(path) {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Marks a database directory whose creation has not finished. A process killed while unpacking
+ * leaves files that look like a database (PG_VERSION comes before the configuration files): the
+ * next open finds the mark and creates the database again. Nothing was ever acknowledged from such
+ * a directory: the mark goes only once the database is whole and on the disk.
+ */
+export const CREATING = '.picard-creating';
+
+/**
+ * @typedef {{
+ *   initial?: Uint8Array,
+ *   template?: () => Promise<Uint8Array | undefined>,
+ *   startParams?: string[],
+ * }} DurableSource
+ */
+
+/**
+ * Opens the PGlite database on disk in `dataDir`, durable (fsync on, see above). A directory
+ * without one gets `initial` (a backup being restored; refused over an existing database), else
+ * `template()`'s data directory, else a new one from initdb; either way it is flushed whole before
+ * it is used, and a creation cut short is redone at the next open.
+ * @param {string} dataDir
+ * @param {Omit<import('@electric-sql/pglite').PGliteOptions, 'dataDir' | 'fs' | 'startParams'>} options
+ * @param {DurableSource} [source] `startParams`: more of them, after the durable ones
+ * @returns {Promise<{ db: PGlite, initialized: boolean }>} `initialized`: made by initdb (its caller
+ *   may keep it as the template)
+ */
+export async function openDurable(dataDir, options, { initial, template, startParams = [] } = {}) {
+  if (existsSync(join(dataDir, CREATING))) await emptyDirectory(dataDir);
+  const opts = {
+    ...options,
+    fs: new DurableNodeFS(dataDir),
+    startParams: [...DURABLE_START_PARAMS, ...startParams],
+  };
+  if (existsSync(join(dataDir, 'PG_VERSION'))) {
+    if (initial) throw new Error(`${dataDir} already holds a database: it is not replaced`);
+    return { db: await PGlite.create(opts), initialized: false };
+  }
+  const from = initial ?? (await template?.());
+  await writeFile(join(dataDir, CREATING), '');
+  const db = await PGlite.create(from ? { ...opts, loadDataDir: new Blob([from]) } : opts);
+  syncTree(dataDir);
+  await rm(join(dataDir, CREATING));
+  syncTree(dataDir, { shallow: true });
+  return { db, initialized: !from };
+}
+
+/** @param {string} dir */
+async function emptyDirectory(dir) {
+  for (const entry of await readdir(dir)) await rm(join(dir, entry), { recursive: true, force: true });
 }

@@ -8,12 +8,11 @@
  * Plain JavaScript for the same reason as embedding-service's model worker: a Worker loads its
  * file with Node's own loader (outside jest's transform and tsx), from src/ and from dist/.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
-import { DURABLE_START_PARAMS, DurableNodeFS, syncTree } from './pglite-durable-fs.mjs';
+import { openDurable } from './pglite-durable-fs.mjs';
 
 /** @typedef {import('./pglite-thread.protocol.js').PgliteRequest} PgliteRequest */
 /** @typedef {import('./pglite-thread.protocol.js').PgliteReply} PgliteReply */
@@ -56,18 +55,10 @@ async function templateFile() {
 }
 
 /**
- * Marks a database directory whose creation has not finished. A process killed while unpacking
- * leaves files that look like a database (PG_VERSION comes before the configuration files): the
- * next open finds the mark and creates the database again. Nothing was ever acknowledged from such
- * a directory: the mark goes only once the database is whole and on the disk.
- */
-const CREATING = '.picard-creating';
-
-/**
  * Opens the database in dataDir; one that does not exist yet is unpacked from `initial` (a backup
  * being restored) or the template, or initialized and then saved as the template when there is
- * none. On disk it runs with fsync on (see pglite-durable-fs.mjs), and a new one is flushed whole
- * before it is used.
+ * none. On disk it runs with fsync on and a new one is flushed whole before it is used
+ * (see pglite-durable-fs.mjs).
  * @param {string} dataDir
  * @param {import('./pglite-thread.protocol.js').PgliteArtifacts} artifacts
  * @param {Uint8Array} [initial] a data directory as dumpDataDir wrote it (tar)
@@ -79,48 +70,33 @@ async function openDatabase(dataDir, artifacts, initial, sharedBuffers) {
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-pgvector'),
   ]);
-  const inMemory = dataDir.startsWith('memory://');
-  if (!inMemory && existsSync(join(dataDir, CREATING))) await emptyDirectory(dataDir);
   const options = {
     extensions: { vector },
     pgliteWasmModule: artifacts.pgliteWasmModule,
     initdbWasmModule: artifacts.initdbWasmModule,
     fsBundle: new Blob([artifacts.fsBundle]),
-    ...(inMemory ? { dataDir } : { fs: new DurableNodeFS(dataDir) }),
-    startParams: [
-      ...(inMemory ? PGlite.defaultStartParams : DURABLE_START_PARAMS),
-      ...(sharedBuffers ? ['-c', `shared_buffers=${sharedBuffers}`] : []),
-    ],
   };
-  const exists = !inMemory && existsSync(join(dataDir, 'PG_VERSION'));
-  if (initial && exists) throw new Error(`${dataDir} already holds a database: it is not replaced`);
-  if (exists) return PGlite.create(options);
-
-  /** @param {() => Promise<PGlite>} create */
-  const created = async (create) => {
-    if (inMemory) return create();
-    await writeFile(join(dataDir, CREATING), '');
-    const db = await create();
-    syncTree(dataDir);
-    await rm(join(dataDir, CREATING));
-    syncTree(dataDir, { shallow: true });
-    return db;
-  };
-  const unpacked = (/** @type {Uint8Array} */ tar) =>
-    created(() => PGlite.create({ ...options, loadDataDir: new Blob([tar]) }));
-  if (initial) return unpacked(initial);
+  const buffers = sharedBuffers ? ['-c', `shared_buffers=${sharedBuffers}`] : [];
   const file = await templateFile();
-  const template = await readFile(file).catch(() => undefined);
-  if (template) return unpacked(template);
-  const db = await created(() => PGlite.create(options));
+  const template = () => readFile(file).catch(() => undefined);
+  /** @type {{ db: PGlite, initialized: boolean }} */
+  let opened;
+  if (dataDir.startsWith('memory://')) {
+    const from = initial ?? (await template());
+    const startParams = [...PGlite.defaultStartParams, ...buffers];
+    const db = await PGlite.create({
+      ...options,
+      dataDir,
+      startParams,
+      ...(from && { loadDataDir: new Blob([from]) }),
+    });
+    opened = { db, initialized: !from };
+  } else {
+    opened = await openDurable(dataDir, options, { initial, template, startParams: buffers });
+  }
   // Best effort: without a template the next database is only slower to create.
-  await saveTemplate(db, file).catch(() => undefined);
-  return db;
-}
-
-/** @param {string} dir */
-async function emptyDirectory(dir) {
-  for (const entry of await readdir(dir)) await rm(join(dir, entry), { recursive: true, force: true });
+  if (opened.initialized) await saveTemplate(opened.db, file).catch(() => undefined);
+  return opened.db;
 }
 
 /**

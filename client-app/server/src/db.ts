@@ -75,7 +75,6 @@ export async function resolveTarget(url: string | undefined, dataDir: string): P
   if (url) return { kind: 'postgres', url };
   const dir = path.resolve(dataDir, 'db');
   await mkdir(dir, { recursive: true });
-  const { PGlite } = await import('@electric-sql/pglite');
-  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`];
-  return { kind: 'pglite', pglite: await openPgliteFromTemplate(dir, { startParams }) };
+  const startParams = ['-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`];
+  return { kind: 'pglite', pglite: await openPgliteFromTemplate(dir, startParams) };
 }

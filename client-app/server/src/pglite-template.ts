@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { clientAppDir } from './config.js';
 
 /**
@@ -20,17 +20,20 @@ export async function templateFile(): Promise<string> {
 }
 
 /**
- * Opens the PGlite database in `dir`; a directory without one gets the template's copy, or (no
- * template) a new one from initdb, saved as the template for the next.
+ * Opens the PGlite database in `dir`, durable as Picard's own (fsync on, a cut-short creation
+ * redone); a directory without one gets the template's copy, or (no template) a new one from
+ * initdb, saved as the template for the next.
  */
-export async function openPgliteFromTemplate(dir: string, options: PGliteOptions): Promise<PGlite> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  if (existsSync(path.join(dir, 'PG_VERSION'))) return PGlite.create({ ...options, dataDir: dir });
-  const template = await readFile(await templateFile()).catch(() => undefined);
-  if (template) return PGlite.create({ ...options, dataDir: dir, loadDataDir: new Blob([template]) });
-  const db = await PGlite.create({ ...options, dataDir: dir });
+export async function openPgliteFromTemplate(dir: string, startParams: string[]): Promise<PGlite> {
+  const { openDurable } = await import('@picard/service-kit/pglite-durable');
+  const file = await templateFile();
+  const { db, initialized } = await openDurable(
+    dir,
+    {},
+    { template: () => readFile(file).catch(() => undefined), startParams },
+  );
   // Best effort: without a template the next database is only slower to create.
-  await saveTemplate(db).catch(() => undefined);
+  if (initialized) await saveTemplate(db).catch(() => undefined);
   return db;
 }
 

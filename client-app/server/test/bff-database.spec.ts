@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -45,9 +45,27 @@ describe('BFF: embedded database', () => {
     ]);
   });
 
-  it('runs with a small buffer pool (it is set up at every start)', async () => {
+  const show = async (db: PGlite, setting: string) =>
+    Object.values((await db.query<Record<string, string>>(`SHOW ${setting}`)).rows[0]!)[0];
+
+  it('runs with a small buffer pool (it is set up at every start), with fsync on like the services', async () => {
     const db = await open(await newDataDir());
-    const { rows } = await db.query<{ shared_buffers: string }>('SHOW shared_buffers');
-    expect(rows[0]!.shared_buffers).toBe(EMBEDDED_SHARED_BUFFERS);
+    expect(await show(db, 'shared_buffers')).toBe(EMBEDDED_SHARED_BUFFERS);
+    // PGlite's defaults turn fsync off: a machine crash could leave a database that does not open.
+    expect(await show(db, 'fsync')).toBe('on');
+    expect(await show(db, 'wal_sync_method')).toBe('fsync');
+  });
+
+  it('creates anew a database whose creation a killed process left unfinished', async () => {
+    const dataDir = await newDataDir();
+    const dir = path.join(dataDir, 'db');
+    // What a kill while unpacking the template leaves: PG_VERSION (early in it) but no configuration.
+    await mkdir(dir);
+    await writeFile(path.join(dir, '.picard-creating'), '');
+    await writeFile(path.join(dir, 'PG_VERSION'), '17\n');
+    const db = await open(dataDir);
+    await db.exec("CREATE TABLE fresh (s text); INSERT INTO fresh VALUES ('works')");
+    expect((await db.query<{ s: string }>('SELECT s FROM fresh')).rows).toEqual([{ s: 'works' }]);
+    expect(existsSync(path.join(dir, '.picard-creating'))).toBe(false);
   });
 });
