@@ -9,6 +9,7 @@ import { ownerBoundAad } from './007_owner_bound_aad.js';
 import { coveringTermIndex } from './008_covering_term_index.js';
 import { importBatches } from './009_import_batches.js';
 import { memoryHistory } from './010_memory_history.js';
+import { visiblePostings } from './011_visible_postings.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
 export const memoryMigrations = (dimensions: number): Migration[] => [
@@ -22,4 +23,5 @@ export const memoryMigrations = (dimensions: number): Migration[] => [
   coveringTermIndex,
   importBatches,
   memoryHistory,
+  visiblePostings,
 ];

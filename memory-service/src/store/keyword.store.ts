@@ -21,7 +21,7 @@ const MIN_WORD_POSTINGS = 300;
 export const wordPostingCap = (words: number) =>
   Math.max(MIN_WORD_POSTINGS, Math.floor(QUERY_POSTING_BUDGET / Math.max(words, 1)));
 
-/** Rows per INSERT: 4 bind parameters each, well under PostgreSQL's 65,535. */
+/** Postings per INSERT (sent as four arrays). */
 const TERM_CHUNK = 2000;
 /** How long the corpus size and average length are reused (they move slowly; BM25 tolerates it). */
 const STATS_TTL_MS = 30_000;
@@ -61,15 +61,24 @@ export async function writeKeywords(
     entries.map((e) => ({ memory_id: e.memoryId, key_id: e.indexed.keyId, term_count: e.indexed.length })),
   );
   const postings = entries.flatMap((e) =>
-    [...e.indexed.terms].map(([term, tf]) => ({
-      term,
-      memory_id: e.memoryId,
-      tf,
-      dl: e.indexed.length,
-    })),
+    [...e.indexed.terms].map(([term, tf]) => ({ term, memoryId: e.memoryId, tf, dl: e.indexed.length })),
   );
-  for (let i = 0; i < postings.length; i += TERM_CHUNK)
-    await trx('memory_terms').insert(postings.slice(i, i + TERM_CHUNK));
+  // Each posting takes its memory's owner and privacy from the memory itself (migration 011).
+  for (let i = 0; i < postings.length; i += TERM_CHUNK) {
+    const chunk = postings.slice(i, i + TERM_CHUNK);
+    await trx.raw(
+      `INSERT INTO memory_terms (term, memory_id, tf, dl, user_id, private)
+       SELECT p.term, p.memory_id, p.tf, p.dl, m.user_id, m.permission = 'private'
+         FROM unnest(?::bigint[], ?::uuid[], ?::int[], ?::int[]) AS p(term, memory_id, tf, dl)
+         JOIN memories m ON m.id = p.memory_id`,
+      [
+        chunk.map((p) => p.term),
+        chunk.map((p) => p.memoryId),
+        chunk.map((p) => p.tf),
+        chunk.map((p) => p.dl),
+      ],
+    );
+  }
 }
 
 /**
@@ -88,21 +97,37 @@ export interface WeightedTerms {
  * The keyword-scoring subquery: each memory containing any of the weighted terms with its BM25
  * score, best first, relative to the query's ideal: 1 ≈ every searchable query word once in a
  * memory of average length, so a memory sharing only a common word scores near 0 and one sharing
- * the rare words near 1, whichever memories happen to be candidates. Visibility is applied by the
- * caller on the result: it is ordered, so a join that keeps that order (a nested loop over the
- * memories' key) stops after the caller's LIMIT visible rows instead of looking up every scored
- * memory. Postings are scored from the covering term index.
+ * the rare words near 1, whichever memories happen to be candidates. Only postings `viewer` may
+ * see can score: their own, and other users' that are not private (each posting carries its
+ * memory's owner and privacy, migration 011), each part read from its own covering index. The
+ * caller applies the visibility rule itself on the result: it is ordered, so a join that keeps that
+ * order (a nested loop over the memories' key) stops after the caller's LIMIT visible rows.
  */
-export function keywordScores(db: Knex | Knex.Transaction, weighted: WeightedTerms) {
+export function keywordScores(db: Knex | Knex.Transaction, weighted: WeightedTerms, viewer: string) {
   return db.raw(
     `WITH w AS (SELECT * FROM unnest(?::bigint[], ?::float8[]) AS w(term, idf))
     SELECT t.memory_id,
            (sum(w.idf * t.tf * ?::float8 / (t.tf + ?::float8 * (?::float8 + ?::float8 * t.dl / ?::float8)))
              / ?::float8)::float8 AS score
-      FROM w JOIN memory_terms t ON t.term = w.term
+      FROM w CROSS JOIN LATERAL (
+             SELECT x.memory_id, x.tf, x.dl FROM memory_terms x WHERE x.term = w.term AND x.user_id = ?
+             UNION ALL
+             SELECT x.memory_id, x.tf, x.dl FROM memory_terms x
+              WHERE x.term = w.term AND NOT x.private AND x.user_id <> ?) t
      GROUP BY t.memory_id
      ORDER BY score DESC, t.memory_id`,
-    [weighted.terms, weighted.idf, K1 + 1, K1, 1 - B, B, Math.max(weighted.averageLength, 1), weighted.ideal],
+    [
+      weighted.terms,
+      weighted.idf,
+      K1 + 1,
+      K1,
+      1 - B,
+      B,
+      Math.max(weighted.averageLength, 1),
+      weighted.ideal,
+      viewer,
+      viewer,
+    ],
   );
 }
 

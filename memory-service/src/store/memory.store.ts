@@ -494,7 +494,7 @@ export class MemoryStore {
     const db = this.knex;
     const q = vector ? this.vectorParam(vector) : undefined;
     return db({ m: 'memories' })
-      .with('kw', keywordScores(db, weighted))
+      .with('kw', keywordScores(db, weighted, viewer.userId))
       .join('kw', 'kw.memory_id', 'm.id')
       .select('m.id', 'm.user_id', 'kw.score AS keyword_score')
       .select(q ? db.raw('m.embedding <=> ?::vector AS distance', [q]) : db.raw('NULL AS distance'))

@@ -126,6 +126,29 @@ describe('memory-service: keyword and hybrid search over the blind index', () =>
     expect(ids(await stranger.query(word, 10, { mode: KEYWORD, userId: stranger.userId }))).toEqual([]);
   });
 
+  it("follows a memory's privacy: made public, others find it by keyword; private again, only its owner", async () => {
+    const owner = userApi(stack.client);
+    const other = userApi(stack.client);
+    const word = `wombat${randomBytes(3).toString('hex')}`;
+    const note = await owner.submit({ text: `a note on ${word}`, permission: PRIVATE });
+    const privateFlags = async () =>
+      (await stack.knex('memory_terms').where({ memory_id: note.id }).distinct('private', 'user_id')).map(
+        (r: { private: boolean; user_id: string }) => [r.private, r.user_id],
+      );
+    expect(await privateFlags()).toEqual([[true, owner.userId]]);
+    expect(ids(await other.query(word, 10, { mode: KEYWORD }))).toEqual([]);
+
+    // Each posting carries its memory's privacy, and the search reads only what the viewer may see:
+    // a flag left behind would hide the memory from everyone but its owner.
+    await owner.share(note.id, PUBLIC);
+    expect(await privateFlags()).toEqual([[false, owner.userId]]);
+    expect(ids(await other.query(word, 10, { mode: KEYWORD }))).toEqual([note.id]);
+    await owner.share(note.id, PRIVATE);
+    expect(await privateFlags()).toEqual([[true, owner.userId]]);
+    expect(ids(await other.query(word, 10, { mode: KEYWORD }))).toEqual([]);
+    expect(ids(await owner.query(word, 10, { mode: KEYWORD }))).toEqual([note.id]);
+  });
+
   it('keeps the index in step with update, delete and import', async () => {
     const me = userApi(stack.client);
     const m = await me.submit({ text: 'Booked the ferry to Inishmore' });
