@@ -4,7 +4,7 @@ import { testLogger } from '@picard/service-kit/testing';
 import { startEmbeddingService } from '../../src/index.js';
 import type { EmbeddingProvider } from '../../src/providers/embedding-provider.js';
 import { normalize } from '../../src/providers/embedding-provider.js';
-import { loadModel, type EmbeddingsModel } from '../../src/providers/offline-model.worker.mjs';
+import { embedOneSync, loadModel, type EmbeddingsModel } from '../../src/providers/offline-model.worker.mjs';
 import {
   createOfflineUseProvider,
   DEFAULT_MODEL_NICE,
@@ -101,6 +101,27 @@ describe('the offline model in its worker thread', () => {
     expect(maxDiff).toBeLessThan(1e-6);
     // Loading the model here did not leave its rethrowing handlers on this process either.
     expect(process.listeners('uncaughtException').some((l) => String(l).includes('throw ex'))).toBe(false);
+  });
+
+  it('embeds a single text with the graph run synchronously, to the same vector', async () => {
+    const texts = [
+      'where did we go on holiday last summer',
+      'Ça coûte 12 € — très cher !',
+      'x',
+      // Longer than the model keeps (128 tokens): the lists fed for its dynamic ops must clip the same way.
+      'word '.repeat(300).trim(),
+    ];
+    let maxDiff = 0;
+    for (const text of texts) {
+      const [expected] = await direct.embed([text]);
+      const sync = await embedOneSync(direct, text);
+      // Undefined would mean the fast path fell back (node names not found): this test must see it.
+      expect(sync).toBeDefined();
+      const [fromWorker] = await provider.embed([text]);
+      sync!.forEach((x, d) => (maxDiff = Math.max(maxDiff, Math.abs(x - expected![d]!))));
+      fromWorker!.forEach((x, d) => (maxDiff = Math.max(maxDiff, Math.abs(x - normalize(expected!)[d]!))));
+    }
+    expect(maxDiff).toBeLessThan(1e-6);
   });
 
   it('keeps the main event loop responsive while it embeds a large batch', async () => {
