@@ -19,7 +19,7 @@ import { clientPhase, runClientPhases } from './child-job.js';
 import { measureEmbedderCeiling } from './embedder-ceiling.js';
 import { closeSql, exactSearch, searchAt } from './scale-sql.js';
 import { hybridEval } from './hybrid-eval.js';
-import { memoryText, queryText, rng } from './text-generator.js';
+import { memoryText, queryText, RARE_TAG_EVERY, rng, scaleMemory } from './text-generator.js';
 import { measure, summarize, type Summary } from './stats.js';
 import { machineInfo, latencyTable, writeResults } from './report.js';
 
@@ -29,7 +29,6 @@ const RQ = Number(process.env.BENCH_RECALL_QUERIES ?? 200);
 const BATCH = Number(process.env.BENCH_BATCH ?? 200);
 const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 2);
 const LIMIT = 10;
-const RARE_TAG_EVERY = 50;
 // What memory-service uses by default (MEMORY_HNSW_EF_SEARCH), so the raw statement is the same work.
 const SERVICE_EF_SEARCH = 100;
 const mode = process.env.PICARD_TEST_DATABASE_URL ? 'cluster' : 'embedded';
@@ -64,11 +63,7 @@ async function main() {
     const user = users[c % users.length]!;
     const memories = Array.from({ length: Math.min(BATCH, N - c * BATCH) }, (_, k) => {
       const i = c * BATCH + k;
-      return {
-        text: memoryText(r, i),
-        permission: i % 4 === 0 ? 'public' : 'private',
-        tags: i % RARE_TAG_EVERY === 0 ? ['rare'] : [],
-      };
+      return scaleMemory(memoryText(r, i), i);
     });
     const res = await callTool(t, user.access_token, 'submit_memories', { memories });
     if (res.status !== 200)

@@ -18,10 +18,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
 import { clientPhase, runClientPhases } from './child-job.js';
-import { memoryText, queryText, rng } from './text-generator.js';
+import { memoryText, queryText, rng, scaleMemory } from './text-generator.js';
 import { measure, summarize, type Summary } from './stats.js';
 import { latencyTable, machineInfo, runBenchmark, writeResults } from './report.js';
-import { perUnit, snapshot, threadIds } from './thread-cpu.js';
+import { perUnit, snapshot, threadIds, totalMs } from './thread-cpu.js';
 
 const N = Number(process.env.BENCH_MEMORIES ?? 20_000);
 const Q = Number(process.env.BENCH_QUERIES ?? 600);
@@ -74,11 +74,7 @@ async function main() {
       // Texts from a generator seeded per memory, so a load cut short continues with the same data.
       const memories = Array.from({ length: Math.min(BATCH, N - c * BATCH) }, (_, j) => {
         const i = c * BATCH + j;
-        return {
-          text: memoryText(rng(1000 + i), i),
-          permission: i % 4 === 0 ? 'public' : 'private',
-          tags: i % 50 === 0 ? ['rare'] : [],
-        };
+        return scaleMemory(memoryText(rng(1000 + i), i), i);
       });
       const res = await callTool(t, users[c % users.length]!.access_token, 'submit_memories', { memories });
       if (res.status !== 200)
@@ -108,10 +104,9 @@ async function main() {
         (_, samples) => (latency[name] = summarize(samples)),
       );
       cpu[name] = perUnit(before, snapshot(helpers), Q + 20); // the warm-up's 20 queries ran too
-      const total = cpu[name].reduce((s, [, ms]) => s + ms, 0);
       log(
         `${name.padEnd(14)} p50 ${latency[name]!.p50} p95 ${latency[name]!.p95} mean ${latency[name]!.mean} ms; ` +
-          `CPU per query ${total.toFixed(2)} ms: ${cpu[name].map(([k, ms]) => `${k} ${ms}`).join(', ')}`,
+          `CPU per query ${totalMs(cpu[name]).toFixed(2)} ms: ${cpu[name].map(([k, ms]) => `${k} ${ms}`).join(', ')}`,
       );
     }
   }
@@ -130,7 +125,7 @@ async function main() {
   };
   const cpuRows = Object.entries(cpu).map(
     ([name, rows]) =>
-      `| ${name} | ${rows.reduce((s, [, ms]) => s + ms, 0).toFixed(2)} | ${rows.map(([k, ms]) => `${k} ${ms}`).join(', ')} |`,
+      `| ${name} | ${totalMs(rows).toFixed(2)} | ${rows.map(([k, ms]) => `${k} ${ms}`).join(', ')} |`,
   );
   await writeResults(
     RESULTS,

@@ -106,6 +106,18 @@ export function memoryText(r: () => number, i: number): string {
   return `${pick(r, subjects)} ${pick(r, verbs)} ${pick(r, objects)} ${pick(r, tails)}. ${pick(r, extras)} (#${i})`.trim();
 }
 
+/** One in this many of the scale dataset's memories carries the tag `rare`. */
+export const RARE_TAG_EVERY = 50;
+
+/** The scale dataset's i-th memory: a quarter public, one in RARE_TAG_EVERY tagged `rare`. */
+export function scaleMemory(text: string, i: number) {
+  return {
+    text,
+    permission: i % 4 === 0 ? 'public' : 'private',
+    tags: i % RARE_TAG_EVERY === 0 ? ['rare'] : [],
+  };
+}
+
 export function queryText(r: () => number, i: number): string {
   const templates = [
     () => `what did ${pick(r, subjects).toLowerCase()} say about ${pick(r, objects)}?`,

@@ -69,3 +69,6 @@ export function perUnit(before: CpuSnapshot, after: CpuSnapshot, units: number):
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => [k, Math.round(v * 100) / 100]);
 }
+
+/** The sum of perUnit's rows. */
+export const totalMs = (rows: [string, number][]) => rows.reduce((sum, [, ms]) => sum + ms, 0);

@@ -98,7 +98,8 @@ const KEPT_ROWS = `${ENCODER}ClipToMaxLength/Reshape`;
 const KEPT_AT = `${LAYERS}Layer_1/TransformerLayer/FFN/StoreMask/ToInt32`;
 const KEPT_POSITIONS = `${LAYERS}Layer_0/AddTimingSignal/strided_slice_2`;
 
-/** @type {WeakMap<EmbeddingsModel, { maxLength: number } | false>} */
+/** What the synchronous path needs per model, found on its first call (false: not this graph). */
+/** @type {WeakMap<EmbeddingsModel, { tf: any, maxLength: number } | false>} */
 const syncRuns = new WeakMap();
 
 /**
@@ -115,16 +116,16 @@ const syncRuns = new WeakMap();
 export async function embedOneSync(model, text) {
   let run = syncRuns.get(model);
   if (run === false) return undefined;
-  const core = /** @type {any} */ (await import('@energetic-ai/core'));
-  const tf = core.default ?? core;
   /** @type {any} */
   const graph = model.model;
   if (!run) {
+    const core = /** @type {any} */ (await import('@energetic-ai/core'));
     const limit = graph.weights?.[MAX_LENGTH]?.[0];
-    run = limit ? { maxLength: Number((await limit.data())[0]) } : false;
+    run = limit ? { tf: core.default ?? core, maxLength: Number((await limit.data())[0]) } : false;
     syncRuns.set(model, run);
     if (!run) return undefined;
   }
+  const { tf } = run;
   const ids = model.tokenizer.encode(text);
   if (ids.length === 0) return undefined; // nothing for the graph to keep: the library's path decides
   const kept = Math.min(ids.length, run.maxLength);
