@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { embeddingBatchTexts } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
 import { clientPhase, runClientPhases } from './child-job.js';
 import { memoryText, queryText, rng, scaleMemory } from './text-generator.js';
@@ -93,10 +94,12 @@ async function main() {
   };
   const latency: Record<string, Summary> = {};
   const cpu: Record<string, [string, number][]> = {};
+  const batch: Record<string, number> = {};
   for (let round = 1; round <= ROUNDS; round++) {
     for (const c of CONCURRENCY) {
       const name = `round ${round} c=${c}`;
       const before = snapshot(helpers);
+      const batchesBefore = await embedderCalls();
       await runClientPhases(
         'rest-clients.mjs',
         { url: t.url, token: users[0]!.access_token, limit: LIMIT },
@@ -104,8 +107,15 @@ async function main() {
         (_, samples) => (latency[name] = summarize(samples)),
       );
       cpu[name] = perUnit(before, snapshot(helpers), Q + 20); // the warm-up's 20 queries ran too
+      const batchesAfter = await embedderCalls();
+      batch[name] =
+        Math.round(
+          (100 * (batchesAfter.texts - batchesBefore.texts)) /
+            Math.max(1, batchesAfter.calls - batchesBefore.calls),
+        ) / 100;
       log(
         `${name.padEnd(14)} p50 ${latency[name]!.p50} p95 ${latency[name]!.p95} mean ${latency[name]!.mean} ms; ` +
+          `texts per model call ${batch[name]}; ` +
           `CPU per query ${totalMs(cpu[name]).toFixed(2)} ms: ${cpu[name].map(([k, ms]) => `${k} ${ms}`).join(', ')}`,
       );
     }
@@ -125,11 +135,18 @@ async function main() {
   };
   const cpuRows = Object.entries(cpu).map(
     ([name, rows]) =>
-      `| ${name} | ${totalMs(rows).toFixed(2)} | ${rows.map(([k, ms]) => `${k} ${ms}`).join(', ')} |`,
+      `| ${name} | ${batch[name]} | ${totalMs(rows).toFixed(2)} | ${rows.map(([k, ms]) => `${k} ${ms}`).join(', ')} |`,
   );
   await writeResults(
     RESULTS,
-    { date: new Date().toISOString(), machine: machineInfo(), conditions, latency, cpu_ms_per_query: cpu },
+    {
+      date: new Date().toISOString(),
+      machine: machineInfo(),
+      conditions,
+      latency,
+      texts_per_model_call: batch,
+      cpu_ms_per_query: cpu,
+    },
     [
       `# Where a search's CPU goes (cluster mode, ${N} memories)`,
       '',
@@ -138,16 +155,25 @@ async function main() {
       "Every service runs in the benchmark's process: `main` is its event loop, `worker <id>` a thread the services",
       "started (the offline model's workers), `V8/libuv helpers` the threads the process had before (V8's compiler",
       "and garbage collector helpers); `clients` is the phase's client process, `postgres` all of PostgreSQL's processes.",
-      'Round 1 runs on code V8 has not optimised yet.',
+      'Round 1 runs on code V8 has not optimised yet. Texts per model call: how many queries the embedder merged',
+      'into one call of the model (picard_embedding_batch_texts).',
       '',
       latencyTable(latency),
       '',
-      '| phase | CPU ms per query | by thread or process (ms) |',
-      '|---|---|---|',
+      '| phase | texts per model call | CPU ms per query | by thread or process (ms) |',
+      '|---|---|---|---|',
       ...cpuRows,
       '',
     ].join('\n'),
   );
+}
+
+/** The embedder's model calls so far and the texts they carried (this process's metrics). */
+async function embedderCalls(): Promise<{ calls: number; texts: number }> {
+  const { values } = await embeddingBatchTexts.get();
+  const sum = (name: string) =>
+    values.filter((v) => v.metricName === name).reduce((total, v) => total + v.value, 0);
+  return { calls: sum('picard_embedding_batch_texts_count'), texts: sum('picard_embedding_batch_texts_sum') };
 }
 
 runBenchmark(main);

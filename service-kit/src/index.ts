@@ -3,6 +3,7 @@ export {
   metricsRegistry,
   grpcServerSeconds,
   toolSeconds,
+  embeddingBatchTexts,
   watchQueue,
   watchOutbox,
   watchBus,

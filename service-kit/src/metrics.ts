@@ -28,6 +28,15 @@ export const toolSeconds = new Histogram({
   registers: [metricsRegistry],
 });
 
+/** How well concurrent requests merge: mostly 1 under load means the model runs one text per call. */
+export const embeddingBatchTexts = new Histogram({
+  name: 'picard_embedding_batch_texts',
+  help: 'Texts per call to the embedding provider (concurrent requests merged by the micro-batcher), by provider',
+  labelNames: ['provider'] as const,
+  buckets: [1, 2, 3, 4, 6, 8, 16, 32, 64],
+  registers: [metricsRegistry],
+});
+
 const queues = new Map<string, () => number>();
 new Gauge({
   name: 'picard_embedding_queue_depth',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { DomainError, invalid, type Logger } from '@picard/service-kit';
+import { DomainError, embeddingBatchTexts, invalid, type Logger } from '@picard/service-kit';
 import type { EmbeddingProvider } from '../providers/embedding-provider.js';
 import { MicroBatcher } from './micro-batcher.js';
 
@@ -98,6 +98,7 @@ export class Embedder {
   }
 
   private async callProvider(texts: string[]): Promise<number[][]> {
+    embeddingBatchTexts.observe({ provider: this.provider.name }, texts.length);
     try {
       return await this.provider.embed(texts);
     } catch (err) {

@@ -4,7 +4,7 @@ import { testLogger } from '@picard/service-kit/testing';
 import { startEmbeddingService } from '../../src/index.js';
 import type { EmbeddingProvider } from '../../src/providers/embedding-provider.js';
 import { normalize } from '../../src/providers/embedding-provider.js';
-import { embedOneSync, loadModel, type EmbeddingsModel } from '../../src/providers/offline-model.worker.mjs';
+import { embedSync, loadModel, type EmbeddingsModel } from '../../src/providers/offline-model.worker.mjs';
 import {
   createOfflineUseProvider,
   DEFAULT_MODEL_NICE,
@@ -103,23 +103,36 @@ describe('the offline model in its worker thread', () => {
     expect(process.listeners('uncaughtException').some((l) => String(l).includes('throw ex'))).toBe(false);
   });
 
-  it('embeds a single text with the graph run synchronously, to the same vector', async () => {
+  it('embeds single texts and batches with the graph run synchronously, to the same vectors', async () => {
     const texts = [
       'where did we go on holiday last summer',
       'Ça coûte 12 € — très cher !',
       'x',
       // Longer than the model keeps (128 tokens): the lists fed for its dynamic ops must clip the same way.
       'word '.repeat(300).trim(),
+      'dinner with Alice in Lisbon on the 3rd of May',
+    ];
+    // Alone, and in batches whose texts differ in length (the graph pads each to the longest kept).
+    const batches = [
+      ...texts.map((t) => [t]),
+      texts.slice(0, 2),
+      texts.slice(1, 4),
+      texts,
+      [...texts].reverse(),
     ];
     let maxDiff = 0;
-    for (const text of texts) {
-      const [expected] = await direct.embed([text]);
-      const sync = await embedOneSync(direct, text);
+    for (const batch of batches) {
+      const expected = await direct.embed(batch);
+      const sync = await embedSync(direct, batch);
       // Undefined would mean the fast path fell back (node names not found): this test must see it.
       expect(sync).toBeDefined();
-      const [fromWorker] = await provider.embed([text]);
-      sync!.forEach((x, d) => (maxDiff = Math.max(maxDiff, Math.abs(x - expected![d]!))));
-      fromWorker!.forEach((x, d) => (maxDiff = Math.max(maxDiff, Math.abs(x - normalize(expected!)[d]!))));
+      expect(sync).toHaveLength(batch.length);
+      const fromWorker = await provider.embed(batch);
+      batch.forEach((_, i) => {
+        sync![i]!.forEach((x, d) => (maxDiff = Math.max(maxDiff, Math.abs(x - expected[i]![d]!))));
+        const unit = normalize(expected[i]!);
+        fromWorker[i]!.forEach((x, d) => (maxDiff = Math.max(maxDiff, Math.abs(x - unit[d]!))));
+      });
     }
     expect(maxDiff).toBeLessThan(1e-6);
   });
