@@ -138,7 +138,7 @@ function sparseFeed(encoded, maxLength) {
 /**
  * The texts' vectors from the model's graph run with tfjs' synchronous `execute`, which skips
  * `executeAsync`'s per-node promise bookkeeping: a short query takes ~15 % less time, and batches
- * of 2-8 short texts 8-15 % less per text (measured 6.3 against 7.4 ms per text in pairs). The
+ * of 2-8 short texts 9-15 % less per text (measured 6.3 against 7.4 ms per text in pairs). The
  * dynamic ops are bypassed by feeding what they compute, from the same token ids: the vectors are
  * the same (offline-worker.spec compares them). Undefined, for good, if this model is not the
  * graph these node names describe: the caller then uses `model.embed`.
