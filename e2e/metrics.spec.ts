@@ -84,7 +84,9 @@ describe('metrics', () => {
     ).toBeGreaterThanOrEqual(0);
     expect(sample(m, 'picard_embedding_queue_depth', { provider: 'offline' })).toBe(0);
     // The memory's text and the query's (the second 'fun' comes from the embedder's cache).
-    expect(sample(m, 'picard_embedding_batch_texts_count', { provider: 'offline' })).toBeGreaterThanOrEqual(1);
+    expect(sample(m, 'picard_embedding_batch_texts_count', { provider: 'offline' })).toBeGreaterThanOrEqual(
+      1,
+    );
     expect(sample(m, 'picard_embedding_batch_texts_sum', { provider: 'offline' })).toBe(2);
     expect(sample(m, 'picard_process_resident_memory_bytes')).toBeGreaterThan(0);
   });
