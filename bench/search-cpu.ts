@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { embeddingBatchTexts } from '@picard/service-kit';
+import { embeddingBatchTotals } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
 import { clientPhase, runClientPhases } from './child-job.js';
 import { memoryText, queryText, rng, scaleMemory } from './text-generator.js';
@@ -99,7 +99,7 @@ async function main() {
     for (const c of CONCURRENCY) {
       const name = `round ${round} c=${c}`;
       const before = snapshot(helpers);
-      const batchesBefore = await embedderCalls();
+      const batchesBefore = await embeddingBatchTotals();
       await runClientPhases(
         'rest-clients.mjs',
         { url: t.url, token: users[0]!.access_token, limit: LIMIT },
@@ -107,7 +107,7 @@ async function main() {
         (_, samples) => (latency[name] = summarize(samples)),
       );
       cpu[name] = perUnit(before, snapshot(helpers), Q + 20); // the warm-up's 20 queries ran too
-      const batchesAfter = await embedderCalls();
+      const batchesAfter = await embeddingBatchTotals();
       batch[name] =
         Math.round(
           (100 * (batchesAfter.texts - batchesBefore.texts)) /
@@ -166,14 +166,6 @@ async function main() {
       '',
     ].join('\n'),
   );
-}
-
-/** The embedder's model calls so far and the texts they carried (this process's metrics). */
-async function embedderCalls(): Promise<{ calls: number; texts: number }> {
-  const { values } = await embeddingBatchTexts.get();
-  const sum = (name: string) =>
-    values.filter((v) => v.metricName === name).reduce((total, v) => total + v.value, 0);
-  return { calls: sum('picard_embedding_batch_texts_count'), texts: sum('picard_embedding_batch_texts_sum') };
 }
 
 runBenchmark(main);

@@ -4,6 +4,7 @@ export {
   grpcServerSeconds,
   toolSeconds,
   embeddingBatchTexts,
+  embeddingBatchTotals,
   watchQueue,
   watchOutbox,
   watchBus,

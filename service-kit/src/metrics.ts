@@ -37,6 +37,16 @@ export const embeddingBatchTexts = new Histogram({
   registers: [metricsRegistry],
 });
 
+/** Provider calls and the texts they carried so far in this process (one provider, or all). */
+export async function embeddingBatchTotals(provider?: string): Promise<{ calls: number; texts: number }> {
+  const { values } = await embeddingBatchTexts.get();
+  const sum = (name: string) =>
+    values
+      .filter((v) => v.metricName === name && (provider === undefined || v.labels.provider === provider))
+      .reduce((total, v) => total + v.value, 0);
+  return { calls: sum('picard_embedding_batch_texts_count'), texts: sum('picard_embedding_batch_texts_sum') };
+}
+
 const queues = new Map<string, () => number>();
 new Gauge({
   name: 'picard_embedding_queue_depth',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { embeddingBatchTexts } from '@picard/service-kit';
+import { embeddingBatchTotals } from '@picard/service-kit';
 import { testLogger } from '@picard/service-kit/testing';
 import { startEmbeddingService, type EmbeddingServiceHandle } from '../../src/index.js';
 import { createOfflineUseProvider } from '../../src/providers/offline-use.provider.js';
@@ -102,13 +102,7 @@ describe('embedding-service with the offline model', () => {
   it('merges concurrent calls into a few provider calls, no more at once than the model runs', async () => {
     expect(model.parallelism).toBe(2); // one per worker thread
     const before = calls.length;
-    const batches = async () => {
-      const { values } = await embeddingBatchTexts.get();
-      const of = (name: string) =>
-        values.find((v) => v.metricName === name && v.labels.provider === 'offline')?.value ?? 0;
-      return { count: of('picard_embedding_batch_texts_count'), sum: of('picard_embedding_batch_texts_sum') };
-    };
-    const metricBefore = await batches();
+    const metricBefore = await embeddingBatchTotals('offline');
     running.most = 0;
     const texts = Array.from(
       { length: 12 },
@@ -123,9 +117,9 @@ describe('embedding-service with the offline model', () => {
     expect(made.reduce((a, b) => a + b, 0)).toBe(12);
     expect(running.most).toBeLessThanOrEqual(2);
     // The batch-size histogram saw the same calls.
-    const metricAfter = await batches();
-    expect(metricAfter.count - metricBefore.count).toBe(made.length);
-    expect(metricAfter.sum - metricBefore.sum).toBe(12);
+    const metricAfter = await embeddingBatchTotals('offline');
+    expect(metricAfter.calls - metricBefore.calls).toBe(made.length);
+    expect(metricAfter.texts - metricBefore.texts).toBe(12);
   });
 
   it('splits a large call into provider batches of at most 64', async () => {
