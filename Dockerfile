@@ -11,10 +11,16 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# A C toolchain for embedding-service's BLAS addon (native/blas.c, built by node-gyp against the
+# image's own Node headers, so nothing is downloaded).
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 ENV SCARF_ANALYTICS=false \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
-    NPM_CONFIG_AUDIT=false
+    NPM_CONFIG_AUDIT=false \
+    NPM_CONFIG_NODEDIR=/usr/local
 # Manifests first, so the dependency layer is rebuilt only when they change.
 COPY package.json package-lock.json ./
 COPY proto/package.json proto/
@@ -26,8 +32,8 @@ COPY persona-service/package.json persona-service/
 COPY gateway/package.json gateway/
 COPY client-app/package.json client-app/
 # The root `prepare` script builds, and the sources are not here yet: build explicitly below.
-# No dependency needs an install script (no native modules; pglite and the embedding model are
-# WebAssembly/JS).
+# No dependency needs an install script (pglite and the embedding model are WebAssembly/JS; the one
+# native addon is Picard's own, built by `npm run build`).
 RUN npm ci --ignore-scripts
 COPY . .
 # /out gets what the runtime needs: manifests, compiled code and production dependencies, the
@@ -39,7 +45,7 @@ RUN npm run build \
  && cp -a package.json package-lock.json node_modules dist /out/ \
  && for w in $(node -p "require('./package.json').workspaces.join(' ')"); do \
       mkdir -p "/out/$w" && cp -a "$w/package.json" "/out/$w/" \
-      && for d in dist server/dist web/dist .pglite-template; do \
+      && for d in dist server/dist web/dist .pglite-template native/build/Release; do \
            if [ -d "$w/$d" ]; then mkdir -p "/out/$w/$(dirname "$d")" && cp -a "$w/$d" "/out/$w/$d"; fi; \
          done \
       && if [ -d "$w/node_modules" ]; then cp -a "$w/node_modules" "/out/$w/"; fi; \
@@ -48,6 +54,10 @@ RUN npm run build \
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
+# OpenBLAS for the embedding model's matrix products (without it the model runs its WebAssembly ones).
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends libopenblas0-pthread \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out ./
 # Code stays root-owned and read-only to the service; only the embedded-mode data folder
 # (PICARD_DATA_DIR default ./data) is writable.

@@ -3,6 +3,10 @@
  * the services, the BFF and the browser suites run as ES modules through @swc/jest; the Angular
  * app has its own (jest-preset-angular, jsdom).
  */
+// The offline model's workers set this for OpenBLAS in the real environment (offline-use.provider.ts);
+// a suite's process.env is jest's copy, so the suites' workers need it set here, before jest starts them.
+process.env.OPENBLAS_NUM_THREADS ??= '1';
+
 const services = {
   displayName: 'picard',
   testEnvironment: 'node',

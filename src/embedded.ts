@@ -12,7 +12,10 @@ import { startEarly } from './early-start.js';
 // for): a bad value stops the start a moment later, with the message naming it.
 if ((process.env.EMBEDDING_PROVIDER || 'offline') === 'offline') {
   const nice = Number(process.env.EMBEDDING_OFFLINE_NICE || DEFAULT_MODEL_NICE);
-  preloadOfflineModel({ nice: Number.isInteger(nice) ? nice : DEFAULT_MODEL_NICE });
+  preloadOfflineModel({
+    nice: Number.isInteger(nice) ? nice : DEFAULT_MODEL_NICE,
+    blas: process.env.EMBEDDING_OFFLINE_BLAS !== 'off',
+  });
 }
 const early = startEarly(process.env);
 const { launch } = await import('./launcher.js');

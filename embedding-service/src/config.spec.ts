@@ -30,4 +30,16 @@ describe('embedding-service configuration', () => {
     expect(bad).toThrow(ConfigError);
     expect(bad).toThrow(/EMBEDDING_OFFLINE_NICE.*from 0 to 19/);
   });
+
+  it('uses OpenBLAS for the model when it can unless told off', () => {
+    expect(load({}).EMBEDDING_OFFLINE_BLAS).toBe('auto');
+    expect(load({ EMBEDDING_OFFLINE_BLAS: '' }).EMBEDDING_OFFLINE_BLAS).toBe('auto');
+    expect(load({ EMBEDDING_OFFLINE_BLAS: 'off' }).EMBEDDING_OFFLINE_BLAS).toBe('off');
+  });
+
+  it.each(['on', 'false', 'OFF'])('names a bad EMBEDDING_OFFLINE_BLAS (%s)', (value) => {
+    const bad = () => load({ EMBEDDING_OFFLINE_BLAS: value });
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/EMBEDDING_OFFLINE_BLAS.*must be auto or off/);
+  });
 });

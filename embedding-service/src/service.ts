@@ -62,7 +62,12 @@ export async function startEmbeddingService(opts: EmbeddingServiceOptions): Prom
     throw err;
   });
   logger.info(
-    { provider: provider.name, model: provider.model, dimensions: provider.dimensions },
+    {
+      provider: provider.name,
+      model: provider.model,
+      dimensions: provider.dimensions,
+      ...(provider.runtime && { runtime: provider.runtime }),
+    },
     'embedding provider ready',
   );
   return {

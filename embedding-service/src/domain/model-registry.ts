@@ -60,6 +60,7 @@ export class ModelRegistry {
       return createOfflineUseProvider({
         workers: this.config.EMBEDDING_OFFLINE_WORKERS,
         nice: this.config.EMBEDDING_OFFLINE_NICE,
+        blas: this.config.EMBEDDING_OFFLINE_BLAS === 'auto',
       });
     }
     if (!this.config.OPENAI_API_KEY) {

@@ -18,5 +18,6 @@ export async function createProvider(config: EmbeddingConfig): Promise<Embedding
   return createOfflineUseProvider({
     workers: config.EMBEDDING_OFFLINE_WORKERS,
     nice: config.EMBEDDING_OFFLINE_NICE,
+    blas: config.EMBEDDING_OFFLINE_BLAS === 'auto',
   });
 }

@@ -7,6 +7,8 @@ export interface EmbeddingProvider {
   readonly name: string;
   readonly model: string;
   readonly dimensions: number;
+  /** How it computes, for the start-up log (the offline model: where its matrix products run). */
+  readonly runtime?: string;
   /** Calls worth running at once (the service's micro-batcher sends no more); 1 unless said. */
   readonly parallelism?: number;
   embed(texts: string[]): Promise<number[][]>;

@@ -7,11 +7,17 @@
 export const WORKER_ROLE = 'picard-offline-embedding-model';
 export type WorkerRole = typeof WORKER_ROLE;
 
-/** What the worker is started with. */
-export interface ModelWorkerData {
-  role: WorkerRole;
+/** How the model threads run (EMBEDDING_OFFLINE_NICE, EMBEDDING_OFFLINE_BLAS). */
+export interface ModelThreadSettings {
   /** The thread's nice value (0-19; Linux, where it is per thread): see DEFAULT_MODEL_NICE. */
   nice: number;
+  /** Whether the matrix products may run on OpenBLAS when it is there (native-matmul.mjs). */
+  blas: boolean;
+}
+
+/** What the worker is started with. */
+export interface ModelWorkerData extends ModelThreadSettings {
+  role: WorkerRole;
 }
 
 export interface EmbedRequest {
@@ -33,5 +39,7 @@ export interface EmbedResult {
 /** The answer to the EmbedRequest of the same id; the vectors' buffer is transferred, not copied. */
 export type EmbedReply = ({ id: number } & EmbedResult) | { id: number; error: string };
 /** Posted once: the model is loaded, or it could not be (the owner then ends the thread). */
-export type LoadReply = { type: 'ready' } | { type: 'failed'; error: string };
+export type LoadReply =
+  /** `matrixProducts`: where the model's matrix products run, for the logs ("OpenBLAS …" or why not). */
+  { type: 'ready'; matrixProducts: string } | { type: 'failed'; error: string };
 export type WorkerReply = EmbedReply | LoadReply;

@@ -8,12 +8,13 @@
  * transform and tsx, so this file must run as it is from src/ (jest, tsx) and from dist/. The
  * build type-checks it (allowJs + checkJs) and emits it beside the compiled provider.
  *
- * Protocol (offline-model.protocol.ts): the worker posts `{ type: 'ready' }` once the model is
+ * Protocol (offline-model.protocol.ts): the worker posts `{ type: 'ready', matrixProducts }` once the model is
  * loaded (or `{ type: 'failed', error }`); then it answers every EmbedRequest, one at a time in
  * arrival order, with an EmbedReply whose row-major Float32Array buffer is transferred, not copied.
  */
 import { setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { useBlasMatrixProducts } from './native-matmul.mjs';
 
 // Also in offline-model.protocol.ts, which the provider imports (this file cannot import TypeScript).
 /** @type {import('./offline-model.protocol.js').WorkerRole} */
@@ -25,6 +26,7 @@ const WORKER_ROLE = 'picard-offline-embedding-model';
 /** @typedef {import('./offline-model.protocol.js').EmbedResult} EmbedResult */
 /** @typedef {import('./offline-model.protocol.js').EmbedReply} EmbedReply */
 /** @typedef {import('./offline-model.protocol.js').LoadReply} LoadReply */
+/** @typedef {import('./offline-model.protocol.js').ModelWorkerData} ModelWorkerData */
 
 /** @typedef {'uncaughtException' | 'unhandledRejection'} ProcessEvent */
 /** @type {ProcessEvent[]} */
@@ -183,11 +185,32 @@ export async function embedSync(model, texts) {
 /** @param {unknown} err */
 const describe = (err) => (err instanceof Error ? err.message : String(err));
 
-/** @param {import('node:worker_threads').MessagePort} port */
-function serve(port) {
+/**
+ * Moves the model's matrix products to OpenBLAS where it can (this thread's tfjs); says where they run.
+ * @param {boolean} allowed
+ */
+async function placeMatrixProducts(allowed) {
+  if (!allowed) return 'WebAssembly (EMBEDDING_OFFLINE_BLAS=off)';
+  try {
+    const core = /** @type {any} */ (await import('@energetic-ai/core'));
+    const placed = useBlasMatrixProducts(core.default ?? core);
+    return placed.active ? `OpenBLAS (${placed.library})` : `WebAssembly: ${placed.reason}`;
+  } catch (err) {
+    // The WebAssembly kernels are still registered: the model runs as it would without BLAS.
+    return `WebAssembly: ${describe(err)}`;
+  }
+}
+
+/**
+ * @param {import('node:worker_threads').MessagePort} port
+ * @param {ModelWorkerData} settings
+ */
+function serve(port, settings) {
   const loading = loadModel();
-  loading.then(
-    () => port.postMessage(/** @type {LoadReply} */ ({ type: 'ready' })),
+  // Before the first request: every call then runs on the same kernels.
+  const placing = loading.then(() => placeMatrixProducts(settings.blas));
+  placing.then(
+    (matrixProducts) => port.postMessage(/** @type {LoadReply} */ ({ type: 'ready', matrixProducts })),
     // The owner ends the thread when it reads this.
     (err) => port.postMessage(/** @type {LoadReply} */ ({ type: 'failed', error: describe(err) })),
   );
@@ -196,6 +219,7 @@ function serve(port) {
     try {
       if (!Array.isArray(texts)) throw new Error('texts must be an array of strings');
       /** @type {EmbedReply} */
+      await placing;
       const reply = { id, ...(await embedRows(await loading, texts)) };
       port.postMessage(reply, [reply.vectors.buffer]);
     } catch (err) {
@@ -230,6 +254,7 @@ function lowerPriority(nice) {
 }
 
 if (!isMainThread && parentPort && workerData?.role === WORKER_ROLE) {
-  lowerPriority(/** @type {import('./offline-model.protocol.js').ModelWorkerData} */ (workerData).nice);
-  serve(parentPort);
+  const settings = /** @type {ModelWorkerData} */ (workerData);
+  lowerPriority(settings.nice);
+  serve(parentPort, settings);
 }

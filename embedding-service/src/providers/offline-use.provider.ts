@@ -4,6 +4,7 @@ import { checkShape, normalize, type EmbeddingProvider } from './embedding-provi
 import {
   WORKER_ROLE,
   type EmbedResult,
+  type ModelThreadSettings,
   type ModelWorkerData,
   type WorkerReply,
   type WorkerRequest,
@@ -32,12 +33,14 @@ class ModelWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private loaded = false;
+  /** Where the model's matrix products run, as the worker reported once loaded. */
+  matrixProducts = '';
   private gone?: Error;
   private markReady!: () => void;
   private markFailed!: (err: Error) => void;
 
   constructor(
-    nice: number,
+    settings: ModelThreadSettings,
     private readonly onGone: (w: ModelWorker) => void,
   ) {
     this.ready = new Promise<void>((resolve, reject) => {
@@ -48,7 +51,11 @@ class ModelWorker {
     this.ready.catch(() => undefined);
     // No inherited node flags: the worker is plain JavaScript and needs no loader (tsx, jest's), and
     // some flags of the parent do not apply to a worker file (`node --input-type=module -e`).
-    const workerData: ModelWorkerData = { role: WORKER_ROLE, nice };
+    const workerData: ModelWorkerData = { role: WORKER_ROLE, ...settings };
+    // OpenBLAS, when the worker opens it, would start a thread pool of its own (one thread per
+    // further core); each model thread already has a core and runs its products itself. Set in
+    // the process's real environment, which the library reads (a worker's process.env is a copy).
+    if (settings.blas) process.env.OPENBLAS_NUM_THREADS ??= '1';
     this.worker = new Worker(WORKER_FILE, { workerData, execArgv: [] });
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
     this.worker.on('error', (err) => this.fail(new Error(`offline model worker crashed: ${err.message}`)));
@@ -85,6 +92,7 @@ class ModelWorker {
     if ('type' in msg) {
       if (msg.type === 'ready') {
         this.loaded = true;
+        this.matrixProducts = msg.matrixProducts;
         this.markReady();
         this.idleCheck();
       } else {
@@ -139,6 +147,8 @@ interface WorkerSettings {
   workers?: number;
   /** The model threads' nice value, 0 (the process's priority) to 19 (lowest); Linux only. */
   nice?: number;
+  /** false: the matrix products stay on WebAssembly even where OpenBLAS is installed. */
+  blas?: boolean;
 }
 
 // One model per worker per process (~240 MB each), shared by every provider: the embedded launcher
@@ -149,11 +159,11 @@ interface WorkerSettings {
 const workers: (ModelWorker | undefined)[] = [undefined, undefined];
 let users = 0;
 
-/** The worker in `slot`, started (with `nice`, whoever asked first) if there is none. */
-function modelWorker(slot: 0 | 1, nice: number): ModelWorker {
+/** The worker in `slot`, started (with the settings of whoever asked first) if there is none. */
+function modelWorker(slot: 0 | 1, settings: ModelThreadSettings): ModelWorker {
   const existing = workers[slot];
   if (existing) return existing;
-  const started = new ModelWorker(nice, (gone) => {
+  const started = new ModelWorker(settings, (gone) => {
     if (workers[slot] === gone) workers[slot] = undefined;
   });
   workers[slot] = started;
@@ -172,13 +182,17 @@ function rowsOf({ vectors: flat, count, dimensions }: EmbedResult): number[][] {
  * large batch while the second is loaded, on both at once. A second worker still loading is not
  * waited for: the call queues on the first.
  */
-async function embedOnWorkers(texts: string[], count: number, nice: number): Promise<number[][]> {
+async function embedOnWorkers(
+  texts: string[],
+  count: number,
+  settings: ModelThreadSettings,
+): Promise<number[][]> {
   // After a crash this starts a new worker (and waits for its model).
-  const first = modelWorker(0, nice);
+  const first = modelWorker(0, settings);
   await first.ready;
   if (count < 2) return rowsOf(await first.embed(texts));
   const wantsSecond = texts.length >= SPLIT_BATCH || first.busy > 0;
-  const second = wantsSecond ? modelWorker(1, nice) : workers[1];
+  const second = wantsSecond ? modelWorker(1, settings) : workers[1];
   if (!second?.modelLoaded) return rowsOf(await first.embed(texts));
   if (texts.length < SPLIT_BATCH) {
     const idler = second.busy < first.busy ? second : first;
@@ -194,8 +208,11 @@ async function embedOnWorkers(texts: string[], count: number, nice: number): Pro
  * work meanwhile (the embedded launcher opens its databases). createOfflineUseProvider then
  * waits for this same load; a failure surfaces there.
  */
-export function preloadOfflineModel({ nice = DEFAULT_MODEL_NICE }: Pick<WorkerSettings, 'nice'> = {}): void {
-  modelWorker(0, nice);
+export function preloadOfflineModel({
+  nice = DEFAULT_MODEL_NICE,
+  blas = true,
+}: Pick<WorkerSettings, 'nice' | 'blas'> = {}): void {
+  modelWorker(0, { nice, blas });
 }
 
 /**
@@ -206,11 +223,15 @@ export function preloadOfflineModel({ nice = DEFAULT_MODEL_NICE }: Pick<WorkerSe
 export async function createOfflineUseProvider({
   workers: threads = DEFAULT_OFFLINE_WORKERS,
   nice = DEFAULT_MODEL_NICE,
+  blas = true,
 }: WorkerSettings = {}): Promise<EmbeddingProvider> {
+  const settings = { nice, blas };
   // Counted before waiting, so a provider closing meanwhile does not end the worker being loaded.
   users++;
+  let first: ModelWorker;
   try {
-    await modelWorker(0, nice).ready;
+    first = modelWorker(0, settings);
+    await first.ready;
   } catch (err) {
     users--;
     throw err;
@@ -221,8 +242,9 @@ export async function createOfflineUseProvider({
     model: OFFLINE_MODEL,
     dimensions: OFFLINE_DIMENSIONS,
     parallelism: threads,
+    runtime: `matrix products on ${first.matrixProducts}`,
     async embed(texts) {
-      const vectors = await embedOnWorkers(texts, threads, nice);
+      const vectors = await embedOnWorkers(texts, threads, settings);
       checkShape('offline model', texts, vectors, OFFLINE_DIMENSIONS);
       // Already unit length up to float error; normalising keeps the contract exact.
       return vectors.map(normalize);

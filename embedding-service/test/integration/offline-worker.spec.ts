@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { testLogger } from '@picard/service-kit/testing';
 import { startEmbeddingService } from '../../src/index.js';
@@ -47,6 +48,23 @@ async function loopStalls<T>(work: () => Promise<T>) {
     maxGapMs: gaps.at(-1)!,
     p99GapMs: gaps[Math.floor(0.99 * (gaps.length - 1))]!,
   };
+}
+
+/**
+ * Ends `worker` 20 ms after the next request reaches it: in the middle of that call however fast
+ * the model runs (32 texts take 60 ms or more).
+ */
+async function terminateWhileBusy(worker: Worker) {
+  const post = worker.postMessage.bind(worker);
+  await new Promise<void>((sent) => {
+    worker.postMessage = (...args: Parameters<Worker['postMessage']>) => {
+      post(...args);
+      sent();
+    };
+  });
+  worker.postMessage = post;
+  await new Promise((r) => setTimeout(r, 20));
+  await worker.terminate();
 }
 
 /** How many replies each model worker sent while `work` ran. */
@@ -149,7 +167,7 @@ describe('the offline model in its worker thread', () => {
     );
 
     expect(inWorker.result).toHaveLength(256);
-    expect(inWorker.tookMs).toBeGreaterThan(1000);
+    expect(inWorker.tookMs).toBeGreaterThan(500);
     expect(onThread.maxGapMs).toBeGreaterThan(0.9 * onThread.tookMs);
     // Ticks come every 5 ms or so. A busy 2-core machine (another suite, the worker itself) or a
     // garbage collection may hold a few back, whereas a model on this thread shows one gap as long as
@@ -234,8 +252,7 @@ describe('the offline model in its worker thread', () => {
   it('rejects the pending call when the worker exits in the middle of it', async () => {
     const worker = offlineModelForTests.worker()!;
     const pending = provider.embed(sentences(64, 'exit'));
-    await new Promise((r) => setTimeout(r, 100));
-    await worker.terminate();
+    await terminateWhileBusy(worker);
     await expect(pending).rejects.toThrow(/^offline model worker exited \(code \d+\)$/);
     expect(await provider.embed(['after the exit'])).toHaveLength(1);
   });
@@ -249,13 +266,12 @@ describe('the offline model in its worker thread', () => {
     });
     const api = embeddingClient(service.grpc.address);
     try {
-      // The service shares this file's workers (one model each per process). 192 texts keep them
-      // busy for about a second (three batches of 64, each split over both); the first dies in the middle.
+      // The service shares this file's workers (one model each per process). 192 texts are three
+      // batches of 64, each split over both; the first worker dies in the middle of the first.
       const worker = offlineModelForTests.worker()!;
       const texts = sentences(192, 'grpc');
       const call = failure(api.embed(texts));
-      await new Promise((r) => setTimeout(r, 300));
-      await worker.terminate();
+      await terminateWhileBusy(worker);
       const err = await call;
       expect(err.code).toBe('unavailable');
       expect(err.message).toMatch(
@@ -280,6 +296,21 @@ describe('the offline model in its worker thread', () => {
     expect([offlineModelForTests.worker(0), offlineModelForTests.worker(1)]).toEqual([undefined, undefined]);
     provider = await createOfflineUseProvider();
     expect(await provider.embed(['back again'])).toHaveLength(1);
+  });
+
+  it('says where the matrix products run: OpenBLAS where installed (required in CI), WebAssembly when told off', async () => {
+    if (process.env.PICARD_REQUIRE_BLAS === '1') {
+      expect(provider.runtime).toMatch(/^matrix products on OpenBLAS \(libopenblas\.so\S* \w+\)$/);
+    } else {
+      expect(provider.runtime).toMatch(/^matrix products on (OpenBLAS|WebAssembly)/);
+    }
+    await provider.close!();
+    provider = await createOfflineUseProvider({ blas: false });
+    expect(provider.runtime).toBe('matrix products on WebAssembly (EMBEDDING_OFFLINE_BLAS=off)');
+    // The worker's kernels are then tfjs' own: the vectors are this thread's, exactly.
+    const texts = sentences(6, 'no blas');
+    const expected = (await direct.embed(texts)).map(normalize);
+    expect(await provider.embed(texts)).toEqual(expected);
   });
 
   it('with one worker (EMBEDDING_OFFLINE_WORKERS=1) keeps every call on it and never starts a second', async () => {
