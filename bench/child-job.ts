@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -54,4 +54,38 @@ export async function runClientPhases(
 ): Promise<void> {
   const samples = await runChildJob<Record<string, number[]>>(script, { ...job, phases });
   for (const { name } of phases) each(name, samples[name]!);
+}
+
+/** A client process that runs one call per `run` (bench/rest-client-ipc.mjs) and says how long it took. */
+export interface IpcClient {
+  /** The call's duration in ms, as the client process timed it. */
+  run(text: string): Promise<number>;
+  stop(): void;
+}
+
+export async function startIpcClient(script: string, job: object): Promise<IpcClient> {
+  const child = fork(fileURLToPath(new URL(`./${script}`, import.meta.url)), [JSON.stringify(job)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  type Reply = { ready?: true; ms?: number; error?: string };
+  const next = () =>
+    new Promise<Reply>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${script} exited (${code})`));
+      child.once('exit', onExit);
+      child.once('message', (reply: Reply) => {
+        child.off('exit', onExit);
+        resolve(reply);
+      });
+    });
+  await next(); // { ready }
+  return {
+    async run(text) {
+      const reply = next();
+      child.send({ text });
+      const { ms, error } = await reply;
+      if (error !== undefined || ms === undefined) throw new Error(`${script}: ${error}`);
+      return ms;
+    },
+    stop: () => child.kill(),
+  };
 }

@@ -6,21 +6,13 @@
  * Job: { url, token, limit, phases: [{ name, concurrency, warmup: string[], queries: string[] }] }
  */
 import { measure } from './measure.mjs';
+import { restQuery } from './rest-query.mjs';
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const job = JSON.parse(Buffer.concat(chunks).toString('utf8'));
 
-const query = (texts) => async (i) => {
-  const res = await fetch(`${job.url}/api/tools/query_memory`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${job.token}` },
-    body: JSON.stringify({ query: texts[i], limit: job.limit }),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`query failed: ${res.status} ${text.slice(0, 300)}`);
-  const found = JSON.parse(text).result.memories.length;
-  if (found !== job.limit) throw new Error(`query returned ${found} memories, not ${job.limit}`);
-};
+const one = restQuery(job);
+const query = (texts) => (i) => one(texts[i]);
 
 const out = {};
 for (const phase of job.phases) {

@@ -3,7 +3,8 @@
  * (`submit_memories` over REST), then measures in the same run:
  *   - ingest rate against the embedder's own batch throughput (the ceiling);
  *   - query_memory p50/p95/p99 through the gateway at concurrency 1 and 16, and the p50 breakdown
- *     (embedding alone, the pgvector statement alone, everything Picard adds around them);
+ *     (embedding alone, the pgvector statement alone, everything Picard adds around them), the
+ *     one-client phases interleaved query by query;
  *   - recall@10 of the HNSW index against an exact scan, with the visibility filter and with extra
  *     filters (one other user's public memories; a rare tag), over several ef_search values;
  *   - the embedding cache (a repeated query) and hybrid ranking against plain vector ranking.
@@ -15,7 +16,7 @@ import os from 'node:os';
 import { memoryPb } from '@picard/proto';
 import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
-import { clientPhase, runClientPhases } from './child-job.js';
+import { clientPhase, runClientPhases, startIpcClient } from './child-job.js';
 import { measureEmbedderCeiling } from './embedder-ceiling.js';
 import { closeSql, exactSearch, searchAt } from './scale-sql.js';
 import { hybridEval } from './hybrid-eval.js';
@@ -95,34 +96,7 @@ async function main() {
     return (i: number) => texts[i]!;
   };
   const results: Record<string, Summary> = {};
-  const phase = async (
-    name: string,
-    count: number,
-    concurrency: number,
-    task: (i: number) => Promise<void>,
-  ) => {
-    await measure(20, 1, (i) => task(count + i)); // warm-up on queries the phase will not reuse
-    results[name] = summarize(await measure(count, concurrency, task));
-    log(
-      `${name.padEnd(26)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`,
-    );
-  };
 
-  // ---- through the gateway, from clients in a process of their own (bench/rest-clients.mjs), as
-  // real clients are: their HTTP work must not share the services' event loop ----
-  await runClientPhases(
-    'rest-clients.mjs',
-    { url: t.url, token: viewer.access_token, limit: LIMIT },
-    [1, 16].map((c) => clientPhase(`gateway REST c=${c}`, c, queries(Q), Q)),
-    (name, samples) => {
-      results[name] = summarize(samples);
-      log(
-        `${name.padEnd(26)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`,
-      );
-    },
-  );
-
-  // ---- behind the gateway ----
   const memory = createGrpcClient(
     memoryPb.MemoryServiceClient,
     t.stack.addresses.memory,
@@ -140,18 +114,6 @@ async function main() {
       { query, limit: LIMIT, permission: 0, tags: [], anyTags: [], hybrid: false, mode: 0, ...extra },
       md(userId),
     );
-  const timings = { embed: [] as number[], search: [] as number[], decrypt: [] as number[] };
-  const qg = queries(Q);
-  await phase('memory gRPC c=1', Q, 1, async (i) => {
-    const res = await queryGrpc(qg(i));
-    timings.embed.push(res.timings!.embedMs);
-    timings.search.push(res.timings!.searchMs);
-    timings.decrypt.push(res.timings!.decryptMs);
-  });
-  results['  in service: embed'] = summarize(timings.embed.slice(-Q));
-  results['  in service: search'] = summarize(timings.search.slice(-Q));
-  results['  in service: decrypt'] = summarize(timings.decrypt.slice(-Q));
-
   const { embeddingPb } = await import('@picard/proto');
   const embedding = createGrpcClient(
     embeddingPb.EmbeddingServiceClient,
@@ -161,21 +123,86 @@ async function main() {
   const embed = async (text: string) =>
     (await callUnary(embedding.embed.bind(embedding), { texts: [text], model: '', dimensions: 0 }))
       .vectors[0]!.values;
-  const qe = queries(Q);
-  const vectors: number[][] = [];
-  await phase('embedding c=1', Q, 1, async (i) => {
-    vectors[i] = await embed(qe(i));
-  });
   const db = t.databases.memory.target;
   const schema = t.schemas.memory;
-  await phase('raw pgvector c=1', Q, 1, async (i) => {
-    const rows = await searchAt(db, schema, vectors[i % Q]!, {
-      viewer: viewer.user_id,
-      limit: LIMIT,
-      efSearch: SERVICE_EF_SEARCH,
-    });
-    if (rows.length !== LIMIT) throw new Error(`raw query returned ${rows.length} rows`);
+
+  // ---- one client: through the gateway (from a client process of its own, bench/rest-client-ipc.mjs:
+  // a real client's HTTP work does not share the services' event loop), memory-service's
+  // QueryMemory, the embedder alone and the pgvector statement alone. Interleaved query by query,
+  // in turn, so that whatever slows the machine for a while (PostgreSQL's autovacuum after the
+  // load, another tenant, V8 still optimising) weighs on the four alike: Picard's share is the
+  // difference of their p50s. Each step has texts of its own (no cache hit). ----
+  const oneClient = await startIpcClient('rest-client-ipc.mjs', {
+    url: t.url,
+    token: viewer.access_token,
+    limit: LIMIT,
   });
+  const samples = {
+    gateway: [] as number[],
+    grpc: [] as number[],
+    embedding: [] as number[],
+    raw: [] as number[],
+  };
+  const timings = { embed: [] as number[], search: [] as number[], decrypt: [] as number[] };
+  const texts = { gateway: queries(Q), grpc: queries(Q), embedding: queries(Q) };
+  const WARM_UP = 20;
+  const steps = [
+    async (i: number, keep: boolean) => {
+      const ms = await oneClient.run(texts.gateway(i));
+      if (keep) samples.gateway.push(ms);
+    },
+    async (i: number, keep: boolean) => {
+      const t0 = performance.now();
+      const res = await queryGrpc(texts.grpc(i));
+      if (!keep) return;
+      samples.grpc.push(performance.now() - t0);
+      timings.embed.push(res.timings!.embedMs);
+      timings.search.push(res.timings!.searchMs);
+      timings.decrypt.push(res.timings!.decryptMs);
+    },
+    async (i: number, keep: boolean) => {
+      const t0 = performance.now();
+      const vector = await embed(texts.embedding(i));
+      const t1 = performance.now();
+      const rows = await searchAt(db, schema, vector, {
+        viewer: viewer.user_id,
+        limit: LIMIT,
+        efSearch: SERVICE_EF_SEARCH,
+      });
+      if (rows.length !== LIMIT) throw new Error(`raw query returned ${rows.length} rows`);
+      if (!keep) return;
+      samples.embedding.push(t1 - t0);
+      samples.raw.push(performance.now() - t1);
+    },
+  ];
+  // The warm-up's texts lie past the measured ones (queries() draws 50 spare).
+  for (let n = 0; n < WARM_UP + Q; n++) {
+    const keep = n >= WARM_UP;
+    const i = keep ? n - WARM_UP : Q + n;
+    for (let s = 0; s < steps.length; s++) await steps[(n + s) % steps.length]!(i, keep);
+  }
+  oneClient.stop();
+  const record = (name: string, values: number[]) => {
+    results[name] = summarize(values);
+    log(
+      `${name.padEnd(26)} p50 ${results[name].p50} ms  p95 ${results[name].p95} ms  p99 ${results[name].p99} ms`,
+    );
+  };
+  record('gateway REST c=1', samples.gateway);
+  record('memory gRPC c=1', samples.grpc);
+  record('  in service: embed', timings.embed);
+  record('  in service: search', timings.search);
+  record('  in service: decrypt', timings.decrypt);
+  record('embedding c=1', samples.embedding);
+  record('raw pgvector c=1', samples.raw);
+
+  // ---- sixteen clients through the gateway, from a client process of its own (bench/rest-clients.mjs) ----
+  await runClientPhases(
+    'rest-clients.mjs',
+    { url: t.url, token: viewer.access_token, limit: LIMIT },
+    [clientPhase('gateway REST c=16', 16, queries(Q), Q)],
+    record,
+  );
 
   // ---- the cache: the same query twice; the second embeds nothing ----
   const repeat: number[] = [];
@@ -327,8 +354,10 @@ batch-64 throughput of ${r.ingest.embedder_ceiling_per_second.before} texts/s be
 **${Math.round(r.ingest.share_of_ceiling * 100)} % of the ceiling**.
 
 ## query_memory latency
-The gateway phases' clients run in a process of their own (\`bench/rest-clients.mjs\`); the services, the
-gRPC phases and the raw statement share the benchmark's process; everything shares the machine's cores.
+The gateway phases' clients run in a process of their own (\`bench/rest-client-ipc.mjs\`, \`bench/rest-clients.mjs\`);
+the services, the gRPC phases and the raw statement share the benchmark's process; everything shares the machine's
+cores. The one-client phases run interleaved, query by query in turn (gateway, QueryMemory, the embedder then the
+statement), so a slow spell of the machine weighs on all of them alike; sixteen clients run after them.
 
 ${lat}
 
