@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -312,6 +313,38 @@ describe('the offline model in its worker thread', () => {
     const expected = (await direct.embed(texts)).map(normalize);
     expect(await provider.embed(texts)).toEqual(expected);
   });
+
+  // Jest hands suites a copy of the environment with OPENBLAS_NUM_THREADS already set (jest.config.js),
+  // so the provider's own setting is checked in a process started without it, as a service starts.
+  (process.platform === 'linux' ? it : it.skip)(
+    'starts no thread pool of OpenBLAS beside the two model threads (in a process of its own)',
+    async () => {
+      const provider = new URL('../../dist/providers/offline-use.provider.js', import.meta.url).href;
+      const script = `
+        import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+        const { createOfflineUseProvider } = await import(${JSON.stringify(provider)});
+        const p = await createOfflineUseProvider();
+        await p.embed(Array.from({ length: 40 }, (_, i) => 'sentence number ' + i)); // both workers
+        const nice = (t) => { const s = readFileSync('/proc/self/task/' + t + '/stat', 'utf8');
+          return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); };
+        const lowered = readdirSync('/proc/self/task').filter((t) => nice(t) !== nice(String(process.pid)));
+        console.log(JSON.stringify({ runtime: p.runtime, lowered: lowered.length }));
+        await p.close();`;
+      const { env } = process;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: { PATH: env.PATH, HOME: env.HOME },
+        encoding: 'utf8',
+      });
+      const { runtime, lowered } = JSON.parse(out.trim().split('\n').at(-1)!) as {
+        runtime: string;
+        lowered: number;
+      };
+      if (process.env.PICARD_REQUIRE_BLAS === '1') expect(runtime).toMatch(/^matrix products on OpenBLAS/);
+      expect(lowered).toBe(2);
+    },
+    60_000,
+  );
 
   it('with one worker (EMBEDDING_OFFLINE_WORKERS=1) keeps every call on it and never starts a second', async () => {
     await provider.close!();
