@@ -187,14 +187,22 @@ describe('security: auth-service (issue #11)', () => {
     );
 
     // "This username is taken" takes as long as a real sign-up (the password is hashed first), so the
-    // form is no faster a way to list usernames than signing up.
-    let t0 = performance.now();
-    await signUp('kim', 'kim chose this one');
-    const fresh = performance.now() - t0;
-    t0 = performance.now();
-    await expectError(signUp('kim', 'another long password'), 'already_exists', 'username');
-    const taken = performance.now() - t0;
-    expect(taken).toBeGreaterThan(fresh * 0.4);
+    // form is no faster a way to list usernames than signing up. Two of each, alternated, and the
+    // quickest of each compared: one sample of either can be slowed by the other suites on the machine.
+    const timed = async (work: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      await work();
+      return performance.now() - t0;
+    };
+    const fresh: number[] = [];
+    const taken: number[] = [];
+    for (const name of ['kim', 'lou']) {
+      fresh.push(await timed(() => signUp(name, `${name} chose this one`)));
+      taken.push(
+        await timed(() => expectError(signUp(name, 'another long password'), 'already_exists', 'username')),
+      );
+    }
+    expect(Math.min(...taken)).toBeGreaterThan(Math.min(...fresh) * 0.4);
   });
 
   it('item 9: signing keys are encrypted at rest (plain ones on start), and cluster mode requires AUTH_KEY_ENCRYPTION_KEY', async () => {
