@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-// npm puts node-gyp on the PATH of its scripts; outside them, the copy npm ships.
+// Run by npm (`npm install`, `npm run build`), which puts its own node-gyp on the scripts' PATH.
 const run = spawnSync('node-gyp', ['rebuild', '--loglevel=warn'], { cwd: here, stdio: 'inherit' });
 if (run.status !== 0) {
   console.warn(

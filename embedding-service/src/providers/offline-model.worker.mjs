@@ -8,9 +8,10 @@
  * transform and tsx, so this file must run as it is from src/ (jest, tsx) and from dist/. The
  * build type-checks it (allowJs + checkJs) and emits it beside the compiled provider.
  *
- * Protocol (offline-model.protocol.ts): the worker posts `{ type: 'ready', matrixProducts }` once the model is
- * loaded (or `{ type: 'failed', error }`); then it answers every EmbedRequest, one at a time in
- * arrival order, with an EmbedReply whose row-major Float32Array buffer is transferred, not copied.
+ * Protocol (offline-model.protocol.ts): the worker posts `{ type: 'ready', matrixProducts }` once
+ * the model is loaded (or `{ type: 'failed', error }`); then it answers every EmbedRequest, one at
+ * a time in arrival order, with an EmbedReply whose row-major Float32Array buffer is transferred,
+ * not copied.
  */
 import { setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -218,8 +219,8 @@ function serve(port, settings) {
   const answer = async ({ id, texts }) => {
     try {
       if (!Array.isArray(texts)) throw new Error('texts must be an array of strings');
-      /** @type {EmbedReply} */
       await placing;
+      /** @type {EmbedReply} */
       const reply = { id, ...(await embedRows(await loading, texts)) };
       port.postMessage(reply, [reply.vectors.buffer]);
     } catch (err) {
