@@ -10,6 +10,7 @@ import { coveringTermIndex } from './008_covering_term_index.js';
 import { importBatches } from './009_import_batches.js';
 import { memoryHistory } from './010_memory_history.js';
 import { visiblePostings } from './011_visible_postings.js';
+import { inlineVectors } from './012_inline_vectors.js';
 
 /** The memory schema's migrations, for a vector column of `dimensions`. */
 export const memoryMigrations = (dimensions: number): Migration[] => [
@@ -24,4 +25,5 @@ export const memoryMigrations = (dimensions: number): Migration[] => [
   importBatches,
   memoryHistory,
   visiblePostings,
+  inlineVectors,
 ];

@@ -66,6 +66,8 @@ export class ReembedStore {
       await this.knex.raw(
         `ALTER TABLE memories ADD COLUMN IF NOT EXISTS embedding_next vector(${Math.trunc(target.dimensions)}), ADD COLUMN IF NOT EXISTS embedding_next_model text`,
       );
+      // In the row, as migration 012 keeps `embedding`: this column becomes it at the swap.
+      await this.knex.raw('ALTER TABLE memories ALTER COLUMN embedding_next SET STORAGE MAIN');
       await this.knex.raw(
         `CREATE INDEX IF NOT EXISTS ${NEXT_INDEX} ON memories USING hnsw (embedding_next vector_cosine_ops)`,
       );

@@ -281,3 +281,43 @@ describe('memory-service: query plans at 5,000 memories', () => {
     expect(sweep).not.toMatch(/Seq Scan on memories/);
   });
 });
+
+describe('memory-service: where the vectors are stored', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({}, { withoutBus: true });
+  });
+  afterAll(() => stack.stop());
+
+  it('keeps each vector in its row, not in the TOAST table (a distance reads one tuple)', async () => {
+    const cipher = new MemoryCipher([stack.encryptionKey]);
+    const hasher = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id);
+    const userId = newId();
+    const rows = Array.from({ length: 50 }, (_, i): NewMemoryRow => {
+      const id = newId();
+      return {
+        id,
+        userId,
+        sealed: cipher.seal(id, userId, `note ${i}`),
+        permission: 'private',
+        expirationDate: null,
+        tags: [],
+        embedding: randomUnit(),
+        embeddingModel: stack.memory.embedding.model,
+        sharedWith: { users: [], groups: [] },
+        keywords: hasher.index(`note ${i}`),
+      };
+    });
+    await stack.memory.memories.createMany(rows.map((row) => ({ row, event: createdEvent(row) })));
+    const { rows: found } = await stack.knex.raw<{ rows: { storage: string; toast_bytes: string }[] }>(
+      `SELECT a.attstorage AS storage, pg_relation_size(c.reltoastrelid) AS toast_bytes
+         FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+        WHERE c.oid = to_regclass('memories') AND a.attname = 'embedding'`,
+    );
+    // 'm' (MAIN): the vector is the last value to leave a row. Nothing in TOAST at all: without the
+    // table's toast_tuple_target, fifty 2,052-byte vectors fill ~100 KB of TOAST chunks (EXTENDED)
+    // or, with MAIN alone, each row's sealed text is moved out instead.
+    expect(found).toEqual([{ storage: 'm', toast_bytes: expect.anything() }]);
+    expect(Number(found[0]!.toast_bytes)).toBe(0);
+  });
+});

@@ -116,6 +116,12 @@ describe('memory-service: a change of embedding model', () => {
       [`"${stack.schema}".memories`],
     );
     expect(type.rows[0].t).toBe('vector(8)');
+    // The new vectors' column was made to keep them in the row (migration 012's storage), and it is
+    // now the serving one.
+    const storage = await stack.knex.raw<{ rows: { s: string }[] }>(
+      "SELECT attstorage AS s FROM pg_attribute WHERE attrelid = to_regclass('memories') AND attname = 'embedding'",
+    );
+    expect(storage.rows).toEqual([{ s: 'm' }]);
     // The fake model maps equal texts to equal vectors: each memory is now found by its exact text,
     // the edited one by its new text.
     for (const text of [
