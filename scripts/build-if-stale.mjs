@@ -28,7 +28,18 @@ export const PARTS = [
     inputs: ['service-kit/src'],
     outputs: ['service-kit/dist'],
   },
-  ...['embedding-service', 'auth-service', 'memory-service', 'persona-service', 'gateway'].map((w) => ({
+  {
+    name: 'embedding-service',
+    workspace: 'embedding-service',
+    // Its build also compiles the BLAS addon (native/build.mjs, after tsc): its sources count, not
+    // native/build/, which that build writes.
+    inputs: [
+      'embedding-service/src',
+      ...['blas.c', 'binding.gyp', 'build.mjs'].map((f) => `embedding-service/native/${f}`),
+    ],
+    outputs: ['embedding-service/dist'],
+  },
+  ...['auth-service', 'memory-service', 'persona-service', 'gateway'].map((w) => ({
     name: w,
     workspace: w,
     inputs: [`${w}/src`],
