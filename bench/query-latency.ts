@@ -16,7 +16,7 @@ import { clientPhase, runClientPhases } from './child-job.js';
 import { embeddingPb, memoryPb } from '@picard/proto';
 import { callerMetadata, callUnary, createGrpcClient, InternalTokens } from '@picard/service-kit';
 import { callTool, registerClient, startTestStack, userToken } from '../e2e/support/test-stack.js';
-import { closeSql, searchAt } from './scale-sql.js';
+import { closeSql, searchAsService } from './scale-sql.js';
 import { memoryText, queryText, rng } from './text-generator.js';
 import { measure, summarize, type Summary } from './stats.js';
 import { machineInfo, latencyTable, writeResults } from './report.js';
@@ -210,13 +210,12 @@ async function main() {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-/** The service's own search (the store's statement: visibility + expiry, HNSW with iterative scan) run directly. */
+/** The service's own search (the store's statement: visibility + expiry, HNSW with iterative scan) run directly, as the service runs it. */
 async function rawSearch(t: Awaited<ReturnType<typeof startTestStack>>, userId: string) {
   const db = t.databases.memory.target;
   const schema = t.schemas.memory;
   const run = async (v: number[]) =>
-    (await searchAt(db, schema, v, { viewer: userId, limit: LIMIT, efSearch: Math.max(40, 2 * LIMIT) }))
-      .length;
+    (await searchAsService(db, schema, v, { viewer: userId, limit: LIMIT })).length;
   return Object.assign(run, { close: closeSql });
 }
 
