@@ -16,10 +16,18 @@ export interface EmbeddingProvider {
   close?(): Promise<void>;
 }
 
-/** Scales a vector to unit length so cosine distance and dot product agree. */
+/**
+ * Scales a vector to unit length so cosine distance and dot product agree. In place (the providers
+ * own the arrays they return; a copy per vector was garbage on every search); returns the vector.
+ */
 export function normalize(vector: number[]): number[] {
-  const norm = Math.hypot(...vector);
-  return norm === 0 ? vector : vector.map((x) => x / norm);
+  // A loop, not Math.hypot(...vector): spreading 512 numbers into arguments is another copy.
+  // Embedding components are float32 values, whose squares a double holds without overflow or underflow.
+  let sum = 0;
+  for (const x of vector) sum += x * x;
+  const norm = Math.sqrt(sum);
+  if (norm !== 0) for (let i = 0; i < vector.length; i++) vector[i] = vector[i]! / norm;
+  return vector;
 }
 
 /** Guards the provider contract, so a misbehaving backend fails loudly instead of mis-aligning rows. */

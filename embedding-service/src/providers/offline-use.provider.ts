@@ -170,11 +170,19 @@ function modelWorker(slot: 0 | 1, settings: ModelThreadSettings): ModelWorker {
   return started;
 }
 
-/** The flat rows of the model's reply as vectors. */
+/**
+ * The flat rows of the model's reply as vectors. Copied in a loop: `Array.from` of a typed array goes
+ * through its iterator, one result object per number (~40 KB of garbage a vector, the largest
+ * allocation on a search's path).
+ */
 function rowsOf({ vectors: flat, count, dimensions }: EmbedResult): number[][] {
-  return Array.from({ length: count }, (_, i) =>
-    Array.from(flat.subarray(i * dimensions, (i + 1) * dimensions)),
-  );
+  const rows: number[][] = [];
+  for (let i = 0, at = 0; i < count; i++) {
+    const row = new Array<number>(dimensions);
+    for (let j = 0; j < dimensions; j++, at++) row[j] = flat[at]!;
+    rows.push(row);
+  }
+  return rows;
 }
 
 /**
@@ -247,7 +255,8 @@ export async function createOfflineUseProvider({
       const vectors = await embedOnWorkers(texts, threads, settings);
       checkShape('offline model', texts, vectors, OFFLINE_DIMENSIONS);
       // Already unit length up to float error; normalising keeps the contract exact.
-      return vectors.map(normalize);
+      for (const v of vectors) normalize(v);
+      return vectors;
     },
     async close() {
       if (closed) return;

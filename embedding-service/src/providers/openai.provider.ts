@@ -34,7 +34,8 @@ export function createOpenAiProvider(opts: OpenAiProviderOptions): EmbeddingProv
       });
       const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       checkShape('openai', texts, vectors, opts.dimensions);
-      return vectors.map(normalize);
+      for (const v of vectors) normalize(v);
+      return vectors;
     },
   };
 }
