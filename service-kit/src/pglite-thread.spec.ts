@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CREATING } from './pglite-durable-fs.mjs';
 import { PGliteThread, type OpenOptions } from './pglite-thread.js';
 
 /** The embedded database in its worker thread stands where an in-thread PGlite stood. */
@@ -151,12 +152,12 @@ describe('PGliteThread', () => {
     const dir = await mkdtemp(join(tmpdir(), 'picard-pglite-'));
     try {
       // What a kill during unpacking leaves: PG_VERSION (early in the dump) but no configuration.
-      await writeFile(join(dir, '.picard-creating'), '');
+      await writeFile(join(dir, CREATING), '');
       await writeFile(join(dir, 'PG_VERSION'), '17\n');
       const db = await open(dir);
       await db.exec("CREATE TABLE fresh (s text); INSERT INTO fresh VALUES ('works')");
       expect((await db.query<{ s: string }>('SELECT s FROM fresh')).rows).toEqual([{ s: 'works' }]);
-      expect(existsSync(join(dir, '.picard-creating'))).toBe(false);
+      expect(existsSync(join(dir, CREATING))).toBe(false);
     } finally {
       await Promise.all(opened.splice(0).map((db) => db.close()));
       await rm(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { PGlite } from '@electric-sql/pglite';
+import { CREATING } from '@picard/service-kit/pglite-durable';
 import { EMBEDDED_SHARED_BUFFERS, resolveTarget } from '../src/db.js';
 import { templateFile } from '../src/pglite-template.js';
 
@@ -61,11 +62,11 @@ describe('BFF: embedded database', () => {
     const dir = path.join(dataDir, 'db');
     // What a kill while unpacking the template leaves: PG_VERSION (early in it) but no configuration.
     await mkdir(dir);
-    await writeFile(path.join(dir, '.picard-creating'), '');
+    await writeFile(path.join(dir, CREATING), '');
     await writeFile(path.join(dir, 'PG_VERSION'), '17\n');
     const db = await open(dataDir);
     await db.exec("CREATE TABLE fresh (s text); INSERT INTO fresh VALUES ('works')");
     expect((await db.query<{ s: string }>('SELECT s FROM fresh')).rows).toEqual([{ s: 'works' }]);
-    expect(existsSync(path.join(dir, '.picard-creating'))).toBe(false);
+    expect(existsSync(path.join(dir, CREATING))).toBe(false);
   });
 });
