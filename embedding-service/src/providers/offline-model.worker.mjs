@@ -80,7 +80,9 @@ export async function loadModel() {
  * @returns {Promise<EmbedResult>}
  */
 export async function embedRows(model, texts) {
-  const rows = (await embedSync(model, texts)) ?? (await model.embed(texts));
+  const flat = await embedFlat(model, texts);
+  if (flat) return flat;
+  const rows = await model.embed(texts);
   const dimensions = rows[0]?.length ?? 0;
   const vectors = new Float32Array(rows.length * dimensions);
   rows.forEach((row, i) => {
@@ -139,17 +141,31 @@ function sparseFeed(encoded, maxLength) {
 }
 
 /**
- * The texts' vectors from the model's graph run with tfjs' synchronous `execute`, which skips
- * `executeAsync`'s per-node promise bookkeeping: a short query takes ~15 % less time, and batches
- * of 2-8 short texts 9-15 % less per text (measured 6.3 against 7.4 ms per text in pairs). The
- * dynamic ops are bypassed by feeding what they compute, from the same token ids: the vectors are
- * the same (offline-worker.spec compares them). Undefined, for good, if this model is not the
- * graph these node names describe: the caller then uses `model.embed`.
+ * `embedFlat`'s vectors as rows (offline-worker.spec compares them with the library's own run).
  * @param {EmbeddingsModel} model
  * @param {string[]} texts
  * @returns {Promise<number[][] | undefined>}
  */
 export async function embedSync(model, texts) {
+  const flat = await embedFlat(model, texts);
+  if (!flat) return undefined;
+  const { vectors, count, dimensions } = flat;
+  return Array.from({ length: count }, (_, i) => [...vectors.subarray(i * dimensions, (i + 1) * dimensions)]);
+}
+
+/**
+ * The texts' vectors from the model's graph run with tfjs' synchronous `execute`, which skips
+ * `executeAsync`'s per-node promise bookkeeping: a short query takes ~15 % less time, and batches
+ * of 2-8 short texts 9-15 % less per text (measured 6.3 against 7.4 ms per text in pairs). The
+ * dynamic ops are bypassed by feeding what they compute, from the same token ids: the vectors are
+ * the same (offline-worker.spec compares them). Read as the output's flat copy (`dataSync`), the
+ * rows the reply carries, rather than as nested arrays copied again. Undefined, for good, if this
+ * model is not the graph these node names describe: the caller then uses `model.embed`.
+ * @param {EmbeddingsModel} model
+ * @param {string[]} texts
+ * @returns {Promise<EmbedResult | undefined>}
+ */
+async function embedFlat(model, texts) {
   let run = syncRuns.get(model);
   if (run === false) return undefined;
   /** @type {any} */
@@ -175,7 +191,9 @@ export async function embedSync(model, texts) {
         [KEPT_AT]: tf.tensor2d(feed.keptAt, [feed.keptTotal, 2], 'int32'),
         [KEPT_POSITIONS]: tf.tensor1d(feed.keptPositions, 'int32'),
       });
-      return /** @type {number[][]} */ (out.arraySync());
+      const [count, dimensions] = out.shape;
+      if (out.shape.length !== 2 || count !== texts.length) throw new Error('unexpected output shape');
+      return { vectors: /** @type {Float32Array} */ (out.dataSync()), count, dimensions };
     });
   } catch {
     syncRuns.set(model, false);
