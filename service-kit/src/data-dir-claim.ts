@@ -15,7 +15,8 @@ export const CONTROL_SOCKET = 'picard.sock';
 const MAX_SOCKET_PATH = 100;
 const PROBE_TIMEOUT_MS = 5_000;
 
-export type ClaimRole = 'picard' | 'backup' | 'restore' | 'create-admin';
+/** Picard's own data directory: 'picard' and its commands; the web app's data folder: 'web app', 'register-client'. */
+export type ClaimRole = 'picard' | 'backup' | 'restore' | 'create-admin' | 'web app' | 'register-client';
 
 export interface Holder {
   role: ClaimRole;
@@ -36,8 +37,8 @@ export class DataDirInUseError extends Error {
     readonly holder: Holder,
   ) {
     super(
-      holder.role === 'picard'
-        ? `Picard is running with data in ${dataDir} (pid ${holder.pid}): stop it first.`
+      holder.role === 'picard' || holder.role === 'web app'
+        ? `${holder.role === 'picard' ? 'Picard' : 'the web app'} is running with data in ${dataDir} (pid ${holder.pid}): stop it first.`
         : `a ${holder.role} (pid ${holder.pid}) is working on ${dataDir}: wait until it has finished.`,
     );
   }

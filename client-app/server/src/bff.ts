@@ -1,5 +1,7 @@
+import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Knex } from 'knex';
 import { createApp } from './app.js';
 import { parseConfig, withDerived, type BffConfig, type ConfigInput } from './config.js';
@@ -46,10 +48,41 @@ const asEnv = (o: BffOptions): Record<string, string | undefined> => {
   return env;
 };
 
+/** Who opens the web app's data folder: the server, or the registration command. */
+type FolderUser = 'web app' | 'register-client';
+
+/**
+ * Holds the data folder for `user` while its embedded database is open: PGlite's files take one
+ * process, so a second web app, or `register-client` beside a running one, is refused by name
+ * ("the web app is running with data in … (pid …): stop it first") instead of opening them too.
+ */
+async function claimFolder(dataDir: string, user: FolderUser) {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Loaded only for an embedded database; the module is Node built-ins (start-up.ts).
+  const { claimDataDir } = await import('@picard/service-kit/start-up');
+  return claimDataDir(path.resolve(dataDir), user);
+}
+
 /** Settings, keys and the database: what both the server and the registration command need. */
-async function openCore(o: BffOptions, port?: number) {
+async function openCore(o: BffOptions, user: FolderUser, port?: number) {
   let config = parseConfig(asEnv(o));
   if (port !== undefined) config = withDerived(config, port);
+  // Before the keys too: two processes must not generate them at once either.
+  const claim =
+    o.database || config.CLIENT_DATABASE_URL ? undefined : await claimFolder(config.CLIENT_DATA_DIR, user);
+  try {
+    return await openClaimed(o, config, claim);
+  } catch (err) {
+    await claim?.release();
+    throw err;
+  }
+}
+
+async function openClaimed(
+  o: BffOptions,
+  config: BffConfig,
+  claim: { release(): Promise<void> } | undefined,
+) {
   const logger = o.logger ?? createLogger(config.LOG_LEVEL);
   const tokenKey = await secretOrGenerated({
     value: config.CLIENT_TOKEN_KEY,
@@ -65,7 +98,17 @@ async function openCore(o: BffOptions, port?: number) {
   });
   const sealer = Sealer.fromBase64(tokenKey);
   const target = o.database ?? (await resolveTarget(config.CLIENT_DATABASE_URL, config.CLIENT_DATA_DIR));
-  const db: Database = await openDatabase(target, config.CLIENT_DATABASE_SCHEMA, !o.database);
+  const opened = await openDatabase(target, config.CLIENT_DATABASE_SCHEMA, !o.database);
+  const db: Database = {
+    ...opened,
+    async close() {
+      try {
+        await opened.close();
+      } finally {
+        await claim?.release();
+      }
+    },
+  };
   const picard = new PicardClient(config.PICARD_URL, logger);
   const registration = new Registration(config, new ClientStore(db.knex), sealer, picard, logger);
   return { config, logger, sealer, sessionSecret, db, picard, registration };
@@ -79,7 +122,7 @@ async function openCore(o: BffOptions, port?: number) {
 export async function ensureRegistered(
   o: BffOptions & { admin: AdminCredentials; force?: boolean },
 ): Promise<{ clientId: string; created: boolean }> {
-  const core = await openCore(o);
+  const core = await openCore(o, 'register-client');
   try {
     return await core.registration.ensure(o.admin, o.force);
   } finally {
@@ -106,7 +149,7 @@ export async function startBff(o: BffOptions = {}): Promise<RunningBff> {
   const port = (server.address() as AddressInfo).port;
   let core;
   try {
-    core = await openCore(o, port);
+    core = await openCore(o, 'web app', port);
   } catch (err) {
     server.close();
     throw err;

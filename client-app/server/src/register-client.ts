@@ -23,8 +23,12 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(
-    `register-client: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`,
-  );
+  const message = err instanceof ConfigError ? err.message : (err as Error).message;
+  // The running web app holds its database; registering needs Picard up, so `npm start` users run
+  // Picard without the web app for the moment it takes.
+  const hint = message.startsWith('the web app is running')
+    ? '\n  With `npm start`: stop it, run `PICARD_WEB=off npm start`, register, then `npm start` again.'
+    : '';
+  process.stderr.write(`register-client: ${message}${hint}\n`);
   process.exit(1);
 });

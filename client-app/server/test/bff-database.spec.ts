@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,6 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { PGlite } from '@electric-sql/pglite';
 import { CREATING } from '@picard/service-kit/pglite-durable';
+import { ensureRegistered, startBff } from '../src/bff.js';
 import { EMBEDDED_SHARED_BUFFERS, resolveTarget } from '../src/db.js';
 import { templateFile } from '../src/pglite-template.js';
 
@@ -68,5 +71,54 @@ describe('BFF: embedded database', () => {
     await db.exec("CREATE TABLE fresh (s text); INSERT INTO fresh VALUES ('works')");
     expect((await db.query<{ s: string }>('SELECT s FROM fresh')).rows).toEqual([{ s: 'works' }]);
     expect(existsSync(path.join(dir, CREATING))).toBe(false);
+  });
+
+  it('is held by one process: a second web app or register-client beside a running one is refused by name', async () => {
+    const dataDir = await newDataDir();
+    const config = {
+      CLIENT_PORT: 0,
+      CLIENT_HOST: '127.0.0.1',
+      PICARD_URL: 'http://127.0.0.1:9',
+      CLIENT_DATA_DIR: dataDir,
+      CLIENT_TOKEN_KEY: randomBytes(32).toString('base64'),
+      CLIENT_SESSION_SECRET: randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'silent',
+    };
+    const running = await startBff({ env: {}, config });
+    const refusal = `the web app is running with data in ${dataDir} (pid ${process.pid}): stop it first.`;
+    try {
+      await expect(startBff({ env: {}, config })).rejects.toThrow(refusal);
+      const admin = { username: 'admin', password: 'secret' };
+      await expect(ensureRegistered({ env: {}, config, admin })).rejects.toThrow(refusal);
+      // The command itself, as `npm run register-client -w client-app` runs it: exit 1 and the reason.
+      const command = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [path.resolve('client-app/server/dist/server/src/register-client.js')],
+          {
+            env: {
+              ...process.env,
+              ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])),
+              PICARD_ADMIN_USERNAME: 'admin',
+              PICARD_ADMIN_PASSWORD: 'secret',
+            },
+          },
+          (err, _stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+        ),
+      );
+      expect(command.code).toBe(1);
+      expect(command.stderr).toContain('PICARD_WEB=off npm start');
+      expect(command.stderr).toMatch(
+        /register-client: the web app is running with data in .* \(pid \d+\): stop it first\./,
+      );
+      // The running one was not disturbed.
+      expect((await running.knex.raw('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await running.stop();
+    }
+    // Once it stopped, the folder is free again.
+    const next = await startBff({ env: {}, config });
+    await next.stop();
   });
 });
