@@ -3,9 +3,7 @@ import { openDatabase, type DatabaseTarget, type Knex } from '@picard/service-ki
 import { testLogger } from '@picard/service-kit/testing';
 import { MemoryStore, type SearchFilter as StoreFilter } from '../memory-service/src/store/memory.store.js';
 import { searchSessionSql } from '../memory-service/src/store/search-session.js';
-
-/** memory-service's MEMORY_HNSW_EF_SEARCH default: what its connections start with. */
-export const SERVICE_EF_SEARCH = 100;
+import { DEFAULT_EF_SEARCH as SERVICE_EF_SEARCH } from '../memory-service/src/config.js';
 
 export interface SearchFilter {
   viewer: string;

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { env, metricsEnv, unsetIfEmpty } from '@picard/service-kit';
 import { DEFAULT_FUSION } from './domain/hybrid-ranking.js';
 
+/** MEMORY_HNSW_EF_SEARCH unless set: what every search connection starts with (search-session.ts). */
+export const DEFAULT_EF_SEARCH = 100;
+
 export interface EncryptionKey {
   id: string;
   key: Buffer;
@@ -60,7 +63,7 @@ export const memoryConfigSchema = z
     MEMORY_ENCRYPTION_KEY_ID: env.optionalString(),
     MEMORY_MAX_TEXT_CHARS: env.positiveInt(10_000),
     /** hnsw.ef_search for searches (at least twice the limit): 100 keeps recall@10 >= 0.95 at 100k memories. */
-    MEMORY_HNSW_EF_SEARCH: env.positiveInt(100),
+    MEMORY_HNSW_EF_SEARCH: env.positiveInt(DEFAULT_EF_SEARCH),
     /** How long an expired memory is kept (hidden) before the sweeper deletes it: 7 days. */
     MEMORY_EXPIRY_GRACE_SECONDS: z.preprocess(
       unsetIfEmpty,
