@@ -32,12 +32,15 @@ describe('the test run rebuilds what changed (scripts/build-if-stale.mjs)', () =
     expect(stale()).toEqual([]);
   });
 
-  it('rebuilds embedding-service when only its BLAS addon source changed, not when the addon was built', () => {
-    file('embedding-service/native/build/Release/picard_blas.node', 0);
-    expect(stale()).toEqual([]);
-    file('embedding-service/native/blas.c', 0);
-    expect(stale()).toEqual(['embedding-service']);
-  });
+  it.each(['blas.c', 'packed-product.c', 'packed-product.h'])(
+    'rebuilds embedding-service when only its addon source %s changed, not when the addon was built',
+    (source) => {
+      file('embedding-service/native/build/Release/picard_blas.node', 0);
+      expect(stale()).toEqual([]);
+      file(`embedding-service/native/${source}`, 0);
+      expect(stale()).toEqual(['embedding-service']);
+    },
+  );
 
   it('ignores a changed spec, rebuilds a changed source and a part never built', () => {
     file('memory-service/src/domain/x.spec.ts', 0);

@@ -31,11 +31,13 @@ export const PARTS = [
   {
     name: 'embedding-service',
     workspace: 'embedding-service',
-    // Its build also compiles the BLAS addon (native/build.mjs, after tsc): its sources count, not
-    // native/build/, which that build writes.
+    // Its build also compiles the native addon (native/build.mjs, after tsc): its sources count,
+    // not native/build/, which that build writes.
     inputs: [
       'embedding-service/src',
-      ...['blas.c', 'binding.gyp', 'build.mjs'].map((f) => `embedding-service/native/${f}`),
+      ...['blas.c', 'packed-product.c', 'packed-product.h', 'binding.gyp', 'build.mjs'].map(
+        (f) => `embedding-service/native/${f}`,
+      ),
     ],
     outputs: ['embedding-service/dist'],
   },

@@ -15,7 +15,7 @@
  */
 import { setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { useBlasMatrixProducts } from './native-matmul.mjs';
+import { useNativeMatrixProducts } from './native-matmul.mjs';
 
 // Also in offline-model.protocol.ts, which the provider imports (this file cannot import TypeScript).
 /** @type {import('./offline-model.protocol.js').WorkerRole} */
@@ -205,15 +205,19 @@ async function embedFlat(model, texts) {
 const describe = (err) => (err instanceof Error ? err.message : String(err));
 
 /**
- * Moves the model's matrix products to OpenBLAS where it can (this thread's tfjs); says where they run.
+ * Moves the model's matrix products to native code where it can (this thread's tfjs): the
+ * weights' on the packed kernels, the rest on OpenBLAS; says where they run.
  * @param {boolean} allowed
+ * @param {EmbeddingsModel} model
  */
-async function placeMatrixProducts(allowed) {
+async function placeMatrixProducts(allowed, model) {
   if (!allowed) return 'WebAssembly (EMBEDDING_OFFLINE_BLAS=off)';
   try {
     const core = /** @type {any} */ (await import('@energetic-ai/core'));
-    const placed = useBlasMatrixProducts(core.default ?? core);
-    return placed.active ? `OpenBLAS (${placed.library})` : `WebAssembly: ${placed.reason}`;
+    /** @type {Record<string, { dataId: object }[]>} */
+    const weights = /** @type {any} */ (model).model?.weights ?? {};
+    const placed = useNativeMatrixProducts(core.default ?? core, { weights: Object.values(weights).flat() });
+    return placed.active ? placed.description : `WebAssembly: ${placed.reason}`;
   } catch (err) {
     // The WebAssembly kernels are still registered: the model runs as it would without BLAS.
     return `WebAssembly: ${describe(err)}`;
@@ -227,7 +231,7 @@ async function placeMatrixProducts(allowed) {
 function serve(port, settings) {
   const loading = loadModel();
   // Before the first request: every call then runs on the same kernels.
-  const placing = loading.then(() => placeMatrixProducts(settings.blas));
+  const placing = loading.then((model) => placeMatrixProducts(settings.blas, model));
   placing.then(
     (matrixProducts) => port.postMessage(/** @type {LoadReply} */ ({ type: 'ready', matrixProducts })),
     // The owner ends the thread when it reads this.
