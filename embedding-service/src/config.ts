@@ -26,7 +26,7 @@ export const embeddingConfigSchema = z
     EMBEDDING_OFFLINE_WORKERS: env.intWithin(2, 1, 2, 'must be 1 or 2'),
     /** The model threads' nice value (Linux): 0 keeps the process's priority, 19 is the lowest. */
     EMBEDDING_OFFLINE_NICE: env.intWithin(DEFAULT_MODEL_NICE, 0, 19),
-    /** auto: the model's matrix products on OpenBLAS when the library is installed; off: never. */
+    /** auto: the model's matrix products in native code (packed kernels for its weights, OpenBLAS for the rest when installed); off: never. */
     EMBEDDING_OFFLINE_BLAS: z.preprocess(
       unsetIfEmpty,
       z.enum(['auto', 'off'], { message: 'must be auto or off' }).default('auto'),

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Knex } from 'knex';
+import type { Claim } from '@picard/service-kit/start-up';
 import { createApp } from './app.js';
 import { parseConfig, withDerived, type BffConfig, type ConfigInput } from './config.js';
 import { openDatabase, resolveTarget, type Database, type DatabaseTarget } from './db.js';
@@ -78,11 +79,7 @@ async function openCore(o: BffOptions, user: FolderUser, port?: number) {
   }
 }
 
-async function openClaimed(
-  o: BffOptions,
-  config: BffConfig,
-  claim: { release(): Promise<void> } | undefined,
-) {
+async function openClaimed(o: BffOptions, config: BffConfig, claim: Claim | undefined) {
   const logger = o.logger ?? createLogger(config.LOG_LEVEL);
   const tokenKey = await secretOrGenerated({
     value: config.CLIENT_TOKEN_KEY,
