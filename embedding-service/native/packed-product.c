@@ -21,7 +21,9 @@
 /* Panels start on a cache line: the packed array may start anywhere a float can. */
 #define ALIGN_FLOATS 16
 
+/* Unaligned vectors of 16 and 8 floats (AVX-512 and AVX2 registers). */
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
 
 static float *aligned(const float *p) {
   uintptr_t at = (uintptr_t)p;
@@ -46,36 +48,32 @@ void pack_matrix(int k, int n, const float *b, float *packed) {
 
 /*
  * One panel times `rows` rows of a (rows a constant after inlining, so the accumulators stay in
- * registers): 2 × rows 16-float accumulators.
+ * registers): PANEL / lanes vectors of `vec` per row. A vector wider than the caller's registers
+ * would be split element by element, so each kernel names the width it has.
  */
-static inline __attribute__((always_inline)) void panel_block(int rows, int k, int n, int width,
-                                                             const float *a, const float *panel,
-                                                             float *c) {
-  v16 sums[12][2];
-#pragma GCC unroll 12
-  for (int r = 0; r < rows; r++) sums[r][0] = sums[r][1] = (v16){0};
-  for (int i = 0; i < k; i++, panel += PANEL) {
-    v16 low = *(const v16 *)panel, high = *(const v16 *)(panel + 16);
-#pragma GCC unroll 12
-    for (int r = 0; r < rows; r++) {
-      float x = a[(size_t)r * k + i];
-      sums[r][0] += x * low;
-      sums[r][1] += x * high;
-    }
+#define DEFINE_PANEL_BLOCK(name, vec, lanes)                                                   \
+  static inline __attribute__((always_inline)) void name(int rows, int k, int n, int width,    \
+                                                         const float *a, const float *panel,   \
+                                                         float *c) {                           \
+    enum { PER_ROW = PANEL / (lanes) };                                                        \
+    vec sums[12][PER_ROW];                                                                     \
+    _Pragma("GCC unroll 12") for (int r = 0; r < rows; r++)                                    \
+        _Pragma("GCC unroll 4") for (int j = 0; j < PER_ROW; j++) sums[r][j] = (vec){0};       \
+    for (int i = 0; i < k; i++, panel += PANEL) {                                              \
+      vec b[PER_ROW];                                                                          \
+      _Pragma("GCC unroll 4") for (int j = 0; j < PER_ROW; j++) b[j] = *(const vec *)(panel + j * (lanes)); \
+      _Pragma("GCC unroll 12") for (int r = 0; r < rows; r++) {                                \
+        float x = a[(size_t)r * k + i];                                                        \
+        _Pragma("GCC unroll 4") for (int j = 0; j < PER_ROW; j++) sums[r][j] += x * b[j];      \
+      }                                                                                        \
+    }                                                                                          \
+    for (int r = 0; r < rows; r++) {                                                           \
+      float row[PANEL];                                                                        \
+      float *out = width == PANEL ? c + (size_t)r * n : row;                                   \
+      for (int j = 0; j < PER_ROW; j++) *(vec *)(out + j * (lanes)) = sums[r][j];              \
+      if (width != PANEL) memcpy(c + (size_t)r * n, row, (size_t)width * sizeof *out);         \
+    }                                                                                          \
   }
-  for (int r = 0; r < rows; r++) {
-    float *out = c + (size_t)r * n;
-    if (width == PANEL) {
-      *(v16 *)out = sums[r][0];
-      *(v16 *)(out + 16) = sums[r][1];
-    } else {
-      float row[PANEL];
-      *(v16 *)row = sums[r][0];
-      *(v16 *)(row + 16) = sums[r][1];
-      memcpy(out, row, (size_t)width * sizeof *out);
-    }
-  }
-}
 
 /* The product with blocks of up to `block` rows (a constant per kernel: what its registers hold). */
 #define PRODUCT_BODY(block)                                                                    \
@@ -94,26 +92,33 @@ static inline __attribute__((always_inline)) void panel_block(int rows, int k, i
   }
 
 #define CASE(r) \
-  case r: panel_block(r, k, n, width, a_rows, panel, c_rows); break;
+  case r: PANEL_BLOCK(r, k, n, width, a_rows, panel, c_rows); break;
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_X86_KERNELS 1
 
+DEFINE_PANEL_BLOCK(panel_block_16, v16, 16)
+DEFINE_PANEL_BLOCK(panel_block_8, v8, 8)
+
 /* 32 vector registers of 16 floats: 24 accumulators, two panel values and a row's value. */
 __attribute__((target("avx512f"))) static void product_avx512(int m, int n, int k, const float *a,
                                                               const float *packed, float *c) {
+#define PANEL_BLOCK panel_block_16
 #define PANEL_CASES CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) \
   CASE(10) CASE(11) CASE(12)
   PRODUCT_BODY(12)
 #undef PANEL_CASES
+#undef PANEL_BLOCK
 }
 
-/* 16 registers of 8 floats: a 16-float value is two, so 12 for three rows' accumulators. */
+/* 16 registers of 8 floats: a row's 32 columns take four, so 12 for three rows' accumulators. */
 __attribute__((target("avx2,fma"))) static void product_avx2(int m, int n, int k, const float *a,
                                                              const float *packed, float *c) {
+#define PANEL_BLOCK panel_block_8
 #define PANEL_CASES CASE(1) CASE(2) CASE(3)
   PRODUCT_BODY(3)
 #undef PANEL_CASES
+#undef PANEL_BLOCK
 }
 #endif
 

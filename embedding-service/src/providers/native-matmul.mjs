@@ -66,6 +66,12 @@ function openBlas(addon, candidates) {
   }
 }
 
+/** The packed kernels this CPU runs, best first (none where the addon is not built). */
+export function packedKernels() {
+  const loaded = loadAddon();
+  return 'reason' in loaded ? [] : loaded.addon.packedKernels();
+}
+
 /**
  * Each weight laid out once for the packed kernel, on first use. Keyed by the tensor's data: tfjs
  * tensors never change their data, and a reshape that shares it with another shape is packed for
