@@ -9,8 +9,8 @@
  * thousands (measured 2026-12-06, README).
  *
  * Layout: panels of PANEL columns (the last zero-padded), each panel its k rows one after another,
- * so a panel streams from memory in order. Each panel is multiplied by every block of up to
- * BLOCK_ROWS rows of a while it is in cache, accumulators in vector registers.
+ * so a panel streams from memory in order. Each panel is multiplied by every block of rows of a
+ * (12 on AVX-512, 3 on AVX2: what the registers hold as accumulators) while it is in cache.
  */
 #include "packed-product.h"
 
