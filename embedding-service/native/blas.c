@@ -31,14 +31,19 @@ static napi_value fail(napi_env env, const char *message) {
   return NULL;
 }
 
+/* The call's first `count` arguments into argv; false when it has fewer. */
+static int take_args(napi_env env, napi_callback_info info, napi_value *argv, size_t count) {
+  size_t argc = count;
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= count;
+}
+
 /*
  * open(candidates: string[]): string — opens the first library that has cblas_sgemm, which
  * sgemm() then uses, and describes it (name and, for OpenBLAS, the kernels it chose).
  */
 static napi_value open_library(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
+  if (!take_args(env, info, argv, 1))
     return fail(env, "open(candidates) needs a list of library names");
   uint32_t count = 0;
   if (napi_get_array_length(env, argv[0], &count) != napi_ok)
@@ -96,9 +101,8 @@ static int dimensions(napi_env env, napi_value *argv, int32_t *m, int32_t *n, in
  */
 static napi_value multiply(napi_env env, napi_callback_info info) {
   if (!sgemm) return fail(env, "sgemm: no BLAS library is open");
-  size_t argc = 6;
   napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6)
+  if (!take_args(env, info, argv, 6))
     return fail(env, "sgemm(m, n, k, a, b, c) takes six arguments");
   int32_t m, n, k;
   if (!dimensions(env, argv, &m, &n, &k)) return fail(env, "sgemm: m, n and k must be positive integers");
@@ -129,11 +133,9 @@ static napi_value list_packed_kernels(napi_env env, napi_callback_info info) {
 
 /* packedLength(k, n): number — how many floats pack(k, n, …) needs. */
 static napi_value length_of_packed(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   int32_t k, n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-      !dimension(env, argv[0], &k) || !dimension(env, argv[1], &n))
+  if (!take_args(env, info, argv, 2) || !dimension(env, argv[0], &k) || !dimension(env, argv[1], &n))
     return fail(env, "packedLength(k, n): k and n must be positive integers");
   napi_value result;
   napi_create_double(env, (double)packed_length(k, n), &result);
@@ -142,13 +144,11 @@ static napi_value length_of_packed(napi_env env, napi_callback_info info) {
 
 /* pack(k, n, b, packed): lays out row-major b (k × n) into packed (packedLength(k, n) floats). */
 static napi_value pack(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
   int32_t k, n;
   float *b, *packed;
   size_t b_length, packed_floats;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4)
-    return fail(env, "pack(k, n, b, packed) takes four arguments");
+  if (!take_args(env, info, argv, 4)) return fail(env, "pack(k, n, b, packed) takes four arguments");
   if (!dimension(env, argv[0], &k) || !dimension(env, argv[1], &n))
     return fail(env, "pack: k and n must be positive integers");
   if (!float_array(env, argv[2], &b, &b_length) || !float_array(env, argv[3], &packed, &packed_floats))
@@ -164,9 +164,8 @@ static napi_value pack(napi_env env, napi_callback_info info) {
  * b (k × n) as pack() laid it out, on one of packedKernels().
  */
 static napi_value multiply_with_packed(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7)
+  if (!take_args(env, info, argv, 7))
     return fail(env, "multiplyPacked(kernel, m, n, k, a, packed, c) takes seven arguments");
   char kernel[32];
   size_t kernel_length;
