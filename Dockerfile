@@ -11,8 +11,8 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# A C toolchain for embedding-service's BLAS addon (native/blas.c, built by node-gyp against the
-# image's own Node headers, so nothing is downloaded).
+# A C toolchain for embedding-service's native addon (native/blas.c and packed-product.c: the model's
+# matrix products; built by node-gyp against the image's own Node headers, so nothing is downloaded).
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
