@@ -18,6 +18,9 @@ const PROBE_TIMEOUT_MS = 5_000;
 /** Picard's own data directory: 'picard' and its commands; the web app's data folder: 'web app', 'register-client'. */
 export type ClaimRole = 'picard' | 'backup' | 'restore' | 'create-admin' | 'web app' | 'register-client';
 
+/** The roles that serve until stopped (the others are commands that finish), as messages name them. */
+const RUNNING: Partial<Record<ClaimRole, string>> = { picard: 'Picard', 'web app': 'the web app' };
+
 export interface Holder {
   role: ClaimRole;
   pid: number;
@@ -36,9 +39,10 @@ export class DataDirInUseError extends Error {
     readonly dataDir: string,
     readonly holder: Holder,
   ) {
+    const running = RUNNING[holder.role];
     super(
-      holder.role === 'picard' || holder.role === 'web app'
-        ? `${holder.role === 'picard' ? 'Picard' : 'the web app'} is running with data in ${dataDir} (pid ${holder.pid}): stop it first.`
+      running
+        ? `${running} is running with data in ${dataDir} (pid ${holder.pid}): stop it first.`
         : `a ${holder.role} (pid ${holder.pid}) is working on ${dataDir}: wait until it has finished.`,
     );
   }

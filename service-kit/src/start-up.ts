@@ -3,5 +3,5 @@
  * directory's claim and the embedded databases. Only Node built-ins and the PGlite thread behind
  * it, so importing this costs milliseconds (the package's index loads knex, gRPC, NATS...).
  */
-export { claimDataDir, DataDirInUseError, type Claim } from './data-dir-claim.js';
+export { claimDataDir, DataDirInUseError, type Claim, type ClaimRole } from './data-dir-claim.js';
 export { resolveDatabaseTarget, type DatabaseTarget } from './database-target.js';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import type { Claim } from '@picard/service-kit/start-up';
+import type { Claim, ClaimRole } from '@picard/service-kit/start-up';
 import { createApp } from './app.js';
 import { parseConfig, withDerived, type BffConfig, type ConfigInput } from './config.js';
 import { openDatabase, resolveTarget, type Database, type DatabaseTarget } from './db.js';
@@ -50,7 +50,7 @@ const asEnv = (o: BffOptions): Record<string, string | undefined> => {
 };
 
 /** Who opens the web app's data folder: the server, or the registration command. */
-type FolderUser = 'web app' | 'register-client';
+type FolderUser = Extract<ClaimRole, 'web app' | 'register-client'>;
 
 /**
  * Holds the data folder for `user` while its embedded database is open: PGlite's files take one

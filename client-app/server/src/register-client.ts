@@ -1,3 +1,4 @@
+import { DataDirInUseError } from '@picard/service-kit/start-up';
 import { ConfigError } from './config.js';
 import { ensureRegistered } from './bff.js';
 import { adminFromEnv } from './registration.js';
@@ -26,9 +27,10 @@ main().catch((err) => {
   const message = err instanceof ConfigError ? err.message : (err as Error).message;
   // The running web app holds its database; registering needs Picard up, so `npm start` users run
   // Picard without the web app for the moment it takes.
-  const hint = message.startsWith('the web app is running')
-    ? '\n  With `npm start`: stop it, run `PICARD_WEB=off npm start`, register, then `npm start` again.'
-    : '';
+  const hint =
+    err instanceof DataDirInUseError && err.holder.role === 'web app'
+      ? '\n  With `npm start`: stop it, run `PICARD_WEB=off npm start`, register, then `npm start` again.'
+      : '';
   process.stderr.write(`register-client: ${message}${hint}\n`);
   process.exit(1);
 });
