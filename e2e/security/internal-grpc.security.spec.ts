@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { credentials, Metadata, type Client } from '@grpc/grpc-js';
@@ -143,6 +143,24 @@ describe('security item 2: internal gRPC trusts only signed identities', () => {
       await signed(victimCaller(), 'picard.v1.MemoryService'),
     );
     expect(history).toMatchObject({ memoryId, currentVersion: 1, versions: [] });
+  });
+
+  it('a token verified before still speaks only for its own caller, whatever caller headers come with it', async () => {
+    const c = rawClient(memoryPb.MemoryServiceClient, t.stack.addresses.memory);
+    const intruder: Caller = { userId: randomUUID(), scopes: ['memories:read'], clientId: 'intruder' };
+    const token = (await signed(intruder, 'picard.v1.MemoryService')).get(INTERNAL_TOKEN_HEADER)[0] as string;
+    // The first call verifies the token, the second finds it remembered (InternalTokens): both as the intruder.
+    for (const attempt of ['verified', 'remembered']) {
+      const md = tokenMetadata(victimCaller(), token);
+      const err = await callUnary(c.getMemory.bind(c), { memoryId }, md).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect({ attempt, code: err instanceof DomainError ? err.code : String(err) }).toEqual({
+        attempt,
+        code: 'not_found',
+      });
+    }
   });
 
   it('auth-service refuses forged identities for a user record, and serves a signed one', async () => {
