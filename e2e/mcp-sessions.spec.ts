@@ -456,6 +456,25 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
   });
 
   describe('refusals', () => {
+    it('every gateway instance refuses a revoked token within a second (each hears every revocation)', async () => {
+      const gateways = [t, gatewayB, capped, shortLived, stateless];
+      for (let round = 0; round < 3; round++) {
+        const user = await newUser('rex');
+        for (const g of gateways) expect(await refused(g, user.access_token)()).toBe(false);
+        const revoked = await fetch(`${t.url}/revoke`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: basic(oauthClient.client_id, oauthClient.client_secret),
+          },
+          body: new URLSearchParams({ token: user.access_token }),
+        });
+        expect(revoked.status).toBe(200);
+        const heard = await Promise.all(gateways.map((g) => within(1000, refused(g, user.access_token))));
+        expect({ round, heard }).toEqual({ round, heard: gateways.map(() => true) });
+      }
+    });
+
     it('refuses a missing or invalid token (401)', async () => {
       const none = await fetch(`${t.url}/mcp`, {
         method: 'POST',

@@ -154,15 +154,18 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayHa
     waitingFor = 'NATS (NATS_URL)';
     ownBus = opts.bus ? undefined : await connectEventBus(config.NATS_URL, 'gateway', logger);
     waitingFor = 'auth-service (AUTH_GRPC_ADDR)';
-    // Each gateway instance has its own consumer (every instance must see every revocation); it is
-    // ephemeral because the deny-list is rebuilt from auth-service at start.
-    const durable = `gateway-${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
-    subscription = await denyList.sync(clients, opts.bus ?? ownBus!, durable, logger);
+    // Each gateway instance has consumers of its own (every instance must see every revocation and
+    // change), named with a random part: several gateways may share a process (tests) or a host name
+    // and pid (containers). Ephemeral: the deny-list is rebuilt from auth-service at start.
+    const instance = `gateway-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`.replace(
+      /[^A-Za-z0-9_-]/g,
+      '_',
+    );
+    subscription = await denyList.sync(clients, opts.bus ?? ownBus!, instance, logger);
     if (stateful) {
-      // Its own consumer (a random part: several gateways may share a process in tests), so every
-      // instance hears of every change; the subscriptions it serves live only here.
+      // The subscriptions this instance serves live only here.
       const notifier = new ResourceChangeNotifier(stateful.sessions, clients, verifier, logger);
-      changes = await notifier.start(opts.bus ?? ownBus!, `${durable}-mcp-${randomBytes(4).toString('hex')}`);
+      changes = await notifier.start(opts.bus ?? ownBus!, `${instance}-mcp`);
     }
   } catch (err) {
     await stateful?.close();

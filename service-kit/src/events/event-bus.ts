@@ -8,7 +8,11 @@ export interface BusMessage {
 export type BusHandler = (message: BusMessage) => Promise<void>;
 
 export interface SubscribeOptions {
-  /** Durable consumer name: a restarted consumer resumes where it stopped. */
+  /**
+   * Durable consumer name: a restarted consumer resumes where it stopped. Subscribers sharing a name
+   * share its messages (each goes to one of them): whatever every instance must hear needs a name
+   * of its own per instance.
+   */
   durable: string;
   /**
    * For per-instance listeners that rebuild their state at start (a gateway's deny-list): the

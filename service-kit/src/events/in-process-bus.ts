@@ -9,7 +9,6 @@ import {
 } from './event-bus.js';
 
 interface Consumer extends SubscribeOptions {
-  seen: Set<string>;
   active: boolean;
   /** Messages published to it and not yet handled. */
   pending: number;
@@ -20,11 +19,16 @@ const MAX_SEEN = 10_000;
 /**
  * The embedded mode's bus: delivery happens on a later tick (never inside the publisher's
  * transaction), failed handlers are retried with backoff, and redeliveries of one id are dropped
- * per durable consumer, as JetStream's dedup would.
+ * per durable consumer, as JetStream's dedup would. Subscribers that share a durable name share
+ * its messages, each message going to one of them, as with a JetStream durable consumer: so a
+ * listener that must hear everything per instance shows its missing name here too, not only
+ * against NATS.
  */
 export class InProcessEventBus implements EventBus {
   readonly kind = 'in-process' as const;
   private readonly consumers: Consumer[] = [];
+  /** Ids delivered per durable name. */
+  private readonly seen = new Map<string, Set<string>>();
   private closed = false;
 
   constructor(
@@ -34,11 +38,21 @@ export class InProcessEventBus implements EventBus {
 
   async publish(message: BusMessage): Promise<void> {
     if (this.closed) throw new Error('event bus is closed');
+    const named = new Map<string, Consumer[]>();
     for (const consumer of this.consumers) {
       if (!consumer.active || !consumer.subjects.some((s) => subjectMatches(s, message.subject))) continue;
-      if (consumer.seen.has(message.id)) continue;
-      consumer.seen.add(message.id);
-      if (consumer.seen.size > MAX_SEEN) consumer.seen.delete(consumer.seen.values().next().value as string);
+      const sharing = named.get(consumer.durable);
+      if (sharing) sharing.push(consumer);
+      else named.set(consumer.durable, [consumer]);
+    }
+    for (const [durable, sharing] of named) {
+      const seen = this.seen.get(durable) ?? new Set<string>();
+      this.seen.set(durable, seen);
+      if (seen.has(message.id)) continue;
+      seen.add(message.id);
+      if (seen.size > MAX_SEEN) seen.delete(seen.values().next().value as string);
+      // The least busy of the subscribers sharing the name (the first of equals).
+      const consumer = sharing.reduce((a, b) => (b.pending < a.pending ? b : a));
       consumer.pending++;
       setImmediate(() => void this.deliver(consumer, message, 0));
     }
@@ -67,12 +81,13 @@ export class InProcessEventBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer: Consumer = { ...options, seen: new Set(), active: true, pending: 0 };
+    const consumer: Consumer = { ...options, active: true, pending: 0 };
     this.consumers.push(consumer);
     return {
       stop: async () => {
         consumer.active = false;
         this.consumers.splice(this.consumers.indexOf(consumer), 1);
+        if (!this.consumers.some((c) => c.durable === consumer.durable)) this.seen.delete(consumer.durable);
       },
     };
   }
@@ -81,5 +96,6 @@ export class InProcessEventBus implements EventBus {
     this.closed = true;
     for (const c of this.consumers) c.active = false;
     this.consumers.length = 0;
+    this.seen.clear();
   }
 }
