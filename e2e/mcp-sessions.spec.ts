@@ -418,9 +418,9 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
         body: new URLSearchParams({ token: reader.access_token }),
       });
       expect(revoked.status).toBe(200);
-      // How soon gateways hear of a revocation is the rest-api and auth suites' matter (1 s); this test
-      // is about the stream. Once, under CI's full parallel load, 5 s was not enough here.
-      expect(await within(15_000, refused(t, reader.access_token))).toBe(true);
+      // How soon every gateway hears of a revocation is asserted below (1 s); this test is about the
+      // stream. (It once failed here: the suite's gateways shared one deny-list consumer; DEBUGGING.)
+      expect(await within(5000, refused(t, reader.access_token))).toBe(true);
       await submit(t.url, owner, both('after the revocation'));
       expect(await heard(w, userUri(owner), 2)).toBe(true);
       expect(c.updates).toEqual([userUri(owner)]);
@@ -456,6 +456,7 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
   });
 
   describe('refusals', () => {
+    // Each gateway's deny-list listens on a consumer of its own: sharing one, they split the revocations.
     it('every gateway instance refuses a revoked token within a second (each hears every revocation)', async () => {
       const gateways = [t, gatewayB, capped, shortLived, stateless];
       for (let round = 0; round < 3; round++) {
