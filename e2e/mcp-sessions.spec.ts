@@ -96,6 +96,17 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
   /** A fresh user, so no test hears another's events. */
   const newUser = (label: string) => userToken(t, oauthClient, `${label}${++users}`);
 
+  /** Revokes an access token at the stack's gateway (RFC 7009, as the OAuth client). */
+  const revoke = (token: string) =>
+    fetch(`${t.url}/revoke`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(oauthClient.client_id, oauthClient.client_secret),
+      },
+      body: new URLSearchParams({ token }),
+    });
+
   async function connect(
     base: string,
     token: string,
@@ -409,15 +420,7 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
       await submit(t.url, owner, both('before the revocation'));
       expect(await heard(c, userUri(owner))).toBe(true);
 
-      const revoked = await fetch(`${t.url}/revoke`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: basic(oauthClient.client_id, oauthClient.client_secret),
-        },
-        body: new URLSearchParams({ token: reader.access_token }),
-      });
-      expect(revoked.status).toBe(200);
+      expect((await revoke(reader.access_token)).status).toBe(200);
       // How soon every gateway hears of a revocation is asserted below (1 s); this test is about the
       // stream. (It once failed here: the suite's gateways shared one deny-list consumer; DEBUGGING.)
       expect(await within(5000, refused(t, reader.access_token))).toBe(true);
@@ -462,15 +465,7 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
       for (let round = 0; round < 3; round++) {
         const user = await newUser('rex');
         for (const g of gateways) expect(await refused(g, user.access_token)()).toBe(false);
-        const revoked = await fetch(`${t.url}/revoke`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: basic(oauthClient.client_id, oauthClient.client_secret),
-          },
-          body: new URLSearchParams({ token: user.access_token }),
-        });
-        expect(revoked.status).toBe(200);
+        expect((await revoke(user.access_token)).status).toBe(200);
         const heard = await Promise.all(gateways.map((g) => within(1000, refused(g, user.access_token))));
         expect({ round, heard }).toEqual({ round, heard: gateways.map(() => true) });
       }
