@@ -12,9 +12,9 @@ import {
 import { createLogger, loadConfig } from '@picard/service-kit';
 import { gatewayConfigSchema, startGateway, type GatewayHandle } from '@picard/gateway';
 import {
-  basic,
   bearer,
   callTool,
+  clientForm,
   refused,
   registerClient,
   startTestStack,
@@ -97,15 +97,7 @@ describe('MCP stateful mode (MCP_SESSIONS=stateful)', () => {
   const newUser = (label: string) => userToken(t, oauthClient, `${label}${++users}`);
 
   /** Revokes an access token at the stack's gateway (RFC 7009, as the OAuth client). */
-  const revoke = (token: string) =>
-    fetch(`${t.url}/revoke`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: basic(oauthClient.client_id, oauthClient.client_secret),
-      },
-      body: new URLSearchParams({ token }),
-    });
+  const revoke = (token: string) => clientForm(t, oauthClient, '/revoke', { token });
 
   async function connect(
     base: string,

@@ -4,6 +4,7 @@ import {
   basic,
   bearer,
   callTool,
+  clientForm,
   post,
   refused,
   queryDb,
@@ -182,14 +183,7 @@ describe('REST API through the gateway', () => {
     it('rotate on refresh: a new pair works and the old refresh token is refused', async () => {
       const erin = await userToken(t, client, 'erin');
       const form = (refresh: string) =>
-        fetch(`${t.url}/token`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: basic(client.client_id, client.client_secret),
-          },
-          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh }),
-        });
+        clientForm(t, client, '/token', { grant_type: 'refresh_token', refresh_token: refresh });
       const first = await form(erin.refresh_token);
       expect(first.status).toBe(200);
       const pair = (await first.json()) as { access_token: string; refresh_token: string };
@@ -221,13 +215,9 @@ describe('REST API through the gateway', () => {
     });
     it('401 for a revoked token', async () => {
       const frank = await userToken(t, client, 'frank');
-      const revoke = await fetch(`${t.url}/revoke`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: basic(client.client_id, client.client_secret),
-        },
-        body: new URLSearchParams({ token: frank.access_token, token_type_hint: 'access_token' }),
+      const revoke = await clientForm(t, client, '/revoke', {
+        token: frank.access_token,
+        token_type_hint: 'access_token',
       });
       expect(revoke.status).toBe(200);
       let status = 200;

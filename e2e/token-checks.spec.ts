@@ -3,9 +3,9 @@ import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 
 type KeyLike = Parameters<SignJWT['sign']>[0];
 import {
-  basic,
   bearer,
   callTool,
+  clientForm,
   queryDb,
   registerClient,
   startTestStack,
@@ -115,28 +115,14 @@ describe('bearer token checks at /api and /mcp', () => {
   it('refuses a revoked token at /mcp', async () => {
     const amy = await userToken(t, client, 'amy');
     expect((await mcpCall(amy.access_token)).status).toBe(200);
-    await fetch(`${t.url}/revoke`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: basic(client.client_id, client.client_secret),
-      },
-      body: new URLSearchParams({ token: amy.access_token }),
-    });
+    await clientForm(t, client, '/revoke', { token: amy.access_token });
     expect(await within(1000, async () => (await mcpCall(amy.access_token)).status === 401)).toBe(true);
   });
 
   it('revokes the whole refresh family when an old refresh token is replayed', async () => {
     const bo = await userToken(t, client, 'bob');
     const refresh = (token: string) =>
-      fetch(`${t.url}/token`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: basic(client.client_id, client.client_secret),
-        },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }),
-      });
+      clientForm(t, client, '/token', { grant_type: 'refresh_token', refresh_token: token });
     const second = (await (await refresh(bo.refresh_token)).json()) as { refresh_token: string };
     expect((await refresh(bo.refresh_token)).status).toBe(400);
     const afterReplay = await refresh(second.refresh_token);

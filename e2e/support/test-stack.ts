@@ -151,6 +151,22 @@ export async function request(
 export const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   request('POST', url, headers, body);
 
+/** A form POST to one of the gateway's OAuth endpoints (/token, /revoke) as a confidential client. */
+export const clientForm = (
+  t: { url: string },
+  client: { client_id: string; client_secret: string },
+  path: '/token' | '/revoke',
+  form: Record<string, string>,
+) =>
+  fetch(`${t.url}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(client.client_id, client.client_secret),
+    },
+    body: new URLSearchParams(form),
+  });
+
 /**
  * True once `check` holds, polling for at most `ms`. Revocations reach a gateway as events, so
  * "refused within a second" is what the security model promises, not "refused at once".
