@@ -84,7 +84,8 @@ export async function writeKeywords(
 /**
  * A query's searchable words, blinded, each with its BM25 idf: every query word found in fewer
  * memories than its share of the posting budget, each of its blinded terms (one per index key)
- * carrying the word's idf. `ideal` is the sum of those idf (see `keywordScores`).
+ * carrying the word's idf. `ideal` is the sum of those idf and of the idf a word in no memory
+ * would have, once for each query word found nowhere (see `keywordScores`).
  */
 export interface WeightedTerms {
   terms: string[];
@@ -95,9 +96,11 @@ export interface WeightedTerms {
 
 /**
  * The keyword-scoring subquery: each memory containing any of the weighted terms with its BM25
- * score, best first, relative to the query's ideal: 1 ≈ every searchable query word once in a
- * memory of average length, so a memory sharing only a common word scores near 0 and one sharing
- * the rare words near 1, whichever memories happen to be candidates. Only postings `viewer` may
+ * score, best first, relative to the query's ideal: 1 ≈ every query word once in a memory of
+ * average length (but the common words left out by the budget), so a memory sharing only a common
+ * word scores near 0 and one sharing all the rare words near 1, whichever memories happen to be
+ * candidates. A query word no memory holds still counts in the ideal, so a memory sharing one word
+ * of a query whose other words are found nowhere gets a part of the score, not all of it. Only postings `viewer` may
  * see can score: their own, and other users' that are not private (each posting carries its
  * memory's owner and privacy, migration 011), each part read from its own covering index. The
  * caller applies the visibility rule itself on the result: it is ordered, so a join that keeps that
@@ -158,9 +161,13 @@ export class KeywordStore {
     const weighted: WeightedTerms = { terms: [], idf: [], ideal: 0, averageLength: stats.averageLength };
     for (const group of groups) {
       const df = group.reduce((sum, term) => sum + Math.min(counts.get(term) ?? 0, cap), 0);
-      if (df <= 0 || df >= cap) continue;
+      if (df >= cap) continue;
       const idf = Math.log(1 + (documents - df + 0.5) / (df + 0.5));
       weighted.ideal += idf;
+      // A word in no memory has no postings to read, but stays in the ideal: left out, a memory
+      // sharing the one known word of "how much will it cost to fix my phone" ("I need to phone
+      // the bank") got the full score and outranked the cracked screen's (bench:fusion).
+      if (df === 0) continue;
       for (const term of group) {
         weighted.terms.push(term);
         weighted.idf.push(idf);

@@ -288,6 +288,30 @@ describe('memory-service: keyword and hybrid search over the blind index', () =>
     expect((await search(`quokka wombat ${filler}`)).map((r) => r.id)).toEqual([mine[4]!.id]);
   });
 
+  it('a query word found in no memory still counts in the score: sharing the one known word is a part match', async () => {
+    const me = userApi(stack.client);
+    await me.submitMany(FILLER.map((text) => ({ text })));
+    const m = await me.submit({ text: 'Grandpa Tobiah carves wooden ducks' });
+    const hasher = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id);
+    const keywords = new KeywordStore(stack.knex);
+    const score = async (query: string) => {
+      const weighted = await keywords.weigh(hasher.query(query));
+      const hits = await stack.memory.memories.keywordSearch({ userId: me.userId }, weighted, 5);
+      expect(hits.map((h) => h.id)).toEqual([m.id]);
+      return { weighted, score: hits[0]!.keywordScore! };
+    };
+    const alone = await score('Tobiah');
+    const withUnknown = await score('Tobiah zorblaxian');
+    // Only the known word is searched, but the unknown one (idf of a word in no memory, the
+    // highest there is) is in the ideal, so the match is less than half of the one-word query's.
+    expect(withUnknown.weighted.terms).toEqual(alone.weighted.terms);
+    expect(withUnknown.weighted.ideal).toBeGreaterThan(2 * alone.weighted.ideal);
+    expect(withUnknown.score).toBeGreaterThan(0);
+    expect(withUnknown.score).toBeLessThan(alone.score / 2);
+    // A hybrid query made only of unknown words still reads no keyword statement (previous test).
+    expect((await keywords.weigh(hasher.query('zorblaxian qwyxxle'))).terms).toEqual([]);
+  });
+
   it("a common word's posting count is read once and reused; a word new to the index is found at once", async () => {
     const me = userApi(stack.client);
     const hasher = new KeywordHasher([stack.encryptionKey], stack.encryptionKey.id);
