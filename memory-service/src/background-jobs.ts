@@ -8,6 +8,7 @@ import { PendingEmbeddingRetry } from './domain/pending-embeddings.js';
 import { ReembedJob } from './domain/reembed.job.js';
 import { KeyRotationStore } from './store/key-rotation.store.js';
 import { PendingEmbeddingStore } from './store/pending-embedding.store.js';
+import { MemoryHistoryStore } from './store/memory-history.store.js';
 import type { ReembedStore } from './store/reembed.store.js';
 import { SweeperStore } from './store/sweeper.store.js';
 import type { KeywordStore } from './store/keyword.store.js';
@@ -52,6 +53,7 @@ export function startBackgroundJobs(deps: {
     logger,
     graceSeconds: config.MEMORY_EXPIRY_GRACE_SECONDS,
     intervalSeconds: config.MEMORY_SWEEP_INTERVAL_SECONDS,
+    history: { store: new MemoryHistoryStore(knex), maxVersions: config.MEMORY_HISTORY_MAX_VERSIONS },
     onCommitted: (deleted) => {
       deps.nudge();
       deps.statistics.wrote(deleted);

@@ -50,7 +50,11 @@ describe('memory-service configuration', () => {
       c.MEMORY_EXPIRY_GRACE_SECONDS,
       c.MEMORY_SWEEP_INTERVAL_SECONDS,
       c.MEMORY_EMBEDDING_RETRY_SECONDS,
-    ]).toEqual([604800, 300, 30]);
+      c.MEMORY_HISTORY_MAX_VERSIONS,
+    ]).toEqual([604800, 300, 30, 100]);
+    expect(() => load({ MEMORY_ENCRYPTION_KEYS: `a:${b64()}`, MEMORY_HISTORY_MAX_VERSIONS: '0' })).toThrow(
+      /MEMORY_HISTORY_MAX_VERSIONS/,
+    );
     expect(
       load({ MEMORY_ENCRYPTION_KEYS: `a:${b64()}`, MEMORY_EXPIRY_GRACE_SECONDS: '0' })
         .MEMORY_EXPIRY_GRACE_SECONDS,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env, metricsEnv, unsetIfEmpty } from '@picard/service-kit';
 import { DEFAULT_FUSION } from './domain/hybrid-ranking.js';
+import { DEFAULT_HISTORY_MAX_VERSIONS } from './store/memory-history.store.js';
 
 /** MEMORY_HNSW_EF_SEARCH unless set: what every search connection starts with (search-session.ts). */
 export const DEFAULT_EF_SEARCH = 100;
@@ -74,6 +75,8 @@ export const memoryConfigSchema = z
         .default(7 * 24 * 3600),
     ),
     MEMORY_SWEEP_INTERVAL_SECONDS: env.positiveInt(300),
+    /** Earlier versions kept per memory (the newest); older ones go at the memory's next change. */
+    MEMORY_HISTORY_MAX_VERSIONS: env.positiveInt(DEFAULT_HISTORY_MAX_VERSIONS),
     /** How often small writes since the last ANALYZE are folded into the planner's statistics. */
     MEMORY_ANALYZE_INTERVAL_SECONDS: env.positiveInt(60),
     /** How hybrid search fuses vector and keyword candidates (see domain/hybrid-ranking.ts). */

@@ -117,11 +117,16 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
     if (serving.reembedding()) {
       await reembedStore.prepare({ model: embeddings.info.model, dimensions: embeddings.info.dimensions });
     }
-    const memoryStore = new MemoryStore(knex, () => serving.reembedding(), {
-      efSearch: config.MEMORY_HNSW_EF_SEARCH,
-      iterativeScan: pgvector.iterative,
-      nodePostgres: target.kind === 'postgres',
-    });
+    const memoryStore = new MemoryStore(
+      knex,
+      () => serving.reembedding(),
+      {
+        efSearch: config.MEMORY_HNSW_EF_SEARCH,
+        iterativeScan: pgvector.iterative,
+        nodePostgres: target.kind === 'postgres',
+      },
+      config.MEMORY_HISTORY_MAX_VERSIONS,
+    );
     const keywordStore = new KeywordStore(knex);
     const keywordHasher = new KeywordHasher(config.MEMORY_ENCRYPTION_KEYS, cipher.activeKeyId);
     const statistics = new TableStatistics({
@@ -155,7 +160,13 @@ export async function startMemoryService(opts: MemoryServiceOptions): Promise<Me
       fusion: fusionOptions(config.MEMORY_HYBRID_FUSION, config.MEMORY_HYBRID_KEYWORD_WEIGHT),
     });
     const historyStore = new MemoryHistoryStore(knex);
-    const history = new MemoryHistoryService({ memories, store: memoryStore, history: historyStore, cipher });
+    const history = new MemoryHistoryService({
+      memories,
+      store: memoryStore,
+      history: historyStore,
+      cipher,
+      maxVersions: config.MEMORY_HISTORY_MAX_VERSIONS,
+    });
     const domain = {
       memories,
       history,

@@ -1,4 +1,5 @@
 import { PeriodicJob, type Logger } from '@picard/service-kit';
+import type { MemoryHistoryStore } from '../store/memory-history.store.js';
 import type { SweeperStore } from '../store/sweeper.store.js';
 
 export const DEFAULT_EXPIRY_GRACE_SECONDS = 7 * 24 * 3600;
@@ -19,6 +20,8 @@ export interface ExpirySweeperOptions {
   batchSize?: number;
   /** Called after each batch committed, e.g. to nudge the outbox relay. */
   onCommitted?: (deleted: number) => void;
+  /** The first run also cuts every history to MEMORY_HISTORY_MAX_VERSIONS (it may have been lowered). */
+  history?: { store: MemoryHistoryStore; maxVersions: number };
 }
 
 /**
@@ -26,7 +29,9 @@ export interface ExpirySweeperOptions {
  * invisible to reads; the grace period leaves the owner time to see (`expired: "include"`) and
  * extend them. Each batch is its own transaction, so a crash loses no event and repeats no delete.
  * Each run also drops per-day search counts older than SEARCH_DAYS_KEPT and imports' batch records
- * older than IMPORT_BATCHES_KEPT_DAYS.
+ * older than IMPORT_BATCHES_KEPT_DAYS; the first run of a process also drops earlier versions beyond
+ * the history's cap (a change keeps its own memory's history within it, so only a cap lowered since
+ * the last start leaves any).
  */
 export class ExpirySweeper {
   readonly graceSeconds: number;
@@ -35,6 +40,7 @@ export class ExpirySweeper {
   private readonly job: PeriodicJob<{ deleted: number }>;
   /** Set by stop(): a run in progress ends after its current batch. */
   private halted = false;
+  private historyCut = false;
 
   constructor(private readonly opts: ExpirySweeperOptions) {
     this.graceSeconds = opts.graceSeconds ?? DEFAULT_EXPIRY_GRACE_SECONDS;
@@ -80,6 +86,12 @@ export class ExpirySweeper {
         { forgotten, keptDays: IMPORT_BATCHES_KEPT_DAYS },
         'old import batch records dropped',
       );
+    if (this.opts.history && !this.historyCut) {
+      const { store, maxVersions } = this.opts.history;
+      const cut = await store.pruneBeyond(maxVersions);
+      this.historyCut = true;
+      if (cut) this.opts.logger.info({ cut, maxVersions }, 'earlier versions beyond the history cap dropped');
+    }
     return { deleted };
   }
 

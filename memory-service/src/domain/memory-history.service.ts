@@ -13,6 +13,8 @@ export interface MemoryHistoryServiceDeps {
   store: MemoryStore;
   history: MemoryHistoryStore;
   cipher: MemoryCipher;
+  /** MEMORY_HISTORY_MAX_VERSIONS, named when a restore asks for a version no longer kept. */
+  maxVersions: number;
 }
 
 export interface HistoryPage {
@@ -70,9 +72,12 @@ export class MemoryHistoryService {
       );
     const old = await this.deps.history.find(id, version);
     if (!old) {
+      const pruned = version < facts.version - this.deps.maxVersions;
       throw new DomainError(
         'not_found',
-        `memory ${id} has no version ${version} (its current version is ${facts.version})`,
+        pruned
+          ? `version ${version} of memory ${id} is no longer kept: its history keeps the last ${this.deps.maxVersions} versions (its current version is ${facts.version})`
+          : `memory ${id} has no version ${version} (its current version is ${facts.version})`,
         'version',
       );
     }

@@ -91,18 +91,23 @@ function fromRaw(r: RawVersion): VersionRow {
   };
 }
 
+/** MEMORY_HISTORY_MAX_VERSIONS unless set: the earlier versions kept per memory, newest first. */
+export const DEFAULT_HISTORY_MAX_VERSIONS = 100;
+
 /**
  * Keeps `snapshot` as an earlier version, inside the transaction of the change that replaces it
  * (MemoryStore.change, after its UPDATE): `changed_at` is the memory's new updated_at, so the
  * history and the memory agree on when the change happened. The ciphertext is copied as it is:
  * its AAD binds the memory's id and owner, so it opens for that memory's owner only, and a restore
- * puts it back in the very row it came from.
+ * puts it back in the very row it came from. Of the earlier versions only the newest `keep` stay,
+ * so an often-edited memory's history does not grow without bound.
  */
 export async function archiveVersion(
   trx: Knex.Transaction,
   snapshot: VersionSnapshot,
   ownerId: string,
   change: VersionChange,
+  keep: number,
 ): Promise<void> {
   await trx('memory_versions').insert({
     id: newId(),
@@ -121,6 +126,12 @@ export async function archiveVersion(
     change: change.change,
     restored_version: change.restoredVersion ?? null,
   });
+  // Versions are numbered without gaps, so the newest `keep` are those above version − keep.
+  if (snapshot.version > keep)
+    await trx('memory_versions')
+      .where({ memory_id: snapshot.memoryId })
+      .where('version', '<=', snapshot.version - keep)
+      .delete();
 }
 
 /** Reads of the history; writes happen only through archiveVersion, inside a memory's change. */
@@ -144,6 +155,22 @@ export class MemoryHistoryStore {
       .where({ memory_id: memoryId, version })
       .first()) as RawVersion | undefined;
     return row && fromRaw(row);
+  }
+
+  /**
+   * Deletes the earlier versions beyond the newest `keep` of every memory: a change prunes its own
+   * memory's history, so this only finds work after MEMORY_HISTORY_MAX_VERSIONS was lowered.
+   */
+  async pruneBeyond(keep: number): Promise<number> {
+    return this.knex('memory_versions')
+      .whereExists((q) =>
+        q
+          .select(this.knex.raw('1'))
+          .from('memories as m')
+          .whereRaw('m.id = memory_versions.memory_id')
+          .whereRaw('memory_versions.version < m.version - ?::int', [keep]),
+      )
+      .del();
   }
 
   /** Every version of the given memories, newest first per memory (the export). */

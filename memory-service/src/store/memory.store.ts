@@ -8,7 +8,7 @@ import type { SearchSession } from './search-session.js';
 import { runPrepared } from './prepared.js';
 import { vectorParam } from './vector-param.js';
 import { markImportBatch, type ImportBatchMark } from './import-batch.store.js';
-import { archiveVersion, type VersionChange } from './memory-history.store.js';
+import { archiveVersion, DEFAULT_HISTORY_MAX_VERSIONS, type VersionChange } from './memory-history.store.js';
 import { keywordScores, writeKeywords, type WeightedTerms } from './keyword.store.js';
 import { SEALED_COLUMNS, sealedColumns, sealedFrom, type SealedColumns } from './sealed-rows.js';
 import {
@@ -224,6 +224,8 @@ export class MemoryStore {
     private readonly reembedding: () => boolean = () => false,
     /** The HNSW settings the connections start with (openDatabase's onConnect); none: every search sets its own. */
     private readonly session?: SearchSession,
+    /** MEMORY_HISTORY_MAX_VERSIONS: a change keeps this many earlier versions of its memory. */
+    private readonly historyMaxVersions = DEFAULT_HISTORY_MAX_VERSIONS,
   ) {}
 
   private vectorParam(vector: readonly number[]): Buffer | string {
@@ -615,7 +617,7 @@ export class MemoryStore {
           ),
           version: trx.raw('version + 1'),
         });
-      await archiveVersion(trx, versionOf(facts!), facts!.userId, c.history);
+      await archiveVersion(trx, versionOf(facts!), facts!.userId, c.history, this.historyMaxVersions);
       if (c.keywords) await writeKeywords(trx, [{ memoryId: id, indexed: c.keywords }]);
       if (c.sharedWith) {
         await trx('memory_shares').where({ memory_id: id }).delete();

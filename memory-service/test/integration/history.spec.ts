@@ -7,6 +7,7 @@ import { ExpirySweeper } from '../../src/domain/expiry-sweeper.js';
 import { KeyRotationJob } from '../../src/domain/key-rotation.job.js';
 import { MemoryCipher } from '../../src/domain/memory-cipher.js';
 import { KeyRotationStore } from '../../src/store/key-rotation.store.js';
+import { MemoryHistoryStore } from '../../src/store/memory-history.store.js';
 import { SEALED_COLUMNS, sealedFrom, type SealedColumns } from '../../src/store/sealed-rows.js';
 import { SweeperStore } from '../../src/store/sweeper.store.js';
 import { failure, PRIVATE, PUBLIC, READ, SHARED, startStack, userApi, WRITE, type Stack } from './harness.js';
@@ -390,5 +391,65 @@ describe('memory history', () => {
     expect(err.code).toBe('unprocessable');
     expect(err.message).toMatch(/without include_history/);
     expect((await owner.exportAs('json')).count).toBe(1);
+  });
+});
+
+describe('memory history: the cap on earlier versions (MEMORY_HISTORY_MAX_VERSIONS)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ MEMORY_HISTORY_MAX_VERSIONS: '3' });
+  });
+  afterAll(() => stack.stop());
+
+  const versionsInDb = async (memoryId: string) =>
+    (
+      await stack.knex('memory_versions').select('version').where({ memory_id: memoryId }).orderBy('version')
+    ).map((r: { version: number }) => Number(r.version));
+
+  it('keeps the newest versions only; a restore of a dropped one says why; a restore is kept like any change', async () => {
+    const owner = userApi(stack.client);
+    const m = await owner.submit({ text: 'draft 1' });
+    for (let i = 2; i <= 7; i++) await owner.update(m.id, { text: `draft ${i}` });
+    const page = await owner.history(m.id);
+    expect(page.currentVersion).toBe(7);
+    expect(page.versions.map((v) => [v.version, v.text])).toEqual([
+      [6, 'draft 6'],
+      [5, 'draft 5'],
+      [4, 'draft 4'],
+    ]);
+    expect(await versionsInDb(m.id)).toEqual([4, 5, 6]);
+
+    const dropped = await failure(owner.restore(m.id, 2));
+    expect({ code: dropped.code, field: dropped.field }).toEqual({ code: 'not_found', field: 'version' });
+    expect(dropped.message).toMatch(/version 2 .* is no longer kept: its history keeps the last 3 versions/);
+    const never = await failure(owner.restore(m.id, 99));
+    expect(never.message).toMatch(/no version 99 \(its current version is 7\)/);
+
+    expect((await owner.restore(m.id, 4)).text).toBe('draft 4');
+    expect((await owner.history(m.id)).versions.map((v) => v.version)).toEqual([7, 6, 5]);
+    expect(await versionsInDb(m.id)).toEqual([5, 6, 7]);
+  });
+
+  it("a lowered cap: the sweeper's first run cuts every history to it, and only that", async () => {
+    const owner = userApi(stack.client);
+    const long = await owner.submit({ text: 'long-lived 1' });
+    for (let i = 2; i <= 4; i++) await owner.update(long.id, { text: `long-lived ${i}` });
+    const short = await owner.submit({ text: 'short-lived 1' });
+    await owner.update(short.id, { text: 'short-lived 2' });
+    expect(await versionsInDb(long.id)).toEqual([1, 2, 3]);
+
+    const sweeper = new ExpirySweeper({
+      store: new SweeperStore(stack.knex),
+      logger: testLogger(),
+      history: { store: new MemoryHistoryStore(stack.knex), maxVersions: 1 },
+    });
+    await sweeper.runOnce();
+    expect(await versionsInDb(long.id)).toEqual([3]);
+    expect(await versionsInDb(short.id)).toEqual([1]);
+    expect((await owner.history(long.id)).versions.map((v) => v.text)).toEqual(['long-lived 3']);
+    // Later runs leave the history to the changes (at the service's cap of 3 again).
+    await owner.update(long.id, { text: 'long-lived 5' });
+    await sweeper.runOnce();
+    expect(await versionsInDb(long.id)).toEqual([3, 4]);
   });
 });

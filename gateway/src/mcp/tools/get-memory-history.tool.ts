@@ -12,7 +12,8 @@ export const getMemoryHistoryTool = defineTool({
   title: "A memory's earlier versions",
   description:
     'The earlier versions of one of your memories, newest first, one page at a time: each update, permission or ' +
-    'share change and restore keeps the version it replaced, with who changed it and when. Only the owner sees a ' +
+    'share change and restore keeps the version it replaced, with who changed it and when (the newest 100 by ' +
+    'default, MEMORY_HISTORY_MAX_VERSIONS). Only the owner sees a ' +
     "memory's history; pass next_cursor back as cursor for the next page (null on the last page).",
   scope: SCOPES.read,
   input: z
