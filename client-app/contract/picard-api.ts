@@ -230,7 +230,7 @@ export interface paths {
     put?: never;
     /**
      * A memory's earlier versions (tool "get_memory_history", scope memories:read)
-     * @description The earlier versions of one of your memories, newest first, one page at a time: each update, permission or share change and restore keeps the version it replaced, with who changed it and when. Only the owner sees a memory's history; pass next_cursor back as cursor for the next page (null on the last page).
+     * @description The earlier versions of one of your memories, newest first, one page at a time: each update, permission or share change and restore keeps the version it replaced, with who changed it and when (the newest 100 by default, MEMORY_HISTORY_MAX_VERSIONS). Only the owner sees a memory's history; pass next_cursor back as cursor for the next page (null on the last page).
      *
      *     The same call as POST /api/tools with {"tool": "get_memory_history", "data": <this body>}.
      */
