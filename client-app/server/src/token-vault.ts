@@ -21,11 +21,16 @@ export interface Grant {
   userId: string;
 }
 
+/** How often a request waiting for another instance's refresh reads the grant again. */
+const CLAIM_POLL_MS = 50;
+
 /**
  * Users' Picard tokens, sealed at rest, never handed out beyond the call that needs them. Access
  * tokens are refreshed shortly before they expire and once when Picard answers 401, single-flight
  * per grant: refresh tokens rotate on every use and Picard revokes the whole family when one is
- * used twice, so concurrent requests of one session must share one refresh.
+ * used twice, so concurrent requests of one session must share one refresh. Within an instance
+ * they share one promise; across instances on one database, the refresh is claimed in the grant's
+ * row first (TokensStore.claimRefresh) and the others wait for the pair it stores.
  */
 export class TokenVault {
   private readonly inflight = new Map<string, Promise<string>>();
@@ -106,28 +111,41 @@ export class TokenVault {
   private refresh(grant: Grant, stale?: string): Promise<string> {
     const running = this.inflight.get(grant.id);
     if (running) return running;
-    const p = (async () => {
+    const p = this.refreshUnlessDone(grant, stale).finally(() => this.inflight.delete(grant.id));
+    this.inflight.set(grant.id, p);
+    return p;
+  }
+
+  /** Refreshes once this instance holds the claim; while another instance does, waits for its pair. */
+  private async refreshUnlessDone(grant: Grant, stale?: string): Promise<string> {
+    for (;;) {
       const row = await this.row(grant);
       const current = this.sealer.open(row.access_token, grant.userId, row.key_id);
       if (stale ? current !== stale : fresh(row)) return current;
-      const refreshToken = this.sealer.open(row.refresh_token, grant.userId, row.key_id);
-      let t: TokenResponse;
-      try {
-        this.refreshes++;
-        t = await this.oauth.refresh(refreshToken);
-      } catch (err) {
-        if (err instanceof GrantEndedError) {
-          this.logger.info({ grant: grant.id }, 'refresh token refused; the sign-in has ended');
-          await this.store.delete(grant.id);
-          throw new SessionExpiredError();
-        }
-        throw err;
+      if (await this.store.claimRefresh(grant.id, new Date(row.updated_at)))
+        return this.refreshClaimed(grant, row);
+      await new Promise((r) => setTimeout(r, CLAIM_POLL_MS));
+    }
+  }
+
+  private async refreshClaimed(grant: Grant, row: TokenRow): Promise<string> {
+    const refreshToken = this.sealer.open(row.refresh_token, grant.userId, row.key_id);
+    let t: TokenResponse;
+    try {
+      this.refreshes++;
+      t = await this.oauth.refresh(refreshToken);
+    } catch (err) {
+      if (err instanceof GrantEndedError) {
+        this.logger.info({ grant: grant.id }, 'refresh token refused; the sign-in has ended');
+        await this.store.delete(grant.id);
+        throw new SessionExpiredError();
       }
-      await this.store.replace(grant.id, this.sealed(grant.userId, t, row.scope));
-      return t.access_token;
-    })().finally(() => this.inflight.delete(grant.id));
-    this.inflight.set(grant.id, p);
-    return p;
+      // Unreleased (the database is down too, say), the claim lapses by itself.
+      await this.store.releaseClaim(grant.id).catch(() => undefined);
+      throw err;
+    }
+    await this.store.replace(grant.id, this.sealed(grant.userId, t, row.scope));
+    return t.access_token;
   }
 
   /** Ends a sign-in: the refresh token is revoked at Picard (its family with it), the row deleted. */

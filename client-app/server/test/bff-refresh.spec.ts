@@ -66,6 +66,57 @@ describe('BFF: token refresh', () => {
     expect((await u.tool('list_groups', {})).status).toBe(200);
   });
 
+  it('two instances of the web app on one database refresh a sign-in once between them', async () => {
+    const { u, user, grant } = await signup('quinn');
+    const second = await h.startAnother();
+    // The same browser session, served by the second instance (sessions live in the database).
+    const v = new WebUser(second.url);
+    const cookies = u.seen.flatMap((r) => (r.headers['set-cookie'] as unknown as string[] | undefined) ?? []);
+    v.agent.jar.setCookies(cookies, new URL(second.url).hostname, '/');
+    v.csrf = u.csrf;
+    expect((await v.tool('list_groups', {})).status).toBe(200);
+
+    const before = await grant();
+    const back = (TTL_SECONDS / 2) * 1000 + 300;
+    await h.bff
+      .knex('picard_tokens')
+      .where({ user_id: user.id })
+      .update({
+        expires_at: new Date(new Date(before.expires_at as string).getTime() - back),
+        updated_at: new Date(new Date(before.updated_at as string).getTime() - back),
+      });
+    const counted = () => h.bff.vault.refreshes + second.vault.refreshes;
+    const refreshes = counted();
+    const answers = (await Promise.all([burst(u, 6), burst(v, 6), burst(u, 4), burst(v, 4)])).flat();
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(counted() - refreshes).toBe(1);
+    // One rotation: a second instance spending the same refresh token would have revoked the family.
+    expect(await family(user.picard_user_id)).toEqual({ issued: 2, live: 1 });
+    expect(await grant()).toMatchObject({ refresh_claimed_at: null });
+    expect((await u.tool('list_groups', {})).status).toBe(200);
+    expect((await v.tool('list_groups', {})).status).toBe(200);
+  });
+
+  it("a claim whose instance died lapses: the next request refreshes (the lease's age is the database's)", async () => {
+    const { u, user, grant } = await signup('uma');
+    const before = await grant();
+    await h.bff
+      .knex('picard_tokens')
+      .where({ user_id: user.id })
+      .update({
+        // Issued 9 s ago, 1 s left: inside the refresh margin.
+        updated_at: new Date(Date.now() - 9000),
+        expires_at: new Date(Date.now() + 1000),
+        refresh_claimed_at: h.bff.knex.raw("now() - interval '41 seconds'"),
+      });
+    const refreshes = h.bff.vault.refreshes;
+    expect((await u.tool('list_groups', {})).status).toBe(200);
+    expect(h.bff.vault.refreshes - refreshes).toBe(1);
+    const after = await grant();
+    expect(after.access_token).not.toBe(before.access_token);
+    expect(after.refresh_claimed_at).toBeNull();
+  });
+
   it('refreshes once when Picard refuses an expired token (401), then retries', async () => {
     const { u, user } = await signup('sam');
     // The BFF believes the token is good for an hour; Picard knows better.

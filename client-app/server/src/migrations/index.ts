@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { initial } from './001-initial.js';
+import { refreshClaim } from './002-refresh-claim.js';
 
 export interface Migration {
   name: string;
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited (add a new one). */
-export const MIGRATIONS: Migration[] = [initial];
+export const MIGRATIONS: Migration[] = [initial, refreshClaim];

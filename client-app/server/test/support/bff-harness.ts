@@ -44,6 +44,8 @@ export async function openBffTestDatabase(): Promise<{
 export interface Harness {
   t: TestStack;
   bff: RunningBff;
+  /** Another instance of the same web app: same settings, keys and database (stopped by stop()). */
+  startAnother(): Promise<RunningBff>;
   stop(): Promise<void>;
 }
 
@@ -62,27 +64,29 @@ export async function startHarness(
   const picardUrl = opts.picardVia ? await opts.picardVia(t.url) : t.url;
   const db = await openBffTestDatabase();
   let bff: RunningBff;
+  const others: RunningBff[] = [];
+  const options: Parameters<typeof startBff>[0] = {
+    env: {},
+    database: db.target,
+    config: {
+      CLIENT_PORT: 0,
+      CLIENT_HOST: '127.0.0.1',
+      CLIENT_PUBLIC_URL: 'http://localhost:8000',
+      PICARD_URL: picardUrl,
+      ...(t.publicUrl !== picardUrl ? { PICARD_PUBLIC_URL: t.publicUrl } : {}),
+      CLIENT_DATABASE_SCHEMA: db.schema,
+      CLIENT_TOKEN_KEY: randomBytes(32).toString('base64'),
+      CLIENT_SESSION_SECRET: randomBytes(32).toString('hex'),
+      CLIENT_WEB_DIR: '/nonexistent/web',
+      CLIENT_SIGNUPS_PER_IP_PER_HOUR: 1000,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...opts.config,
+    },
+    autoRegister:
+      opts.register === false ? undefined : { username: ADMIN.username, password: ADMIN.password },
+  };
   try {
-    bff = await startBff({
-      env: {},
-      database: db.target,
-      config: {
-        CLIENT_PORT: 0,
-        CLIENT_HOST: '127.0.0.1',
-        CLIENT_PUBLIC_URL: 'http://localhost:8000',
-        PICARD_URL: picardUrl,
-        ...(t.publicUrl !== picardUrl ? { PICARD_PUBLIC_URL: t.publicUrl } : {}),
-        CLIENT_DATABASE_SCHEMA: db.schema,
-        CLIENT_TOKEN_KEY: randomBytes(32).toString('base64'),
-        CLIENT_SESSION_SECRET: randomBytes(32).toString('hex'),
-        CLIENT_WEB_DIR: '/nonexistent/web',
-        CLIENT_SIGNUPS_PER_IP_PER_HOUR: 1000,
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-        ...opts.config,
-      },
-      autoRegister:
-        opts.register === false ? undefined : { username: ADMIN.username, password: ADMIN.password },
-    });
+    bff = await startBff(options);
   } catch (err) {
     await db.cleanup();
     await t.stop();
@@ -91,7 +95,13 @@ export async function startHarness(
   return {
     t,
     bff,
+    async startAnother() {
+      const other = await startBff(options);
+      others.push(other);
+      return other;
+    },
     async stop() {
+      for (const other of others) await other.stop();
       await bff.stop();
       await db.cleanup();
       await t.stop();
