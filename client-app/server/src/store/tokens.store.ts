@@ -48,15 +48,9 @@ export class TokensStore {
   async claimRefresh(id: string, issuedAt: Date): Promise<boolean> {
     const claimed = await this.db('picard_tokens')
       .where({ id, updated_at: issuedAt })
-      .where((q) =>
-        q
-          .whereNull('refresh_claimed_at')
-          .orWhere(
-            'refresh_claimed_at',
-            '<',
-            this.db.raw('now() - make_interval(secs => ?)', [REFRESH_CLAIM_SECONDS]),
-          ),
-      )
+      .whereRaw('(refresh_claimed_at IS NULL OR refresh_claimed_at < now() - make_interval(secs => ?))', [
+        REFRESH_CLAIM_SECONDS,
+      ])
       .update({ refresh_claimed_at: this.db.fn.now() });
     return claimed === 1;
   }
