@@ -210,8 +210,8 @@ embeddedOnly('npm start (embedded launcher)', () => {
     }
   }
 
-  async function expectEnded(pid: number) {
-    const until = Date.now() + 5_000;
+  async function expectEnded(pid: number, withinMs = 5_000) {
+    const until = Date.now() + withinMs;
     while (isRunning(pid) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
     expect(isRunning(pid)).toBe(false);
   }
@@ -237,5 +237,28 @@ embeddedOnly('npm start (embedded launcher)', () => {
     } finally {
       taken.close();
     }
+  }, 200_000);
+
+  it('its web client ends when the launcher is killed outright (SIGKILL)', async () => {
+    const killedDir = await mkdtemp(join(tmpdir(), 'picard-launcher-killed-'));
+    leftovers.push(killedDir);
+    const launcher = run(LAUNCHER, [], {
+      PICARD_DATA_DIR: killedDir,
+      GATEWAY_PORT: String(port),
+      CLIENT_PORT: String(webPort),
+    });
+    running.push(launcher);
+    await waitFor(launcher, /Picard is ready in [\d.]+ s/, 150_000);
+    const webPid = childOf(launcher.child.pid!);
+    expect(webPid).toBeDefined();
+    expect((await fetch(`${webUrl}/bff/health`)).status).toBe(200);
+    launcher.child.kill('SIGKILL');
+    await launcher.exited;
+    try {
+      await expectEnded(webPid!, 15_000);
+    } finally {
+      if (isRunning(webPid!)) process.kill(webPid!, 'SIGKILL');
+    }
+    await expect(fetch(`${webUrl}/bff/health`)).rejects.toThrow();
   }, 200_000);
 });

@@ -44,7 +44,8 @@ export interface WebClientOptions {
  * Starts the web client, which registers itself with Picard on first start (CLIENT_AUTO_REGISTER)
  * once the gateway answers, with the admin password from the environment or the file the launcher
  * keeps in the data directory. Undefined when client-app was not built: the caller reports that,
- * not fatal, since Picard itself serves on. The child is ended when this process exits.
+ * not fatal, since Picard itself serves on. The child is ended when this process exits, and ends
+ * itself when this process is killed outright (its IPC channel closes).
  */
 export function startWebClient(o: WebClientOptions): WebClient | undefined {
   if (!existsSync(WEB_CLIENT_MAIN)) return undefined;
@@ -60,7 +61,13 @@ export function startWebClient(o: WebClientOptions): WebClient | undefined {
   };
   if (!env.PICARD_URL && o.picardUrl) env.PICARD_URL = o.picardUrl;
   for (const name of PICARD_SECRETS) delete env[name];
-  const child = spawn(process.execPath, [WEB_CLIENT_MAIN], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The IPC channel is how the web client learns that this process is gone, even when it was killed
+  // outright (no 'exit' handler runs then): it ends itself when the channel closes.
+  const child = spawn(process.execPath, [WEB_CLIENT_MAIN], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  child.channel?.unref();
   // A start that fails after this point exits the process: the web client must not outlive it.
   const endChild = () => child.kill('SIGTERM');
   process.once('exit', endChild);

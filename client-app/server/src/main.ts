@@ -27,6 +27,12 @@ async function main() {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Started by `npm start` (src/web-client.ts), with an IPC channel: when it closes, the launcher is
+  // gone, perhaps killed outright, and the web app must not hold its port and data folder on.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => stop('launcher gone'));
+  }
 }
 
 main().catch((err) => {
