@@ -3,6 +3,7 @@ import ClientPgLite from 'knex-pglite';
 import { waitForDependency } from './dependency-wait.js';
 import type { Logger } from './logger.js';
 import type { DatabaseTarget } from './database-target.js';
+import { allMigrationsApplied } from './migrations-applied.js';
 
 export type { Knex };
 export type { EmbeddedDatabase, EmbeddedQueryable } from './pglite-thread.js';
@@ -59,9 +60,14 @@ export async function openDatabase(opts: {
   const migrate = async () => {
     await knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
     await createVectorExtension(knex);
-    // knex's migrator takes ~0.3 s even with nothing to do (lock table, listing, a transaction):
-    // a start with every migration recorded skips it. New migrations always go through it.
-    if (await allApplied(knex, schema, opts.migrations)) return;
+    if (
+      await allMigrationsApplied(
+        knex,
+        schema,
+        opts.migrations.map((m) => m.name),
+      )
+    )
+      return;
     const source: Knex.MigrationSource<Migration> = {
       getMigrations: async () => opts.migrations,
       getMigrationName: (m) => m.name,
@@ -110,19 +116,6 @@ async function holdingAdvisoryLock(knex: Knex, name: string, work: () => Promise
   } finally {
     await knex.client.releaseConnection(connection);
   }
-}
-
-async function allApplied(knex: Knex, schema: string, migrations: Migration[]): Promise<boolean> {
-  const table = await knex.raw<{ rows: { t: string | null }[] }>('SELECT to_regclass(?) AS t', [
-    `"${schema}".knex_migrations`,
-  ]);
-  if (!table.rows[0]?.t) return false;
-  const done = new Set(
-    (await knex.withSchema(schema).select('name').from('knex_migrations')).map(
-      (r: { name: string }) => r.name,
-    ),
-  );
-  return migrations.every((m) => done.has(m.name));
 }
 
 async function createVectorExtension(knex: Knex) {

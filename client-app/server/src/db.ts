@@ -3,6 +3,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import type { PGlite } from '@electric-sql/pglite';
+import { allMigrationsApplied } from '@picard/service-kit/migrations-applied';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { openPgliteFromTemplate } from './pglite-template.js';
 
@@ -39,12 +40,25 @@ export async function openDatabase(
         });
   try {
     await knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
-    const source: Knex.MigrationSource<Migration> = {
-      getMigrations: async () => MIGRATIONS,
-      getMigrationName: (m) => m.name,
-      getMigration: async (m) => ({ up: m.up, down: m.down ?? (async () => undefined) }),
-    };
-    await knex.migrate.latest({ migrationSource: source, schemaName: schema, tableName: 'knex_migrations' });
+    // Most starts have nothing to migrate: two reads instead of knex's lock-and-list (~0.1 s).
+    if (
+      !(await allMigrationsApplied(
+        knex,
+        schema,
+        MIGRATIONS.map((m) => m.name),
+      ))
+    ) {
+      const source: Knex.MigrationSource<Migration> = {
+        getMigrations: async () => MIGRATIONS,
+        getMigrationName: (m) => m.name,
+        getMigration: async (m) => ({ up: m.up, down: m.down ?? (async () => undefined) }),
+      };
+      await knex.migrate.latest({
+        migrationSource: source,
+        schemaName: schema,
+        tableName: 'knex_migrations',
+      });
+    }
   } catch (err) {
     await knex.destroy().catch(() => undefined);
     throw err;
