@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { PGlite } from '@electric-sql/pglite';
 import { CREATING } from '@picard/service-kit/pglite-durable';
 import { ensureRegistered, startBff } from '../src/bff.js';
-import { EMBEDDED_SHARED_BUFFERS, resolveTarget } from '../src/db.js';
+import { EMBEDDED_SHARED_BUFFERS, openDatabase, resolveTarget } from '../src/db.js';
 import { templateFile } from '../src/pglite-template.js';
 
 /** The BFF's own embedded database, as `npm start` opens it (a file database under its data folder). */
@@ -47,6 +47,25 @@ describe('BFF: embedded database', () => {
     expect((await again.query<{ note: string }>('SELECT note FROM kept')).rows).toEqual([
       { note: 'still here' },
     ]);
+  });
+
+  it("applies a new migration to a database that has the earlier ones, and skips knex's migrator when none is new", async () => {
+    const dir = await newDataDir();
+    // Each step opens the files anew, as a start does (closing the knex closes the PGlite too).
+    const openAt = async () => openDatabase({ kind: 'pglite', pglite: await open(dir) }, 'client_app', true);
+    const first = await openAt();
+    // As a database from before migration 002: its record and its column gone.
+    await first.knex('knex_migrations').where({ name: '002-refresh-claim' }).delete();
+    await first.knex.raw('ALTER TABLE picard_tokens DROP COLUMN refresh_claimed_at');
+    await first.close();
+    const second = await openAt();
+    expect(await second.knex.schema.hasColumn('picard_tokens', 'refresh_claimed_at')).toBe(true);
+    // knex's migrator would recreate its lock table; an up-to-date start does not touch it.
+    await second.knex.schema.dropTable('knex_migrations_lock');
+    await second.close();
+    const third = await openAt();
+    expect(await third.knex.schema.hasTable('knex_migrations_lock')).toBe(false);
+    await third.close();
   });
 
   const show = async (db: PGlite, setting: string) =>
