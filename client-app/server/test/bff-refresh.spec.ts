@@ -38,22 +38,30 @@ describe('BFF: token refresh', () => {
     return row as { issued: number; live: number };
   };
 
+  /**
+   * Inside the refresh margin (half the token's life) yet still valid at Picard: rather than wait,
+   * the BFF's record of the grant is moved back as if it had been issued 5.3 s ago. Returns the row
+   * as it was.
+   */
+  const intoRefreshMargin = async (userId: string, grant: () => Promise<Record<string, unknown>>) => {
+    const before = await grant();
+    const back = (TTL_SECONDS / 2) * 1000 + 300;
+    await h.bff
+      .knex('picard_tokens')
+      .where({ user_id: userId })
+      .update({
+        expires_at: new Date(new Date(before.expires_at as string).getTime() - back),
+        updated_at: new Date(new Date(before.updated_at as string).getTime() - back),
+      });
+    return before;
+  };
+
   const burst = (u: WebUser, n = 10) =>
     Promise.all(Array.from({ length: n }, (_, i) => u.tool('get_memories', { limit: i + 1 })));
 
   it('refreshes shortly before expiry, once for many concurrent requests', async () => {
     const { u, user, grant } = await signup('rita');
-    const before = await grant();
-    // Inside the refresh margin (half the token's life) yet still valid at Picard: rather than wait,
-    // the BFF's record of the grant is moved back as if it had been issued 5.3 s ago.
-    const back = (TTL_SECONDS / 2) * 1000 + 300;
-    await h.bff
-      .knex('picard_tokens')
-      .where({ user_id: user.id })
-      .update({
-        expires_at: new Date(new Date(before.expires_at as string).getTime() - back),
-        updated_at: new Date(new Date(before.updated_at as string).getTime() - back),
-      });
+    const before = await intoRefreshMargin(user.id, grant);
     const refreshes = h.bff.vault.refreshes;
     const answers = await burst(u);
     expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
@@ -76,15 +84,7 @@ describe('BFF: token refresh', () => {
     v.csrf = u.csrf;
     expect((await v.tool('list_groups', {})).status).toBe(200);
 
-    const before = await grant();
-    const back = (TTL_SECONDS / 2) * 1000 + 300;
-    await h.bff
-      .knex('picard_tokens')
-      .where({ user_id: user.id })
-      .update({
-        expires_at: new Date(new Date(before.expires_at as string).getTime() - back),
-        updated_at: new Date(new Date(before.updated_at as string).getTime() - back),
-      });
+    await intoRefreshMargin(user.id, grant);
     const counted = () => h.bff.vault.refreshes + second.vault.refreshes;
     const refreshes = counted();
     const answers = (await Promise.all([burst(u, 6), burst(v, 6), burst(u, 4), burst(v, 4)])).flat();
