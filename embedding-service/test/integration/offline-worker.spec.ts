@@ -173,8 +173,10 @@ describe('the offline model in its worker thread', () => {
     // Ticks come every 5 ms or so. A busy 2-core machine (another suite, the worker itself) or a
     // garbage collection may hold a few back, whereas a model on this thread shows one gap as long as
     // the whole call. Seen: longest 17-35 ms on a quiet machine, 276 ms of a 9 s call on a loaded one;
-    // p99 9-27 ms. So the longest gap is judged against the call, not against a fixed number.
-    expect(inWorker.p99GapMs).toBeLessThan(50);
+    // p99 9-27 ms, once 53 ms in a CI run of both test projects at once. So the longest gap is judged
+    // against the call, and p99 against a quarter of the stall the control measured in the same
+    // conditions (a loaded machine slows both; 271 ms for 32 texts here on a quiet one), at least 50 ms.
+    expect(inWorker.p99GapMs).toBeLessThan(Math.max(50, onThread.maxGapMs / 4));
     expect(inWorker.maxGapMs).toBeLessThan(inWorker.tookMs / 10);
   });
 
